@@ -1,0 +1,75 @@
+"""Errors raised by the photo modules; stable codes, bilingual messages.
+
+Status choices:
+
+- ``unsupported_image_format`` → **422**, not 415. We never trust the request's
+  ``Content-Type`` or the file name (issue 5 §6): the format is sniffed from the
+  bytes. 415 describes a request whose declared media type the server refuses; here
+  the body is a well-formed upload whose *content* turns out not to be an allowed
+  image, which is a semantic problem with the entity → 422. (The HTTP layer may still
+  answer 415 ``unsupported_media_type`` for a Content-Type that is not ``image/*`` or
+  ``application/octet-stream``; that is the foundation's error, not this one.)
+- ``image_too_many_pixels`` → 422 (decompression bomb, issue 5 §6).
+- ``image_undecodable`` → 422 (truncated / corrupt data; Pillow cannot decode it).
+- ``payload_too_large`` → 413 (reuses ``app.errors.PayloadTooLarge``).
+- ``checksum_mismatch`` → 422 (client SHA-256 does not match the bytes received).
+- ``upload_offset_mismatch`` → 409 (resumable upload chunk at the wrong offset; the
+  problem body carries ``current_offset`` so the phone can resume).
+- ``stored_original_corrupt`` → 500 (bytes already stored under a hash do not hash to
+  it: disk corruption or tampering; never silently overwritten).
+"""
+from __future__ import annotations
+
+from app.errors import AppError, Conflict, PayloadTooLarge
+
+__all__ = [
+    "ChecksumMismatch",
+    "ImageTooManyPixels",
+    "ImageUndecodable",
+    "PayloadTooLarge",
+    "StoredOriginalCorrupt",
+    "UnsupportedImageFormat",
+    "UploadOffsetMismatch",
+]
+
+
+class UnsupportedImageFormat(AppError):
+    status = 422
+    code = "unsupported_image_format"
+    title_zh = "不支持的图片格式（仅支持 JPEG、PNG、WebP、HEIC）"
+    title_en = "Unsupported image format (JPEG, PNG, WebP, HEIC only)"
+
+
+class ImageTooManyPixels(AppError):
+    status = 422
+    code = "image_too_many_pixels"
+    title_zh = "图片像素数超过上限（疑似解压炸弹）"
+    title_en = "Image has too many pixels (possible decompression bomb)"
+
+
+class ImageUndecodable(AppError):
+    status = 422
+    code = "image_undecodable"
+    title_zh = "图片已损坏或不完整，无法解码"
+    title_en = "Image is corrupt or truncated and cannot be decoded"
+
+
+class ChecksumMismatch(AppError):
+    status = 422
+    code = "checksum_mismatch"
+    title_zh = "SHA-256 校验值与上传内容不符"
+    title_en = "SHA-256 checksum does not match the uploaded bytes"
+
+
+class UploadOffsetMismatch(Conflict):
+    status = 409
+    code = "upload_offset_mismatch"
+    title_zh = "分段上传的偏移量与服务器已接收的长度不一致"
+    title_en = "Upload offset does not match the bytes already received"
+
+
+class StoredOriginalCorrupt(AppError):
+    status = 500
+    code = "stored_original_corrupt"
+    title_zh = "已存储的原始照片校验失败"
+    title_en = "A stored original photo failed its integrity check"

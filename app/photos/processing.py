@@ -1,0 +1,485 @@
+"""Image processing: the ONLY module that imports PIL / pillow_heif (STYLE §4).
+
+Three entry points, by cost (figures: ../shared/PERFORMANCE.md and the report):
+
+- ``inspect_original``  — no pixel decode (≈ 0.02–0.1 ms): real format sniffed from the
+  bytes through an allow-list, size, pixel limit, EXIF time/GPS/make/model/software,
+  orientation, and a *structural* truncation hint. Safe to run before answering an
+  upload (issue 5 §6: acknowledge once durable, hash verified, metadata read).
+- ``verify_decodes``    — decodes the pixels (JPEG at 1/8 scale, still reads every
+  entropy-coded byte) to prove the file is not truncated/corrupt. ≈ 45–75 ms for 12 MP.
+  The upload path calls it synchronously only when ``OriginalInfo.suspect_truncated``.
+- ``make_derivatives`` / ``make_watermarked`` — the expensive part, meant for a worker
+  after the response; both fully decode and therefore also confirm decodability
+  (truncated → ``image_undecodable``).
+
+Why no truncation proof in ``inspect_original``: decoding is the cost (PERFORMANCE.md),
+and a file whose client hash matches but whose data is cut was already broken on the
+phone; retrying would not help. The phone learns it from the derivative state.
+
+Never set ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` anywhere in the process: it
+would make truncated images decode silently (a unit test guards the default).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import struct
+from dataclasses import dataclass
+from typing import IO, Any, Union
+
+from PIL import Image, ImageDraw, ImageFile, ImageFont, ImageOps, UnidentifiedImageError
+
+from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
+from app.photos.metadata import (
+    GPS_MALFORMED,
+    GpsFix,
+    OriginalInfo,
+    clean_text,
+    parse_exif_datetime,
+    parse_exif_offset,
+    parse_gps,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_FONT_PATH",
+    "DEFAULT_MAX_PIXELS",
+    "DISPLAY_MAX_PX",
+    "HEIF_SUPPORTED",
+    "THUMB_MAX_PX",
+    "Derivatives",
+    "GpsFix",
+    "OriginalInfo",
+    "Source",
+    "allowed_formats",
+    "inspect_original",
+    "make_derivatives",
+    "make_watermarked",
+    "verify_decodes",
+]
+
+try:  # HEIC via pillow-heif (issue 5 §6: "if you can ship it reliably"; pinned in requirements.txt)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except Exception:  # pragma: no cover - depends on the wheel being installed
+    HEIF_SUPPORTED = False
+
+Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
+
+# Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS, ≈ 89.5 MP). It is the
+# only sourced number; the application passes its configured limit explicitly.
+DEFAULT_MAX_PIXELS: int = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+DISPLAY_MAX_PX = 2048  # issue 5 §6: display image ≤ 2048 px
+THUMB_MAX_PX = 320  # issue 5 §6: thumbnail ≤ 320 px
+DEFAULT_JPEG_QUALITY = 85  # our choice (no source gives one); Pillow's default is 75
+DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei
+FALLBACK_FONT_PATHS = (
+    DEFAULT_FONT_PATH,
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+_BASE_FORMATS = ("JPEG", "PNG", "WEBP")
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+
+# Exceptions Pillow and its plugins raise on malformed input (besides UnidentifiedImageError).
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error,
+)
+
+# Magic numbers of formats we refuse, only to make the error message helpful; nothing
+# outside the allow-list is ever handed to a Pillow plugin (GHSA-whj4-6x5x-4v2j workaround).
+_KNOWN_MAGIC = (
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"%PDF", "PDF"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"8BPS", "PSD"),
+    (b"SIMPLE  =", "FITS"),
+)
+
+_ORIENTATION_TAG = 0x0112
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+
+
+def allowed_formats() -> list[str]:
+    """Pillow format names accepted for upload (HEIF only when pillow-heif loaded)."""
+    return list(_BASE_FORMATS) + (["HEIF"] if HEIF_SUPPORTED else [])
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _as_file(source: Source) -> IO[bytes]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, (str, os.PathLike)):
+        return open(source, "rb")
+    raise TypeError(f"unsupported source type {type(source).__name__}")
+
+
+def _sniff_refused(head: bytes) -> str | None:
+    for magic, name in _KNOWN_MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[4:8] == b"ftyp":
+        return "ISOBMFF/" + head[8:12].decode("latin-1", "replace").strip()
+    return None
+
+
+def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
+    """Open with the allow-list and enforce the pixel limit before any decode."""
+    try:
+        im = Image.open(fp, formats=allowed_formats())
+    except UnidentifiedImageError:
+        fp.seek(0)
+        detected = _sniff_refused(fp.read(16))
+        raise UnsupportedImageFormat(
+            "无法识别为 JPEG、PNG、WebP 或 HEIC 图片" + (f"（实际为 {detected}）" if detected else ""),
+            "Content is not a JPEG, PNG, WebP or HEIC image" + (f" (looks like {detected})" if detected else ""),
+            extra={"detected_format": detected} if detected else None,
+        ) from None
+    except Image.DecompressionBombError as exc:
+        raise _too_many(None, max_pixels) from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageUndecodable(
+            f"图片头部无法解析：{exc}", f"Image header cannot be parsed: {exc}"
+        ) from exc
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        im.close()
+        raise ImageUndecodable("图片尺寸无效", "Image has invalid dimensions")
+    if width * height > max_pixels:
+        im.close()
+        raise _too_many((width, height), max_pixels)
+    return im
+
+
+def _too_many(size: tuple[int, int] | None, max_pixels: int) -> ImageTooManyPixels:
+    extra: dict[str, Any] = {"max_pixels": max_pixels}
+    if size:
+        extra.update(width=size[0], height=size[1], pixels=size[0] * size[1])
+    return ImageTooManyPixels(
+        f"图片像素数超过上限 {max_pixels}", f"Image exceeds the limit of {max_pixels} pixels", extra=extra
+    )
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def _exif(im: Image.Image) -> tuple[Image.Exif | None, str | None]:
+    """The EXIF block without decoding pixels (PNG.getexif() would call load())."""
+    try:
+        if im.format == "PNG":
+            raw = im.info.get("exif")
+            if not raw:
+                return None, None
+            exif = Image.Exif()
+            exif.load(raw)
+            return exif, None
+        return im.getexif(), None
+    except Exception:  # noqa: BLE001 - any garbage in EXIF just means "no metadata"
+        return None, "unreadable"
+
+
+def _ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
+    try:
+        return dict(exif.get_ifd(tag))
+    except Exception:  # noqa: BLE001 - malformed sub-IFD pointer
+        return {}
+
+
+def _orientation(im: Image.Image, exif: Image.Exif | None) -> int | None:
+    if im.format == "HEIF":
+        # pillow-heif applies irot/imir itself and removes Orientation from the EXIF;
+        # what the camera wrote is kept here for information.
+        value = im.info.get("original_orientation")
+    else:
+        value = exif.get(_ORIENTATION_TAG) if exif is not None else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _mime(im: Image.Image, head: bytes) -> str:
+    if im.format == "HEIF":
+        return "image/heic" if head[8:12] in _HEIC_BRANDS else "image/heif"
+    return _MIME[im.format or ""]
+
+
+def _suspect_truncated(fmt: str, fp: IO[bytes]) -> bool:
+    """Cheap structural hint (reads at most 4 KiB of the tail): the file does not end
+    the way its format says it must. Not proof either way: JPEGs may carry trailers
+    after EOI (e.g. motion photos) and a cut inside the data can end in FF D9 by chance."""
+    try:
+        fp.seek(0, io.SEEK_END)
+        size = fp.tell()
+        fp.seek(max(0, size - 4096))
+        tail = fp.read()
+        if fmt == "JPEG":
+            return not tail.rstrip(b"\x00").endswith(b"\xff\xd9")
+        if fmt == "PNG":
+            return not tail.endswith(b"IEND\xaeB`\x82")
+        if fmt == "WEBP":
+            fp.seek(4)
+            riff_size = int.from_bytes(fp.read(4), "little")
+            return size < riff_size + 8
+    except OSError:
+        return True
+    return False
+
+
+def inspect_original(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> OriginalInfo:
+    """Detect the real format and read metadata without decoding pixels.
+
+    Raises ``UnsupportedImageFormat`` (not in the allow-list / not an image),
+    ``ImageTooManyPixels`` (declared size above ``max_pixels``) or ``ImageUndecodable``
+    (header cannot be parsed). A truncated body is *not* detected here (see module doc);
+    ``suspect_truncated`` says when it is likely.
+    """
+    fp = _as_file(source)
+    try:
+        head = fp.read(16)
+        fp.seek(0)
+        im = _open(fp, max_pixels)
+        try:
+            fmt = im.format or ""
+            exif, exif_problem = _exif(im)
+            exif_ifd = _ifd(exif, _EXIF_IFD) if exif is not None else {}
+            gps_ifd = _ifd(exif, _GPS_IFD) if exif is not None else {}
+            gps = parse_gps(gps_ifd)
+            taken_at, source_tag = _capture_time(exif_ifd)
+            info = OriginalInfo(
+                format=fmt,
+                mime=_mime(im, head),
+                width=im.size[0],
+                height=im.size[1],
+                orientation=_orientation(im, exif),
+                taken_at=taken_at,
+                taken_at_source=source_tag,
+                modified_at=parse_exif_datetime(exif.get(0x0132)) if exif is not None else None,
+                gps=gps.fix,
+                gps_problem=gps.problem if gps.fix is None else None,
+                make=clean_text(exif.get(0x010F)) if exif is not None else None,
+                model=clean_text(exif.get(0x0110)) if exif is not None else None,
+                software=clean_text(exif.get(0x0131)) if exif is not None else None,
+                exif_problem=exif_problem,
+                suspect_truncated=_suspect_truncated(fmt, fp),
+            )
+        finally:
+            im.close()
+    finally:
+        fp.close()
+    if info.gps is None and info.gps_problem is None:  # defensive: keep the invariant
+        return OriginalInfo(**{**info.__dict__, "gps_problem": GPS_MALFORMED})
+    return info
+
+
+def _capture_time(exif_ifd: dict[int, Any]) -> tuple[Any, str | None]:
+    """DateTimeOriginal (+ OffsetTimeOriginal); else DateTimeDigitized (+ OffsetTimeDigitized).
+    Without an offset the result is naive camera-local wall time (callers decide the zone)."""
+    for dt_tag, off_tag, name in ((0x9003, 0x9011, "DateTimeOriginal"), (0x9004, 0x9012, "DateTimeDigitized")):
+        dt = parse_exif_datetime(exif_ifd.get(dt_tag))
+        if dt is not None:
+            tz = parse_exif_offset(exif_ifd.get(off_tag))
+            return (dt.replace(tzinfo=tz) if tz else dt), name
+    return None, None
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+@dataclass(frozen=True)
+class Derivatives:
+    """Orientation-corrected JPEGs without EXIF/GPS/XMP (the ICC profile is kept for colour)."""
+
+    display: bytes
+    display_size: tuple[int, int]
+    thumbnail: bytes
+    thumbnail_size: tuple[int, int]
+    orientation_applied: int | None
+
+
+def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
+    w, h = size
+    scale = min(1.0, box / max(w, h))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _decode_oriented(source: Source, box: int, max_pixels: int) -> tuple[Image.Image, int | None, bytes | None]:
+    """Open, draft (JPEG) so that the decoded image still covers ``box`` after rotation,
+    decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft)."""
+    fp = _as_file(source)
+    try:
+        im = _open(fp, max_pixels)
+        try:
+            exif, _ = _exif(im)
+            orientation = _orientation(im, exif)
+            icc = im.info.get("icc_profile")
+            if im.format == "JPEG":
+                im.draft("RGB", _fit(im.size, box))  # DCT scaling: decodes at 1/2, 1/4, 1/8
+            im.load()
+            if im.format != "HEIF" and orientation and orientation != 1:
+                im = ImageOps.exif_transpose(im)
+            else:
+                im = im.copy()  # detach from the file before it closes
+        except (Image.DecompressionBombError,) as exc:
+            raise _too_many(None, max_pixels) from exc
+        except _DECODE_ERRORS as exc:
+            raise ImageUndecodable(
+                f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
+            ) from exc
+        except MemoryError as exc:
+            raise _too_many(None, max_pixels) from exc
+    finally:
+        fp.close()
+    return _to_rgb(im), orientation, icc if isinstance(icc, bytes) else None
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode == "RGB":
+        out = im
+    elif im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        out = Image.new("RGB", rgba.size, (255, 255, 255))
+        out.paste(rgba, mask=rgba.getchannel("A"))
+    elif im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        out = im.point(lambda v: v / 256).convert("L").convert("RGB") if im.mode != "F" else im.convert("RGB")
+    else:
+        out = im.convert("RGB")
+    out.info = {}  # drop exif/xmp/comments so nothing leaks into derivatives
+    return out
+
+
+def _jpeg(im: Image.Image, icc: bytes | None, quality: int) -> bytes:
+    buf = io.BytesIO()
+    params: dict[str, Any] = {"quality": quality, "optimize": True}
+    if icc:
+        params["icc_profile"] = icc
+    im.save(buf, "JPEG", **params)  # no exif=/xmp= given → none written
+    return buf.getvalue()
+
+
+def verify_decodes(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Prove the pixels decode (truncated/corrupt → ``ImageUndecodable``).
+
+    JPEG is decoded at 1/8 scale: every entropy-coded byte is still read, so
+    truncation is caught, at ~60 % of a full decode's cost."""
+    fp = _as_file(source)
+    try:
+        im = _open(fp, max_pixels)
+        try:
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+            im.load()
+        except _DECODE_ERRORS as exc:
+            raise ImageUndecodable(
+                f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
+            ) from exc
+        finally:
+            im.close()
+    finally:
+        fp.close()
+
+
+def make_derivatives(
+    source: Source,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    display_max: int = DISPLAY_MAX_PX,
+    thumb_max: int = THUMB_MAX_PX,
+    quality: int = DEFAULT_JPEG_QUALITY,
+) -> Derivatives:
+    """Orientation-corrected display JPEG (≤ display_max px) and thumbnail (≤ thumb_max px),
+    both without EXIF/GPS. Fully decodes, so it also confirms decodability."""
+    im, orientation, icc = _decode_oriented(source, display_max, max_pixels)
+    display = im if max(im.size) <= display_max else im.resize(_fit(im.size, display_max), Image.Resampling.LANCZOS)
+    thumb = display.resize(_fit(display.size, thumb_max), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return Derivatives(
+        display=_jpeg(display, icc, quality),
+        display_size=display.size,
+        thumbnail=_jpeg(thumb, icc, quality),
+        thumbnail_size=thumb.size,
+        orientation_applied=orientation,
+    )
+
+
+# --------------------------------------------------------------------------- watermark
+
+
+def _load_font(font_path: str | os.PathLike[str] | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    candidates = [font_path] if font_path else list(FALLBACK_FONT_PATHS)
+    for path in candidates:
+        try:
+            return ImageFont.truetype(str(path), size=size)
+        except OSError:
+            continue
+    log.warning("no CJK font found (tried %s); Chinese watermark text will not render", candidates)
+    try:
+        return ImageFont.load_default(size=size)
+    except Exception:  # noqa: BLE001 - very old FreeType-less builds
+        return ImageFont.load_default()
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> list[str]:
+    """Greedy wrap by character (CJK text has no spaces to break at)."""
+    lines: list[str] = []
+    current = ""
+    for ch in text:
+        if current and draw.textlength(current + ch, font=font) > width:
+            lines.append(current)
+            current = ch.lstrip() if ch == " " else ch
+        else:
+            current += ch
+    lines.append(current)
+    return lines
+
+
+def make_watermarked(
+    source: Source,
+    lines: list[str],
+    *,
+    font_path: str | os.PathLike[str] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_px: int = DISPLAY_MAX_PX,
+    quality: int = DEFAULT_JPEG_QUALITY,
+) -> bytes:
+    """A copy for notices: the oriented photo (≤ max_px) with a text band *below* it
+    (time, coordinates, site, officers), so the band never hides evidence.
+    ``font_path`` defaults to WenQuanYi Micro Hei; if no CJK font loads we fall back to
+    Pillow's default font and log a warning. No EXIF/GPS in the output."""
+    im, _, icc = _decode_oriented(source, max_px, max_pixels)
+    if max(im.size) > max_px:
+        im = im.resize(_fit(im.size, max_px), Image.Resampling.LANCZOS)
+    width = im.size[0]
+    font_size = max(14, width // 40)
+    margin = max(6, font_size // 2)
+    font = _load_font(font_path, font_size)
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    wrapped = [part for line in lines for part in _wrap(probe, line, font, width - 2 * margin)]
+    line_height = int(font_size * 1.35)
+    band = margin * 2 + line_height * max(1, len(wrapped))
+    out = Image.new("RGB", (width, im.size[1] + band), (20, 20, 20))
+    out.paste(im, (0, 0))
+    draw = ImageDraw.Draw(out)
+    y = im.size[1] + margin
+    for text in wrapped:
+        draw.text((margin, y), text, font=font, fill=(255, 255, 255))
+        y += line_height
+    return _jpeg(out, icc, quality)
+
+
+def _check_truncation_default() -> bool:
+    """True when Pillow is configured to reject truncated images (the default)."""
+    return not ImageFile.LOAD_TRUNCATED_IMAGES
