@@ -1,0 +1,1 @@
+"""Checklist catalogue: data files, applicability and answer evaluation (pure, no Flask/SQLAlchemy)."""
