@@ -1,0 +1,68 @@
+"""Lantian (蓝天巡查): field-inspection backend for air-pollution enforcement."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+from app.config import Config
+
+# Feature blueprints, registered in this order.
+BLUEPRINT_MODULES = (
+    "app.auth.routes",
+    "app.jurisdictions.routes",
+    "app.audit.routes",
+)
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the application: extensions, blueprints, error handlers, CLI, logging."""
+    app = Flask(__name__)
+    app.config.from_object(config or Config())
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    from app.http import configure_logging, register_request_hooks
+
+    configure_logging(app)
+    register_request_hooks(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "蓝天巡查 — 大气污染防治现场检查 API / Lantian field-inspection API. "
+                                "All errors are application/problem+json (RFC 9457)."},
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.extensions import api
+    from app.health.routes import blp as health_blp
+
+    app.register_blueprint(health_blp)
+    for module_name in BLUEPRINT_MODULES:
+        api.register_blueprint(import_module(module_name).blp)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

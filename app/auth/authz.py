@@ -1,0 +1,62 @@
+"""The one authorisation helper: bearer token → Principal, role check, jurisdiction scope."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import current_app, g, request
+
+from app.auth.principal import Principal
+from app.auth.services import authenticate
+from app.context import set_actor
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.extensions import db
+
+ALL_ROLES = ("inspector", "supervisor", "admin")
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("请先登录：缺少 Bearer 访问令牌。", "Log in first: a Bearer access token is required.",
+                           code="token_missing", extra={"_headers": {"WWW-Authenticate": "Bearer"}})
+    return token.strip()
+
+
+def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Route decorator: a valid access token and one of ``roles`` (any role when none given)."""
+    allowed = roles or ALL_ROLES
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = authenticate(db.session, current_app.config["SECRET_KEY"], _bearer_token())
+            set_actor(principal.user_id, principal.username)
+            g.principal = principal
+            if principal.role not in allowed:
+                raise Forbidden(
+                    f"此操作需要以下角色之一：{', '.join(allowed)}。",
+                    f"This operation requires one of the roles: {', '.join(allowed)}.",
+                    code="role_forbidden",
+                )
+            return view(*args, **kwargs)
+
+        wrapper._lantian_roles = allowed  # type: ignore[attr-defined]  # read by the role-matrix tests
+        return wrapper
+
+    return decorator
+
+
+def current_principal() -> Principal:
+    principal = getattr(g, "principal", None)
+    if principal is None:
+        raise Unauthorized(code="token_missing")
+    return principal
+
+
+def ensure_in_scope(principal: Principal, jurisdiction_path: str | None, what_zh: str = "对象",
+                    what_en: str = "Object") -> None:
+    """Objects outside the caller's jurisdictions do not exist for the caller (404, not 403)."""
+    if not principal.covers(jurisdiction_path):
+        raise NotFound(f"{what_zh}不存在或不在您的辖区内。", f"{what_en} not found in your jurisdictions.")

@@ -1,0 +1,238 @@
+"""Login, refresh, logout and user management."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.auth.models import ROLES, AuthSession, LoginAttempt, User
+from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from app.auth.principal import Principal
+from app.auth.tokens import decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token
+from app.context import set_actor
+from app.errors import Conflict, ErrorList, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.services import get_jurisdiction_by_code
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret: str
+    access_ttl: int
+    refresh_ttl: int
+    max_failures_account: int
+    max_failures_ip: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check_rate_limit(session: Session, username: str, ip: str, s: AuthSettings) -> None:
+    since = _now() - timedelta(seconds=s.window_seconds)
+    by_account = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at >= since)
+    ) or 0
+    by_ip = session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
+    ) or 0
+    if by_account >= s.max_failures_account or by_ip >= s.max_failures_ip:
+        raise TooManyRequests(
+            f"登录失败次数过多，请在 {s.window_seconds // 60} 分钟后重试。",
+            f"Too many failed logins; try again in {s.window_seconds // 60} minutes.",
+            code="login_locked",
+            extra={"_headers": {"Retry-After": str(s.window_seconds)}, "retry_after": s.window_seconds},
+        )
+
+
+def _record_failure(session: Session, username: str, ip: str) -> None:
+    # On its own connection and transaction: the failure must be counted even though
+    # the request itself fails and its transaction rolls back.
+    with session.get_bind().connect() as conn:
+        conn.execute(insert(LoginAttempt).values(username=username[:64], ip=ip[:64]))
+        conn.commit()
+
+
+def _open_session(session: Session, user: User, s: AuthSettings) -> TokenPair:
+    refresh = new_refresh_token()
+    auth_session = AuthSession(
+        id=uuid.uuid4(), user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
+        expires_at=_now() + timedelta(seconds=s.refresh_ttl),
+    )
+    session.add(auth_session)
+    session.flush()
+    access = issue_access_token(s.secret, user_id=user.id, session_id=auth_session.id, role=user.role,
+                                ttl_seconds=s.access_ttl)
+    return TokenPair(access, refresh, s.access_ttl)
+
+
+def login(session: Session, username: str, password: str, ip: str, s: AuthSettings) -> TokenPair:
+    """Check the password (rate-limited per account and per IP) and open a session."""
+    _check_rate_limit(session, username, ip, s)
+    user = session.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None:
+        _record_failure(session, username, ip)
+        raise Unauthorized("用户名或密码错误。", "Wrong username or password.", code="invalid_credentials")
+    if not user.is_active:
+        raise Forbidden("该账号已停用。", "This account is disabled.", code="account_disabled")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    set_actor(user.id, user.username)
+    pair = _open_session(session, user, s)
+    record_audit(session, "auth.login", "user", user.id)
+    return pair
+
+
+def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
+    """Rotate a refresh token; a replayed (already rotated) token revokes the whole session."""
+    token_hash = hash_refresh_token(refresh_token)
+    current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update())
+    if current is None:
+        replayed = session.scalar(select(AuthSession).where(AuthSession.previous_token_hash == token_hash))
+        if replayed is not None and replayed.revoked_at is None:
+            # Token theft or a lost response followed by a retry: end the session either way.
+            _revoke_on_own_connection(session, replayed.id, "refresh_reuse")
+        raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
+    if current.revoked_at is not None or current.expires_at <= _now():
+        raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
+    if not current.user.is_active:
+        raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
+    new_token = new_refresh_token()
+    current.previous_token_hash = token_hash
+    current.refresh_token_hash = hash_refresh_token(new_token)
+    session.flush()
+    access = issue_access_token(s.secret, user_id=current.user_id, session_id=current.id, role=current.user.role,
+                                ttl_seconds=s.access_ttl)
+    return TokenPair(access, new_token, s.access_ttl)
+
+
+def _revoke_on_own_connection(session: Session, session_id: uuid.UUID, reason: str) -> None:
+    with session.get_bind().connect() as conn:
+        conn.execute(update(AuthSession).where(AuthSession.id == session_id)
+                     .values(revoked_at=func.now(), revoked_reason=reason))
+        conn.commit()
+
+
+def logout(session: Session, principal: Principal) -> None:
+    """Revoke the caller's session: its access and refresh tokens stop working at once."""
+    auth_session = session.get(AuthSession, uuid.UUID(principal.session_id)) if principal.session_id else None
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = _now()
+        auth_session.revoked_reason = "logout"
+        record_audit(session, "auth.logout", "user", principal.user_id)
+
+
+def authenticate(session: Session, secret: str, token: str) -> Principal:
+    """Turn a bearer token into a Principal; revoked sessions and disabled users are refused."""
+    claims = decode_access_token(secret, token)
+    try:
+        sid = uuid.UUID(claims["sid"])
+    except ValueError:
+        raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid")
+    auth_session = session.get(AuthSession, sid)
+    if auth_session is None or auth_session.revoked_at is not None or str(auth_session.user_id) != claims["sub"]:
+        raise Unauthorized("登录已失效，请重新登录。", "Session revoked; log in again.", code="session_revoked")
+    user = auth_session.user
+    if not user.is_active:
+        raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
+    return Principal(user.id, user.username, user.role, tuple(j.path for j in user.jurisdictions), str(sid))
+
+
+def _validate_user_fields(username: str | None, role: str | None, password: str | None) -> None:
+    errors = ErrorList()
+    if username is not None and not (3 <= len(username) <= 64):
+        errors.add("username", "invalid_username", "用户名长度须为 3–64 个字符。", "Username must be 3–64 characters.")
+    if role is not None and role not in ROLES:
+        errors.add("role", "invalid_role", f"角色须为 {', '.join(ROLES)} 之一。", f"Role must be one of {', '.join(ROLES)}.")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors.add("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。",
+                   f"Password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if errors:
+        raise ValidationFailed(errors=errors.items)
+
+
+def _jurisdictions_in_scope(session: Session, codes: list[str], actor: Principal | None) -> list[Jurisdiction]:
+    if not codes:
+        raise ValidationFailed("至少指定一个辖区。", "At least one jurisdiction is required.",
+                               code="jurisdiction_required")
+    found = [get_jurisdiction_by_code(session, c) for c in codes]
+    if actor is not None:
+        outside = [j.code for j in found if not actor.covers(j.path)]
+        if outside:
+            raise Forbidden(f"辖区 {', '.join(outside)} 不在您的管辖范围内。",
+                            f"Jurisdictions {', '.join(outside)} are outside your scope.", code="out_of_scope")
+    return found
+
+
+def create_user(session: Session, *, username: str, role: str, password: str, jurisdiction_codes: list[str],
+                display_name: str | None = None, badge_number: str | None = None,
+                actor: Principal | None = None) -> User:
+    """Create a user bound to jurisdictions (an admin may only grant jurisdictions in its own scope)."""
+    _validate_user_fields(username, role, password)
+    jurisdictions = _jurisdictions_in_scope(session, jurisdiction_codes, actor)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"用户名 {username} 已存在。", f"Username {username} already exists.", code="username_taken")
+    user = User(username=username, role=role, password_hash=hash_password(password), display_name=display_name,
+                badge_number=badge_number, jurisdictions=jurisdictions, is_active=True)
+    session.add(user)
+    session.flush()
+    record_audit(session, "user.create", "user", user.id, after=user_summary(user))
+    return user
+
+
+def get_user_in_scope(session: Session, user_id: int, actor: Principal) -> User:
+    user = session.get(User, user_id)
+    if user is None or not any(actor.covers(j.path) for j in user.jurisdictions):
+        raise NotFound("用户不存在。", "User not found.", code="user_not_found")
+    return user
+
+
+def update_user(session: Session, user: User, *, actor: Principal, role: str | None = None,
+                is_active: bool | None = None, password: str | None = None,
+                jurisdiction_codes: list[str] | None = None, display_name: str | None = None,
+                badge_number: str | None = None) -> User:
+    """Change a user; disabling revokes every open session at once."""
+    _validate_user_fields(None, role, password)
+    before = user_summary(user)
+    if role is not None:
+        user.role = role
+    if display_name is not None:
+        user.display_name = display_name
+    if badge_number is not None:
+        user.badge_number = badge_number
+    if password is not None:
+        user.password_hash = hash_password(password)
+    if jurisdiction_codes is not None:
+        user.jurisdictions = _jurisdictions_in_scope(session, jurisdiction_codes, actor)
+    if is_active is not None:
+        if not is_active and user.id == actor.user_id:
+            raise Conflict("不能停用自己的账号。", "You cannot disable your own account.", code="cannot_disable_self")
+        user.is_active = is_active
+    if is_active is False or password is not None:
+        session.execute(update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+                        .values(revoked_at=func.now(), revoked_reason="disabled" if is_active is False else "password"))
+    session.flush()
+    record_audit(session, "user.update", "user", user.id, before=before, after=user_summary(user))
+    return user
+
+
+def user_summary(user: User) -> dict[str, object]:
+    return {
+        "username": user.username, "role": user.role, "is_active": user.is_active,
+        "display_name": user.display_name, "badge_number": user.badge_number,
+        "jurisdictions": sorted(j.code for j in user.jurisdictions),
+    }

@@ -1,0 +1,78 @@
+"""Flask CLI commands: ``flask users …``, ``flask demo load``.
+
+Run them with the project's virtualenv from the repository root, e.g.
+``.venv/bin/flask users create li.si --role inspector --jurisdiction 410811 --password-stdin``.
+Without ``DATABASE_URL`` they talk to the local cluster that ``make run`` manages.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.context import set_actor
+from app.extensions import db
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+demo_cli = AppGroup("demo", help="Demo data for local runs.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["inspector", "supervisor", "admin"]), required=True)
+@click.option("--jurisdiction", "jurisdictions", multiple=True, required=True, help="Division code; repeatable.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--display-name", default=None)
+def create_user_command(username: str, role: str, jurisdictions: tuple[str, ...], password_stdin: bool,
+                        display_name: str | None) -> None:
+    """Create a user (the password is read from stdin, or prompted for)."""
+    from app.auth.services import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    set_actor(None, "cli")
+    user = create_user(db.session, username=username, role=role, password=password,
+                       jurisdiction_codes=list(jurisdictions), display_name=display_name)
+    db.session.commit()
+    click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_user_command(username: str) -> None:
+    """Disable a user and revoke all of its sessions."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.auth.principal import Principal
+    from app.auth.services import update_user
+
+    set_actor(None, "cli")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    cli_actor = Principal(0, "cli", "admin", ("/",))
+    update_user(db.session, user, actor=cli_actor, is_active=False)
+    db.session.commit()
+    click.echo(f"disabled {username}")
+
+
+@demo_cli.command("load")
+def load_demo_command() -> None:
+    """Load demo jurisdictions, users and data (idempotent; skipped when already loaded)."""
+    from app.demo.seed import load_demo_data
+
+    set_actor(None, "demo-loader")
+    report = load_demo_data(db.session)
+    db.session.commit()
+    for line in report:
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,98 @@
+"""Configuration, read from the environment in one place.
+
+| variable | default | meaning |
+|---|---|---|
+| DATABASE_URL | local cluster under ``LANTIAN_DATA_DIR/pg`` | SQLAlchemy URL of a PostGIS database; set it to use a real server |
+| LANTIAN_DATA_DIR | ``<repo>/var`` | data folder: local cluster, photos, generated files |
+| SECRET_KEY | generated once into ``LANTIAN_DATA_DIR/secret_key`` | signs access tokens |
+| ACCESS_TOKEN_TTL_SECONDS | 900 | access-token lifetime (at most 15 minutes) |
+| REFRESH_TOKEN_TTL_SECONDS | 1209600 | refresh-token lifetime (14 days) |
+| LOGIN_MAX_FAILURES_PER_ACCOUNT | 5 | failed logins per account within the window before lock-out |
+| LOGIN_MAX_FAILURES_PER_IP | 20 | failed logins per client IP within the window before lock-out |
+| LOGIN_WINDOW_SECONDS | 900 | rate-limit window and lock-out duration |
+| MAX_UPLOAD_BYTES | 20971520 | largest request body (photos), 413 above it |
+| MAX_IMAGE_PIXELS | 50000000 | largest decoded photo, 422 above it (decompression bombs) |
+| MIN_OFFICERS | 2 | enforcement officers required on an inspection (行政处罚法 Art. 42) |
+| PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
+| TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
+| LOG_LEVEL | INFO | log level of the JSON logs |
+| PORT | 8000 | port of ``make run`` |
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("LANTIAN_DATA_DIR", REPO_ROOT / "var")).resolve()
+
+
+def local_database_url(base: Path) -> str:
+    """URL of the project-managed cluster (unix socket inside the data folder)."""
+    sock = base / "pg" / "run"
+    return f"postgresql+psycopg://lantian@/lantian?host={sock}&port=5432"
+
+
+def _secret_key(base: Path) -> str:
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = base / "secret_key"
+    if not path.exists():
+        base.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Config:
+    """Production defaults; every value comes from the environment."""
+
+    def __init__(self) -> None:
+        base = data_dir()
+        self.DATA_DIR = str(base)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or local_database_url(base)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SECRET_KEY = _secret_key(base)
+        self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
+        self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+        self.LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 20)
+        self.LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 900)
+        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+        self.MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 50_000_000)
+        self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
+        self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
+        self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        self.PHOTO_ROOT = str(base / "photos")
+        self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")
+        self.JSON_AS_ASCII = False
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "Lantian 蓝天巡查 API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
+
+class TestConfig(Config):
+    """Tests: a database URL handed in by the test run, a fixed key."""
+
+    def __init__(self, database_url: str, data_dir_path: str) -> None:
+        os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
+        super().__init__()
+        self.TESTING = True
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.DATA_DIR = data_dir_path
+        self.PHOTO_ROOT = str(Path(data_dir_path) / "photos")

@@ -1,0 +1,33 @@
+"""Who is asking and from where, for logs and the audit trail.
+
+A context variable rather than ``flask.g`` so services and CLI commands can
+read it without importing Flask.
+"""
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    request_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    actor_id: int | None = None
+    actor_username: str | None = None
+
+
+_current: ContextVar[RequestInfo] = ContextVar("lantian_request_info", default=RequestInfo())
+
+
+def current_request_info() -> RequestInfo:
+    return _current.get()
+
+
+def set_request_info(info: RequestInfo) -> None:
+    _current.set(info)
+
+
+def set_actor(actor_id: int | None, username: str | None) -> None:
+    _current.set(replace(_current.get(), actor_id=actor_id, actor_username=username))

@@ -1,0 +1,52 @@
+"""Demo data for ``make run``: a jurisdiction tree and one user per role. DEMO ONLY."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth.models import User
+from app.auth.services import create_user
+from app.jurisdictions.services import upsert_jurisdiction
+
+# 河南省 → 焦作市 → 山阳区 → sub-districts. Town-level codes follow the GB/T 10114 pattern
+# (county code + 3 digits); they are demo codes, not checked against the official list.
+DEMO_JURISDICTIONS = [
+    ("410000", "河南省", "Henan Province", "province", None),
+    ("410800", "焦作市", "Jiaozuo City", "city", "410000"),
+    ("410811", "山阳区", "Shanyang District", "county", "410800"),
+    ("410811001", "焦东街道", "Jiaodong Subdistrict", "township", "410811"),
+    ("410811002", "焦西街道", "Jiaoxi Subdistrict", "township", "410811"),
+    ("410811003", "东方红街道", "Dongfanghong Subdistrict", "township", "410811"),
+    ("410811004", "太行街道", "Taihang Subdistrict", "township", "410811"),
+    ("410811005", "艺新街道", "Yixin Subdistrict", "township", "410811"),
+    ("410811006", "光亚街道", "Guangya Subdistrict", "township", "410811"),
+    ("410811007", "定和街道", "Dinghe Subdistrict", "township", "410811"),
+    ("410811008", "新城街道", "Xincheng Subdistrict", "township", "410811"),
+    ("410811009", "百间房街道", "Baijianfang Subdistrict", "township", "410811"),
+    ("410811010", "中星街道", "Zhongxing Subdistrict", "township", "410811"),
+    ("410822", "博爱县", "Boai County", "county", "410800"),
+    ("410883", "孟州市", "Mengzhou City", "county", "410800"),
+]
+
+# Printed at start by `make run`; never use these outside a demo.
+DEMO_PASSWORD = "lantian-demo-2026"
+DEMO_USERS = [
+    ("demo.inspector", "inspector", ["410811"], "演示检查员 / Demo inspector"),
+    ("demo.inspector2", "inspector", ["410811"], "演示检查员二 / Demo inspector 2"),
+    ("demo.supervisor", "supervisor", ["410811"], "演示审核员 / Demo supervisor"),
+    ("demo.admin", "admin", ["410000"], "演示管理员 / Demo admin"),
+    ("demo.boai.supervisor", "supervisor", ["410822"], "博爱县演示审核员 / Boai demo supervisor"),
+]
+
+
+def load_demo_data(session: Session) -> list[str]:
+    """Create the demo tree and accounts if missing; returns human-readable lines."""
+    report: list[str] = []
+    for code, name_zh, name_en, level, parent in DEMO_JURISDICTIONS:
+        upsert_jurisdiction(session, code=code, name_zh=name_zh, name_en=name_en, level=level, parent_code=parent)
+    for username, role, codes, display in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(session, username=username, role=role, password=DEMO_PASSWORD, jurisdiction_codes=codes,
+                        display_name=display)
+            report.append(f"demo user {username} ({role}) created")
+    return report

@@ -1,0 +1,64 @@
+"""Small HTTP helpers shared by routes: client IP, request ids, JSON logging."""
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from pythonjsonlogger.json import JsonFormatter
+
+from app.context import RequestInfo, set_request_info
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+access_log = logging.getLogger("lantian.access")
+
+
+def client_ip() -> str:
+    if current_app.config.get("TRUST_PROXY_HEADERS") and request.headers.get("X-Forwarded-For"):
+        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:64]
+    return (request.remote_addr or "unknown")[:64]
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Request id on every response, request info for the audit log, one JSON access-log line."""
+
+    @app.before_request
+    def _begin() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        set_request_info(RequestInfo(request_id=g.request_id, ip=client_ip(),
+                                     user_agent=request.headers.get("User-Agent")))
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        principal = getattr(g, "principal", None)
+        access_log.info("request", extra={
+            "request_id": request_id, "method": request.method, "path": request.path,
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
+            "user": principal.username if principal else None,
+        })
+        return response
+
+
+def configure_logging(app: Flask) -> None:
+    """JSON logs on stderr (times in UTC, ISO 8601)."""
+    handler = logging.StreamHandler(sys.stderr)
+    formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                              rename_fields={"asctime": "time", "levelname": "level"},
+                              datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if app.testing:
+        logging.getLogger("lantian.access").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""The administrative tree (province → city → district/county → sub-district/town)."""

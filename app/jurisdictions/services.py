@@ -1,0 +1,53 @@
+"""Creating and looking up jurisdictions."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.errors import NotFound, ValidationFailed
+from app.jurisdictions.models import LEVELS, Jurisdiction
+
+
+def get_jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
+    """The jurisdiction with this division code, or NotFound."""
+    found = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if found is None:
+        raise NotFound(f"行政区划代码 {code} 不存在。", f"No jurisdiction with code {code}.", code="jurisdiction_not_found")
+    return found
+
+
+def upsert_jurisdiction(
+    session: Session, *, code: str, name_zh: str, level: str, parent_code: str | None = None, name_en: str | None = None
+) -> Jurisdiction:
+    """Create a jurisdiction, or update its names/parent if the code exists (audited)."""
+    if level not in LEVELS:
+        raise ValidationFailed(f"未知的行政级别：{level}", f"Unknown level: {level}", code="invalid_level")
+    parent = get_jurisdiction_by_code(session, parent_code) if parent_code else None
+    path = (parent.path if parent else "/") + code + "/"
+    existing = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if existing is None:
+        existing = Jurisdiction(code=code, name_zh=name_zh, name_en=name_en, level=level, path=path,
+                                parent_id=parent.id if parent else None)
+        session.add(existing)
+        session.flush()
+        record_audit(session, "jurisdiction.create", "jurisdiction", code, after=jurisdiction_summary(existing))
+        return existing
+    before = jurisdiction_summary(existing)
+    existing.name_zh, existing.name_en, existing.level = name_zh, name_en, level
+    existing.parent_id = parent.id if parent else None
+    existing.path = path
+    session.flush()
+    after = jurisdiction_summary(existing)
+    if after != before:
+        record_audit(session, "jurisdiction.update", "jurisdiction", code, before=before, after=after)
+    return existing
+
+
+def jurisdiction_summary(j: Jurisdiction) -> dict[str, object]:
+    return {"code": j.code, "name_zh": j.name_zh, "name_en": j.name_en, "level": j.level, "path": j.path}
+
+
+def chain_codes(path: str) -> list[str]:
+    """Codes from the root down to the jurisdiction itself, from its materialised path."""
+    return [c for c in path.split("/") if c]

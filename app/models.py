@@ -1,0 +1,4 @@
+"""Imports every model module so the metadata (and Alembic) sees all tables."""
+from app.audit import models as audit_models  # noqa: F401
+from app.auth import models as auth_models  # noqa: F401
+from app.jurisdictions import models as jurisdiction_models  # noqa: F401

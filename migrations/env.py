@@ -1,0 +1,53 @@
+"""Alembic environment (run through Flask-Migrate: ``flask db upgrade``)."""
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+from geoalchemy2 import alembic_helpers
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+
+config = context.config
+if config.config_file_name and not current_app.testing:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+db = current_app.extensions["migrate"].db
+target_metadata = db.metadata
+
+# Tables that PostGIS owns, never ours to migrate.
+POSTGIS_TABLES = {"spatial_ref_sys", "layer", "topology"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and name in POSTGIS_TABLES:
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
+def process_revision_directives(ctx, revision, directives):
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+        logger.info("No changes in schema detected.")
+        return
+    alembic_helpers.writer.process_revision_directives(ctx, revision, directives)
+
+
+def run_migrations_online() -> None:
+    with db.engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=include_object,
+            process_revision_directives=process_revision_directives,
+            render_item=alembic_helpers.render_item,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run against a database")
+run_migrations_online()
