@@ -77,6 +77,11 @@ DEFAULT_MAX_PIXELS: int = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
 DISPLAY_MAX_PX = 2048  # issue 5 §6: display image ≤ 2048 px
 THUMB_MAX_PX = 320  # issue 5 §6: thumbnail ≤ 320 px
 DEFAULT_JPEG_QUALITY = 85  # our choice (no source gives one); Pillow's default is 75
+# JPEG DCT scaling (draft) may give a display smaller than the cap, down to this fraction
+# of it, instead of decoding at full size and resampling: a 12 MP 4000×3000 photo becomes a
+# 2000×1500 display decoded at 1/2 scale (no resize at all), ~3× cheaper than decoding
+# 12 MP and Lanczos-resizing to 2048. Our choice, no source gives one; 1.0 = always ≥ cap.
+DRAFT_MIN_FRACTION = 0.75
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei
 FALLBACK_FONT_PATHS = (
     DEFAULT_FONT_PATH,
@@ -317,7 +322,9 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
-def _decode_oriented(source: Source, box: int, max_pixels: int) -> tuple[Image.Image, int | None, bytes | None]:
+def _decode_oriented(
+    source: Source, box: int, max_pixels: int, draft_min_fraction: float = DRAFT_MIN_FRACTION
+) -> tuple[Image.Image, int | None, bytes | None]:
     """Open, draft (JPEG) so that the decoded image still covers ``box`` after rotation,
     decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft)."""
     fp = _as_file(source)
@@ -328,7 +335,9 @@ def _decode_oriented(source: Source, box: int, max_pixels: int) -> tuple[Image.I
             orientation = _orientation(im, exif)
             icc = im.info.get("icc_profile")
             if im.format == "JPEG":
-                im.draft("RGB", _fit(im.size, box))  # DCT scaling: decodes at 1/2, 1/4, 1/8
+                fw, fh = _fit(im.size, box)
+                # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 when that still covers the request
+                im.draft("RGB", (max(1, int(fw * draft_min_fraction)), max(1, int(fh * draft_min_fraction))))
             im.load()
             if im.format != "HEIF" and orientation and orientation != 1:
                 im = ImageOps.exif_transpose(im)
@@ -364,7 +373,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 def _jpeg(im: Image.Image, icc: bytes | None, quality: int) -> bytes:
     buf = io.BytesIO()
-    params: dict[str, Any] = {"quality": quality, "optimize": True}
+    params: dict[str, Any] = {"quality": quality}  # optimize=True costs ~+60 % encode time
     if icc:
         params["icc_profile"] = icc
     im.save(buf, "JPEG", **params)  # no exif=/xmp= given → none written
@@ -400,10 +409,12 @@ def make_derivatives(
     display_max: int = DISPLAY_MAX_PX,
     thumb_max: int = THUMB_MAX_PX,
     quality: int = DEFAULT_JPEG_QUALITY,
+    draft_min_fraction: float = DRAFT_MIN_FRACTION,
 ) -> Derivatives:
-    """Orientation-corrected display JPEG (≤ display_max px) and thumbnail (≤ thumb_max px),
+    """Orientation-corrected display JPEG (≤ display_max px; a JPEG may come out down to
+    ``draft_min_fraction`` of it, see DRAFT_MIN_FRACTION) and thumbnail (≤ thumb_max px),
     both without EXIF/GPS. Fully decodes, so it also confirms decodability."""
-    im, orientation, icc = _decode_oriented(source, display_max, max_pixels)
+    im, orientation, icc = _decode_oriented(source, display_max, max_pixels, draft_min_fraction)
     display = im if max(im.size) <= display_max else im.resize(_fit(im.size, display_max), Image.Resampling.LANCZOS)
     thumb = display.resize(_fit(display.size, thumb_max), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return Derivatives(
