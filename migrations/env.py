@@ -7,6 +7,7 @@ from flask import current_app
 from geoalchemy2 import alembic_helpers
 
 import app.models  # noqa: F401  (registers every table on the metadata)
+from app.migration_support import include_object
 
 config = context.config
 if config.config_file_name and not current_app.testing:
@@ -15,16 +16,6 @@ logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
-
-# Tables that PostGIS owns, never ours to migrate.
-POSTGIS_TABLES = {"spatial_ref_sys", "layer", "topology"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name in POSTGIS_TABLES:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
-
 
 def process_revision_directives(ctx, revision, directives):
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():

@@ -100,7 +100,7 @@ def login(session: Session, username: str, password: str, ip: str, s: AuthSettin
 def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
     """Rotate a refresh token; a replayed (already rotated) token revokes the whole session."""
     token_hash = hash_refresh_token(refresh_token)
-    current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update())
+    current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update(of=AuthSession))
     if current is None:
         replayed = session.scalar(select(AuthSession).where(AuthSession.previous_token_hash == token_hash))
         if replayed is not None and replayed.revoked_at is None:

@@ -1,0 +1,86 @@
+"""Role × endpoint matrix and jurisdiction scope, over every /api/v1 endpoint the app registers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from tests.factories import bearer, login, make_user
+
+PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
+
+
+def protected_endpoints(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(method, url, allowed roles) for every /api/v1 rule, read from the views' require() marks."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1") or rule.rule in PUBLIC:
+            continue
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            target = getattr(view_class, method.lower()) if view_class else view
+            roles = getattr(target, "_lantian_roles", None)
+            assert roles is not None, f"{method} {rule.rule} has no authorisation decorator"
+            url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "int:" in m.group(0) else "x", rule.rule)
+            out.append((method, url, roles))
+    return out
+
+
+def test_every_api_endpoint_declares_its_roles(app) -> None:
+    assert protected_endpoints(app)
+
+
+def test_every_protected_endpoint_refuses_anonymous_callers(app, client) -> None:
+    for method, url, _ in protected_endpoints(app):
+        response = client.open(url, method=method, json={})
+        assert response.status_code == 401, (method, url)
+        assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("role", ["inspector", "supervisor", "admin"])
+def test_roles_outside_an_endpoints_list_get_403_problem(app, client, session, tree, role) -> None:
+    make_user(session, f"user.{role}", role, ["410811"])
+    session.commit()
+    headers = bearer(login(client, f"user.{role}"))
+    checked = 0
+    for method, url, roles in protected_endpoints(app):
+        if role in roles:
+            continue
+        response = client.open(url, method=method, json={}, headers=headers)
+        assert response.status_code == 403, (role, method, url, response.get_json())
+        assert response.get_json()["code"] == "role_forbidden"
+        checked += 1
+    if role == "inspector":
+        assert checked > 0  # inspectors must be shut out of something (admin endpoints at least)
+
+
+def test_admin_of_one_district_cannot_see_users_of_another(client, session, tree) -> None:
+    make_user(session, "admin.shanyang", "admin", ["410811"])
+    other = make_user(session, "insp.boai", "inspector", ["410822"])
+    session.commit()
+    headers = bearer(login(client, "admin.shanyang"))
+    assert client.get(f"/api/v1/users/{other.id}", headers=headers).status_code == 404
+    listed = [u["username"] for u in client.get("/api/v1/users", headers=headers).get_json()]
+    assert "insp.boai" not in listed and "admin.shanyang" in listed
+
+
+def test_admin_cannot_grant_jurisdictions_outside_its_scope(client, session, tree) -> None:
+    make_user(session, "admin.shanyang", "admin", ["410811"])
+    session.commit()
+    response = client.post("/api/v1/users", headers=bearer(login(client, "admin.shanyang")), json={
+        "username": "new.one", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410822"]})
+    assert response.status_code == 403
+    assert response.get_json()["code"] == "out_of_scope"
+
+
+def test_supervisor_sees_own_district_and_its_subdistricts_only(client, session, tree) -> None:
+    make_user(session, "sup.shanyang", "supervisor", ["410811"])
+    session.commit()
+    headers = bearer(login(client, "sup.shanyang"))
+    codes = [j["code"] for j in client.get("/api/v1/jurisdictions", headers=headers).get_json()]
+    assert codes == ["410811", "410811001", "410811002"]
+    assert client.get("/api/v1/jurisdictions/410811001", headers=headers).status_code == 200
+    assert client.get("/api/v1/jurisdictions/410822", headers=headers).status_code == 404
+    assert client.get("/api/v1/jurisdictions/410800", headers=headers).status_code == 404
