@@ -37,10 +37,10 @@ def codes(report: ImportReport) -> list[tuple[str, str]]:
 
 
 def test_valid_polygon_is_accepted_as_multipolygon():
-    report = validate_feature_collection(collection(feature(level="district", name_en="Shanyang")), mode="jurisdictions")
+    report = validate_feature_collection(collection(feature(level="county", name_en="Shanyang")), mode="jurisdictions")
     assert report.ok
     f = report.features[0]
-    assert f.code == "410811" and f.name == "山阳区" and f.name_en == "Shanyang" and f.level == "district"
+    assert f.code == "410811" and f.name == "山阳区" and f.name_en == "Shanyang" and f.level == "county"
     assert f.geometry["type"] == "MultiPolygon"
     assert not f.repaired
     assert shape(f.geometry).area == pytest.approx(0.0001)
