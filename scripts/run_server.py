@@ -30,7 +30,7 @@ def main() -> int:
         cluster.start()
         cluster.ensure_database()
     try:
-        flask("db", "upgrade", env=env)
+        flask("db", "upgrade", "heads", env=env)
         for command in BOOT_COMMANDS:
             flask(*command, env=env)
         port = env.get("PORT", "8000")

@@ -55,7 +55,7 @@ def app(database_url: str, data_dir: Path) -> Iterator[Flask]:
 
     application = create_app(TestConfig(database_url, str(data_dir)))
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield application
 
 
