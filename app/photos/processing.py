@@ -29,7 +29,7 @@ import struct
 from dataclasses import dataclass
 from typing import IO, Any, Union
 
-from PIL import Image, ImageDraw, ImageFile, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
 from app.photos.metadata import (
@@ -490,7 +490,3 @@ def make_watermarked(
         y += line_height
     return _jpeg(out, icc, quality)
 
-
-def _check_truncation_default() -> bool:
-    """True when Pillow is configured to reject truncated images (the default)."""
-    return not ImageFile.LOAD_TRUNCATED_IMAGES
