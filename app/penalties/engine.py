@@ -65,7 +65,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from app.errors import FieldError, RuleViolation, ValidationFailed
-from app.penalties.rules import MONETARY_KINDS, rules_in_force
+from app.penalties.rules import MONETARY_KINDS, policy_defaults, rules_in_force
 
 SEVERITY_POSITION = {"info": 0, "low": 25, "medium": 50, "high": 75, "critical": 100}
 ALERT_ORDER = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
@@ -397,8 +397,7 @@ def _first_offence_exempt(group: list[Finding], ctx: PenaltyContext, params: dic
 
 
 # --------------------------------------------------------------------------- policy selection
-def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults: Mapping[str, str],
-            all_rules: list[dict[str, Any]]) -> tuple[dict[str, str], dict[str, tuple[str, str]], list[tuple[str, str]]]:
+def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults: Mapping[str, str]) -> tuple[dict[str, str], dict[str, tuple[str, str]], list[tuple[str, str]]]:
     """Apply policy settings. Returns (kept key -> note), policy used, skipped."""
     kept: dict[str, str] = {}
     skipped: list[tuple[str, str]] = []
@@ -444,8 +443,6 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
         raise ValidationFailed("预警等级设置无效", "Invalid alert threshold setting",
                                errors=[FieldError("policy.discretion.alert_upper_end_from", "bad_value",
                                                   "预警等级设置无效", "Invalid alert level")])
-    from app.penalties.rules import policy_defaults  # local: keep the import list short
-
     defaults = policy_defaults(rules)
     current = rules_in_force(rules, ctx.inspection_date)
     known = {r["key"] for r in rules}
@@ -476,7 +473,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
             continue
         candidates[key] = rule
 
-    kept, used, policy_skipped = _select(candidates, ctx, defaults, rules)
+    kept, used, policy_skipped = _select(candidates, ctx, defaults)
     skipped.extend(policy_skipped)
 
     lines: list[PenaltyLine] = []
