@@ -1,0 +1,1 @@
+"""Zones: polygons that change which rules apply (built-up area, fireworks/fuel ban areas, NRMM control area …)."""
