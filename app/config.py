@@ -14,6 +14,9 @@
 | MAX_IMAGE_PIXELS | 50000000 | largest decoded photo, 422 above it (decompression bombs) |
 | MIN_OFFICERS | 2 | enforcement officers required on an inspection (行政处罚法 Art. 42) |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
+| PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
+| PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
+| INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
 | PORT | 8000 | port of ``make run`` |
@@ -71,6 +74,11 @@ class Config:
         self.MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 50_000_000)
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
+        self.PHOTO_MAX_DISTANCE_BY_KIND = {
+            k.strip(): int(v) for k, _, v in (p.partition("=") for p in
+                                              os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
+        self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
+        self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)
         self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         self.PHOTO_ROOT = str(base / "photos")
