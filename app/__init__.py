@@ -12,6 +12,7 @@ BLUEPRINT_MODULES = (
     "app.auth.routes",
     "app.jurisdictions.routes",
     "app.audit.routes",
+    "app.checklists.routes",
 )
 
 

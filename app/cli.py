@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.checklists.cli import checklists_cli
 from app.context import set_actor
 from app.extensions import db
 
@@ -76,3 +77,4 @@ def load_demo_command() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(checklists_cli)

@@ -1,0 +1,156 @@
+"""Checklists for phones: index, full content by key or version, the JSON Schema, and a site's resolved checklists.
+
+HTTP caching (see ../shared/PERFORMANCE.md, "JSON serving"): the ETag is the content hash, read from the
+hash column alone and compared with ``If-None-Match`` BEFORE any content is loaded or serialised. A 200
+body comes from an in-process cache keyed by that hash (content per hash never changes), so neither path
+serialises in the steady state.
+
+- Identity body = canonical JSON (sorted keys, compact, UTF-8); sha256(body) == ETag == ``content_hash``.
+- With ``Accept-Encoding: gzip`` the body is gzip with ``Content-Encoding: gzip`` and the ETag
+  ``"<hash>-gzip"`` (RFC 9110 §8.8.3: a strong validator differs per content coding). ``If-None-Match``
+  accepts either form, so a phone that stored one gets 304 with the other too. ``Vary: Accept-Encoding``.
+- ``Cache-Control: private, no-cache`` for "current" resources (behind auth, so private; may be stored but
+  must be revalidated on every use, which costs a 304: a plan change reaches phones on the next request),
+  and ``private, max-age=31536000, immutable`` for ``/versions/{version}`` (rows never change).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Response, request
+from flask.views import MethodView
+
+from app.api import Blueprint
+from app.auth.authz import current_principal, ensure_in_scope
+from app.checklists.schemas import (
+    ChecklistDocumentSchema,
+    ChecklistIndexEntrySchema,
+    JsonSchemaDocumentSchema,
+    ResolvedSiteChecklistsSchema,
+    SiteChecklistQueryArgsSchema,
+)
+from app.checklists.services import (
+    EncodedBody,
+    current_hash,
+    encode_body,
+    encoded_checklist,
+    encoded_checklist_schema,
+    index_hash,
+    list_current_checklists,
+    resolve_checklists_for_site,
+    version_hash,
+)
+from app.errors import NotFound
+from app.extensions import db
+
+blp = Blueprint("checklists", __name__, url_prefix="/api/v1",
+                description="检查表 / Checklists (content-hash ETags, gzip)")
+
+REVALIDATE = "private, no-cache"
+IMMUTABLE = "private, max-age=31536000, immutable"
+GZIP_SUFFIX = "-gzip"
+
+
+def _wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def _matches(digest: str) -> bool:
+    tags = request.if_none_match
+    return bool(tags) and (tags.contains_weak(digest) or tags.contains_weak(digest + GZIP_SUFFIX))
+
+
+def _headers(resp: Response, digest: str, gz: bool, cache_control: str) -> Response:
+    resp.headers["ETag"] = f'"{digest}{GZIP_SUFFIX if gz else ""}"'
+    resp.headers["Cache-Control"] = cache_control
+    resp.headers["Vary"] = "Accept-Encoding"
+    return resp
+
+
+def conditional_json(digest: str | None, body: Callable[[], EncodedBody], cache_control: str,
+                     missing: Callable[[], Exception]) -> Response:
+    """304 when ``If-None-Match`` names ``digest``; else the (cached) body, gzipped when accepted."""
+    if digest is None:
+        raise missing()
+    gz = _wants_gzip()
+    if _matches(digest):
+        return _headers(Response(status=304), digest, gz, cache_control)
+    encoded = body()
+    resp = Response(encoded.gzipped if gz else encoded.raw, status=200, mimetype="application/json")
+    if gz:
+        resp.headers["Content-Encoding"] = "gzip"
+    return _headers(resp, digest, gz, cache_control)
+
+
+def _no_checklist(key: str, version: str | None = None) -> Callable[[], Exception]:
+    if version is None:
+        return lambda: NotFound(f"检查表 {key} 不存在。", f"Checklist {key} not found.", code="checklist_not_found")
+    return lambda: NotFound(f"检查表 {key} 无版本 {version}。", f"Checklist {key} has no version {version}.",
+                            code="checklist_version_not_found")
+
+
+@blp.route("/checklists")
+class ChecklistIndex(MethodView):
+    @blp.auth()
+    @blp.response(200, ChecklistIndexEntrySchema(many=True))
+    @blp.alt_response(304, description="未改变 / Not modified (If-None-Match)")
+    def get(self) -> Response:
+        """Index of current checklists: key, version, content hash, title, site kinds."""
+        index = list_current_checklists(db.session)
+        return conditional_json(index_hash(index), lambda: encode_body(index), REVALIDATE, lambda: NotFound())
+
+
+@blp.route("/checklists/<key>")
+class ChecklistCurrent(MethodView):
+    @blp.auth()
+    @blp.response(200, ChecklistDocumentSchema)
+    @blp.alt_response(304, description="未改变 / Not modified (If-None-Match)")
+    @blp.alt_response(404, description="不存在 / Not found")
+    def get(self, key: str) -> Response:
+        """The current version of a checklist, exactly as in its file (ETag = content hash)."""
+        digest = current_hash(db.session, key)
+        return conditional_json(digest, lambda: encoded_checklist(db.session, digest or ""), REVALIDATE,
+                                _no_checklist(key))
+
+
+@blp.route("/checklists/<key>/versions/<version>")
+class ChecklistAtVersion(MethodView):
+    @blp.auth()
+    @blp.response(200, ChecklistDocumentSchema)
+    @blp.alt_response(304, description="未改变 / Not modified (If-None-Match)")
+    @blp.alt_response(404, description="不存在 / Not found")
+    def get(self, key: str, version: str) -> Response:
+        """A checklist at one version, current or old (immutable: old inspections cite it)."""
+        digest = version_hash(db.session, key, version)
+        return conditional_json(digest, lambda: encoded_checklist(db.session, digest or ""), IMMUTABLE,
+                                _no_checklist(key, version))
+
+
+@blp.route("/schemas/checklist")
+class ChecklistJsonSchema(MethodView):
+    @blp.auth()
+    @blp.response(200, JsonSchemaDocumentSchema)
+    @blp.alt_response(304, description="未改变 / Not modified (If-None-Match)")
+    def get(self) -> Response:
+        """The JSON Schema (draft 2020-12) every checklist file follows."""
+        encoded = encoded_checklist_schema()
+        return conditional_json(encoded.digest, lambda: encoded, REVALIDATE, lambda: NotFound())
+
+
+@blp.route("/sites/<int:site_id>/checklist")
+class SiteChecklist(MethodView):
+    @blp.auth()
+    @blp.arguments(SiteChecklistQueryArgsSchema, location="query")
+    @blp.response(200, ResolvedSiteChecklistsSchema)
+    @blp.alt_response(404, description="场所不存在或不在辖区内 / Site not found in your jurisdictions")
+    def get(self, args: dict[str, Any], site_id: int) -> dict[str, Any]:
+        """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
+        from app.sites.models import Site
+
+        site = db.session.get(Site, site_id)
+        if site is None:
+            raise NotFound("场所不存在或不在您的辖区内。", "Site not found in your jurisdictions.")
+        ensure_in_scope(current_principal(), site.jurisdiction.path, "场所", "Site")
+        result = resolve_checklists_for_site(db.session, site, on_date=args["date"],
+                                             alert_level=args["alert_level"], key=args["key"])
+        return {"site_id": site.id, **result}

@@ -1,0 +1,65 @@
+"""Edge shapes of the checklist API (the checklist document itself is defined by its JSON Schema)."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app.checklists.applicability import ALERT_RANKS
+
+
+class BilingualSchema(ma.Schema):
+    zh = ma.fields.String(required=True)
+    en = ma.fields.String(required=True)
+
+
+class ChecklistIndexEntrySchema(ma.Schema):
+    """One current checklist in the index."""
+
+    key = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    content_hash = ma.fields.String(required=True, metadata={"description": "sha256 of the canonical JSON; the ETag"})
+    title = ma.fields.Nested(BilingualSchema, required=True)
+    site_kinds = ma.fields.List(ma.fields.String(), required=True)
+
+
+class ChecklistDocumentSchema(ma.Schema):
+    """A checklist exactly as in its file, serialised as canonical JSON (sorted keys).
+
+    Its shape is the JSON Schema served at ``/api/v1/schemas/checklist``; sha256 of the identity body = ETag.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    key = ma.fields.String()
+    version = ma.fields.String()
+    title = ma.fields.Nested(BilingualSchema)
+    items = ma.fields.List(ma.fields.Dict())
+
+
+class JsonSchemaDocumentSchema(ma.Schema):
+    """A JSON Schema (draft 2020-12) document."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+
+class SiteChecklistQueryArgsSchema(ma.Schema):
+    """Query string of ``GET /api/v1/sites/{id}/checklist``."""
+
+    date = ma.fields.Date(load_default=None, metadata={"description": "检查日期 / inspection date (default: today, Asia/Shanghai)"})
+    alert_level = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(ALERT_RANKS)),
+                                   metadata={"description": "重污染天气预警级别 / heavy-pollution alert level (default none)"})
+    key = ma.fields.String(load_default=None, metadata={"description": "只解析该检查表 / resolve only this checklist key"})
+
+
+class ResolvedSiteChecklistsSchema(ma.Schema):
+    """Checklists that apply at a site, with the context used so a phone can re-evaluate offline."""
+
+    site_id = ma.fields.Raw()
+    context = ma.fields.Dict(metadata={"description": "site kind + attributes, zones, date, month, alert level/rank, "
+                                                      "jurisdiction chain: the JSON Logic data of every applies_when"})
+    checklists = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "resolved checklists: header, content_hash, parameters, items (with applies_because and raw "
+                       "applies_when), not_applicable items with their raw conditions"})
+    not_applicable = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "checklists for this site kind that do not apply here/now, with reasons"})
