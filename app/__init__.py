@@ -12,7 +12,10 @@ BLUEPRINT_MODULES = (
     "app.auth.routes",
     "app.jurisdictions.routes",
     "app.audit.routes",
+    "app.geo.routes",
+    "app.sites.routes",
     "app.checklists.routes",
+    "app.photos.routes",
 )
 
 

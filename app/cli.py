@@ -77,4 +77,10 @@ def load_demo_command() -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    from app.geo.cli import geo_cli
+
+    app.cli.add_command(geo_cli)
     app.cli.add_command(checklists_cli)
+    from app.photos.cli import photos_cli
+
+    app.cli.add_command(photos_cli)

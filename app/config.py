@@ -10,9 +10,12 @@
 | LOGIN_MAX_FAILURES_PER_ACCOUNT | 5 | failed logins per account within the window before lock-out |
 | LOGIN_MAX_FAILURES_PER_IP | 20 | failed logins per client IP within the window before lock-out |
 | LOGIN_WINDOW_SECONDS | 900 | rate-limit window and lock-out duration |
-| MAX_UPLOAD_BYTES | 20971520 | largest request body (photos), 413 above it |
+| MAX_UPLOAD_BYTES | 20971520 | largest photo (bytes of the image), 413 above it; request bodies may exceed it by 64 KiB of multipart framing |
 | MAX_IMAGE_PIXELS | 50000000 | largest decoded photo, 422 above it (decompression bombs) |
 | MIN_OFFICERS | 2 | enforcement officers required on an inspection (行政处罚法 Art. 42) |
+| PHOTO_STORAGE | filesystem | where photo originals/derivatives live (``filesystem``: under ``LANTIAN_DATA_DIR/photos``; S3 not yet) |
+| PHOTO_WORKER_POLL_SECONDS | 2 | how often ``flask photos worker`` looks for photos awaiting derivatives |
+| PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
 | PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
@@ -70,7 +73,9 @@ class Config:
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
         self.LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 20)
         self.LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", 900)
-        self.MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+        self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+        # Flask's own 413 for whole bodies; the photo store enforces MAX_UPLOAD_BYTES on the image itself.
+        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024
         self.MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 50_000_000)
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
@@ -82,6 +87,9 @@ class Config:
         self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         self.PHOTO_ROOT = str(base / "photos")
+        self.PHOTO_STORAGE = os.environ.get("PHOTO_STORAGE", "filesystem")
+        self.PHOTO_WORKER_POLL_SECONDS = float(os.environ.get("PHOTO_WORKER_POLL_SECONDS", "2"))
+        self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")
         self.JSON_AS_ASCII = False
         # flask-smorest / OpenAPI

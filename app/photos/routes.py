@@ -1,0 +1,215 @@
+"""Photo endpoints: idempotent upload, metadata, original bytes and derivatives (issue 5 §6)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import re
+import uuid
+from typing import Any
+
+from flask import Response, current_app, request, send_file
+from flask.views import MethodView
+
+from app.api import Blueprint, ProblemSchema
+from app.auth.authz import current_principal
+from app.errors import FieldError, NotFound, ValidationFailed
+from app.extensions import db
+from app.photos import services
+from app.photos.models import Photo
+from app.photos.schemas import PhotoSchema, PhotoUploadFormSchema
+from app.photos.storage import PhotoStore
+
+blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="现场照片证据 / Photo evidence")
+
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_DIGEST_ITEM = re.compile(r"^\s*sha-256\s*=\s*:?([A-Za-z0-9+/=]+):?\s*$", re.IGNORECASE)
+_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+
+
+def _store() -> PhotoStore:
+    store = current_app.extensions.get("lantian_photo_store")
+    if store is None:
+        store = services.photo_store_from_config(current_app.config)
+        current_app.extensions["lantian_photo_store"] = store
+    return store
+
+
+def _max_pixels() -> int:
+    return int(current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def _photo_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound("照片不存在。", "Photo not found.") from None
+
+
+def _bad_checksum_field(path: str, zh: str, en: str) -> ValidationFailed:
+    return ValidationFailed(zh, en, errors=[FieldError(path, "invalid", zh, en)])
+
+
+def _sha_from_digest_headers() -> str | None:
+    """``Repr-Digest``/``Content-Digest: sha-256=:<base64>:`` (RFC 9530) or legacy
+    ``Digest: sha-256=<base64>`` (RFC 3230) → hex."""
+    for header in ("Repr-Digest", "Content-Digest", "Digest"):
+        value = request.headers.get(header)
+        if not value:
+            continue
+        for item in value.split(","):
+            m = _DIGEST_ITEM.match(item)
+            if not m:
+                continue
+            try:
+                raw = base64.b64decode(m.group(1), validate=True)
+            except (binascii.Error, ValueError):
+                raw = b""
+            if len(raw) != 32:
+                raise _bad_checksum_field(header, f"{header} 中的 sha-256 不是有效的 Base64 摘要",
+                                          f"The sha-256 in {header} is not a valid base64 digest")
+            return raw.hex()
+    return None
+
+
+def _declared_sha256(form_value: str | None = None) -> str:
+    value = form_value or request.headers.get("X-Content-SHA256")
+    if value:
+        value = value.strip()
+        if not _HEX64.match(value):
+            raise _bad_checksum_field("X-Content-SHA256", "SHA-256 必须是 64 位十六进制",
+                                      "SHA-256 must be 64 hexadecimal digits")
+        return value.lower()
+    from_digest = _sha_from_digest_headers()
+    if from_digest:
+        return from_digest
+    raise ValidationFailed(
+        "缺少照片的 SHA-256：请在 X-Content-SHA256 头（或 multipart 的 sha256 字段）中提供",
+        "The photo's SHA-256 is missing: send it in X-Content-SHA256 (or the multipart sha256 field)",
+        errors=[FieldError("X-Content-SHA256", "required", "缺少 SHA-256", "SHA-256 is required")],
+    )
+
+
+def _cache_headers(resp: Response) -> Response:
+    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return resp
+
+
+def _send_bytes(data: bytes, photo: Photo, suffix: str) -> Response:
+    resp = send_file(io.BytesIO(data), mimetype="image/jpeg", etag=hashlib.sha256(data).hexdigest()[:40],
+                     conditional=True, download_name=f"{photo.id}-{suffix}.jpg", max_age=None)
+    resp.headers["Content-Disposition"] = f'inline; filename="{photo.id}-{suffix}.jpg"'
+    return _cache_headers(resp)
+
+
+@blp.route("/<photo_id>")
+class PhotoById(MethodView):
+    @blp.auth()
+    @blp.doc(requestBody={
+        "description": "原始图片字节（JPEG/PNG/WebP/HEIC），或 multipart 的 file + sha256 / Raw image bytes, or multipart",
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": PhotoUploadFormSchema},
+        },
+    }, parameters=[
+        {"in": "header", "name": "X-Content-SHA256", "schema": {"type": "string"},
+         "description": "SHA-256 (hex) of the bytes; or Repr-Digest/Content-Digest: sha-256=:base64:"},
+    ])
+    @blp.response(200, PhotoSchema, description="同一照片已存在（重复上传）/ Already uploaded (idempotent repeat)")
+    @blp.alt_response(201, schema=PhotoSchema, description="已创建 / Created")
+    @blp.alt_response(409, schema=ProblemSchema, description="编号已用于其他内容 / Id holds other bytes")
+    @blp.alt_response(413, schema=ProblemSchema, description="超过大小上限 / Too large")
+    @blp.alt_response(422, schema=ProblemSchema,
+                      description="checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
+                                  "image_undecodable | validation_failed")
+    def put(self, photo_id: str) -> Any:
+        """Upload a photo under the phone's UUID (idempotent; the original is kept byte for byte)."""
+        pid = _photo_id(photo_id)
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed("缺少 file 部分", "The multipart body has no 'file' part",
+                                       errors=[FieldError("file", "required", "缺少文件", "file is required")])
+            sha256, stream = _declared_sha256(request.form.get("sha256")), upload.stream
+        else:
+            sha256, stream = _declared_sha256(), request.stream
+        result = services.put_photo(
+            db.session, _store(), current_principal(), pid, stream, sha256,
+            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(),
+        )
+        db.session.commit()
+        view = services.PhotoView(result.photo, services.photo_flags(db.session, result.photo))
+        headers = {"Location": f"/api/v1/photos/{pid}", "ETag": f'"{result.photo.sha256}"'}
+        return view, (201 if result.created else 200), headers
+
+    @blp.auth()
+    @blp.response(200, PhotoSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    def get(self, photo_id: str) -> services.PhotoView:
+        """A photo's metadata: EXIF time and GPS, derivative state, evidence flags."""
+        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
+        return services.PhotoView(photo, services.photo_flags(db.session, photo))
+
+
+@blp.route("/<photo_id>/original")
+class PhotoOriginal(MethodView):
+    @blp.auth()
+    @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    def get(self, photo_id: str) -> Response:
+        """The original bytes, exactly as uploaded (ETag = SHA-256)."""
+        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
+        store = _store()
+        name = f"{photo.id}.{_EXT.get(photo.format, 'bin')}"
+        source: Any = store.original_path(photo.sha256) if isinstance(store, services.LocalPathStore) \
+            else io.BytesIO(store.read_original(photo.sha256))
+        resp = send_file(source, mimetype=photo.mime, etag=photo.sha256, conditional=True,
+                         download_name=name, max_age=None)
+        resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
+        resp.headers["Repr-Digest"] = "sha-256=:" + base64.b64encode(bytes.fromhex(photo.sha256)).decode() + ":"
+        return _cache_headers(resp)
+
+
+def _derivative(photo_id: str, name: str, suffix: str) -> Response:
+    photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
+    data = services.open_derivative(db.session, _store(), photo, name, max_pixels=_max_pixels())
+    db.session.commit()  # on-demand generation recorded the derivative state
+    return _send_bytes(data, photo, suffix)
+
+
+@blp.route("/<photo_id>/display")
+class PhotoDisplay(MethodView):
+    @blp.auth()
+    @blp.response(200, description="显示图 JPEG / Display JPEG")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    def get(self, photo_id: str) -> Response:
+        """Orientation-corrected display JPEG (≤ 2048 px, no EXIF/GPS); made now if still pending."""
+        return _derivative(photo_id, services.DISPLAY, "display")
+
+
+@blp.route("/<photo_id>/thumbnail")
+class PhotoThumbnail(MethodView):
+    @blp.auth()
+    @blp.response(200, description="缩略图 JPEG / Thumbnail JPEG")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    def get(self, photo_id: str) -> Response:
+        """Thumbnail JPEG (≤ 320 px, no EXIF/GPS); made now if still pending."""
+        return _derivative(photo_id, services.THUMBNAIL, "thumbnail")
+
+
+@blp.route("/<photo_id>/watermarked")
+class PhotoWatermarked(MethodView):
+    @blp.auth()
+    @blp.response(200, description="带水印说明条的副本 / Copy with a caption band for notices")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    def get(self, photo_id: str) -> Response:
+        """Copy for notices: capture time, coordinates and (when linked) site and officers below the photo."""
+        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
+        data = services.render_watermarked(db.session, _store(), photo, max_pixels=_max_pixels(),
+                                           font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
+        return _send_bytes(data, photo, "watermarked")

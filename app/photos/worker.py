@@ -1,0 +1,65 @@
+"""The derivative worker: ``flask photos worker`` (issue 5 §6: derivatives after the response).
+
+Polls the database for photos whose derivatives are pending and makes them one photo per
+transaction (``SELECT … FOR UPDATE SKIP LOCKED``), so any number of workers (and on-demand
+requests) can run side by side without doing the same photo twice. Each transaction is short;
+a photo that keeps failing transiently is skipped for the rest of the pass and marked failed
+after ``services.MAX_DERIVATIVE_ATTEMPTS``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from app.photos import services
+from app.photos.storage import PhotoStore
+
+log = logging.getLogger(__name__)
+
+
+def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit: int | None = None,
+                  stop: threading.Event | None = None) -> int:
+    """Process pending photos until none is left (or ``limit``/``stop``); commits each. → count."""
+    done = 0
+    skip: set[uuid.UUID] = set()
+    while limit is None or done < limit:
+        if stop is not None and stop.is_set():
+            break
+        photo = services.process_next_pending(session, store, max_pixels=max_pixels, skip=skip)
+        if photo is None:
+            session.commit()
+            break
+        if photo.derivatives_state == "pending":  # transient failure: retry on a later pass
+            skip.add(photo.id)
+        log.info("photo %s derivatives %s", photo.id, photo.derivatives_state)
+        session.commit()
+        done += 1
+    return done
+
+
+def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = None,
+               stop: threading.Event | None = None) -> int:
+    """Loop until ``stop`` is set (SIGTERM in the CLI); ``once`` drains the queue and returns."""
+    from app.extensions import db
+
+    stop = stop or threading.Event()
+    poll = poll_seconds if poll_seconds is not None else float(app.config.get("PHOTO_WORKER_POLL_SECONDS", 2))
+    store = services.photo_store_from_config(app.config)
+    total = 0
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                total += drain_pending(db.session, store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]), stop=stop)
+            except Exception:  # noqa: BLE001 - e.g. the database restarting: log, wait, retry
+                log.exception("photo worker pass failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        if once:
+            break
+        stop.wait(poll)
+    return total
