@@ -21,7 +21,7 @@ from flask import Response, request
 from flask.views import MethodView
 
 from app.api import Blueprint
-from app.auth.authz import current_principal, ensure_in_scope
+from app.auth.authz import current_principal
 from app.checklists.schemas import (
     ChecklistDocumentSchema,
     ChecklistIndexEntrySchema,
@@ -42,6 +42,7 @@ from app.checklists.services import (
 )
 from app.errors import NotFound
 from app.extensions import db
+from app.sites.services import get_site
 
 blp = Blueprint("checklists", __name__, url_prefix="/api/v1",
                 description="检查表 / Checklists (content-hash ETags, gzip)")
@@ -145,12 +146,7 @@ class SiteChecklist(MethodView):
     @blp.alt_response(404, description="场所不存在或不在辖区内 / Site not found in your jurisdictions")
     def get(self, args: dict[str, Any], site_id: int) -> dict[str, Any]:
         """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
-        from app.sites.models import Site
-
-        site = db.session.get(Site, site_id)
-        if site is None:
-            raise NotFound("场所不存在或不在您的辖区内。", "Site not found in your jurisdictions.")
-        ensure_in_scope(current_principal(), site.jurisdiction.path, "场所", "Site")
+        site = get_site(db.session, site_id, current_principal())  # out of scope → 404
         result = resolve_checklists_for_site(db.session, site, on_date=args["date"],
                                              alert_level=args["alert_level"], key=args["key"])
         return {"site_id": site.id, **result}

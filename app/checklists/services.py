@@ -396,18 +396,19 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
     return {"context": public_ctx, "checklists": resolved, "not_applicable": skipped}
 
 
-def _site_context(session: Session, site: Any) -> dict[str, Any]:
-    """Adapter over the geo feature: the site's kind, attributes, zone kinds and jurisdiction chain."""
+def _site_context(session: Session, site: Any, on: date) -> dict[str, Any]:
+    """The geo feature's view of a site: kind, attributes, kinds of the zones in force on ``on``, jurisdiction chain."""
     from app.sites.services import site_context
 
-    return site_context(session, site)
+    return site_context(session, site, on)
 
 
 def resolve_checklists_for_site(session: Session, site: Any, on_date: date | None = None,
                                 alert_level: str | None = None, key: str | None = None) -> dict[str, Any]:
     """The checklists that apply at ``site`` on ``on_date`` (default today, Asia/Shanghai) under ``alert_level``."""
-    ctx = dict(_site_context(session, site))
-    ctx["date"] = (on_date or today_local()).isoformat()
+    on_date = on_date or today_local()
+    ctx = dict(_site_context(session, site, on_date))
+    ctx["date"] = on_date.isoformat()
     ctx["alert_level"] = alert_level or ctx.get("alert_level") or "none"
     ctx.pop("month", None)
     ctx.pop("alert_rank", None)
