@@ -1,0 +1,97 @@
+"""Site look-ups on PostGIS: scope, nearby (geography, metres), bbox, text search, keyset pages."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, cast, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.types import UserDefinedType
+
+from app.jurisdictions.models import Jurisdiction
+from app.sites.models import Site, SiteZone
+from app.zones.models import Zone
+from app.zones.queries import point, scope_clause
+
+
+class _Geography(UserDefinedType):  # type: ignore[type-arg]
+    """Plain ``geography`` (no typmod), so ``CAST(geom AS geography)`` matches the ``ix_sites_geog`` index."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "geography"
+
+
+def geography(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(expr, _Geography())
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    near: tuple[float, float] | None = None  # WGS-84 lon, lat
+    radius_m: float | None = None
+    bbox: tuple[float, float, float, float] | None = None  # WGS-84 minlon, minlat, maxlon, maxlat
+    q: str | None = None
+    kind: str | None = None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter, *, limit: int,
+                 after: tuple[float | None, int] | None = None) -> list[tuple[Site, float | None]]:
+    """Sites in scope matching ``flt``: nearest first (then id) with ``near``, else by id.
+
+    ``after`` is the keyset position ``(distance_m or None, id)`` of the last row of the previous page.
+    Distances are ``ST_Distance`` on geography (spheroid, metres); ``radius_m`` filters with
+    ``ST_DWithin`` on geography, which the ``ix_sites_geog`` expression index serves.
+    """
+    conds: list[ColumnElement[bool]] = [scope_clause(paths)]
+    distance: ColumnElement[Any] | None = None
+    if flt.near is not None:
+        here = geography(point(*flt.near))
+        distance = func.ST_Distance(geography(Site.geom), here)
+        if flt.radius_m is not None:
+            conds.append(func.ST_DWithin(geography(Site.geom), here, flt.radius_m))
+    if flt.bbox is not None:
+        conds.append(func.ST_Intersects(Site.geom, func.ST_MakeEnvelope(*flt.bbox, 4326)))
+    if flt.kind:
+        conds.append(Site.kind == flt.kind)
+    if flt.q:
+        q = flt.q.strip()
+        conds.append(or_(Site.name.ilike(f"%{_escape_like(q)}%", escape="\\"),
+                         Site.operator_credit_code == q.upper()))
+    if after is not None:
+        last_d, last_id = after
+        if distance is not None and last_d is not None:
+            conds.append(or_(distance > last_d, and_(distance == last_d, Site.id > last_id)))
+        else:
+            conds.append(Site.id > last_id)
+    stmt = select(Site, distance.label("distance_m")) if distance is not None else select(Site)
+    stmt = stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id).where(*conds)
+    stmt = stmt.order_by(distance, Site.id) if distance is not None else stmt.order_by(Site.id)
+    rows = session.execute(stmt.limit(limit)).all()
+    if distance is not None:
+        return [(r[0], float(r[1])) for r in rows]
+    return [(r[0], None) for r in rows]
+
+
+def zones_by_site(session: Session, site_ids: Sequence[int]) -> dict[int, list[Zone]]:
+    """The zones each site lies in (from ``site_zones``), ordered by kind and code."""
+    out: dict[int, list[Zone]] = defaultdict(list)
+    if not site_ids:
+        return out
+    rows = session.execute(select(SiteZone.site_id, Zone).join(Zone, Zone.id == SiteZone.zone_id)
+                           .where(SiteZone.site_id.in_(list(site_ids))).order_by(Zone.kind, Zone.code))
+    for site_id, zone in rows:
+        out[site_id].append(zone)
+    return out
+
+
+def site_in_scope(session: Session, site_id: int, paths: Sequence[str] | None) -> Site | None:
+    return session.scalar(select(Site).join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
+                          .where(Site.id == site_id, scope_clause(paths)))

@@ -1,0 +1,91 @@
+"""Sites registry endpoints, scoped to the caller's jurisdictions (out of scope → 404)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+
+from app.api import Blueprint
+from app.auth.authz import current_principal
+from app.errors import FieldError, ValidationFailed
+from app.extensions import db
+from app.geo.crs import WGS84, to_wgs84
+from app.sites.queries import SiteFilter, zones_by_site
+from app.sites.schemas import (SitePageSchema, SiteQueryArgsSchema, SiteReadArgsSchema, SiteCreateSchema, SiteSchema,
+                               SiteUpdateSchema, site_output)
+from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
+
+blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites", description="场所登记 / Sites registry")
+
+
+def _filter(args: dict[str, Any]) -> SiteFilter:
+    crs = args.get("crs", WGS84)
+    near = to_wgs84(*args["near"], crs) if "near" in args else None
+    bbox = None
+    if "bbox" in args:
+        x1, y1, x2, y2 = args["bbox"]
+        lo, hi = to_wgs84(x1, y1, crs), to_wgs84(x2, y2, crs)
+        bbox = (lo[0], lo[1], hi[0], hi[1])
+    return SiteFilter(near=near, radius_m=args.get("radius_m"), bbox=bbox, q=args.get("q"), kind=args.get("kind"))
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if not raw:
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ValidationFailed("If-Match 须为场所版本号", "If-Match must be the site's version (ETag)",
+                               errors=[FieldError("If-Match", "invalid_etag", "版本号无效", "Invalid ETag")])
+    return int(value)
+
+
+@blp.route("")
+class Sites(MethodView):
+    @blp.auth()
+    @blp.arguments(SiteQueryArgsSchema, location="query")
+    @blp.response(200, SitePageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
+        rows, next_cursor = list_sites(db.session, current_principal(), _filter(args),
+                                       cursor=args.get("cursor"), limit=args["limit"])
+        zones = zones_by_site(db.session, [s.id for s, _ in rows])
+        crs = args.get("crs", WGS84)
+        return {"items": [site_output(s, crs, zones.get(s.id, []), d) for s, d in rows], "next_cursor": next_cursor}
+
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(SiteCreateSchema)
+    @blp.response(201, SiteSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register a site; its jurisdiction and zones are derived from its geometry (audited)."""
+        site = create_site(db.session, data, principal=current_principal())
+        db.session.commit()
+        out = site_output(site, data.get("crs", WGS84), site_zones(db.session, site))
+        return out, 201, {"ETag": f'"{site.version}"', "Location": f"/api/v1/sites/{site.id}"}
+
+
+@blp.route("/<int:site_id>")
+class SiteById(MethodView):
+    @blp.auth()
+    @blp.arguments(SiteReadArgsSchema, location="query")
+    @blp.response(200, SiteSchema)
+    @blp.alt_response(404, description="不存在或不在辖区内 / Not found in your jurisdictions")
+    def get(self, args: dict[str, Any], site_id: int) -> Any:
+        """One site, coordinates in `crs`."""
+        site = get_site(db.session, site_id, current_principal())
+        return site_output(site, args["crs"], site_zones(db.session, site)), 200, {"ETag": f'"{site.version}"'}
+
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(SiteUpdateSchema)
+    @blp.response(200, SiteSchema)
+    @blp.alt_response(404, description="不存在或不在辖区内 / Not found in your jurisdictions")
+    @blp.alt_response(412, description="版本已过期 / Stale If-Match")
+    def patch(self, data: dict[str, Any], site_id: int) -> Any:
+        """Change a site (optional If-Match: its version); location is re-derived (audited)."""
+        principal = current_principal()
+        site = get_site(db.session, site_id, principal)
+        update_site(db.session, site, data, principal=principal, expected_version=_if_match())
+        db.session.commit()
+        out = site_output(site, data.get("crs", WGS84), site_zones(db.session, site))
+        return out, 200, {"ETag": f'"{site.version}"'}

@@ -1,0 +1,109 @@
+"""GeoJSON import into PostGIS: replace-by-code, repairs, per-feature errors, all-or-nothing, audit."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEntry
+from app.errors import ValidationFailed
+from app.geo.importer import import_geojson
+from app.jurisdictions.models import Jurisdiction
+from app.zones.models import Zone
+from tests.factories_geo import JURISDICTION_BOUNDARIES, ZONES, collection, feature, make_geography, square
+
+
+def _boundary_wkt(session, code):
+    return session.scalar(select(func.ST_AsText(Jurisdiction.boundary)).where(Jurisdiction.code == code))
+
+
+def test_import_sets_boundaries_and_creates_zones(session, tree) -> None:
+    make_geography(session)
+    session.commit()
+    assert _boundary_wkt(session, "410811001").startswith("MULTIPOLYGON")
+    assert session.scalar(select(func.count()).select_from(Zone)) == 2
+
+
+def test_importing_an_existing_code_replaces_its_boundary_and_is_audited(session, tree) -> None:
+    make_geography(session)
+    session.commit()
+    result = import_geojson(session, collection(
+        feature(square(113.20, 35.20, 113.31, 35.31), code="410811", name="山阳区")), mode="jurisdictions")
+    session.commit()
+    assert result.replaced == ["410811"]
+    assert "113.31" in _boundary_wkt(session, "410811")
+    j = session.scalar(select(Jurisdiction).where(Jurisdiction.code == "410811"))
+    assert j.level == "county" and j.parent.code == "410800"  # kept when the feature omits them
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == "410811")).all()
+    assert actions.count("jurisdiction.boundary_replace") == 2
+
+
+def test_reimporting_the_same_shape_changes_nothing(session, tree) -> None:
+    make_geography(session)
+    session.commit()
+    before = session.scalar(select(func.count()).select_from(AuditEntry))
+    result = import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    zones = import_geojson(session, ZONES, mode="zones")
+    session.commit()
+    assert len(result.unchanged) == 5 and len(zones.unchanged) == 2
+    assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_one_bad_feature_rejects_the_whole_import(session, tree) -> None:
+    bad = collection(
+        feature(square(113.20, 35.20, 113.30, 35.30), code="410811", name="山阳区", level="county", parent_code="410800"),
+        feature({"type": "Polygon", "coordinates": [[[113.0, 35.0], [113.1, 35.0], [113.0, 35.0]]]},
+                code="410822", name="博爱县"),
+    )
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, bad, mode="jurisdictions")
+    session.rollback()
+    assert [e.path for e in info.value.errors] == ["features[1].geometry.coordinates[0]"]
+    assert _boundary_wkt(session, "410811") is None
+
+
+def test_unknown_parent_is_a_per_feature_error(session, tree) -> None:
+    doc = collection(feature(square(113.2, 35.2, 113.3, 35.3), code="999999", name="无", level="county", parent_code="999000"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="jurisdictions")
+    assert info.value.errors[0].code == "unknown_parent"
+    assert info.value.errors[0].path == "features[0].properties.parent_code"
+
+
+def test_bow_tie_polygon_is_repaired_and_reported(session, tree) -> None:
+    bow_tie = {"type": "Polygon", "coordinates": [[[113.2, 35.2], [113.3, 35.3], [113.3, 35.2], [113.2, 35.3], [113.2, 35.2]]]}
+    result = import_geojson(session, collection(feature(bow_tie, code="410811", name="山阳区")), mode="jurisdictions")
+    session.commit()
+    assert result.repairs and result.repairs[0]["path"] == "features[0].geometry"
+    assert session.scalar(select(func.ST_IsValid(Jurisdiction.boundary)).where(Jurisdiction.code == "410811"))
+    assert session.scalar(select(func.ST_NumGeometries(Jurisdiction.boundary)).where(Jurisdiction.code == "410811")) == 2
+
+
+def test_streamed_file_imports_like_parsed_json(session, tree) -> None:
+    fp = io.BytesIO(json.dumps(JURISDICTION_BOUNDARIES).encode())
+    result = import_geojson(session, fp, mode="jurisdictions")
+    session.commit()
+    assert sorted(result.created) == ["410811", "410811001", "410811002", "410822", "410822001"]
+
+
+def test_zone_kind_from_option_and_owner_derived_from_boundaries(session, tree) -> None:
+    import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    import_geojson(session, collection(feature(square(113.26, 35.21, 113.27, 35.22), code="NRMM-1", name="非道路")),
+                   mode="zones", kind="nrmm_control")
+    session.commit()
+    zone = session.scalar(select(Zone).where(Zone.code == "NRMM-1"))
+    assert zone.kind == "nrmm_control"
+    assert session.get(Jurisdiction, zone.jurisdiction_id).code == "410811001"
+
+
+def test_gcj02_import_is_stored_in_wgs84(session, tree) -> None:
+    from app.geo.crs import from_wgs84
+
+    ring = [list(from_wgs84(x, y, "gcj02")) for x, y in [(113.2, 35.2), (113.3, 35.2), (113.3, 35.3), (113.2, 35.3), (113.2, 35.2)]]
+    import_geojson(session, collection(feature({"type": "Polygon", "coordinates": [ring]}, code="410811", name="山阳区")),
+                   mode="jurisdictions", crs="gcj02")
+    session.commit()
+    xmin = session.scalar(select(func.ST_XMin(Jurisdiction.boundary)).where(Jurisdiction.code == "410811"))
+    assert xmin == pytest.approx(113.2, abs=1e-6)
