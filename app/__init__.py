@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "app.sites.routes",
     "app.checklists.routes",
     "app.photos.routes",
+    "app.inspections.routes",
+    "app.penalties.routes",
 )
 
 

@@ -1,0 +1,97 @@
+"""Inspections API: idempotent capture (PUT), submission, return, sync feed (issue 5)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+
+from app.api import ProblemSchema, Blueprint
+from app.auth.authz import current_principal
+from app.extensions import db
+from app.inspections import services
+from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
+from app.photos.services import register_flag_provider
+
+blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
+                description="现场检查记录 / Field inspections")
+
+# GET /api/v1/photos/{id} shows the evidence flags of the photo's inspection links.
+register_flag_provider(services.flags_for_photo)
+
+_ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
+
+
+def _with_etag(inspection: Any, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = services.inspection_representation(db.session, inspection, current_principal())
+    return body, status, {"ETag": inspection.etag}
+
+
+@blp.route("")
+class InspectionFeed(MethodView):
+    @blp.auth()
+    @blp.arguments(FeedArgsSchema, location="query")
+    @blp.response(200, FeedSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Sync feed: inspections changed after the cursor (updated_since), oldest change first."""
+        return services.inspection_feed(db.session, current_principal(), args["updated_since"], args["limit"])
+
+
+@blp.route("/<uuid:inspection_id>")
+class InspectionById(MethodView):
+    @blp.auth()
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def get(self, inspection_id: uuid.UUID) -> Any:
+        """One inspection with answers, photos, findings and state; ETag = its version."""
+        return _with_etag(services.get_inspection(db.session, current_principal(), inspection_id))
+
+    @blp.auth()
+    @blp.arguments(InspectionPutSchema)
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.alt_response(201, schema=InspectionSchema, description="已创建 / Created")
+    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许修改 / Not editable in this state")
+    @blp.alt_response(412, schema=ProblemSchema, description="版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def put(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Create or update a draft inspection (idempotent; updates need If-Match)."""
+        result = services.put_inspection(db.session, current_principal(), inspection_id, payload,
+                                         request.headers.get("If-Match"))
+        db.session.commit()
+        return _with_etag(result.inspection, 201 if result.created else 200)
+
+
+@blp.route("/<uuid:inspection_id>/submit")
+class InspectionSubmit(MethodView):
+    @blp.auth()
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.alt_response(422, schema=ProblemSchema, description="不完整：errors 列出每一处 / Incomplete: every problem listed")
+    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许提交 / Not submittable in this state")
+    @blp.alt_response(412, schema=ProblemSchema, description="版本过期 / Stale If-Match")
+    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def post(self, inspection_id: uuid.UUID) -> Any:
+        """Submit: validate against the resolved checklist, re-evaluate on the server, create findings."""
+        inspection = services.submit_inspection(db.session, current_principal(), inspection_id,
+                                                request.headers.get("If-Match"))
+        db.session.commit()
+        return _with_etag(inspection)
+
+
+@blp.route("/<uuid:inspection_id>/return")
+class InspectionReturn(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(ReturnSchema)
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许退回 / Not returnable in this state")
+    @blp.alt_response(412, schema=ProblemSchema, description="版本过期 / Stale If-Match")
+    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Return a submitted inspection to the inspector with comments (supervisors)."""
+        inspection = services.return_inspection(db.session, current_principal(), inspection_id,
+                                                payload["comment"], request.headers.get("If-Match"))
+        db.session.commit()
+        return _with_etag(inspection)

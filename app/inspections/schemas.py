@@ -1,0 +1,172 @@
+"""Edge contract of the inspections API (shape only; existence and permissions are checked in services)."""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.geo.crs import CRS_CHOICES, DEFAULT_CRS
+from app.inspections.rules import STATES
+
+ALERT_LEVELS = ("none", "blue", "yellow", "orange", "red")
+
+
+class LocationSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    accuracy_m = fields.Float(allow_nan=False, allow_none=True, validate=validate.Range(min=0))
+    crs = fields.String(load_default=DEFAULT_CRS, validate=validate.OneOf(CRS_CHOICES),
+                        metadata={"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)"})
+
+
+class AnswerSchema(ma.Schema):
+    """One answer as the phone recorded it. The server re-evaluates it; ``verdict`` counts only for checks."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    verdict = fields.String(allow_none=True, validate=validate.OneOf(("pass", "fail", "na")))
+    values = fields.List(fields.Float(allow_nan=False), allow_none=True)
+    unit = fields.String(allow_none=True, validate=validate.Length(max=32))
+    code = fields.String(allow_none=True, validate=validate.Length(max=200))
+    choice = fields.String(allow_none=True, validate=validate.Length(max=100))
+    count = fields.Integer(allow_none=True, strict=True)
+    text = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    note = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    photos = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50))
+
+
+class OfficerRefField(fields.Field):
+    """An officer: a user id (integer), a badge number (string), or ``{"user_id"}`` / ``{"badge_number"}``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(value, dict):
+            if set(value) - {"user_id", "badge_number"} or len(value) != 1:
+                raise ma.ValidationError("Give exactly one of user_id or badge_number.")
+            value = next(iter(value.values()))
+        if isinstance(value, bool):
+            raise ma.ValidationError("Not a user id or badge number.")
+        if isinstance(value, int):
+            return {"user_id": value, "badge_number": None}
+        if isinstance(value, str) and value.strip() and len(value) <= 32:
+            return {"user_id": None, "badge_number": value.strip()}
+        raise ma.ValidationError("Not a user id or badge number.")
+
+
+class InspectionPutSchema(ma.Schema):
+    """Create or update a draft (PUT /api/v1/inspections/{uuid})."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    site_id = fields.Integer(required=True, strict=True)
+    checklist_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    checklist_version = fields.String(validate=validate.Length(min=1, max=40),
+                                      metadata={"description": "version the phone used (or give checklist_hash)"})
+    checklist_hash = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    officers = fields.List(OfficerRefField(), required=True, validate=validate.Length(max=20),
+                           metadata={"description": "user ids or badge numbers (执法证号) of the officers present"})
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    location = fields.Nested(LocationSchema, allow_none=True)
+    alert_level = fields.String(load_default="none", validate=validate.OneOf(ALERT_LEVELS))
+    note = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                          values=fields.Nested(AnswerSchema), load_default=dict)
+
+    @ma.validates_schema
+    def _checklist_named(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("checklist_version") and not data.get("checklist_hash"):
+            raise ma.ValidationError("Give checklist_version or checklist_hash.", "checklist_version")
+
+
+class ReturnSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    comment = fields.String(required=True, validate=validate.Length(min=1, max=10000),
+                            metadata={"description": "退回意见 / what the inspector must fix"})
+
+
+class FeedArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    updated_since = fields.String(load_default=None, metadata={"description": "opaque cursor from next_cursor"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+# ------------------------------------------------------------------------------------------ output
+
+class FlagSchema(ma.Schema):
+    code = fields.String()
+    message_zh = fields.String()
+    message_en = fields.String()
+    details = fields.Dict()
+
+
+class PhotoLinkSchema(ma.Schema):
+    photo_id = fields.UUID()
+    item_key = fields.String()
+    position = fields.Integer()
+    linked_at = fields.DateTime()
+    uploaded = fields.Boolean(metadata={"description": "the photo's bytes have arrived"})
+    derivatives_state = fields.String(allow_none=True)
+    flags = fields.List(fields.Nested(FlagSchema), allow_none=True,
+                        metadata={"description": "evidence flags (supervisors and admins only); never blocking"})
+
+
+class FindingSchema(ma.Schema):
+    id = fields.Integer()
+    item_key = fields.String()
+    checklist_key = fields.String()
+    checklist_version = fields.String()
+    checklist_hash = fields.String()
+    verdict = fields.String(metadata={"description": "server verdict: pass | fail | na"})
+    phone_verdict = fields.String(allow_none=True)
+    explanation = fields.Dict()
+    value = fields.Float(allow_none=True)
+    severity = fields.String(allow_none=True)
+    source_refs = fields.List(fields.String())
+    penalty_keys = fields.List(fields.String())
+    photo_ids = fields.List(fields.String())
+
+
+class OfficerSchema(ma.Schema):
+    user_id = fields.Integer()
+    badge_number = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class InspectionSchema(ma.Schema):
+    id = fields.UUID()
+    state = fields.String(validate=validate.OneOf(STATES))
+    version = fields.Integer()
+    etag = fields.String()
+    site = fields.Dict(metadata={"description": "id, name, kind, jurisdiction code"})
+    checklist = fields.Dict(metadata={"description": "key, version, hash"})
+    officers = fields.List(fields.Nested(OfficerSchema))
+    started_at = fields.DateTime(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+    location = fields.Dict(allow_none=True)
+    alert_level = fields.String()
+    note = fields.String(allow_none=True)
+    answers = fields.Dict(metadata={"description": "item key -> answer as sent, photos = every linked photo"})
+    photos = fields.List(fields.Nested(PhotoLinkSchema))
+    findings = fields.List(fields.Nested(FindingSchema))
+    review = fields.Dict(allow_none=True, metadata={"description": "comment, at, by (return/approve/reject)"})
+    submitted_at = fields.DateTime(allow_none=True)
+    submission_count = fields.Integer()
+    created_by = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class FeedSchema(ma.Schema):
+    items = fields.List(fields.Nested(InspectionSchema))
+    next_cursor = fields.String(metadata={"description": "pass as updated_since to continue"})
+    has_more = fields.Boolean()
