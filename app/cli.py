@@ -81,6 +81,9 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(geo_cli)
     app.cli.add_command(checklists_cli)
+    from app.penalties.cli import penalties_cli
+
+    app.cli.add_command(penalties_cli)
     from app.photos.cli import photos_cli
 
     app.cli.add_command(photos_cli)

@@ -56,6 +56,7 @@ def main() -> int:
 
 # Run on every start, each idempotent.
 BOOT_COMMANDS: list[tuple[str, ...]] = [
+    ("penalties", "sync"),
     ("checklists", "sync"),
     ("demo", "load"),
 ]

@@ -1,0 +1,106 @@
+"""Penalty endpoints: rules in force, jurisdiction settings, an inspection's penalty lines (issue 6)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask.views import MethodView
+
+from app.api import Blueprint, ProblemSchema
+from app.auth.authz import current_principal
+from app.errors import NotFound
+from app.extensions import db
+from app.penalties import services
+from app.penalties.schemas import (
+    InspectionPenaltiesSchema,
+    OverrideSchema,
+    PenaltyLineSchema,
+    PenaltyRuleSchema,
+    PenaltySettingsPutSchema,
+    PenaltySettingsSchema,
+    RecomputeSchema,
+    RulesQueryArgsSchema,
+)
+
+blp = Blueprint("penalties", __name__, url_prefix="/api/v1", description="处罚与扣缴 / Penalties and fiscal deductions")
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound("检查记录不存在或不在您的权限范围内。", "Inspection not found in your scope.",
+                       code="inspection_not_found") from None
+
+
+@blp.route("/penalties/rules")
+class PenaltyRules(MethodView):
+    @blp.auth()
+    @blp.arguments(RulesQueryArgsSchema, location="query")
+    @blp.response(200, PenaltyRuleSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """Penalty rules in force on a date (default today), with verified flags and amount status."""
+        on = args["on"] or datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        return services.rules_in_force_view(db.session, on, args["jurisdiction"], current_principal())
+
+
+@blp.route("/penalties/settings/<code>")
+class PenaltySettings(MethodView):
+    @blp.auth("admin")
+    @blp.response(200, PenaltySettingsSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def get(self, code: str) -> dict[str, Any]:
+        """A jurisdiction's penalty policy, discretion parameters and set amounts (own and inherited)."""
+        return services.get_penalty_settings(db.session, code, current_principal())
+
+    @blp.auth("admin")
+    @blp.arguments(PenaltySettingsPutSchema)
+    @blp.response(200, PenaltySettingsSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="设置无效 / Invalid settings")
+    def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Replace a jurisdiction's penalty settings (audited)."""
+        body = services.put_penalty_settings(db.session, code, data, current_principal())
+        db.session.commit()
+        return body
+
+
+@blp.route("/inspections/<inspection_id>/penalties")
+class InspectionPenalties(MethodView):
+    @blp.auth()
+    @blp.response(200, InspectionPenaltiesSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    def get(self, inspection_id: str) -> dict[str, Any]:
+        """Penalty lines of an inspection with the full breakdown, totals per payer kind and issuability."""
+        return services.get_inspection_penalties(db.session, current_principal(), _uuid(inspection_id))
+
+
+@blp.route("/inspections/<inspection_id>/penalties/recompute")
+class RecomputePenalties(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(RecomputeSchema)
+    @blp.response(200, InspectionPenaltiesSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="缺少理由 / Reason required")
+    def post(self, data: dict[str, Any], inspection_id: str) -> dict[str, Any]:
+        """Recompute the penalties with the rules and settings in force now (reason required; audited)."""
+        body = services.recompute_penalties(db.session, current_principal(), _uuid(inspection_id), data["reason"])
+        db.session.commit()
+        return body
+
+
+@blp.route("/inspections/<inspection_id>/penalties/<int:line_id>/override")
+class OverridePenaltyLine(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(OverrideSchema)
+    @blp.response(200, PenaltyLineSchema)
+    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.alt_response(422, schema=ProblemSchema, description="超出法定幅度或缺少理由 / Out of range or no reason")
+    def post(self, data: dict[str, Any], inspection_id: str, line_id: int) -> dict[str, Any]:
+        """Set a line's amount within the legal range with a written reason (audited)."""
+        body = services.override_line(db.session, current_principal(), _uuid(inspection_id), line_id,
+                                      data["amount_fen"], data["reason"])
+        db.session.commit()
+        return body

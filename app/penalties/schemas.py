@@ -1,0 +1,118 @@
+"""Penalty API shapes (edge contract only: no I/O). Money is integer fen; ``yuan`` strings are for display."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+
+class _Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class RulesQueryArgsSchema(_Strict):
+    on = fields.Date(load_default=None, metadata={"description": "日期（默认今天，北京时间）/ Date (default: today, Asia/Shanghai)"})
+    jurisdiction = fields.String(load_default=None, metadata={"description": "显示该辖区设定的金额 / Show this jurisdiction's set amounts"})
+
+
+class PenaltyRuleSchema(ma.Schema):
+    key = fields.String()
+    version = fields.String()
+    rule_hash = fields.String()
+    kind = fields.String()
+    title = fields.Dict()
+    basis = fields.List(fields.Dict())
+    authority = fields.Dict()
+    amount_fen = fields.Integer(allow_none=True)
+    range_fen = fields.List(fields.Integer(), allow_none=True)
+    amount_status = fields.String(metadata={"description": "set | to_be_set | set_by_jurisdiction | not_applicable"})
+    amount_setting = fields.Dict(allow_none=True)
+    unit = fields.String()
+    payer = fields.String()
+    effective = fields.Dict()
+    verified = fields.Dict()
+    policy = fields.Dict(allow_none=True)
+    jurisdictions = fields.List(fields.String())
+    source_file = fields.String()
+
+
+class AmountSettingSchema(_Strict):
+    rule_version = fields.String(load_default=None)
+    amount_fen = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    min_fen = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    max_fen = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    document_ref = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class PenaltySettingsPutSchema(_Strict):
+    policy = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    discretion = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    amounts = fields.Dict(keys=fields.String(), values=fields.Nested(AmountSettingSchema), load_default=dict)
+
+
+class PenaltySettingsSchema(ma.Schema):
+    jurisdiction_code = fields.String()
+    jurisdiction_name = fields.String()
+    policy = fields.Dict()
+    discretion = fields.Dict()
+    amounts = fields.Dict()
+    version = fields.Integer()
+    updated_by = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    effective = fields.Dict()
+    options = fields.Dict()
+
+
+class MoneySchema(ma.Schema):
+    fen = fields.Integer()
+    yuan = fields.String()
+
+
+class PenaltyLineSchema(ma.Schema):
+    id = fields.Integer()
+    rule_key = fields.String()
+    rule_version = fields.String()
+    rule_hash = fields.String()
+    kind = fields.String()
+    title = fields.Dict()
+    basis = fields.List(fields.Dict())
+    authority = fields.Dict()
+    payer = fields.Dict()
+    unit = fields.String()
+    counted_units = fields.Integer()
+    base_amount_fen = fields.Integer(allow_none=True)
+    range_fen = fields.List(fields.Integer(), allow_none=True)
+    legal_total_range_fen = fields.List(fields.Integer(), allow_none=True)
+    factors = fields.List(fields.Dict())
+    amount_fen = fields.Integer(allow_none=True)
+    amount_yuan = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "computed | blocked_amount_to_be_set | exempt | non_monetary"})
+    explanation = fields.Dict()
+    source_refs = fields.List(fields.String())
+    item_keys = fields.List(fields.String())
+    verified = fields.Boolean()
+    blocking_reasons = fields.List(fields.String())
+    daily_days = fields.Integer(allow_none=True)
+    amount_setting = fields.Dict(allow_none=True)
+    override = fields.Dict(allow_none=True)
+
+
+class InspectionPenaltiesSchema(ma.Schema):
+    inspection_id = fields.String()
+    computed = fields.Boolean()
+    computation = fields.Dict(allow_none=True)
+    lines = fields.List(fields.Nested(PenaltyLineSchema))
+    totals = fields.Dict(keys=fields.String(), values=fields.Nested(MoneySchema))
+    payers = fields.List(fields.Dict())
+    issuable = fields.Boolean()
+    blocking = fields.List(fields.Dict())
+
+
+class RecomputeSchema(_Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class OverrideSchema(_Strict):
+    amount_fen = fields.Integer(required=True, strict=True,
+                                metadata={"description": "整数（分）/ integer fen; 0 = 不予处罚 (statutory fines only)"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
