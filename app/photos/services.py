@@ -277,11 +277,17 @@ def put_photo(
 # --------------------------------------------------------------------------- derivatives
 
 
-def _make_and_store(store: PhotoStore, photo: Photo, max_pixels: int) -> tuple[int, int]:
-    """Make display + thumbnail (or reuse those of identical bytes) → display size."""
+def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> tuple[int, int]:
+    """Make display + thumbnail, or reuse those already made for identical bytes → display size."""
     if store.derivative_exists(photo.sha256, DISPLAY) and store.derivative_exists(photo.sha256, THUMBNAIL):
-        if photo.display_width and photo.display_height:
-            return photo.display_width, photo.display_height
+        done = session.execute(
+            select(Photo.display_width, Photo.display_height)
+            .where(Photo.sha256 == photo.sha256, Photo.derivatives_state == "ready",
+                   Photo.display_width.is_not(None), Photo.display_height.is_not(None))
+            .limit(1)
+        ).first()
+        if done is not None:
+            return done[0], done[1]
     result = processing.make_derivatives(_source(store, photo.sha256), max_pixels=max_pixels)
     store.put_derivative(photo.sha256, THUMBNAIL, result.thumbnail)
     store.put_derivative(photo.sha256, DISPLAY, result.display)  # last: its presence means "both done"
@@ -294,7 +300,7 @@ def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixe
     photo.derivatives_attempts = (photo.derivatives_attempts or 0) + 1
     photo.derivatives_updated_at = now
     try:
-        photo.display_width, photo.display_height = _make_and_store(store, photo, max_pixels)
+        photo.display_width, photo.display_height = _make_and_store(session, store, photo, max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS as exc:
         photo.derivatives_state, photo.derivatives_error = "failed", exc.code
         log.warning("photo %s: derivatives failed (%s)", photo.id, exc.code)
