@@ -1,4 +1,5 @@
-"""``make run``: local PostGIS (unless DATABASE_URL is set), migrations, checklists, demo data, gunicorn.
+"""``make run``: local PostGIS (unless DATABASE_URL is set), migrations, checklists, demo data, gunicorn
+and the photo derivative worker (``flask photos worker``).
 
 Runs in the foreground; Ctrl-C or SIGTERM stops gunicorn and then the local cluster.
 """
@@ -42,12 +43,25 @@ def main() -> int:
              "--no-control-socket", "--timeout", "60", "--access-logfile", "-"],
             cwd=REPO, env=env)
 
+        # Photo derivatives are made after the upload is acknowledged (issue 5 §6), by this process.
+        worker = subprocess.Popen([str(REPO / ".venv" / "bin" / "flask"), "photos", "worker"], cwd=REPO, env=env)
+
         def forward(signum: int, _frame: object) -> None:
             server.send_signal(signal.SIGTERM)
+            worker.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        return server.wait()
+        try:
+            return server.wait()
+        finally:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
     finally:
         if cluster is not None:
             print("stopping the local PostGIS cluster …", flush=True)
