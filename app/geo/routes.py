@@ -63,6 +63,16 @@ class LocateSchema(ma.Schema):
     zones = ma.fields.List(ma.fields.Dict())
 
 
+class _BodyReader:
+    """The request body as a plain binary reader for ijson (Werkzeug's stream rejects ``read(0)``)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if size == 0 else self._stream.read(size)
+
+
 @blp.route("/import")
 class GeoImport(MethodView):
     @blp.auth("admin")
@@ -74,7 +84,7 @@ class GeoImport(MethodView):
         if request.mimetype not in _ACCEPTED_BODY_TYPES:
             raise UnsupportedMediaType("请以 application/geo+json 或 application/json 上传 GeoJSON",
                                        "Send the GeoJSON as application/geo+json or application/json")
-        result = import_geojson(db.session, request.stream, mode=args["as_"], kind=args.get("kind"), crs=args["crs"],
+        result = import_geojson(db.session, _BodyReader(request.stream), mode=args["as_"], kind=args.get("kind"), crs=args["crs"],
                                 scope=current_principal().jurisdiction_paths)
         db.session.commit()
         return result.to_dict()
