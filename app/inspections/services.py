@@ -418,7 +418,7 @@ def compute_link_flags(session: Session, inspection: Inspection, link: Inspectio
         # PostGIS geography distance in metres between the photo's GPS point and the site geometry.
         distance = session.scalar(
             select(func.ST_Distance(cast(Photo.location, Geography), cast(Site.geom, Geography)))
-            .where(Photo.id == photo.id, Site.id == inspection.site_id))
+            .select_from(Photo).join(Site, Site.id == inspection.site_id).where(Photo.id == photo.id))
     others = sorted({str(i) for i in session.scalars(
         select(InspectionPhotoLink.inspection_id)
         .join(Photo, Photo.id == InspectionPhotoLink.photo_id)
