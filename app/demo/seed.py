@@ -49,4 +49,7 @@ def load_demo_data(session: Session) -> list[str]:
             create_user(session, username=username, role=role, password=DEMO_PASSWORD, jurisdiction_codes=codes,
                         display_name=display)
             report.append(f"demo user {username} ({role}) created")
+    from app.demo.geo_seed import load_demo_geography
+
+    report.extend(load_demo_geography(session))
     return report
