@@ -213,3 +213,58 @@ class PhotoWatermarked(MethodView):
         data = services.render_watermarked(db.session, _store(), photo, max_pixels=_max_pixels(),
                                            font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
         return _send_bytes(data, photo, "watermarked")
+
+
+# --------------------------------------------------------------------------- resumable uploads
+
+
+def _offset_header() -> int:
+    raw = request.headers.get("Upload-Offset", "")
+    if not raw.isdigit():
+        raise ValidationFailed("缺少或无效的 Upload-Offset 头", "Upload-Offset header missing or invalid",
+                               errors=[FieldError("Upload-Offset", "required", "需要非负整数", "non-negative integer")])
+    return int(raw)
+
+
+@blp.route("/<photo_id>/uploads")
+class PhotoResumableUpload(MethodView):
+    @blp.auth()
+    @blp.response(200, description="已接收的字节数在 Upload-Offset 头中 / Bytes received so far in Upload-Offset")
+    def post(self, photo_id: str) -> Response:
+        """Start or look up a resumable upload of this photo; answers with the offset to resume from."""
+        pid = _photo_id(photo_id)
+        offset = services.resumable_offset(_store(), current_principal(), pid)
+        resp = Response(status=200 if offset else 201)
+        resp.headers["Upload-Offset"] = str(offset)
+        resp.headers["Location"] = f"/api/v1/photos/{pid}/uploads"
+        return resp
+
+    @blp.auth()
+    @blp.doc(parameters=[
+        {"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}},
+        {"in": "header", "name": "X-Content-SHA256", "required": True, "schema": {"type": "string"},
+         "description": "SHA-256 of the WHOLE photo"},
+        {"in": "header", "name": "Upload-Complete", "schema": {"type": "string", "enum": ["?0", "?1"]},
+         "description": "?1 on the last chunk"},
+    ])
+    @blp.response(204, description="块已保存，Upload-Offset 为新偏移 / Chunk stored; Upload-Offset is the new offset")
+    @blp.alt_response(201, schema=PhotoSchema, description="最后一块：照片已创建 / Last chunk: photo created")
+    @blp.alt_response(409, schema=ProblemSchema, description="upload_offset_mismatch (current_offset) | photo_id_conflict")
+    @blp.alt_response(413, schema=ProblemSchema, description="超过大小上限 / Too large")
+    @blp.alt_response(422, schema=ProblemSchema, description="checksum_mismatch | unsupported_image_format | …")
+    def patch(self, photo_id: str) -> Any:
+        """Append a chunk at Upload-Offset; with Upload-Complete: ?1 the photo is verified and created."""
+        pid = _photo_id(photo_id)
+        offset, sha256 = _offset_header(), _declared_sha256()
+        complete = request.headers.get("Upload-Complete", "?0").strip() == "?1"
+        new_offset, result = services.append_photo_chunk(
+            db.session, _store(), current_principal(), pid, offset=offset, chunk=request.get_data(cache=False),
+            sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+            max_pixels=_max_pixels(),
+        )
+        db.session.commit()
+        if result is None:
+            return Response(status=204, headers={"Upload-Offset": str(new_offset)})
+        view = services.PhotoView(result.photo, services.photo_flags(db.session, result.photo))
+        headers = {"Location": f"/api/v1/photos/{pid}", "Upload-Offset": str(new_offset)}
+        return PhotoSchema().dump(view), (201 if result.created else 200), headers

@@ -34,7 +34,7 @@ from app.photos import processing
 from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
-from app.photos.storage import FilesystemPhotoStore, PhotoStore
+from app.photos.storage import FilesystemPhotoStore, PhotoStore, StoredOriginal
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ __all__ = [
     "put_photo",
     "register_flag_provider",
     "register_watermark_context_provider",
+    "append_photo_chunk",
+    "resumable_offset",
     "render_watermarked",
     "set_photo_scope",
     "watermark_lines_for",
@@ -243,6 +245,13 @@ def put_photo(
         return _existing(existing, principal, sha256)
 
     stored = store.store_stream(body, sha256, max_bytes)
+    return _register_original(session, store, principal, photo_id, stored, max_pixels)
+
+
+def _register_original(session: Session, store: PhotoStore, principal: Principal, photo_id: uuid.UUID,
+                       stored: StoredOriginal, max_pixels: int) -> PhotoUpload:
+    """The original is durable and its hash verified: read its metadata, insert the row."""
+    sha256 = stored.sha256
     try:
         source = _source(store, sha256)
         info = processing.inspect_original(source, max_pixels=max_pixels)
@@ -272,6 +281,51 @@ def put_photo(
                "format": info.format, "original_was_new": stored.created},
     )
     return PhotoUpload(photo, created=True)
+
+
+# --------------------------------------------------------------------------- resumable upload
+
+
+def _upload_id(principal: Principal, photo_id: uuid.UUID) -> str:
+    # One partial per (uploader, photo id): another user cannot append to it.
+    return f"u{principal.user_id}-{photo_id.hex}"
+
+
+def resumable_offset(store: PhotoStore, principal: Principal, photo_id: uuid.UUID) -> int:
+    """Bytes of ``photo_id`` already received from this uploader (0 when none)."""
+    offset = getattr(store, "partial_offset", None)
+    if offset is None:
+        raise RuntimeError("this photo store has no resumable uploads")
+    return int(offset(_upload_id(principal, photo_id)))
+
+
+def append_photo_chunk(
+    session: Session,
+    store: PhotoStore,
+    principal: Principal,
+    photo_id: uuid.UUID,
+    *,
+    offset: int,
+    chunk: bytes,
+    sha256: str,
+    complete: bool,
+    max_bytes: int | None,
+    max_pixels: int,
+) -> tuple[int, PhotoUpload | None]:
+    """Resumable upload: append ``chunk`` at ``offset`` (409 ``upload_offset_mismatch`` with
+    ``current_offset`` otherwise); with ``complete`` verify the whole hash and register the
+    photo exactly like ``put_photo``. → (offset now, the upload when complete)."""
+    sha256 = sha256.lower()
+    existing = session.get(Photo, photo_id)
+    if existing is not None:  # finished earlier; the phone lost the answer
+        return existing.size_bytes, _existing(existing, principal, sha256)
+    upload_id = _upload_id(principal, photo_id)
+    # Not in the PhotoStore protocol yet (FilesystemPhotoStore has them); see the report.
+    new_offset = int(getattr(store, "append_partial")(upload_id, offset, chunk, max_bytes))
+    if not complete:
+        return new_offset, None
+    stored = getattr(store, "complete_partial")(upload_id, sha256, max_bytes)
+    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels)
 
 
 # --------------------------------------------------------------------------- derivatives

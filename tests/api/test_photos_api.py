@@ -356,3 +356,39 @@ def test_another_user_cannot_take_over_a_photo_id(client, session, photo_of_insp
 def test_unknown_or_malformed_photo_id_is_404(client, store, inspector):
     assert client.get(f"/api/v1/photos/{new_id()}", headers=inspector).status_code == 404
     assert client.get("/api/v1/photos/not-a-uuid", headers=inspector).status_code == 404
+
+
+# --------------------------------------------------------------------------- resumable uploads
+
+
+def _patch(client, headers, pid, offset, chunk, sha, complete=False):
+    return client.patch(f"/api/v1/photos/{pid}/uploads", data=chunk, headers={
+        **headers, "Upload-Offset": str(offset), "X-Content-SHA256": sha,
+        "Upload-Complete": "?1" if complete else "?0"})
+
+
+def test_resumable_upload_in_chunks_creates_the_photo_once(client, session, store, inspector):
+    data, pid = photo_bytes("drew__jpg__Apple_iPhone_4.jpg"), new_id()
+    sha, third = sha256_hex(data), len(photo_bytes("drew__jpg__Apple_iPhone_4.jpg")) // 3
+    start = client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector)
+    assert start.status_code == 201 and start.headers["Upload-Offset"] == "0"
+    first = _patch(client, inspector, pid, 0, data[:third], sha)
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == str(third)
+    # the connection dropped; the phone asks where to resume
+    assert client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector).headers["Upload-Offset"] == str(third)
+    assert _patch(client, inspector, pid, third, data[third:2 * third], sha).status_code == 204
+    done = _patch(client, inspector, pid, 2 * third, data[2 * third:], sha, complete=True)
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["sha256"] == sha
+    again = _patch(client, inspector, pid, 2 * third, data[2 * third:], sha, complete=True)  # answer was lost
+    assert again.status_code == 200
+    assert client.get(f"/api/v1/photos/{pid}/original", headers=inspector).get_data() == data
+    assert _count(session, Photo) == 1
+
+
+def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, store, inspector):
+    data, pid = photo_bytes(GPS_JPEG), new_id()
+    _patch(client, inspector, pid, 0, data[:1000], sha256_hex(data))
+    body = _problem(_patch(client, inspector, pid, 500, data[500:1500], sha256_hex(data)), 409,
+                    "upload_offset_mismatch")
+    assert body["current_offset"] == 1000
