@@ -185,3 +185,20 @@ def test_only_declared_configurable_parameters_can_be_set(session, tree) -> None
     sync(session)
     with pytest.raises(ValidationFailed):
         set_checklist_parameter(session, "410811", "construction_dust.henan", "made_up_limit", 1)
+
+
+def test_set_param_command_stores_an_audited_jurisdiction_value(app, session, tree) -> None:
+    sync(session)
+    result = app.test_cli_runner().invoke(
+        args=["checklists", "set-param", "410811", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
+    assert result.exit_code == 0, result.output
+    assert checklist_parameters_for(session, ["410811"], "construction_dust.henan") == {
+        "monitoring_min_floor_area_m2": 5000}
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "checklist.parameter_set")).after["value"] == 5000
+
+
+def test_set_param_command_rejects_an_unknown_jurisdiction(app, session, tree) -> None:
+    sync(session)
+    result = app.test_cli_runner().invoke(
+        args=["checklists", "set-param", "999999", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
+    assert result.exit_code == 1
