@@ -1,7 +1,7 @@
 """Creating and looking up jurisdictions."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
@@ -34,10 +34,20 @@ def upsert_jurisdiction(
         record_audit(session, "jurisdiction.create", "jurisdiction", code, after=jurisdiction_summary(existing))
         return existing
     before = jurisdiction_summary(existing)
+    old_path = existing.path
     existing.name_zh, existing.name_en, existing.level = name_zh, name_en, level
     existing.parent_id = parent.id if parent else None
     existing.path = path
     session.flush()
+    if old_path != path:
+        # Moving a jurisdiction moves its whole subtree: rewrite the descendants' paths too.
+        session.execute(
+            update(Jurisdiction)
+            .where(Jurisdiction.path.startswith(old_path), Jurisdiction.id != existing.id)
+            .values(path=path + func.substr(Jurisdiction.path, len(old_path) + 1))
+            .execution_options(synchronize_session=False)
+        )
+        session.expire_all()
     after = jurisdiction_summary(existing)
     if after != before:
         record_audit(session, "jurisdiction.update", "jurisdiction", code, before=before, after=after)

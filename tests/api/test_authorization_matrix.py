@@ -11,6 +11,13 @@ from tests.factories import bearer, login, make_user
 PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
 
 
+SAMPLE_BY_CONVERTER = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000001", "float": "1.0"}
+
+
+def _sample_value(match: re.Match[str]) -> str:
+    return SAMPLE_BY_CONVERTER.get(match.group(1) or "", "x")
+
+
 def protected_endpoints(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
     """(method, url, allowed roles) for every /api/v1 rule, read from the views' require() marks."""
     out = []
@@ -23,7 +30,7 @@ def protected_endpoints(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
             target = getattr(view_class, method.lower()) if view_class else view
             roles = getattr(target, "_lantian_roles", None)
             assert roles is not None, f"{method} {rule.rule} has no authorisation decorator"
-            url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "int:" in m.group(0) else "x", rule.rule)
+            url = re.sub(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", _sample_value, rule.rule)
             out.append((method, url, roles))
     return out
 
