@@ -52,4 +52,26 @@ def load_demo_data(session: Session) -> list[str]:
     from app.demo.geo_seed import load_demo_geography
 
     report.extend(load_demo_geography(session))
+    report.extend(_demo_checklist_parameters(session))
+    return report
+
+
+# No Henan or Jiaozuo plan gives the floor area above which a building site needs online
+# monitoring; the demo borrows Erqi's 5,000 m² (003#23) so the demo shows the rule working.
+# A real jurisdiction sets its own with `flask checklists set-param`.
+DEMO_CHECKLIST_PARAMETERS = [
+    ("410811", "construction_dust.henan", "monitoring_min_floor_area_m2", 5000),
+]
+
+
+def _demo_checklist_parameters(session: Session) -> list[str]:
+    from app.checklists.services import checklist_parameters_for, current_hash, set_checklist_parameter
+
+    report = []
+    for code, key, name, value in DEMO_CHECKLIST_PARAMETERS:
+        if current_hash(session, key) is None:  # checklists not synced yet: nothing to parameterise
+            continue
+        if checklist_parameters_for(session, [code], key).get(name) != value:
+            set_checklist_parameter(session, code, key, name, value)
+            report.append(f"demo parameter {key}.{name} = {value} for {code} (borrowed from 003#23)")
     return report
