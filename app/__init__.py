@@ -4,8 +4,15 @@ from __future__ import annotations
 from importlib import import_module
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app.config import Config
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 # Feature blueprints, registered in this order.
 BLUEPRINT_MODULES = (
@@ -27,6 +34,9 @@ def create_app(config: object | None = None) -> Flask:
     app.config.from_object(config or Config())
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Ids are PostgreSQL integers: a larger number in a URL matches no route (404) instead of
+    # reaching the database as an out-of-range value.
+    app.url_map.converters["int"] = BoundedIntConverter
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

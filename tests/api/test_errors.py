@@ -77,3 +77,20 @@ def test_every_response_carries_a_request_id(client) -> None:
 @pytest.mark.parametrize("bad_id", ["short", "has spaces in it!!", "x" * 100])
 def test_unsafe_request_ids_are_replaced(client, bad_id: str) -> None:
     assert client.get("/healthz", headers={"X-Request-ID": bad_id}).headers["X-Request-ID"] != bad_id
+
+
+def test_an_id_beyond_the_database_integer_range_is_404_not_500(client) -> None:
+    response = client.get("/api/v1/users/10000000000000")
+    assert response.status_code in (401, 404)  # no route matches, before authentication
+    assert response.content_type == "application/problem+json"
+
+
+def test_a_query_number_beyond_bigint_is_422(client, session, tree) -> None:
+    from tests.factories import bearer, login, make_user
+
+    make_user(session, "admin.wang", "admin", ["410000"])
+    session.commit()
+    response = client.get("/api/v1/audit?before_id=177744187011355707429978374144",
+                          headers=bearer(login(client, "admin.wang")))
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
