@@ -16,8 +16,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
-from app.errors import AppError, FieldError, ValidationFailed
+from app.errors import AppError, ValidationFailed
 from app.extensions import db
 
 checklists_cli = AppGroup("checklists", help="Checklist catalogue: validate and sync the files under checklists/.")
@@ -30,12 +31,6 @@ def _resolve_dir(checklists_dir: Path | None) -> Path:
     return Path(checklists_dir or current_app.config["CHECKLISTS_DIR"])
 
 
-def _print_errors(errors: list[FieldError]) -> None:
-    for e in errors:
-        click.echo(f"{e.path}: [{e.code}] {e.message_zh} / {e.message_en}", err=True)
-    click.echo(f"{len(errors)} problem(s)", err=True)
-
-
 @checklists_cli.command("validate")
 @_dir_option
 def validate_command(checklists_dir: Path | None) -> None:
@@ -46,7 +41,7 @@ def validate_command(checklists_dir: Path | None) -> None:
     root = _resolve_dir(checklists_dir)
     errors = validate_checklist_files(root)
     if errors:
-        _print_errors(errors)
+        echo_field_errors(errors)
         sys.exit(1)
     click.echo(f"{len(checklist_files(root))} checklist file(s) valid")
 
@@ -62,9 +57,7 @@ def sync_command(checklists_dir: Path | None) -> None:
         report = sync_checklists(db.session, _resolve_dir(checklists_dir))
     except ValidationFailed as exc:
         db.session.rollback()
-        click.echo(f"{exc.detail_zh} / {exc.detail_en}", err=True)
-        _print_errors(exc.errors)
-        sys.exit(1)
+        exit_with_problem(exc)
     db.session.commit()
     for line in report.lines():
         click.echo(line)
@@ -89,8 +82,6 @@ def set_param_command(jurisdiction_code: str, checklist_key: str, name: str, val
         set_checklist_parameter(db.session, jurisdiction_code, checklist_key, name, parsed)
     except AppError as exc:
         db.session.rollback()
-        click.echo(f"{exc.detail_zh} / {exc.detail_en}", err=True)
-        _print_errors(exc.errors)
-        sys.exit(1)
+        exit_with_problem(exc)
     db.session.commit()
     click.echo(f"set {checklist_key}.{name} = {parsed!r} for {jurisdiction_code}")

@@ -14,8 +14,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
-from app.errors import FieldError, ValidationFailed
+from app.errors import ValidationFailed
 from app.extensions import db
 
 penalties_cli = AppGroup("penalties", help="Penalty rules: validate and sync checklists/penalties/*.yaml.")
@@ -28,12 +29,6 @@ def _resolve(rules_dir: Path | None) -> Path:
     return Path(rules_dir) if rules_dir else Path(current_app.config["CHECKLISTS_DIR"]) / "penalties"
 
 
-def _print_errors(errors: list[FieldError]) -> None:
-    for e in errors:
-        click.echo(f"{e.path}: [{e.code}] {e.message_zh} / {e.message_en}", err=True)
-    click.echo(f"{len(errors)} problem(s)", err=True)
-
-
 @penalties_cli.command("validate")
 @_dir_option
 def validate_command(rules_dir: Path | None) -> None:
@@ -43,7 +38,7 @@ def validate_command(rules_dir: Path | None) -> None:
     root = _resolve(rules_dir)
     errors = validate_penalty_rules(root)
     if errors:
-        _print_errors(errors)
+        echo_field_errors(errors)
         sys.exit(1)
     click.echo(f"{len(sorted(root.glob('*.yaml')))} penalty rule file(s) valid")
 
@@ -59,9 +54,7 @@ def sync_command(rules_dir: Path | None) -> None:
         report = sync_penalty_rules(db.session, _resolve(rules_dir))
     except ValidationFailed as exc:
         db.session.rollback()
-        click.echo(f"{exc.detail_zh} / {exc.detail_en}", err=True)
-        _print_errors(exc.errors)
-        sys.exit(1)
+        exit_with_problem(exc)
     db.session.commit()
     for line in report.lines():
         click.echo(line)
