@@ -166,6 +166,12 @@ class Blueprint(SmorestBlueprint):
     """Blueprint documenting problem+json for the errors every endpoint can return."""
 
 
+    def binary_content(self, status: int, content_type: str, description: str) -> Any:
+        """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
+        schema = {"type": "string", "format": "binary"} if not content_type.endswith("json") else {"type": "object"}
+        return self.doc(responses={str(status): {"description": description,
+                                                 "content": {content_type: {"schema": schema}}}})
+
     def auth(self, *roles: str) -> Any:
         """Require a token (and one of ``roles``) and document it: bearer security, 401 and 403."""
         from app.auth.authz import require

@@ -95,6 +95,7 @@ class JurisdictionsGeoJSON(MethodView):
     @blp.auth()
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(200, description="GeoJSON FeatureCollection", content_type=GEOJSON_MIMETYPE)
+    @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
     def get(self, args: dict[str, Any]) -> Response:
         """Jurisdiction boundaries in the caller's scope (FeatureCollection, coordinates in `crs`)."""
         body = export_jurisdictions(db.session, current_principal().jurisdiction_paths, args["crs"])
@@ -106,6 +107,7 @@ class ZonesGeoJSON(MethodView):
     @blp.auth()
     @blp.arguments(ZoneExportArgsSchema, location="query")
     @blp.response(200, description="GeoJSON FeatureCollection", content_type=GEOJSON_MIMETYPE)
+    @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
     def get(self, args: dict[str, Any]) -> Response:
         """Zones owned by jurisdictions in the caller's scope (FeatureCollection, coordinates in `crs`)."""
         body = export_zones(db.session, current_principal().jurisdiction_paths, args["crs"], args.get("kind"))

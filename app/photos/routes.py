@@ -157,6 +157,7 @@ class PhotoById(MethodView):
 class PhotoOriginal(MethodView):
     @blp.auth()
     @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
+    @blp.binary_content(200, "application/octet-stream", "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)")
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
@@ -183,6 +184,7 @@ def _derivative(photo_id: str, name: str, suffix: str) -> Response:
 class PhotoDisplay(MethodView):
     @blp.auth()
     @blp.response(200, description="显示图 JPEG / Display JPEG")
+    @blp.binary_content(200, "image/jpeg", "显示图 JPEG / Display JPEG")
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
     def get(self, photo_id: str) -> Response:
@@ -194,6 +196,7 @@ class PhotoDisplay(MethodView):
 class PhotoThumbnail(MethodView):
     @blp.auth()
     @blp.response(200, description="缩略图 JPEG / Thumbnail JPEG")
+    @blp.binary_content(200, "image/jpeg", "缩略图 JPEG / Thumbnail JPEG")
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
     def get(self, photo_id: str) -> Response:
@@ -205,6 +208,7 @@ class PhotoThumbnail(MethodView):
 class PhotoWatermarked(MethodView):
     @blp.auth()
     @blp.response(200, description="带水印说明条的副本 / Copy with a caption band for notices")
+    @blp.binary_content(200, "image/jpeg", "带水印说明条的副本 / Copy with a caption band for notices")
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
     def get(self, photo_id: str) -> Response:
