@@ -17,7 +17,10 @@ How a line is produced
 4. Findings are grouped by rule. ``stacking.mode``: ``sum_units`` multiplies the per-unit amount by the units
    counted over all findings (000§五(二): several failed dust measures at one site stack; fire points; machines);
    ``once_per_inspection`` makes one case of one inspection. ``stacking.cap_fen`` caps the total when a source
-   sets a cap (none of the shipped sources does).
+   sets a cap (none of the shipped sources does). Units that count objects (``per_machine``, ``per_vehicle``,
+   ``per_fire_point``, ``per_item_seized``) come from ``Finding.counts``; as all findings of one rule describe
+   the same objects, the largest reported count is used (1 when no finding reports one). ``per_failed_measure``
+   counts one unit per finding (or its ``failed_measures`` count).
 5. Amount: fixed → that amount per unit; range → the discretion method below; ``to_be_set`` → no amount, status
    ``blocked_amount_to_be_set`` (issuing stays blocked until an admin sets it); measures → ``non_monetary``.
 
@@ -55,7 +58,9 @@ yards under Art. 123(四)). When the context is a failed re-inspection (``order_
 ``reinspection_date``) and ``ctx.prior_decision_amounts_fen`` holds the original fine for the rule, a
 ``per_day`` line is computed: days are counted from the day after the order to correct through the
 re-inspection date (``(reinspection_date - order_to_correct_date).days``), amount = original amount × days
-("按照原处罚数额按日连续处罚"). The original fine itself is not charged again. Measures marked
+("按照原处罚数额按日连续处罚"). The original fine itself is not charged again. When ``ctx.continuing_items`` is
+set, only findings of those items continue the ordered violation; other items failing under the same rule are
+new violations and get an ordinary line. Measures marked
 ``only_on_refusal`` (停工整治 etc.) are emitted only on such a failed re-inspection.
 """
 from __future__ import annotations
@@ -90,6 +95,8 @@ UNIT_COUNT_KEY = {
     "per_item_seized": "items_seized",
     "per_failed_measure": "failed_measures",
 }
+# Units that count physical objects (as opposed to failed measures, one per finding).
+OBJECT_COUNT_KEYS = frozenset({"machines", "vehicles", "fire_points", "items_seized"})
 FACTOR_ZH = {
     "severity": "违法情节", "failed_items_in_case": "同案不合格项数", "repeat_offence": "两年内同类违法",
     "cooperation": "配合调查", "prompt_correction": "及时改正", "heavy_pollution_alert": "重污染天气预警",
@@ -157,6 +164,9 @@ class PenaltyContext:
     reinspection_date: date | None = None
     prior_decision_amounts_fen: Mapping[str, int] = field(default_factory=dict)  # rule_key -> original fine
     finder_level: str | None = None  # national | provincial | city | district | town (000§五(二))
+    # Items the order to correct was about (failed at the earlier inspection). Empty: every finding continues
+    # the ordered violation. Findings of other items are new violations and get ordinary lines.
+    continuing_items: frozenset[str] = frozenset()
 
     @property
     def is_failed_reinspection(self) -> bool:
@@ -488,11 +498,16 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
                     if f not in measure_keys[companion]:
                         measure_keys[companion].append(f)
             if rule["kind"] == "statutory_fine" and ctx.is_failed_reinspection and key in ctx.prior_decision_amounts_fen:
-                daily = _daily_line(rule, group, ctx)
-                if daily is not None:
-                    lines.append(daily)
-                else:
-                    skipped.append((key, "already decided; daily continuous penalty not allowed for this rule"))
+                continuing = [f for f in group if not ctx.continuing_items or f.item_key in ctx.continuing_items]
+                fresh = [f for f in group if f not in continuing]
+                if continuing:
+                    daily = _daily_line(rule, continuing, ctx)
+                    if daily is not None:
+                        lines.append(daily)
+                    else:
+                        skipped.append((key, "already decided; daily continuous penalty not allowed for this rule"))
+                if fresh:  # another item failing under the same rule is a new violation, fined as usual
+                    lines.append(_money_line(rule, fresh, ctx, params, kept[key]))
                 continue
             lines.append(_money_line(rule, group, ctx, params, kept[key]))
         else:
@@ -535,6 +550,13 @@ def _common(rule: dict[str, Any], group: list[Finding]) -> dict[str, Any]:
 def _units(rule: dict[str, Any], group: list[Finding]) -> int:
     if rule["stacking"]["mode"] == "once_per_inspection":
         return 1
+    key = UNIT_COUNT_KEY.get(rule["unit"])
+    if key is not None and key in OBJECT_COUNT_KEYS:
+        # Counted objects (machines, vehicles, fire points, items seized): the findings of one rule describe
+        # the same objects (e.g. "no fire point" failed and "fire points found: 3"), so the largest count
+        # reported wins; findings that report no count stand for one object together.
+        reported = [_count(f, rule["unit"]) for f in group if key in f.counts]
+        return max(reported) if reported else 1
     return sum(_count(f, rule["unit"]) for f in group)
 
 

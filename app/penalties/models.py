@@ -81,6 +81,9 @@ class PenaltyComputation(Base):
     context: Mapped[dict[str, Any]]
     skipped: Mapped[list[Any]]
     policy_used: Mapped[dict[str, Any]]
+    # Discretion factors set by a supervisor on recompute (cooperation, prompt_correction,
+    # first_offence_slight_harm, finder_level + reason, by, at); carried over to later computations.
+    discretion_factors: Mapped[dict[str, Any] | None]
 
     lines: Mapped[list[PenaltyLineRow]] = relationship(
         back_populates="computation", order_by="PenaltyLineRow.position", lazy="selectin")

@@ -85,8 +85,10 @@ class RecomputePenalties(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     @blp.alt_response(422, schema=ProblemSchema, description="缺少理由 / Reason required")
     def post(self, data: dict[str, Any], inspection_id: str) -> dict[str, Any]:
-        """Recompute the penalties with the rules and settings in force now (reason required; audited)."""
-        body = services.recompute_penalties(db.session, current_principal(), _uuid(inspection_id), data["reason"])
+        """Recompute with the rules and settings in force now, optionally setting discretion factors
+        (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
+        body = services.recompute_penalties(db.session, current_principal(), _uuid(inspection_id), data["reason"],
+                                            data.get("factors"))
         db.session.commit()
         return body
 

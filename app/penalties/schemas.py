@@ -108,8 +108,21 @@ class InspectionPenaltiesSchema(ma.Schema):
     blocking = fields.List(fields.Dict())
 
 
+class DiscretionFactorsSchema(_Strict):
+    cooperation = fields.Boolean(metadata={"description": "配合调查 / cooperated with the investigation"})
+    prompt_correction = fields.Boolean(metadata={"description": "及时改正 / corrected promptly (行政处罚法 Art. 32)"})
+    first_offence_slight_harm = fields.Boolean(
+        metadata={"description": "初次违法且危害后果轻微 / first offence with slight harm (行政处罚法 Art. 33)"})
+    finder_level = fields.String(allow_none=True, validate=validate.OneOf(
+        ("national", "provincial", "city", "district", "town")),
+        metadata={"description": "发现问题的督导层级 / level of the team that found it (000§五(二))"})
+
+
 class RecomputeSchema(_Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    factors = fields.Nested(DiscretionFactorsSchema, load_default=None, allow_none=True,
+                            metadata={"description": "审核人设定的裁量因素（与已有的合并）/ discretion factors set by "
+                                                     "the supervisor (merged over those already set)"})
 
 
 class OverrideSchema(_Strict):

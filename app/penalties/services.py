@@ -8,7 +8,8 @@ Callers use:
 - ``get_penalty_settings(session, code, principal) -> dict`` / ``put_penalty_settings(...)`` (audited)
 - ``effective_penalty_settings(session, chain) -> EffectiveSettings``
 - ``compute_penalties_for_inspection(session, inspection) -> list[PenaltyLineRow]``   (the submit hook)
-- ``recompute_inspection_penalties(session, inspection, reason) -> dict``         (audited before/after)
+- ``recompute_inspection_penalties(session, inspection, reason, factors=None) -> dict`` (audited before/after)
+- ``reinspection_facts(session, inspection, findings) -> Reinspection | None``   (order date, continuing items)
 - ``override_penalty_line(session, inspection, line_id, amount_fen, reason) -> PenaltyLineRow`` (audited)
 - ``inspection_penalties_view(session, inspection) -> dict``                       (the breakdown for the API)
 - ``rules_in_force_view(session, on_date, jurisdiction_code=None) -> list[dict]``
@@ -33,6 +34,7 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
 from app.penalties.engine import (
     DEFAULT_DISCRETION,
+    OBJECT_COUNT_KEYS,
     Factor,
     Finding,
     JurisdictionRef,
@@ -373,13 +375,54 @@ def _violator(site: Site) -> Party:
     return Party(site.operator_name, site.operator_credit_code, kind)
 
 
-def _counts(answer: dict[str, Any] | None) -> dict[str, int]:
-    """Counted units from the answer (machines, vehicles, fire points, items seized, failed measures)."""
-    raw = (answer or {}).get("counts") or {}
-    return {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict[str, Any] | None) -> int | None:
+    """Readings of a ``combine: all`` measure that fail the limit (each reading is one object measured)."""
+    from app.checklists.evaluation import _passes, resolve_limit
+
+    readings = item.get("readings") or {}
+    values = answer.get("values")
+    if readings.get("combine") != "all" or not isinstance(values, list) or "limit" not in item:
+        return None
+    limit = resolve_limit(item, params)
+    if limit is None:
+        return None
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return sum(1 for v in numbers if not _passes(float(v), item["limit"]["comparison"], limit)) or None
+
+
+def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
+            params: dict[str, Any] | None = None) -> dict[str, int]:
+    """Counted units of a failed item (issue 6 §1: per machine, per fire point, per vehicle, per item seized).
+
+    - ``count`` items: the count the inspector recorded (e.g. 3 fire points found → 3 fire points);
+    - any other item whose answer carries ``count`` (e.g. a failed "meets class III in the control area"
+      check with ``count: 2``): the number of objects the failure concerns;
+    - ``measure`` items with ``readings.combine: all`` (one reading per object): the failing readings.
+    The number stands for whichever object unit the item's rules count (machines, vehicles, fire points,
+    items seized); ``per_failed_measure`` rules keep counting one per failed item. Explicit ``counts`` maps
+    (unit name -> n) in stored answers are kept as given.
+    """
+    answer = answer or {}
+    out = {k: v for k, v in (answer.get("counts") or {}).items() if _is_int(v) and v >= 0}
+    n: int | None = None
+    if _is_int(answer.get("count")) and answer["count"] > 0:
+        n = answer["count"]
+    elif item is not None and item.get("kind") == "measure":
+        n = _failing_readings(item, answer, params)
+    if n is not None:
+        for key in OBJECT_COUNT_KEYS:
+            out.setdefault(key, n)
+    return out
 
 
 def _findings(inspection: Inspection) -> list[Finding]:
+    content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
+    items = {i.get("key"): i for i in content.get("items", [])}
+    params = (inspection.site_context or {}).get("parameters")
     out = []
     for f in inspection.current_findings:
         if f.verdict != "fail" or not f.penalty_keys:
@@ -387,8 +430,8 @@ def _findings(inspection: Inspection) -> list[Finding]:
         answer = f.answer or {}
         out.append(Finding(
             checklist_key=f.checklist_key, item_key=f.item_key, penalty_keys=tuple(f.penalty_keys),
-            source_refs=tuple(f.source_refs or ()), counts=_counts(answer), severity=f.severity or "medium",
-            serious_consequence=bool(answer.get("serious_consequence"))))
+            source_refs=tuple(f.source_refs or ()), counts=_counts(answer, items.get(f.item_key), params),
+            severity=f.severity or "medium", serious_consequence=bool(answer.get("serious_consequence"))))
     return out
 
 
@@ -411,9 +454,80 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
     return out
 
 
-def build_penalty_context(session: Session, inspection: Inspection,
-                          findings: list[Finding]) -> tuple[PenaltyContext, EffectiveSettings]:
-    """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy."""
+# Lines of these kinds are orders (责令改正 / 责令停工整治 / 责令停止使用、封存停用): a later re-inspection
+# checks whether they were obeyed (issue 6 §5).
+ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use")
+FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
+FACTOR_FLAGS = ("cooperation", "prompt_correction", "first_offence_slight_harm")
+
+
+def local_date(moment: datetime) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class Reinspection:
+    """What a re-inspection passes to the engine, and why (shown in the computation's context)."""
+
+    earlier_id: str
+    order_date: date | None = None
+    continuing_items: frozenset[str] = frozenset()
+    prior_amounts_fen: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"earlier_inspection": self.earlier_id,
+                "order_to_correct_date": self.order_date.isoformat() if self.order_date else None,
+                "order_date_source": "earlier inspection submitted_at (Asia/Shanghai)" if self.order_date else None,
+                "continuing_items": sorted(self.continuing_items), "prior_decision_amounts_fen": self.prior_amounts_fen,
+                "note": self.note}
+
+
+def reinspection_facts(session: Session, inspection: Inspection, findings: list[Finding]) -> Reinspection | None:
+    """Order date, continuing items and original fines for a re-inspection (issue 6 §5); None if not one.
+
+    The order date is the date (Asia/Shanghai) the earlier inspection was *submitted*: its penalty lines
+    included the order (``measure.order_to_correct`` or another order-type measure, ``ORDER_KINDS``) and no
+    decision date is recorded yet. A later review/decision feature may record the real decision date; it then
+    replaces this source here. Days are counted from the day after the order (the engine).
+    Only items that failed at the earlier inspection and fail again continue the ordered violation; the
+    original amounts are the earlier current computation's statutory fines on those items (after override;
+    for a daily line of an earlier re-inspection, its per-day original amount). Exempt/blocked lines have
+    no amount and start no daily penalty.
+    """
+    from app.inspections.models import Inspection as InspectionRow
+
+    if inspection.reinspection_of_id is None:
+        return None
+    earlier_id = str(inspection.reinspection_of_id)
+    earlier = session.get(InspectionRow, inspection.reinspection_of_id)
+    if earlier is None or earlier.site_id != inspection.site_id or earlier.state not in _COUNTED_STATES:
+        return Reinspection(earlier_id, note="earlier inspection not usable (other site or not submitted/approved)")
+    computation = _current_computation(session, earlier.id)
+    lines = list(computation.lines) if computation is not None else []
+    if not any(l.kind in ORDER_KINDS for l in lines) or earlier.submitted_at is None:
+        return Reinspection(earlier_id, note="the earlier inspection gave no order to correct")
+    earlier_failed = {f.item_key for f in earlier.current_findings if f.verdict == "fail"}
+    continuing = frozenset(earlier_failed & {f.item_key for f in findings})
+    order_date = local_date(earlier.submitted_at)
+    if not continuing:
+        return Reinspection(earlier_id, note="no item ordered to be corrected fails again")
+    prior: dict[str, int] = {}
+    for line in lines:
+        if line.kind != "statutory_fine" or line.status != "computed" or not set(line.item_keys) & continuing:
+            continue
+        original = line.base_amount_fen if line.daily_days is not None else line.amount_fen
+        if original:
+            prior[line.rule_key] = original
+    return Reinspection(earlier_id, order_date, continuing, prior)
+
+
+def build_penalty_context(session: Session, inspection: Inspection, findings: list[Finding],
+                          factors: dict[str, Any] | None = None) -> tuple[PenaltyContext, EffectiveSettings]:
+    """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
+    re-inspection facts and the discretion factors a supervisor set (``factors``)."""
     site = inspection.site
     on_date = inspection_local_date(inspection)
     chain = chain_codes(site.jurisdiction.path)
@@ -427,11 +541,19 @@ def build_penalty_context(session: Session, inspection: Inspection,
     policy: dict[str, Any] = dict(settings.policy)
     if settings.discretion:
         policy["discretion"] = dict(settings.discretion)
+    factors = factors or {}
+    again = reinspection_facts(session, inspection, findings)
     ctx = PenaltyContext(
         inspection_date=on_date, jurisdiction_chain=tuple(chain),
         responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
         violator=_violator(site), alert_level=inspection.alert_level or "none", repeat_offences=repeats,
-        policy=policy, finder_level=getattr(inspection, "finder_level", None))
+        policy=policy, finder_level=factors.get("finder_level"),
+        cooperation=bool(factors.get("cooperation")), prompt_correction=bool(factors.get("prompt_correction")),
+        first_offence_slight_harm=bool(factors.get("first_offence_slight_harm")),
+        order_to_correct_date=again.order_date if again else None,
+        reinspection_date=on_date if again and again.order_date else None,
+        prior_decision_amounts_fen=dict(again.prior_amounts_fen) if again else {},
+        continuing_items=again.continuing_items if again else frozenset())
     return ctx, settings
 
 
@@ -444,6 +566,12 @@ def _context_summary(ctx: PenaltyContext) -> dict[str, Any]:
             "name": ctx.violator.name, "credit_code": ctx.violator.credit_code, "kind": ctx.violator.resolved_kind},
         "alert_level": ctx.alert_level, "repeat_offences": dict(ctx.repeat_offences),
         "finder_level": ctx.finder_level, "policy": dict(ctx.policy),
+        "cooperation": ctx.cooperation, "prompt_correction": ctx.prompt_correction,
+        "first_offence_slight_harm": ctx.first_offence_slight_harm,
+        "order_to_correct_date": ctx.order_to_correct_date.isoformat() if ctx.order_to_correct_date else None,
+        "reinspection_date": ctx.reinspection_date.isoformat() if ctx.reinspection_date else None,
+        "prior_decision_amounts_fen": dict(ctx.prior_decision_amounts_fen),
+        "continuing_items": sorted(ctx.continuing_items),
     }
 
 
@@ -530,22 +658,27 @@ def _lines_summary(computation: PenaltyComputation | None) -> dict[str, Any] | N
     }
 
 
-def _compute(session: Session, inspection: Inspection, *, trigger: str, reason: str | None) -> PenaltyComputation:
+def _compute(session: Session, inspection: Inspection, *, trigger: str, reason: str | None,
+             factors: dict[str, Any] | None = None) -> PenaltyComputation:
     findings = _findings(inspection)
-    ctx, settings = build_penalty_context(session, inspection, findings)
+    previous = _current_computation(session, inspection.id)
+    if factors is None and previous is not None:
+        factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
+    ctx, settings = build_penalty_context(session, inspection, findings, factors)
     rules = stored_rules(session)
     used_settings = _apply_amount_settings(rules, settings)
     result = compute_penalties(findings, ctx, rules)
     row_ids = {r["rule_hash"]: r["_row_id"] for r in rules}
-    previous = _current_computation(session, inspection.id)
     if previous is not None:
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)
     computation = PenaltyComputation(
         inspection_id=inspection.id, is_current=True, trigger=trigger, reason=reason,
         computed_by=current_request_info().actor_username, inspection_date=ctx.inspection_date,
-        context=_context_summary(ctx), skipped=[list(s) for s in result.skipped],
-        policy_used=dict(result.policy_used))
+        context={**_context_summary(ctx), "reinspection": (reinspection_facts(session, inspection, findings).summary()
+                                                            if inspection.reinspection_of_id else None)},
+        skipped=[list(s) for s in result.skipped], policy_used=dict(result.policy_used),
+        discretion_factors=dict(factors) if factors else None)
     session.add(computation)
     for position, line in enumerate(result.lines):
         setting = used_settings.get(line.rule_key)
@@ -571,8 +704,29 @@ def compute_penalties_for_inspection(session: Session, inspection: Inspection) -
     return list(computation.lines)
 
 
-def recompute_inspection_penalties(session: Session, inspection: Inspection, reason: str) -> dict[str, Any]:
-    """Recompute on purpose (rule change, admin-set amount, corrected data): new lines, audited before/after."""
+def _check_factors(factors: dict[str, Any]) -> list[FieldError]:
+    errors = []
+    for name, value in factors.items():
+        if name in FACTOR_FLAGS:
+            ok = isinstance(value, bool)
+        elif name == "finder_level":
+            ok = value is None or value in FINDER_LEVELS
+        else:
+            ok = False
+        if not ok:
+            errors.append(FieldError(f"factors.{name}", "bad_factor", "裁量因素无效", "Invalid discretion factor"))
+    return errors
+
+
+def recompute_inspection_penalties(session: Session, inspection: Inspection, reason: str,
+                                   factors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Recompute on purpose (rule change, admin-set amount, corrected data): new lines, audited before/after.
+
+    ``factors`` (supervisor): any of ``cooperation``, ``prompt_correction``, ``first_offence_slight_harm``
+    (booleans) and ``finder_level`` (national|provincial|city|district|town, 000§五(二)); merged over the
+    factors already on the current computation, stored on the new computation with the reason, who and when,
+    shown in the breakdown and audited. Later computations (resubmission, recomputes) keep them.
+    """
     if not isinstance(reason, str) or len(reason.strip()) < 4:
         raise ValidationFailed("重新计算必须填写理由", "A reason is required to recompute",
                                errors=[FieldError("reason", "reason_required", "重新计算必须填写书面理由",
@@ -581,9 +735,22 @@ def recompute_inspection_penalties(session: Session, inspection: Inspection, rea
         raise RuleViolation("草稿检查尚未提交，不能计算处罚", "A draft inspection has not been submitted yet",
                             code="inspection_not_submitted")
     previous = _current_computation(session, inspection.id)
-    computation = _compute(session, inspection, trigger="recompute", reason=reason.strip())
-    record_audit(session, "penalty.recompute", "inspection", inspection.id,
-                 before=_lines_summary(previous), after={**(_lines_summary(computation) or {}), "reason": reason.strip()})
+    merged: dict[str, Any] | None = None
+    if factors:
+        errors = _check_factors(factors)
+        if errors:
+            raise ValidationFailed("裁量因素无效", "Invalid discretion factors", errors=errors)
+        base = {k: v for k, v in ((previous.discretion_factors if previous else None) or {}).items()
+                if k in FACTOR_FLAGS or k == "finder_level"}
+        merged = {**base, **factors, "reason": reason.strip(), "set_by": current_request_info().actor_username,
+                  "set_at": datetime.now(timezone.utc).isoformat()}
+    computation = _compute(session, inspection, trigger="recompute", reason=reason.strip(), factors=merged)
+    before = _lines_summary(previous)
+    if before is not None and previous is not None:
+        before["discretion_factors"] = previous.discretion_factors
+    record_audit(session, "penalty.recompute", "inspection", inspection.id, before=before,
+                 after={**(_lines_summary(computation) or {}), "reason": reason.strip(),
+                        "discretion_factors": computation.discretion_factors})
     return inspection_penalties_view(session, inspection)
 
 
@@ -652,7 +819,7 @@ def inspection_penalties_view(session: Session, inspection: Inspection) -> dict[
                         "computed_by": computation.computed_by, "computed_at": computation.computed_at.isoformat(),
                         "inspection_date": computation.inspection_date.isoformat(),
                         "context": computation.context, "policy_used": computation.policy_used,
-                        "skipped": computation.skipped},
+                        "skipped": computation.skipped, "discretion_factors": computation.discretion_factors},
         "lines": [line_view(r) for r in rows],
         "totals": {k: money(sum(r.amount_fen or 0 for r in rows if r.kind == k)) for k in MONEY_KINDS},
         "payers": [{"type": t, "code": c, "name": n, "totals": {k: money(v) for k, v in per.items()}}
@@ -712,9 +879,11 @@ def get_inspection_penalties(session: Session, principal: Principal, inspection_
     return inspection_penalties_view(session, _inspection_for(session, principal, inspection_id))
 
 
-def recompute_penalties(session: Session, principal: Principal, inspection_id: Any, reason: str) -> dict[str, Any]:
-    """Supervisor/admin: recompute an inspection's penalties on purpose (audited)."""
-    return recompute_inspection_penalties(session, _inspection_for(session, principal, inspection_id), reason)
+def recompute_penalties(session: Session, principal: Principal, inspection_id: Any, reason: str,
+                        factors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Supervisor/admin: recompute an inspection's penalties on purpose, optionally setting factors (audited)."""
+    return recompute_inspection_penalties(session, _inspection_for(session, principal, inspection_id), reason,
+                                          factors)
 
 
 def override_line(session: Session, principal: Principal, inspection_id: Any, line_id: int, amount_fen: int,
