@@ -69,6 +69,8 @@ class Inspection(TimestampMixin, Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Re-inspection (issue 6 §5): the earlier inspection of the same site whose order to correct this one checks.
+    reinspection_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"), index=True)
 
     site: Mapped[Site] = relationship(lazy="joined")
     checklist: Mapped[ChecklistVersion] = relationship(lazy="select")

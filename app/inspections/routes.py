@@ -13,13 +13,17 @@ from app.errors import NotFound
 from app.extensions import db
 from app.inspections import services
 from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
-from app.photos.services import register_flag_provider
+from app.photos.services import register_arrival_hook, register_flag_provider, register_view_grant
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
                 description="现场检查记录 / Field inspections")
 
 # GET /api/v1/photos/{id} shows the evidence flags of the photo's inspection links.
 register_flag_provider(services.flags_for_photo)
+# A photo uploaded after the inspection linked it gets its flags and scope in the upload's transaction.
+register_arrival_hook(services.refresh_flags_for_photo)
+# The officers of an inspection a photo is evidence in may view it.
+register_view_grant(services.participant_may_view_photo)
 
 _ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
 

@@ -77,6 +77,9 @@ class InspectionPutSchema(ma.Schema):
     note = fields.String(allow_none=True, validate=validate.Length(max=10000))
     answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
                           values=fields.Nested(AnswerSchema), load_default=dict)
+    reinspection_of = fields.UUID(allow_none=True, metadata={
+        "description": "复查：被复查的较早检查（同一场所，已提交或已审核）/ re-inspection of this earlier "
+                       "inspection (same site, submitted or approved)"})
 
     @ma.validates_schema
     def _checklist_named(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -159,6 +162,7 @@ class InspectionSchema(ma.Schema):
     photos = fields.List(fields.Nested(PhotoLinkSchema))
     findings = fields.List(fields.Nested(FindingSchema))
     review = fields.Dict(allow_none=True, metadata={"description": "comment, at, by (return/approve/reject)"})
+    reinspection_of = fields.UUID(allow_none=True, metadata={"description": "the earlier inspection re-inspected"})
     submitted_at = fields.DateTime(allow_none=True)
     submission_count = fields.Integer()
     created_by = fields.Integer()

@@ -179,7 +179,7 @@ def inspection_representation(session: Session, inspection: Inspection, principa
             "photo_id": link.photo_id, "item_key": link.item_key, "position": link.position,
             "linked_at": link.linked_at, "uploaded": link.photo_id in photos,
             "derivatives_state": photos[link.photo_id].derivatives_state if link.photo_id in photos else None,
-            "flags": link.flags if show_flags else None,
+            "flags": visible_flags(session, link.flags, principal) if show_flags else None,
         } for link in inspection.photo_links],
         "findings": [{
             "id": f.id, "item_key": f.item_key, "checklist_key": f.checklist_key,
@@ -189,6 +189,7 @@ def inspection_representation(session: Session, inspection: Inspection, principa
             "photo_ids": f.photo_ids,
         } for f in inspection.current_findings],
         "review": review,
+        "reinspection_of": inspection.reinspection_of_id,
         "submitted_at": inspection.submitted_at,
         "submission_count": inspection.submission_count,
         "created_by": inspection.created_by_id,
@@ -217,9 +218,43 @@ class _Refs:
     site: Site
     checklist: ChecklistVersion
     officers: list[User]
+    reinspection_of: Inspection | None = None
 
 
-def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings) -> _Refs:
+#: States of an earlier inspection that a re-inspection may refer to (its findings are on record).
+REINSPECTABLE_STATES = ("submitted", "approved")
+
+
+def _reinspection_errors(session: Session, principal: Principal, payload: dict[str, Any], site: Site | None,
+                         inspection_id: uuid.UUID | None) -> tuple[Inspection | None, list[FieldError]]:
+    """The earlier inspection named by ``reinspection_of`` (issue 6 §5), or the reasons it cannot be used.
+
+    In scope = the earlier inspection's site lies in the caller's jurisdictions (a re-inspection is often
+    made by another team than the first visit); anything else reads as "not found" (no existence leak).
+    """
+    earlier_id = payload.get("reinspection_of")
+    if earlier_id is None:
+        return None, []
+    path = "reinspection_of"
+    if earlier_id == inspection_id:
+        return None, [FieldError(path, "reinspection_of_self", "检查不能复查其自身",
+                                 "an inspection cannot be a re-inspection of itself")]
+    earlier = session.get(Inspection, earlier_id)
+    if earlier is None or not principal.covers(earlier.site.jurisdiction.path):
+        return None, [FieldError(path, "reinspection_not_found", "被复查的检查不存在或不在您的辖区内",
+                                 "the inspection to re-inspect was not found in your jurisdictions")]
+    errors = []
+    if site is not None and earlier.site_id != site.id:
+        errors.append(FieldError(path, "reinspection_other_site", "复查须针对同一场所",
+                                 "a re-inspection must be of the same site"))
+    if earlier.state not in REINSPECTABLE_STATES:
+        errors.append(FieldError(path, "reinspection_not_submitted", "被复查的检查须已提交或已审核",
+                                 "the inspection to re-inspect must be submitted or approved"))
+    return earlier, errors
+
+
+def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings,
+                  inspection_id: uuid.UUID | None = None) -> _Refs:
     """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
     errors: list[FieldError] = []
     site = session.get(Site, payload["site_id"])
@@ -266,11 +301,13 @@ def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any
     if payload.get("ended_at") is not None:
         errors += [e for e in rules.window_errors(payload["started_at"], payload["ended_at"])
                    if e.code == "ends_before_start"]
+    earlier, reinspection_errors = _reinspection_errors(session, principal, payload, site, inspection_id)
+    errors += reinspection_errors
     if errors:
         raise ValidationFailed("检查记录有字段未通过校验，详见 errors。", "Some fields are invalid; see errors.",
                                errors=errors)
     assert site is not None and checklist is not None
-    return _Refs(site, checklist, officers)
+    return _Refs(site, checklist, officers, earlier)
 
 
 def _location(payload: dict[str, Any]) -> tuple[Any, float | None, str | None]:
@@ -295,6 +332,7 @@ def _apply_put(session: Session, inspection: Inspection, payload: dict[str, Any]
     inspection.location, inspection.location_accuracy_m, inspection.location_crs = _location(payload)
     inspection.alert_level = payload.get("alert_level") or "none"
     inspection.note = payload.get("note")
+    inspection.reinspection_of_id = refs.reinspection_of.id if refs.reinspection_of is not None else None
 
     # Officers: all of them are recorded, in the order sent (行政处罚法 Art. 42 needs >= MIN_OFFICERS).
     wanted = [(u.id, u.badge_number, u.display_name or u.username) for u in refs.officers]
@@ -339,7 +377,8 @@ def _audit_after(inspection: Inspection) -> dict[str, Any]:
             "checklist": [inspection.checklist_key, inspection.checklist_version],
             "officers": [o.user_id for o in inspection.officers],
             "answers": {a.item_key: a.data for a in inspection.answers},
-            "photos": [[lk.item_key, str(lk.photo_id)] for lk in inspection.photo_links]}
+            "photos": [[lk.item_key, str(lk.photo_id)] for lk in inspection.photo_links],
+            "reinspection_of": str(inspection.reinspection_of_id) if inspection.reinspection_of_id else None}
 
 
 def put_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
@@ -358,7 +397,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     inspection = _load_for_update(session, inspection_id)
     created = False
     if inspection is None:
-        refs = _resolve_refs(session, principal, payload, settings)
+        refs = _resolve_refs(session, principal, payload, settings, inspection_id)
         inserted = session.execute(
             pg_insert(Inspection).values(
                 id=inspection_id, site_id=refs.site.id, checklist_version_id=refs.checklist.id,
@@ -387,7 +426,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     if sent_version != inspection.version:
         raise _stale(session, inspection, principal, sent_version)
     rules.next_state("edit", inspection.state)
-    refs = _resolve_refs(session, principal, payload, settings)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
     before = _audit_after(inspection)
     _apply_put(session, inspection, payload, refs, settings)
     inspection.version += 1
@@ -450,22 +489,96 @@ def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Se
         link.flags = compute_link_flags(session, inspection, link, photo, settings)
         link.flags_computed_at = now
     session.flush()
+    for photo in photos.values():
+        sync_photo_scope(session, photo)
 
 
-def flags_for_photo(session: Session, photo: Photo) -> list[dict[str, Any]]:
+# ============================================================================ photo visibility
+
+def _evidence_inspections(session: Session, photo: Photo) -> list[Inspection]:
+    """Inspections a photo is evidence in: linked, and the photo's uploader took part (creator or officer).
+
+    A link made by someone who did not take the photo still gets flags, but widens nobody's access: knowing
+    a photo id must not be a way to see it.
+    """
+    inspections = session.scalars(
+        select(Inspection).join(InspectionPhotoLink, InspectionPhotoLink.inspection_id == Inspection.id)
+        .where(InspectionPhotoLink.photo_id == photo.id).distinct()).all()
+    return [i for i in inspections if i.created_by_id == photo.uploader_id
+            or any(o.user_id == photo.uploader_id for o in i.officers)]
+
+
+def sync_photo_scope(session: Session, photo: Photo) -> None:
+    """Once a photo is evidence in inspections, its scope is their sites' jurisdictions (narrowed from the
+    uploader's jurisdictions, or extended to them), so supervisors there can view it; the inspections'
+    officers view it through ``participant_may_view_photo``. Audited by ``set_photo_scope`` when it changes."""
+    from app.photos.services import set_photo_scope
+
+    paths = sorted({i.site.jurisdiction.path for i in _evidence_inspections(session, photo)})
+    if paths and paths != sorted(photo.scope_paths or []):
+        set_photo_scope(session, photo, paths)
+
+
+def participant_may_view_photo(session: Session, principal: Principal, photo: Photo) -> bool:
+    """View grant registered with the photos feature: the creator and officers of an inspection the photo is
+    evidence in may view it (supervisors are covered by the photo's scope)."""
+    return any(is_participant(principal, i) for i in _evidence_inspections(session, photo))
+
+
+def visible_flags(session: Session, flags: list[dict[str, Any]] | None,
+                  principal: Principal | None) -> list[dict[str, Any]] | None:
+    """Flags as ``principal`` may read them: ``reused_photo`` names only the other inspections the viewer may
+    see and counts the rest (``other_inspections_hidden``). ``principal=None`` (internal use): unchanged."""
+    if flags is None or principal is None:
+        return flags
+    out = []
+    for flag in flags:
+        others = (flag.get("details") or {}).get("other_inspections")
+        if flag.get("code") == "reused_photo" and others is not None:
+            shown = []
+            for raw in others:
+                try:
+                    other = session.get(Inspection, uuid.UUID(str(raw)))
+                except ValueError:
+                    other = None
+                if other is not None and can_see(principal, other):
+                    shown.append(str(raw))
+            flag = {**flag, "details": {**flag["details"], "other_inspections": shown,
+                                        "other_inspections_hidden": len(others) - len(shown)}}
+        out.append(flag)
+    return out
+
+
+def _request_principal() -> Principal | None:
+    from flask import g, has_request_context
+
+    return getattr(g, "principal", None) if has_request_context() else None
+
+
+def flags_for_photo(session: Session, photo: Photo, principal: Principal | None = None) -> list[dict[str, Any]]:
     """Flag provider for GET /api/v1/photos/{id} (registered with the photos feature): the stored flags of
-    every link of the photo, each tagged with its inspection and item."""
+    every link of the photo, each tagged with its inspection and item — only links of inspections the viewer
+    may see, and ``reused_photo`` redacted for the viewer (``visible_flags``). The viewer is ``principal``,
+    else the request's caller; outside a request (CLI, internal) nothing is hidden."""
+    principal = principal or _request_principal()
     out = []
     for link in session.scalars(select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo.id)
                                 .order_by(InspectionPhotoLink.id)):
-        for flag in link.flags or []:
+        if principal is not None and not can_see(principal, link.inspection):
+            continue
+        for flag in visible_flags(session, link.flags, principal) or []:
             out.append({**flag, "inspection_id": str(link.inspection_id), "item_key": link.item_key})
     return out
 
 
 def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
-    """Compute flags on every link of a photo that just arrived (for the photos feature to call after an
-    upload commits its row). Returns the number of links updated. Flags are not a feed change."""
+    """Compute flags on every link of a photo that just arrived and set its scope (registered as the photos
+    feature's arrival hook: runs in the upload's transaction, right after the row is inserted, so row and
+    flags commit together). Returns the number of links updated. Flags are not a feed change.
+
+    Race: a link committed by a concurrent PUT after this ran, whose own flag computation ran before the
+    photo row committed, stays without flags until the next edit or the submission (which recomputes every
+    link's flags and refuses links whose photo has not arrived)."""
     settings = Settings.from_app()
     photo = session.get(Photo, photo_id)
     if photo is None:
@@ -475,6 +588,8 @@ def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
         link.flags = compute_link_flags(session, link.inspection, link, photo, settings)
         link.flags_computed_at = datetime.now(timezone.utc)
     session.flush()
+    if links:
+        sync_photo_scope(session, photo)
     return len(links)
 
 

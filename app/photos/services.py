@@ -56,7 +56,9 @@ __all__ = [
     "photos_sharing_original",
     "process_next_pending",
     "put_photo",
+    "register_arrival_hook",
     "register_flag_provider",
+    "register_view_grant",
     "register_watermark_context_provider",
     "append_photo_chunk",
     "resumable_offset",
@@ -121,10 +123,41 @@ def get_photo(session: Session, photo_id: uuid.UUID) -> Photo | None:
     return session.get(Photo, photo_id)
 
 
+_view_grants: list[Callable[[Session, Principal, Photo], bool]] = []
+_arrival_hooks: list[Callable[[Session, uuid.UUID], Any]] = []
+
+
+def register_view_grant(grant: Callable[[Session, Principal, Photo], bool]) -> None:
+    """Let another feature grant viewing beyond uploader + scope (e.g. the officers of an inspection the
+    photo is evidence in). A grant only widens access; it is asked only when the basic rule says no."""
+    if grant not in _view_grants:
+        _view_grants.append(grant)
+
+
+def register_arrival_hook(hook: Callable[[Session, uuid.UUID], Any]) -> None:
+    """Called with (session, photo_id) when a new photo row is inserted, in the upload's transaction (so the
+    row and whatever the hook writes commit together), e.g. to compute flags on links made before it arrived."""
+    if hook not in _arrival_hooks:
+        _arrival_hooks.append(hook)
+
+
+def _run_arrival_hooks(session: Session, photo_id: uuid.UUID) -> None:
+    # Never refuse an upload because a hook failed: each runs in a savepoint; a failure is logged and the
+    # hook's work is redone later (e.g. submission recomputes every link's flags).
+    for hook in _arrival_hooks:
+        try:
+            with session.begin_nested():
+                hook(session, photo_id)
+        except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
+            log.exception("photo %s: arrival hook %s failed", photo_id, getattr(hook, "__name__", hook))
+
+
 def get_visible_photo(session: Session, principal: Principal, photo_id: uuid.UUID) -> Photo:
-    """The photo if the caller may see it, else ``NotFound`` (404, never 403)."""
+    """The photo if the caller may see it (uploader, supervisors covering its scope, or a registered grant),
+    else ``NotFound`` (404, never 403)."""
     photo = session.get(Photo, photo_id)
-    if photo is None or not can_view_photo(principal, photo):
+    if photo is None or not (can_view_photo(principal, photo)
+                             or any(grant(session, principal, photo) for grant in _view_grants)):
         raise NotFound("照片不存在或不在您的辖区内。", "Photo not found in your jurisdictions.")
     return photo
 
@@ -280,6 +313,8 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
         after={"sha256": sha256, "size_bytes": stored.size, "uploader_id": principal.user_id,
                "format": info.format, "original_was_new": stored.created},
     )
+    _run_arrival_hooks(session, photo_id)
+    session.refresh(photo)
     return PhotoUpload(photo, created=True)
 
 
