@@ -35,6 +35,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
+        _drain_unread_body(response)
         request_id = getattr(g, "request_id", None) or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -46,6 +47,25 @@ def register_request_hooks(app: Flask) -> None:
             "user": principal.username if principal else None,
         })
         return response
+
+
+def _drain_unread_body(response: Response) -> None:
+    """Consume a request body the view did not read (an idempotent repeat, an early refusal).
+
+    Answering before the body is read makes the server close the connection while the phone
+    is still sending; the phone then sees a reset instead of the answer and retries forever.
+    A body larger than the configured limit is not drained: the connection is closed instead.
+    """
+    length = request.content_length
+    if not length:
+        return
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and length > limit:
+        response.headers["Connection"] = "close"
+        return
+    stream = request.stream
+    while stream.read(64 * 1024):
+        pass
 
 
 def configure_logging(app: Flask) -> None:

@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from tests.e2e.lossy_proxy import Gunicorn, LossyProxy, Phone, running_gunicorn
+from tests.e2e.lossy_proxy import Gunicorn, LossyProxy, Phone
 from tests.factories_inspections import passing_answer
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "photos"
@@ -57,15 +57,6 @@ COLLEAGUE_NOTE = "同事补充：东侧围挡已拍照 / colleague: east hoardin
 
 
 # ============================================================================ fixtures
-
-@pytest.fixture(scope="module")
-def server(app, database_url: str, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
-    """gunicorn on 127.0.0.1 against the run's database (the ``app`` fixture ran the migrations)."""
-    env = {"DATABASE_URL": database_url, "LANTIAN_DATA_DIR": str(data_dir), "SECRET_KEY": app.config["SECRET_KEY"],
-           "LOG_LEVEL": "WARNING"}
-    with running_gunicorn(env, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as g:
-        yield g
-
 
 @pytest.fixture()
 def demo(session) -> dict[str, Any]:  # noqa: ANN001
