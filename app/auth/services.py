@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
-from app.auth.models import ROLES, AuthSession, LoginAttempt, User
+from app.auth.models import ROLES, AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token
@@ -137,19 +137,30 @@ def logout(session: Session, principal: Principal) -> None:
 
 
 def authenticate(session: Session, secret: str, token: str) -> Principal:
-    """Turn a bearer token into a Principal; revoked sessions and disabled users are refused."""
+    """Turn a bearer token into a Principal; revoked sessions and disabled users are refused.
+
+    Runs on every request, so it is one Core query (session, user and jurisdiction paths
+    together) rather than ORM loads: revocation takes effect immediately, without a cache.
+    """
     claims = decode_access_token(secret, token)
     try:
         sid = uuid.UUID(claims["sid"])
     except ValueError:
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid")
-    auth_session = session.get(AuthSession, sid)
-    if auth_session is None or auth_session.revoked_at is not None or str(auth_session.user_id) != claims["sub"]:
+    row = session.execute(
+        select(AuthSession.user_id, AuthSession.revoked_at, User.username, User.role, User.is_active,
+               func.array_remove(func.array_agg(Jurisdiction.path), None).label("paths"))
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(user_jurisdictions, user_jurisdictions.c.user_id == User.id)
+        .outerjoin(Jurisdiction, Jurisdiction.id == user_jurisdictions.c.jurisdiction_id)
+        .where(AuthSession.id == sid)
+        .group_by(AuthSession.user_id, AuthSession.revoked_at, User.username, User.role, User.is_active)
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or str(row.user_id) != claims["sub"]:
         raise Unauthorized("登录已失效，请重新登录。", "Session revoked; log in again.", code="session_revoked")
-    user = auth_session.user
-    if not user.is_active:
+    if not row.is_active:
         raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
-    return Principal(user.id, user.username, user.role, tuple(j.path for j in user.jurisdictions), str(sid))
+    return Principal(row.user_id, row.username, row.role, tuple(sorted(row.paths)), str(sid))
 
 
 def _validate_user_fields(username: str | None, role: str | None, password: str | None) -> None:
