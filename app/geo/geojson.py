@@ -326,6 +326,47 @@ def _optional_code(props: dict[str, Any], key: str, path: str, errors: list[Fiel
     return code
 
 
+# Administrative-division files in common circulation (e.g. DataV GeoAtlas exports) name the
+# division code ``adcode``, the parent ``parent: {"adcode": …}`` and levels district/street.
+_LEVEL_ALIASES = {"district": "county", "street": "township", "town": "township"}
+
+
+def _normalise_division_properties(props: dict[str, Any]) -> dict[str, Any]:
+    """Accept adcode-style properties as well as ours; our own names win when both are present."""
+    out = dict(props)
+    if out.get("code") in (None, "") and out.get("adcode") not in (None, ""):
+        out["code"] = out["adcode"]
+    parent = out.get("parent")
+    if out.get("parent_code") in (None, "") and isinstance(parent, dict) and parent.get("adcode") not in (None, ""):
+        out["parent_code"] = parent["adcode"]
+    if isinstance(out.get("level"), str):
+        out["level"] = _LEVEL_ALIASES.get(out["level"], out["level"])
+    return out
+
+
+def inferred_division_level(code: str) -> str | None:
+    """GB/T 2260: ``PP0000`` province, ``PPCC00`` city, other six-digit codes county; 9+ digits township."""
+    if not code.isdigit():
+        return None
+    if len(code) == 6:
+        if code.endswith("0000"):
+            return "province"
+        return "city" if code.endswith("00") else "county"
+    return "township" if len(code) in (9, 12) else None
+
+
+def inferred_parent_code(code: str) -> str | None:
+    """The enclosing division of a GB/T 2260 code (a county's city, a city's province)."""
+    level = inferred_division_level(code)
+    if level == "city":
+        return code[:2] + "0000"
+    if level == "county":
+        return code[:4] + "00"
+    if level == "township":
+        return code[:6]
+    return None
+
+
 def validate_feature(
     feature: Any,
     index: int,
@@ -346,6 +387,8 @@ def validate_feature(
     if not isinstance(props, dict):
         errors.append(_err(ppath, "properties_missing", "要素缺少 properties（须含 code 与 name）", "The feature has no properties (code and name are required)"))
         props = {}
+    elif mode == "jurisdictions":
+        props = _normalise_division_properties(props)
 
     code = _as_code(props.get("code"))
     if props.get("code") in (None, ""):
@@ -367,6 +410,8 @@ def validate_feature(
     designated_by = _optional_text(props, "designated_by", ppath, errors)
 
     level = props.get("level")
+    if level is None and mode == "jurisdictions" and code is not None:
+        level = inferred_division_level(code)
     if level is not None and (mode != "jurisdictions" or level not in allowed_levels):
         if mode == "jurisdictions":
             errors.append(_err(f"{ppath}.level", "invalid_level", f"level 须为 {' | '.join(allowed_levels)} 之一",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from geoalchemy2 import WKBElement
@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.errors import FieldError, ValidationFailed
-from app.geo.geojson import ImportedFeature, ImportReport, validate_feature_collection, validate_stream
+from app.geo.geojson import (ImportedFeature, ImportReport, inferred_parent_code, validate_feature_collection,
+                             validate_stream)
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import upsert_jurisdiction
 from app.zones.models import ZONE_KINDS, Zone
@@ -120,6 +121,7 @@ def _current_wkb(session: Session, geom_col: Any, id_col: Any, row_id: int) -> b
 def _import_jurisdictions(session: Session, checked: list[_Checked], scope: Sequence[str] | None,
                           errors: list[FieldError], result: ImportResult) -> None:
     in_file = {c.feature.code: c for c in checked}
+    _infer_missing_parents(session, checked, in_file)
     existing = {j.code: j for j in session.scalars(
         select(Jurisdiction).where(Jurisdiction.code.in_(list(in_file) + [c.feature.parent_code for c in checked
                                                                           if c.feature.parent_code])))}
@@ -175,6 +177,20 @@ def _import_jurisdictions(session: Session, checked: list[_Checked], scope: Sequ
             j = session.scalar(select(Jurisdiction).where(Jurisdiction.code == c.feature.code))
             if j is not None and not any(j.path.startswith(p) for p in scope):
                 errors.append(_outside_scope(c.feature.index, c.feature.code))
+
+
+def _infer_missing_parents(session: Session, checked: list[_Checked], in_file: dict[str, _Checked]) -> None:
+    """A new division without ``parent_code`` hangs under the division its GB/T 2260 code implies,
+    when that one exists (in the database or the same file); otherwise it stays a root."""
+    candidates = {c.feature.code: inferred_parent_code(c.feature.code) for c in checked if not c.feature.parent_code}
+    wanted = [p for p in candidates.values() if p]
+    if not wanted:
+        return
+    known = set(session.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_(wanted + list(candidates)))))
+    for c in checked:
+        parent = candidates.get(c.feature.code)
+        if parent and c.feature.code not in known and (parent in known or parent in in_file):
+            c.feature = replace(c.feature, parent_code=parent)
 
 
 def _write_jurisdiction(session: Session, c: _Checked, cur: Jurisdiction | None, result: ImportResult) -> None:

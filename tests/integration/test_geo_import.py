@@ -107,3 +107,21 @@ def test_gcj02_import_is_stored_in_wgs84(session, tree) -> None:
     session.commit()
     xmin = session.scalar(select(func.ST_XMin(Jurisdiction.boundary)).where(Jurisdiction.code == "410811"))
     assert xmin == pytest.approx(113.2, abs=1e-6)
+
+
+def test_adcode_style_division_files_import_as_they_are(session, tree) -> None:
+    # The shape of widely circulated division files: numeric adcode, parent {adcode}, level "district".
+    districts = collection(
+        {"type": "Feature", "geometry": square(113.20, 35.20, 113.30, 35.30),
+         "properties": {"adcode": 410811, "name": "山阳区", "level": "district", "parent": {"adcode": 410800},
+                        "center": [113.254, 35.214]}},
+        {"type": "Feature", "geometry": square(112.85, 35.05, 113.00, 35.20),
+         "properties": {"adcode": 410882, "name": "沁阳市"}},  # level and parent implied by the code
+    )
+    import_geojson(session, districts, mode="jurisdictions")
+    session.commit()
+    qinyang = session.scalar(select(Jurisdiction).where(Jurisdiction.code == "410882"))
+    assert qinyang.level == "county"
+    assert qinyang.path == "/410000/410800/410882/"
+    shanyang = session.scalar(select(Jurisdiction).where(Jurisdiction.code == "410811"))
+    assert shanyang.boundary is not None and shanyang.level == "county"
