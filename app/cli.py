@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 
 from app.checklists.cli import checklists_cli
 from app.context import set_actor
-from app.extensions import db
+from app.extensions import current_session, db
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for local runs.")
@@ -36,7 +36,7 @@ def create_user_command(username: str, role: str, jurisdictions: tuple[str, ...]
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_actor(None, "cli")
-    user = create_user(db.session, username=username, role=role, password=password,
+    user = create_user(current_session(), username=username, role=role, password=password,
                        jurisdiction_codes=list(jurisdictions), display_name=display_name)
     db.session.commit()
     click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
@@ -57,7 +57,7 @@ def disable_user_command(username: str) -> None:
     if user is None:
         raise click.ClickException(f"no user {username}")
     cli_actor = Principal(0, "cli", "admin", ("/",))
-    update_user(db.session, user, actor=cli_actor, is_active=False)
+    update_user(current_session(), user, actor=cli_actor, is_active=False)
     db.session.commit()
     click.echo(f"disabled {username}")
 
@@ -68,7 +68,7 @@ def load_demo_command() -> None:
     from app.demo.seed import load_demo_data
 
     set_actor(None, "demo-loader")
-    report = load_demo_data(db.session)
+    report = load_demo_data(current_session())
     db.session.commit()
     for line in report:
         click.echo(line)

@@ -10,7 +10,7 @@ from app.auth.principal import Principal
 from app.auth.services import authenticate
 from app.context import set_actor
 from app.errors import Forbidden, NotFound, Unauthorized
-from app.extensions import db
+from app.extensions import current_session
 
 ALL_ROLES = ("inspector", "supervisor", "admin")
 
@@ -31,7 +31,7 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = authenticate(db.session, current_app.config["SECRET_KEY"], _bearer_token())
+            principal = authenticate(current_session(), current_app.config["SECRET_KEY"], _bearer_token())
             set_actor(principal.user_id, principal.username)
             g.principal = principal
             if principal.role not in allowed:

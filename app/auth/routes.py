@@ -13,7 +13,7 @@ from app.auth.authz import current_principal
 from app.auth.models import User
 from app.auth.schemas import (RefreshRequestSchema, TokenRequestSchema, TokenSchema, UserCreateSchema, UserSchema,
                               UserUpdateSchema)
-from app.extensions import db
+from app.extensions import current_session, db
 from app.http import client_ip
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与用户 / Authentication and users")
@@ -35,7 +35,7 @@ def _settings() -> services.AuthSettings:
 @blp.alt_response(429, description="登录失败过多已锁定 / Locked out after too many failures")
 def issue_token(data: dict[str, Any]) -> services.TokenPair:
     """Log in with username and password; returns an access token (≤ 15 min) and a refresh token."""
-    pair = services.login(db.session, data["username"], data["password"], client_ip(), _settings())
+    pair = services.login(current_session(), data["username"], data["password"], client_ip(), _settings())
     db.session.commit()
     return pair
 
@@ -46,7 +46,7 @@ def issue_token(data: dict[str, Any]) -> services.TokenPair:
 @blp.alt_response(401, description="刷新令牌无效 / Refresh token invalid")
 def refresh_token(data: dict[str, Any]) -> services.TokenPair:
     """Exchange a refresh token for a new pair (the old refresh token stops working)."""
-    pair = services.refresh(db.session, data["refresh_token"], _settings())
+    pair = services.refresh(current_session(), data["refresh_token"], _settings())
     db.session.commit()
     return pair
 
@@ -56,7 +56,7 @@ def refresh_token(data: dict[str, Any]) -> services.TokenPair:
 @blp.response(204)
 def logout() -> None:
     """Revoke the current session: its access and refresh tokens stop working."""
-    services.logout(db.session, current_principal())
+    services.logout(current_session(), current_principal())
     db.session.commit()
 
 
@@ -84,7 +84,7 @@ class Users(MethodView):
     @blp.alt_response(409, description="用户名已存在 / Username taken")
     def post(self, data: dict[str, Any]) -> User:
         """Create a user bound to jurisdictions within the admin's scope."""
-        user = services.create_user(db.session, username=data["username"], role=data["role"],
+        user = services.create_user(current_session(), username=data["username"], role=data["role"],
                                     password=data["password"], jurisdiction_codes=data["jurisdictions"],
                                     display_name=data.get("display_name"), badge_number=data.get("badge_number"),
                                     actor=current_principal())
@@ -99,7 +99,7 @@ class UserById(MethodView):
     @blp.alt_response(404, description="不存在 / Not found")
     def get(self, user_id: int) -> User:
         """One user in the admin's scope."""
-        return services.get_user_in_scope(db.session, user_id, current_principal())
+        return services.get_user_in_scope(current_session(), user_id, current_principal())
 
     @blp.auth("admin")
     @blp.arguments(UserUpdateSchema)
@@ -108,8 +108,8 @@ class UserById(MethodView):
     def patch(self, data: dict[str, Any], user_id: int) -> User:
         """Change role, jurisdictions, password or status; disabling revokes all sessions."""
         principal = current_principal()
-        user = services.get_user_in_scope(db.session, user_id, principal)
-        services.update_user(db.session, user, actor=principal, role=data.get("role"),
+        user = services.get_user_in_scope(current_session(), user_id, principal)
+        services.update_user(current_session(), user, actor=principal, role=data.get("role"),
                              is_active=data.get("is_active"), password=data.get("password"),
                              jurisdiction_codes=data.get("jurisdictions"), display_name=data.get("display_name"),
                              badge_number=data.get("badge_number"))

@@ -19,7 +19,7 @@ from flask.cli import AppGroup
 from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
 from app.errors import AppError, ValidationFailed
-from app.extensions import db
+from app.extensions import current_session, db
 
 checklists_cli = AppGroup("checklists", help="Checklist catalogue: validate and sync the files under checklists/.")
 
@@ -54,7 +54,7 @@ def sync_command(checklists_dir: Path | None) -> None:
 
     set_actor(None, "checklists-sync")
     try:
-        report = sync_checklists(db.session, _resolve_dir(checklists_dir))
+        report = sync_checklists(current_session(), _resolve_dir(checklists_dir))
     except ValidationFailed as exc:
         db.session.rollback()
         exit_with_problem(exc)
@@ -79,7 +79,7 @@ def set_param_command(jurisdiction_code: str, checklist_key: str, name: str, val
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from exc
     try:
-        set_checklist_parameter(db.session, jurisdiction_code, checklist_key, name, parsed)
+        set_checklist_parameter(current_session(), jurisdiction_code, checklist_key, name, parsed)
     except AppError as exc:
         db.session.rollback()
         exit_with_problem(exc)

@@ -41,7 +41,7 @@ from app.checklists.services import (
     version_hash,
 )
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import current_session
 from app.sites.services import get_site
 
 blp = Blueprint("checklists", __name__, url_prefix="/api/v1",
@@ -97,7 +97,7 @@ class ChecklistIndex(MethodView):
     @blp.alt_response(304, description="未改变 / Not modified (If-None-Match)")
     def get(self) -> Response:
         """Index of current checklists: key, version, content hash, title, site kinds."""
-        index = list_current_checklists(db.session)
+        index = list_current_checklists(current_session())
         return conditional_json(index_hash(index), lambda: encode_body(index), REVALIDATE, lambda: NotFound())
 
 
@@ -109,8 +109,8 @@ class ChecklistCurrent(MethodView):
     @blp.alt_response(404, description="不存在 / Not found")
     def get(self, key: str) -> Response:
         """The current version of a checklist, exactly as in its file (ETag = content hash)."""
-        digest = current_hash(db.session, key)
-        return conditional_json(digest, lambda: encoded_checklist(db.session, digest or ""), REVALIDATE,
+        digest = current_hash(current_session(), key)
+        return conditional_json(digest, lambda: encoded_checklist(current_session(), digest or ""), REVALIDATE,
                                 _no_checklist(key))
 
 
@@ -122,8 +122,8 @@ class ChecklistAtVersion(MethodView):
     @blp.alt_response(404, description="不存在 / Not found")
     def get(self, key: str, version: str) -> Response:
         """A checklist at one version, current or old (immutable: old inspections cite it)."""
-        digest = version_hash(db.session, key, version)
-        return conditional_json(digest, lambda: encoded_checklist(db.session, digest or ""), IMMUTABLE,
+        digest = version_hash(current_session(), key, version)
+        return conditional_json(digest, lambda: encoded_checklist(current_session(), digest or ""), IMMUTABLE,
                                 _no_checklist(key, version))
 
 
@@ -146,7 +146,7 @@ class SiteChecklist(MethodView):
     @blp.alt_response(404, description="场所不存在或不在辖区内 / Site not found in your jurisdictions")
     def get(self, args: dict[str, Any], site_id: int) -> dict[str, Any]:
         """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
-        site = get_site(db.session, site_id, current_principal())  # out of scope → 404
-        result = resolve_checklists_for_site(db.session, site, on_date=args["date"],
+        site = get_site(current_session(), site_id, current_principal())  # out of scope → 404
+        result = resolve_checklists_for_site(current_session(), site, on_date=args["date"],
                                              alert_level=args["alert_level"], key=args["key"])
         return {"site_id": site.id, **result}

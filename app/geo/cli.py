@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 
 from app.context import set_actor
 from app.errors import ValidationFailed
-from app.extensions import db
+from app.extensions import current_session, db
 
 geo_cli = AppGroup("geo", help="Import and export jurisdiction boundaries and zones (GeoJSON).")
 
@@ -23,7 +23,7 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     set_actor(None, "cli")
     try:
         with open(file, "rb") as fp:
-            result = import_geojson(db.session, fp, mode=mode, kind=kind, crs=crs)
+            result = import_geojson(current_session(), fp, mode=mode, kind=kind, crs=crs)
     except ValidationFailed as exc:
         db.session.rollback()
         click.echo(f"rejected: {exc.detail_zh} / {exc.detail_en}", err=True)
@@ -44,4 +44,5 @@ def export_command(what: str, crs: str) -> None:
     """Print a FeatureCollection of every jurisdiction boundary or zone."""
     from app.zones.services import export_jurisdictions, export_zones
 
-    click.echo(export_jurisdictions(db.session, None, crs) if what == "jurisdictions" else export_zones(db.session, None, crs))
+    session = current_session()
+    click.echo(export_jurisdictions(session, None, crs) if what == "jurisdictions" else export_zones(session, None, crs))

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from app.api import Blueprint
 from app.auth.authz import current_principal
 from app.errors import UnsupportedMediaType
-from app.extensions import db
+from app.extensions import current_session, db
 from app.geo.fields import Crs
 from app.geo.importer import MODES, import_geojson
 from app.zones.models import ZONE_KINDS
@@ -84,8 +84,8 @@ class GeoImport(MethodView):
         if request.mimetype not in _ACCEPTED_BODY_TYPES:
             raise UnsupportedMediaType("请以 application/geo+json 或 application/json 上传 GeoJSON",
                                        "Send the GeoJSON as application/geo+json or application/json")
-        result = import_geojson(db.session, _BodyReader(request.stream), mode=args["as_"], kind=args.get("kind"), crs=args["crs"],
-                                scope=current_principal().jurisdiction_paths)
+        result = import_geojson(current_session(), _BodyReader(request.stream), mode=args["as_"], kind=args.get("kind"),
+                                crs=args["crs"], scope=current_principal().jurisdiction_paths)
         db.session.commit()
         return result.to_dict()
 
@@ -98,7 +98,7 @@ class JurisdictionsGeoJSON(MethodView):
     @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
     def get(self, args: dict[str, Any]) -> Response:
         """Jurisdiction boundaries in the caller's scope (FeatureCollection, coordinates in `crs`)."""
-        body = export_jurisdictions(db.session, current_principal().jurisdiction_paths, args["crs"])
+        body = export_jurisdictions(current_session(), current_principal().jurisdiction_paths, args["crs"])
         return Response(body, mimetype=GEOJSON_MIMETYPE)
 
 
@@ -110,7 +110,7 @@ class ZonesGeoJSON(MethodView):
     @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
     def get(self, args: dict[str, Any]) -> Response:
         """Zones owned by jurisdictions in the caller's scope (FeatureCollection, coordinates in `crs`)."""
-        body = export_zones(db.session, current_principal().jurisdiction_paths, args["crs"], args.get("kind"))
+        body = export_zones(current_session(), current_principal().jurisdiction_paths, args["crs"], args.get("kind"))
         return Response(body, mimetype=GEOJSON_MIMETYPE)
 
 
@@ -122,4 +122,4 @@ class Locate(MethodView):
     @blp.alt_response(404, description="不在辖区内 / Outside the caller's jurisdictions")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Jurisdiction chain (root first) and zones containing a point (edges count)."""
-        return locate(db.session, args["lon"], args["lat"], args["crs"], current_principal().jurisdiction_paths)
+        return locate(current_session(), args["lon"], args["lat"], args["crs"], current_principal().jurisdiction_paths)

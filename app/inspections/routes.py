@@ -10,7 +10,7 @@ from flask.views import MethodView
 from app.api import ProblemSchema, Blueprint
 from app.auth.authz import current_principal
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import current_session, db
 from app.inspections import services
 from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
 from app.photos.services import register_arrival_hook, register_flag_provider, register_view_grant
@@ -38,7 +38,7 @@ def _uuid(value: str) -> uuid.UUID:
 
 
 def _with_etag(inspection: Any, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = services.inspection_representation(db.session, inspection, current_principal())
+    body = services.inspection_representation(current_session(), inspection, current_principal())
     return body, status, {"ETag": inspection.etag}
 
 
@@ -49,7 +49,7 @@ class InspectionFeed(MethodView):
     @blp.response(200, FeedSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sync feed: inspections changed after the cursor (updated_since), oldest change first."""
-        return services.inspection_feed(db.session, current_principal(), args["updated_since"], args["limit"])
+        return services.inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"])
 
 
 @blp.route("/<inspection_id>")
@@ -59,7 +59,7 @@ class InspectionById(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def get(self, inspection_id: str) -> Any:
         """One inspection with answers, photos, findings and state; ETag = its version."""
-        return _with_etag(services.get_inspection(db.session, current_principal(), _uuid(inspection_id)))
+        return _with_etag(services.get_inspection(current_session(), current_principal(), _uuid(inspection_id)))
 
     @blp.auth()
     @blp.arguments(InspectionPutSchema)
@@ -71,7 +71,7 @@ class InspectionById(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def put(self, payload: dict[str, Any], inspection_id: str) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
-        result = services.put_inspection(db.session, current_principal(), _uuid(inspection_id), payload,
+        result = services.put_inspection(current_session(), current_principal(), _uuid(inspection_id), payload,
                                          request.headers.get("If-Match"))
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
@@ -88,7 +88,7 @@ class InspectionSubmit(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def post(self, inspection_id: str) -> Any:
         """Submit: validate against the resolved checklist, re-evaluate on the server, create findings."""
-        inspection = services.submit_inspection(db.session, current_principal(), _uuid(inspection_id),
+        inspection = services.submit_inspection(current_session(), current_principal(), _uuid(inspection_id),
                                                 request.headers.get("If-Match"))
         db.session.commit()
         return _with_etag(inspection)
@@ -105,7 +105,7 @@ class InspectionReturn(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def post(self, payload: dict[str, Any], inspection_id: str) -> Any:
         """Return a submitted inspection to the inspector with comments (supervisors)."""
-        inspection = services.return_inspection(db.session, current_principal(), _uuid(inspection_id),
+        inspection = services.return_inspection(current_session(), current_principal(), _uuid(inspection_id),
                                                 payload["comment"], request.headers.get("If-Match"))
         db.session.commit()
         return _with_etag(inspection)

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from app.api import Blueprint
 from app.auth.authz import current_principal, ensure_in_scope
-from app.extensions import db
+from app.extensions import current_session, db
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.schemas import JurisdictionSchema
 from app.jurisdictions.services import get_jurisdiction_by_code
@@ -34,6 +34,6 @@ class JurisdictionByCode(MethodView):
     @blp.alt_response(404, description="不存在 / Not found")
     def get(self, code: str) -> Jurisdiction:
         """One jurisdiction in the caller's scope."""
-        found = get_jurisdiction_by_code(db.session, code)
+        found = get_jurisdiction_by_code(current_session(), code)
         ensure_in_scope(current_principal(), found.path, "辖区", "Jurisdiction")
         return found

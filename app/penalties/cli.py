@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
 from app.errors import ValidationFailed
-from app.extensions import db
+from app.extensions import current_session, db
 
 penalties_cli = AppGroup("penalties", help="Penalty rules: validate and sync checklists/penalties/*.yaml.")
 
@@ -51,7 +51,7 @@ def sync_command(rules_dir: Path | None) -> None:
 
     set_actor(None, "penalties-sync")
     try:
-        report = sync_penalty_rules(db.session, _resolve(rules_dir))
+        report = sync_penalty_rules(current_session(), _resolve(rules_dir))
     except ValidationFailed as exc:
         db.session.rollback()
         exit_with_problem(exc)

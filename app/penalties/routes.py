@@ -11,7 +11,7 @@ from flask.views import MethodView
 from app.api import Blueprint, ProblemSchema
 from app.auth.authz import current_principal
 from app.errors import NotFound
-from app.extensions import db
+from app.extensions import current_session, db
 from app.penalties import services
 from app.penalties.schemas import (
     InspectionPenaltiesSchema,
@@ -43,7 +43,7 @@ class PenaltyRules(MethodView):
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Penalty rules in force on a date (default today), with verified flags and amount status."""
         on = args["on"] or datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        return services.rules_in_force_view(db.session, on, args["jurisdiction"], current_principal())
+        return services.rules_in_force_view(current_session(), on, args["jurisdiction"], current_principal())
 
 
 @blp.route("/penalties/settings/<code>")
@@ -53,7 +53,7 @@ class PenaltySettings(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def get(self, code: str) -> dict[str, Any]:
         """A jurisdiction's penalty policy, discretion parameters and set amounts (own and inherited)."""
-        return services.get_penalty_settings(db.session, code, current_principal())
+        return services.get_penalty_settings(current_session(), code, current_principal())
 
     @blp.auth("admin")
     @blp.arguments(PenaltySettingsPutSchema)
@@ -62,7 +62,7 @@ class PenaltySettings(MethodView):
     @blp.alt_response(422, schema=ProblemSchema, description="设置无效 / Invalid settings")
     def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Replace a jurisdiction's penalty settings (audited)."""
-        body = services.put_penalty_settings(db.session, code, data, current_principal())
+        body = services.put_penalty_settings(current_session(), code, data, current_principal())
         db.session.commit()
         return body
 
@@ -74,7 +74,7 @@ class InspectionPenalties(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
     def get(self, inspection_id: str) -> dict[str, Any]:
         """Penalty lines of an inspection with the full breakdown, totals per payer kind and issuability."""
-        return services.get_inspection_penalties(db.session, current_principal(), _uuid(inspection_id))
+        return services.get_inspection_penalties(current_session(), current_principal(), _uuid(inspection_id))
 
 
 @blp.route("/inspections/<inspection_id>/penalties/recompute")
@@ -87,8 +87,8 @@ class RecomputePenalties(MethodView):
     def post(self, data: dict[str, Any], inspection_id: str) -> dict[str, Any]:
         """Recompute with the rules and settings in force now, optionally setting discretion factors
         (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
-        body = services.recompute_penalties(db.session, current_principal(), _uuid(inspection_id), data["reason"],
-                                            data.get("factors"))
+        body = services.recompute_penalties(current_session(), current_principal(), _uuid(inspection_id),
+                                            data["reason"], data.get("factors"))
         db.session.commit()
         return body
 
@@ -102,7 +102,7 @@ class OverridePenaltyLine(MethodView):
     @blp.alt_response(422, schema=ProblemSchema, description="超出法定幅度或缺少理由 / Out of range or no reason")
     def post(self, data: dict[str, Any], inspection_id: str, line_id: int) -> dict[str, Any]:
         """Set a line's amount within the legal range with a written reason (audited)."""
-        body = services.override_line(db.session, current_principal(), _uuid(inspection_id), line_id,
+        body = services.override_line(current_session(), current_principal(), _uuid(inspection_id), line_id,
                                       data["amount_fen"], data["reason"])
         db.session.commit()
         return body

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.extensions import current_session, db
 
 photos_cli = AppGroup("photos", help="Photo derivatives worker and storage checks.")
 
@@ -46,7 +46,7 @@ def gc_command(delete: bool, min_age_minutes: int, partial_age_days: int) -> Non
     from app.photos.services import delete_orphans, find_orphans, photo_store_from_config
 
     store = photo_store_from_config(current_app.config)
-    report = find_orphans(db.session, store, min_age=timedelta(minutes=min_age_minutes),
+    report = find_orphans(current_session(), store, min_age=timedelta(minutes=min_age_minutes),
                           partial_age=timedelta(days=partial_age_days))
     db.session.rollback()
     for line in report.lines():

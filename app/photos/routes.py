@@ -15,7 +15,7 @@ from flask.views import MethodView
 from app.api import Blueprint, ProblemSchema
 from app.auth.authz import current_principal
 from app.errors import FieldError, NotFound, ValidationFailed
-from app.extensions import db
+from app.extensions import current_session, db
 from app.photos import services
 from app.photos.models import Photo
 from app.photos.schemas import PhotoSchema, PhotoUploadFormSchema
@@ -136,11 +136,11 @@ class PhotoById(MethodView):
         else:
             sha256, stream = _declared_sha256(), request.stream
         result = services.put_photo(
-            db.session, _store(), current_principal(), pid, stream, sha256,
+            current_session(), _store(), current_principal(), pid, stream, sha256,
             max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(),
         )
         db.session.commit()
-        view = services.PhotoView(result.photo, services.photo_flags(db.session, result.photo))
+        view = services.PhotoView(result.photo, services.photo_flags(current_session(), result.photo))
         headers = {"Location": f"/api/v1/photos/{pid}", "ETag": f'"{result.photo.sha256}"'}
         return view, (201 if result.created else 200), headers
 
@@ -149,8 +149,8 @@ class PhotoById(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> services.PhotoView:
         """A photo's metadata: EXIF time and GPS, derivative state, evidence flags."""
-        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
-        return services.PhotoView(photo, services.photo_flags(db.session, photo))
+        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
+        return services.PhotoView(photo, services.photo_flags(current_session(), photo))
 
 
 @blp.route("/<photo_id>/original")
@@ -161,7 +161,7 @@ class PhotoOriginal(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
-        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
+        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
         store = _store()
         name = f"{photo.id}.{_EXT.get(photo.format, 'bin')}"
         source: Any = store.original_path(photo.sha256) if isinstance(store, services.LocalPathStore) \
@@ -174,8 +174,8 @@ class PhotoOriginal(MethodView):
 
 
 def _derivative(photo_id: str, name: str, suffix: str) -> Response:
-    photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
-    data = services.open_derivative(db.session, _store(), photo, name, max_pixels=_max_pixels())
+    photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
+    data = services.open_derivative(current_session(), _store(), photo, name, max_pixels=_max_pixels())
     db.session.commit()  # on-demand generation recorded the derivative state
     return _send_bytes(data, photo, suffix)
 
@@ -213,8 +213,8 @@ class PhotoWatermarked(MethodView):
     @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
     def get(self, photo_id: str) -> Response:
         """Copy for notices: capture time, coordinates and (when linked) site and officers below the photo."""
-        photo = services.get_visible_photo(db.session, current_principal(), _photo_id(photo_id))
-        data = services.render_watermarked(db.session, _store(), photo, max_pixels=_max_pixels(),
+        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
+        data = services.render_watermarked(current_session(), _store(), photo, max_pixels=_max_pixels(),
                                            font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
         return _send_bytes(data, photo, "watermarked")
 
@@ -262,13 +262,13 @@ class PhotoResumableUpload(MethodView):
         offset, sha256 = _offset_header(), _declared_sha256()
         complete = request.headers.get("Upload-Complete", "?0").strip() == "?1"
         new_offset, result = services.append_photo_chunk(
-            db.session, _store(), current_principal(), pid, offset=offset, chunk=request.get_data(cache=False),
+            current_session(), _store(), current_principal(), pid, offset=offset, chunk=request.get_data(cache=False),
             sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
             max_pixels=_max_pixels(),
         )
         db.session.commit()
         if result is None:
             return Response(status=204, headers={"Upload-Offset": str(new_offset)})
-        view = services.PhotoView(result.photo, services.photo_flags(db.session, result.photo))
+        view = services.PhotoView(result.photo, services.photo_flags(current_session(), result.photo))
         headers = {"Location": f"/api/v1/photos/{pid}", "Upload-Offset": str(new_offset)}
         return PhotoSchema().dump(view), (201 if result.created else 200), headers

@@ -44,7 +44,7 @@ def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit
 def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = None,
                stop: threading.Event | None = None) -> int:
     """Loop until ``stop`` is set (SIGTERM in the CLI); ``once`` drains the queue and returns."""
-    from app.extensions import db
+    from app.extensions import current_session, db
 
     stop = stop or threading.Event()
     poll = poll_seconds if poll_seconds is not None else float(app.config.get("PHOTO_WORKER_POLL_SECONDS", 2))
@@ -53,7 +53,8 @@ def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = N
     while not stop.is_set():
         with app.app_context():
             try:
-                total += drain_pending(db.session, store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]), stop=stop)
+                total += drain_pending(current_session(), store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+                                       stop=stop)
             except Exception:  # noqa: BLE001 - e.g. the database restarting: log, wait, retry
                 log.exception("photo worker pass failed")
                 db.session.rollback()

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from app.api import Blueprint
 from app.auth.authz import current_principal
 from app.errors import FieldError, ValidationFailed
-from app.extensions import db
+from app.extensions import current_session, db
 from app.geo.crs import WGS84, to_wgs84
 from app.sites.queries import SiteFilter, zones_by_site
 from app.sites.schemas import (SitePageSchema, SiteQueryArgsSchema, SiteReadArgsSchema, SiteCreateSchema, SiteSchema,
@@ -48,9 +48,9 @@ class Sites(MethodView):
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
-        rows, next_cursor = list_sites(db.session, current_principal(), _filter(args),
+        rows, next_cursor = list_sites(current_session(), current_principal(), _filter(args),
                                        cursor=args.get("cursor"), limit=args["limit"])
-        zones = zones_by_site(db.session, [s.id for s, _ in rows])
+        zones = zones_by_site(current_session(), [s.id for s, _ in rows])
         crs = args.get("crs", WGS84)
         return {"items": [site_output(s, crs, zones.get(s.id, []), d) for s, d in rows], "next_cursor": next_cursor}
 
@@ -59,9 +59,9 @@ class Sites(MethodView):
     @blp.response(201, SiteSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a site; its jurisdiction and zones are derived from its geometry (audited)."""
-        site = create_site(db.session, data, principal=current_principal())
+        site = create_site(current_session(), data, principal=current_principal())
         db.session.commit()
-        out = site_output(site, data.get("crs", WGS84), site_zones(db.session, site))
+        out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 201, {"ETag": f'"{site.version}"', "Location": f"/api/v1/sites/{site.id}"}
 
 
@@ -73,8 +73,8 @@ class SiteById(MethodView):
     @blp.alt_response(404, description="不存在或不在辖区内 / Not found in your jurisdictions")
     def get(self, args: dict[str, Any], site_id: int) -> Any:
         """One site, coordinates in `crs`."""
-        site = get_site(db.session, site_id, current_principal())
-        return site_output(site, args["crs"], site_zones(db.session, site)), 200, {"ETag": f'"{site.version}"'}
+        site = get_site(current_session(), site_id, current_principal())
+        return site_output(site, args["crs"], site_zones(current_session(), site)), 200, {"ETag": f'"{site.version}"'}
 
     @blp.auth("supervisor", "admin")
     @blp.arguments(SiteUpdateSchema)
@@ -84,8 +84,8 @@ class SiteById(MethodView):
     def patch(self, data: dict[str, Any], site_id: int) -> Any:
         """Change a site (optional If-Match: its version); location is re-derived (audited)."""
         principal = current_principal()
-        site = get_site(db.session, site_id, principal)
-        update_site(db.session, site, data, principal=principal, expected_version=_if_match())
+        site = get_site(current_session(), site_id, principal)
+        update_site(current_session(), site, data, principal=principal, expected_version=_if_match())
         db.session.commit()
-        out = site_output(site, data.get("crs", WGS84), site_zones(db.session, site))
+        out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 200, {"ETag": f'"{site.version}"'}
