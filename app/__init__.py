@@ -3,14 +3,17 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from typing import Any
+
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter, Map
 
 from app.config import Config
 
 
 class BoundedIntConverter(IntegerConverter):
-    def __init__(self, url_map, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
@@ -32,8 +35,9 @@ def create_app(config: object | None = None) -> Flask:
     """Build the application: extensions, blueprints, error handlers, CLI, logging."""
     app = Flask(__name__)
     app.config.from_object(config or Config())
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own; app.json is typed as the JSONProvider base
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
     # Ids are PostgreSQL integers: a larger number in a URL matches no route (404) instead of
     # reaching the database as an out-of-range value.
     app.url_map.converters["int"] = BoundedIntConverter

@@ -141,7 +141,7 @@ class LantianApi(Api):
         self._app.register_error_handler(HTTPException, self.handle_http_exception)
         self._app.register_error_handler(Exception, self.handle_unexpected)
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         return render_http_exception(error)
 
     def handle_unexpected(self, error: Exception) -> Response:

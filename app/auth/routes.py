@@ -73,10 +73,10 @@ class Users(MethodView):
     @blp.auth("admin")
     @blp.response(200, UserSchema(many=True))
     def get(self) -> list[User]:
-        """Users whose jurisdictions lie in the admin's scope."""
+        """Users whose jurisdictions all lie in the admin's scope."""
         principal = current_principal()
         users = db.session.scalars(select(User).order_by(User.username)).all()
-        return [u for u in users if any(principal.covers(j.path) for j in u.jurisdictions)]
+        return [u for u in users if services.user_in_scope(u, principal)]
 
     @blp.auth("admin")
     @blp.arguments(UserCreateSchema)

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
@@ -58,10 +58,21 @@ def _check_rate_limit(session: Session, username: str, ip: str, s: AuthSettings)
         )
 
 
+def _own_connection(session: Session) -> Connection:
+    """A new connection from the session's engine, outside the session's transaction.
+
+    get_bind() gives the Engine normally, but a Connection when the session is bound to one
+    (e.g. a test wrapping everything in an outer transaction), and a Connection cannot connect().
+    """
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.connect()
+
+
 def _record_failure(session: Session, username: str, ip: str) -> None:
     # On its own connection and transaction: the failure must be counted even though
     # the request itself fails and its transaction rolls back.
-    with session.get_bind().connect() as conn:
+    with _own_connection(session) as conn:
         conn.execute(insert(LoginAttempt).values(username=username[:64], ip=ip[:64]))
         conn.commit()
 
@@ -121,7 +132,7 @@ def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
 
 
 def _revoke_on_own_connection(session: Session, session_id: uuid.UUID, reason: str) -> None:
-    with session.get_bind().connect() as conn:
+    with _own_connection(session) as conn:
         conn.execute(update(AuthSession).where(AuthSession.id == session_id)
                      .values(revoked_at=func.now(), revoked_reason=reason))
         conn.commit()
@@ -205,9 +216,16 @@ def create_user(session: Session, *, username: str, role: str, password: str, ju
     return user
 
 
+def user_in_scope(user: User, actor: Principal) -> bool:
+    """An admin manages a user only when EVERY jurisdiction of the user lies in the admin's scope: a user who
+    also serves another district (or one above) belongs to an admin covering that too (no takeover by
+    password reset, role change or stripping the other district)."""
+    return bool(user.jurisdictions) and all(actor.covers(j.path) for j in user.jurisdictions)
+
+
 def get_user_in_scope(session: Session, user_id: int, actor: Principal) -> User:
     user = session.get(User, user_id)
-    if user is None or not any(actor.covers(j.path) for j in user.jurisdictions):
+    if user is None or not user_in_scope(user, actor):
         raise NotFound("用户不存在。", "User not found.", code="user_not_found")
     return user
 

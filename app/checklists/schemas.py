@@ -56,8 +56,11 @@ class ResolvedSiteChecklistsSchema(ma.Schema):
     """Checklists that apply at a site, with the context used so a phone can re-evaluate offline."""
 
     site_id = ma.fields.Raw()
-    context = ma.fields.Dict(metadata={"description": "site kind + attributes, zones, date, month, alert level/rank, "
-                                                      "jurisdiction chain: the JSON Logic data of every applies_when"})
+    # marshmallow's SchemaMeta removes declared fields from the class, so this does not shadow
+    # Schema.context at run time; the stubs only see a class attribute redefining it.
+    context = ma.fields.Dict(metadata={  # type: ignore[assignment]
+        "description": "site kind + attributes, zones, date, month, alert level/rank, "
+                       "jurisdiction chain: the JSON Logic data of every applies_when"})
     checklists = ma.fields.List(ma.fields.Dict(), metadata={
         "description": "resolved checklists: header, content_hash, parameters, items (with applies_because and raw "
                        "applies_when), not_applicable items with their raw conditions"})

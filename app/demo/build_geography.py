@@ -136,7 +136,8 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 24, wobble: fl
 
 def _clip(poly: Polygon, district: Polygon) -> Polygon | MultiPolygon:
     clipped = shapely.set_precision(poly.intersection(district), 1e-7)
-    assert clipped.is_valid and clipped.area > 0
+    # An intersection may also come out as a GeometryCollection (polygon plus stray lines): reject it.
+    assert isinstance(clipped, (Polygon, MultiPolygon)) and clipped.is_valid and clipped.area > 0
     return clipped
 
 

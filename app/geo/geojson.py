@@ -35,7 +35,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Any, Literal
+from typing import Any, Literal, Protocol
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
@@ -554,7 +554,13 @@ class _Top:
         self.saw_features = False
 
 
-def iter_features(fp: IO[bytes], top: _Top | None = None) -> Iterator[Any]:
+class BinaryReader(Protocol):
+    """All the streaming parser needs from a body: ``read(size) -> bytes`` (a file, BytesIO, a request reader)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def iter_features(fp: BinaryReader, top: _Top | None = None) -> Iterator[Any]:
     """Yield the elements of ``features`` of a FeatureCollection read incrementally from ``fp``.
 
     Raises ``ValidationFailed`` (code ``invalid_json``) on malformed JSON. ``top`` (internal)
@@ -598,7 +604,7 @@ def iter_features(fp: IO[bytes], top: _Top | None = None) -> Iterator[Any]:
         ) from exc
 
 
-def iter_validated(fp: IO[bytes], report: ImportReport | None = None, **options: Any) -> Iterator[FeatureResult]:
+def iter_validated(fp: BinaryReader, report: ImportReport | None = None, **options: Any) -> Iterator[FeatureResult]:
     """Stream-validate ``fp``; yields one ``FeatureResult`` per feature.
 
     After the generator is exhausted, ``report`` (if given) holds top-level errors found
@@ -617,7 +623,7 @@ def iter_validated(fp: IO[bytes], report: ImportReport | None = None, **options:
             report.errors.insert(0, crs_error)
 
 
-def validate_stream(fp: IO[bytes], **options: Any) -> ImportReport:
+def validate_stream(fp: BinaryReader, **options: Any) -> ImportReport:
     """Like ``validate_feature_collection`` but reading ``fp`` incrementally."""
     report = ImportReport()
     top_errors = ImportReport()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import IO, Any
+from typing import Any
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import func, select, text
@@ -34,8 +34,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.errors import FieldError, ValidationFailed
-from app.geo.geojson import (ImportedFeature, ImportReport, inferred_parent_code, validate_feature_collection,
-                             validate_stream)
+from app.geo.geojson import (BinaryReader, ImportedFeature, ImportReport, inferred_parent_code,
+                             validate_feature_collection, validate_stream)
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import upsert_jurisdiction
 from app.zones.models import ZONE_KINDS, Zone
@@ -146,7 +146,7 @@ def _import_jurisdictions(session: Session, checked: list[_Checked], scope: Sequ
                 parent_path = parent.path if parent is not None else None
             elif cur is not None and cur.parent is not None:
                 parent_path = cur.parent.path
-            path = (cur.path if cur is not None and not f.parent_code else (parent_path or "/") + f.code + "/")
+            path: str | None = (cur.path if cur is not None and not f.parent_code else (parent_path or "/") + f.code + "/")
             # a parent that arrives in the same file: judge by the parent's own scope check
             if f.parent_code in in_file and f.parent_code not in existing:
                 path = None
@@ -274,7 +274,7 @@ def _import_zones(session: Session, checked: list[_Checked], scope: Sequence[str
     return touched
 
 
-def import_geojson(session: Session, source: IO[bytes] | dict[str, Any], *, mode: str, kind: str | None = None,
+def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, mode: str, kind: str | None = None,
                    crs: str = "wgs84", scope: Sequence[str] | None = None, is_demo: bool = False) -> ImportResult:
     """Validate and import a FeatureCollection (a binary stream, read incrementally, or parsed JSON).
 

@@ -152,6 +152,7 @@ def inspection_representation(session: Session, inspection: Inspection, principa
     location = None
     if inspection.location is not None:
         point = to_shape(inspection.location)
+        assert isinstance(point, Point)  # a Geometry("POINT") column; to_shape is typed BaseGeometry
         location = {"lon": point.x, "lat": point.y, "accuracy_m": inspection.location_accuracy_m,
                     "crs": "wgs84", "crs_sent": inspection.location_crs}
     review = None
@@ -355,8 +356,8 @@ def _apply_put(session: Session, inspection: Inspection, payload: dict[str, Any]
     inspection.answers[:] = new_answers
 
     existing: dict[str, list[str]] = {}
-    for link in inspection.photo_links:
-        existing.setdefault(link.item_key, []).append(str(link.photo_id))
+    for lk in inspection.photo_links:
+        existing.setdefault(lk.item_key, []).append(str(lk.photo_id))
     sent = {k: [str(p) for p in a.get("photos") or []] for k, a in answers.items()}
     merged = rules.merge_photo_links(existing, sent)
     links = {(lk.item_key, str(lk.photo_id)): lk for lk in inspection.photo_links}

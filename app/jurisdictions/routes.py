@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 
 from app.api import Blueprint
 from app.auth.authz import current_principal, ensure_in_scope
@@ -23,7 +23,7 @@ class Jurisdictions(MethodView):
         """The caller's jurisdictions and everything below them, ordered by code."""
         principal = current_principal()
         clause = or_(*[Jurisdiction.path.startswith(p) for p in principal.jurisdiction_paths]) \
-            if principal.jurisdiction_paths else False
+            if principal.jurisdiction_paths else false()
         return list(db.session.scalars(select(Jurisdiction).where(clause).order_by(Jurisdiction.path)))
 
 

@@ -422,7 +422,7 @@ def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults
     for setting, keys in by_setting.items():
         chosen = ctx.policy.get(setting) or defaults.get(setting)
         matching = [k for k in keys if candidates[k]["policy"]["option"] == chosen]
-        if matching:
+        if chosen is not None and matching:  # options are non-empty strings (penalty_rule schema): same test
             used[setting] = (chosen, "")
             for k in keys:
                 if k in matching:
@@ -675,7 +675,7 @@ def _daily_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext)
           f"Ordered to correct on {ctx.order_to_correct_date.isoformat()}, still failing at re-inspection on "
           f"{ctx.reinspection_date.isoformat()}; {days} day(s) counted from {start.isoformat()}.",
           f"Original fine {yuan(original)} yuan × {days} day(s) = {yuan(total)} yuan."]
-    blocking = () if (payer.name or payer.code) else ("payer_unresolved",)
+    blocking: tuple[str, ...] = () if (payer.name or payer.code) else ("payer_unresolved",)
     if not rule["verified"]["status"]:
         blocking = blocking + ("unverified",)
     return PenaltyLine(**_common(rule, group), payer=payer, unit="per_day", counted_units=days,

@@ -632,7 +632,8 @@ def line_from_row(row: PenaltyLineRow) -> PenaltyLine:
         basis=tuple((b["ref"], b["text"]) for b in row.basis), authority_zh=row.authority["zh"],
         authority_en=row.authority["en"], unit=row.unit, counted_units=row.counted_units,
         base_amount_fen=row.base_amount_fen,
-        range_fen=(row.range_min_fen, row.range_max_fen) if row.range_min_fen is not None else None,
+        range_fen=((row.range_min_fen, row.range_max_fen)
+                   if row.range_min_fen is not None and row.range_max_fen is not None else None),
         factors=tuple(Factor(f["name"], f["level"], f["effect"]) for f in row.factors),
         amount_fen=row.amount_fen, status=row.status, explanation_zh=tuple(row.explanation["zh"]),
         explanation_en=tuple(row.explanation["en"]), source_refs=tuple(row.source_refs),
@@ -672,11 +673,11 @@ def _compute(session: Session, inspection: Inspection, *, trigger: str, reason: 
     if previous is not None:
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)
+    reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
     computation = PenaltyComputation(
         inspection_id=inspection.id, is_current=True, trigger=trigger, reason=reason,
         computed_by=current_request_info().actor_username, inspection_date=ctx.inspection_date,
-        context={**_context_summary(ctx), "reinspection": (reinspection_facts(session, inspection, findings).summary()
-                                                            if inspection.reinspection_of_id else None)},
+        context={**_context_summary(ctx), "reinspection": reinspection.summary() if reinspection is not None else None},
         skipped=[list(s) for s in result.skipped], policy_used=dict(result.policy_used),
         discretion_factors=dict(factors) if factors else None)
     session.add(computation)

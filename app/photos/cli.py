@@ -30,6 +30,8 @@ def worker_command(once: bool, poll: float | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    # The worker runs outside this app context, so it needs the app itself, not the proxy;
+    # Flask types current_app as Flask, hiding the proxy's _get_current_object().
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     done = run_worker(app, once=once, poll_seconds=poll, stop=stop)
     click.echo(f"photo worker: {done} photo(s) processed")

@@ -196,10 +196,11 @@ def _gps_time(date_stamp: Any, time_stamp: Any) -> datetime | None:
     day = parse_exif_datetime(f"{clean_text(date_stamp)} 00:00:00") if clean_text(date_stamp) else None
     if day is None or not isinstance(time_stamp, (tuple, list)) or len(time_stamp) != 3:
         return None
-    hms = [_to_float(v) for v in time_stamp]
-    if any(v is None or not math.isfinite(v) or v < 0 for v in hms):
+    h, m, s = (_to_float(v) for v in time_stamp)
+    if h is None or m is None or s is None:
         return None
-    h, m, s = hms  # type: ignore[misc]
+    if any(not math.isfinite(v) or v < 0 for v in (h, m, s)):
+        return None
     if h >= 24 or m >= 60 or s >= 61:
         return None
     return day.replace(tzinfo=timezone.utc) + timedelta(hours=h, minutes=m, seconds=s)
@@ -219,7 +220,8 @@ def parse_exif_datetime(value: Any) -> datetime | None:
     if not m:
         return None
     try:
-        return datetime(*(int(g) for g in m.groups()))
+        year, month, day, hour, minute, second = (int(g) for g in m.groups())
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
 

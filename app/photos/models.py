@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import Geometry, WKBElement
 from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Float, ForeignKey, Index, SmallInteger, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -103,6 +104,7 @@ class Photo(Base):
         if self.location is None:
             return None
         point = to_shape(self.location)
+        assert isinstance(point, Point)  # a Geometry("POINT") column; to_shape is typed BaseGeometry
         return float(point.x), float(point.y)
 
     @property

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
@@ -258,7 +258,7 @@ def put_photo(
     store: PhotoStore,
     principal: Principal,
     photo_id: uuid.UUID,
-    body: BinaryIO,
+    body: IO[bytes],
     sha256: str,
     *,
     max_bytes: int | None,

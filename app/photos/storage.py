@@ -34,7 +34,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol, Union
+from typing import IO, BinaryIO, Iterator, Protocol, Union
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
@@ -66,7 +66,7 @@ class StoredOriginal:
 class PhotoStore(Protocol):
     """What services need from photo storage."""
 
-    def store_stream(self, stream: BinaryIO, expected_sha256: str, max_bytes: int | None) -> StoredOriginal: ...
+    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal: ...
 
     def put_original(self, sha256: str, data: Readable) -> StoredOriginal: ...
 
@@ -183,7 +183,7 @@ class FilesystemPhotoStore:
 
     # ------------------------------------------------------------------ originals
 
-    def store_stream(self, stream: BinaryIO, expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
+    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
         """Stream an upload to a temp file while hashing and counting; publish it under its
         hash only when the hash matches. Over ``max_bytes`` → ``payload_too_large`` (413),
         wrong hash → ``checksum_mismatch`` (422); in both cases nothing is left behind.

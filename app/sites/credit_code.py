@@ -98,7 +98,7 @@ def validate_credit_code(code: str) -> bool:
     return _problem(code) is None
 
 
-def credit_code_error(code: str, *, path: str = "operator.credit_code") -> FieldError | None:
+def credit_code_error(code: object, *, path: str = "operator.credit_code") -> FieldError | None:
     """A bilingual ``FieldError`` describing what is wrong with ``code``, or None if it is valid."""
     problem = _problem(code)
     if problem is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import UserDefinedType
 
@@ -16,7 +16,7 @@ from app.zones.models import Zone
 from app.zones.queries import point, scope_clause
 
 
-class _Geography(UserDefinedType):  # type: ignore[type-arg]
+class _Geography(UserDefinedType[Any]):
     """Plain ``geography`` (no typmod), so ``CAST(geom AS geography)`` matches the ``ix_sites_geog`` index."""
 
     cache_ok = True
@@ -25,7 +25,7 @@ class _Geography(UserDefinedType):  # type: ignore[type-arg]
         return "geography"
 
 
-def geography(expr: ColumnElement[Any]) -> ColumnElement[Any]:
+def geography(expr: ColumnExpressionArgument[Any]) -> ColumnElement[Any]:
     return cast(expr, _Geography())
 
 

@@ -21,7 +21,7 @@ blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites", description="åœºæ
 
 def _filter(args: dict[str, Any]) -> SiteFilter:
     crs = args.get("crs", WGS84)
-    near = to_wgs84(*args["near"], crs) if "near" in args else None
+    near = to_wgs84(args["near"][0], args["near"][1], crs) if "near" in args else None
     bbox = None
     if "bbox" in args:
         x1, y1, x2, y2 = args["bbox"]

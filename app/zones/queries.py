@@ -14,9 +14,9 @@ Conventions (issue 4 §5, §6):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, text, true
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, delete, false, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.jurisdictions.models import Jurisdiction
@@ -34,9 +34,9 @@ def point(lon: float, lat: float) -> ColumnElement[Any]:
 def scope_clause(paths: Sequence[str] | None) -> ColumnElement[bool]:
     """Jurisdictions at or below any of ``paths``; ``None`` means no restriction."""
     if paths is None:
-        return text("true")  # type: ignore[return-value]
+        return true()
     if not paths:
-        return text("false")  # type: ignore[return-value]
+        return false()
     return or_(*[Jurisdiction.path.startswith(p) for p in paths])
 
 
@@ -99,12 +99,15 @@ def rederive_site_jurisdictions(session: Session, *, site_ids: Iterable[int] | N
     Sites that no boundary covers keep their jurisdiction. Returns the number of sites moved.
     """
     sub = _smallest_for_site_subquery()
-    stmt = (Site.__table__.update()
+    # Core UPDATE of the table (no ORM session synchronisation). Declarative types __table__ as a
+    # FromClause; a class mapped with mapped_column() always has a Table there.
+    stmt = (cast(Table, Site.__table__).update()
             .where(sub.is_not(None), Site.jurisdiction_id.is_distinct_from(sub))
             .values(jurisdiction_id=sub, version=Site.version + 1))
     if site_ids is not None:
         stmt = stmt.where(Site.id.in_(list(site_ids)))
-    result = session.execute(stmt)
+    # Session.execute is typed Result; for an UPDATE it returns a CursorResult (SQLAlchemy docs).
+    result = cast(CursorResult[Any], session.execute(stmt))
     return int(result.rowcount or 0)
 
 
