@@ -10,5 +10,9 @@ run: setup
 test: setup
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
+# Type-check app/ with mypy (configuration: mypy.ini). CI runs it before the tests.
+lint: setup
+	@.venv/bin/mypy app
+
 bench: setup
 	@.venv/bin/python -m bench.run
