@@ -376,6 +376,12 @@ def test_computed_penalty_line_cannot_be_rewritten_in_the_database(session, w): 
     with pytest.raises(DBAPIError, match="penalty_lines"):
         session.execute(text("DELETE FROM penalty_lines WHERE id = :id"), {"id": w["line"]})
     session.rollback()
+    with pytest.raises(DBAPIError, match="penalty_computations"):
+        session.execute(text("UPDATE penalty_computations SET reason = 'forged'"))
+    session.rollback()
+    with pytest.raises(DBAPIError, match="penalty_computations"):
+        session.execute(text("DELETE FROM penalty_computations"))
+    session.rollback()
 
 
 def test_override_still_works_with_the_line_guard(client, session, w):  # noqa: ANN001
