@@ -179,6 +179,30 @@ def _import_jurisdictions(session: Session, checked: list[_Checked], scope: Sequ
                 errors.append(_outside_scope(c.feature.index, c.feature.code))
 
 
+def _sites_kept_in_scope(session: Session, scope: Sequence[str], errors: list[FieldError]) -> None:
+    """A scoped admin's boundaries must not pull a site across the scope's edge: a small new sub-district
+    drawn over another district's site would otherwise move that site (and its inspections) into the
+    admin's scope. Refused (422, nothing imported) when a site would move from or to outside the scope."""
+    from app.sites.models import Site
+    from app.zones.queries import _smallest_for_site_subquery
+
+    new_id = _smallest_for_site_subquery()
+    current = select(Jurisdiction.path).where(Jurisdiction.id == Site.jurisdiction_id).scalar_subquery()
+    target = select(Jurisdiction.path).where(Jurisdiction.id == new_id).scalar_subquery()
+
+    rows = session.execute(
+        select(Site.id, current, target)
+        .where(new_id.is_not(None), Site.jurisdiction_id.is_distinct_from(new_id))).all()
+    crossing = sum(1 for _, cur_path, new_path in rows
+                   if not any(cur_path.startswith(p) for p in scope)
+                   or not any((new_path or "").startswith(p) for p in scope))
+    if crossing:  # no ids: the sites outside the scope do not exist for the caller
+        errors.append(FieldError("features", "boundary_crosses_scope",
+                                 "导入的边界会使辖区外的场所移入（或辖区内的场所移出）您的辖区，整批拒绝",
+                                 "The boundaries would move sites across the edge of your jurisdictions; "
+                                 "nothing was imported"))
+
+
 def _infer_missing_parents(session: Session, checked: list[_Checked], in_file: dict[str, _Checked]) -> None:
     """A new division without ``parent_code`` hangs under the division its GB/T 2260 code implies,
     when that one exists (in the database or the same file); otherwise it stays a root."""
@@ -304,6 +328,9 @@ def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, m
             _import_jurisdictions(session, checked, scope, errors, result)
             if not errors:
                 session.flush()
+                if scope is not None:
+                    _sites_kept_in_scope(session, scope, errors)
+            if not errors:
                 result.sites_moved = rederive_site_jurisdictions(session)
         else:
             touched = _import_zones(session, checked, scope, errors, result, is_demo)

@@ -490,3 +490,24 @@ def test_admin_cannot_import_boundaries_or_zones_of_another_district(client, ses
                            data=json.dumps(zone), content_type="application/geo+json")
     assert response.status_code == 422
     assert audit_count(session) == before
+
+
+def test_admin_cannot_claim_another_districts_site_by_drawing_a_sub_district_over_it(client, session, w):  # noqa: ANN001
+    other_site = make_construction_site(session, at=(113.05, 35.25), name="博爱工地")
+    session.commit()
+    mark = audit_mark(session)
+    enclave = collection(feature(square(113.04, 35.24, 113.06, 35.26), code="410811099", name="飞地",
+                                 level="township", parent_code="410811"))
+    response = client.post("/api/v1/geo/import?as=jurisdictions", headers=w["h"]["admin.sy"],
+                           data=json.dumps(enclave), content_type="application/geo+json")
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert "boundary_crosses_scope" in {e["code"] for e in response.get_json()["errors"]}
+    assert_not_found(client.get(f"/api/v1/sites/{other_site.id}", headers=w["h"]["admin.sy"]))
+    assert client.get(f"/api/v1/sites/{other_site.id}", headers=w["h"]["admin.ba"]).status_code == 200
+    assert audit_actions(session, mark) == []
+    # a sub-district inside its own territory is still fine
+    inside = collection(feature(square(113.26, 35.26, 113.27, 35.27), code="410811098", name="新街道",
+                                level="township", parent_code="410811"))
+    ok = client.post("/api/v1/geo/import?as=jurisdictions", headers=w["h"]["admin.sy"],
+                     data=json.dumps(inside), content_type="application/geo+json")
+    assert ok.status_code == 200, ok.get_json()
