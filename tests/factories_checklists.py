@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from functools import cache
 from typing import Any, Callable
 
 import yaml
@@ -82,3 +83,15 @@ def _rederive_memberships(session: Session) -> None:
     session.execute(text("INSERT INTO site_zones (site_id, zone_id) SELECT s.id, z.id FROM sites s JOIN zones z "
                          "ON ST_Intersects(z.geom, s.geom)"))
     session.flush()
+
+
+@cache
+def _shipped_versions() -> dict[str, str]:
+    from app.checklists.catalogue import load_catalogue
+
+    return {doc["key"]: str(doc["version"]) for doc in load_catalogue(DEFAULT_CHECKLISTS_DIR)}
+
+
+def shipped_version(key: str) -> str:
+    """The version string of a shipped checklist file (tests must not pin it: data gets corrected)."""
+    return _shipped_versions()[key]

@@ -15,7 +15,7 @@ from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
 from app.inspections.services import inspection_context
 from tests.factories import bearer, login, make_user
-from tests.factories_checklists import make_site, sync
+from tests.factories_checklists import make_site, shipped_version, sync
 
 DUST = "construction_dust.henan"
 NRMM = "nrmm_labels"
@@ -93,7 +93,7 @@ def put_body(world: World, *, checklist: str = DUST, answers: dict[str, Any] | N
     body: dict[str, Any] = {
         "site_id": world.site_id,
         "checklist_key": checklist,
-        "checklist_version": "1",
+        "checklist_version": shipped_version(checklist),
         "officers": officers if officers is not None else [world.inspector, "豫执B-0002"],
         "started_at": STARTED.isoformat(),
         "ended_at": ENDED.isoformat(),

@@ -27,6 +27,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.e2e.lossy_proxy import Gunicorn, LossyProxy, Phone
+from tests.factories_checklists import shipped_version
 from tests.factories_inspections import passing_answer
 
 SHARED_PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "photos"
@@ -143,7 +144,8 @@ def plan_answers(plan: Planned, items: list[dict[str, Any]]) -> None:
 
 def put_body(plan: Planned, site_id: int, officers: list[int], started: datetime,
              answers: dict[str, Any] | None, lonlat: tuple[float, float], note: str | None = None) -> dict[str, Any]:
-    body = {"site_id": site_id, "checklist_key": plan.checklist_key, "checklist_version": "1",
+    body = {"site_id": site_id, "checklist_key": plan.checklist_key,
+            "checklist_version": shipped_version(plan.checklist_key),
             "officers": officers, "started_at": started.isoformat(),
             "ended_at": (started + timedelta(minutes=40)).isoformat(),
             "location": {"lon": lonlat[0], "lat": lonlat[1], "accuracy_m": 6.0, "crs": "wgs84"},
