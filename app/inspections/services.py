@@ -295,6 +295,12 @@ def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any
                                      f"no such enforcement officer: {what}"))
         elif user in officers:
             errors.append(FieldError(f"officers.{i}", "officer_duplicate", "执法人员重复", "officer listed twice"))
+        elif site is not None and not any(site.jurisdiction.path.startswith(j.path) for j in user.jurisdictions):
+            # Naming an officer grants them the inspection and its evidence: only officers with
+            # jurisdiction over the site may be named.
+            errors.append(FieldError(f"officers.{i}", "officer_out_of_jurisdiction",
+                                     f"执法人员 {user.display_name or user.username} 对该场所无管辖权",
+                                     f"officer {user.username} has no jurisdiction over this site"))
         else:
             officers.append(user)
     if not errors:

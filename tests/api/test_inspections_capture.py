@@ -165,3 +165,14 @@ def test_officer_colleague_may_edit(client, session, tree):  # noqa: ANN001
     assert response.status_code == 200 and response.headers["ETag"] == '"2"'
     session.rollback()
     assert session.scalar(select(func.count()).select_from(InspectionAnswer)) == 0
+
+
+def test_an_officer_without_jurisdiction_over_the_site_is_refused(client, session, tree):  # noqa: ANN001
+    # Naming an officer grants them the inspection and its photos: a 博爱县 user cannot be named
+    # on a 山阳区 site.
+    world = make_world(session, client)
+    response = put(client, world.headers["insp_a"], new_id(),
+                   put_body(world, officers=[world.inspector, world.other_supervisor]))
+    assert response.status_code == 422
+    assert [(e["path"], e["code"]) for e in response.get_json()["errors"]] == [
+        ("officers.1", "officer_out_of_jurisdiction")]
