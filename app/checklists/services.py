@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -46,8 +45,8 @@ from app.checklists.models import ChecklistParameterValue, ChecklistVersion
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_by_code
+from app.localtime import today_local
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Arbitrary constant: serialises concurrent `flask checklists sync` runs (pg_advisory_xact_lock).
 _SYNC_LOCK_ID = 0x4C54_434B  # "LTCK"
 
@@ -359,11 +358,6 @@ def checklist_parameters_for(session: Session, jurisdiction_codes: list[str], ch
 
 # ---------------------------------------------------------------------------------------- resolving
 
-def today_local() -> date:
-    """Today in Asia/Shanghai (inspection dates are local dates)."""
-    return datetime.now(LOCAL_TZ).date()
-
-
 def resolve_checklists_for_context(session: Session, context: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     """Resolve every current checklist covering the context's site kind.
 
@@ -423,5 +417,5 @@ __all__ = [
     "current_hash", "encoded_checklist", "encoded_checklist_schema", "get_checklist_by_hash",
     "get_checklist_version", "get_current_checklist", "index_hash", "list_current_checklists",
     "resolve_checklists_for_context", "resolve_checklists_for_site", "set_checklist_parameter",
-    "sync_checklists", "today_local", "validate_checklist_files", "version_hash",
+    "sync_checklists", "validate_checklist_files", "version_hash",
 ]

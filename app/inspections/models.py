@@ -9,7 +9,7 @@ the ``inspection_change_seq`` sequence on every change and orders the sync feed 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -18,6 +18,7 @@ from sqlalchemy import (BigInteger, CheckConstraint, Float, ForeignKey, Index, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
+from app.localtime import local_date, today_local
 
 if TYPE_CHECKING:
     from app.checklists.models import ChecklistVersion
@@ -89,6 +90,13 @@ class Inspection(TimestampMixin, Base):
     @property
     def etag(self) -> str:
         return f'"{self.version}"'
+
+    @property
+    def local_date(self) -> date:
+        """The inspection's date in Asia/Shanghai: decides which checklist items and penalty rules apply.
+        The phone's start time, else the submission, else the creation (today for an unsaved row)."""
+        moment = self.started_at or self.submitted_at or self.created_at
+        return local_date(moment) if moment is not None else today_local()
 
     @property
     def current_findings(self) -> list[Finding]:

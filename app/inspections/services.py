@@ -24,7 +24,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from geoalchemy2 import Geography
@@ -50,7 +49,6 @@ from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
 from app.sites.models import Site
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 SUPERVISING_ROLES = ("supervisor", "admin")
 # Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
 FEED_LOCK_KEY = 0x4C54494E
@@ -602,19 +600,13 @@ def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
 
 # ============================================================================ submission
 
-def inspection_date(inspection: Inspection) -> date:
-    """The inspection's local date (Asia/Shanghai): decides applicability and rules in force."""
-    started = inspection.started_at or datetime.now(timezone.utc)
-    return started.astimezone(LOCAL_TZ).date()
-
-
 def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
     the alert level the phone reported and the jurisdiction's parameter values."""
     from app.checklists.services import checklist_parameters_for
     from app.sites.services import site_context
 
-    on = inspection_date(inspection)
+    on = inspection.local_date
     ctx = dict(site_context(session, inspection.site, on))
     ctx["date"] = on.isoformat()
     ctx["alert_level"] = inspection.alert_level or "none"

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from app.context import current_request_info
 from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
+from app.localtime import local_date
 from app.penalties.engine import (
     DEFAULT_DISCRETION,
     OBJECT_COUNT_KEYS,
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
     from app.inspections.models import Inspection
     from app.sites.models import Site
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Arbitrary constant: serialises concurrent `flask penalties sync` runs (pg_advisory_xact_lock).
 _SYNC_LOCK_ID = 0x4C54_504E  # "LTPN"
 # Earlier inspections whose failed items count as prior offences (issue 6 §5).
@@ -350,16 +349,6 @@ def put_penalty_settings(session: Session, code: str, data: dict[str, Any], prin
 
 # ------------------------------------------------------------------------------------- context building
 
-def inspection_local_date(inspection: Inspection) -> date:
-    """The inspection date in Asia/Shanghai (the phone's start time, else submission, else creation)."""
-    moment = inspection.started_at or inspection.submitted_at or inspection.created_at
-    if moment is None:
-        return datetime.now(LOCAL_TZ).date()
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(LOCAL_TZ).date()
-
-
 def _responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None:
     # 000§五(二): fiscal deductions are charged to the sub-district whose polygon contains the site.
     from app.sites.services import responsible_subdistrict
@@ -450,7 +439,7 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
                FindingRow.item_key.in_(sorted(item_keys)))).all()
     out: dict[str, list[date]] = {}
     for item_key, earlier in rows:
-        out.setdefault(item_key, []).append(inspection_local_date(earlier))
+        out.setdefault(item_key, []).append(earlier.local_date)
     return out
 
 
@@ -459,12 +448,6 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
 ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use")
 FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
 FACTOR_FLAGS = ("cooperation", "prompt_correction", "first_offence_slight_harm")
-
-
-def local_date(moment: datetime) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 @dataclass(frozen=True)
@@ -529,7 +512,7 @@ def build_penalty_context(session: Session, inspection: Inspection, findings: li
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
     re-inspection facts and the discretion factors a supervisor set (``factors``)."""
     site = inspection.site
-    on_date = inspection_local_date(inspection)
+    on_date = inspection.local_date
     chain = chain_codes(site.jurisdiction.path)
     sub = _responsible_subdistrict(session, site)
     if sub is not None and sub.code not in chain:
