@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.errors import AppError, Conflict, NotFound
+from app.localtime import LOCAL_TZ
 from app.photos import processing
 from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
 from app.photos.metadata import OriginalInfo
@@ -501,8 +502,11 @@ def _fmt_taken(photo: Photo) -> str:
     taken = photo.taken_at
     if taken is None:
         return "拍摄时间：未记录 / Taken: unknown"
-    suffix = taken.strftime(" UTC%z") if taken.tzinfo else "（相机本地时间 / camera local time）"
-    return f"拍摄时间 / Taken: {taken.strftime('%Y-%m-%d %H:%M:%S')}{suffix}"
+    if taken.tzinfo is None:
+        return f"拍摄时间 / Taken: {taken.strftime('%Y-%m-%d %H:%M:%S')}（相机本地时间 / camera local time）"
+    # People read the notice: show the instant in Beijing time, whatever offset the camera used.
+    local = taken.astimezone(LOCAL_TZ)
+    return f"拍摄时间 / Taken: {local.strftime('%Y-%m-%d %H:%M:%S')} 北京时间 / Beijing time (UTC+8)"
 
 
 def watermark_lines_for(photo: Photo, context: WatermarkContext | None = None) -> list[str]:

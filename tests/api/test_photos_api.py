@@ -5,6 +5,7 @@ import base64
 import io
 import math
 import threading
+import uuid
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -392,3 +393,15 @@ def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, st
     body = _problem(_patch(client, inspector, pid, 500, data[500:1500], sha256_hex(data)), 409,
                     "upload_offset_mismatch")
     assert body["current_offset"] == 1000
+
+
+def test_watermark_shows_capture_time_in_beijing_time() -> None:
+    # People read notices: an instant recorded with another offset is shown in Asia/Shanghai.
+    from datetime import datetime, timedelta, timezone
+
+    from app.photos.models import Photo
+    from app.photos.services import watermark_lines_for
+
+    photo = Photo(id=uuid.uuid4(), sha256="0" * 64,
+                  taken_at=datetime(2026, 11, 20, 1, 30, tzinfo=timezone(timedelta(hours=0))))
+    assert watermark_lines_for(photo)[0].startswith("拍摄时间 / Taken: 2026-11-20 09:30:00 北京时间")
