@@ -397,11 +397,11 @@ def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, st
 
 def test_watermark_shows_capture_time_in_beijing_time() -> None:
     # People read notices: an instant recorded with another offset is shown in Asia/Shanghai.
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime
 
     from app.photos.models import Photo
     from app.photos.services import watermark_lines_for
 
-    photo = Photo(id=uuid.uuid4(), sha256="0" * 64,
-                  taken_at=datetime(2026, 11, 20, 1, 30, tzinfo=timezone(timedelta(hours=0))))
+    photo = Photo(id=uuid.uuid4(), sha256="0" * 64, taken_at_local=datetime(2026, 11, 20, 1, 30),
+                  taken_at_offset_min=0)  # 01:30 UTC
     assert watermark_lines_for(photo)[0].startswith("拍摄时间 / Taken: 2026-11-20 09:30:00 北京时间")
