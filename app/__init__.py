@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from importlib import import_module
-
 from typing import Any
 
 from flask import Flask
@@ -13,9 +12,12 @@ from app.config import Config
 
 
 class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to PostgreSQL's integer range."""
+
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
 
 # Feature blueprints, registered in this order.
 BLUEPRINT_MODULES = (
