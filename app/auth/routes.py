@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from app.api import Blueprint
 from app.auth import services
@@ -74,9 +73,7 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     def get(self) -> list[User]:
         """Users whose jurisdictions all lie in the admin's scope."""
-        principal = current_principal()
-        users = db.session.scalars(select(User).order_by(User.username)).all()
-        return [u for u in users if services.user_in_scope(u, principal)]
+        return services.list_users_in_scope(current_session(), current_principal())
 
     @blp.auth("admin")
     @blp.arguments(UserCreateSchema)

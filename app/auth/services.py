@@ -223,6 +223,11 @@ def user_in_scope(user: User, actor: Principal) -> bool:
     return bool(user.jurisdictions) and all(actor.covers(j.path) for j in user.jurisdictions)
 
 
+def list_users_in_scope(session: Session, actor: Principal) -> list[User]:
+    """Users the admin manages (see ``user_in_scope``), by username."""
+    return [u for u in session.scalars(select(User).order_by(User.username)) if user_in_scope(u, actor)]
+
+
 def get_user_in_scope(session: Session, user_id: int, actor: Principal) -> User:
     user = session.get(User, user_id)
     if user is None or not user_in_scope(user, actor):
