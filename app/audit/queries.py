@@ -1,20 +1,15 @@
 """Which audit entries an admin may read (scoped to the admin's jurisdictions)."""
 from __future__ import annotations
 
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, false, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.auth.models import User, user_jurisdictions
 from app.auth.principal import Principal
 from app.jurisdictions.models import Jurisdiction
-
-
-def in_scope(principal: Principal, path: Any) -> ColumnElement[bool]:
-    return or_(*[path.startswith(p) for p in principal.jurisdiction_paths]) if principal.jurisdiction_paths \
-        else false()
+from app.jurisdictions.queries import scope_clause
 
 
 def visible_entries(session: Session, principal: Principal) -> ColumnElement[bool] | None:
@@ -30,17 +25,17 @@ def visible_entries(session: Session, principal: Principal) -> ColumnElement[boo
         return None
     uj = user_jurisdictions
     outside = (select(uj.c.user_id).join(Jurisdiction, Jurisdiction.id == uj.c.jurisdiction_id)
-               .where(uj.c.user_id == User.id, ~in_scope(principal, Jurisdiction.path)))
+               .where(uj.c.user_id == User.id, ~scope_clause(principal.jurisdiction_paths)))
     managed = and_(exists(select(uj.c.user_id).where(uj.c.user_id == User.id)), ~exists(outside))
     from app.inspections.models import Inspection
     from app.sites.models import Site
 
     sites = (select(cast(Site.id, String)).join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-             .where(in_scope(principal, Jurisdiction.path)))
+             .where(scope_clause(principal.jurisdiction_paths)))
     inspections = (select(cast(Inspection.id, String)).join(Site, Site.id == Inspection.site_id)
                    .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-                   .where(in_scope(principal, Jurisdiction.path)))
-    codes = select(Jurisdiction.code).where(in_scope(principal, Jurisdiction.path))
+                   .where(scope_clause(principal.jurisdiction_paths)))
+    codes = select(Jurisdiction.code).where(scope_clause(principal.jurisdiction_paths))
     return or_(
         AuditEntry.actor_id.in_(select(User.id).where(managed)),
         and_(AuditEntry.entity_type == "user", AuditEntry.entity_id.in_(select(cast(User.id, String)).where(managed))),

@@ -22,14 +22,14 @@ import binascii
 import importlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from flask import current_app
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import cast, delete, exists, func, or_, select, text
+from sqlalchemy import cast, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from app.inspections import rules
 from app.inspections.models import (CHANGE_SEQ, Finding, Inspection, InspectionAnswer, InspectionOfficer,
                                     InspectionPhotoLink)
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import scope_clause
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
 from app.sites.models import Site
@@ -773,9 +774,7 @@ def decode_cursor(cursor: str | None) -> int:
 
 def _scope_clause(principal: Principal) -> Any:
     if principal.role in SUPERVISING_ROLES:
-        if not principal.jurisdiction_paths:
-            return False
-        return or_(*[Jurisdiction.path.startswith(p) for p in principal.jurisdiction_paths])
+        return scope_clause(principal.jurisdiction_paths)
     return or_(Inspection.created_by_id == principal.user_id,
                exists().where(InspectionOfficer.inspection_id == Inspection.id,
                               InspectionOfficer.user_id == principal.user_id))

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import false, or_, select
 
 from app.api import Blueprint
 from app.auth.authz import current_principal, ensure_in_scope
-from app.extensions import current_session, db
+from app.extensions import current_session
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import jurisdictions_in_scope
 from app.jurisdictions.schemas import JurisdictionSchema
 from app.jurisdictions.services import get_jurisdiction_by_code
 
@@ -21,10 +21,7 @@ class Jurisdictions(MethodView):
     @blp.response(200, JurisdictionSchema(many=True))
     def get(self) -> list[Jurisdiction]:
         """The caller's jurisdictions and everything below them, ordered by code."""
-        principal = current_principal()
-        clause = or_(*[Jurisdiction.path.startswith(p) for p in principal.jurisdiction_paths]) \
-            if principal.jurisdiction_paths else false()
-        return list(db.session.scalars(select(Jurisdiction).where(clause).order_by(Jurisdiction.path)))
+        return jurisdictions_in_scope(current_session(), current_principal().jurisdiction_paths)
 
 
 @blp.route("/<code>")

@@ -13,7 +13,8 @@ from sqlalchemy.types import UserDefinedType
 from app.jurisdictions.models import Jurisdiction
 from app.sites.models import Site, SiteZone
 from app.zones.models import Zone
-from app.zones.queries import point, scope_clause
+from app.jurisdictions.queries import scope_clause
+from app.zones.queries import point
 
 
 class _Geography(UserDefinedType[Any]):

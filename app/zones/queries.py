@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, delete, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, delete, func, insert, select, true
 from sqlalchemy.orm import Session
 
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import scope_clause
 from app.sites.models import Site, SiteZone
 from app.zones.models import Zone
 
@@ -29,15 +30,6 @@ SRID = 4326
 def point(lon: float, lat: float) -> ColumnElement[Any]:
     """A WGS-84 point expression."""
     return func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID)
-
-
-def scope_clause(paths: Sequence[str] | None) -> ColumnElement[bool]:
-    """Jurisdictions at or below any of ``paths``; ``None`` means no restriction."""
-    if paths is None:
-        return true()
-    if not paths:
-        return false()
-    return or_(*[Jurisdiction.path.startswith(p) for p in paths])
 
 
 def jurisdictions_covering(session: Session, geom: ColumnElement[Any],
@@ -111,5 +103,5 @@ def rederive_site_jurisdictions(session: Session, *, site_ids: Iterable[int] | N
     return int(result.rowcount or 0)
 
 
-__all__ = ["point", "scope_clause", "jurisdictions_covering", "smallest_jurisdiction_covering", "zones_covering",
+__all__ = ["point", "jurisdictions_covering", "smallest_jurisdiction_covering", "zones_covering",
            "rederive_site_zones", "rederive_site_jurisdictions"]
