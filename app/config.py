@@ -13,7 +13,14 @@
 | MAX_UPLOAD_BYTES | 20971520 | largest photo (bytes of the image), 413 above it; request bodies may exceed it by 64 KiB of multipart framing |
 | MAX_IMAGE_PIXELS | 50000000 | largest decoded photo, 422 above it (decompression bombs) |
 | MIN_OFFICERS | 2 | enforcement officers required on an inspection (行政处罚法 Art. 42) |
-| PHOTO_STORAGE | filesystem | where photo originals/derivatives live (``filesystem``: under ``LANTIAN_DATA_DIR/photos``; S3 not yet) |
+| PHOTO_STORAGE | filesystem | where photo originals/derivatives live: ``filesystem`` (under ``LANTIAN_DATA_DIR/photos``) or ``s3`` (an S3-compatible bucket; upload temp files and resumable partials stay under ``LANTIAN_DATA_DIR/photos``) |
+| PHOTO_S3_BUCKET | (none) | bucket for ``PHOTO_STORAGE=s3`` (must exist; required) |
+| PHOTO_S3_PREFIX | (empty) | key prefix inside the bucket, e.g. ``lantian/`` (keys: ``originals/ab/cd/<sha256>``, ``derivatives/…``) |
+| PHOTO_S3_ENDPOINT_URL | (AWS) | endpoint of an S3-compatible service (MinIO, OSS/COS S3 gateways), e.g. ``http://minio:9000`` |
+| PHOTO_S3_REGION | (boto3 chain: ``AWS_DEFAULT_REGION``/``AWS_REGION``) | region of the bucket |
+| PHOTO_S3_ADDRESSING_STYLE | auto | ``path`` (MinIO without a domain) / ``virtual`` (Aliyun OSS) / ``auto`` |
+| PHOTO_S3_CONDITIONAL_PUT | 1 | 0 = the endpoint lacks ``If-None-Match: *`` on PUT: head-then-put (safe: keys are content hashes) |
+| AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE | (boto3 chain) | S3 credentials, read by boto3 itself (env, ``~/.aws``, instance/container role); never stored by Lantian |
 | PHOTO_WORKER_POLL_SECONDS | 2 | how often ``flask photos worker`` looks for photos awaiting derivatives |
 | PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
@@ -88,6 +95,12 @@ class Config:
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         self.PHOTO_ROOT = str(base / "photos")
         self.PHOTO_STORAGE = os.environ.get("PHOTO_STORAGE", "filesystem")
+        self.PHOTO_S3_BUCKET = os.environ.get("PHOTO_S3_BUCKET", "")
+        self.PHOTO_S3_PREFIX = os.environ.get("PHOTO_S3_PREFIX", "")
+        self.PHOTO_S3_ENDPOINT_URL = os.environ.get("PHOTO_S3_ENDPOINT_URL") or None
+        self.PHOTO_S3_REGION = os.environ.get("PHOTO_S3_REGION") or None
+        self.PHOTO_S3_ADDRESSING_STYLE = os.environ.get("PHOTO_S3_ADDRESSING_STYLE", "auto")
+        self.PHOTO_S3_CONDITIONAL_PUT = os.environ.get("PHOTO_S3_CONDITIONAL_PUT", "1") != "0"
         self.PHOTO_WORKER_POLL_SECONDS = float(os.environ.get("PHOTO_WORKER_POLL_SECONDS", "2"))
         self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")

@@ -94,11 +94,22 @@ class LocalPathStore(Protocol):
 
 
 def photo_store_from_config(config: Any) -> PhotoStore:
-    """The configured store (PHOTO_STORAGE=filesystem under PHOTO_ROOT; nothing else yet)."""
+    """The configured store: ``PHOTO_STORAGE=filesystem`` under PHOTO_ROOT, or ``s3`` in
+    PHOTO_S3_BUCKET (PHOTO_S3_PREFIX, PHOTO_S3_ENDPOINT_URL, …; temp files and resumable
+    partials then stay under PHOTO_ROOT). Credentials: boto3's own chain."""
     kind = config.get("PHOTO_STORAGE", "filesystem")
     if kind == "filesystem":
         return FilesystemPhotoStore(config["PHOTO_ROOT"])
-    raise RuntimeError(f"PHOTO_STORAGE={kind!r} is not supported (only 'filesystem')")
+    if kind == "s3":
+        from app.photos.s3 import S3PhotoStore, s3_client
+
+        client = s3_client(endpoint_url=config.get("PHOTO_S3_ENDPOINT_URL"),
+                           addressing_style=config.get("PHOTO_S3_ADDRESSING_STYLE") or "auto",
+                           region_name=config.get("PHOTO_S3_REGION"))
+        return S3PhotoStore(client, config.get("PHOTO_S3_BUCKET") or "", prefix=config.get("PHOTO_S3_PREFIX") or "",
+                            local_root=config["PHOTO_ROOT"],
+                            conditional_put=bool(config.get("PHOTO_S3_CONDITIONAL_PUT", True)))
+    raise RuntimeError(f"PHOTO_STORAGE={kind!r} is not supported ('filesystem' or 's3')")
 
 
 def _source(store: PhotoStore, sha256: str) -> processing.Source:
@@ -356,7 +367,7 @@ def append_photo_chunk(
     if existing is not None:  # finished earlier; the phone lost the answer
         return existing.size_bytes, _existing(existing, principal, sha256)
     upload_id = _upload_id(principal, photo_id)
-    # Not in the PhotoStore protocol yet (FilesystemPhotoStore has them); see the report.
+    # Not in the PhotoStore protocol (both stores have them; S3PhotoStore keeps partials on local disk).
     new_offset = int(getattr(store, "append_partial")(upload_id, offset, chunk, max_bytes))
     if not complete:
         return new_offset, None
@@ -588,11 +599,10 @@ class GcReport:
 
 def _old_enough(store: PhotoStore, sha256: str, min_age: timedelta) -> bool:
     """Skip originals younger than ``min_age``: an upload may be between publish and commit."""
-    if not min_age or not isinstance(store, LocalPathStore):
+    if not min_age:
         return True
-    try:
-        mtime = store.original_path(sha256).stat().st_mtime
-    except FileNotFoundError:
+    mtime = store.original_modified_at(sha256)
+    if mtime is None:  # deleted meanwhile
         return False
     return datetime.now(timezone.utc).timestamp() - mtime >= min_age.total_seconds()
 

@@ -20,7 +20,9 @@ A crash before the publish leaves only a ``.tmp-*`` file (``iter_temp_leftovers`
 after the publish but before the DB commit leaves an original without a row, which
 ``iter_originals`` lets ``flask photos gc`` find.
 
-``S3PhotoStore`` is not implemented (see the report): no boto3 fake was available to test it.
+``S3PhotoStore`` (``app/photos/s3.py``) implements the same protocol on an S3-compatible
+bucket; it receives and verifies uploads through ``receive_verified`` into a local temp file
+first and keeps resumable partials on local disk (a ``FilesystemPhotoStore`` under the data folder).
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ __all__ = [
     "FilesystemPhotoStore",
     "PhotoStore",
     "StoredOriginal",
+    "receive_verified",
     "sha256_of",
 ]
 
@@ -79,6 +82,8 @@ class PhotoStore(Protocol):
     def delete_original(self, sha256: str) -> None: ...
 
     def iter_originals(self) -> Iterator[str]: ...
+
+    def original_modified_at(self, sha256: str) -> float | None: ...
 
     def put_derivative(self, sha256: str, name: str, data: bytes) -> None: ...
 
@@ -144,6 +149,33 @@ def _mismatch(expected: str, actual: str) -> ChecksumMismatch:
     )
 
 
+def receive_verified(stream: IO[bytes], tmp: Path, expected_sha256: str, max_bytes: int | None,
+                     *, fsync: bool = True) -> int:
+    """Copy ``stream`` into the new file ``tmp`` while hashing and counting → bytes written.
+    Over ``max_bytes`` → ``payload_too_large``, hash ≠ ``expected_sha256`` → ``checksum_mismatch``;
+    the caller removes ``tmp`` in every case (it holds refused bytes on error). Shared by every
+    store, so refused or mismatched bytes never get past a local temp file."""
+    h = hashlib.sha256()
+    size = 0
+    with open(tmp, "xb") as out:
+        while True:
+            chunk = stream.read(CHUNK_SIZE)
+            if not chunk:
+                break
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise _too_large(max_bytes)
+            h.update(chunk)
+            out.write(chunk)
+        out.flush()
+        if fsync:
+            os.fsync(out.fileno())
+    actual = h.hexdigest()
+    if actual != expected_sha256:
+        raise _mismatch(expected_sha256, actual)
+    return size
+
+
 class FilesystemPhotoStore:
     """Local-disk ``PhotoStore``; see the module docstring for layout and guarantees."""
 
@@ -192,24 +224,8 @@ class FilesystemPhotoStore:
         final = self.original_path(expected)
         self._ensure_dir(final.parent)
         tmp = self._temp_path(final.parent)
-        h = hashlib.sha256()
-        size = 0
         try:
-            with open(tmp, "xb") as out:
-                while True:
-                    chunk = stream.read(CHUNK_SIZE)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise _too_large(max_bytes)
-                    h.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            actual = h.hexdigest()
-            if actual != expected:
-                raise _mismatch(expected, actual)
+            size = receive_verified(stream, tmp, expected, max_bytes)
             created = self._publish_original(tmp, final, expected)
         finally:
             tmp.unlink(missing_ok=True)
@@ -243,6 +259,13 @@ class FilesystemPhotoStore:
 
     def original_exists(self, sha256: str) -> bool:
         return self.original_path(sha256).is_file()
+
+    def original_modified_at(self, sha256: str) -> float | None:
+        """POSIX time the original was written (gc's grace period), None when absent."""
+        try:
+            return self.original_path(sha256).stat().st_mtime
+        except FileNotFoundError:
+            return None
 
     def open_original(self, sha256: str) -> BinaryIO:
         return open(self.original_path(sha256), "rb")
