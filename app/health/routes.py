@@ -6,7 +6,8 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import Blueprint, jsonify
+import swagger_ui_bundle
+from flask import Blueprint, jsonify, send_from_directory
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
@@ -22,6 +23,12 @@ def migration_heads() -> frozenset[str]:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+@blp.get("/api/docs/assets/<path:filename>")
+def docs_assets(filename: str) -> ResponseReturnValue:
+    """Swagger UI's files, served by the app so the docs work without reaching a CDN."""
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
 
 @blp.get("/healthz")

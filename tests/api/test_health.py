@@ -24,3 +24,7 @@ def test_openapi_document_and_docs_ui_are_served(client) -> None:
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"swagger" in docs.data.lower()
+    # the UI's files come from the app itself, not a CDN
+    assert b"/api/docs/assets/swagger-ui-bundle.js" in docs.data
+    bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.data) > 100_000
