@@ -65,7 +65,8 @@ def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter,
     if flt.q:
         q = flt.q.strip()
         conds.append(or_(Site.name.ilike(f"%{_escape_like(q)}%", escape="\\"),
-                         Site.operator_credit_code == q.upper()))
+                         Site.operator_credit_code == q.upper(),
+                         func.upper(Site.code) == q.upper()))
     if after is not None:
         last_d, last_id = after
         if distance is not None and last_d is not None:

@@ -48,7 +48,7 @@ class SiteQueryArgsSchema(ma.Schema):
                                metadata={"description": "With near: only sites within this many metres (geography)"})
     bbox = NumberList(4, metadata={"description": "minlon,minlat,maxlon,maxlat (in `crs`)"})
     q = ma.fields.String(validate=ma.validate.Length(min=1, max=200),
-                         metadata={"description": "Part of the name, or an exact 统一社会信用代码"})
+                         metadata={"description": "Part of the name, or an exact 统一社会信用代码 or site code"})
     kind = ma.fields.String()
     crs = Crs()
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})

@@ -111,7 +111,7 @@ def test_near_in_gcj02_measures_from_the_converted_point(client, session, geo) -
 
 
 def test_bbox_q_and_kind_filter(client, session, geo) -> None:
-    make_site(session, 113.21, 35.21, name="北区工地")
+    make_site(session, 113.21, 35.21, name="北区工地", code="SY-CS-0001")
     make_site(session, 113.29, 35.29, name="南区工地")
     make_site(session, 113.29, 35.21, name="小饭馆", kind="restaurant", attributes={"seats": 10},
               operator={"type": "company", "name": "饭馆公司", "credit_code": "91410811LTDM000297"})
@@ -122,6 +122,7 @@ def test_bbox_q_and_kind_filter(client, session, geo) -> None:
     assert names("/api/v1/sites?q=工地") == ["北区工地", "南区工地"]
     assert names("/api/v1/sites?q=91410811ltdm000297") == ["小饭馆"]
     assert names("/api/v1/sites?kind=restaurant") == ["小饭馆"]
+    assert names("/api/v1/sites?q=sy-cs-0001") == ["北区工地"]  # the registry code, as on the site's sign
     assert names("/api/v1/sites?q=%25") == []  # LIKE wildcards are literal
 
 
