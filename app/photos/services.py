@@ -23,7 +23,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -48,13 +48,11 @@ __all__ = [
     "can_view_photo",
     "ensure_derivatives",
     "find_orphans",
-    "get_photo",
     "get_visible_photo",
     "delete_orphans",
     "open_derivative",
     "photo_flags",
     "photo_store_from_config",
-    "photos_sharing_original",
     "process_next_pending",
     "put_photo",
     "register_arrival_hook",
@@ -130,11 +128,6 @@ def can_view_photo(principal: Principal, photo: Photo) -> bool:
     return any(principal.covers(path) for path in photo.scope_paths)
 
 
-def get_photo(session: Session, photo_id: uuid.UUID) -> Photo | None:
-    """The row or None (no scope check: for other services, e.g. inspection links)."""
-    return session.get(Photo, photo_id)
-
-
 _view_grants: list[Callable[[Session, Principal, Photo], bool]] = []
 _arrival_hooks: list[Callable[[Session, uuid.UUID], Any]] = []
 
@@ -172,11 +165,6 @@ def get_visible_photo(session: Session, principal: Principal, photo_id: uuid.UUI
                              or any(grant(session, principal, photo) for grant in _view_grants)):
         raise NotFound("照片不存在或不在您的辖区内。", "Photo not found in your jurisdictions.")
     return photo
-
-
-def photos_sharing_original(session: Session, sha256: str) -> list[uuid.UUID]:
-    """Every photo id whose original has these bytes (for the ``reused_photo`` flag)."""
-    return list(session.scalars(select(Photo.id).where(Photo.sha256 == sha256).order_by(Photo.created_at)))
 
 
 def set_photo_scope(session: Session, photo: Photo, jurisdiction_paths: list[str]) -> Photo:
@@ -340,10 +328,7 @@ def _upload_id(principal: Principal, photo_id: uuid.UUID) -> str:
 
 def resumable_offset(store: PhotoStore, principal: Principal, photo_id: uuid.UUID) -> int:
     """Bytes of ``photo_id`` already received from this uploader (0 when none)."""
-    offset = getattr(store, "partial_offset", None)
-    if offset is None:
-        raise RuntimeError("this photo store has no resumable uploads")
-    return int(offset(_upload_id(principal, photo_id)))
+    return store.partial_offset(_upload_id(principal, photo_id))
 
 
 def append_photo_chunk(
@@ -367,11 +352,10 @@ def append_photo_chunk(
     if existing is not None:  # finished earlier; the phone lost the answer
         return existing.size_bytes, _existing(existing, principal, sha256)
     upload_id = _upload_id(principal, photo_id)
-    # Not in the PhotoStore protocol (both stores have them; S3PhotoStore keeps partials on local disk).
-    new_offset = int(getattr(store, "append_partial")(upload_id, offset, chunk, max_bytes))
+    new_offset = store.append_partial(upload_id, offset, chunk, max_bytes)
     if not complete:
         return new_offset, None
-    stored = getattr(store, "complete_partial")(upload_id, sha256, max_bytes)
+    stored = store.complete_partial(upload_id, sha256, max_bytes)
     return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels)
 
 
@@ -625,12 +609,8 @@ def find_orphans(session: Session, store: PhotoStore, *, min_age: timedelta = ti
         ]
     # Derivatives are only made for committed rows, so no grace period is needed here.
     report.derivatives_without_rows = [(sha, name) for sha, name in store.iter_derivatives() if sha not in referenced]
-    leftovers = getattr(store, "iter_temp_leftovers", None)
-    if leftovers is not None:
-        report.temp_leftovers = [str(p) for p in leftovers(min_age)]
-    partials = getattr(store, "iter_partials", None)
-    if partials is not None:
-        report.stale_partials = list(partials(partial_age))
+    report.temp_leftovers = [str(p) for p in store.iter_temp_leftovers(min_age)]
+    report.stale_partials = list(store.iter_partials(partial_age))
     return report
 
 
@@ -646,11 +626,9 @@ def delete_orphans(store: PhotoStore, report: GcReport) -> int:
     for path in report.temp_leftovers:
         Path(path).unlink(missing_ok=True)
         removed += 1
-    abort = getattr(store, "abort_partial", None)
-    if abort is not None:
-        for upload_id, _ in report.stale_partials:
-            abort(upload_id)
-            removed += 1
+    for upload_id, _ in report.stale_partials:
+        store.abort_partial(upload_id)
+        removed += 1
     return removed
 
 
