@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask.views import MethodView
 
@@ -12,6 +10,7 @@ from app.api import Blueprint, ProblemSchema
 from app.auth.authz import current_principal
 from app.errors import NotFound
 from app.extensions import current_session, db
+from app.localtime import today_local
 from app.penalties import services
 from app.penalties.schemas import (
     InspectionPenaltiesSchema,
@@ -42,7 +41,7 @@ class PenaltyRules(MethodView):
     @blp.response(200, PenaltyRuleSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Penalty rules in force on a date (default today), with verified flags and amount status."""
-        on = args["on"] or datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        on = args["on"] or today_local()
         return services.rules_in_force_view(current_session(), on, args["jurisdiction"], current_principal())
 
 

@@ -844,11 +844,6 @@ def rules_in_force_view(session: Session, on_date: date, jurisdiction_code: str 
     return out
 
 
-def rules_dir_for(checklists_dir: str | Path | None) -> Path:
-    """The penalty rules folder inside a checklists folder (default: the repository's)."""
-    return Path(checklists_dir) / "penalties" if checklists_dir else DEFAULT_RULES_DIR
-
-
 # ------------------------------------------------------------------------------------- route entry points
 
 def _inspection_for(session: Session, principal: Principal, inspection_id: Any) -> Inspection:
