@@ -15,7 +15,6 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +38,7 @@ from app.sites.credit_code import credit_code_error, normalize_credit_code
 from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
 from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
 from app.zones.models import Zone
-from app.zones.queries import jurisdictions_covering, rederive_site_zones
+from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -128,9 +127,7 @@ def _operator_errors(operator: Any) -> list[FieldError]:
 def _locate(session: Session, geom_wgs: dict[str, Any], jurisdiction_code: str | None,
             principal: Principal | None) -> tuple[Jurisdiction | None, list[FieldError]]:
     ewkb = from_shape(shape(geom_wgs), srid=4326)
-    ref = func.ST_PointOnSurface(ewkb)
-    covering = jurisdictions_covering(session, ref)
-    derived = covering[0] if covering else None
+    derived = smallest_jurisdiction_covering(session, func.ST_PointOnSurface(ewkb))
     given: Jurisdiction | None = None
     if jurisdiction_code:
         given = session.scalar(select(Jurisdiction).where(Jurisdiction.code == jurisdiction_code))
@@ -197,7 +194,7 @@ def _apply(session: Session, site: Site, data: dict[str, Any], principal: Princi
         if kind in kinds:
             geom_wgs, gerrs = _geometry_errors(kind, raw, crs)
             errors.extend(gerrs)
-    attributes = data["attributes"] if "attributes" in data else (site.attributes if not creating else {})
+    attributes = data.get("attributes", {} if creating else site.attributes)
     if kind in kinds and ("attributes" in data or "kind" in data):
         errors.extend(attribute_errors(kind, attributes))
     jurisdiction = None
@@ -339,7 +336,3 @@ def responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None
         .where(Jurisdiction.level == "township", Jurisdiction.boundary.is_not(None),
                func.ST_Covers(Jurisdiction.boundary, ref))
         .order_by(Jurisdiction.code).limit(1))
-
-
-def scope_paths(principal: Principal | None) -> Sequence[str] | None:
-    return principal.jurisdiction_paths if principal is not None else None
