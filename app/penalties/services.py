@@ -508,9 +508,10 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
 
 
 def build_penalty_context(session: Session, inspection: Inspection, findings: list[Finding],
-                          factors: dict[str, Any] | None = None) -> tuple[PenaltyContext, EffectiveSettings]:
+                          factors: dict[str, Any] | None,
+                          again: Reinspection | None) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
-    re-inspection facts and the discretion factors a supervisor set (``factors``)."""
+    re-inspection facts (``again``, from ``reinspection_facts``) and the discretion factors a supervisor set."""
     site = inspection.site
     on_date = inspection.local_date
     chain = chain_codes(site.jurisdiction.path)
@@ -525,7 +526,6 @@ def build_penalty_context(session: Session, inspection: Inspection, findings: li
     if settings.discretion:
         policy["discretion"] = dict(settings.discretion)
     factors = factors or {}
-    again = reinspection_facts(session, inspection, findings)
     ctx = PenaltyContext(
         inspection_date=on_date, jurisdiction_chain=tuple(chain),
         responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
@@ -642,13 +642,13 @@ def _lines_summary(computation: PenaltyComputation | None) -> dict[str, Any] | N
     }
 
 
-def _compute(session: Session, inspection: Inspection, *, trigger: str, reason: str | None,
-             factors: dict[str, Any] | None = None) -> PenaltyComputation:
+def _compute(session: Session, inspection: Inspection, previous: PenaltyComputation | None, *, trigger: str,
+             reason: str | None, factors: dict[str, Any] | None = None) -> PenaltyComputation:
     findings = _findings(inspection)
-    previous = _current_computation(session, inspection.id)
     if factors is None and previous is not None:
         factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
-    ctx, settings = build_penalty_context(session, inspection, findings, factors)
+    reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
+    ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection)
     rules = stored_rules(session)
     used_settings = _apply_amount_settings(rules, settings)
     result = compute_penalties(findings, ctx, rules)
@@ -656,7 +656,6 @@ def _compute(session: Session, inspection: Inspection, *, trigger: str, reason: 
     if previous is not None:
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)
-    reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
     computation = PenaltyComputation(
         inspection_id=inspection.id, is_current=True, trigger=trigger, reason=reason,
         computed_by=current_request_info().actor_username, inspection_date=ctx.inspection_date,
@@ -682,7 +681,7 @@ def compute_penalties_for_inspection(session: Session, inspection: Inspection) -
     as violator. The stored lines are the record: later rule file changes do not alter them. Flushes only.
     """
     previous = _current_computation(session, inspection.id)
-    computation = _compute(session, inspection, trigger="submit", reason=None)
+    computation = _compute(session, inspection, previous, trigger="submit", reason=None)
     record_audit(session, "penalty.compute", "inspection", inspection.id,
                  before=_lines_summary(previous), after=_lines_summary(computation))
     return list(computation.lines)
@@ -728,7 +727,8 @@ def recompute_inspection_penalties(session: Session, inspection: Inspection, rea
                 if k in FACTOR_FLAGS or k == "finder_level"}
         merged = {**base, **factors, "reason": reason.strip(), "set_by": current_request_info().actor_username,
                   "set_at": datetime.now(timezone.utc).isoformat()}
-    computation = _compute(session, inspection, trigger="recompute", reason=reason.strip(), factors=merged)
+    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason.strip(),
+                           factors=merged)
     before = _lines_summary(previous)
     if before is not None and previous is not None:
         before["discretion_factors"] = previous.discretion_factors
