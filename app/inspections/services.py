@@ -133,18 +133,26 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def inspection_representation(session: Session, inspection: Inspection, principal: Principal | None) -> dict[str, Any]:
+def _uploaded_photos(session: Session, photo_ids: list[uuid.UUID]) -> dict[uuid.UUID, Photo]:
+    """The photos among ``photo_ids`` that have arrived, by id (one query)."""
+    return {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(photo_ids)))} if photo_ids else {}
+
+
+def inspection_representation(session: Session, inspection: Inspection, principal: Principal | None,
+                              photos: dict[uuid.UUID, Photo] | None = None) -> dict[str, Any]:
     """The inspection as the API shows it (plain values; dumped by schemas.InspectionSchema).
 
     ``answers[key].photos`` lists every photo linked to the item (the merge rule never drops one);
     ``photos`` lists the links with upload state and, for supervisors and admins, the evidence flags.
+    ``photos`` (the arrived photos by id, possibly of more inspections) saves the look-up when the caller
+    has made it for a whole page.
     """
     show_flags = principal is None or principal.role in SUPERVISING_ROLES
     links_by_item: dict[str, list[str]] = {}
     for link in inspection.photo_links:
         links_by_item.setdefault(link.item_key, []).append(str(link.photo_id))
-    photo_ids = [link.photo_id for link in inspection.photo_links]
-    photos = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(photo_ids)))} if photo_ids else {}
+    if photos is None:
+        photos = _uploaded_photos(session, [link.photo_id for link in inspection.photo_links])
     answers = {}
     for answer in inspection.answers:
         answers[answer.item_key] = {**answer.data, "photos": links_by_item.get(answer.item_key, [])}
@@ -486,7 +494,7 @@ def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Se
     ids = [lk.photo_id for lk in inspection.photo_links if not (only_missing and lk.flags is not None)]
     if not ids:
         return
-    photos = {p.id: p for p in session.scalars(select(Photo).where(Photo.id.in_(ids)))}
+    photos = _uploaded_photos(session, ids)
     now = datetime.now(timezone.utc)
     for link in inspection.photo_links:
         photo = photos.get(link.photo_id)
@@ -798,5 +806,7 @@ def inspection_feed(session: Session, principal: Principal, updated_since: str |
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after
-    return {"items": [inspection_representation(session, r, principal) for r in rows],
+    # One photo look-up for the page, not one per inspection.
+    photos = _uploaded_photos(session, [link.photo_id for r in rows for link in r.photo_links])
+    return {"items": [inspection_representation(session, r, principal, photos) for r in rows],
             "next_cursor": encode_cursor(last), "has_more": has_more}
