@@ -158,12 +158,12 @@ def stored_rules(session: Session) -> list[dict[str, Any]]:
     When nothing has been synced yet (a fresh database that skipped `flask penalties sync`), the shipped files
     are synced first, in the caller's transaction, so every computed line cites a stored version.
     """
-    rows = list(session.scalars(select(PenaltyRuleVersion).where(PenaltyRuleVersion.is_current.is_(True))
-                                .order_by(PenaltyRuleVersion.key, PenaltyRuleVersion.effective_from)))
+    current = (select(PenaltyRuleVersion).where(PenaltyRuleVersion.is_current.is_(True))
+               .order_by(PenaltyRuleVersion.key, PenaltyRuleVersion.effective_from))
+    rows = list(session.scalars(current))
     if not rows:
         sync_penalty_rules(session, DEFAULT_RULES_DIR)
-        rows = list(session.scalars(select(PenaltyRuleVersion).where(PenaltyRuleVersion.is_current.is_(True))
-                                    .order_by(PenaltyRuleVersion.key, PenaltyRuleVersion.effective_from)))
+        rows = list(session.scalars(current))
     return [_row_rule(r) for r in rows]
 
 
@@ -228,9 +228,9 @@ def _settings_body(session: Session, jurisdiction: Jurisdiction, row: Jurisdicti
     }
 
 
-def _settings_jurisdiction(session: Session, code: str, principal: Principal) -> Jurisdiction:
+def _jurisdiction_in_scope(session: Session, code: str, principal: Principal | None) -> Jurisdiction:
     jurisdiction = get_jurisdiction_by_code(session, code)
-    if not principal.covers(jurisdiction.path):
+    if principal is not None and not principal.covers(jurisdiction.path):
         raise NotFound("辖区不存在或不在您的辖区内。", "Jurisdiction not found in your jurisdictions.",
                        code="jurisdiction_not_found")
     return jurisdiction
@@ -238,7 +238,7 @@ def _settings_jurisdiction(session: Session, code: str, principal: Principal) ->
 
 def get_penalty_settings(session: Session, code: str, principal: Principal) -> dict[str, Any]:
     """A jurisdiction's own penalty settings, what applies there after inheritance, and the options."""
-    jurisdiction = _settings_jurisdiction(session, code, principal)
+    jurisdiction = _jurisdiction_in_scope(session, code, principal)
     row = session.scalar(select(JurisdictionPenaltySettings).where(
         JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id))
     return _settings_body(session, jurisdiction, row, stored_rules(session))
@@ -306,7 +306,7 @@ def _check_settings(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[F
 
 def put_penalty_settings(session: Session, code: str, data: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """Replace a jurisdiction's penalty settings (admin; audited with before/after)."""
-    jurisdiction = _settings_jurisdiction(session, code, principal)
+    jurisdiction = _jurisdiction_in_scope(session, code, principal)
     rules = stored_rules(session)
     data = {"policy": dict(data.get("policy") or {}), "discretion": dict(data.get("discretion") or {}),
             "amounts": {k: dict(v) for k, v in (data.get("amounts") or {}).items()}}
@@ -818,10 +818,7 @@ def rules_in_force_view(session: Session, on_date: date, jurisdiction_code: str 
     rules = stored_rules(session)
     amounts: dict[str, dict[str, Any]] = {}
     if jurisdiction_code:
-        jurisdiction = get_jurisdiction_by_code(session, jurisdiction_code)
-        if principal is not None and not principal.covers(jurisdiction.path):
-            raise NotFound("辖区不存在或不在您的辖区内。", "Jurisdiction not found in your jurisdictions.",
-                           code="jurisdiction_not_found")
+        jurisdiction = _jurisdiction_in_scope(session, jurisdiction_code, principal)
         amounts = effective_penalty_settings(session, chain_codes(jurisdiction.path)).amounts
     out = []
     for key, rule in sorted(rules_in_force(rules, on_date).items()):
