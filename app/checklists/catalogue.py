@@ -77,10 +77,14 @@ def load_checklist_file(path: str | Path) -> dict:
     return data
 
 
+def canonical_json(doc: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, compact separators, UTF-8, no ASCII escaping."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def content_hash(doc: dict) -> str:
-    """sha256 hex of canonical JSON (sorted keys, compact separators, UTF-8, no ASCII escaping)."""
-    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """sha256 hex of ``canonical_json(doc)`` (the ETag / version id)."""
+    return hashlib.sha256(canonical_json(doc)).hexdigest()
 
 
 def checklist_files(checklists_dir: str | Path) -> list[Path]:

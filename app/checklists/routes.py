@@ -31,6 +31,7 @@ from app.checklists.schemas import (
 )
 from app.checklists.services import (
     EncodedBody,
+    checklist_not_found,
     current_hash,
     encode_body,
     encoded_checklist,
@@ -84,10 +85,7 @@ def conditional_json(digest: str | None, body: Callable[[], EncodedBody], cache_
 
 
 def _no_checklist(key: str, version: str | None = None) -> Callable[[], Exception]:
-    if version is None:
-        return lambda: NotFound(f"检查表 {key} 不存在。", f"Checklist {key} not found.", code="checklist_not_found")
-    return lambda: NotFound(f"检查表 {key} 无版本 {version}。", f"Checklist {key} has no version {version}.",
-                            code="checklist_version_not_found")
+    return lambda: checklist_not_found(key, version)
 
 
 @blp.route("/checklists")

@@ -35,6 +35,7 @@ from app.audit.services import record_audit
 from app.checklists.applicability import ALERT_RANKS, checklist_applies, normalise_context, resolve_checklist
 from app.checklists.catalogue import (
     SCHEMA_PATH,
+    canonical_json,
     checklist_files,
     content_hash,
     load_checklist_file,
@@ -46,6 +47,7 @@ from app.errors import FieldError, NotFound, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_by_code
 from app.localtime import today_local
+from app.sites.services import site_context
 
 # Arbitrary constant: serialises concurrent `flask checklists sync` runs (pg_advisory_xact_lock).
 _SYNC_LOCK_ID = 0x4C54_434B  # "LTCK"
@@ -179,7 +181,8 @@ def sync_checklists(session: Session, checklists_dir: str | Path, sources_dir: s
 
 # ------------------------------------------------------------------------------------------ reading
 
-def _not_found(key: str, version: str | None = None) -> NotFound:
+def checklist_not_found(key: str, version: str | None = None) -> NotFound:
+    """NotFound for checklist ``key`` (or for ``key`` at ``version``)."""
     if version is None:
         return NotFound(f"检查表 {key} 不存在。", f"Checklist {key} not found.", code="checklist_not_found")
     return NotFound(f"检查表 {key} 无版本 {version}。", f"Checklist {key} has no version {version}.",
@@ -203,7 +206,7 @@ def get_current_checklist(session: Session, key: str) -> ChecklistVersion:
     row = session.scalar(select(ChecklistVersion).where(
         ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True)))
     if row is None:
-        raise _not_found(key)
+        raise checklist_not_found(key)
     return row
 
 
@@ -212,7 +215,7 @@ def get_checklist_version(session: Session, key: str, version: str) -> Checklist
     row = session.scalar(select(ChecklistVersion).where(
         ChecklistVersion.key == key, ChecklistVersion.version == version))
     if row is None:
-        raise _not_found(key, version)
+        raise checklist_not_found(key, version)
     return row
 
 
@@ -248,11 +251,6 @@ class EncodedBody:
     digest: str
     raw: bytes
     gzipped: bytes
-
-
-def canonical_json(doc: Any) -> bytes:
-    """The bytes whose sha256 is ``content_hash(doc)``: sorted keys, compact, UTF-8."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def encode_body(doc: Any, digest: str | None = None) -> EncodedBody:
@@ -390,30 +388,23 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
     return {"context": public_ctx, "checklists": resolved, "not_applicable": skipped}
 
 
-def _site_context(session: Session, site: Any, on: date) -> dict[str, Any]:
-    """The geo feature's view of a site: kind, attributes, kinds of the zones in force on ``on``, jurisdiction chain."""
-    from app.sites.services import site_context
-
-    return site_context(session, site, on)
-
-
 def resolve_checklists_for_site(session: Session, site: Any, on_date: date | None = None,
                                 alert_level: str | None = None, key: str | None = None) -> dict[str, Any]:
     """The checklists that apply at ``site`` on ``on_date`` (default today, Asia/Shanghai) under ``alert_level``."""
     on_date = on_date or today_local()
-    ctx = dict(_site_context(session, site, on_date))
+    # kind, attributes, kinds of the zones in force on ``on_date``, jurisdiction chain
+    ctx = site_context(session, site, on_date)
     ctx["date"] = on_date.isoformat()
-    ctx["alert_level"] = alert_level or ctx.get("alert_level") or "none"
-    ctx.pop("month", None)
-    ctx.pop("alert_rank", None)
+    ctx["alert_level"] = alert_level or "none"
     result = resolve_checklists_for_context(session, ctx, key=key)
     if key is not None and not result["checklists"] and not result["not_applicable"]:
-        raise _not_found(key)
+        raise checklist_not_found(key)
     return result
 
 
 __all__ = [
-    "ALERT_RANKS", "ChecklistVersion", "EncodedBody", "SyncReport", "canonical_json", "checklist_parameters_for",
+    "ALERT_RANKS", "ChecklistVersion", "EncodedBody", "SyncReport", "canonical_json", "checklist_not_found",
+    "checklist_parameters_for",
     "current_hash", "encoded_checklist", "encoded_checklist_schema", "get_checklist_by_hash",
     "get_checklist_version", "get_current_checklist", "index_hash", "list_current_checklists",
     "resolve_checklists_for_context", "resolve_checklists_for_site", "set_checklist_parameter",
