@@ -34,6 +34,7 @@ from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFaile
 from app.geo.crs import WGS84, parse_crs, transform_geometry
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
+from app.localtime import today_local
 from app.sites.credit_code import credit_code_error, normalize_credit_code
 from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
 from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
@@ -317,7 +318,7 @@ def site_context(session: Session, site: Site, on: date | None = None) -> dict[s
     ``{"site": {"kind", "attributes"}, "zones": [zone kinds, sorted, unique],
     "jurisdictions": [chain codes root → leaf]}``
     """
-    on = on or date.today()
+    on = on or today_local()
     kinds = sorted({z.kind for z in site_zones(session, site, on)})
     return {
         "site": {"kind": site.kind, "attributes": dict(site.attributes or {})},

@@ -13,6 +13,7 @@ from app.errors import NotFound
 from app.geo.crs import WGS84, to_wgs84, transform_geometry
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
+from app.localtime import today_local
 from app.zones.queries import jurisdictions_covering, point, zones_covering
 
 
@@ -39,7 +40,7 @@ def locate(session: Session, lon: float, lat: float, crs: str, paths: Sequence[s
     by_code = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(codes)))}
     chain = [by_code[c] for c in codes if c in by_code
              and (paths is None or any(by_code[c].path.startswith(p) for p in paths))]
-    on = on or date.today()
+    on = on or today_local()
     zones = zones_covering(session, pt, paths)
     return {
         "input": {"lon": lon, "lat": lat, "crs": crs},
