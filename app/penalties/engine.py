@@ -336,9 +336,9 @@ def _applies_when(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContex
     serious = any(f.serious_consequence for f in group)
     if "serious_consequence" in cond and cond["serious_consequence"] != serious:
         return f"serious_consequence is {serious}"
-    if cond.get("only_on_refusal") and not ctx.is_failed_reinspection:
-        if not (cond.get("also_without_refusal_if_serious_consequence") and serious):
-            return "only after a refusal to correct (failed re-inspection)"
+    if (cond.get("only_on_refusal") and not ctx.is_failed_reinspection
+            and not (cond.get("also_without_refusal_if_serious_consequence") and serious)):
+        return "only after a refusal to correct (failed re-inspection)"
     return None
 
 

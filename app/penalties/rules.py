@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -74,6 +75,7 @@ def _cross_check(rules: list[dict[str, Any]]) -> list[FieldError]:
     by_key: dict[str, list[dict[str, Any]]] = {}
     for rule in rules:
         by_key.setdefault(rule["key"], []).append(rule)
+    periods: dict[str, list[tuple[date, date, str]]] = {}  # key -> (from, to or date.max, version)
     for rule in rules:
         where = f"{rule['source_file']}:rules.{rule['source_index']}"
         eff = rule["effective"]
@@ -83,6 +85,7 @@ def _cross_check(rules: list[dict[str, Any]]) -> list[FieldError]:
         except ValueError:
             errors.append(FieldError(where + ".effective", "bad_date", "日期无效", "Invalid date"))
             continue
+        periods.setdefault(rule["key"], []).append((start, end or date.max, rule["version"]))
         if end is not None and end < start:
             errors.append(FieldError(where + ".effective", "period_reversed", "施行期间结束早于开始", "Effective period ends before it starts"))
         amount = rule["amount"]
@@ -99,19 +102,16 @@ def _cross_check(rules: list[dict[str, Any]]) -> list[FieldError]:
         seen_versions = [v["version"] for v in versions]
         if len(seen_versions) != len(set(seen_versions)):
             errors.append(FieldError(key, "duplicate_version", "规则版本重复", "Duplicate rule version"))
-        periods = []
-        for v in versions:
-            try:
-                periods.append((parse_date(v["effective"]["from"]),
-                                parse_date(v["effective"]["to"]) if v["effective"]["to"] else date.max, v["version"]))
-            except ValueError:
-                pass
-        periods.sort()
-        for (s1, e1, v1), (s2, _e2, v2) in zip(periods, periods[1:]):
+        for (_s1, e1, v1), (s2, _e2, v2) in pairwise(sorted(periods.get(key, []))):
             if s2 <= e1:
                 errors.append(FieldError(key, "periods_overlap", f"版本 {v1} 与 {v2} 施行期间重叠",
                                          f"Versions {v1} and {v2} have overlapping effective periods"))
-    # Policy settings: every setting needs exactly one default option.
+    return errors + _check_policy_defaults(rules)
+
+
+def _check_policy_defaults(rules: list[dict[str, Any]]) -> list[FieldError]:
+    """Every policy setting needs exactly one default option."""
+    errors: list[FieldError] = []
     defaults: dict[str, set[str]] = {}
     settings: set[str] = set()
     for rule in rules:
