@@ -444,6 +444,14 @@ def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults
 
 
 # --------------------------------------------------------------------------- main entry
+def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable[Finding]) -> None:
+    """Append findings to ``groups[key]`` (created if absent), each once, in order."""
+    group = groups.setdefault(key, [])
+    for f in findings:
+        if f not in group:
+            group.append(f)
+
+
 def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
                       rules: list[dict[str, Any]]) -> PenaltyResult:
     """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
@@ -461,9 +469,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     skipped: list[tuple[str, str]] = []
     for finding in findings:
         for key in finding.penalty_keys:
-            groups.setdefault(key, [])
-            if finding not in groups[key]:
-                groups[key].append(finding)
+            _add_findings(groups, key, [finding])
 
     candidates: dict[str, dict[str, Any]] = {}
     for key in groups:
@@ -493,10 +499,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
         group = groups[key]
         if rule["kind"] in MONETARY_KINDS:
             for companion in rule.get("companion_measures", []):
-                measure_keys.setdefault(companion, [])
-                for f in group:
-                    if f not in measure_keys[companion]:
-                        measure_keys[companion].append(f)
+                _add_findings(measure_keys, companion, group)
             if rule["kind"] == "statutory_fine" and ctx.is_failed_reinspection and key in ctx.prior_decision_amounts_fen:
                 continuing = [f for f in group if not ctx.continuing_items or f.item_key in ctx.continuing_items]
                 fresh = [f for f in group if f not in continuing]
@@ -511,10 +514,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
                 continue
             lines.append(_money_line(rule, group, ctx, params, kept[key]))
         else:
-            measure_keys.setdefault(key, [])
-            for f in group:
-                if f not in measure_keys[key]:
-                    measure_keys[key].append(f)
+            _add_findings(measure_keys, key, group)
 
     for key in sorted(measure_keys):
         if any(line.rule_key == key for line in lines):
