@@ -94,9 +94,13 @@ def can_see(principal: Principal, inspection: Inspection) -> bool:
     return is_participant(principal, inspection)
 
 
+def _took_part(inspection: Inspection, user_id: int) -> bool:
+    """The user created the inspection or is one of its officers."""
+    return inspection.created_by_id == user_id or any(o.user_id == user_id for o in inspection.officers)
+
+
 def is_participant(principal: Principal, inspection: Inspection) -> bool:
-    return inspection.created_by_id == principal.user_id or any(
-        o.user_id == principal.user_id for o in inspection.officers)
+    return _took_part(inspection, principal.user_id)
 
 
 def _not_found() -> NotFound:
@@ -261,14 +265,10 @@ def _reinspection_errors(session: Session, principal: Principal, payload: dict[s
     return earlier, errors
 
 
-def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings,
-                  inspection_id: uuid.UUID | None = None) -> _Refs:
-    """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
+def _named_checklist_version(session: Session, payload: dict[str, Any],
+                             site: Site | None) -> tuple[ChecklistVersion | None, list[FieldError]]:
+    """The checklist version a PUT names, or why it does not fit the site or the answers sent."""
     errors: list[FieldError] = []
-    site = session.get(Site, payload["site_id"])
-    if site is None or not principal.covers(site.jurisdiction.path):
-        errors.append(FieldError("site_id", "site_not_found", "场所不存在或不在您的辖区内",
-                                 "site not found in your jurisdictions"))
     key = payload["checklist_key"]
     stmt = select(ChecklistVersion).where(ChecklistVersion.key == key)
     if payload.get("checklist_hash"):
@@ -290,8 +290,15 @@ def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any
                 errors.append(FieldError(f"answers.{answer_key}", "unknown_item",
                                          f"检查表中没有此检查项：{answer_key}",
                                          f"the checklist has no item {answer_key}"))
+    return checklist, errors
+
+
+def _resolve_officers(session: Session, refs: list[dict[str, Any]],
+                      site: Site | None) -> tuple[list[User], list[FieldError]]:
+    """The officers a PUT names (by user id or badge number), in order, or why each cannot be named."""
     officers: list[User] = []
-    for i, ref in enumerate(payload["officers"]):
+    errors: list[FieldError] = []
+    for i, ref in enumerate(refs):
         if ref["user_id"] is not None:
             user = session.get(User, ref["user_id"])
         else:
@@ -310,6 +317,21 @@ def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any
                                      f"officer {user.username} has no jurisdiction over this site"))
         else:
             officers.append(user)
+    return officers, errors
+
+
+def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings,
+                  inspection_id: uuid.UUID | None = None) -> _Refs:
+    """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
+    errors: list[FieldError] = []
+    site = session.get(Site, payload["site_id"])
+    if site is None or not principal.covers(site.jurisdiction.path):
+        errors.append(FieldError("site_id", "site_not_found", "场所不存在或不在您的辖区内",
+                                 "site not found in your jurisdictions"))
+    checklist, checklist_errors = _named_checklist_version(session, payload, site)
+    errors += checklist_errors
+    officers, officer_errors = _resolve_officers(session, payload["officers"], site)
+    errors += officer_errors
     if not errors:
         errors += rules.officer_errors(len(officers), settings.min_officers)
     if payload.get("ended_at") is not None:
@@ -352,7 +374,7 @@ def _apply_put(session: Session, inspection: Inspection, payload: dict[str, Any]
     wanted = [(u.id, u.badge_number, u.display_name or u.username) for u in refs.officers]
     current = {o.user_id: o for o in inspection.officers}
     inspection.officers[:] = [current.get(uid) or InspectionOfficer(user_id=uid) for uid, _, _ in wanted]
-    for pos, (officer, (_, badge, name)) in enumerate(zip(inspection.officers, wanted)):
+    for pos, (officer, (_, badge, name)) in enumerate(zip(inspection.officers, wanted, strict=True)):
         officer.position, officer.badge_number, officer.name = pos, badge, name
 
     # Answers: the set is replaced as sent (the If-Match proves the phone saw the current one; the audit
@@ -518,8 +540,7 @@ def _evidence_inspections(session: Session, photo: Photo) -> list[Inspection]:
     inspections = session.scalars(
         select(Inspection).join(InspectionPhotoLink, InspectionPhotoLink.inspection_id == Inspection.id)
         .where(InspectionPhotoLink.photo_id == photo.id).distinct()).all()
-    return [i for i in inspections if i.created_by_id == photo.uploader_id
-            or any(o.user_id == photo.uploader_id for o in i.officers)]
+    return [i for i in inspections if _took_part(i, photo.uploader_id)]
 
 
 def sync_photo_scope(session: Session, photo: Photo) -> None:
