@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnClause, literal_column, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
 from app.geo.crs import WGS84, to_wgs84, transform_geometry
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import scope_clause
 from app.jurisdictions.services import chain_codes
 from app.localtime import today_local
+from app.zones.models import Zone
 from app.zones.queries import jurisdictions_covering, point, zones_covering
 
 
@@ -52,35 +54,28 @@ def locate(session: Session, lon: float, lat: float, crs: str, paths: Sequence[s
     }
 
 
-def _scope_sql(paths: Sequence[str] | None, alias: str) -> tuple[str, dict[str, Any]]:
-    if paths is None:
-        return "true", {}
-    if not paths:
-        return "false", {}
-    params = {f"p{i}": p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" for i, p in enumerate(paths)}
-    return "(" + " OR ".join(f"{alias}.path LIKE :p{i}" for i in range(len(paths))) + ")", params
+_J = Jurisdiction.__table__.alias("j")
+_P = Jurisdiction.__table__.alias("p")
+_Z = Zone.__table__.alias("z")
 
-
-_JURISDICTIONS_FC = """
-SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+# The FeatureCollection is built by PostGIS in one row; the FROM/WHERE around it are SQLAlchemy
+# (scope through ``scope_clause``), so the aliases j, p, z below name the tables above.
+_JURISDICTIONS_FC: ColumnClause[str] = literal_column("""
+json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
     'type', 'Feature', 'id', j.code,
     'properties', json_build_object('code', j.code, 'name', j.name_zh, 'name_en', j.name_en,
                                     'level', j.level, 'parent_code', p.code),
     'geometry', ST_AsGeoJSON(j.boundary)::json) ORDER BY j.path), '[]'::json))::text
-FROM jurisdictions j LEFT JOIN jurisdictions p ON p.id = j.parent_id
-WHERE j.boundary IS NOT NULL AND {scope}
-"""
+""")
 
-_ZONES_FC = """
-SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+_ZONES_FC: ColumnClause[str] = literal_column("""
+json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
     'type', 'Feature', 'id', z.code,
     'properties', json_build_object('code', z.code, 'name', z.name_zh, 'name_en', z.name_en, 'kind', z.kind,
                                     'jurisdiction_code', j.code, 'designated_by', z.designated_by,
                                     'valid_from', z.valid_from, 'valid_to', z.valid_to, 'demo', z.is_demo),
     'geometry', ST_AsGeoJSON(z.geom)::json) ORDER BY z.kind, z.code), '[]'::json))::text
-FROM zones z JOIN jurisdictions j ON j.id = z.jurisdiction_id
-WHERE {scope} {kind}
-"""
+""")
 
 
 def _convert(doc_text: str, crs: str) -> str:
@@ -94,14 +89,15 @@ def _convert(doc_text: str, crs: str) -> str:
 
 def export_jurisdictions(session: Session, paths: Sequence[str] | None, crs: str = WGS84) -> str:
     """FeatureCollection (text) of jurisdictions with a boundary, in scope; re-importable as-is."""
-    scope, params = _scope_sql(paths, "j")
-    return _convert(session.execute(text(_JURISDICTIONS_FC.format(scope=scope)), params).scalar_one(), crs)
+    stmt = (select(_JURISDICTIONS_FC).select_from(_J.outerjoin(_P, _P.c.id == _J.c.parent_id))
+            .where(_J.c.boundary.is_not(None), scope_clause(paths, _J.c.path)))
+    return _convert(session.execute(stmt).scalar_one(), crs)
 
 
 def export_zones(session: Session, paths: Sequence[str] | None, crs: str = WGS84, kind: str | None = None) -> str:
     """FeatureCollection (text) of zones owned by in-scope jurisdictions; re-importable as-is."""
-    scope, params = _scope_sql(paths, "j")
-    kind_sql = ""
+    stmt = (select(_ZONES_FC).select_from(_Z.join(_J, _J.c.id == _Z.c.jurisdiction_id))
+            .where(scope_clause(paths, _J.c.path)))
     if kind:
-        kind_sql, params["kind"] = "AND z.kind = :kind", kind
-    return _convert(session.execute(text(_ZONES_FC.format(scope=scope, kind=kind_sql)), params).scalar_one(), crs)
+        stmt = stmt.where(_Z.c.kind == kind)
+    return _convert(session.execute(stmt).scalar_one(), crs)
