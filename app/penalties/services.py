@@ -245,6 +245,11 @@ def get_penalty_settings(session: Session, code: str, principal: Principal) -> d
 
 
 def _check_settings(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
+    # _check_amounts also fills in a missing amounts.<key>.rule_version when only one version is to be set.
+    return _check_policy(data, rules) + _check_discretion(data) + _check_amounts(data, rules)
+
+
+def _check_policy(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
     errors: list[FieldError] = []
     options = policy_options(rules)
     for setting, option in (data.get("policy") or {}).items():
@@ -255,6 +260,11 @@ def _check_settings(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[F
             errors.append(FieldError(f"policy.{setting}", "unknown_option",
                                      f"选项必须是以下之一：{', '.join(options[setting])}",
                                      f"Option must be one of: {', '.join(options[setting])}"))
+    return errors
+
+
+def _check_discretion(data: dict[str, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
     for name, value in (data.get("discretion") or {}).items():
         if name not in DEFAULT_DISCRETION:
             errors.append(FieldError(f"discretion.{name}", "unknown_parameter", f"未知的裁量参数：{name}",
@@ -266,10 +276,15 @@ def _check_settings(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[F
         elif isinstance(default, bool):
             ok = isinstance(value, bool)
         else:
-            ok = isinstance(value, int) and not isinstance(value, bool) and -100 <= value <= 10_000
+            ok = _is_int(value) and -100 <= value <= 10_000
         if not ok:
             errors.append(FieldError(f"discretion.{name}", "bad_value", "裁量参数取值无效",
                                      "Invalid discretion parameter value"))
+    return errors
+
+
+def _check_amounts(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
+    errors: list[FieldError] = []
     to_be_set: dict[str, set[str]] = {}
     for rule in rules:
         if rule["amount_status"] == "to_be_set":
