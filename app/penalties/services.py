@@ -653,8 +653,17 @@ def _lines_summary(computation: PenaltyComputation | None) -> dict[str, Any] | N
         "lines": [{"rule_key": l.rule_key, "rule_version": l.rule_version, "rule_hash": l.rule_hash,
                    "payer_code": l.payer_code, "amount_fen": l.amount_fen, "status": l.status}
                   for l in computation.lines],
-        "totals_fen": {k: sum(l.amount_fen or 0 for l in computation.lines if l.kind == k) for k in MONEY_KINDS},
+        "totals_fen": _totals_fen(computation.lines),
     }
+
+
+def _totals_fen(lines: Iterable[PenaltyLineRow]) -> dict[str, int]:
+    """Sum of amounts per money kind (lines without an amount count 0)."""
+    totals = {k: 0 for k in MONEY_KINDS}
+    for line in lines:
+        if line.kind in totals:
+            totals[line.kind] += line.amount_fen or 0
+    return totals
 
 
 def _compute(session: Session, inspection: Inspection, previous: PenaltyComputation | None, *, trigger: str,
@@ -729,6 +738,7 @@ def recompute_inspection_penalties(session: Session, inspection: Inspection, rea
         raise ValidationFailed("重新计算必须填写理由", "A reason is required to recompute",
                                errors=[FieldError("reason", "reason_required", "重新计算必须填写书面理由",
                                                   "A written reason is required to recompute")])
+    reason = reason.strip()
     if inspection.state == "draft":
         raise RuleViolation("草稿检查尚未提交，不能计算处罚", "A draft inspection has not been submitted yet",
                             code="inspection_not_submitted")
@@ -740,17 +750,16 @@ def recompute_inspection_penalties(session: Session, inspection: Inspection, rea
             raise ValidationFailed("裁量因素无效", "Invalid discretion factors", errors=errors)
         base = {k: v for k, v in ((previous.discretion_factors if previous else None) or {}).items()
                 if k in FACTOR_FLAGS or k == "finder_level"}
-        merged = {**base, **factors, "reason": reason.strip(), "set_by": current_request_info().actor_username,
+        merged = {**base, **factors, "reason": reason, "set_by": current_request_info().actor_username,
                   "set_at": datetime.now(timezone.utc).isoformat()}
-    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason.strip(),
-                           factors=merged)
+    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason, factors=merged)
     before = _lines_summary(previous)
     if before is not None and previous is not None:
         before["discretion_factors"] = previous.discretion_factors
     record_audit(session, "penalty.recompute", "inspection", inspection.id, before=before,
-                 after={**(_lines_summary(computation) or {}), "reason": reason.strip(),
+                 after={**(_lines_summary(computation) or {}), "reason": reason,
                         "discretion_factors": computation.discretion_factors})
-    return inspection_penalties_view(session, inspection)
+    return _penalties_body(inspection, computation)
 
 
 def override_penalty_line(session: Session, inspection: Inspection, line_id: int, amount_fen: int,
@@ -799,7 +808,10 @@ def line_view(row: PenaltyLineRow) -> dict[str, Any]:
 
 def inspection_penalties_view(session: Session, inspection: Inspection) -> dict[str, Any]:
     """Lines with their full breakdown, totals per kind and per payer (fen and 元), and whether issuable."""
-    computation = _current_computation(session, inspection.id)
+    return _penalties_body(inspection, _current_computation(session, inspection.id))
+
+
+def _penalties_body(inspection: Inspection, computation: PenaltyComputation | None) -> dict[str, Any]:
     if computation is None:
         return {"inspection_id": str(inspection.id), "computed": False, "computation": None, "lines": [],
                 "totals": {k: money(0) for k in MONEY_KINDS}, "payers": [], "issuable": False,
@@ -820,7 +832,7 @@ def inspection_penalties_view(session: Session, inspection: Inspection) -> dict[
                         "context": computation.context, "policy_used": computation.policy_used,
                         "skipped": computation.skipped, "discretion_factors": computation.discretion_factors},
         "lines": [line_view(r) for r in rows],
-        "totals": {k: money(sum(r.amount_fen or 0 for r in rows if r.kind == k)) for k in MONEY_KINDS},
+        "totals": {k: money(v) for k, v in _totals_fen(rows).items()},
         "payers": [{"type": t, "code": c, "name": n, "totals": {k: money(v) for k, v in per.items()}}
                    for (t, c, n), per in payers.items()],
         "issuable": not blocking, "blocking": blocking,
