@@ -584,18 +584,11 @@ def visible_flags(session: Session, flags: list[dict[str, Any]] | None,
     return out
 
 
-def _request_principal() -> Principal | None:
-    from flask import g, has_request_context
-
-    return getattr(g, "principal", None) if has_request_context() else None
-
-
-def flags_for_photo(session: Session, photo: Photo, principal: Principal | None = None) -> list[dict[str, Any]]:
+def flags_for_photo(session: Session, photo: Photo, principal: Principal | None) -> list[dict[str, Any]]:
     """Flag provider for GET /api/v1/photos/{id} (registered with the photos feature): the stored flags of
     every link of the photo, each tagged with its inspection and item — only links of inspections the viewer
-    may see, and ``reused_photo`` redacted for the viewer (``visible_flags``). The viewer is ``principal``,
-    else the request's caller; outside a request (CLI, internal) nothing is hidden."""
-    principal = principal or _request_principal()
+    may see, and ``reused_photo`` redacted for the viewer (``visible_flags``). ``principal=None`` (internal
+    use): nothing is hidden."""
     out = []
     for link in session.scalars(select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo.id)
                                 .order_by(InspectionPhotoLink.id)):

@@ -140,7 +140,7 @@ class PhotoById(MethodView):
             max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(),
         )
         db.session.commit()
-        view = services.PhotoView(result.photo, services.photo_flags(current_session(), result.photo))
+        view = services.photo_view(current_session(), current_principal(), result.photo)
         headers = {"Location": f"/api/v1/photos/{pid}", "ETag": f'"{result.photo.sha256}"'}
         return view, (201 if result.created else 200), headers
 
@@ -149,8 +149,9 @@ class PhotoById(MethodView):
     @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> services.PhotoView:
         """A photo's metadata: EXIF time and GPS, derivative state, evidence flags."""
-        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
-        return services.PhotoView(photo, services.photo_flags(current_session(), photo))
+        principal = current_principal()
+        photo = services.get_visible_photo(current_session(), principal, _photo_id(photo_id))
+        return services.photo_view(current_session(), principal, photo)
 
 
 @blp.route("/<photo_id>/original")
@@ -269,6 +270,6 @@ class PhotoResumableUpload(MethodView):
         db.session.commit()
         if result is None:
             return Response(status=204, headers={"Upload-Offset": str(new_offset)})
-        view = services.PhotoView(result.photo, services.photo_flags(current_session(), result.photo))
+        view = services.photo_view(current_session(), current_principal(), result.photo)
         headers = {"Location": f"/api/v1/photos/{pid}", "Upload-Offset": str(new_offset)}
         return PhotoSchema().dump(view), (201 if result.created else 200), headers

@@ -52,6 +52,7 @@ __all__ = [
     "delete_orphans",
     "open_derivative",
     "photo_flags",
+    "photo_view",
     "photo_store_from_config",
     "process_next_pending",
     "put_photo",
@@ -464,12 +465,13 @@ class WatermarkContext:
     extra_lines: tuple[str, ...] = ()
 
 
-_flag_providers: list[Callable[[Session, Photo], list[dict[str, Any]]]] = []
+_flag_providers: list[Callable[[Session, Photo, Principal | None], list[dict[str, Any]]]] = []
 _watermark_context_providers: list[Callable[[Session, Photo], WatermarkContext | None]] = []
 
 
-def register_flag_provider(provider: Callable[[Session, Photo], list[dict[str, Any]]]) -> None:
-    """Let the inspections feature (which owns photo links) add evidence flags to GET /photos/{id}."""
+def register_flag_provider(provider: Callable[[Session, Photo, Principal | None], list[dict[str, Any]]]) -> None:
+    """Let the inspections feature (which owns photo links) add evidence flags to GET /photos/{id}; the
+    provider is given the viewer, so it shows only what they may see."""
     if provider not in _flag_providers:
         _flag_providers.append(provider)
 
@@ -480,9 +482,10 @@ def register_watermark_context_provider(provider: Callable[[Session, Photo], Wat
         _watermark_context_providers.append(provider)
 
 
-def photo_flags(session: Session, photo: Photo) -> list[dict[str, Any]]:
-    """Evidence flags from the registered providers (none until a photo is linked)."""
-    return [flag for provider in _flag_providers for flag in provider(session, photo)]
+def photo_flags(session: Session, photo: Photo, principal: Principal | None) -> list[dict[str, Any]]:
+    """Evidence flags from the registered providers as ``principal`` may see them (none until a photo is
+    linked; ``None``: internal use, nothing hidden)."""
+    return [flag for provider in _flag_providers for flag in provider(session, photo, principal)]
 
 
 def watermark_context(session: Session, photo: Photo) -> WatermarkContext | None:
@@ -641,3 +644,8 @@ class PhotoView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.photo, name)
+
+
+def photo_view(session: Session, principal: Principal, photo: Photo) -> PhotoView:
+    """The photo with the evidence flags ``principal`` may see, for PhotoSchema."""
+    return PhotoView(photo, photo_flags(session, photo, principal))
