@@ -173,8 +173,9 @@ def _import_jurisdictions(session: Session, checked: list[_Checked], scope: Sequ
                                          "上级关系成环", "Parent references form a cycle"))
             return
     if scope is not None:
+        written = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(list(in_file))))}
         for c in checked:
-            j = session.scalar(select(Jurisdiction).where(Jurisdiction.code == c.feature.code))
+            j = written.get(c.feature.code)
             if j is not None and not any(j.path.startswith(p) for p in scope):
                 errors.append(_outside_scope(c.feature.index, c.feature.code))
 
@@ -244,12 +245,14 @@ def _zone_summary(z: Zone, wkb: bytes | None) -> dict[str, Any]:
 def _import_zones(session: Session, checked: list[_Checked], scope: Sequence[str] | None,
                   errors: list[FieldError], result: ImportResult, is_demo: bool) -> list[int]:
     owners: dict[int, Jurisdiction] = {}
+    named = {j.code: j for j in session.scalars(select(Jurisdiction).where(
+        Jurisdiction.code.in_({c.feature.jurisdiction_code for c in checked if c.feature.jurisdiction_code})))}
     for c in checked:
         f = c.feature
         base = f"features[{f.index}].properties"
         owner: Jurisdiction | None
         if f.jurisdiction_code:
-            owner = session.scalar(select(Jurisdiction).where(Jurisdiction.code == f.jurisdiction_code))
+            owner = named.get(f.jurisdiction_code)
             if owner is None:
                 errors.append(FieldError(f"{base}.jurisdiction_code", "unknown_jurisdiction",
                                          f"所属行政区划 {f.jurisdiction_code} 不存在",
@@ -269,10 +272,12 @@ def _import_zones(session: Session, checked: list[_Checked], scope: Sequence[str
     if errors:
         return []
     touched: list[int] = []
+    # codes are unique within a file (geojson: duplicate_code), so one look-up serves every feature
+    stored = {z.code: z for z in session.scalars(select(Zone).where(Zone.code.in_([c.feature.code for c in checked])))}
     for c in checked:
         f = c.feature
         owner = owners[f.index]
-        zone = session.scalar(select(Zone).where(Zone.code == f.code))
+        zone = stored.get(f.code)
         before_wkb = _current_wkb(session, Zone.geom, Zone.id, zone.id) if zone is not None else None
         before = _zone_summary(zone, before_wkb) if zone is not None else None
         if zone is None:
