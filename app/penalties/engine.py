@@ -74,6 +74,8 @@ from app.penalties.rules import MONETARY_KINDS, policy_defaults, rules_in_force
 
 SEVERITY_POSITION = {"info": 0, "low": 25, "medium": 50, "high": 75, "critical": 100}
 ALERT_ORDER = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+# Level of the supervision team that found the problem (000§五(二)).
+FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
 ALERT_ZH = {"none": "无", "blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
 DEFAULT_DISCRETION: dict[str, Any] = {

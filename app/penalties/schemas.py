@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.penalties.engine import FINDER_LEVELS
+
 
 class _Strict(ma.Schema):
     class Meta:
@@ -113,8 +115,7 @@ class DiscretionFactorsSchema(_Strict):
     prompt_correction = fields.Boolean(metadata={"description": "及时改正 / corrected promptly (行政处罚法 Art. 32)"})
     first_offence_slight_harm = fields.Boolean(
         metadata={"description": "初次违法且危害后果轻微 / first offence with slight harm (行政处罚法 Art. 33)"})
-    finder_level = fields.String(allow_none=True, validate=validate.OneOf(
-        ("national", "provincial", "city", "district", "town")),
+    finder_level = fields.String(allow_none=True, validate=validate.OneOf(FINDER_LEVELS),
         metadata={"description": "发现问题的督导层级 / level of the team that found it (000§五(二))"})
 
 

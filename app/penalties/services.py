@@ -34,6 +34,7 @@ from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
 from app.localtime import local_date
 from app.penalties.engine import (
     DEFAULT_DISCRETION,
+    FINDER_LEVELS,
     OBJECT_COUNT_KEYS,
     Factor,
     Finding,
@@ -106,11 +107,12 @@ def sync_penalty_rules(session: Session, rules_dir: str | Path = DEFAULT_RULES_D
     rules = load_rules(Path(rules_dir))
     session.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK_ID)))
     report = RuleSyncReport()
-    hashes = set()
+    hashes = {rule["rule_hash"] for rule in rules}
+    stored = {row.rule_hash: row for row in session.scalars(
+        select(PenaltyRuleVersion).where(PenaltyRuleVersion.rule_hash.in_(hashes)))}
     for rule in rules:
         digest = rule["rule_hash"]
-        hashes.add(digest)
-        row = session.scalar(select(PenaltyRuleVersion).where(PenaltyRuleVersion.rule_hash == digest))
+        row = stored.get(digest)
         if row is None:
             entry = {k: v for k, v in rule.items() if k not in ("source_file", "source_index", "rule_hash")}
             row = PenaltyRuleVersion(
@@ -121,6 +123,7 @@ def sync_penalty_rules(session: Session, rules_dir: str | Path = DEFAULT_RULES_D
                 content=entry, source_file=rule["source_file"], is_current=True)
             session.add(row)
             session.flush()
+            stored[digest] = row
             record_audit(session, "penalty_rule.version_create", "penalty_rule_version", row.id,
                          after=_rule_summary(row))
             report.created.append(_rule_label(row))
@@ -461,7 +464,6 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
 # Lines of these kinds are orders (责令改正 / 责令停工整治 / 责令停止使用、封存停用): a later re-inspection
 # checks whether they were obeyed (issue 6 §5).
 ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use")
-FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
 FACTOR_FLAGS = ("cooperation", "prompt_correction", "first_offence_slight_harm")
 
 
