@@ -48,9 +48,9 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
+from app.photos.services import SUPERVISING_ROLES, set_photo_scope
 from app.sites.models import Site
 
-SUPERVISING_ROLES = ("supervisor", "admin")
 # Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
 FEED_LOCK_KEY = 0x4C54494E
 PENALTY_HOOK = ("app.penalties.services", "compute_penalties_for_inspection")
@@ -547,8 +547,6 @@ def sync_photo_scope(session: Session, photo: Photo) -> None:
     """Once a photo is evidence in inspections, its scope is their sites' jurisdictions (narrowed from the
     uploader's jurisdictions, or extended to them), so supervisors there can view it; the inspections'
     officers view it through ``participant_may_view_photo``. Audited by ``set_photo_scope`` when it changes."""
-    from app.photos.services import set_photo_scope
-
     paths = sorted({i.site.jurisdiction.path for i in _evidence_inspections(session, photo)})
     if paths and paths != sorted(photo.scope_paths or []):
         set_photo_scope(session, photo, paths)

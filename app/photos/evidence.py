@@ -37,8 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol, Sequence
-from zoneinfo import ZoneInfo
 
+from app.localtime import LOCAL_TZ
 from app.photos.metadata import GpsFix
 
 __all__ = [
@@ -53,7 +53,7 @@ __all__ = [
 
 DEFAULT_MAX_DISTANCE_M = 300.0  # issue 5 §7: "default 300 m", per site kind configurable
 DEFAULT_MODIFIED_TOLERANCE = timedelta(seconds=60)  # our choice; no source gives one
-DEFAULT_NAIVE_TZ = ZoneInfo("Asia/Shanghai")  # EXIF without OffsetTime*: assume China time
+DEFAULT_NAIVE_TZ = LOCAL_TZ  # EXIF without OffsetTime*: assume China time
 
 # Case-insensitive substrings of the EXIF Software tag that name an image editor.
 EDITOR_SIGNATURES: tuple[str, ...] = (

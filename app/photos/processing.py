@@ -343,7 +343,7 @@ def _decode_oriented(
                 im = ImageOps.exif_transpose(im)
             else:
                 im = im.copy()  # detach from the file before it closes
-        except (Image.DecompressionBombError,) as exc:
+        except Image.DecompressionBombError as exc:
             raise _too_many(None, max_pixels) from exc
         except _DECODE_ERRORS as exc:
             raise ImageUndecodable(
