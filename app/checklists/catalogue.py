@@ -243,9 +243,9 @@ def condition_problems(cond: Any, vocabulary: set[str], zones: set[str], alert_l
         if op == "var":
             return
         arglist = args if isinstance(args, list) else [args]
-        if op == "in" and len(arglist) == 2 and isinstance(arglist[0], str) and arglist[1] == {"var": "zones"}:
-            if arglist[0] not in zones:
-                problems.append((f"未知区域类别 {arglist[0]!r}", f"unknown zone kind {arglist[0]!r}"))
+        if (op == "in" and len(arglist) == 2 and isinstance(arglist[0], str) and arglist[1] == {"var": "zones"}
+                and arglist[0] not in zones):
+            problems.append((f"未知区域类别 {arglist[0]!r}", f"unknown zone kind {arglist[0]!r}"))
         if op in {"==", "!=", "===", "!=="} and len(arglist) == 2 and {"var": "alert_level"} in arglist:
             other = arglist[1] if arglist[0] == {"var": "alert_level"} else arglist[0]
             if isinstance(other, str) and other not in alert_levels:

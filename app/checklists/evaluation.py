@@ -193,9 +193,7 @@ def _check_photos(item: dict, answer: dict, verdict: str, errors: list[FieldErro
             errors.append(_e(key, "photos", "invalid_uuid", f"照片编号不是UUID：{p}", f"photo id is not a UUID: {p}"))
     ev = item.get("evidence") or {}
     need = 0
-    if ev.get("always"):
-        need = max(1, ev.get("min_photos", 1))
-    elif verdict == "fail" and ev.get("photos_when_failed"):
+    if ev.get("always") or (verdict == "fail" and ev.get("photos_when_failed")):
         need = max(1, ev.get("min_photos", 1))
     if valid < need:
         why_zh = "本项须始终拍照" if ev.get("always") else "不合格项须附照片证据"
