@@ -48,13 +48,10 @@ MAX_PAGE_SIZE = 200
 # ------------------------------------------------------------------------------ site kinds
 
 def _site_kinds_path() -> Path:
-    try:
-        from flask import current_app, has_app_context
+    from flask import current_app, has_app_context
 
-        if has_app_context() and current_app.config.get("CHECKLISTS_DIR"):
-            return Path(current_app.config["CHECKLISTS_DIR"]) / SITE_KINDS_FILE
-    except ImportError:  # pragma: no cover
-        pass
+    if has_app_context() and current_app.config.get("CHECKLISTS_DIR"):
+        return Path(current_app.config["CHECKLISTS_DIR"]) / SITE_KINDS_FILE
     return DEFAULT_CHECKLISTS_DIR / SITE_KINDS_FILE
 
 
