@@ -70,7 +70,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from app.errors import FieldError, RuleViolation, ValidationFailed
-from app.penalties.rules import MONETARY_KINDS, policy_defaults, rules_in_force
+from app.penalties.rules import MONETARY_KINDS, all_keys, policy_defaults, rules_in_force
 
 SEVERITY_POSITION = {"info": 0, "low": 25, "medium": 50, "high": 75, "critical": 100}
 ALERT_ORDER = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
@@ -465,7 +465,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
                                                   "预警等级设置无效", "Invalid alert level")])
     defaults = policy_defaults(rules)
     current = rules_in_force(rules, ctx.inspection_date)
-    known = {r["key"] for r in rules}
+    known = all_keys(rules)
 
     groups: dict[str, list[Finding]] = {}
     skipped: list[tuple[str, str]] = []
