@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.types import UserDefinedType
 
 from app.jurisdictions.models import Jurisdiction
@@ -74,7 +74,8 @@ def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter,
         else:
             conds.append(Site.id > last_id)
     stmt = select(Site, distance.label("distance_m")) if distance is not None else select(Site)
-    stmt = stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id).where(*conds)
+    stmt = (stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
+            .options(contains_eager(Site.jurisdiction)).where(*conds))  # scope's join also loads site.jurisdiction
     stmt = stmt.order_by(distance, Site.id) if distance is not None else stmt.order_by(Site.id)
     rows = session.execute(stmt.limit(limit)).all()
     if distance is not None:
@@ -96,4 +97,4 @@ def zones_by_site(session: Session, site_ids: Sequence[int]) -> dict[int, list[Z
 
 def site_in_scope(session: Session, site_id: int, paths: Sequence[str] | None) -> Site | None:
     return session.scalar(select(Site).join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
-                          .where(Site.id == site_id, scope_clause(paths)))
+                          .options(contains_eager(Site.jurisdiction)).where(Site.id == site_id, scope_clause(paths)))
