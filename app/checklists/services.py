@@ -342,16 +342,25 @@ def set_checklist_parameter(session: Session, jurisdiction_code: str, checklist_
     return row
 
 
+def checklist_parameters_by_key(session: Session, jurisdiction_codes: list[str],
+                                checklist_keys: list[str]) -> dict[str, dict[str, Any]]:
+    """``checklist_parameters_for`` of several checklists in one query: ``{key: {name: value}}``."""
+    out: dict[str, dict[str, Any]] = {key: {} for key in checklist_keys}
+    if not jurisdiction_codes or not checklist_keys:
+        return out
+    rows = session.execute(
+        select(ChecklistParameterValue.checklist_key, ChecklistParameterValue.name, ChecklistParameterValue.value)
+        .join(Jurisdiction, Jurisdiction.id == ChecklistParameterValue.jurisdiction_id)
+        .where(Jurisdiction.code.in_(jurisdiction_codes), ChecklistParameterValue.checklist_key.in_(checklist_keys))
+        .order_by(func.length(Jurisdiction.path)))
+    for key, name, value in rows:
+        out[key][name] = value
+    return out
+
+
 def checklist_parameters_for(session: Session, jurisdiction_codes: list[str], checklist_key: str) -> dict[str, Any]:
     """Parameter values set along a jurisdiction chain; the most specific jurisdiction (longest path) wins."""
-    if not jurisdiction_codes:
-        return {}
-    rows = session.execute(
-        select(ChecklistParameterValue.name, ChecklistParameterValue.value)
-        .join(Jurisdiction, Jurisdiction.id == ChecklistParameterValue.jurisdiction_id)
-        .where(Jurisdiction.code.in_(jurisdiction_codes), ChecklistParameterValue.checklist_key == checklist_key)
-        .order_by(func.length(Jurisdiction.path)))
-    return {name: value for name, value in rows}
+    return checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
 
 
 # ---------------------------------------------------------------------------------------- resolving
@@ -372,16 +381,19 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
     if key is not None:
         query = query.where(ChecklistVersion.key == key)
     vocabulary = load_site_kinds()
-    resolved: list[dict[str, Any]] = []
+    applicable: list[ChecklistVersion] = []
     skipped: list[dict[str, Any]] = []
     for row in session.scalars(query):
         applies, reasons = checklist_applies(row.content, ctx)
-        header = {"key": row.key, "version": row.version, "content_hash": row.content_hash}
-        if not applies:
-            skipped.append({**header, "title": row.content.get("title"), "reasons": reasons})
-            continue
-        params = checklist_parameters_for(session, ctx["jurisdictions"], row.key)
-        out = resolve_checklist(row.content, {**ctx, "params": params}, vocabulary=vocabulary)
+        if applies:
+            applicable.append(row)
+        else:
+            skipped.append({"key": row.key, "version": row.version, "content_hash": row.content_hash,
+                            "title": row.content.get("title"), "reasons": reasons})
+    params = checklist_parameters_by_key(session, ctx["jurisdictions"], [row.key for row in applicable])
+    resolved: list[dict[str, Any]] = []
+    for row in applicable:
+        out = resolve_checklist(row.content, {**ctx, "params": params[row.key]}, vocabulary=vocabulary)
         out["content_hash"] = row.content_hash
         resolved.append(out)
     public_ctx = {k: v for k, v in ctx.items() if k != "params"}
