@@ -454,6 +454,26 @@ def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable
             group.append(f)
 
 
+def _candidates(groups: dict[str, list[Finding]], current: dict[str, dict[str, Any]], known: set[str],
+                ctx: PenaltyContext) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
+    """The rule version in force and applicable for each key, and (key, reason) for the keys that have none."""
+    candidates: dict[str, dict[str, Any]] = {}
+    skipped: list[tuple[str, str]] = []
+    for key, group in groups.items():
+        rule = current.get(key)
+        if key not in known:
+            skipped.append((key, "unknown rule key"))
+        elif rule is None:
+            skipped.append((key, f"no version in force on {ctx.inspection_date.isoformat()}"))
+        elif not _jurisdiction_ok(rule, ctx):
+            skipped.append((key, "not applicable in this jurisdiction"))
+        elif reason := _applies_when(rule, group, ctx):
+            skipped.append((key, reason))
+        else:
+            candidates[key] = rule
+    return candidates, skipped
+
+
 def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
                       rules: list[dict[str, Any]]) -> PenaltyResult:
     """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
@@ -468,29 +488,11 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     known = all_keys(rules)
 
     groups: dict[str, list[Finding]] = {}
-    skipped: list[tuple[str, str]] = []
     for finding in findings:
         for key in finding.penalty_keys:
             _add_findings(groups, key, [finding])
 
-    candidates: dict[str, dict[str, Any]] = {}
-    for key in groups:
-        if key not in known:
-            skipped.append((key, "unknown rule key"))
-            continue
-        rule = current.get(key)
-        if rule is None:
-            skipped.append((key, f"no version in force on {ctx.inspection_date.isoformat()}"))
-            continue
-        if not _jurisdiction_ok(rule, ctx):
-            skipped.append((key, "not applicable in this jurisdiction"))
-            continue
-        reason = _applies_when(rule, groups[key], ctx)
-        if reason:
-            skipped.append((key, reason))
-            continue
-        candidates[key] = rule
-
+    candidates, skipped = _candidates(groups, current, known, ctx)
     kept, used, policy_skipped = _select(candidates, ctx, defaults)
     skipped.extend(policy_skipped)
 
@@ -521,15 +523,15 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     for key in sorted(measure_keys):
         if any(line.rule_key == key for line in lines):
             continue
-        rule = current.get(key)
-        if rule is None or not _jurisdiction_ok(rule, ctx):
+        measure = current.get(key)
+        if measure is None or not _jurisdiction_ok(measure, ctx):
             skipped.append((key, "measure not in force or not applicable here"))
             continue
-        reason = _applies_when(rule, measure_keys[key], ctx)
+        reason = _applies_when(measure, measure_keys[key], ctx)
         if reason:
             skipped.append((key, reason))
             continue
-        lines.append(_measure_line(rule, measure_keys[key], ctx))
+        lines.append(_measure_line(measure, measure_keys[key], ctx))
 
     lines.sort(key=lambda l: ({"fiscal_deduction": 0, "statutory_fine": 1}.get(l.kind, 2), l.rule_key,
                               l.daily_days or 0))
