@@ -354,9 +354,8 @@ def _location(payload: dict[str, Any]) -> tuple[Any, float | None, str | None]:
     return from_shape(Point(lon, lat), srid=4326), loc.get("accuracy_m"), loc.get("crs") or "wgs84"
 
 
-def _apply_put(session: Session, inspection: Inspection, payload: dict[str, Any], refs: _Refs,
-               settings: Settings) -> list[uuid.UUID]:
-    """Copy a PUT body onto the inspection. Returns the photo ids newly linked."""
+def _apply_put(inspection: Inspection, payload: dict[str, Any], refs: _Refs) -> None:
+    """Copy a PUT body onto the inspection."""
     inspection.site_id = refs.site.id
     inspection.site = refs.site
     inspection.checklist_version_id = refs.checklist.id
@@ -396,16 +395,13 @@ def _apply_put(session: Session, inspection: Inspection, payload: dict[str, Any]
     sent = {k: [str(p) for p in a.get("photos") or []] for k, a in answers.items()}
     merged = rules.merge_photo_links(existing, sent)
     links = {(lk.item_key, str(lk.photo_id)): lk for lk in inspection.photo_links}
-    added: list[uuid.UUID] = []
     for key, pids in merged.items():
         for pos, pid in enumerate(pids):
             link = links.get((key, pid))
             if link is None:
                 link = InspectionPhotoLink(item_key=key, photo_id=uuid.UUID(pid), position=pos)
                 inspection.photo_links.append(link)
-                added.append(link.photo_id)
             link.position = pos
-    return added
 
 
 def _audit_after(inspection: Inspection) -> dict[str, Any]:
@@ -431,7 +427,6 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     settings = settings or Settings.from_app()
     body_hash = rules.canonical_hash(payload)
     inspection = _load_for_update(session, inspection_id)
-    created = False
     if inspection is None:
         refs = _resolve_refs(session, principal, payload, settings, inspection_id)
         inserted = session.execute(
@@ -445,9 +440,8 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
         ).scalar()
         inspection = _load_for_update(session, inspection_id)
         assert inspection is not None
-        created = inserted is not None
-        if created:
-            _apply_put(session, inspection, payload, refs, settings)
+        if inserted is not None:
+            _apply_put(inspection, payload, refs)
             session.flush()
             refresh_link_flags(session, inspection, settings=settings)
             record_audit(session, "inspection.create", "inspection", inspection.id, after=_audit_after(inspection))
@@ -464,7 +458,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     rules.next_state("edit", inspection.state)
     refs = _resolve_refs(session, principal, payload, settings, inspection_id)
     before = _audit_after(inspection)
-    _apply_put(session, inspection, payload, refs, settings)
+    _apply_put(inspection, payload, refs)
     inspection.version += 1
     inspection.last_put_hash = body_hash
     inspection.last_put_version = inspection.version
@@ -473,7 +467,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     record_audit(session, "inspection.update", "inspection", inspection.id, before=before,
                  after=_audit_after(inspection))
     bump_change(session, inspection)
-    return PutResult(inspection, created)
+    return PutResult(inspection, False)
 
 
 # ============================================================================ evidence flags
@@ -485,7 +479,7 @@ def _window(inspection: Inspection) -> tuple[datetime, datetime] | None:
     return inspection.started_at, end
 
 
-def compute_link_flags(session: Session, inspection: Inspection, link: InspectionPhotoLink, photo: Photo,
+def compute_link_flags(session: Session, inspection: Inspection, photo: Photo,
                        settings: Settings) -> list[dict[str, Any]]:
     """Evidence flags of one linked photo (issue 5 §7); never blocking."""
     distance = None
@@ -522,7 +516,7 @@ def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Se
         photo = photos.get(link.photo_id)
         if photo is None:
             continue
-        link.flags = compute_link_flags(session, inspection, link, photo, settings)
+        link.flags = compute_link_flags(session, inspection, photo, settings)
         link.flags_computed_at = now
     session.flush()
     for photo in photos.values():
@@ -611,7 +605,7 @@ def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
         return 0
     links = list(session.scalars(select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo_id)))
     for link in links:
-        link.flags = compute_link_flags(session, link.inspection, link, photo, settings)
+        link.flags = compute_link_flags(session, link.inspection, photo, settings)
         link.flags_computed_at = datetime.now(timezone.utc)
     session.flush()
     if links:
