@@ -13,7 +13,8 @@ from app.errors import NotFound
 from app.extensions import current_session, db
 from app.inspections import services
 from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
-from app.photos.services import register_arrival_hook, register_flag_provider, register_view_grant
+from app.photos.services import (register_arrival_hook, register_flag_provider, register_view_grant,
+                                 register_watermark_context_provider)
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
                 description="现场检查记录 / Field inspections")
@@ -24,6 +25,8 @@ register_flag_provider(services.flags_for_photo)
 register_arrival_hook(services.refresh_flags_for_photo)
 # The officers of an inspection a photo is evidence in may view it.
 register_view_grant(services.participant_may_view_photo)
+# The notice copy of a photo names the site, its address and the officers of its inspection.
+register_watermark_context_provider(services.watermark_context_for_photo)
 
 _ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
 

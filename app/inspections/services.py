@@ -48,7 +48,7 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
-from app.photos.services import SUPERVISING_ROLES, set_photo_scope
+from app.photos.services import SUPERVISING_ROLES, WatermarkContext, set_photo_scope
 from app.sites.models import Site
 
 # Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
@@ -544,6 +544,19 @@ def sync_photo_scope(session: Session, photo: Photo) -> None:
     paths = sorted({i.site.jurisdiction.path for i in _evidence_inspections(session, photo)})
     if paths and paths != sorted(photo.scope_paths or []):
         set_photo_scope(session, photo, paths)
+
+
+def watermark_context_for_photo(session: Session, photo: Photo) -> WatermarkContext | None:
+    """Site, address, officers and inspection for the notice copy of a photo (issue 5 §6), from the
+    earliest inspection the photo is evidence in; None when it is in none."""
+    inspections = sorted(_evidence_inspections(session, photo), key=lambda i: i.created_at)
+    if not inspections:
+        return None
+    inspection = inspections[0]
+    site = inspection.site
+    officers = tuple(o.name or str(o.user_id) for o in inspection.officers)
+    return WatermarkContext(site_name=site.name, site_address=site.address, officers=officers,
+                            inspection_ref=str(inspection.id))
 
 
 def participant_may_view_photo(session: Session, principal: Principal, photo: Photo) -> bool:

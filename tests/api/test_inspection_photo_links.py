@@ -111,3 +111,18 @@ def login_id(session, username):  # noqa: ANN001, ANN201
     from app.auth.models import User
 
     return session.scalar(select(User.id).where(User.username == username))
+
+
+def test_notice_copy_of_a_linked_photo_names_site_and_officers(client, session, world, store):  # noqa: ANN001
+    from app.inspections.services import watermark_context_for_photo
+    from app.photos.services import watermark_lines_for
+
+    pid = upload(client, world.headers["insp_a"])
+    iid = draft_with_photo(client, world, pid)
+    photo = session.get(Photo, pid)
+    lines = watermark_lines_for(photo, watermark_context_for_photo(session, photo))
+    assert any(line.startswith("检查对象 / Site: ") for line in lines)
+    assert any(line.startswith("执法人员 / Officers: ") for line in lines)
+    assert f"检查编号 / Inspection: {iid}" in lines
+    copy = client.get(f"/api/v1/photos/{pid}/watermarked", headers=world.headers["insp_a"])
+    assert copy.status_code == 200 and copy.content_type == "image/jpeg"
