@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from app.checklists.cli import checklists_cli
 from app.context import set_actor
 from app.extensions import current_session, db
+from app.vocabulary import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demo data for local runs.")
@@ -22,7 +23,7 @@ demo_cli = AppGroup("demo", help="Demo data for local runs.")
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["inspector", "supervisor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--jurisdiction", "jurisdictions", multiple=True, required=True, help="Division code; repeatable.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default=None)

@@ -11,8 +11,8 @@ from app.auth.services import authenticate
 from app.context import set_actor
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.extensions import current_session
+from app.vocabulary import ROLES
 
-ALL_ROLES = ("inspector", "supervisor", "admin")
 
 
 def _bearer_token() -> str:
@@ -26,7 +26,7 @@ def _bearer_token() -> str:
 
 def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Route decorator: a valid access token and one of ``roles`` (any role when none given)."""
-    allowed = roles or ALL_ROLES
+    allowed = roles or ROLES
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)

@@ -13,7 +13,6 @@ from app.db import Base, TimestampMixin
 if TYPE_CHECKING:
     from app.jurisdictions.models import Jurisdiction
 
-ROLES = ("inspector", "supervisor", "admin")
 
 user_jurisdictions = Table(
     "user_jurisdictions",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.auth.models import ROLES
+from app.vocabulary import ROLES
 
 
 class TokenRequestSchema(ma.Schema):

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
-from app.auth.models import ROLES, AuthSession, LoginAttempt, User, user_jurisdictions
+from app.auth.models import AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
 from app.auth.tokens import decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token
@@ -17,6 +17,7 @@ from app.context import set_actor
 from app.errors import Conflict, ErrorList, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_by_code
+from app.vocabulary import ROLES
 
 
 @dataclass(frozen=True)

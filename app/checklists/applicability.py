@@ -32,8 +32,8 @@ from json_logic import jsonLogic
 
 from app.checklists.catalogue import iter_vars, load_site_kinds
 from app.errors import FieldError, ValidationFailed
+from app.vocabulary import ALERT_RANK
 
-ALERT_RANKS = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 HEADER_FIELDS = ("key", "version", "title", "description", "variant", "site_kinds", "jurisdictions",
                  "effective", "sources")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
@@ -72,10 +72,10 @@ def normalise_context(context: dict) -> dict:
         except ValueError:
             errors.append(FieldError("context.date", "invalid_date", "日期无效", "date is not a valid day"))
     level = ctx.get("alert_level") or "none"
-    if level not in ALERT_RANKS:
+    if level not in ALERT_RANK:
         errors.append(FieldError("context.alert_level", "invalid_choice", f"未知预警级别：{level}", f"unknown alert level: {level}"))
     ctx["alert_level"] = level
-    ctx.setdefault("alert_rank", ALERT_RANKS.get(level, 0))
+    ctx.setdefault("alert_rank", ALERT_RANK.get(level, 0))
     ctx["params"] = dict(ctx.get("params") or {})
     if errors:
         raise ValidationFailed("上下文无效", "Invalid checklist context", errors=errors)

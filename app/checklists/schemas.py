@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.checklists.applicability import ALERT_RANKS
+from app.vocabulary import ALERT_LEVELS
 
 
 class BilingualSchema(ma.Schema):
@@ -47,7 +47,7 @@ class SiteChecklistQueryArgsSchema(ma.Schema):
     """Query string of ``GET /api/v1/sites/{id}/checklist``."""
 
     date = ma.fields.Date(load_default=None, metadata={"description": "检查日期 / inspection date (default: today, Asia/Shanghai)"})
-    alert_level = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(ALERT_RANKS)),
+    alert_level = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ALERT_LEVELS),
                                    metadata={"description": "重污染天气预警级别 / heavy-pollution alert level (default none)"})
     key = ma.fields.String(load_default=None, metadata={"description": "只解析该检查表 / resolve only this checklist key"})
 

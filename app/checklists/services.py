@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
-from app.checklists.applicability import ALERT_RANKS, checklist_applies, normalise_context, resolve_checklist
+from app.checklists.applicability import checklist_applies, normalise_context, resolve_checklist
 from app.checklists.catalogue import (
     SCHEMA_PATH,
     canonical_json,
@@ -415,7 +415,7 @@ def resolve_checklists_for_site(session: Session, site: Any, on_date: date | Non
 
 
 __all__ = [
-    "ALERT_RANKS", "ChecklistVersion", "EncodedBody", "SyncReport", "canonical_json", "checklist_not_found",
+    "ChecklistVersion", "EncodedBody", "SyncReport", "canonical_json", "checklist_not_found",
     "checklist_parameters_for",
     "current_hash", "encoded_checklist", "encoded_checklist_schema", "get_checklist_by_hash",
     "get_checklist_version", "get_current_checklist", "index_hash", "list_current_checklists",

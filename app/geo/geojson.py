@@ -44,15 +44,13 @@ from shapely.validation import explain_validity
 
 from app.errors import FieldError, ValidationFailed
 from app.geo.crs import WGS84, parse_crs, to_wgs84
+from app.vocabulary import JURISDICTION_LEVELS
 
 Mode = Literal["jurisdictions", "zones"]
 MODES: tuple[str, ...] = ("jurisdictions", "zones")
 
 # Zone kinds of issue 4 §2. The list is extensible: callers pass their own ``allowed_kinds``.
 ZONE_KINDS: tuple[str, ...] = ("built_up_area", "fireworks_ban", "fuel_ban", "nrmm_control", "industrial_cluster")
-# province → city → district/county → sub-district/town (issue 4 §1); same words as
-# app.jurisdictions.models.LEVELS (not imported: this module stays free of SQLAlchemy).
-JURISDICTION_LEVELS: tuple[str, ...] = ("province", "city", "county", "township")
 
 MAX_ERRORS = 500  # beyond this an import is hopeless; stop listing so the problem+json stays readable
 

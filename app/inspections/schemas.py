@@ -8,8 +8,8 @@ from marshmallow import fields, validate
 
 from app.geo.crs import CRS_CHOICES, DEFAULT_CRS
 from app.inspections.rules import STATES
+from app.vocabulary import ALERT_LEVELS
 
-ALERT_LEVELS = ("none", "blue", "yellow", "orange", "red")
 
 
 class LocationSchema(ma.Schema):

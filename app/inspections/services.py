@@ -48,8 +48,9 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
-from app.photos.services import SUPERVISING_ROLES, WatermarkContext, set_photo_scope
+from app.photos.services import WatermarkContext, set_photo_scope
 from app.sites.models import Site
+from app.vocabulary import SUPERVISING_ROLES
 
 # Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
 FEED_LOCK_KEY = 0x4C54494E

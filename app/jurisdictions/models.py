@@ -7,7 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
 
-LEVELS = ("province", "city", "county", "township")
 
 
 class Jurisdiction(TimestampMixin, Base):

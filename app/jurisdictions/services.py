@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.errors import NotFound, ValidationFailed
-from app.jurisdictions.models import LEVELS, Jurisdiction
+from app.jurisdictions.models import Jurisdiction
+from app.vocabulary import JURISDICTION_LEVELS
 
 
 def get_jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
@@ -21,7 +22,7 @@ def upsert_jurisdiction(
     session: Session, *, code: str, name_zh: str, level: str, parent_code: str | None = None, name_en: str | None = None
 ) -> Jurisdiction:
     """Create a jurisdiction, or update its names/parent if the code exists (audited)."""
-    if level not in LEVELS:
+    if level not in JURISDICTION_LEVELS:
         raise ValidationFailed(f"未知的行政级别：{level}", f"Unknown level: {level}", code="invalid_level")
     parent = get_jurisdiction_by_code(session, parent_code) if parent_code else None
     path = (parent.path if parent else "/") + code + "/"

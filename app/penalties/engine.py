@@ -71,12 +71,11 @@ from typing import Any, Iterable, Mapping
 
 from app.errors import FieldError, RuleViolation, ValidationFailed
 from app.penalties.rules import MONETARY_KINDS, all_keys, policy_defaults, rules_in_force
+from app.vocabulary import ALERT_RANK, ALERT_ZH
 
 SEVERITY_POSITION = {"info": 0, "low": 25, "medium": 50, "high": 75, "critical": 100}
-ALERT_ORDER = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 # Level of the supervision team that found the problem (000§五(二)).
 FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
-ALERT_ZH = {"none": "无", "blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
 DEFAULT_DISCRETION: dict[str, Any] = {
     "extra_finding_pct": 10,
@@ -383,7 +382,7 @@ def _discretion(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
         factors.append(Factor("prompt_correction", "yes", f"{params['prompt_correction_pct']}%"))
     alert = ctx.alert_level or "none"
     threshold = params["alert_upper_end_from"]
-    if ALERT_ORDER.get(alert, 0) >= ALERT_ORDER[threshold] and alert != "none":
+    if ALERT_RANK.get(alert, 0) >= ALERT_RANK[threshold] and alert != "none":
         position = 100
         factors.append(Factor("heavy_pollution_alert", alert, "upper end (003§一(二)3, 003#38)"))
         zh.append(f"重污染天气{ALERT_ZH.get(alert, alert)}预警期间，按上限处罚（003§一(二)3、003#38）。")
@@ -479,7 +478,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
     findings = list(findings)
     params = _discretion_params(ctx)
-    if params["alert_upper_end_from"] not in ALERT_ORDER:
+    if params["alert_upper_end_from"] not in ALERT_RANK:
         raise ValidationFailed("预警等级设置无效", "Invalid alert threshold setting",
                                errors=[FieldError("policy.discretion.alert_upper_end_from", "bad_value",
                                                   "预警等级设置无效", "Invalid alert level")])

@@ -32,6 +32,7 @@ from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
 from app.localtime import local_date
+from app.vocabulary import ALERT_LEVELS
 from app.penalties.engine import (
     DEFAULT_DISCRETION,
     FINDER_LEVELS,
@@ -275,7 +276,7 @@ def _check_discretion(data: dict[str, Any]) -> list[FieldError]:
             continue
         default = DEFAULT_DISCRETION[name]
         if name == "alert_upper_end_from":
-            ok = value in ("blue", "yellow", "orange", "red")
+            ok = value in ALERT_LEVELS[1:]
         elif isinstance(default, bool):
             ok = isinstance(value, bool)
         else:

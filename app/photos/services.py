@@ -36,6 +36,7 @@ from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedI
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, StoredOriginal
+from app.vocabulary import SUPERVISING_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ __all__ = [
 
 DISPLAY = "display.jpg"
 THUMBNAIL = "thumb.jpg"
-SUPERVISING_ROLES = ("supervisor", "admin")
 # Errors that mean "these bytes will never make a derivative" (vs. a transient failure).
 PERMANENT_DERIVATIVE_ERRORS = (ImageUndecodable, ImageTooManyPixels, UnsupportedImageFormat)
 MAX_DERIVATIVE_ATTEMPTS = 3  # our choice: transient failures (disk full, OOM kill) retried this often
