@@ -1,4 +1,7 @@
-"""flask-smorest Api and Blueprint customised for problem+json errors."""
+"""The flask-smorest Api whose every error is application/problem+json (RFC 9457).
+
+Depends on nothing of the application but ``app.errors``: the Blueprint subclass, which needs the
+authorisation decorator, lives in ``app.blueprint``."""
 from __future__ import annotations
 
 import json
@@ -7,7 +10,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, g
-from flask_smorest import Api, Blueprint as SmorestBlueprint
+from flask_smorest import Api
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
@@ -160,27 +163,3 @@ class LantianApi(Api):
         problem = AppError(title_zh, title_en)
         problem.status, problem.code, problem.title_zh, problem.title_en = 500, code, title_zh, title_en
         return problem_response(problem.to_problem(), 500)
-
-
-class Blueprint(SmorestBlueprint):
-    """Blueprint documenting problem+json for the errors every endpoint can return."""
-
-
-    def binary_content(self, status: int, content_type: str, description: str) -> Any:
-        """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
-        schema = {"type": "string", "format": "binary"} if not content_type.endswith("json") else {"type": "object"}
-        return self.doc(responses={str(status): {"description": description,
-                                                 "content": {content_type: {"schema": schema}}}})
-
-    def auth(self, *roles: str) -> Any:
-        """Require a token (and one of ``roles``) and document it: bearer security, 401 and 403."""
-        from app.auth.authz import require
-
-        def decorator(view: Any) -> Any:
-            view = require(*roles)(view)
-            view = self.doc(security=[{"bearerAuth": []}])(view)
-            view = self.alt_response(401, schema=ProblemSchema, description="未登录 / Authentication required")(view)
-            view = self.alt_response(403, schema=ProblemSchema, description="无权限 / Forbidden")(view)
-            return view
-
-        return decorator

@@ -11,10 +11,18 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from app.auth.models import User
+from app.auth.principal import Principal
+from app.auth.services import create_user, update_user
 from app.checklists.cli import checklists_cli
 from app.context import set_actor
+from app.demo.seed import load_demo_data
 from app.extensions import current_session, db
+from app.geo.cli import geo_cli
+from app.penalties.cli import penalties_cli
+from app.photos.cli import photos_cli
 from app.vocabulary import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -30,8 +38,6 @@ demo_cli = AppGroup("demo", help="Demo data for local runs.")
 def create_user_command(username: str, role: str, jurisdictions: tuple[str, ...], password_stdin: bool,
                         display_name: str | None) -> None:
     """Create a user (the password is read from stdin, or prompted for)."""
-    from app.auth.services import create_user
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -47,12 +53,6 @@ def create_user_command(username: str, role: str, jurisdictions: tuple[str, ...]
 @click.argument("username")
 def disable_user_command(username: str) -> None:
     """Disable a user and revoke all of its sessions."""
-    from sqlalchemy import select
-
-    from app.auth.models import User
-    from app.auth.principal import Principal
-    from app.auth.services import update_user
-
     set_actor(None, "cli")
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -66,8 +66,6 @@ def disable_user_command(username: str) -> None:
 @demo_cli.command("load")
 def load_demo_command() -> None:
     """Load demo jurisdictions, users and data (idempotent; skipped when already loaded)."""
-    from app.demo.seed import load_demo_data
-
     set_actor(None, "demo-loader")
     report = load_demo_data(current_session())
     db.session.commit()
@@ -76,15 +74,6 @@ def load_demo_command() -> None:
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
-    from app.geo.cli import geo_cli
-
-    app.cli.add_command(geo_cli)
-    app.cli.add_command(checklists_cli)
-    from app.penalties.cli import penalties_cli
-
-    app.cli.add_command(penalties_cli)
-    from app.photos.cli import photos_cli
-
-    app.cli.add_command(photos_cli)
+    """Every ``flask`` command group of the application."""
+    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli):
+        app.cli.add_command(group)

@@ -16,12 +16,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.photos.storage import FilesystemPhotoStore
+from app.wiring import wiring
 
 # <repo>/../shared/testdata/photos (never copied into the repo)
 PHOTOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "photos"
 MANIFEST = list(csv.DictReader((PHOTOS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
 ROWS = {row["file"]: row for row in MANIFEST}
-STORE_KEY = "lantian_photo_store"
 
 
 def photo_bytes(name: str) -> bytes:
@@ -56,17 +56,15 @@ def png_bomb(width: int, height: int) -> bytes:
 @contextmanager
 def temporary_photo_store(app: Flask, root: Path) -> Iterator[FilesystemPhotoStore]:
     """Point the app (routes, worker, CLI) at a fresh FilesystemPhotoStore under ``root``."""
-    old_root, old_store = app.config["PHOTO_ROOT"], app.extensions.pop(STORE_KEY, None)
+    old_root, old_store = app.config["PHOTO_ROOT"], wiring(app).photo_store
     app.config["PHOTO_ROOT"] = str(root)
     store = FilesystemPhotoStore(root)
-    app.extensions[STORE_KEY] = store
+    wiring(app).photo_store = store
     try:
         yield store
     finally:
         app.config["PHOTO_ROOT"] = old_root
-        app.extensions.pop(STORE_KEY, None)
-        if old_store is not None:
-            app.extensions[STORE_KEY] = old_store
+        wiring(app).photo_store = old_store
 
 
 def stored_originals(store: FilesystemPhotoStore) -> list[str]:

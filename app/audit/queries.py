@@ -8,8 +8,10 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEntry
 from app.auth.models import User, user_jurisdictions
 from app.auth.principal import Principal
+from app.inspections.models import Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
+from app.sites.models import Site
 
 
 def visible_entries(session: Session, principal: Principal) -> ColumnElement[bool] | None:
@@ -27,9 +29,6 @@ def visible_entries(session: Session, principal: Principal) -> ColumnElement[boo
     outside = (select(uj.c.user_id).join(Jurisdiction, Jurisdiction.id == uj.c.jurisdiction_id)
                .where(uj.c.user_id == User.id, ~scope_clause(principal.jurisdiction_paths)))
     managed = and_(exists(select(uj.c.user_id).where(uj.c.user_id == User.id)), ~exists(outside))
-    from app.inspections.models import Inspection
-    from app.sites.models import Site
-
     sites = (select(cast(Site.id, String)).join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
              .where(scope_clause(principal.jurisdiction_paths)))
     inspections = (select(cast(Inspection.id, String)).join(Site, Site.id == Inspection.site_id)

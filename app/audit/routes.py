@@ -5,7 +5,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.audit.models import AuditEntry
 from app.audit.queries import list_audit_entries
 from app.audit.schemas import AuditEntrySchema, AuditQueryArgsSchema

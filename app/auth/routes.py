@@ -6,7 +6,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth import services
 from app.auth.authz import current_principal
 from app.auth.models import User

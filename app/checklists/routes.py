@@ -20,7 +20,7 @@ from typing import Any, Callable
 from flask import Response, request
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.checklists.schemas import (
     ChecklistDocumentSchema,

@@ -7,7 +7,7 @@ import marshmallow as ma
 from flask import Response, request
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import UnsupportedMediaType
 from app.extensions import current_session, db

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
 from app.localtime import local_date, today_local
+from app.etags import version_etag
 
 if TYPE_CHECKING:
     from app.checklists.models import ChecklistVersion
@@ -89,7 +90,7 @@ class Inspection(TimestampMixin, Base):
 
     @property
     def etag(self) -> str:
-        return f'"{self.version}"'
+        return version_etag(self.version)
 
     @property
     def local_date(self) -> date:

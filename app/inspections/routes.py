@@ -7,26 +7,17 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
-from app.api import ProblemSchema, Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import NotFound
 from app.extensions import current_session, db
 from app.inspections import services
+from app.inspections.access import get_inspection
 from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
-from app.photos.services import (register_arrival_hook, register_flag_provider, register_view_grant,
-                                 register_watermark_context_provider)
+from app.wiring import wiring
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
                 description="现场检查记录 / Field inspections")
-
-# GET /api/v1/photos/{id} shows the evidence flags of the photo's inspection links.
-register_flag_provider(services.flags_for_photo)
-# A photo uploaded after the inspection linked it gets its flags and scope in the upload's transaction.
-register_arrival_hook(services.refresh_flags_for_photo)
-# The officers of an inspection a photo is evidence in may view it.
-register_view_grant(services.participant_may_view_photo)
-# The notice copy of a photo names the site, its address and the officers of its inspection.
-register_watermark_context_provider(services.watermark_context_for_photo)
 
 _ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
 
@@ -52,30 +43,31 @@ class InspectionFeed(MethodView):
     @blp.response(200, FeedSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sync feed: inspections changed after the cursor (updated_since), oldest change first."""
-        return services.inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"])
+        return services.inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"],
+                                        wiring().inspection_settings)
 
 
 @blp.route("/<inspection_id>")
 class InspectionById(MethodView):
     @blp.auth()
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(404, "不存在 / Not found")
     def get(self, inspection_id: str) -> Any:
         """One inspection with answers, photos, findings and state; ETag = its version."""
-        return _with_etag(services.get_inspection(current_session(), current_principal(), _uuid(inspection_id)))
+        return _with_etag(get_inspection(current_session(), current_principal(), _uuid(inspection_id)))
 
     @blp.auth()
     @blp.arguments(InspectionPutSchema)
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
     @blp.alt_response(201, schema=InspectionSchema, description="已创建 / Created")
-    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许修改 / Not editable in this state")
-    @blp.alt_response(412, schema=ProblemSchema, description="版本过期，body.current 为当前状态 / Stale If-Match")
-    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(409, "状态不允许修改 / Not editable in this state")
+    @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在 / Not found")
     def put(self, payload: dict[str, Any], inspection_id: str) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
         result = services.put_inspection(current_session(), current_principal(), _uuid(inspection_id), payload,
-                                         request.headers.get("If-Match"))
+                                         request.headers.get("If-Match"), wiring().inspection_settings)
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
 
@@ -84,15 +76,15 @@ class InspectionById(MethodView):
 class InspectionSubmit(MethodView):
     @blp.auth()
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
-    @blp.alt_response(422, schema=ProblemSchema, description="不完整：errors 列出每一处 / Incomplete: every problem listed")
-    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许提交 / Not submittable in this state")
-    @blp.alt_response(412, schema=ProblemSchema, description="版本过期 / Stale If-Match")
-    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(422, "不完整：errors 列出每一处 / Incomplete: every problem listed")
+    @blp.problem(409, "状态不允许提交 / Not submittable in this state")
+    @blp.problem(412, "版本过期 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在 / Not found")
     def post(self, inspection_id: str) -> Any:
         """Submit: validate against the resolved checklist, re-evaluate on the server, create findings."""
         inspection = services.submit_inspection(current_session(), current_principal(), _uuid(inspection_id),
-                                                request.headers.get("If-Match"))
+                                                request.headers.get("If-Match"), wiring().inspection_settings)
         db.session.commit()
         return _with_etag(inspection)
 
@@ -102,10 +94,10 @@ class InspectionReturn(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(ReturnSchema)
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
-    @blp.alt_response(409, schema=ProblemSchema, description="状态不允许退回 / Not returnable in this state")
-    @blp.alt_response(412, schema=ProblemSchema, description="版本过期 / Stale If-Match")
-    @blp.alt_response(428, schema=ProblemSchema, description="缺少 If-Match / If-Match required")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(409, "状态不允许退回 / Not returnable in this state")
+    @blp.problem(412, "版本过期 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在 / Not found")
     def post(self, payload: dict[str, Any], inspection_id: str) -> Any:
         """Return a submitted inspection to the inspector with comments (supervisors)."""
         inspection = services.return_inspection(current_session(), current_principal(), _uuid(inspection_id),

@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from app import etags
 from app.errors import Conflict, FieldError, PreconditionRequired
+from app.etags import version_etag
 
 DRAFT, SUBMITTED, RETURNED, APPROVED, REJECTED = "draft", "submitted", "returned", "approved", "rejected"
 STATES: tuple[str, ...] = (DRAFT, SUBMITTED, RETURNED, APPROVED, REJECTED)
@@ -70,26 +72,17 @@ def next_state(action: str, state: str) -> str:
 
 def etag_for(version: int) -> str:
     """Strong ETag of an inspection version."""
-    return f'"{version}"'
-
-
-_TAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+    return version_etag(version)
 
 
 def parse_if_match(header: str | None) -> int | None:
-    """The version named by an ``If-Match`` header (``"3"`` or ``W/"3"``); None when absent.
-
-    A list of tags or ``*`` is refused (428): an edit must say which version it was based on, otherwise
-    a stale phone could overwrite a newer state (issue 5 §3).
-    """
-    if header is None or not header.strip():
-        return None
-    m = _TAG_RE.match(header)
-    if not m:
+    """The version named by an ``If-Match`` header; None when absent; 428 when it names no single version."""
+    try:
+        return etags.parse_if_match(header)
+    except etags.MalformedIfMatch:
         raise PreconditionRequired("If-Match 必须是本检查记录的一个版本标签，例如 \"3\"。",
                                    'If-Match must be one version tag of this inspection, e.g. "3".',
-                                   code="if_match_invalid")
-    return int(m.group(1))
+                                   code="if_match_invalid") from None
 
 
 def require_if_match(header: str | None) -> int:

@@ -17,15 +17,11 @@ Change order for the sync feed (issue 5 §2.4) — why an advisory lock:
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import importlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from flask import current_app
 from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -33,6 +29,7 @@ from sqlalchemy import cast, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from app import cursors
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.auth.principal import Principal
@@ -42,84 +39,28 @@ from app.checklists.models import ChecklistVersion
 from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
+from app.inspections.access import can_see, inspection_not_found, is_participant, load_for_update, took_part
 from app.inspections.models import (CHANGE_SEQ, Finding, Inspection, InspectionAnswer, InspectionOfficer,
                                     InspectionPhotoLink)
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
+from app.penalties.services import compute_penalties_for_inspection
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
-from app.photos.services import WatermarkContext, set_photo_scope
+from app.inspections.settings import Settings
+from app.photos.evidence_links import WatermarkContext
+from app.photos.services import set_photo_scope
 from app.sites.models import Site
 from app.vocabulary import SUPERVISING_ROLES
 
 # Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
 FEED_LOCK_KEY = 0x4C54494E
-PENALTY_HOOK = ("app.penalties.services", "compute_penalties_for_inspection")
-
-
-@dataclass(frozen=True)
-class Settings:
-    min_officers: int = 2
-    photo_max_distance_m: float = DEFAULT_MAX_DISTANCE_M
-    photo_max_distance_by_kind: dict[str, int] | None = None
-    photo_time_tolerance: timedelta = timedelta(seconds=1800)
-    feed_max_limit: int = 500
-
-    @classmethod
-    def from_app(cls) -> Settings:
-        cfg = current_app.config
-        return cls(min_officers=int(cfg.get("MIN_OFFICERS", 2)),
-                   photo_max_distance_m=float(cfg.get("PHOTO_MAX_DISTANCE_M", DEFAULT_MAX_DISTANCE_M)),
-                   photo_max_distance_by_kind=dict(cfg.get("PHOTO_MAX_DISTANCE_BY_KIND") or {}),
-                   photo_time_tolerance=timedelta(seconds=int(cfg.get("PHOTO_TIME_TOLERANCE_S", 1800))),
-                   feed_max_limit=int(cfg.get("INSPECTION_FEED_MAX_LIMIT", 500)))
-
-    def max_distance_for(self, site_kind: str) -> float:
-        # issue 5 §7: N per site kind, default 300 m. No source gives per-kind values: configuration only.
-        return float((self.photo_max_distance_by_kind or {}).get(site_kind, self.photo_max_distance_m))
 
 
 @dataclass(frozen=True)
 class PutResult:
     inspection: Inspection
     created: bool
-
-
-# ============================================================================ scope
-
-def can_see(principal: Principal, inspection: Inspection) -> bool:
-    """Inspectors: inspections they created or took part in as an officer. Supervisors/admins: inspections
-    at sites in their jurisdictions."""
-    if principal.role in SUPERVISING_ROLES:
-        return principal.covers(inspection.site.jurisdiction.path)
-    return is_participant(principal, inspection)
-
-
-def _took_part(inspection: Inspection, user_id: int) -> bool:
-    """The user created the inspection or is one of its officers."""
-    return inspection.created_by_id == user_id or any(o.user_id == user_id for o in inspection.officers)
-
-
-def is_participant(principal: Principal, inspection: Inspection) -> bool:
-    return _took_part(inspection, principal.user_id)
-
-
-def _not_found() -> NotFound:
-    return NotFound("检查记录不存在或不在您的权限范围内。", "Inspection not found in your scope.",
-                    code="inspection_not_found")
-
-
-def _load_for_update(session: Session, inspection_id: uuid.UUID) -> Inspection | None:
-    return session.scalars(select(Inspection).where(Inspection.id == inspection_id)
-                           .with_for_update(of=Inspection).execution_options(populate_existing=True)).first()
-
-
-def get_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
-    """The inspection if the caller may see it; otherwise NotFound (404, never 403)."""
-    inspection = session.get(Inspection, inspection_id)
-    if inspection is None or not can_see(principal, inspection):
-        raise _not_found()
-    return inspection
 
 
 # ============================================================================ change sequence
@@ -415,7 +356,7 @@ def _audit_after(inspection: Inspection) -> dict[str, Any]:
 
 
 def put_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
-                   if_match: str | None, settings: Settings | None = None) -> PutResult:
+                   if_match: str | None, settings: Settings) -> PutResult:
     """Create or update a draft (or returned) inspection from the phone; idempotent (issue 5 §2-3).
 
     - unknown id: created (no If-Match needed); a concurrent create of the same id waits on the primary key
@@ -425,9 +366,8 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     - otherwise an update: If-Match required (428), must name the current version (412 + current state),
       the state must be draft or returned (409).
     """
-    settings = settings or Settings.from_app()
     body_hash = rules.canonical_hash(payload)
-    inspection = _load_for_update(session, inspection_id)
+    inspection = load_for_update(session, inspection_id)
     if inspection is None:
         refs = _resolve_refs(session, principal, payload, settings, inspection_id)
         inserted = session.execute(
@@ -439,7 +379,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
                 started_at=payload["started_at"], last_put_hash=body_hash, last_put_version=1,
             ).on_conflict_do_nothing(index_elements=["id"]).returning(Inspection.id)
         ).scalar()
-        inspection = _load_for_update(session, inspection_id)
+        inspection = load_for_update(session, inspection_id)
         assert inspection is not None
         if inserted is not None:
             _apply_put(inspection, payload, refs)
@@ -450,7 +390,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
             return PutResult(inspection, True)
 
     if not is_participant(principal, inspection):
-        raise _not_found()
+        raise inspection_not_found()
     if body_hash == inspection.last_put_hash:
         return PutResult(inspection, False)  # replay of the last successful PUT: same result, no change
     sent_version = rules.require_if_match(if_match)
@@ -503,11 +443,10 @@ def compute_link_flags(session: Session, inspection: Inspection, photo: Photo,
     return [f.to_dict() for f in flags]
 
 
-def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Settings | None = None,
+def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Settings,
                        only_missing: bool = False) -> None:
     """(Re)compute the flags of every link whose photo has arrived; links to photos not yet uploaded keep
     ``flags = None``. Also narrows each linked photo's visibility to the inspection's jurisdiction."""
-    settings = settings or Settings.from_app()
     ids = [lk.photo_id for lk in inspection.photo_links if not (only_missing and lk.flags is not None)]
     if not ids:
         return
@@ -535,7 +474,7 @@ def _evidence_inspections(session: Session, photo: Photo) -> list[Inspection]:
     inspections = session.scalars(
         select(Inspection).join(InspectionPhotoLink, InspectionPhotoLink.inspection_id == Inspection.id)
         .where(InspectionPhotoLink.photo_id == photo.id).distinct()).all()
-    return [i for i in inspections if _took_part(i, photo.uploader_id)]
+    return [i for i in inspections if took_part(i, photo.uploader_id)]
 
 
 def sync_photo_scope(session: Session, photo: Photo) -> None:
@@ -605,15 +544,14 @@ def flags_for_photo(session: Session, photo: Photo, principal: Principal | None)
     return out
 
 
-def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
-    """Compute flags on every link of a photo that just arrived and set its scope (registered as the photos
-    feature's arrival hook: runs in the upload's transaction, right after the row is inserted, so row and
+def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID, *, settings: Settings) -> int:
+    """Compute flags on every link of a photo that just arrived and set its scope (the photos feature's
+    arrival hook, wired in create_app: runs in the upload's transaction, right after the row is inserted, so row and
     flags commit together). Returns the number of links updated. Flags are not a feed change.
 
     Race: a link committed by a concurrent PUT after this ran, whose own flag computation ran before the
     photo row committed, stays without flags until the next edit or the submission (which recomputes every
     link's flags and refuses links whose photo has not arrived)."""
-    settings = Settings.from_app()
     photo = session.get(Photo, photo_id)
     if photo is None:
         return 0
@@ -641,17 +579,6 @@ def inspection_context(session: Session, inspection: Inspection) -> dict[str, An
     ctx["alert_level"] = inspection.alert_level or "none"
     ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
     return ctx
-
-
-def _penalty_hook() -> Callable[[Session, Inspection], Any] | None:
-    module_name, attr = PENALTY_HOOK
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name in (module_name, "app.penalties"):
-            return None
-        raise
-    return getattr(module, attr, None)
 
 
 def _submission_errors(session: Session, inspection: Inspection, resolved: dict[str, Any],
@@ -687,16 +614,15 @@ def _submission_errors(session: Session, inspection: Inspection, resolved: dict[
 
 
 def submit_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, if_match: str | None,
-                      settings: Settings | None = None) -> Inspection:
+                      settings: Settings) -> Inspection:
     """Validate, re-evaluate on the server, create findings and call the penalty hook — one transaction.
 
     Re-submitting an inspection that is already submitted with If-Match naming the current version or the
     version it was submitted from (a retry whose response was lost) is a no-op success.
     """
-    settings = settings or Settings.from_app()
-    inspection = _load_for_update(session, inspection_id)
+    inspection = load_for_update(session, inspection_id)
     if inspection is None or not is_participant(principal, inspection):
-        raise _not_found()
+        raise inspection_not_found()
     sent_version = rules.require_if_match(if_match)
     if inspection.state == rules.SUBMITTED and sent_version in (inspection.version,
                                                                 inspection.submitted_from_version):
@@ -737,9 +663,7 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
     session.flush()
     session.expire(inspection, ["findings"])
     refresh_link_flags(session, inspection, settings=settings)
-    hook = _penalty_hook()
-    if hook is not None:
-        hook(session, inspection)
+    compute_penalties_for_inspection(session, inspection)
     record_audit(session, "inspection.submit", "inspection", inspection.id, before=before, after={
         "state": inspection.state, "version": inspection.version, "submission": inspection.submission_count,
         "findings": {f.item_key: f.verdict for f in inspection.current_findings}})
@@ -752,9 +676,9 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
 def return_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, comment: str,
                       if_match: str | None) -> Inspection:
     """A supervisor sends a submitted inspection back to the inspector with comments (submitted → returned)."""
-    inspection = _load_for_update(session, inspection_id)
+    inspection = load_for_update(session, inspection_id)
     if inspection is None or principal.role not in SUPERVISING_ROLES or not can_see(principal, inspection):
-        raise _not_found()
+        raise inspection_not_found()
     sent_version = rules.require_if_match(if_match)
     if (inspection.state == rules.RETURNED and sent_version == inspection.version - 1
             and inspection.review_comment == comment and inspection.reviewed_by_id == principal.user_id):
@@ -780,21 +704,21 @@ _CURSOR_PREFIX = "isq1:"
 
 
 def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode().rstrip("=")
+    return cursors.encode_cursor(f"{_CURSOR_PREFIX}{seq}")
 
 
 def decode_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = cursors.decode_cursor(cursor)
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
         seq = int(raw[len(_CURSOR_PREFIX):])
         if seq < 0:
             raise ValueError(raw)
         return seq
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+    except ValueError:  # MalformedCursor included
         raise ValidationFailed("同步游标无效", "Invalid sync cursor", errors=[
             FieldError("updated_since", "invalid_cursor", "同步游标无效，请使用上次响应中的 next_cursor",
                        "invalid cursor: pass next_cursor from the previous response")]) from None
@@ -809,13 +733,12 @@ def _scope_clause(principal: Principal) -> Any:
 
 
 def inspection_feed(session: Session, principal: Principal, updated_since: str | None, limit: int,
-                    settings: Settings | None = None) -> dict[str, Any]:
+                    settings: Settings) -> dict[str, Any]:
     """Inspections the caller may see whose last change is after the cursor, in change order.
 
     Each change gives the inspection a new ``change_seq`` (edits, submissions, returns, reviews), so a phone
     following ``next_cursor`` receives every change it may see exactly once, at its latest state.
     """
-    settings = settings or Settings.from_app()
     limit = max(1, min(limit, settings.feed_max_limit))
     after = decode_cursor(updated_since)
     rows = list(session.scalars(

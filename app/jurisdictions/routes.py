@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal, ensure_in_scope
 from app.extensions import current_session
 from app.jurisdictions.models import Jurisdiction

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from app.api import Blueprint, ProblemSchema
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import NotFound
 from app.extensions import current_session, db
@@ -49,7 +49,7 @@ class PenaltyRules(MethodView):
 class PenaltySettings(MethodView):
     @blp.auth("admin")
     @blp.response(200, PenaltySettingsSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(404, "不存在 / Not found")
     def get(self, code: str) -> dict[str, Any]:
         """A jurisdiction's penalty policy, discretion parameters and set amounts (own and inherited)."""
         return services.get_penalty_settings(current_session(), code, current_principal())
@@ -57,8 +57,8 @@ class PenaltySettings(MethodView):
     @blp.auth("admin")
     @blp.arguments(PenaltySettingsPutSchema)
     @blp.response(200, PenaltySettingsSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="设置无效 / Invalid settings")
+    @blp.problem(404, "不存在 / Not found")
+    @blp.problem(422, "设置无效 / Invalid settings")
     def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Replace a jurisdiction's penalty settings (audited)."""
         body = services.put_penalty_settings(current_session(), code, data, current_principal())
@@ -70,7 +70,7 @@ class PenaltySettings(MethodView):
 class InspectionPenalties(MethodView):
     @blp.auth()
     @blp.response(200, InspectionPenaltiesSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
+    @blp.problem(404, "不存在 / Not found")
     def get(self, inspection_id: str) -> dict[str, Any]:
         """Penalty lines of an inspection with the full breakdown, totals per payer kind and issuability."""
         return services.get_inspection_penalties(current_session(), current_principal(), _uuid(inspection_id))
@@ -81,8 +81,8 @@ class RecomputePenalties(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(RecomputeSchema)
     @blp.response(200, InspectionPenaltiesSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="缺少理由 / Reason required")
+    @blp.problem(404, "不存在 / Not found")
+    @blp.problem(422, "缺少理由 / Reason required")
     def post(self, data: dict[str, Any], inspection_id: str) -> dict[str, Any]:
         """Recompute with the rules and settings in force now, optionally setting discretion factors
         (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
@@ -97,8 +97,8 @@ class OverridePenaltyLine(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(OverrideSchema)
     @blp.response(200, PenaltyLineSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="超出法定幅度或缺少理由 / Out of range or no reason")
+    @blp.problem(404, "不存在 / Not found")
+    @blp.problem(422, "超出法定幅度或缺少理由 / Out of range or no reason")
     def post(self, data: dict[str, Any], inspection_id: str, line_id: int) -> dict[str, Any]:
         """Set a line's amount within the legal range with a written reason (audited)."""
         body = services.override_line(current_session(), current_principal(), _uuid(inspection_id), line_id,

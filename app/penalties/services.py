@@ -30,6 +30,7 @@ from app.audit.services import record_audit
 from app.context import current_request_info
 from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
+from app.inspections.access import get_inspection
 from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
 from app.localtime import local_date
 from app.vocabulary import ALERT_LEVELS
@@ -874,9 +875,7 @@ def rules_in_force_view(session: Session, on_date: date, jurisdiction_code: str 
 # ------------------------------------------------------------------------------------- route entry points
 
 def _inspection_for(session: Session, principal: Principal, inspection_id: Any) -> Inspection:
-    # Same scope as the inspection itself (app.inspections.services.can_see): others get 404.
-    from app.inspections.services import get_inspection
-
+    # Same scope as the inspection itself (app.inspections.access.can_see): others get 404.
     return get_inspection(session, principal, inspection_id)
 
 

@@ -11,6 +11,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import current_session, db
+from app.photos.services import delete_orphans, find_orphans
+from app.photos.worker import run_worker
+from app.wiring import wiring
 
 photos_cli = AppGroup("photos", help="Photo derivatives worker and storage checks.")
 
@@ -20,8 +23,6 @@ photos_cli = AppGroup("photos", help="Photo derivatives worker and storage check
 @click.option("--poll", type=float, default=None, help="Seconds between polls (default PHOTO_WORKER_POLL_SECONDS).")
 def worker_command(once: bool, poll: float | None) -> None:
     """Make display images and thumbnails for uploaded photos (runs until SIGTERM/Ctrl-C)."""
-    from app.photos.worker import run_worker
-
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -45,9 +46,7 @@ def worker_command(once: bool, poll: float | None) -> None:
               help="Resumable uploads untouched this long are stale.")
 def gc_command(delete: bool, min_age_minutes: int, partial_age_days: int) -> None:
     """Find files without rows, rows without files, temp leftovers and stale partial uploads."""
-    from app.photos.services import delete_orphans, find_orphans, photo_store_from_config
-
-    store = photo_store_from_config(current_app.config)
+    store = wiring().photo_store
     report = find_orphans(current_session(), store, min_age=timedelta(minutes=min_age_minutes),
                           partial_age=timedelta(days=partial_age_days))
     db.session.rollback()

@@ -12,14 +12,16 @@ from typing import Any
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 
-from app.api import Blueprint, ProblemSchema
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.extensions import current_session, db
 from app.photos import services
 from app.photos.models import Photo
 from app.photos.schemas import PhotoSchema, PhotoUploadFormSchema
+from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
+from app.wiring import wiring
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="现场照片证据 / Photo evidence")
 
@@ -29,11 +31,11 @@ _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
 
 
 def _store() -> PhotoStore:
-    store = current_app.extensions.get("lantian_photo_store")
-    if store is None:
-        store = services.photo_store_from_config(current_app.config)
-        current_app.extensions["lantian_photo_store"] = store
-    return store
+    return wiring().photo_store
+
+
+def _links() -> EvidenceLinks:
+    return wiring().photo_evidence
 
 
 def _max_pixels() -> int:
@@ -119,11 +121,10 @@ class PhotoById(MethodView):
     ])
     @blp.response(200, PhotoSchema, description="同一照片已存在（重复上传）/ Already uploaded (idempotent repeat)")
     @blp.alt_response(201, schema=PhotoSchema, description="已创建 / Created")
-    @blp.alt_response(409, schema=ProblemSchema, description="编号已用于其他内容 / Id holds other bytes")
-    @blp.alt_response(413, schema=ProblemSchema, description="超过大小上限 / Too large")
-    @blp.alt_response(422, schema=ProblemSchema,
-                      description="checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
-                                  "image_undecodable | validation_failed")
+    @blp.problem(409, "编号已用于其他内容 / Id holds other bytes")
+    @blp.problem(413, "超过大小上限 / Too large")
+    @blp.problem(422, "checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
+                 "image_undecodable | validation_failed")
     def put(self, photo_id: str) -> Any:
         """Upload a photo under the phone's UUID (idempotent; the original is kept byte for byte)."""
         pid = _photo_id(photo_id)
@@ -137,21 +138,21 @@ class PhotoById(MethodView):
             sha256, stream = _declared_sha256(), request.stream
         result = services.put_photo(
             current_session(), _store(), current_principal(), pid, stream, sha256,
-            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(),
+            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(), links=_links(),
         )
         db.session.commit()
-        view = services.photo_view(current_session(), current_principal(), result.photo)
+        view = services.photo_view(current_session(), current_principal(), result.photo, _links())
         headers = {"Location": f"/api/v1/photos/{pid}", "ETag": f'"{result.photo.sha256}"'}
         return view, (201 if result.created else 200), headers
 
     @blp.auth()
     @blp.response(200, PhotoSchema)
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    @blp.problem(404, "不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> services.PhotoView:
         """A photo's metadata: EXIF time and GPS, derivative state, evidence flags."""
         principal = current_principal()
-        photo = services.get_visible_photo(current_session(), principal, _photo_id(photo_id))
-        return services.photo_view(current_session(), principal, photo)
+        photo = services.get_visible_photo(current_session(), principal, _photo_id(photo_id), _links())
+        return services.photo_view(current_session(), principal, photo, _links())
 
 
 @blp.route("/<photo_id>/original")
@@ -159,10 +160,10 @@ class PhotoOriginal(MethodView):
     @blp.auth()
     @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
     @blp.binary_content(200, "application/octet-stream", "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
+    @blp.problem(404, "不存在或不在辖区内 / Not found")
     def get(self, photo_id: str) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
-        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
+        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
         store = _store()
         name = f"{photo.id}.{_EXT.get(photo.format, 'bin')}"
         source: Any = store.original_path(photo.sha256) if isinstance(store, services.LocalPathStore) \
@@ -175,7 +176,7 @@ class PhotoOriginal(MethodView):
 
 
 def _derivative(photo_id: str, name: str, suffix: str) -> Response:
-    photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
+    photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
     data = services.open_derivative(current_session(), _store(), photo, name, max_pixels=_max_pixels())
     db.session.commit()  # on-demand generation recorded the derivative state
     return _send_bytes(data, photo, suffix)
@@ -186,8 +187,8 @@ class PhotoDisplay(MethodView):
     @blp.auth()
     @blp.response(200, description="显示图 JPEG / Display JPEG")
     @blp.binary_content(200, "image/jpeg", "显示图 JPEG / Display JPEG")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    @blp.problem(404, "不存在或不在辖区内 / Not found")
+    @blp.problem(422, "derivative_unavailable")
     def get(self, photo_id: str) -> Response:
         """Orientation-corrected display JPEG (≤ 2048 px, no EXIF/GPS); made now if still pending."""
         return _derivative(photo_id, services.DISPLAY, "display")
@@ -198,8 +199,8 @@ class PhotoThumbnail(MethodView):
     @blp.auth()
     @blp.response(200, description="缩略图 JPEG / Thumbnail JPEG")
     @blp.binary_content(200, "image/jpeg", "缩略图 JPEG / Thumbnail JPEG")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    @blp.problem(404, "不存在或不在辖区内 / Not found")
+    @blp.problem(422, "derivative_unavailable")
     def get(self, photo_id: str) -> Response:
         """Thumbnail JPEG (≤ 320 px, no EXIF/GPS); made now if still pending."""
         return _derivative(photo_id, services.THUMBNAIL, "thumbnail")
@@ -210,12 +211,12 @@ class PhotoWatermarked(MethodView):
     @blp.auth()
     @blp.response(200, description="带水印说明条的副本 / Copy with a caption band for notices")
     @blp.binary_content(200, "image/jpeg", "带水印说明条的副本 / Copy with a caption band for notices")
-    @blp.alt_response(404, schema=ProblemSchema, description="不存在或不在辖区内 / Not found")
-    @blp.alt_response(422, schema=ProblemSchema, description="derivative_unavailable")
+    @blp.problem(404, "不存在或不在辖区内 / Not found")
+    @blp.problem(422, "derivative_unavailable")
     def get(self, photo_id: str) -> Response:
         """Copy for notices: capture time, coordinates and (when linked) site and officers below the photo."""
-        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id))
-        data = services.render_watermarked(current_session(), _store(), photo, max_pixels=_max_pixels(),
+        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
+        data = services.render_watermarked(current_session(), _store(), photo, _links(), max_pixels=_max_pixels(),
                                            font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
         return _send_bytes(data, photo, "watermarked")
 
@@ -254,9 +255,9 @@ class PhotoResumableUpload(MethodView):
     ])
     @blp.response(204, description="块已保存，Upload-Offset 为新偏移 / Chunk stored; Upload-Offset is the new offset")
     @blp.alt_response(201, schema=PhotoSchema, description="最后一块：照片已创建 / Last chunk: photo created")
-    @blp.alt_response(409, schema=ProblemSchema, description="upload_offset_mismatch (current_offset) | photo_id_conflict")
-    @blp.alt_response(413, schema=ProblemSchema, description="超过大小上限 / Too large")
-    @blp.alt_response(422, schema=ProblemSchema, description="checksum_mismatch | unsupported_image_format | …")
+    @blp.problem(409, "upload_offset_mismatch (current_offset) | photo_id_conflict")
+    @blp.problem(413, "超过大小上限 / Too large")
+    @blp.problem(422, "checksum_mismatch | unsupported_image_format | …")
     def patch(self, photo_id: str) -> Any:
         """Append a chunk at Upload-Offset; with Upload-Complete: ?1 the photo is verified and created."""
         pid = _photo_id(photo_id)
@@ -265,11 +266,11 @@ class PhotoResumableUpload(MethodView):
         new_offset, result = services.append_photo_chunk(
             current_session(), _store(), current_principal(), pid, offset=offset, chunk=request.get_data(cache=False),
             sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
-            max_pixels=_max_pixels(),
+            max_pixels=_max_pixels(), links=_links(),
         )
         db.session.commit()
         if result is None:
             return Response(status=204, headers={"Upload-Offset": str(new_offset)})
-        view = services.photo_view(current_session(), current_principal(), result.photo)
+        view = services.photo_view(current_session(), current_principal(), result.photo, _links())
         headers = {"Location": f"/api/v1/photos/{pid}", "Upload-Offset": str(new_offset)}
         return PhotoSchema().dump(view), (201 if result.created else 200), headers

@@ -33,6 +33,7 @@ from app.errors import AppError, Conflict, NotFound
 from app.localtime import LOCAL_TZ
 from app.photos import processing
 from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
+from app.photos.evidence_links import EvidenceLinks, WatermarkContext
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, StoredOriginal
@@ -45,22 +46,16 @@ __all__ = [
     "THUMBNAIL",
     "GcReport",
     "PhotoUpload",
-    "WatermarkContext",
     "can_view_photo",
     "ensure_derivatives",
     "find_orphans",
     "get_visible_photo",
     "delete_orphans",
     "open_derivative",
-    "photo_flags",
     "photo_view",
     "photo_store_from_config",
     "process_next_pending",
     "put_photo",
-    "register_arrival_hook",
-    "register_flag_provider",
-    "register_view_grant",
-    "register_watermark_context_provider",
     "append_photo_chunk",
     "resumable_offset",
     "render_watermarked",
@@ -129,41 +124,21 @@ def can_view_photo(principal: Principal, photo: Photo) -> bool:
     return any(principal.covers(path) for path in photo.scope_paths)
 
 
-_view_grants: list[Callable[[Session, Principal, Photo], bool]] = []
-_arrival_hooks: list[Callable[[Session, uuid.UUID], Any]] = []
+def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> None:
+    # Never refuse an upload because the hook failed: it runs in a savepoint; a failure is logged and its
+    # work is redone later (submission recomputes every link's flags).
+    try:
+        with session.begin_nested():
+            links.on_arrival(session, photo_id)
+    except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
+        log.exception("photo %s: arrival hook failed", photo_id)
 
 
-def register_view_grant(grant: Callable[[Session, Principal, Photo], bool]) -> None:
-    """Let another feature grant viewing beyond uploader + scope (e.g. the officers of an inspection the
-    photo is evidence in). A grant only widens access; it is asked only when the basic rule says no."""
-    if grant not in _view_grants:
-        _view_grants.append(grant)
-
-
-def register_arrival_hook(hook: Callable[[Session, uuid.UUID], Any]) -> None:
-    """Called with (session, photo_id) when a new photo row is inserted, in the upload's transaction (so the
-    row and whatever the hook writes commit together), e.g. to compute flags on links made before it arrived."""
-    if hook not in _arrival_hooks:
-        _arrival_hooks.append(hook)
-
-
-def _run_arrival_hooks(session: Session, photo_id: uuid.UUID) -> None:
-    # Never refuse an upload because a hook failed: each runs in a savepoint; a failure is logged and the
-    # hook's work is redone later (e.g. submission recomputes every link's flags).
-    for hook in _arrival_hooks:
-        try:
-            with session.begin_nested():
-                hook(session, photo_id)
-        except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
-            log.exception("photo %s: arrival hook %s failed", photo_id, getattr(hook, "__name__", hook))
-
-
-def get_visible_photo(session: Session, principal: Principal, photo_id: uuid.UUID) -> Photo:
-    """The photo if the caller may see it (uploader, supervisors covering its scope, or a registered grant),
-    else ``NotFound`` (404, never 403)."""
+def get_visible_photo(session: Session, principal: Principal, photo_id: uuid.UUID, links: EvidenceLinks) -> Photo:
+    """The photo if the caller may see it (uploader, supervisors covering its scope, or whom the evidence
+    feature lets see it), else ``NotFound`` (404, never 403)."""
     photo = session.get(Photo, photo_id)
-    if photo is None or not (can_view_photo(principal, photo)
-                             or any(grant(session, principal, photo) for grant in _view_grants)):
+    if photo is None or not (can_view_photo(principal, photo) or links.may_view(session, principal, photo)):
         raise NotFound("照片不存在或不在您的辖区内。", "Photo not found in your jurisdictions.")
     return photo
 
@@ -264,6 +239,7 @@ def put_photo(
     *,
     max_bytes: int | None,
     max_pixels: int,
+    links: EvidenceLinks,
 ) -> PhotoUpload:
     """Create photo ``photo_id`` from ``body`` (idempotent; issue 5 §6).
 
@@ -279,11 +255,11 @@ def put_photo(
         return _existing(existing, principal, sha256)
 
     stored = store.store_stream(body, sha256, max_bytes)
-    return _register_original(session, store, principal, photo_id, stored, max_pixels)
+    return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
 
 
 def _register_original(session: Session, store: PhotoStore, principal: Principal, photo_id: uuid.UUID,
-                       stored: StoredOriginal, max_pixels: int) -> PhotoUpload:
+                       stored: StoredOriginal, max_pixels: int, links: EvidenceLinks) -> PhotoUpload:
     """The original is durable and its hash verified: read its metadata, insert the row."""
     sha256 = stored.sha256
     try:
@@ -314,7 +290,7 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
         after={"sha256": sha256, "size_bytes": stored.size, "uploader_id": principal.user_id,
                "format": info.format, "original_was_new": stored.created},
     )
-    _run_arrival_hooks(session, photo_id)
+    _run_arrival_hook(session, links, photo_id)
     session.refresh(photo)
     return PhotoUpload(photo, created=True)
 
@@ -344,6 +320,7 @@ def append_photo_chunk(
     complete: bool,
     max_bytes: int | None,
     max_pixels: int,
+    links: EvidenceLinks,
 ) -> tuple[int, PhotoUpload | None]:
     """Resumable upload: append ``chunk`` at ``offset`` (409 ``upload_offset_mismatch`` with
     ``current_offset`` otherwise); with ``complete`` verify the whole hash and register the
@@ -357,7 +334,7 @@ def append_photo_chunk(
     if not complete:
         return new_offset, None
     stored = store.complete_partial(upload_id, sha256, max_bytes)
-    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels)
+    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
 
 
 # --------------------------------------------------------------------------- derivatives
@@ -453,49 +430,6 @@ def open_derivative(session: Session, store: PhotoStore, photo: Photo, name: str
 # --------------------------------------------------------------------------- watermark + flags
 
 
-@dataclass(frozen=True)
-class WatermarkContext:
-    """What an inspection knows about a photo, printed on notices (issue 5 §6: time,
-    coordinates, site, officers). Filled by the inspections feature."""
-
-    site_name: str | None = None
-    site_address: str | None = None
-    officers: tuple[str, ...] = ()
-    inspection_ref: str | None = None
-    extra_lines: tuple[str, ...] = ()
-
-
-_flag_providers: list[Callable[[Session, Photo, Principal | None], list[dict[str, Any]]]] = []
-_watermark_context_providers: list[Callable[[Session, Photo], WatermarkContext | None]] = []
-
-
-def register_flag_provider(provider: Callable[[Session, Photo, Principal | None], list[dict[str, Any]]]) -> None:
-    """Let the inspections feature (which owns photo links) add evidence flags to GET /photos/{id}; the
-    provider is given the viewer, so it shows only what they may see."""
-    if provider not in _flag_providers:
-        _flag_providers.append(provider)
-
-
-def register_watermark_context_provider(provider: Callable[[Session, Photo], WatermarkContext | None]) -> None:
-    """Let the inspections feature supply site/officer lines for ``/watermarked``."""
-    if provider not in _watermark_context_providers:
-        _watermark_context_providers.append(provider)
-
-
-def photo_flags(session: Session, photo: Photo, principal: Principal | None) -> list[dict[str, Any]]:
-    """Evidence flags from the registered providers as ``principal`` may see them (none until a photo is
-    linked; ``None``: internal use, nothing hidden)."""
-    return [flag for provider in _flag_providers for flag in provider(session, photo, principal)]
-
-
-def watermark_context(session: Session, photo: Photo) -> WatermarkContext | None:
-    for provider in _watermark_context_providers:
-        context = provider(session, photo)
-        if context is not None:
-            return context
-    return None
-
-
 def _fmt_taken(photo: Photo) -> str:
     taken = photo.taken_at
     if taken is None:
@@ -533,13 +467,13 @@ def watermark_lines_for(photo: Photo, context: WatermarkContext | None = None) -
 
 
 def render_watermarked(
-    session: Session, store: PhotoStore, photo: Photo, *, max_pixels: int,
+    session: Session, store: PhotoStore, photo: Photo, links: EvidenceLinks, *, max_pixels: int,
     context: WatermarkContext | None = None, font_path: str | None = None,
 ) -> bytes:
-    """The notice copy for ``context`` (or the registered provider's), cached per text."""
+    """The notice copy for ``context`` (or the one the evidence feature gives), cached per text."""
     if photo.derivatives_state == "failed":
         raise DerivativeUnavailable(extra={"error_code": photo.derivatives_error, "photo_id": str(photo.id)})
-    lines = watermark_lines_for(photo, context if context is not None else watermark_context(session, photo))
+    lines = watermark_lines_for(photo, context if context is not None else links.notice_context(session, photo))
     name = "wm-" + hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16] + ".jpg"
     if store.derivative_exists(photo.sha256, name):
         return store.read_derivative(photo.sha256, name)
@@ -646,6 +580,6 @@ class PhotoView:
         return getattr(self.photo, name)
 
 
-def photo_view(session: Session, principal: Principal, photo: Photo) -> PhotoView:
+def photo_view(session: Session, principal: Principal, photo: Photo, links: EvidenceLinks) -> PhotoView:
     """The photo with the evidence flags ``principal`` may see, for PhotoSchema."""
-    return PhotoView(photo, photo_flags(session, photo, principal))
+    return PhotoView(photo, links.flags(session, photo, principal))

@@ -16,7 +16,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from app.photos import services
+from app.extensions import current_session, db
 from app.photos.storage import PhotoStore
+from app.wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +46,9 @@ def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit
 def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = None,
                stop: threading.Event | None = None) -> int:
     """Loop until ``stop`` is set (SIGTERM in the CLI); ``once`` drains the queue and returns."""
-    from app.extensions import current_session, db
-
     stop = stop or threading.Event()
     poll = poll_seconds if poll_seconds is not None else float(app.config.get("PHOTO_WORKER_POLL_SECONDS", 2))
-    store = services.photo_store_from_config(app.config)
+    store = wiring(app).photo_store
     total = 0
     while not stop.is_set():
         with app.app_context():

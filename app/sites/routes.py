@@ -6,7 +6,7 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import FieldError, ValidationFailed
 from app.extensions import current_session, db
@@ -15,6 +15,7 @@ from app.sites.queries import SiteFilter, zones_by_site
 from app.sites.schemas import (SitePageSchema, SiteQueryArgsSchema, SiteReadArgsSchema, SiteCreateSchema, SiteSchema,
                                SiteUpdateSchema, site_output)
 from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
+from app.etags import MalformedIfMatch, parse_if_match, version_etag
 
 blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites", description="场所登记 / Sites registry")
 
@@ -31,14 +32,11 @@ def _filter(args: dict[str, Any]) -> SiteFilter:
 
 
 def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if not raw:
-        return None
-    value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    try:
+        return parse_if_match(request.headers.get("If-Match"))
+    except MalformedIfMatch:
         raise ValidationFailed("If-Match 须为场所版本号", "If-Match must be the site's version (ETag)",
-                               errors=[FieldError("If-Match", "invalid_etag", "版本号无效", "Invalid ETag")])
-    return int(value)
+                               errors=[FieldError("If-Match", "invalid_etag", "版本号无效", "Invalid ETag")]) from None
 
 
 @blp.route("")
@@ -62,7 +60,7 @@ class Sites(MethodView):
         site = create_site(current_session(), data, principal=current_principal())
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
-        return out, 201, {"ETag": f'"{site.version}"', "Location": f"/api/v1/sites/{site.id}"}
+        return out, 201, {"ETag": version_etag(site.version), "Location": f"/api/v1/sites/{site.id}"}
 
 
 @blp.route("/<int:site_id>")
@@ -74,7 +72,7 @@ class SiteById(MethodView):
     def get(self, args: dict[str, Any], site_id: int) -> Any:
         """One site, coordinates in `crs`."""
         site = get_site(current_session(), site_id, current_principal())
-        return site_output(site, args["crs"], site_zones(current_session(), site)), 200, {"ETag": f'"{site.version}"'}
+        return site_output(site, args["crs"], site_zones(current_session(), site)), 200, {"ETag": version_etag(site.version)}
 
     @blp.auth("supervisor", "admin")
     @blp.arguments(SiteUpdateSchema)
@@ -88,4 +86,4 @@ class SiteById(MethodView):
         update_site(current_session(), site, data, principal=principal, expected_version=_if_match())
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
-        return out, 200, {"ETag": f'"{site.version}"'}
+        return out, 200, {"ETag": version_etag(site.version)}

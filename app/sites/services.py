@@ -11,8 +11,6 @@ Location is derived on every save (issue 4 §6):
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from datetime import date
@@ -27,6 +25,7 @@ from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import cursors
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR, SITE_KINDS_FILE, load_site_kinds
@@ -40,6 +39,7 @@ from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
 from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
 from app.zones.models import Zone
 from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
+from app.etags import version_etag
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -244,7 +244,7 @@ def update_site(session: Session, site: Site, data: dict[str, Any], *, principal
     """Change some fields of a site (``If-Match`` → ``expected_version``; stale → 412). Audited as ``site.update``."""
     if expected_version is not None and expected_version != site.version:
         raise PreconditionFailed(f"场所已被修改（当前版本 {site.version}）", f"The site changed (current version {site.version})",
-                                 extra={"current_version": site.version, "_headers": {"ETag": f'"{site.version}"'}})
+                                 extra={"current_version": site.version, "_headers": {"ETag": version_etag(site.version)}})
     before = site_summary(site)
     _apply(session, site, data, principal, creating=False)
     after = site_summary(site)
@@ -273,17 +273,17 @@ def _fingerprint(flt: SiteFilter) -> str:
 
 
 def encode_cursor(flt: SiteFilter, distance_m: float | None, site_id: int) -> str:
-    raw = json.dumps({"f": _fingerprint(flt), "d": distance_m, "id": site_id}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.encode_cursor(json.dumps({"f": _fingerprint(flt), "d": distance_m, "id": site_id},
+                                            separators=(",", ":")))
 
 
 def decode_cursor(flt: SiteFilter, cursor: str) -> tuple[float | None, int]:
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        raw = json.loads(cursors.decode_cursor(cursor))
         if raw["f"] != _fingerprint(flt):
             raise ValueError("cursor belongs to another query")
         return (float(raw["d"]) if raw["d"] is not None else None), int(raw["id"])
-    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # MalformedCursor and JSONDecodeError are ValueErrors
         raise ValidationFailed("翻页游标无效或与查询条件不符", "Invalid cursor, or a cursor from a different query",
                                errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
                                code="invalid_cursor") from exc

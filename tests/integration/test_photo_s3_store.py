@@ -10,10 +10,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import create_app
+from app.factory import create_app
 from app.auth.principal import Principal
 from app import config as app_config
 from app.photos import services
+from app.photos.evidence_links import NO_EVIDENCE_LINKS
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge
 from app.photos.models import Photo
 from app.photos.s3 import S3PhotoStore, s3_client
@@ -226,10 +227,10 @@ def test_gc_finds_an_object_whose_row_was_never_committed(session, store, upload
     data = photo_bytes(GPS_JPEG)
     kept_data = photo_bytes(OTHER_JPEG)
     services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(kept_data), sha256_hex(kept_data),
-                       max_bytes=None, max_pixels=50_000_000)
+                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
     services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                       max_bytes=None, max_pixels=50_000_000)
+                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.rollback()  # the process "died" after the upload, before COMMIT
     assert session.scalar(select(Photo.id).where(Photo.sha256 == sha256_hex(data))) is None
 
@@ -246,7 +247,7 @@ def test_gc_finds_an_object_whose_row_was_never_committed(session, store, upload
 def test_gc_reports_a_row_whose_object_is_missing(session, store, uploader):
     data = photo_bytes(GPS_JPEG)
     upload = services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                                max_bytes=None, max_pixels=50_000_000)
+                                max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
     store.client.delete_object(Bucket=store.bucket, Key=store.original_key(sha256_hex(data)))
     report = services.find_orphans(session, store, min_age=timedelta(0))
@@ -259,9 +260,12 @@ def test_gc_reports_a_row_whose_object_is_missing(session, store, uploader):
 @pytest.fixture()
 def s3_app(app, database_url, s3_endpoint, bucket, tmp_path):
     """A second app on the same database, configured like production with PHOTO_STORAGE=s3."""
-    application = create_app(app_config.TestConfig(database_url, str(tmp_path / "data")))
-    application.config.update(PHOTO_STORAGE="s3", PHOTO_S3_BUCKET=bucket, PHOTO_S3_PREFIX="prod",
-                              PHOTO_S3_ENDPOINT_URL=s3_endpoint, PHOTO_S3_ADDRESSING_STYLE="path")
+    config = app_config.TestConfig(database_url, str(tmp_path / "data"))
+    # The store is built by create_app from the configuration, as in production.
+    for key, value in dict(PHOTO_STORAGE="s3", PHOTO_S3_BUCKET=bucket, PHOTO_S3_PREFIX="prod",
+                           PHOTO_S3_ENDPOINT_URL=s3_endpoint, PHOTO_S3_ADDRESSING_STYLE="path").items():
+        setattr(config, key, value)
+    application = create_app(config)
     yield application
     from app.extensions import db
 

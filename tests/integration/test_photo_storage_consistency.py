@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.auth.principal import Principal
 from app.photos import services
+from app.photos.evidence_links import NO_EVIDENCE_LINKS
 from app.photos.models import Photo
 from app.photos.storage import TEMP_PREFIX
 from tests.factories import make_user
@@ -35,7 +36,7 @@ def _upload(session, store, principal, name: str = GPS_JPEG) -> Photo:
 
     data = photo_bytes(name)
     result = services.put_photo(session, store, principal, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                                max_bytes=None, max_pixels=50_000_000)
+                                max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
     return result.photo
 
@@ -49,7 +50,7 @@ def test_crash_between_file_write_and_commit_leaves_an_orphan_gc_lists(app, sess
 
     data = photo_bytes(GPS_JPEG)
     services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                       max_bytes=None, max_pixels=50_000_000)
+                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.rollback()  # the process "died" before COMMIT: the file is durable, the row is not
     assert session.scalar(select(Photo.id)) is None
 

@@ -1,0 +1,108 @@
+"""The application factory: configuration, extensions, blueprints, commands — every feature wired here."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter, Map
+
+from app import cli
+from app.audit.routes import blp as audit_blp
+from app.auth.routes import blp as auth_blp
+from app.checklists.routes import blp as checklists_blp
+from app.config import Config
+from app.extensions import api, db, migrate
+from app.geo.routes import blp as geo_blp
+from app.health.routes import blp as health_blp
+from app.http import configure_logging, register_request_hooks
+from app.inspections import services as inspections
+from app.inspections.routes import blp as inspections_blp
+from app.inspections.settings import Settings as InspectionSettings
+from app.jurisdictions.routes import blp as jurisdictions_blp
+from app.penalties.routes import blp as penalties_blp
+from app.photos.evidence_links import EvidenceLinks
+from app.photos.routes import blp as photos_blp
+from app.photos.services import photo_store_from_config
+from app.sites.routes import blp as sites_blp
+from app.wiring import EXTENSION_KEY, Wiring
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` limited to PostgreSQL's integer range."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+# Feature blueprints of the API, registered (and listed in the OpenAPI document) in this order.
+API_BLUEPRINTS = (auth_blp, jurisdictions_blp, audit_blp, geo_blp, sites_blp, checklists_blp, photos_blp,
+                  inspections_blp, penalties_blp)
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the application: extensions, blueprints, error handlers, CLI, logging."""
+    app = Flask(__name__)
+    app.config.from_object(config or Config())
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own; app.json is typed as the JSONProvider base
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    # Ids are PostgreSQL integers: a larger number in a URL matches no route (404) instead of
+    # reaching the database as an out-of-range value.
+    app.url_map.converters["int"] = BoundedIntConverter
+    register_logging(app)
+    register_extensions(app)
+    register_services(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    configure_logging(app)
+    register_request_hooks(app)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "蓝天巡查 — 大气污染防治现场检查 API / Lantian field-inspection API. "
+                                "All errors are application/problem+json (RFC 9457)."},
+    })
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+
+def register_services(app: Flask) -> None:
+    """Settings and adapters handed to services as parameters, and how features answer each other."""
+    inspection_settings = InspectionSettings.from_config(app.config)
+    app.extensions[EXTENSION_KEY] = Wiring(
+        photo_store=photo_store_from_config(app.config),
+        # Photos are evidence in inspections: the photos feature asks the inspections feature for a photo's
+        # evidence flags, what to do when a linked photo arrives, who else may view it and what its notice
+        # copy names.
+        photo_evidence=EvidenceLinks(
+            flags=inspections.flags_for_photo,
+            on_arrival=partial(inspections.refresh_flags_for_photo, settings=inspection_settings),
+            may_view=inspections.participant_may_view_photo,
+            notice_context=inspections.watermark_context_for_photo,
+        ),
+        inspection_settings=inspection_settings,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(health_blp)
+    for blueprint in API_BLUEPRINTS:
+        api.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    cli.register(app)
+
+
+def _migrations_dir() -> str:
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,30 @@
+"""Adapters and settings that services receive as parameters, built once by ``create_app``.
+
+Routes, CLI commands and the worker read them through ``wiring()`` and pass them on; services never look
+them up themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from app.inspections.settings import Settings as InspectionSettings
+from app.photos.evidence_links import EvidenceLinks
+from app.photos.storage import PhotoStore
+
+EXTENSION_KEY = "lantian"
+
+
+@dataclass
+class Wiring:
+    photo_store: PhotoStore
+    photo_evidence: EvidenceLinks
+    inspection_settings: InspectionSettings
+
+
+def wiring(app: Flask | None = None) -> Wiring:
+    """The current application's wiring (or ``app``'s, outside an app context)."""
+    extensions = (app or current_app).extensions
+    result: Wiring = extensions[EXTENSION_KEY]
+    return result
