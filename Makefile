@@ -1,5 +1,5 @@
 # Lantian: the two commands are `make run` and `make test`.
-.PHONY: run test setup lint bench
+.PHONY: run test setup lint format bench
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -10,9 +10,16 @@ run: setup
 test: setup
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# Type-check app/ with mypy (configuration: mypy.ini). CI runs it before the tests.
+# Type-check app/ with mypy (mypy.ini), lint and check formatting with ruff (ruff.toml). CI runs it before the tests.
 lint: setup
 	@.venv/bin/mypy app
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+# Apply ruff's safe fixes and format the code.
+format: setup
+	@.venv/bin/ruff check --fix .
+	@.venv/bin/ruff format .
 
 bench: setup
 	@.venv/bin/python -m bench.run

@@ -43,7 +43,7 @@ def main() -> int:
              "--no-control-socket", "--timeout", "60", "--access-logfile", "-"],
             cwd=REPO, env=env)
 
-        # Photo derivatives are made after the upload is acknowledged (issue 5 §6), by this process.
+        # Photo derivatives are made after the upload is acknowledged, by this process.
         worker = subprocess.Popen([str(REPO / ".venv" / "bin" / "flask"), "photos", "worker"], cwd=REPO, env=env)
 
         def forward(signum: int, _frame: object) -> None:

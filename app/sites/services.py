@@ -1,7 +1,7 @@
 """Sites registry: create/update (validated, located by PostGIS, audited), scoped reads, and the
 context other features need (checklists: ``site_context``; penalties: ``responsible_subdistrict``).
 
-Location is derived on every save (issue 4 §6):
+Location is derived on every save:
 
 * ``jurisdiction_id`` = the smallest jurisdiction whose boundary covers the site's reference
   point (``app.zones.queries``); when no boundary covers it (boundaries not imported yet) the

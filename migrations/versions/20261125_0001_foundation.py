@@ -112,7 +112,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_jurisdictions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'jurisdiction_id', name=op.f('pk_user_jurisdictions'))
     )
-    # The audit log is append-only for every role, the owner included (issue 2 §7).
+    # The audit log is append-only for every role, the owner included.
     op.execute(AUDIT_GUARD)
 
 

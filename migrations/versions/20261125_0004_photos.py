@@ -22,7 +22,7 @@ EVIDENCE_COLUMNS = (
     "gps_accuracy_m", "gps_time_utc", "gps_problem", "make", "model", "software", "exif_problem", "created_at",
 )
 
-# Originals are evidence (issue 5 §6): after the INSERT only the scope and the derivative
+# Originals are evidence: after the INSERT only the scope and the derivative
 # columns may change, and rows are never deleted (app.photos.models.MUTABLE_COLUMNS).
 EVIDENCE_GUARD = """
 CREATE FUNCTION photos_evidence_is_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

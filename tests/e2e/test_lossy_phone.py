@@ -1,4 +1,4 @@
-"""Issue 5 acceptance: a phone on a lossy link ends with exactly what it meant to send.
+"""Acceptance: a phone on a lossy link ends with exactly what it meant to send.
 
 A real gunicorn (2 gthread workers) serves the test run's PostGIS database. A scripted phone talks to it
 through ``LossyProxy``, which per connection forwards, drops the request, loses the response after the
