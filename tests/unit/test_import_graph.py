@@ -144,3 +144,20 @@ def test_app_modules_import_app_code_at_the_top() -> None:
             if "breaks the cycle" not in lines[lineno - 2]:
                 offenders.append(f"{path.relative_to(APP.parent)}:{lineno}")
     assert offenders == []
+
+
+def _feature(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 else module
+
+
+def test_no_private_name_is_imported_from_another_feature() -> None:
+    offenders = []
+    for name, tree in _modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app."):
+                if _feature(node.module) == _feature(name):
+                    continue
+                offenders += [f"{name} imports {node.module}.{a.name}" for a in node.names
+                              if a.name.startswith("_") and not a.name.startswith("__")]
+    assert offenders == []
