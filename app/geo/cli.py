@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from app.context import set_actor
 from app.errors import ValidationFailed
 from app.extensions import current_session, db
+from app.geo.importer import import_geojson
 
 geo_cli = AppGroup("geo", help="Import and export jurisdiction boundaries and zones (GeoJSON).")
 
@@ -18,8 +19,6 @@ geo_cli = AppGroup("geo", help="Import and export jurisdiction boundaries and zo
 @click.option("--crs", default="wgs84", type=click.Choice(["wgs84", "gcj02", "bd09"]), show_default=True)
 def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     """Import a FeatureCollection (streamed; all-or-nothing; audited)."""
-    from app.geo.importer import import_geojson
-
     set_actor(None, "cli")
     try:
         with open(file, "rb") as fp:

@@ -1,4 +1,4 @@
-"""Chinese coordinate systems: WGS-84, GCJ-02 and BD-09 (issue 4 §4).
+"""Chinese coordinate systems: WGS-84, GCJ-02 and BD-09.
 
 Phones report coordinates in different systems: GPS gives WGS-84, Gaode/Tencent maps
 use GCJ-02 ("Mars coordinates"), Baidu uses BD-09 (GCJ-02 plus a further offset).

@@ -12,8 +12,9 @@ from app.auth.authz import current_principal
 from app.errors import UnsupportedMediaType
 from app.extensions import current_session, db
 from app.geo.fields import Crs
-from app.geo.importer import MODES, import_geojson
-from app.zones.models import ZONE_KINDS
+from app.geo.features import MODES
+from app.geo.importer import import_geojson
+from app.geo.zone_properties import ZONE_KINDS
 from app.zones.services import export_jurisdictions, export_zones, locate
 
 blp = Blueprint("geo", __name__, url_prefix="/api/v1/geo", description="地图图层 / Map layer")

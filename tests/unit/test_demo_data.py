@@ -12,7 +12,8 @@ import yaml
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from app.geo.geojson import ZONE_KINDS, validate_feature_collection
+from app.geo.features import validate_feature_collection
+from app.geo.zone_properties import ZONE_KINDS
 from app.sites.credit_code import validate_credit_code
 from scripts.build_demo_geography import KIND_PREFIX
 
