@@ -2,5 +2,5 @@
 
 Everything under ``data/`` is DEMO DATA (演示数据): the polygons are synthetic, the sites and
 operators are invented, and the zone "documents" are placeholders, not real government files.
-Regenerate with ``python -m app.demo.build_geography``.
+Regenerate with ``python -m scripts.build_demo_geography`` (a developer tool outside the app).
 """

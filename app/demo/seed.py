@@ -6,6 +6,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.services import create_user
+from app.checklists.services import checklist_parameters_for, current_hash, set_checklist_parameter
+from app.demo.geo_seed import load_demo_geography
 from app.jurisdictions.services import upsert_jurisdiction
 
 # 河南省 → 焦作市 → 山阳区 → sub-districts. Town-level codes follow the GB/T 10114 pattern
@@ -49,8 +51,6 @@ def load_demo_data(session: Session) -> list[str]:
             create_user(session, username=username, role=role, password=DEMO_PASSWORD, jurisdiction_codes=codes,
                         display_name=display)
             report.append(f"demo user {username} ({role}) created")
-    from app.demo.geo_seed import load_demo_geography
-
     report.extend(load_demo_geography(session))
     report.extend(_demo_checklist_parameters(session))
     return report
@@ -65,8 +65,6 @@ DEMO_CHECKLIST_PARAMETERS = [
 
 
 def _demo_checklist_parameters(session: Session) -> list[str]:
-    from app.checklists.services import checklist_parameters_for, current_hash, set_checklist_parameter
-
     report = []
     for code, key, name, value in DEMO_CHECKLIST_PARAMETERS:
         if current_hash(session, key) is None:  # checklists not synced yet: nothing to parameterise

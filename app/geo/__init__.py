@@ -1,5 +1,6 @@
-"""Map layer: coordinate systems, GeoJSON import validation, jurisdictions and zones (issue 4).
+"""The GIS toolkit: coordinate systems, GeoJSON validation and the import machinery, and the map layer's URL space.
 
-``crs`` and ``geojson`` are pure modules (no Flask, no SQLAlchemy); the database
-models and routes build on them.
+Pure modules (no Flask, no SQLAlchemy): ``crs``, ``geometry``, ``properties``, ``divisions``,
+``zone_properties``, ``report``, ``features`` and ``streaming``. The import (``importer`` and the
+``import_*``/``postgis_check`` modules it calls) writes through the jurisdictions and zones features.
 """

@@ -7,6 +7,9 @@ from flask.cli import AppGroup
 from app.context import set_actor
 from app.errors import ValidationFailed
 from app.extensions import current_session, db
+from app.geo.importer import import_geojson
+from app.jurisdictions.geojson_export import export_jurisdictions
+from app.zones.geojson_export import export_zones
 
 geo_cli = AppGroup("geo", help="Import and export jurisdiction boundaries and zones (GeoJSON).")
 
@@ -18,8 +21,6 @@ geo_cli = AppGroup("geo", help="Import and export jurisdiction boundaries and zo
 @click.option("--crs", default="wgs84", type=click.Choice(["wgs84", "gcj02", "bd09"]), show_default=True)
 def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     """Import a FeatureCollection (streamed; all-or-nothing; audited)."""
-    from app.geo.importer import import_geojson
-
     set_actor(None, "cli")
     try:
         with open(file, "rb") as fp:
@@ -42,7 +43,5 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
 @click.option("--crs", default="wgs84", type=click.Choice(["wgs84", "gcj02", "bd09"]), show_default=True)
 def export_command(what: str, crs: str) -> None:
     """Print a FeatureCollection of every jurisdiction boundary or zone."""
-    from app.zones.services import export_jurisdictions, export_zones
-
     session = current_session()
     click.echo(export_jurisdictions(session, None, crs) if what == "jurisdictions" else export_zones(session, None, crs))

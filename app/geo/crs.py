@@ -1,4 +1,4 @@
-"""Chinese coordinate systems: WGS-84, GCJ-02 and BD-09 (issue 4 §4).
+"""Chinese coordinate systems: WGS-84, GCJ-02 and BD-09.
 
 Phones report coordinates in different systems: GPS gives WGS-84, Gaode/Tencent maps
 use GCJ-02 ("Mars coordinates"), Baidu uses BD-09 (GCJ-02 plus a further offset).
@@ -22,6 +22,7 @@ the millimetre level inside China (tested < 1 m).
 """
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Callable
@@ -224,3 +225,13 @@ def transform_geometry(geometry: dict[str, Any], from_crs: str, to_crs: str) -> 
             code="invalid_geometry",
         ) from exc
     return out
+
+
+def feature_collection_from_wgs84(doc_text: str, crs: str) -> str:
+    """A FeatureCollection (JSON text, WGS-84) with every feature's geometry in ``crs``."""
+    if crs == WGS84:
+        return doc_text
+    doc = json.loads(doc_text)
+    for f in doc["features"]:
+        f["geometry"] = transform_geometry(f["geometry"], WGS84, crs)
+    return json.dumps(doc, ensure_ascii=False)

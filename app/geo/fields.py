@@ -8,6 +8,9 @@ import marshmallow as ma
 from app.geo.crs import CRS_CHOICES, parse_crs
 from app.errors import ValidationFailed
 
+# RFC 7946 §12: the media type of GeoJSON bodies, in and out.
+GEOJSON_MIMETYPE = "application/geo+json"
+
 
 class GeoJSONGeometry(ma.fields.Dict):
     """A GeoJSON geometry object (shape only: ``type`` and ``coordinates``; services check the rest)."""

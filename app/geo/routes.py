@@ -1,66 +1,26 @@
-"""Map-layer endpoints: GeoJSON import (admin), export, and locate."""
+"""The map layer, /api/v1/geo: the GeoJSON import (admin) is here, because it writes both
+jurisdictions and zones through this package's import machinery; the locate and export
+endpoints belong to the features whose data they read and are nested here, so their URLs
+and their OpenAPI tag stay those of the map layer."""
 from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-from flask import Response, request
+from flask import request
 from flask.views import MethodView
 
 from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.errors import UnsupportedMediaType
 from app.extensions import current_session, db
-from app.geo.fields import Crs
-from app.geo.importer import MODES, import_geojson
-from app.zones.models import ZONE_KINDS
-from app.zones.services import export_jurisdictions, export_zones, locate
+from app.geo.importer import import_geojson
+from app.geo.schemas import ImportArgsSchema, ImportResultSchema
+from app.jurisdictions.routes import map_blp as jurisdiction_maps_blp
+from app.zones.routes import map_blp as zone_maps_blp
 
 blp = Blueprint("geo", __name__, url_prefix="/api/v1/geo", description="地图图层 / Map layer")
 
-GEOJSON_MIMETYPE = "application/geo+json"
 _ACCEPTED_BODY_TYPES = ("application/geo+json", "application/json")
-
-
-class ImportArgsSchema(ma.Schema):
-    as_ = ma.fields.String(data_key="as", required=True, validate=ma.validate.OneOf(MODES))
-    kind = ma.fields.String(validate=ma.validate.OneOf(ZONE_KINDS))
-    crs = Crs()
-
-
-class ImportResultSchema(ma.Schema):
-    mode = ma.fields.String()
-    crs = ma.fields.String()
-    kind = ma.fields.String(allow_none=True)
-    feature_count = ma.fields.Integer()
-    created = ma.fields.List(ma.fields.String())
-    replaced = ma.fields.List(ma.fields.String())
-    unchanged = ma.fields.List(ma.fields.String())
-    repairs = ma.fields.List(ma.fields.Dict(), metadata={"description": "Geometries repaired (path, code, message_zh, message_en)"})
-    notices = ma.fields.List(ma.fields.Dict())
-    sites_moved = ma.fields.Integer()
-
-
-class ExportArgsSchema(ma.Schema):
-    crs = Crs()
-
-
-class ZoneExportArgsSchema(ExportArgsSchema):
-    kind = ma.fields.String(validate=ma.validate.OneOf(ZONE_KINDS))
-
-
-class LocateArgsSchema(ma.Schema):
-    lon = ma.fields.Float(required=True, validate=ma.validate.Range(-180, 180))
-    lat = ma.fields.Float(required=True, validate=ma.validate.Range(-90, 90))
-    crs = Crs()
-
-
-class LocateSchema(ma.Schema):
-    input = ma.fields.Dict()
-    wgs84 = ma.fields.Dict()
-    jurisdictions = ma.fields.List(ma.fields.Dict(), metadata={"description": "Root first, smallest last; in scope only"})
-    jurisdiction_order = ma.fields.String()
-    zones = ma.fields.List(ma.fields.Dict())
 
 
 class _BodyReader:
@@ -90,36 +50,5 @@ class GeoImport(MethodView):
         return result.to_dict()
 
 
-@blp.route("/jurisdictions.geojson")
-class JurisdictionsGeoJSON(MethodView):
-    @blp.auth()
-    @blp.arguments(ExportArgsSchema, location="query")
-    @blp.response(200, description="GeoJSON FeatureCollection", content_type=GEOJSON_MIMETYPE)
-    @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
-    def get(self, args: dict[str, Any]) -> Response:
-        """Jurisdiction boundaries in the caller's scope (FeatureCollection, coordinates in `crs`)."""
-        body = export_jurisdictions(current_session(), current_principal().jurisdiction_paths, args["crs"])
-        return Response(body, mimetype=GEOJSON_MIMETYPE)
-
-
-@blp.route("/zones.geojson")
-class ZonesGeoJSON(MethodView):
-    @blp.auth()
-    @blp.arguments(ZoneExportArgsSchema, location="query")
-    @blp.response(200, description="GeoJSON FeatureCollection", content_type=GEOJSON_MIMETYPE)
-    @blp.binary_content(200, GEOJSON_MIMETYPE, "GeoJSON FeatureCollection")
-    def get(self, args: dict[str, Any]) -> Response:
-        """Zones owned by jurisdictions in the caller's scope (FeatureCollection, coordinates in `crs`)."""
-        body = export_zones(current_session(), current_principal().jurisdiction_paths, args["crs"], args.get("kind"))
-        return Response(body, mimetype=GEOJSON_MIMETYPE)
-
-
-@blp.route("/locate")
-class Locate(MethodView):
-    @blp.auth()
-    @blp.arguments(LocateArgsSchema, location="query")
-    @blp.response(200, LocateSchema)
-    @blp.alt_response(404, description="不在辖区内 / Outside the caller's jurisdictions")
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Jurisdiction chain (root first) and zones containing a point (edges count)."""
-        return locate(current_session(), args["lon"], args["lat"], args["crs"], current_principal().jurisdiction_paths)
+blp.register_blueprint(jurisdiction_maps_blp)
+blp.register_blueprint(zone_maps_blp)

@@ -1,4 +1,5 @@
-"""Zone rows: a designated area of one kind, owned by a jurisdiction, valid for a period (issue 4 §2)."""
+"""Zone rows: a designated area of one kind (``app.geo.zone_properties.ZONE_KINDS``), owned by a
+jurisdiction, valid for a period."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,11 +9,6 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, TimestampMixin
-from app.geo.geojson import ZONE_KINDS as _GEOJSON_ZONE_KINDS
-
-# The kinds the code knows (issue 4 §2). Extending the list is a one-line change here;
-# checklists/site_kinds.yaml `zones:` names the same kinds for checklist conditions.
-ZONE_KINDS: tuple[str, ...] = _GEOJSON_ZONE_KINDS
 
 
 class Zone(TimestampMixin, Base):

@@ -1,6 +1,6 @@
 """Spatial questions about jurisdictions and zones, answered by PostGIS on the GiST indexes.
 
-Conventions (issue 4 §5, §6):
+Conventions:
 
 * "covers" is ``ST_Covers``: a point on a boundary belongs to the polygon (a site on the
   edge of the fireworks ban area is in it).
@@ -76,7 +76,8 @@ def rederive_site_zones(session: Session, *, site_ids: Iterable[int] | None = No
         select(Site.id, Zone.id).join(Zone, func.ST_Intersects(Zone.geom, Site.geom)).where(and_(true(), *cond_ins))))
 
 
-def _smallest_for_site_subquery() -> Any:
+def smallest_jurisdiction_for_site() -> Any:
+    """Scalar subquery, correlated to ``Site``: the id of the smallest jurisdiction covering the site."""
     inner = Jurisdiction.__table__.alias("j")
     return (select(inner.c.id)
             .where(inner.c.boundary.is_not(None),
@@ -90,7 +91,7 @@ def rederive_site_jurisdictions(session: Session, *, site_ids: Iterable[int] | N
 
     Sites that no boundary covers keep their jurisdiction. Returns the number of sites moved.
     """
-    sub = _smallest_for_site_subquery()
+    sub = smallest_jurisdiction_for_site()
     # Core UPDATE of the table (no ORM session synchronisation). Declarative types __table__ as a
     # FromClause; a class mapped with mapped_column() always has a Table there.
     stmt = (cast(Table, Site.__table__).update()
@@ -104,4 +105,4 @@ def rederive_site_jurisdictions(session: Session, *, site_ids: Iterable[int] | N
 
 
 __all__ = ["point", "jurisdictions_covering", "smallest_jurisdiction_covering", "zones_covering",
-           "rederive_site_zones", "rederive_site_jurisdictions"]
+           "rederive_site_zones", "smallest_jurisdiction_for_site", "rederive_site_jurisdictions"]

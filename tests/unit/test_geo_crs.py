@@ -1,4 +1,4 @@
-"""WGS-84 / GCJ-02 / BD-09 conversions (issue 4 §4)."""
+"""WGS-84 / GCJ-02 / BD-09 conversions."""
 from __future__ import annotations
 
 import math

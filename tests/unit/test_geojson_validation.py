@@ -1,4 +1,4 @@
-"""GeoJSON import validation: per-feature errors, repairs, streaming (issue 4 §3)."""
+"""GeoJSON import validation: per-feature errors, repairs, streaming."""
 from __future__ import annotations
 
 import io
@@ -9,12 +9,10 @@ from shapely.geometry import shape
 
 from app.errors import ValidationFailed
 from app.geo.crs import from_wgs84
-from app.geo.geojson import (
-    ImportReport,
-    validate_feature_collection,
-    validate_geometry,
-    validate_stream,
-)
+from app.geo.features import validate_feature_collection
+from app.geo.geometry import validate_geometry
+from app.geo.report import ImportReport
+from app.geo.streaming import validate_stream
 
 SQUARE = [[113.20, 35.20], [113.21, 35.20], [113.21, 35.21], [113.20, 35.21], [113.20, 35.20]]
 BOW_TIE = [[113.20, 35.20], [113.21, 35.21], [113.21, 35.20], [113.20, 35.21], [113.20, 35.20]]

@@ -1,6 +1,6 @@
-"""Generate the DEMO geography of 焦作市山阳区 and ~50 demo sites (issue 4 §7).
+"""Generate the DEMO geography of 焦作市山阳区 and ~50 demo sites (a developer tool, not run by the app).
 
-    .venv/bin/python -m app.demo.build_geography      # rewrites app/demo/data/*.json
+    .venv/bin/python -m scripts.build_demo_geography      # rewrites app/demo/data/*.json
 
 Everything produced is synthetic demo data (演示数据):
 
@@ -31,7 +31,7 @@ from shapely.ops import unary_union
 
 from app.sites.credit_code import make_credit_code
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "app" / "demo" / "data"
 DISTRICT_CODE = "410811"
 DEMO_NOTE_ZH = "演示数据：边界为虚构的示意图形，不代表真实行政区划或管控区范围"
 DEMO_NOTE_EN = "Demo data: synthetic shapes, not real administrative or zone boundaries"
@@ -226,7 +226,8 @@ def _site_specs(ops: _Operators) -> list[dict[str, Any]]:
     def add(kind: str, name: str, operator: dict[str, Any], where: dict[str, Any], attributes: dict[str, Any], geom: str = "Point") -> None:
         S.append({"kind": kind, "name": f"（演示）{name}", "operator": operator, "where": where, "attributes": attributes, "geom": geom})
 
-    # construction_site — includes the 6,000 m² site inside and the 3,000 m² site outside the built-up area (issue 3 §6)
+    # construction_site — includes the 6,000 m² site inside and the 3,000 m² site outside the built-up area,
+    # either side of the demo's 5,000 m² monitoring threshold (borrowed from 003#23, app/demo/seed.py)
     add("construction_site", "山阳区示例家园住宅小区二期施工工地", o("（演示）焦作示例建设工程有限公司"), {"built_up_area": True},
         {"project_type": "building", "floor_area_m2": 6000, "involves_earthwork": True, "earthwork_in_progress": True, "hauls_muck": True, "has_nrmm_on_site": True})
     add("construction_site", "示例物流仓库新建工程", o("（演示）焦作示例建筑安装有限公司"), {"built_up_area": False, "fireworks_ban": False},
@@ -388,7 +389,7 @@ def build_sites(district: Polygon, townships: list[tuple[str, str, str, Polygon]
         "note_zh": "演示数据：场所、经营者、地址与统一社会信用代码均为虚构（信用代码按 GB 32100 规则生成，仅校验位有效）",
         "note_en": "Demo data: sites, operators, addresses and credit codes are invented (codes are generated to pass the GB 32100 check only)",
         "crs": "wgs84",
-        "expected_note": "expected = township and zones containing the site, computed with shapely by build_geography.py; PostGIS must agree",
+        "expected_note": "expected = township and zones containing the site, computed with shapely by scripts/build_demo_geography.py; PostGIS must agree",
         "sites": sites,
     }
 
