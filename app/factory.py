@@ -25,7 +25,7 @@ from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
-from app.photos.services import photo_store_from_config
+from app.photos.stores import photo_store_from_config
 from app.sites.routes import blp as sites_blp
 from app.wiring import EXTENSION_KEY, Wiring
 

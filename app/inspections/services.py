@@ -49,7 +49,7 @@ from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
 from app.inspections.settings import Settings
 from app.photos.evidence_links import WatermarkContext
-from app.photos.services import set_photo_scope
+from app.photos.access import set_photo_scope
 from app.sites.models import Site
 from app.vocabulary import SUPERVISING_ROLES
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import current_session, db
-from app.photos.services import delete_orphans, find_orphans
+from app.photos.gc import delete_orphans, find_orphans
 from app.photos.worker import run_worker
 from app.wiring import wiring
 

@@ -3,13 +3,13 @@
 Status choices:
 
 - ``unsupported_image_format`` → **422**, not 415. We never trust the request's
-  ``Content-Type`` or the file name (issue 5 §6): the format is sniffed from the
+  ``Content-Type`` or the file name: the format is sniffed from the
   bytes. 415 describes a request whose declared media type the server refuses; here
   the body is a well-formed upload whose *content* turns out not to be an allowed
   image, which is a semantic problem with the entity → 422. (The HTTP layer may still
   answer 415 ``unsupported_media_type`` for a Content-Type that is not ``image/*`` or
   ``application/octet-stream``; that is the foundation's error, not this one.)
-- ``image_too_many_pixels`` → 422 (decompression bomb, issue 5 §6).
+- ``image_too_many_pixels`` → 422 (decompression bomb).
 - ``image_undecodable`` → 422 (truncated / corrupt data; Pillow cannot decode it).
 - ``payload_too_large`` → 413 (reuses ``app.errors.PayloadTooLarge``).
 - ``checksum_mismatch`` → 422 (client SHA-256 does not match the bytes received).

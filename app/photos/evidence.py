@@ -1,6 +1,6 @@
-"""PURE evidence checks on a photo (issue 5 §7). No PIL, no Flask, no SQLAlchemy.
+"""PURE evidence checks on a photo. No PIL, no Flask, no SQLAlchemy.
 
-Flags inform the supervisor's review; they never block an upload (issue 5 §7).
+Flags inform the supervisor's review; they never block an upload.
 The caller supplies what needs the database: the PostGIS geography distance between the
 photo's GPS point and the site (``ST_Distance(geography, geography)``), the site kind's
 distance limit, the inspection window and whether the same hash is linked to another
@@ -11,7 +11,7 @@ Codes (stable):
 - ``no_gps``              no usable GPS position (absent, malformed, no hemisphere,
                           void, or exactly 0,0 "null island"); ``details.reason`` says which.
 - ``far_from_site``       photo GPS farther than ``max_distance_m`` from the site
-                          (issue 5 §7: N per site kind, default 300 m).
+                          (N per site kind, default 300 m).
 - ``time_outside_window`` capture time before ``window_start - tolerance`` or after
                           ``window_end + tolerance``.
 - ``no_capture_time``     (added) no readable EXIF capture time, so the window cannot be checked.
@@ -51,7 +51,7 @@ __all__ = [
     "evidence_flags",
 ]
 
-DEFAULT_MAX_DISTANCE_M = 300.0  # issue 5 §7: "default 300 m", per site kind configurable
+DEFAULT_MAX_DISTANCE_M = 300.0  # default 300 m, configurable per site kind
 DEFAULT_MODIFIED_TOLERANCE = timedelta(seconds=60)  # our choice; no source gives one
 DEFAULT_NAIVE_TZ = LOCAL_TZ  # EXIF without OffsetTime*: assume China time
 
@@ -167,7 +167,7 @@ def evidence_flags(
     assume_tz: tzinfo = DEFAULT_NAIVE_TZ,
     modified_tolerance: timedelta | None = DEFAULT_MODIFIED_TOLERANCE,
 ) -> list[Flag]:
-    """Evidence flags for one photo linked to one inspection (issue 5 §7).
+    """Evidence flags for one photo linked to one inspection.
 
     ``site_distance_m``: PostGIS geography distance photo GPS ↔ site, computed by the
     caller; None when there is no GPS or no site geometry (no ``far_from_site`` then).

@@ -1,6 +1,6 @@
 """Photo rows: one per client-generated UUID, pointing at a content-addressed original.
 
-Dedupe decision (issue 5 §6 "dedupe by hash"): the *bytes* are deduplicated, not the rows.
+Dedupe decision ("dedupe by hash"): the *bytes* are deduplicated, not the rows.
 The original is stored once under its SHA-256 (``FilesystemPhotoStore``), and any number of
 photo UUIDs may point at it. A phone that loses its local state and re-sends the same
 picture under a NEW uuid must still get a photo it can link to that uuid (refusing it, or

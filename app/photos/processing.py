@@ -5,7 +5,7 @@ Three entry points, by cost (figures: ../shared/PERFORMANCE.md and the report):
 - ``inspect_original``  — no pixel decode (≈ 0.02–0.1 ms): real format sniffed from the
   bytes through an allow-list, size, pixel limit, EXIF time/GPS/make/model/software,
   orientation, and a *structural* truncation hint. Safe to run before answering an
-  upload (issue 5 §6: acknowledge once durable, hash verified, metadata read).
+  upload (acknowledge once durable, hash verified, metadata read).
 - ``verify_decodes``    — decodes the pixels (JPEG at 1/8 scale, still reads every
   entropy-coded byte) to prove the file is not truncated/corrupt. ≈ 45–75 ms for 12 MP.
   The upload path calls it synchronously only when ``OriginalInfo.suspect_truncated``.
@@ -61,7 +61,7 @@ __all__ = [
     "verify_decodes",
 ]
 
-try:  # HEIC via pillow-heif (issue 5 §6: "if you can ship it reliably"; pinned in requirements.txt)
+try:  # HEIC via pillow-heif (pinned in requirements.txt)
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
@@ -74,8 +74,8 @@ Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 # Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS, ≈ 89.5 MP). It is the
 # only sourced number; the application passes its configured limit explicitly.
 DEFAULT_MAX_PIXELS: int = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
-DISPLAY_MAX_PX = 2048  # issue 5 §6: display image ≤ 2048 px
-THUMB_MAX_PX = 320  # issue 5 §6: thumbnail ≤ 320 px
+DISPLAY_MAX_PX = 2048  # display image ≤ 2048 px
+THUMB_MAX_PX = 320  # thumbnail ≤ 320 px
 DEFAULT_JPEG_QUALITY = 85  # our choice (no source gives one); Pillow's default is 75
 # JPEG DCT scaling (draft) may give a display smaller than the cap, down to this fraction
 # of it, instead of decoding at full size and resampling: a 12 MP 4000×3000 photo becomes a

@@ -1,4 +1,4 @@
-"""Photo endpoints: idempotent upload, metadata, original bytes and derivatives (issue 5 §6)."""
+"""Photo endpoints: idempotent upload, metadata, original bytes and derivatives."""
 from __future__ import annotations
 
 import base64
@@ -12,15 +12,19 @@ from typing import Any
 from flask import Response, current_app, request, send_file
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.blueprint import Blueprint
+from app.errors import FieldError, ValidationFailed
 from app.extensions import current_session, db
-from app.photos import services
-from app.photos.models import Photo
-from app.photos.schemas import PhotoSchema, PhotoUploadFormSchema
+from app.photos.access import get_visible_photo
+from app.photos.derivatives import DISPLAY, THUMBNAIL, open_derivative
 from app.photos.evidence_links import EvidenceLinks
-from app.photos.storage import PhotoStore
+from app.photos.models import Photo
+from app.photos.notice import render_watermarked
+from app.photos.schemas import PhotoOut, PhotoSchema, PhotoUploadFormSchema
+from app.photos.storage import LocalPathStore, PhotoStore
+from app.photos.upload import append_photo_chunk, put_photo, resumable_offset
+from app.photos.view import evidence_flags_for_viewer
 from app.wiring import wiring
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="现场照片证据 / Photo evidence")
@@ -42,11 +46,9 @@ def _max_pixels() -> int:
     return int(current_app.config["MAX_IMAGE_PIXELS"])
 
 
-def _photo_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound("照片不存在。", "Photo not found.") from None
+def _out(photo: Photo) -> PhotoOut:
+    """The photo with the evidence flags the caller may see, for ``PhotoSchema``."""
+    return PhotoOut(photo, evidence_flags_for_viewer(current_session(), current_principal(), photo, _links()))
 
 
 def _bad_checksum_field(path: str, zh: str, en: str) -> ValidationFailed:
@@ -105,7 +107,7 @@ def _send_bytes(data: bytes, photo: Photo, suffix: str) -> Response:
     return _cache_headers(resp)
 
 
-@blp.route("/<photo_id>")
+@blp.route("/<uuid:photo_id>")
 class PhotoById(MethodView):
     @blp.auth()
     @blp.doc(requestBody={
@@ -125,9 +127,8 @@ class PhotoById(MethodView):
     @blp.problem(413, "超过大小上限 / Too large")
     @blp.problem(422, "checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
                  "image_undecodable | validation_failed")
-    def put(self, photo_id: str) -> Any:
+    def put(self, photo_id: uuid.UUID) -> Any:
         """Upload a photo under the phone's UUID (idempotent; the original is kept byte for byte)."""
-        pid = _photo_id(photo_id)
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("file")
             if upload is None:
@@ -136,37 +137,34 @@ class PhotoById(MethodView):
             sha256, stream = _declared_sha256(request.form.get("sha256")), upload.stream
         else:
             sha256, stream = _declared_sha256(), request.stream
-        result = services.put_photo(
-            current_session(), _store(), current_principal(), pid, stream, sha256,
+        result = put_photo(
+            current_session(), _store(), current_principal(), photo_id, stream, sha256,
             max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(), links=_links(),
         )
         db.session.commit()
-        view = services.photo_view(current_session(), current_principal(), result.photo, _links())
-        headers = {"Location": f"/api/v1/photos/{pid}", "ETag": f'"{result.photo.sha256}"'}
-        return view, (201 if result.created else 200), headers
+        headers = {"Location": f"/api/v1/photos/{photo_id}", "ETag": f'"{result.photo.sha256}"'}
+        return _out(result.photo), (201 if result.created else 200), headers
 
     @blp.auth()
     @blp.response(200, PhotoSchema)
     @blp.problem(404, "不存在或不在辖区内 / Not found")
-    def get(self, photo_id: str) -> services.PhotoView:
+    def get(self, photo_id: uuid.UUID) -> PhotoOut:
         """A photo's metadata: EXIF time and GPS, derivative state, evidence flags."""
-        principal = current_principal()
-        photo = services.get_visible_photo(current_session(), principal, _photo_id(photo_id), _links())
-        return services.photo_view(current_session(), principal, photo, _links())
+        return _out(get_visible_photo(current_session(), current_principal(), photo_id, _links()))
 
 
-@blp.route("/<photo_id>/original")
+@blp.route("/<uuid:photo_id>/original")
 class PhotoOriginal(MethodView):
     @blp.auth()
     @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
     @blp.binary_content(200, "application/octet-stream", "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)")
     @blp.problem(404, "不存在或不在辖区内 / Not found")
-    def get(self, photo_id: str) -> Response:
+    def get(self, photo_id: uuid.UUID) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
-        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
+        photo = get_visible_photo(current_session(), current_principal(), photo_id, _links())
         store = _store()
         name = f"{photo.id}.{_EXT.get(photo.format, 'bin')}"
-        source: Any = store.original_path(photo.sha256) if isinstance(store, services.LocalPathStore) \
+        source: Any = store.original_path(photo.sha256) if isinstance(store, LocalPathStore) \
             else io.BytesIO(store.read_original(photo.sha256))
         resp = send_file(source, mimetype=photo.mime, etag=photo.sha256, conditional=True,
                          download_name=name, max_age=None)
@@ -175,49 +173,49 @@ class PhotoOriginal(MethodView):
         return _cache_headers(resp)
 
 
-def _derivative(photo_id: str, name: str, suffix: str) -> Response:
-    photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
-    data = services.open_derivative(current_session(), _store(), photo, name, max_pixels=_max_pixels())
+def _derivative(photo_id: uuid.UUID, name: str, suffix: str) -> Response:
+    photo = get_visible_photo(current_session(), current_principal(), photo_id, _links())
+    data = open_derivative(current_session(), _store(), photo, name, max_pixels=_max_pixels())
     db.session.commit()  # on-demand generation recorded the derivative state
     return _send_bytes(data, photo, suffix)
 
 
-@blp.route("/<photo_id>/display")
+@blp.route("/<uuid:photo_id>/display")
 class PhotoDisplay(MethodView):
     @blp.auth()
     @blp.response(200, description="显示图 JPEG / Display JPEG")
     @blp.binary_content(200, "image/jpeg", "显示图 JPEG / Display JPEG")
     @blp.problem(404, "不存在或不在辖区内 / Not found")
     @blp.problem(422, "derivative_unavailable")
-    def get(self, photo_id: str) -> Response:
+    def get(self, photo_id: uuid.UUID) -> Response:
         """Orientation-corrected display JPEG (≤ 2048 px, no EXIF/GPS); made now if still pending."""
-        return _derivative(photo_id, services.DISPLAY, "display")
+        return _derivative(photo_id, DISPLAY, "display")
 
 
-@blp.route("/<photo_id>/thumbnail")
+@blp.route("/<uuid:photo_id>/thumbnail")
 class PhotoThumbnail(MethodView):
     @blp.auth()
     @blp.response(200, description="缩略图 JPEG / Thumbnail JPEG")
     @blp.binary_content(200, "image/jpeg", "缩略图 JPEG / Thumbnail JPEG")
     @blp.problem(404, "不存在或不在辖区内 / Not found")
     @blp.problem(422, "derivative_unavailable")
-    def get(self, photo_id: str) -> Response:
+    def get(self, photo_id: uuid.UUID) -> Response:
         """Thumbnail JPEG (≤ 320 px, no EXIF/GPS); made now if still pending."""
-        return _derivative(photo_id, services.THUMBNAIL, "thumbnail")
+        return _derivative(photo_id, THUMBNAIL, "thumbnail")
 
 
-@blp.route("/<photo_id>/watermarked")
+@blp.route("/<uuid:photo_id>/watermarked")
 class PhotoWatermarked(MethodView):
     @blp.auth()
     @blp.response(200, description="带水印说明条的副本 / Copy with a caption band for notices")
     @blp.binary_content(200, "image/jpeg", "带水印说明条的副本 / Copy with a caption band for notices")
     @blp.problem(404, "不存在或不在辖区内 / Not found")
     @blp.problem(422, "derivative_unavailable")
-    def get(self, photo_id: str) -> Response:
+    def get(self, photo_id: uuid.UUID) -> Response:
         """Copy for notices: capture time, coordinates and (when linked) site and officers below the photo."""
-        photo = services.get_visible_photo(current_session(), current_principal(), _photo_id(photo_id), _links())
-        data = services.render_watermarked(current_session(), _store(), photo, _links(), max_pixels=_max_pixels(),
-                                           font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
+        photo = get_visible_photo(current_session(), current_principal(), photo_id, _links())
+        data = render_watermarked(current_session(), _store(), photo, _links(), max_pixels=_max_pixels(),
+                                  font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
         return _send_bytes(data, photo, "watermarked")
 
 
@@ -232,17 +230,16 @@ def _offset_header() -> int:
     return int(raw)
 
 
-@blp.route("/<photo_id>/uploads")
+@blp.route("/<uuid:photo_id>/uploads")
 class PhotoResumableUpload(MethodView):
     @blp.auth()
     @blp.response(200, description="已接收的字节数在 Upload-Offset 头中 / Bytes received so far in Upload-Offset")
-    def post(self, photo_id: str) -> Response:
+    def post(self, photo_id: uuid.UUID) -> Response:
         """Start or look up a resumable upload of this photo; answers with the offset to resume from."""
-        pid = _photo_id(photo_id)
-        offset = services.resumable_offset(_store(), current_principal(), pid)
+        offset = resumable_offset(_store(), current_principal(), photo_id)
         resp = Response(status=200 if offset else 201)
         resp.headers["Upload-Offset"] = str(offset)
-        resp.headers["Location"] = f"/api/v1/photos/{pid}/uploads"
+        resp.headers["Location"] = f"/api/v1/photos/{photo_id}/uploads"
         return resp
 
     @blp.auth()
@@ -258,19 +255,17 @@ class PhotoResumableUpload(MethodView):
     @blp.problem(409, "upload_offset_mismatch (current_offset) | photo_id_conflict")
     @blp.problem(413, "超过大小上限 / Too large")
     @blp.problem(422, "checksum_mismatch | unsupported_image_format | …")
-    def patch(self, photo_id: str) -> Any:
+    def patch(self, photo_id: uuid.UUID) -> Any:
         """Append a chunk at Upload-Offset; with Upload-Complete: ?1 the photo is verified and created."""
-        pid = _photo_id(photo_id)
         offset, sha256 = _offset_header(), _declared_sha256()
         complete = request.headers.get("Upload-Complete", "?0").strip() == "?1"
-        new_offset, result = services.append_photo_chunk(
-            current_session(), _store(), current_principal(), pid, offset=offset, chunk=request.get_data(cache=False),
+        new_offset, result = append_photo_chunk(
+            current_session(), _store(), current_principal(), photo_id, offset=offset, chunk=request.get_data(cache=False),
             sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
             max_pixels=_max_pixels(), links=_links(),
         )
         db.session.commit()
         if result is None:
             return Response(status=204, headers={"Upload-Offset": str(new_offset)})
-        view = services.photo_view(current_session(), current_principal(), result.photo, _links())
-        headers = {"Location": f"/api/v1/photos/{pid}", "Upload-Offset": str(new_offset)}
-        return PhotoSchema().dump(view), (201 if result.created else 200), headers
+        headers = {"Location": f"/api/v1/photos/{photo_id}", "Upload-Offset": str(new_offset)}
+        return PhotoSchema().dump(_out(result.photo)), (201 if result.created else 200), headers

@@ -1,13 +1,13 @@
-"""``S3PhotoStore``: the ``PhotoStore`` protocol on an S3-compatible bucket (issue 5 §8, "S3-compatible
-object storage for scale (boto3, configured by env)"). No Flask, no SQLAlchemy, no PIL.
+"""``S3PhotoStore``: the ``PhotoStore`` protocol on an S3-compatible bucket ("S3-compatible object storage
+for scale (boto3, configured by env)"). No Flask, no SQLAlchemy, no PIL.
 
 Keys (``prefix`` is ``PHOTO_S3_PREFIX``, e.g. ``lantian/``)::
 
     <prefix>originals/ab/cd/<sha256>              write-once
     <prefix>derivatives/ab/cd/<sha256>/<name>     replaceable (display.jpg, thumb.jpg, wm-….jpg)
 
-Upload path: the body is streamed into a local temp file under the data folder while it is
-hashed and counted (``storage.receive_verified``, the filesystem store's own path), so a body
+Upload path: the body is streamed into a local temp file in the spool (``LocalSpool.received``)
+while it is hashed and counted, as the filesystem store does, so a body
 over the limit or with the wrong hash is refused before any byte reaches the bucket. Only the
 verified file is uploaded, with a single ``PutObject`` (our size limit is far below S3's 5 GiB
 single-PUT maximum) carrying ``x-amz-checksum-sha256``, so the service re-checks the same digest.
@@ -26,9 +26,8 @@ object is durable; the caller commits its row after that. A crash in between lea
 without a row, which ``iter_originals`` (paginated ``ListObjectsV2``) lets ``flask photos gc``
 find; ``original_modified_at`` (``LastModified``) gives gc its grace period for uploads in flight.
 
-Resumable uploads (``append_partial`` …) stay on local disk (a ``FilesystemPhotoStore`` under the
-data folder): chunks are appended and fsynced locally and only the completed, verified file is
-uploaded. Behind several app servers the chunks of one upload must reach the same server (sticky
+Resumable uploads stay on local disk (the store's ``LocalSpool`` under the data folder): chunks are
+appended and fsynced locally and only the completed, verified file is uploaded (``put_verified_file``). Behind several app servers the chunks of one upload must reach the same server (sticky
 routing) or share the data folder; the one-shot PUT has no such constraint.
 
 Credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` /
@@ -38,29 +37,29 @@ from ``AWS_DEFAULT_REGION`` / ``AWS_REGION``. We never read or store them oursel
 from __future__ import annotations
 
 import base64
-import re
-import uuid
-from datetime import timedelta
+import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Iterator, cast
+from typing import IO, Any, BinaryIO, cast
 
+import boto3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt
-from app.photos.storage import (
+from app.photos.errors import StoredOriginalCorrupt
+from app.photos.files import (
+    SHA_RE,
     TEMP_PREFIX,
-    FilesystemPhotoStore,
     Readable,
-    StoredOriginal,
-    _check_name,
-    _check_sha,
-    receive_verified,
+    check_name,
+    check_sha,
     sha256_of,
 )
+from app.photos.spool import LocalSpool
+from app.photos.storage import StoredOriginal
 
 __all__ = ["S3PhotoStore", "s3_client"]
 
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _ALREADY_THERE = {"412", "PreconditionFailed"}
 # 409 ConditionalRequestConflict: another conditional PUT of the same key is in flight.
@@ -70,9 +69,6 @@ _CONCURRENT = {"409", "ConditionalRequestConflict"}
 def s3_client(*, endpoint_url: str | None = None, addressing_style: str = "auto",
               region_name: str | None = None) -> Any:
     """A boto3 S3 client using boto3's own credential/region chain (nothing read here)."""
-    import boto3
-    from botocore.config import Config as BotoConfig
-
     config = BotoConfig(s3={"addressing_style": addressing_style}, retries={"mode": "standard", "max_attempts": 5})
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, region_name=region_name or None,
                                           config=config)
@@ -93,7 +89,7 @@ class S3PhotoStore:
     """``PhotoStore`` on an S3-compatible bucket; see the module docstring for guarantees.
 
     ``client`` is a boto3 S3 client (thread-safe, shared by requests); ``local_root`` a folder
-    on local disk for upload temp files (``spool/``) and resumable partials (``partials/``)."""
+    on local disk for the spool: upload temp files (``spool/``) and resumable partials (``partials/``)."""
 
     def __init__(self, client: Any, bucket: str, *, prefix: str = "", local_root: str | Path,
                  conditional_put: bool = True) -> None:
@@ -104,18 +100,17 @@ class S3PhotoStore:
         prefix = prefix.strip("/")
         self.prefix = f"{prefix}/" if prefix else ""
         self.conditional_put = conditional_put
-        self.local = FilesystemPhotoStore(local_root)  # partials + temp files only, never originals
-        self._spool = Path(local_root) / "spool"
+        self.spool = LocalSpool(local_root)  # temp files and partials only, never originals
 
     # ------------------------------------------------------------------ keys
 
     def original_key(self, sha256: str) -> str:
-        sha = _check_sha(sha256)
+        sha = check_sha(sha256)
         return f"{self.prefix}originals/{sha[:2]}/{sha[2:4]}/{sha}"
 
     def derivative_key(self, sha256: str, name: str) -> str:
-        sha = _check_sha(sha256)
-        return f"{self.prefix}derivatives/{sha[:2]}/{sha[2:4]}/{sha}/{_check_name(name)}"
+        sha = check_sha(sha256)
+        return f"{self.prefix}derivatives/{sha[:2]}/{sha[2:4]}/{sha}/{check_name(name)}"
 
     # ------------------------------------------------------------------ small S3 helpers
 
@@ -149,24 +144,21 @@ class S3PhotoStore:
     def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
         """Receive into a local temp file while hashing (413 / 422 ``checksum_mismatch`` there,
         nothing uploaded), then upload it write-once under its hash."""
-        expected = _check_sha(expected_sha256)
-        self.local._ensure_dir(self._spool)
-        tmp = self._spool / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-        try:
-            # No fsync: the bucket is where durability comes from; a crash just leaves a temp file.
-            size = receive_verified(stream, tmp, expected, max_bytes, fsync=False)
-            created = self._publish_file(tmp, expected, size)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return StoredOriginal(expected, size, created)
+        expected = check_sha(expected_sha256)
+        # No fsync: the bucket is where durability comes from; a crash just leaves a temp file.
+        with self.spool.received(stream, expected, max_bytes, fsync=False) as (tmp, size):
+            return self.put_verified_file(tmp, expected, size)
 
     def put_original(self, sha256: str, data: Readable) -> StoredOriginal:
         """Write-once put: bytes must hash to ``sha256``; existing identical bytes → no-op."""
-        import io
-
         if isinstance(data, (bytes, bytearray, memoryview)):
             data = io.BytesIO(bytes(data))
         return self.store_stream(data, sha256, None)
+
+    def put_verified_file(self, path: Path, sha256: str, size: int) -> StoredOriginal:
+        """Upload a local file already verified to hash to ``sha256`` (a spool temp file or a completed
+        partial) under its key, unless the key exists (``created=False``)."""
+        return StoredOriginal(sha256, size, self._publish_file(path, check_sha(sha256), size))
 
     def _publish_file(self, path: Path, sha256: str, size: int) -> bool:
         """Upload a verified file under its key unless the key exists → True when uploaded."""
@@ -228,7 +220,7 @@ class S3PhotoStore:
     def iter_originals(self) -> Iterator[str]:
         for rest in self._iter_keys("originals/"):
             parts = rest.split("/")
-            if len(parts) == 4 and _SHA_RE.match(parts[3]) and parts[1] == parts[3][:2] and parts[2] == parts[3][2:4]:
+            if len(parts) == 4 and SHA_RE.match(parts[3]) and parts[1] == parts[3][:2] and parts[2] == parts[3][2:4]:
                 yield parts[3]
 
     # ------------------------------------------------------------------ derivatives
@@ -254,42 +246,5 @@ class S3PhotoStore:
     def iter_derivatives(self) -> Iterator[tuple[str, str]]:
         for rest in self._iter_keys("derivatives/"):
             parts = rest.split("/")
-            if len(parts) == 5 and _SHA_RE.match(parts[3]) and not parts[4].startswith(TEMP_PREFIX):
+            if len(parts) == 5 and SHA_RE.match(parts[3]) and not parts[4].startswith(TEMP_PREFIX):
                 yield parts[3], parts[4]
-
-    # ------------------------------------------------------------------ local leftovers
-
-    def iter_temp_leftovers(self, older_than: timedelta = timedelta(hours=1)) -> Iterator[Path]:
-        return self.local.iter_temp_leftovers(older_than)
-
-    def remove_temp_leftovers(self, older_than: timedelta = timedelta(hours=1)) -> list[Path]:
-        return self.local.remove_temp_leftovers(older_than)
-
-    # ------------------------------------------------------------------ resumable uploads (local)
-
-    def partial_offset(self, upload_id: str) -> int:
-        return self.local.partial_offset(upload_id)
-
-    def append_partial(self, upload_id: str, offset: int, chunk: bytes, max_bytes: int | None) -> int:
-        return self.local.append_partial(upload_id, offset, chunk, max_bytes)
-
-    def complete_partial(self, upload_id: str, expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
-        """Verify the assembled local partial and upload it write-once; the partial is removed
-        only after the upload succeeded (a failed upload can be completed again)."""
-        path = self.local._partial_path(upload_id)
-        if not path.is_file():
-            return self.local.complete_partial(upload_id, expected_sha256, max_bytes)  # raises "no such upload"
-        try:
-            with open(path, "rb") as fh:
-                stored = self.store_stream(fh, expected_sha256, max_bytes)
-        except (ChecksumMismatch, PayloadTooLarge):
-            self.local.abort_partial(upload_id)  # as the filesystem store: the phone starts over
-            raise
-        self.local.abort_partial(upload_id)
-        return stored
-
-    def abort_partial(self, upload_id: str) -> None:
-        self.local.abort_partial(upload_id)
-
-    def iter_partials(self, older_than: timedelta = timedelta(days=7)) -> Iterator[tuple[str, int]]:
-        return self.local.iter_partials(older_than)

@@ -1,9 +1,13 @@
 """Photo shapes at the HTTP edge."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
+
+if TYPE_CHECKING:
+    from app.photos.models import Photo
 
 API_PREFIX = "/api/v1/photos"
 
@@ -42,8 +46,16 @@ class FlagSchema(ma.Schema):
     details = ma.fields.Dict()
 
 
+@dataclass(frozen=True)
+class PhotoOut:
+    """What ``PhotoSchema`` dumps: a photo row and the evidence flags its viewer may see (routes build it)."""
+
+    photo: Photo
+    flags: list[dict[str, Any]] = field(default_factory=list)
+
+
 class PhotoSchema(ma.Schema):
-    """A photo's metadata (the original's bytes are at ``original_url``)."""
+    """A photo's metadata (the original's bytes are at ``original_url``); dumps a ``PhotoOut``."""
 
     id = ma.fields.UUID()
     sha256 = ma.fields.String()
@@ -69,36 +81,43 @@ class PhotoSchema(ma.Schema):
     flags = ma.fields.Method("_flags")
     created_at = ma.fields.DateTime()
 
-    def _taken_at(self, obj: Any) -> str | None:
-        taken = obj.taken_at
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        # Plain fields are columns of the photo row.
+        return super().get_attribute(obj.photo, attr, default)
+
+    def _taken_at(self, obj: PhotoOut) -> str | None:
+        taken = obj.photo.taken_at
         return taken.isoformat() if taken is not None else None
 
-    def _taken_at_has_offset(self, obj: Any) -> bool | None:
-        taken = obj.taken_at
+    def _taken_at_has_offset(self, obj: PhotoOut) -> bool | None:
+        taken = obj.photo.taken_at
         return None if taken is None else taken.tzinfo is not None
 
-    def _modified_at(self, obj: Any) -> str | None:
-        return obj.modified_at.isoformat() if obj.modified_at is not None else None
+    def _modified_at(self, obj: PhotoOut) -> str | None:
+        modified = obj.photo.modified_at
+        return modified.isoformat() if modified is not None else None
 
-    def _gps(self, obj: Any) -> dict[str, Any] | None:
-        lon_lat = obj.lon_lat
+    def _gps(self, obj: PhotoOut) -> dict[str, Any] | None:
+        photo = obj.photo
+        lon_lat = photo.lon_lat
         if lon_lat is None:
             return None
-        return GpsSchema().dump({"lon": lon_lat[0], "lat": lon_lat[1], "accuracy_m": obj.gps_accuracy_m,
-                                 "time_utc": obj.gps_time_utc})
+        return GpsSchema().dump({"lon": lon_lat[0], "lat": lon_lat[1], "accuracy_m": photo.gps_accuracy_m,
+                                 "time_utc": photo.gps_time_utc})
 
-    def _derivatives(self, obj: Any) -> dict[str, Any]:
-        base = f"{API_PREFIX}/{obj.id}"
+    def _derivatives(self, obj: PhotoOut) -> dict[str, Any]:
+        photo = obj.photo
+        base = f"{API_PREFIX}/{photo.id}"
         return DerivativesSchema().dump({
-            "state": obj.derivatives_state, "error_code": obj.derivatives_error,
-            "attempts": obj.derivatives_attempts, "updated_at": obj.derivatives_updated_at,
-            "display_width": obj.display_width, "display_height": obj.display_height,
+            "state": photo.derivatives_state, "error_code": photo.derivatives_error,
+            "attempts": photo.derivatives_attempts, "updated_at": photo.derivatives_updated_at,
+            "display_width": photo.display_width, "display_height": photo.display_height,
             "display_url": f"{base}/display", "thumbnail_url": f"{base}/thumbnail",
             "watermarked_url": f"{base}/watermarked",
         })
 
-    def _original_url(self, obj: Any) -> str:
-        return f"{API_PREFIX}/{obj.id}/original"
+    def _original_url(self, obj: PhotoOut) -> str:
+        return f"{API_PREFIX}/{obj.photo.id}/original"
 
-    def _flags(self, obj: Any) -> list[dict[str, Any]]:
-        return FlagSchema(many=True).dump(getattr(obj, "flags", None) or [])
+    def _flags(self, obj: PhotoOut) -> list[dict[str, Any]]:
+        return FlagSchema(many=True).dump(obj.flags)

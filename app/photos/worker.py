@@ -1,10 +1,10 @@
-"""The derivative worker: ``flask photos worker`` (issue 5 §6: derivatives after the response).
+"""The derivative worker: ``flask photos worker`` (derivatives are made after the response).
 
 Polls the database for photos whose derivatives are pending and makes them one photo per
 transaction (``SELECT … FOR UPDATE SKIP LOCKED``), so any number of workers (and on-demand
 requests) can run side by side without doing the same photo twice. Each transaction is short;
 a photo that keeps failing transiently is skipped for the rest of the pass and marked failed
-after ``services.MAX_DERIVATIVE_ATTEMPTS``.
+after ``derivatives.MAX_DERIVATIVE_ATTEMPTS``.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import uuid
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from app.photos import services
 from app.extensions import current_session, db
+from app.photos.derivatives import process_next_pending
 from app.photos.storage import PhotoStore
 from app.wiring import wiring
 
@@ -31,7 +31,7 @@ def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit
     while limit is None or done < limit:
         if stop is not None and stop.is_set():
             break
-        photo = services.process_next_pending(session, store, max_pixels=max_pixels, skip=skip)
+        photo = process_next_pending(session, store, max_pixels=max_pixels, skip=skip)
         if photo is None:
             session.commit()
             break

@@ -1,4 +1,4 @@
-"""S3PhotoStore against a real S3 protocol endpoint (moto's in-process server), issue 5 §8."""
+"""S3PhotoStore against a real S3 protocol endpoint (moto's in-process server)."""
 from __future__ import annotations
 
 import io
@@ -10,14 +10,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.factory import create_app
-from app.auth.principal import Principal
 from app import config as app_config
-from app.photos import services
-from app.photos.evidence_links import NO_EVIDENCE_LINKS
+from app.auth.principal import Principal
+from app.factory import create_app
+from app.photos import derivatives, gc, upload
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge
+from app.photos.evidence_links import NO_EVIDENCE_LINKS
 from app.photos.models import Photo
 from app.photos.s3 import S3PhotoStore, s3_client
+from app.photos.storage import complete_partial
+from app.photos.stores import photo_store_from_config
 from tests.factories import bearer, login, make_user
 from tests.factories_photos import photo_bytes, put_photo, sha256_hex
 
@@ -76,7 +78,7 @@ def _keys(store: S3PhotoStore) -> list[str]:
 
 
 def _spool_files(store: S3PhotoStore) -> list[str]:
-    spool = store.local.root / "spool"
+    spool = store.spool.root / "spool"
     return sorted(p.name for p in spool.iterdir()) if spool.is_dir() else []
 
 
@@ -174,12 +176,12 @@ def test_head_then_put_mode_for_endpoints_without_conditional_writes(s3_endpoint
 def test_resumable_partials_stay_local_until_completed(store):
     data = photo_bytes(GPS_JPEG)
     half = len(data) // 2
-    assert store.append_partial("upload-0001", 0, data[:half], None) == half
-    assert _keys(store) == [] and store.partial_offset("upload-0001") == half
-    store.append_partial("upload-0001", half, data[half:], None)
-    stored = store.complete_partial("upload-0001", sha256_hex(data), None)
+    assert store.spool.append_partial("upload-0001", 0, data[:half], None) == half
+    assert _keys(store) == [] and store.spool.partial_offset("upload-0001") == half
+    store.spool.append_partial("upload-0001", half, data[half:], None)
+    stored = complete_partial(store, "upload-0001", sha256_hex(data), None)
     assert stored.created and store.read_original(sha256_hex(data)) == data
-    assert store.partial_offset("upload-0001") == 0
+    assert store.spool.partial_offset("upload-0001") == 0
 
 
 # --------------------------------------------------------------------------- derivatives + listing
@@ -226,32 +228,32 @@ def uploader(session, tree) -> Principal:
 def test_gc_finds_an_object_whose_row_was_never_committed(session, store, uploader):
     data = photo_bytes(GPS_JPEG)
     kept_data = photo_bytes(OTHER_JPEG)
-    services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(kept_data), sha256_hex(kept_data),
+    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(kept_data), sha256_hex(kept_data),
                        max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
-    services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
+    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
                        max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.rollback()  # the process "died" after the upload, before COMMIT
     assert session.scalar(select(Photo.id).where(Photo.sha256 == sha256_hex(data))) is None
 
-    assert services.find_orphans(session, store).originals_without_rows == []  # grace: upload may be in flight
-    report = services.find_orphans(session, store, min_age=timedelta(0))
+    assert gc.find_orphans(session, store).originals_without_rows == []  # grace: upload may be in flight
+    report = gc.find_orphans(session, store, min_age=timedelta(0))
     assert report.originals_without_rows == [sha256_hex(data)]
     assert report.rows_without_originals == []
 
-    assert services.delete_orphans(store, report) == 1
+    assert gc.delete_orphans(store, report) == 1
     assert not store.original_exists(sha256_hex(data))
     assert store.original_exists(sha256_hex(kept_data))
 
 
 def test_gc_reports_a_row_whose_object_is_missing(session, store, uploader):
     data = photo_bytes(GPS_JPEG)
-    upload = services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                                max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    uploaded = upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
+                                  max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
     store.client.delete_object(Bucket=store.bucket, Key=store.original_key(sha256_hex(data)))
-    report = services.find_orphans(session, store, min_age=timedelta(0))
-    assert report.rows_without_originals == [(upload.photo.id, sha256_hex(data))]
+    report = gc.find_orphans(session, store, min_age=timedelta(0))
+    assert report.rows_without_originals == [(uploaded.photo.id, sha256_hex(data))]
 
 
 # --------------------------------------------------------------------------- through the API
@@ -286,7 +288,7 @@ def test_upload_download_and_worker_derivatives_through_photo_storage_s3(s3_app,
 
     created = put_photo(client, headers, pid, data)
     assert created.status_code == 201, created.get_data(as_text=True)
-    store = services.photo_store_from_config(s3_app.config)
+    store = photo_store_from_config(s3_app.config)
     assert isinstance(store, S3PhotoStore)
     assert list(store.iter_originals()) == [sha]
     assert store.client.head_object(Bucket=store.bucket, Key=f"prod/originals/{sha[:2]}/{sha[2:4]}/{sha}")
@@ -296,11 +298,11 @@ def test_upload_download_and_worker_derivatives_through_photo_storage_s3(s3_app,
     assert original.headers["ETag"] == f'"{sha}"'
 
     assert run_worker(s3_app, once=True) == 1
-    assert sorted(name for _, name in store.iter_derivatives()) == [services.DISPLAY, services.THUMBNAIL]
+    assert sorted(name for _, name in store.iter_derivatives()) == [derivatives.DISPLAY, derivatives.THUMBNAIL]
     meta = client.get(f"/api/v1/photos/{pid}", headers=headers).get_json()
     assert meta["derivatives"]["state"] == "ready"
     thumb = client.get(f"/api/v1/photos/{pid}/thumbnail", headers=headers)
-    assert thumb.status_code == 200 and thumb.data == store.read_derivative(sha, services.THUMBNAIL)
+    assert thumb.status_code == 200 and thumb.data == store.read_derivative(sha, derivatives.THUMBNAIL)
 
     refused = put_photo(client, headers, str(uuid.uuid4()), photo_bytes(OTHER_JPEG), sha256=sha256_hex(b"x"))
     assert refused.status_code == 422

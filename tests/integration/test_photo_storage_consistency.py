@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.auth.principal import Principal
-from app.photos import services
+from app.photos import access, derivatives, gc, upload
 from app.photos.evidence_links import NO_EVIDENCE_LINKS
 from app.photos.models import Photo
 from app.photos.storage import TEMP_PREFIX
 from tests.factories import make_user
-from tests.factories_photos import drain_worker, photo_bytes, sha256_hex, temporary_photo_store
+from tests.factories_photos import (
+    drain_worker,
+    photo_bytes,
+    sha256_hex,
+    temporary_photo_store,
+)
 
 GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
 
@@ -35,7 +41,7 @@ def _upload(session, store, principal, name: str = GPS_JPEG) -> Photo:
     import io
 
     data = photo_bytes(name)
-    result = services.put_photo(session, store, principal, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
+    result = upload.put_photo(session, store, principal, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
                                 max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.commit()
     return result.photo
@@ -49,12 +55,12 @@ def test_crash_between_file_write_and_commit_leaves_an_orphan_gc_lists(app, sess
     import io
 
     data = photo_bytes(GPS_JPEG)
-    services.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
+    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
                        max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
     session.rollback()  # the process "died" before COMMIT: the file is durable, the row is not
     assert session.scalar(select(Photo.id)) is None
 
-    report = services.find_orphans(session, store, min_age=services.timedelta(0))
+    report = gc.find_orphans(session, store, min_age=timedelta(0))
     assert report.originals_without_rows == [sha256_hex(data)]
 
     result = _gc(app)
@@ -77,7 +83,7 @@ def test_gc_delete_removes_orphan_files_but_keeps_referenced_ones(app, session, 
 def test_gc_ignores_young_originals_of_uploads_in_flight(session, store, uploader):
     orphan = photo_bytes("drew__jpg__HTC_Desire.jpg")
     store.put_original(sha256_hex(orphan), orphan)
-    assert services.find_orphans(session, store).originals_without_rows == []  # default grace: one hour
+    assert gc.find_orphans(session, store).originals_without_rows == []  # default grace: one hour
 
 
 def test_row_whose_original_vanished_is_reported_and_never_deleted(app, session, store, uploader):
@@ -95,7 +101,7 @@ def test_gc_lists_temp_leftovers_and_orphan_derivatives(app, session, store, upl
     leftover = store.root / "originals" / f"{TEMP_PREFIX}crashed"
     leftover.write_bytes(b"half")
     store.put_derivative("a" * 64, "display.jpg", b"x")
-    report = services.find_orphans(session, store, min_age=services.timedelta(0))
+    report = gc.find_orphans(session, store, min_age=timedelta(0))
     assert report.temp_leftovers == [str(leftover)]
     assert report.derivatives_without_rows == [("a" * 64, "display.jpg")]
     assert _gc(app, "--delete").exit_code == 0
@@ -118,7 +124,7 @@ def test_photo_rows_cannot_be_deleted(session, store, uploader):
 
 def test_derivative_state_and_scope_may_change(session, store, uploader):
     photo = _upload(session, store, uploader)
-    services.set_photo_scope(session, photo, ["/410000/410800/410811/410811001/"])
+    access.set_photo_scope(session, photo, ["/410000/410800/410811/410811001/"])
     photo.derivatives_state = "ready"
     session.commit()
     session.expire_all()
@@ -141,22 +147,22 @@ def test_worker_marks_undecodable_originals_failed_and_the_api_says_so(app, sess
     session.expire_all()
     failed = session.get(Photo, photo.id)
     assert (failed.derivatives_state, failed.derivatives_error) == ("failed", "image_undecodable")
-    with pytest.raises(services.DerivativeUnavailable) as exc:
-        services.ensure_derivatives(session, store, failed, max_pixels=50_000_000)
+    with pytest.raises(derivatives.DerivativeUnavailable) as exc:
+        derivatives.ensure_derivatives(session, store, failed, max_pixels=50_000_000)
     assert exc.value.extra["error_code"] == "image_undecodable"
 
 
 def test_identical_bytes_under_two_ids_are_decoded_once(app, session, store, uploader):
     first = _upload(session, store, uploader)
     assert drain_worker(app, store) == 1
-    mtime = store.derivative_path(first.sha256, services.DISPLAY).stat().st_mtime_ns
+    mtime = store.derivative_path(first.sha256, derivatives.DISPLAY).stat().st_mtime_ns
     second = _upload(session, store, uploader)
     assert drain_worker(app, store) == 1
     session.expire_all()
     done = session.get(Photo, second.id)
     assert done.derivatives_state == "ready"
     assert (done.display_width, done.display_height) == (640, 480)
-    assert store.derivative_path(first.sha256, services.DISPLAY).stat().st_mtime_ns == mtime  # not re-made
+    assert store.derivative_path(first.sha256, derivatives.DISPLAY).stat().st_mtime_ns == mtime  # not re-made
 
 
 def test_two_workers_never_take_the_same_photo(app, session, store, uploader):
@@ -170,10 +176,10 @@ def test_two_workers_never_take_the_same_photo(app, session, store, uploader):
                                     .order_by(Photo.created_at).limit(1).with_for_update(skip_locked=True)).one()
         # … while worker B (another connection) skips it and takes the other one.
         with app.app_context():
-            taken = services.process_next_pending(db.session, store, max_pixels=50_000_000)
+            taken = derivatives.process_next_pending(db.session, store, max_pixels=50_000_000)
             assert taken is not None and taken.id != locked.id
             db.session.commit()
-            assert services.process_next_pending(db.session, store, max_pixels=50_000_000) is None
+            assert derivatives.process_next_pending(db.session, store, max_pixels=50_000_000) is None
             db.session.commit()
         db.session.rollback()
 

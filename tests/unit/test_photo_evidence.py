@@ -1,4 +1,4 @@
-"""app.photos.evidence: flags inform review, they never block (issue 5 §7)."""
+"""app.photos.evidence: flags inform review, they never block."""
 from __future__ import annotations
 
 import subprocess

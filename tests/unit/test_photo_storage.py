@@ -1,4 +1,4 @@
-"""app.photos.storage.FilesystemPhotoStore: write-once, atomic, verified (issue 5 §6, §8)."""
+"""app.photos.storage.FilesystemPhotoStore and its LocalSpool: write-once, atomic, verified."""
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +16,7 @@ import pytest
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
-from app.photos.storage import FilesystemPhotoStore, PhotoStore
+from app.photos.storage import FilesystemPhotoStore, PhotoStore, complete_partial
 
 REPO = Path(__file__).resolve().parents[2]
 PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
@@ -136,10 +136,10 @@ def test_crash_during_write_leaves_a_temp_file_that_gc_finds_and_no_final_file(t
     store = FilesystemPhotoStore(root)
     assert not store.original_exists(PHOTO_SHA)
     assert list(store.iter_originals()) == []
-    leftovers = list(store.iter_temp_leftovers(older_than=timedelta(0)))
+    leftovers = list(store.spool.iter_temp_leftovers(older_than=timedelta(0)))
     assert len(leftovers) == 1 and leftovers[0].name.startswith(".tmp-")
-    assert list(store.iter_temp_leftovers(older_than=timedelta(hours=1))) == []  # may still be in progress
-    assert store.remove_temp_leftovers(older_than=timedelta(0)) == leftovers
+    assert list(store.spool.iter_temp_leftovers(older_than=timedelta(hours=1))) == []  # may still be in progress
+    assert store.spool.remove_temp_leftovers(older_than=timedelta(0)) == leftovers
     assert all_files(root) == []
 
 
@@ -160,7 +160,7 @@ def test_derivatives_are_replaced_atomically_listed_and_deleted(store):
     assert list(store.iter_derivatives()) == [(PHOTO_SHA, "display.jpg"), (PHOTO_SHA, "thumb.jpg")]
     store.delete_derivative(PHOTO_SHA, "thumb.jpg")
     assert not store.derivative_exists(PHOTO_SHA, "thumb.jpg")
-    assert list(store.iter_temp_leftovers(older_than=timedelta(0))) == []
+    assert list(store.spool.iter_temp_leftovers(older_than=timedelta(0))) == []
 
 
 def test_derivative_names_cannot_escape_the_store(store):
@@ -175,40 +175,40 @@ def test_resumable_upload_in_chunks_becomes_an_original_without_a_second_copy(st
     upload_id = "4f9b2c1e-0d6a-4c1b-9a55-1f2e3d4c5b6a"
     offset = 0
     for start in range(0, len(PHOTO), 50_000):
-        offset = store.append_partial(upload_id, offset, PHOTO[start : start + 50_000], max_bytes=20_000_000)
-    assert offset == len(PHOTO) == store.partial_offset(upload_id)
-    result = store.complete_partial(upload_id, PHOTO_SHA, max_bytes=20_000_000)
+        offset = store.spool.append_partial(upload_id, offset, PHOTO[start : start + 50_000], max_bytes=20_000_000)
+    assert offset == len(PHOTO) == store.spool.partial_offset(upload_id)
+    result = complete_partial(store, upload_id, PHOTO_SHA, max_bytes=20_000_000)
     assert result.created and store.read_original(PHOTO_SHA) == PHOTO
     assert all_files(store.root) == [store.original_path(PHOTO_SHA)]
 
 
 def test_chunk_resent_after_a_lost_response_gets_409_with_the_current_offset(store):
     upload_id = "upload-0001"
-    store.append_partial(upload_id, 0, PHOTO[:1000], max_bytes=None)
+    store.spool.append_partial(upload_id, 0, PHOTO[:1000], max_bytes=None)
     with pytest.raises(UploadOffsetMismatch) as exc:
-        store.append_partial(upload_id, 0, PHOTO[:1000], max_bytes=None)
+        store.spool.append_partial(upload_id, 0, PHOTO[:1000], max_bytes=None)
     assert exc.value.status == 409 and exc.value.extra["current_offset"] == 1000
-    assert store.partial_offset(upload_id) == 1000
+    assert store.spool.partial_offset(upload_id) == 1000
 
 
 def test_resumable_upload_over_the_byte_limit_is_413(store):
     with pytest.raises(PayloadTooLarge):
-        store.append_partial("upload-0002", 0, PHOTO, max_bytes=len(PHOTO) - 1)
+        store.spool.append_partial("upload-0002", 0, PHOTO, max_bytes=len(PHOTO) - 1)
 
 
 def test_completed_upload_with_the_wrong_hash_is_discarded(store):
-    store.append_partial("upload-0003", 0, PHOTO[:-1], max_bytes=None)
+    store.spool.append_partial("upload-0003", 0, PHOTO[:-1], max_bytes=None)
     with pytest.raises(ChecksumMismatch):
-        store.complete_partial("upload-0003", PHOTO_SHA, max_bytes=None)
-    assert store.partial_offset("upload-0003") == 0
+        complete_partial(store, "upload-0003", PHOTO_SHA, max_bytes=None)
+    assert store.spool.partial_offset("upload-0003") == 0
     assert all_files(store.root) == []
 
 
 def test_upload_id_cannot_escape_the_store(store):
     with pytest.raises(ValidationFailed):
-        store.append_partial("../../../tmp/x", 0, b"x", max_bytes=None)
+        store.spool.append_partial("../../../tmp/x", 0, b"x", max_bytes=None)
 
 
 def test_abandoned_partials_are_listed_for_gc(store):
-    store.append_partial("upload-0004", 0, b"abc", max_bytes=None)
-    assert list(store.iter_partials(older_than=timedelta(0))) == [("upload-0004", 3)]
+    store.spool.append_partial("upload-0004", 0, b"abc", max_bytes=None)
+    assert list(store.spool.iter_partials(older_than=timedelta(0))) == [("upload-0004", 3)]

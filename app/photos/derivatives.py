@@ -1,0 +1,143 @@
+"""Derivatives (display image, thumbnail): made by the worker after the response, or on demand when one
+is requested first. Services never commit; PIL stays in ``processing`` (STYLE §4)."""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import AppError
+from app.photos import processing
+from app.photos.errors import (
+    ImageTooManyPixels,
+    ImageUndecodable,
+    UnsupportedImageFormat,
+)
+from app.photos.models import Photo
+from app.photos.storage import LocalPathStore, PhotoStore
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DISPLAY",
+    "MAX_DERIVATIVE_ATTEMPTS",
+    "PERMANENT_DERIVATIVE_ERRORS",
+    "THUMBNAIL",
+    "DerivativeUnavailable",
+    "ensure_derivatives",
+    "open_derivative",
+    "original_source",
+    "process_next_pending",
+]
+
+DISPLAY = "display.jpg"
+THUMBNAIL = "thumb.jpg"
+# Errors that mean "these bytes will never make a derivative" (vs. a transient failure).
+PERMANENT_DERIVATIVE_ERRORS = (ImageUndecodable, ImageTooManyPixels, UnsupportedImageFormat)
+MAX_DERIVATIVE_ATTEMPTS = 3  # our choice: transient failures (disk full, OOM kill) retried this often
+
+
+class DerivativeUnavailable(AppError):
+    status = 422
+    code = "derivative_unavailable"
+    title_zh = "无法为该照片生成预览图"
+    title_en = "No derivative can be made of this photo"
+
+
+def original_source(store: PhotoStore, sha256: str) -> processing.Source:
+    """The original for processing: a local path when the store has one (no copy in memory), else bytes."""
+    if isinstance(store, LocalPathStore):
+        return store.original_path(sha256)
+    return store.read_original(sha256)
+
+
+def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> tuple[int, int]:
+    """Make display + thumbnail, or reuse those already made for identical bytes → display size."""
+    if store.derivative_exists(photo.sha256, DISPLAY) and store.derivative_exists(photo.sha256, THUMBNAIL):
+        done = session.execute(
+            select(Photo.display_width, Photo.display_height)
+            .where(Photo.sha256 == photo.sha256, Photo.derivatives_state == "ready",
+                   Photo.display_width.is_not(None), Photo.display_height.is_not(None))
+            .limit(1)
+        ).first()
+        if done is not None:
+            return done[0], done[1]
+    result = processing.make_derivatives(original_source(store, photo.sha256), max_pixels=max_pixels)
+    store.put_derivative(photo.sha256, THUMBNAIL, result.thumbnail)
+    store.put_derivative(photo.sha256, DISPLAY, result.display)  # last: its presence means "both done"
+    return result.display_size
+
+
+def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> None:
+    """Make the derivatives of a row locked by the caller and record the outcome."""
+    now = datetime.now(timezone.utc)
+    photo.derivatives_attempts = (photo.derivatives_attempts or 0) + 1
+    photo.derivatives_updated_at = now
+    try:
+        photo.display_width, photo.display_height = _make_and_store(session, store, photo, max_pixels)
+    except PERMANENT_DERIVATIVE_ERRORS as exc:
+        photo.derivatives_state, photo.derivatives_error = "failed", exc.code
+        log.warning("photo %s: derivatives failed (%s)", photo.id, exc.code)
+    except Exception:  # noqa: BLE001 - a worker must survive one bad photo; state records it
+        log.exception("photo %s: derivative attempt %s failed", photo.id, photo.derivatives_attempts)
+        if photo.derivatives_attempts >= MAX_DERIVATIVE_ATTEMPTS:
+            photo.derivatives_state, photo.derivatives_error = "failed", "derivative_error"
+        else:
+            photo.derivatives_error = "derivative_error_retrying"
+    else:
+        photo.derivatives_state, photo.derivatives_error = "ready", None
+    session.flush()
+
+
+def process_next_pending(session: Session, store: PhotoStore, *, max_pixels: int,
+                         skip: set[uuid.UUID] | None = None) -> Photo | None:
+    """Worker step: lock the oldest pending photo nobody else holds (``FOR UPDATE SKIP
+    LOCKED``), make its derivatives, record the state. None when the queue is empty.
+    The caller commits (one photo per transaction keeps row locks short)."""
+    query = (
+        select(Photo)
+        .where(Photo.derivatives_state == "pending")
+        .order_by(Photo.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if skip:
+        query = query.where(Photo.id.not_in(skip))
+    photo = session.scalars(query).first()
+    if photo is None:
+        return None
+    _run_derivatives(session, store, photo, max_pixels)
+    return photo
+
+
+def ensure_derivatives(session: Session, store: PhotoStore, photo: Photo, *, max_pixels: int) -> Photo:
+    """On demand: a derivative was requested before the worker got to the photo. Takes the
+    row lock (waits for a worker already on it, then sees its result)."""
+    if photo.derivatives_state == "ready" and store.derivative_exists(photo.sha256, DISPLAY):
+        return photo
+    if photo.derivatives_state == "failed":
+        raise DerivativeUnavailable(extra={"error_code": photo.derivatives_error, "photo_id": str(photo.id)})
+    locked = session.scalars(
+        select(Photo).where(Photo.id == photo.id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+    if locked.derivatives_state != "ready" or not store.derivative_exists(locked.sha256, DISPLAY):
+        locked.derivatives_state = "pending"
+        _run_derivatives(session, store, locked, max_pixels)
+    if locked.derivatives_state == "failed":
+        raise DerivativeUnavailable(extra={"error_code": locked.derivatives_error, "photo_id": str(locked.id)})
+    if locked.derivatives_state != "ready":
+        raise DerivativeUnavailable(
+            "预览图暂时无法生成，请稍后重试", "The derivative could not be made now; try again later",
+            code="derivative_retry_later", extra={"photo_id": str(locked.id)})
+    return locked
+
+
+def open_derivative(session: Session, store: PhotoStore, photo: Photo, name: str, *, max_pixels: int) -> bytes:
+    """Bytes of ``display.jpg`` / ``thumb.jpg``, made now if the worker has not yet."""
+    ensure_derivatives(session, store, photo, max_pixels=max_pixels)
+    return store.read_derivative(photo.sha256, name)
+
+

@@ -1,0 +1,228 @@
+"""Uploads: the idempotent PUT by content hash and the resumable upload. Services never commit.
+
+Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
+hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
+truncated) → ``INSERT … ON CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
+later (``derivatives.process_next_pending`` in the worker, or ``ensure_derivatives`` when a derivative
+is requested first). A crash between the store write and the commit leaves an original without a row,
+which ``gc.find_orphans`` reports.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.auth.principal import Principal
+from app.errors import Conflict
+from app.photos import processing
+from app.photos.derivatives import PERMANENT_DERIVATIVE_ERRORS, original_source
+from app.photos.evidence_links import EvidenceLinks
+from app.photos.metadata import OriginalInfo
+from app.photos.models import Photo
+from app.photos.storage import PhotoStore, StoredOriginal, complete_partial
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PhotoUpload", "append_photo_chunk", "put_photo", "resumable_offset"]
+
+
+def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> None:
+    # Never refuse an upload because the hook failed: it runs in a savepoint; a failure is logged and its
+    # work is redone later (submission recomputes every link's flags).
+    try:
+        with session.begin_nested():
+            links.on_arrival(session, photo_id)
+    except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
+        log.exception("photo %s: arrival hook failed", photo_id)
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    photo: Photo
+    created: bool  # False: an idempotent repeat of an earlier PUT
+
+
+def _uuid_taken(photo: Photo, sha256: str) -> Conflict:
+    return Conflict(
+        "该照片编号已用于另一张照片（内容不同）；请为新照片生成新的编号。",
+        "This photo id already holds a different photo; generate a new id for a new photo.",
+        code="photo_id_conflict",
+        extra={"photo_id": str(photo.id), "existing_sha256": photo.sha256, "sent_sha256": sha256},
+    )
+
+
+def _existing(photo: Photo, principal: Principal, sha256: str) -> PhotoUpload:
+    if photo.sha256 != sha256 or photo.uploader_id != principal.user_id:
+        # Another uploader's uuid: refuse without serving its content.
+        raise _uuid_taken(photo, sha256) if photo.uploader_id == principal.user_id else Conflict(
+            "该照片编号已被占用；请生成新的编号。", "This photo id is taken; generate a new id.",
+            code="photo_id_conflict", extra={"photo_id": str(photo.id)})
+    return PhotoUpload(photo, created=False)
+
+
+def _clip(value: str | None, length: int = 200) -> str | None:
+    return value[:length] if value else value
+
+
+def _row_values(photo_id: uuid.UUID, principal: Principal, sha256: str, size: int, info: OriginalInfo) -> dict[str, Any]:
+    taken = info.taken_at
+    offset_min = None
+    if taken is not None and taken.tzinfo is not None:
+        delta = taken.utcoffset()
+        offset_min = int(delta.total_seconds() // 60) if delta is not None else None
+    location = None
+    if info.gps is not None:
+        location = from_shape(Point(info.gps.lon, info.gps.lat), srid=4326)
+    return {
+        "id": photo_id,
+        "sha256": sha256,
+        "uploader_id": principal.user_id,
+        "scope_paths": list(principal.jurisdiction_paths),
+        "size_bytes": size,
+        "format": info.format,
+        "mime": info.mime,
+        "width": info.width,
+        "height": info.height,
+        "orientation": info.orientation if info.orientation is not None and 0 <= info.orientation < 32768 else None,
+        "taken_at_local": taken.replace(tzinfo=None) if taken is not None else None,
+        "taken_at_offset_min": offset_min,
+        "taken_at_source": info.taken_at_source,
+        "modified_at_local": info.modified_at.replace(tzinfo=None) if info.modified_at else None,
+        "location": location,
+        "gps_accuracy_m": info.gps.accuracy_m if info.gps else None,
+        "gps_time_utc": info.gps.time_utc if info.gps else None,
+        "gps_problem": info.gps_problem,
+        "make": _clip(info.make),
+        "model": _clip(info.model),
+        "software": _clip(info.software),
+        "exif_problem": _clip(info.exif_problem, 32),
+        "derivatives_state": "pending",
+    }
+
+
+def _discard_refused(session: Session, store: PhotoStore, sha256: str, created: bool) -> None:
+    """Refused bytes are not evidence: remove the original we just published, unless a row
+    already uses it (a limit lowered since) or it was there before this request."""
+    if not created:
+        return
+    if session.scalar(select(Photo.id).where(Photo.sha256 == sha256).limit(1)) is None:
+        store.delete_original(sha256)
+
+
+def put_photo(
+    session: Session,
+    store: PhotoStore,
+    principal: Principal,
+    photo_id: uuid.UUID,
+    body: IO[bytes],
+    sha256: str,
+    *,
+    max_bytes: int | None,
+    max_pixels: int,
+    links: EvidenceLinks,
+) -> PhotoUpload:
+    """Create photo ``photo_id`` from ``body`` (idempotent).
+
+    Same id + same hash → the existing photo (``created=False``, no audit, body not read).
+    Same id + other hash → 409 ``photo_id_conflict``. Otherwise the body is streamed to the
+    store (413 over ``max_bytes``, 422 ``checksum_mismatch``), its real format and metadata
+    read (422 ``unsupported_image_format`` / ``image_too_many_pixels`` / ``image_undecodable``)
+    and one row inserted; concurrent PUTs of the same id end with one row.
+    """
+    sha256 = sha256.lower()
+    existing = session.get(Photo, photo_id)
+    if existing is not None:
+        return _existing(existing, principal, sha256)
+
+    stored = store.store_stream(body, sha256, max_bytes)
+    return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+
+
+def _register_original(session: Session, store: PhotoStore, principal: Principal, photo_id: uuid.UUID,
+                       stored: StoredOriginal, max_pixels: int, links: EvidenceLinks) -> PhotoUpload:
+    """The original is durable and its hash verified: read its metadata, insert the row."""
+    sha256 = stored.sha256
+    try:
+        source = original_source(store, sha256)
+        info = processing.inspect_original(source, max_pixels=max_pixels)
+        if info.suspect_truncated:
+            # Refuse a broken file while the phone still has it (a retry may fix it).
+            processing.verify_decodes(source, max_pixels=max_pixels)
+    except PERMANENT_DERIVATIVE_ERRORS:
+        _discard_refused(session, store, sha256, stored.created)
+        raise
+
+    values = _row_values(photo_id, principal, sha256, stored.size, info)
+    inserted = session.execute(
+        insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo.id)
+    ).scalar_one_or_none()
+    if inserted is None:
+        # A parallel PUT of the same id committed first (ON CONFLICT waited for it).
+        session.expire_all()
+        winner = session.get(Photo, photo_id)
+        if winner is None:  # pragma: no cover - the conflicting row cannot vanish (no DELETE)
+            raise Conflict(code="photo_id_conflict")
+        return _existing(winner, principal, sha256)
+    photo = session.get(Photo, photo_id)
+    assert photo is not None
+    record_audit(
+        session, "photo.create", "photo", photo_id,
+        after={"sha256": sha256, "size_bytes": stored.size, "uploader_id": principal.user_id,
+               "format": info.format, "original_was_new": stored.created},
+    )
+    _run_arrival_hook(session, links, photo_id)
+    session.refresh(photo)
+    return PhotoUpload(photo, created=True)
+
+
+# --------------------------------------------------------------------------- resumable upload
+
+
+def _upload_id(principal: Principal, photo_id: uuid.UUID) -> str:
+    # One partial per (uploader, photo id): another user cannot append to it.
+    return f"u{principal.user_id}-{photo_id.hex}"
+
+
+def resumable_offset(store: PhotoStore, principal: Principal, photo_id: uuid.UUID) -> int:
+    """Bytes of ``photo_id`` already received from this uploader (0 when none)."""
+    return store.spool.partial_offset(_upload_id(principal, photo_id))
+
+
+def append_photo_chunk(
+    session: Session,
+    store: PhotoStore,
+    principal: Principal,
+    photo_id: uuid.UUID,
+    *,
+    offset: int,
+    chunk: bytes,
+    sha256: str,
+    complete: bool,
+    max_bytes: int | None,
+    max_pixels: int,
+    links: EvidenceLinks,
+) -> tuple[int, PhotoUpload | None]:
+    """Resumable upload: append ``chunk`` at ``offset`` (409 ``upload_offset_mismatch`` with
+    ``current_offset`` otherwise); with ``complete`` verify the whole hash and register the
+    photo exactly like ``put_photo``. → (offset now, the upload when complete)."""
+    sha256 = sha256.lower()
+    existing = session.get(Photo, photo_id)
+    if existing is not None:  # finished earlier; the phone lost the answer
+        return existing.size_bytes, _existing(existing, principal, sha256)
+    upload_id = _upload_id(principal, photo_id)
+    new_offset = store.spool.append_partial(upload_id, offset, chunk, max_bytes)
+    if not complete:
+        return new_offset, None
+    stored = complete_partial(store, upload_id, sha256, max_bytes)
+    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+
+
