@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from app.api import Blueprint
+from app.blueprint import Blueprint
 from app.auth.authz import current_principal
 from app.extensions import current_session
 from app.geo.fields import GEOJSON_MIMETYPE
