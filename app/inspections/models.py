@@ -4,7 +4,7 @@ Identity: the phone generates the inspection UUID; it is the primary key, so a r
 never produce a second row (issue 5 §2).
 
 Versioning: ``version`` (the ETag) counts edits and server-side transitions; ``change_seq`` is taken from
-the ``inspection_change_seq`` sequence on every change and orders the sync feed (see services.bump_change).
+the ``inspection_change_seq`` sequence on every change and orders the sync feed (see feed.bump_change).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from app.checklists.models import ChecklistVersion
     from app.sites.models import Site
 
-#: Feed order. Values are taken under an advisory lock right before commit (services.bump_change).
+#: Feed order. Values are taken under an advisory lock right before commit (feed.bump_change).
 CHANGE_SEQ = Sequence("inspection_change_seq", metadata=Base.metadata)
 
 
@@ -139,7 +139,7 @@ class InspectionPhotoLink(Base):
     """A photo linked to one item of one inspection, with its evidence flags.
 
     ``photo_id`` has no foreign key on purpose: phones work offline and may send the inspection before the
-    photo upload lands. Submission refuses links whose photo has not arrived (services.submit_inspection).
+    photo upload lands. Submission refuses links whose photo has not arrived (submission.submit_inspection).
     Links are never removed by an edit (rules.merge_photo_links).
     """
 
