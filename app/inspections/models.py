@@ -1,7 +1,7 @@
-"""Inspections, their officers, answers, photo links and findings (issue 5).
+"""Inspections, their officers, answers, photo links and findings.
 
 Identity: the phone generates the inspection UUID; it is the primary key, so a retried create can
-never produce a second row (issue 5 §2).
+never produce a second row.
 
 Versioning: ``version`` (the ETag) counts edits and server-side transitions; ``change_seq`` is taken from
 the ``inspection_change_seq`` sequence on every change and orders the sync feed (see feed.bump_change).
@@ -71,7 +71,7 @@ class Inspection(TimestampMixin, Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Re-inspection (issue 6 §5): the earlier inspection of the same site whose order to correct this one checks.
+    # Re-inspection: the earlier inspection of the same site whose order to correct this one checks.
     reinspection_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"), index=True)
 
     site: Mapped[Site] = relationship(lazy="joined")
@@ -105,7 +105,7 @@ class Inspection(TimestampMixin, Base):
 
 
 class InspectionOfficer(Base):
-    """An enforcement officer present at the inspection (行政处罚法 Art. 42: at least two)."""
+    """An enforcement officer present at the inspection (行政处罚法第四十二条: at least two)."""
 
     __tablename__ = "inspection_officers"
 
@@ -162,7 +162,7 @@ class InspectionPhotoLink(Base):
 
 
 class Finding(Base):
-    """The server's verdict on one applicable item at one submission (issue 5 §5)."""
+    """The server's verdict on one applicable item at one submission."""
 
     __tablename__ = "findings"
     __table_args__ = (

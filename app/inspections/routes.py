@@ -1,4 +1,4 @@
-"""Inspections API: idempotent capture (PUT), submission, return, sync feed (issue 5)."""
+"""Inspections API: idempotent capture (PUT), submission, return, sync feed."""
 from __future__ import annotations
 
 import uuid
