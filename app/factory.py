@@ -18,7 +18,7 @@ from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
 from app.http import configure_logging, register_request_hooks
-from app.inspections import services as inspections
+from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
 from app.jurisdictions.routes import blp as jurisdictions_blp
@@ -85,10 +85,10 @@ def register_services(app: Flask) -> None:
         # evidence flags, what to do when a linked photo arrives, who else may view it and what its notice
         # copy names.
         photo_evidence=EvidenceLinks(
-            flags=inspections.flags_for_photo,
-            on_arrival=partial(inspections.refresh_flags_for_photo, settings=inspection_settings),
-            may_view=inspections.participant_may_view_photo,
-            notice_context=inspections.watermark_context_for_photo,
+            flags=inspection_evidence.flags_for_photo,
+            on_arrival=partial(inspection_evidence.refresh_flags_for_photo, settings=inspection_settings),
+            may_view=inspection_evidence.participant_may_view_photo,
+            notice_context=inspection_evidence.watermark_context_for_photo,
         ),
         inspection_settings=inspection_settings,
     )

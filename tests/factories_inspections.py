@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
-from app.inspections.services import inspection_context
+from app.inspections.submission import inspection_context
 from tests.factories import bearer, login, make_user
 from tests.factories_checklists import make_site, shipped_version, sync
 

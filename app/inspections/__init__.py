@@ -1,1 +1,1 @@
-"""Inspections from the field: offline-safe capture, submission and photo evidence (issue 5)."""
+"""Inspections from the field: offline-safe capture, submission and photo evidence."""

@@ -1,10 +1,10 @@
-"""Inspections, their officers, answers, photo links and findings (issue 5).
+"""Inspections, their officers, answers, photo links and findings.
 
 Identity: the phone generates the inspection UUID; it is the primary key, so a retried create can
-never produce a second row (issue 5 §2).
+never produce a second row.
 
 Versioning: ``version`` (the ETag) counts edits and server-side transitions; ``change_seq`` is taken from
-the ``inspection_change_seq`` sequence on every change and orders the sync feed (see services.bump_change).
+the ``inspection_change_seq`` sequence on every change and orders the sync feed (see feed.bump_change).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from app.checklists.models import ChecklistVersion
     from app.sites.models import Site
 
-#: Feed order. Values are taken under an advisory lock right before commit (services.bump_change).
+#: Feed order. Values are taken under an advisory lock right before commit (feed.bump_change).
 CHANGE_SEQ = Sequence("inspection_change_seq", metadata=Base.metadata)
 
 
@@ -71,7 +71,7 @@ class Inspection(TimestampMixin, Base):
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # Re-inspection (issue 6 §5): the earlier inspection of the same site whose order to correct this one checks.
+    # Re-inspection: the earlier inspection of the same site whose order to correct this one checks.
     reinspection_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspections.id"), index=True)
 
     site: Mapped[Site] = relationship(lazy="joined")
@@ -105,7 +105,7 @@ class Inspection(TimestampMixin, Base):
 
 
 class InspectionOfficer(Base):
-    """An enforcement officer present at the inspection (行政处罚法 Art. 42: at least two)."""
+    """An enforcement officer present at the inspection (行政处罚法第四十二条: at least two)."""
 
     __tablename__ = "inspection_officers"
 
@@ -139,7 +139,7 @@ class InspectionPhotoLink(Base):
     """A photo linked to one item of one inspection, with its evidence flags.
 
     ``photo_id`` has no foreign key on purpose: phones work offline and may send the inspection before the
-    photo upload lands. Submission refuses links whose photo has not arrived (services.submit_inspection).
+    photo upload lands. Submission refuses links whose photo has not arrived (submission.submit_inspection).
     Links are never removed by an edit (rules.merge_photo_links).
     """
 
@@ -162,7 +162,7 @@ class InspectionPhotoLink(Base):
 
 
 class Finding(Base):
-    """The server's verdict on one applicable item at one submission (issue 5 §5)."""
+    """The server's verdict on one applicable item at one submission."""
 
     __tablename__ = "findings"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Inspections API: idempotent capture (PUT), submission, return, sync feed (issue 5)."""
+"""Inspections API: idempotent capture (PUT), submission, return, sync feed."""
 from __future__ import annotations
 
 import uuid
@@ -7,13 +7,17 @@ from typing import Any
 from flask import request
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
-from app.errors import NotFound
+from app.blueprint import Blueprint
 from app.extensions import current_session, db
-from app.inspections import services
 from app.inspections.access import get_inspection
+from app.inspections.capture import put_inspection
+from app.inspections.feed import inspection_feed
+from app.inspections.models import Inspection
+from app.inspections.presenter import current_state_for, present_feed, present_inspection
+from app.inspections.review import return_inspection
 from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
+from app.inspections.submission import submit_inspection
 from app.wiring import wiring
 
 blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
@@ -22,17 +26,8 @@ blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
 _ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
 
 
-def _uuid(value: str) -> uuid.UUID:
-    """Path ids are phone-generated UUIDs (a plain converter keeps the route matrix tests generic)."""
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound("检查记录不存在：编号不是 UUID。", "Inspection not found: the id is not a UUID.",
-                       code="inspection_not_found") from None
-
-
-def _with_etag(inspection: Any, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = services.inspection_representation(current_session(), inspection, current_principal())
+def _with_etag(inspection: Inspection, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = present_inspection(current_session(), inspection, current_principal())
     return body, status, {"ETag": inspection.etag}
 
 
@@ -43,18 +38,19 @@ class InspectionFeed(MethodView):
     @blp.response(200, FeedSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sync feed: inspections changed after the cursor (updated_since), oldest change first."""
-        return services.inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"],
-                                        wiring().inspection_settings)
+        page = inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"],
+                               wiring().inspection_settings)
+        return present_feed(current_session(), page, current_principal())
 
 
-@blp.route("/<inspection_id>")
+@blp.route("/<uuid:inspection_id>")
 class InspectionById(MethodView):
     @blp.auth()
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
     @blp.problem(404, "不存在 / Not found")
-    def get(self, inspection_id: str) -> Any:
+    def get(self, inspection_id: uuid.UUID) -> Any:
         """One inspection with answers, photos, findings and state; ETag = its version."""
-        return _with_etag(get_inspection(current_session(), current_principal(), _uuid(inspection_id)))
+        return _with_etag(get_inspection(current_session(), current_principal(), inspection_id))
 
     @blp.auth()
     @blp.arguments(InspectionPutSchema)
@@ -64,15 +60,16 @@ class InspectionById(MethodView):
     @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
     @blp.problem(404, "不存在 / Not found")
-    def put(self, payload: dict[str, Any], inspection_id: str) -> Any:
+    def put(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
-        result = services.put_inspection(current_session(), current_principal(), _uuid(inspection_id), payload,
-                                         request.headers.get("If-Match"), wiring().inspection_settings)
+        result = put_inspection(current_session(), current_principal(), inspection_id, payload,
+                                request.headers.get("If-Match"), wiring().inspection_settings,
+                                current_state_for(current_session(), current_principal()))
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
 
 
-@blp.route("/<inspection_id>/submit")
+@blp.route("/<uuid:inspection_id>/submit")
 class InspectionSubmit(MethodView):
     @blp.auth()
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
@@ -81,15 +78,16 @@ class InspectionSubmit(MethodView):
     @blp.problem(412, "版本过期 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
     @blp.problem(404, "不存在 / Not found")
-    def post(self, inspection_id: str) -> Any:
+    def post(self, inspection_id: uuid.UUID) -> Any:
         """Submit: validate against the resolved checklist, re-evaluate on the server, create findings."""
-        inspection = services.submit_inspection(current_session(), current_principal(), _uuid(inspection_id),
-                                                request.headers.get("If-Match"), wiring().inspection_settings)
+        inspection = submit_inspection(current_session(), current_principal(), inspection_id,
+                                       request.headers.get("If-Match"), wiring().inspection_settings,
+                                       current_state_for(current_session(), current_principal()))
         db.session.commit()
         return _with_etag(inspection)
 
 
-@blp.route("/<inspection_id>/return")
+@blp.route("/<uuid:inspection_id>/return")
 class InspectionReturn(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(ReturnSchema)
@@ -98,9 +96,10 @@ class InspectionReturn(MethodView):
     @blp.problem(412, "版本过期 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
     @blp.problem(404, "不存在 / Not found")
-    def post(self, payload: dict[str, Any], inspection_id: str) -> Any:
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Return a submitted inspection to the inspector with comments (supervisors)."""
-        inspection = services.return_inspection(current_session(), current_principal(), _uuid(inspection_id),
-                                                payload["comment"], request.headers.get("If-Match"))
+        inspection = return_inspection(current_session(), current_principal(), inspection_id, payload["comment"],
+                                       request.headers.get("If-Match"),
+                                       current_state_for(current_session(), current_principal()))
         db.session.commit()
         return _with_etag(inspection)

@@ -1,14 +1,14 @@
-"""PURE inspection rules: lifecycle transitions, version preconditions, completeness (issue 5 §1, §3, §5).
+"""PURE inspection rules: lifecycle transitions, version preconditions, completeness.
 
 No Flask, no SQLAlchemy. Services load rows, call these functions with plain values and act on the answer.
 
-Lifecycle (issue 5 §1)::
+Lifecycle::
 
     draft ──submit──▶ submitted ──return──▶ returned ──submit──▶ submitted ──approve──▶ approved
                                  └─────────reject──────────────────────────────────────▶ rejected
 
 Every transition happens on the server; a phone can only ask for one (PUT edits, POST /submit).
-``approve``/``reject`` are modelled now and driven by the review issue.
+``approve``/``reject`` are modelled now; no endpoint drives them yet.
 """
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def canonical_hash(payload: Any) -> str:
 def merge_photo_links(existing: Mapping[str, list[str]], sent: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """Photo links after an edit: never dropped.
 
-    Merge rule (issue 5 §3 "never drop … photo links on edit"): for each item the result is the photos the
+    Merge rule (photo links are never dropped on edit): for each item the result is the photos the
     phone sent, in its order, followed by every previously linked photo it did not send, in their old order.
     Links of items the phone no longer answers are kept too. Photos are evidence; only a supervisor action
     (not built yet) may detach one.
@@ -130,7 +130,7 @@ class OfficerRef:
 
 
 def officer_errors(count: int, min_officers: int, path: str = "officers") -> list[FieldError]:
-    # 行政处罚法 Art. 42: 执法人员不得少于两人 (the number is configurable: MIN_OFFICERS).
+    # 行政处罚法第四十二条: 执法人员不得少于两人 (the number is configurable: MIN_OFFICERS).
     if count >= min_officers:
         return []
     return [FieldError(path, "too_few_officers",

@@ -6,7 +6,7 @@ photo UUIDs may point at it. A phone that loses its local state and re-sends the
 picture under a NEW uuid must still get a photo it can link to that uuid (refusing it, or
 answering with another uuid, would leave the phone's answer pointing at nothing). Each row
 is its own record of who uploaded what and when; the same hash in two inspections is what
-the ``reused_photo`` evidence flag reports (``app.inspections.services.compute_link_flags``).
+the ``reused_photo`` evidence flag reports (``app.inspections.evidence.compute_link_flags``).
 
 Originals are evidence: after the INSERT only the derivative columns and the scope may
 change. Migration 0004 installs a trigger that refuses any other UPDATE and any DELETE.

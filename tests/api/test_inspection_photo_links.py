@@ -114,7 +114,7 @@ def login_id(session, username):  # noqa: ANN001, ANN201
 
 
 def test_notice_copy_of_a_linked_photo_names_site_and_officers(client, session, world, store):  # noqa: ANN001
-    from app.inspections.services import watermark_context_for_photo
+    from app.inspections.evidence import watermark_context_for_photo
     from app.photos.notice import watermark_lines_for
 
     pid = upload(client, world.headers["insp_a"])

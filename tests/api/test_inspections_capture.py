@@ -157,6 +157,15 @@ def test_another_inspector_cannot_edit_or_see_it(client, session, tree):  # noqa
     assert client.get(f"/api/v1/inspections/{iid}", headers=world.headers["insp_c"]).status_code == 404
 
 
+def test_an_id_that_is_not_a_uuid_matches_no_route(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    for method, path in (("get", "/api/v1/inspections/not-a-uuid"), ("post", "/api/v1/inspections/1/submit")):
+        response = getattr(client, method)(path, headers=world.headers["insp_a"])
+        assert response.status_code == 404
+        assert response.content_type == "application/problem+json"
+        assert response.get_json()["code"] == "not_found"
+
+
 def test_officer_colleague_may_edit(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     iid = new_id()

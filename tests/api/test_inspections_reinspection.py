@@ -1,4 +1,4 @@
-"""PUT /inspections/{uuid} with reinspection_of: same site, submitted/approved, in scope (issue 6 §5)."""
+"""PUT /inspections/{uuid} with reinspection_of: same site, submitted/approved, in scope."""
 from __future__ import annotations
 
 import pytest

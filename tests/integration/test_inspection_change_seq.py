@@ -1,4 +1,4 @@
-"""The sync feed's classic gap: sequence values committed out of order (services.bump_change)."""
+"""The sync feed's classic gap: sequence values committed out of order (feed.bump_change)."""
 from __future__ import annotations
 
 import threading
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.inspections.models import Inspection
-from app.inspections.services import bump_change
+from app.inspections.feed import bump_change
 from tests.factories_inspections import make_world, new_id, put, put_body
 
 

@@ -1,0 +1,306 @@
+"""Capture: the phone's idempotent PUT of a draft inspection, with the site, checklist version, officers and
+earlier inspection it names resolved (every problem listed at once)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.auth.models import User
+from app.auth.principal import Principal
+from app.checklists.models import ChecklistVersion
+from app.errors import FieldError, ValidationFailed
+from app.geo.crs import to_wgs84
+from app.inspections import rules
+from app.inspections.access import inspection_not_found, is_participant, load_for_update
+from app.inspections.evidence import refresh_link_flags
+from app.inspections.feed import bump_change
+from app.inspections.models import CHANGE_SEQ, Inspection, InspectionAnswer, InspectionOfficer, InspectionPhotoLink
+from app.inspections.settings import Settings
+from app.inspections.versions import ShowCurrent, stale_version
+from app.sites.models import Site
+
+
+@dataclass(frozen=True)
+class PutResult:
+    inspection: Inspection
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Refs:
+    site: Site
+    checklist: ChecklistVersion
+    officers: list[User]
+    reinspection_of: Inspection | None = None
+
+
+#: States of an earlier inspection that a re-inspection may refer to (its findings are on record).
+REINSPECTABLE_STATES = ("submitted", "approved")
+
+
+def _reinspection_errors(session: Session, principal: Principal, payload: dict[str, Any], site: Site | None,
+                         inspection_id: uuid.UUID | None) -> tuple[Inspection | None, list[FieldError]]:
+    """The earlier inspection named by ``reinspection_of``, or the reasons it cannot be used.
+
+    In scope = the earlier inspection's site lies in the caller's jurisdictions (a re-inspection is often
+    made by another team than the first visit); anything else reads as "not found" (no existence leak).
+    """
+    earlier_id = payload.get("reinspection_of")
+    if earlier_id is None:
+        return None, []
+    path = "reinspection_of"
+    if earlier_id == inspection_id:
+        return None, [FieldError(path, "reinspection_of_self", "检查不能复查其自身",
+                                 "an inspection cannot be a re-inspection of itself")]
+    earlier = session.get(Inspection, earlier_id)
+    if earlier is None or not principal.covers(earlier.site.jurisdiction.path):
+        return None, [FieldError(path, "reinspection_not_found", "被复查的检查不存在或不在您的辖区内",
+                                 "the inspection to re-inspect was not found in your jurisdictions")]
+    errors = []
+    if site is not None and earlier.site_id != site.id:
+        errors.append(FieldError(path, "reinspection_other_site", "复查须针对同一场所",
+                                 "a re-inspection must be of the same site"))
+    if earlier.state not in REINSPECTABLE_STATES:
+        errors.append(FieldError(path, "reinspection_not_submitted", "被复查的检查须已提交或已审核",
+                                 "the inspection to re-inspect must be submitted or approved"))
+    return earlier, errors
+
+
+def _named_checklist_version(session: Session, payload: dict[str, Any],
+                             site: Site | None) -> tuple[ChecklistVersion | None, list[FieldError]]:
+    """The checklist version a PUT names, or why it does not fit the site or the answers sent."""
+    errors: list[FieldError] = []
+    key = payload["checklist_key"]
+    stmt = select(ChecklistVersion).where(ChecklistVersion.key == key)
+    if payload.get("checklist_hash"):
+        stmt = stmt.where(ChecklistVersion.content_hash == payload["checklist_hash"])
+    if payload.get("checklist_version"):
+        stmt = stmt.where(ChecklistVersion.version == payload["checklist_version"])
+    checklist = session.scalars(stmt).first()
+    if checklist is None:
+        errors.append(FieldError("checklist_version", "checklist_not_found",
+                                 f"检查表 {key} 的该版本不存在", f"checklist {key} has no such version"))
+    elif site is not None and site.kind not in (checklist.site_kinds or []):
+        errors.append(FieldError("checklist_key", "checklist_not_for_site_kind",
+                                 f"检查表 {key} 不适用于场所类别 {site.kind}",
+                                 f"checklist {key} does not cover site kind {site.kind}"))
+    if checklist is not None:
+        item_keys = {i["key"] for i in checklist.content.get("items", [])}
+        for answer_key in payload.get("answers", {}):
+            if answer_key not in item_keys:
+                errors.append(FieldError(f"answers.{answer_key}", "unknown_item",
+                                         f"检查表中没有此检查项：{answer_key}",
+                                         f"the checklist has no item {answer_key}"))
+    return checklist, errors
+
+
+def _resolve_officers(session: Session, refs: list[dict[str, Any]],
+                      site: Site | None) -> tuple[list[User], list[FieldError]]:
+    """The officers a PUT names (by user id or badge number), in order, or why each cannot be named."""
+    officers: list[User] = []
+    errors: list[FieldError] = []
+    for i, ref in enumerate(refs):
+        if ref["user_id"] is not None:
+            user = session.get(User, ref["user_id"])
+        else:
+            user = session.scalars(select(User).where(User.badge_number == ref["badge_number"])).first()
+        if user is None or not user.is_active:
+            what = ref["user_id"] if ref["user_id"] is not None else ref["badge_number"]
+            errors.append(FieldError(f"officers.{i}", "officer_not_found", f"执法人员不存在：{what}",
+                                     f"no such enforcement officer: {what}"))
+        elif user in officers:
+            errors.append(FieldError(f"officers.{i}", "officer_duplicate", "执法人员重复", "officer listed twice"))
+        elif site is not None and not any(site.jurisdiction.path.startswith(j.path) for j in user.jurisdictions):
+            # Naming an officer grants them the inspection and its evidence: only officers with
+            # jurisdiction over the site may be named.
+            errors.append(FieldError(f"officers.{i}", "officer_out_of_jurisdiction",
+                                     f"执法人员 {user.display_name or user.username} 对该场所无管辖权",
+                                     f"officer {user.username} has no jurisdiction over this site"))
+        else:
+            officers.append(user)
+    return officers, errors
+
+
+def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings,
+                  inspection_id: uuid.UUID | None = None) -> _Refs:
+    """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
+    errors: list[FieldError] = []
+    site = session.get(Site, payload["site_id"])
+    if site is None or not principal.covers(site.jurisdiction.path):
+        errors.append(FieldError("site_id", "site_not_found", "场所不存在或不在您的辖区内",
+                                 "site not found in your jurisdictions"))
+    checklist, checklist_errors = _named_checklist_version(session, payload, site)
+    errors += checklist_errors
+    officers, officer_errors = _resolve_officers(session, payload["officers"], site)
+    errors += officer_errors
+    if not errors:
+        errors += rules.officer_errors(len(officers), settings.min_officers)
+    if payload.get("ended_at") is not None:
+        errors += [e for e in rules.window_errors(payload["started_at"], payload["ended_at"])
+                   if e.code == "ends_before_start"]
+    earlier, reinspection_errors = _reinspection_errors(session, principal, payload, site, inspection_id)
+    errors += reinspection_errors
+    if errors:
+        raise ValidationFailed("检查记录有字段未通过校验，详见 errors。", "Some fields are invalid; see errors.",
+                               errors=errors)
+    assert site is not None and checklist is not None
+    return _Refs(site, checklist, officers, earlier)
+
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Where the phone was: a WGS84 point, its accuracy, and the CRS the phone sent it in."""
+    point: WKBElement | None = None
+    accuracy_m: float | None = None
+    crs_sent: str | None = None
+
+
+def _position(payload: dict[str, Any]) -> _Position:
+    loc = payload.get("location")
+    if not loc:
+        return _Position()
+    crs = loc.get("crs") or "wgs84"
+    lon, lat = to_wgs84(loc["lon"], loc["lat"], crs)
+    return _Position(from_shape(Point(lon, lat), srid=4326), loc.get("accuracy_m"), crs)
+
+
+def _apply_put(inspection: Inspection, payload: dict[str, Any], refs: _Refs) -> None:
+    """Copy a PUT body onto the inspection."""
+    inspection.site_id = refs.site.id
+    inspection.site = refs.site
+    inspection.checklist_version_id = refs.checklist.id
+    inspection.checklist_key = refs.checklist.key
+    inspection.checklist_version = refs.checklist.version
+    inspection.checklist_hash = refs.checklist.content_hash
+    inspection.started_at = payload["started_at"]
+    inspection.ended_at = payload.get("ended_at")
+    position = _position(payload)
+    inspection.location, inspection.location_accuracy_m = position.point, position.accuracy_m
+    inspection.location_crs = position.crs_sent
+    inspection.alert_level = payload.get("alert_level") or "none"
+    inspection.note = payload.get("note")
+    inspection.reinspection_of_id = refs.reinspection_of.id if refs.reinspection_of is not None else None
+
+    _apply_officers(inspection, refs.officers)
+    _apply_answers(inspection, payload.get("answers", {}))
+
+
+def _apply_officers(inspection: Inspection, officers: list[User]) -> None:
+    """All officers are recorded, in the order sent (行政处罚法第四十二条: at least two officers)."""
+    wanted = [(u.id, u.badge_number, u.display_name or u.username) for u in officers]
+    current = {o.user_id: o for o in inspection.officers}
+    inspection.officers[:] = [current.get(uid) or InspectionOfficer(user_id=uid) for uid, _, _ in wanted]
+    for pos, (officer, (_, badge, name)) in enumerate(zip(inspection.officers, wanted, strict=True)):
+        officer.position, officer.badge_number, officer.name = pos, badge, name
+
+
+def _apply_answers(inspection: Inspection, answers: dict[str, dict[str, Any]]) -> None:
+    """The answer set is replaced as sent (the If-Match proves the phone saw the current one; the audit
+    entry keeps the previous set). Photo links are merged, never dropped (rules.merge_photo_links)."""
+    by_key = {a.item_key: a for a in inspection.answers}
+    new_answers = []
+    for key in sorted(answers):
+        data = {k: v for k, v in answers[key].items() if k != "photos" and v is not None}
+        row = by_key.get(key) or InspectionAnswer(item_key=key)
+        row.data = data
+        row.phone_verdict = data.get("verdict")
+        new_answers.append(row)
+    inspection.answers[:] = new_answers
+
+    existing: dict[str, list[str]] = {}
+    for lk in inspection.photo_links:
+        existing.setdefault(lk.item_key, []).append(str(lk.photo_id))
+    sent = {k: [str(p) for p in a.get("photos") or []] for k, a in answers.items()}
+    merged = rules.merge_photo_links(existing, sent)
+    links = {(lk.item_key, str(lk.photo_id)): lk for lk in inspection.photo_links}
+    for key, pids in merged.items():
+        for pos, pid in enumerate(pids):
+            link = links.get((key, pid))
+            if link is None:
+                link = InspectionPhotoLink(item_key=key, photo_id=uuid.UUID(pid), position=pos)
+                inspection.photo_links.append(link)
+            link.position = pos
+
+
+def _audit_after(inspection: Inspection) -> dict[str, Any]:
+    return {"state": inspection.state, "version": inspection.version, "site_id": inspection.site_id,
+            "checklist": [inspection.checklist_key, inspection.checklist_version],
+            "officers": [o.user_id for o in inspection.officers],
+            "answers": {a.item_key: a.data for a in inspection.answers},
+            "photos": [[lk.item_key, str(lk.photo_id)] for lk in inspection.photo_links],
+            "reinspection_of": str(inspection.reinspection_of_id) if inspection.reinspection_of_id else None}
+
+
+def put_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
+                   if_match: str | None, settings: Settings, show_current: ShowCurrent) -> PutResult:
+    """Create or update a draft (or returned) inspection from the phone; idempotent.
+
+    - unknown id: created (no If-Match needed); a concurrent create of the same id waits on the primary key
+      (``INSERT … ON CONFLICT DO NOTHING``) and then takes the existing-row path under ``FOR UPDATE``;
+    - the same body as the last successful PUT (hash match): 200 with the current state, whatever If-Match
+      says — a retry whose response was lost must not become a 412 or a second change;
+    - otherwise an update: If-Match required (428), must name the current version (412 + current state,
+      shown by ``show_current``), the state must be draft or returned (409).
+    """
+    body_hash = rules.canonical_hash(payload)
+    inspection = load_for_update(session, inspection_id)
+    if inspection is None:
+        inspection, created = _create(session, principal, inspection_id, payload, body_hash, settings)
+        if created:
+            return PutResult(inspection, True)
+
+    if not is_participant(principal, inspection):
+        raise inspection_not_found()
+    if body_hash == inspection.last_put_hash:
+        return PutResult(inspection, False)  # replay of the last successful PUT: same result, no change
+    sent_version = rules.require_if_match(if_match)
+    if sent_version != inspection.version:
+        raise stale_version(inspection, sent_version, show_current)
+    rules.next_state("edit", inspection.state)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    before = _audit_after(inspection)
+    _apply_put(inspection, payload, refs)
+    inspection.version += 1
+    inspection.last_put_hash = body_hash
+    inspection.last_put_version = inspection.version
+    session.flush()
+    refresh_link_flags(session, inspection, settings=settings)
+    record_audit(session, "inspection.update", "inspection", inspection.id, before=before,
+                 after=_audit_after(inspection))
+    bump_change(session, inspection)
+    return PutResult(inspection, False)
+
+
+def _create(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
+            body_hash: str, settings: Settings) -> tuple[Inspection, bool]:
+    """Insert the inspection unless a concurrent PUT did; the row, locked, and whether this call created it."""
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    inserted = session.execute(
+        pg_insert(Inspection).values(
+            id=inspection_id, site_id=refs.site.id, checklist_version_id=refs.checklist.id,
+            checklist_key=refs.checklist.key, checklist_version=refs.checklist.version,
+            checklist_hash=refs.checklist.content_hash, state=rules.DRAFT, version=1,
+            change_seq=CHANGE_SEQ.next_value(), created_by_id=principal.user_id,
+            started_at=payload["started_at"], last_put_hash=body_hash, last_put_version=1,
+        ).on_conflict_do_nothing(index_elements=["id"]).returning(Inspection.id)
+    ).scalar()
+    inspection = load_for_update(session, inspection_id)
+    assert inspection is not None
+    if inserted is None:
+        return inspection, False
+    _apply_put(inspection, payload, refs)
+    session.flush()
+    refresh_link_flags(session, inspection, settings=settings)
+    record_audit(session, "inspection.create", "inspection", inspection.id, after=_audit_after(inspection))
+    bump_change(session, inspection)
+    return inspection, True

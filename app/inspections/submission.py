@@ -1,0 +1,180 @@
+"""Submission: the inspection is checked against its checklist as it applies on the day, re-evaluated on the
+server, its findings recorded and the penalty engine called — one transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.auth.principal import Principal
+from app.checklists.applicability import resolve_checklist
+from app.checklists.evaluation import Evaluation, evaluate_answer
+from app.checklists.services import checklist_parameters_for
+from app.errors import FieldError, ValidationFailed
+from app.inspections import rules
+from app.inspections.access import inspection_not_found, is_participant, load_for_update
+from app.inspections.evidence import refresh_link_flags
+from app.inspections.feed import bump_change
+from app.inspections.models import Finding, Inspection, InspectionAnswer
+from app.inspections.settings import Settings
+from app.inspections.versions import ShowCurrent, stale_version
+from app.penalties.services import compute_penalties_for_inspection
+from app.photos.models import Photo
+from app.sites.services import site_context
+
+
+@dataclass(frozen=True)
+class LinkedPhotos:
+    """The photos linked to each item, and which of them have arrived."""
+    by_item: dict[str, list[uuid.UUID]]
+    uploaded: frozenset[uuid.UUID]
+
+    def arrived(self, item_key: str) -> list[str]:
+        return [str(p) for p in self.by_item.get(item_key, []) if p in self.uploaded]
+
+    def missing(self, item_key: str) -> list[str]:
+        return [str(p) for p in self.by_item.get(item_key, []) if p not in self.uploaded]
+
+
+@dataclass(frozen=True)
+class EvaluatedItem:
+    """One applicable, answered item with the server's evaluation and what its finding records."""
+    key: str
+    severity: str | None
+    source_refs: list[str]
+    penalty_keys: list[str]
+    answer: InspectionAnswer
+    evaluation: Evaluation
+    evidence: list[str]
+
+
+@dataclass(frozen=True)
+class ChecklistCheck:
+    """The inspection's checklist as it applies on the day, and the answers evaluated against it."""
+    errors: list[FieldError]
+    evaluated: list[EvaluatedItem]
+    parameters: Any
+    applicable_items: list[str]
+    not_applicable_items: list[str]
+
+
+def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
+    """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
+    the alert level the phone reported and the jurisdiction's parameter values."""
+    on = inspection.local_date
+    ctx = dict(site_context(session, inspection.site, on))
+    ctx["date"] = on.isoformat()
+    ctx["alert_level"] = inspection.alert_level or "none"
+    ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
+    return ctx
+
+
+def linked_photos(session: Session, inspection: Inspection) -> LinkedPhotos:
+    by_item: dict[str, list[uuid.UUID]] = {}
+    for link in inspection.photo_links:
+        by_item.setdefault(link.item_key, []).append(link.photo_id)
+    ids = [lk.photo_id for lk in inspection.photo_links]
+    uploaded = frozenset(session.scalars(select(Photo.id).where(Photo.id.in_(ids)))) if ids else frozenset()
+    return LinkedPhotos(by_item, uploaded)
+
+
+def check_against_checklist(inspection: Inspection, context: dict[str, Any],
+                            photos: LinkedPhotos) -> ChecklistCheck:
+    """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
+    code here that reads checklist item specs)."""
+    resolved = resolve_checklist(inspection.checklist.content, context)
+    errors = [FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
+              for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))]
+    answers = {a.item_key: a for a in inspection.answers}
+    evaluated = []
+    for item in resolved.get("items", []):
+        answer = answers.get(item["key"])
+        if answer is None:
+            errors.append(rules.missing_answer_error(item["key"], item.get("prompt")))
+            continue
+        evidence = photos.arrived(item["key"])
+        # The server's verdict: evaluate_answer recomputes measure/choice/code/count from the values.
+        evaluation = evaluate_answer(item, {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
+        errors += evaluation.errors
+        evaluated.append(EvaluatedItem(item["key"], item.get("severity"), list(item.get("source") or []),
+                                       list(item.get("penalties") or []), answer, evaluation, evidence))
+    return ChecklistCheck(errors, evaluated, resolved.get("parameters"),
+                          [i["key"] for i in resolved.get("items", [])],
+                          [i["key"] for i in resolved.get("not_applicable", [])])
+
+
+def _submission_errors(inspection: Inspection, check: ChecklistCheck, photos: LinkedPhotos,
+                       settings: Settings) -> list[FieldError]:
+    errors = list(check.errors)
+    errors += rules.officer_errors(len(inspection.officers), settings.min_officers)
+    errors += rules.window_errors(inspection.started_at, inspection.ended_at)
+    for item in check.evaluated:
+        errors += [rules.photo_not_uploaded_error(item.key, pid) for pid in photos.missing(item.key)]
+    return rules.sorted_errors(errors)
+
+
+def _record_findings(session: Session, inspection: Inspection, check: ChecklistCheck) -> None:
+    for item in check.evaluated:
+        evaluation = item.evaluation
+        session.add(Finding(
+            inspection=inspection, submission_no=inspection.submission_count, item_key=item.key,
+            checklist_key=inspection.checklist_key, checklist_version=inspection.checklist_version,
+            checklist_hash=inspection.checklist_hash,
+            verdict=rules.finding_verdict(evaluation.verdict, evaluation.not_applicable),
+            phone_verdict=item.answer.phone_verdict, explanation=dict(evaluation.explanation),
+            value=evaluation.value, severity=item.severity, source_refs=item.source_refs,
+            penalty_keys=item.penalty_keys, answer={**item.answer.data, "photos": item.evidence}))
+
+
+def submit_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, if_match: str | None,
+                      settings: Settings, show_current: ShowCurrent) -> Inspection:
+    """Validate, re-evaluate on the server, create findings and call the penalty engine — one transaction.
+
+    Re-submitting an inspection that is already submitted with If-Match naming the current version or the
+    version it was submitted from (a retry whose response was lost) is a no-op success.
+    """
+    inspection = load_for_update(session, inspection_id)
+    if inspection is None or not is_participant(principal, inspection):
+        raise inspection_not_found()
+    sent_version = rules.require_if_match(if_match)
+    if inspection.state == rules.SUBMITTED and sent_version in (inspection.version,
+                                                                inspection.submitted_from_version):
+        return inspection
+    if sent_version != inspection.version:
+        raise stale_version(inspection, sent_version, show_current)
+    target = rules.next_state("submit", inspection.state)
+    context = inspection_context(session, inspection)
+    photos = linked_photos(session, inspection)
+    check = check_against_checklist(inspection, context, photos)
+    errors = _submission_errors(inspection, check, photos, settings)
+    if errors:
+        raise ValidationFailed(
+            f"检查记录不完整或有误，共 {len(errors)} 处，详见 errors。",
+            f"The inspection is incomplete or invalid in {len(errors)} place(s); see errors.",
+            code="inspection_incomplete", errors=errors)
+
+    before = {"state": inspection.state, "version": inspection.version}
+    inspection.submission_count += 1
+    _record_findings(session, inspection, check)
+    inspection.state = target
+    inspection.submitted_at = datetime.now(timezone.utc)
+    inspection.submitted_by_id = principal.user_id
+    inspection.submitted_from_version = sent_version
+    inspection.site_context = {
+        "context": context, "parameters": check.parameters,
+        "applicable_items": check.applicable_items, "not_applicable_items": check.not_applicable_items}
+    inspection.version += 1
+    session.flush()
+    session.expire(inspection, ["findings"])
+    refresh_link_flags(session, inspection, settings=settings)
+    compute_penalties_for_inspection(session, inspection)
+    record_audit(session, "inspection.submit", "inspection", inspection.id, before=before, after={
+        "state": inspection.state, "version": inspection.version, "submission": inspection.submission_count,
+        "findings": {f.item_key: f.verdict for f in inspection.current_findings}})
+    bump_change(session, inspection)
+    return inspection
