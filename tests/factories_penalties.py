@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.checklists.models import ChecklistVersion
 from app.inspections.models import CHANGE_SEQ, Finding, Inspection
+from app.penalties.computation import inspection_penalties, recompute_inspection_penalties
+from app.penalties.presenters import penalties_view
 from app.penalties.rules import DEFAULT_RULES_DIR
 from app.sites.models import Site
 from tests.factories import make_user
@@ -118,3 +120,14 @@ def edit_rule(rules_dir: Path, key: str, change: Any) -> None:
             path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
             return
     raise KeyError(key)
+
+
+def penalties_view_of(session: Session, inspection: Inspection) -> dict[str, Any]:
+    """The breakdown the API shows for an inspection."""
+    return penalties_view(inspection_penalties(session, inspection))
+
+
+def recompute_view(session: Session, inspection: Inspection, reason: str,
+                   factors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Recompute (no acting user) and return the breakdown the API shows."""
+    return penalties_view(recompute_inspection_penalties(session, inspection, reason, factors))

@@ -44,7 +44,7 @@ from app.inspections.models import (CHANGE_SEQ, Finding, Inspection, InspectionA
                                     InspectionPhotoLink)
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
-from app.penalties.services import compute_penalties_for_inspection
+from app.penalties.computation import compute_penalties_for_inspection
 from app.photos.evidence import DEFAULT_MAX_DISTANCE_M, evidence_flags
 from app.photos.models import Photo
 from app.inspections.settings import Settings
@@ -663,7 +663,7 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
     session.flush()
     session.expire(inspection, ["findings"])
     refresh_link_flags(session, inspection, settings=settings)
-    compute_penalties_for_inspection(session, inspection)
+    compute_penalties_for_inspection(session, inspection, principal)
     record_audit(session, "inspection.submit", "inspection", inspection.id, before=before, after={
         "state": inspection.state, "version": inspection.version, "submission": inspection.submission_count,
         "findings": {f.item_key: f.verdict for f in inspection.current_findings}})

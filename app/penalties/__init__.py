@@ -1,8 +1,9 @@
-"""Penalty rules and the findings-to-money engine (issue 6), pure Python.
+"""Penalties: findings to statutory fines, fiscal deductions and measures, from versioned rule data.
 
-``rules`` loads and validates the rule files under ``checklists/penalties/`` against
-``checklists/schema/penalty_rule.schema.json``; ``engine`` turns findings into penalty lines (statutory fines on
-the violator, fiscal deductions on the responsible sub-district, non-monetary measures), each with a bilingual
-breakdown. Money is integer fen throughout. No Flask, no SQLAlchemy: callers load findings, context and rules
-and persist the result.
+Pure (no Flask, no SQLAlchemy): ``rules`` (load and validate ``checklists/penalties/*.yaml``), ``domain`` (the
+engine's values), ``amounts`` (integer-fen arithmetic), ``discretion``, ``explanation`` (the zh/en sentences),
+``lines`` (one line per rule; overrides) and ``engine`` (``compute_penalties``).
+Use cases (flush, never commit): ``catalogue`` (rule sync, stored rules), ``settings`` (jurisdiction settings,
+rules in force), ``context`` (the engine's inputs for an inspection), ``records`` (rows ↔ lines) and
+``computation`` (compute, recompute, override). ``presenters`` shapes responses for ``routes``.
 """

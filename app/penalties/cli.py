@@ -18,6 +18,7 @@ from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
 from app.errors import ValidationFailed
 from app.extensions import current_session, db
+from app.penalties.catalogue import sync_penalty_rules, validate_penalty_rules
 
 penalties_cli = AppGroup("penalties", help="Penalty rules: validate and sync checklists/penalties/*.yaml.")
 
@@ -33,8 +34,6 @@ def _resolve(rules_dir: Path | None) -> Path:
 @_dir_option
 def validate_command(rules_dir: Path | None) -> None:
     """Validate every penalty rule file (schema, periods, policy defaults, companion measures)."""
-    from app.penalties.services import validate_penalty_rules
-
     root = _resolve(rules_dir)
     errors = validate_penalty_rules(root)
     if errors:
@@ -47,8 +46,6 @@ def validate_command(rules_dir: Path | None) -> None:
 @_dir_option
 def sync_command(rules_dir: Path | None) -> None:
     """Validate, then store new or changed rule entries as new versions (no-op when nothing changed)."""
-    from app.penalties.services import sync_penalty_rules
-
     set_actor(None, "penalties-sync")
     try:
         report = sync_penalty_rules(current_session(), _resolve(rules_dir))

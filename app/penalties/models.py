@@ -1,4 +1,4 @@
-"""Stored penalty rule versions, jurisdiction penalty settings and computed penalty lines (issue 6).
+"""Stored penalty rule versions, jurisdiction penalty settings and computed penalty lines.
 
 - ``PenaltyRuleVersion``: one row per distinct rule entry (``rule_hash``) ever synced from
   ``checklists/penalties/*.yaml``. Immutable (a trigger in migration 0006 refuses DELETE and any UPDATE other

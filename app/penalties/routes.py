@@ -1,4 +1,4 @@
-"""Penalty endpoints: rules in force, jurisdiction settings, an inspection's penalty lines (issue 6)."""
+"""Penalty endpoints: rules in force, jurisdiction settings, an inspection's penalty lines."""
 from __future__ import annotations
 
 import uuid
@@ -8,10 +8,9 @@ from flask.views import MethodView
 
 from app.blueprint import Blueprint
 from app.auth.authz import current_principal
-from app.errors import NotFound
 from app.extensions import current_session, db
 from app.localtime import today_local
-from app.penalties import services
+from app.penalties import computation, presenters, settings
 from app.penalties.schemas import (
     InspectionPenaltiesSchema,
     OverrideSchema,
@@ -26,14 +25,6 @@ from app.penalties.schemas import (
 blp = Blueprint("penalties", __name__, url_prefix="/api/v1", description="处罚与扣缴 / Penalties and fiscal deductions")
 
 
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound("检查记录不存在或不在您的权限范围内。", "Inspection not found in your scope.",
-                       code="inspection_not_found") from None
-
-
 @blp.route("/penalties/rules")
 class PenaltyRules(MethodView):
     @blp.auth()
@@ -42,7 +33,8 @@ class PenaltyRules(MethodView):
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Penalty rules in force on a date (default today), with verified flags and amount status."""
         on = args["on"] or today_local()
-        return services.rules_in_force_view(current_session(), on, args["jurisdiction"], current_principal())
+        return [presenters.rule_view(r) for r in
+                settings.rules_in_force_on(current_session(), on, args["jurisdiction"], current_principal())]
 
 
 @blp.route("/penalties/settings/<code>")
@@ -52,7 +44,7 @@ class PenaltySettings(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def get(self, code: str) -> dict[str, Any]:
         """A jurisdiction's penalty policy, discretion parameters and set amounts (own and inherited)."""
-        return services.get_penalty_settings(current_session(), code, current_principal())
+        return presenters.settings_view(settings.get_penalty_settings(current_session(), code, current_principal()))
 
     @blp.auth("admin")
     @blp.arguments(PenaltySettingsPutSchema)
@@ -61,47 +53,48 @@ class PenaltySettings(MethodView):
     @blp.problem(422, "设置无效 / Invalid settings")
     def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Replace a jurisdiction's penalty settings (audited)."""
-        body = services.put_penalty_settings(current_session(), code, data, current_principal())
+        body = presenters.settings_view(settings.put_penalty_settings(current_session(), code, data, current_principal()))
         db.session.commit()
         return body
 
 
-@blp.route("/inspections/<inspection_id>/penalties")
+@blp.route("/inspections/<uuid:inspection_id>/penalties")
 class InspectionPenalties(MethodView):
     @blp.auth()
     @blp.response(200, InspectionPenaltiesSchema)
     @blp.problem(404, "不存在 / Not found")
-    def get(self, inspection_id: str) -> dict[str, Any]:
+    def get(self, inspection_id: uuid.UUID) -> dict[str, Any]:
         """Penalty lines of an inspection with the full breakdown, totals per payer kind and issuability."""
-        return services.get_inspection_penalties(current_session(), current_principal(), _uuid(inspection_id))
+        return presenters.penalties_view(
+            computation.get_inspection_penalties(current_session(), current_principal(), inspection_id))
 
 
-@blp.route("/inspections/<inspection_id>/penalties/recompute")
+@blp.route("/inspections/<uuid:inspection_id>/penalties/recompute")
 class RecomputePenalties(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(RecomputeSchema)
     @blp.response(200, InspectionPenaltiesSchema)
     @blp.problem(404, "不存在 / Not found")
     @blp.problem(422, "缺少理由 / Reason required")
-    def post(self, data: dict[str, Any], inspection_id: str) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
         """Recompute with the rules and settings in force now, optionally setting discretion factors
         (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
-        body = services.recompute_penalties(current_session(), current_principal(), _uuid(inspection_id),
-                                            data["reason"], data.get("factors"))
+        body = presenters.penalties_view(computation.recompute_penalties(
+            current_session(), current_principal(), inspection_id, data["reason"], data.get("factors")))
         db.session.commit()
         return body
 
 
-@blp.route("/inspections/<inspection_id>/penalties/<int:line_id>/override")
+@blp.route("/inspections/<uuid:inspection_id>/penalties/<int:line_id>/override")
 class OverridePenaltyLine(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(OverrideSchema)
     @blp.response(200, PenaltyLineSchema)
     @blp.problem(404, "不存在 / Not found")
     @blp.problem(422, "超出法定幅度或缺少理由 / Out of range or no reason")
-    def post(self, data: dict[str, Any], inspection_id: str, line_id: int) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], inspection_id: uuid.UUID, line_id: int) -> dict[str, Any]:
         """Set a line's amount within the legal range with a written reason (audited)."""
-        body = services.override_line(current_session(), current_principal(), _uuid(inspection_id), line_id,
-                                      data["amount_fen"], data["reason"])
+        body = presenters.line_view(computation.override_line(
+            current_session(), current_principal(), inspection_id, line_id, data["amount_fen"], data["reason"]))
         db.session.commit()
         return body

@@ -23,8 +23,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RULES_DIR = REPO_ROOT / "checklists" / "penalties"
 SCHEMA_PATH = REPO_ROOT / "checklists" / "schema" / "penalty_rule.schema.json"
 
-MONETARY_KINDS = frozenset({"statutory_fine", "fiscal_deduction"})
-
 
 def _schema_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.penalties.engine import FINDER_LEVELS
+from app.penalties.domain import FINDER_LEVELS
 
 
 class _Strict(ma.Schema):

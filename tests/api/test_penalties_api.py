@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
+from app.penalties.catalogue import sync_penalty_rules
+from app.penalties.computation import compute_penalties_for_inspection
 from tests.factories import bearer, login, make_user
 from tests.factories_penalties import (
     LEAVES_KEYS,

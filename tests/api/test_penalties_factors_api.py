@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
+from app.penalties.catalogue import sync_penalty_rules
+from app.penalties.computation import compute_penalties_for_inspection
 from tests.factories import bearer, login, make_user
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 

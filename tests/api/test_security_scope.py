@@ -18,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.models import AuditEntry
 from app.auth.models import AuthSession, User
 from app.penalties.models import PenaltyLineRow
-from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
+from app.penalties.catalogue import sync_penalty_rules
+from app.penalties.computation import compute_penalties_for_inspection
 from app.photos.models import Photo
 from tests.factories import bearer, login, make_user
 from tests.factories_geo import CREDIT_CODE, collection, feature, square

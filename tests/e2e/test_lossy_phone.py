@@ -65,7 +65,7 @@ def demo(session) -> dict[str, Any]:  # noqa: ANN001
     from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR
     from app.checklists.services import sync_checklists
     from app.demo.seed import DEMO_PASSWORD, load_demo_data
-    from app.penalties.services import sync_penalty_rules
+    from app.penalties.catalogue import sync_penalty_rules
 
     sync_penalty_rules(session, Path(DEFAULT_CHECKLISTS_DIR) / "penalties")
     sync_checklists(session, DEFAULT_CHECKLISTS_DIR)

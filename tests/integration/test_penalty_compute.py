@@ -8,13 +8,11 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEntry
 from app.penalties.models import PenaltyLineRow, PenaltyRuleVersion
-from app.penalties.services import (
-    compute_penalties_for_inspection,
-    inspection_penalties_view,
-    recompute_inspection_penalties,
-    sync_penalty_rules,
-)
+from app.penalties.catalogue import sync_penalty_rules
+from app.penalties.computation import compute_penalties_for_inspection
 from tests.factories_penalties import (
+    penalties_view_of,
+    recompute_view,
     FIREWORKS_SALE_KEYS,
     FailedItem,
     dust_failures,
@@ -92,7 +90,7 @@ def test_inspection_date_is_the_beijing_date(session, world):
                                  started_at=started)
     lines = compute_penalties_for_inspection(session, inspection)
     assert "fiscal.dust_measure_failed" in [l.rule_key for l in lines]
-    view = inspection_penalties_view(session, inspection)
+    view = penalties_view_of(session, inspection)
     assert view["computation"]["inspection_date"] == "2022-01-01"
 
 
@@ -125,12 +123,12 @@ def test_rule_file_change_makes_a_new_version_and_computed_amounts_stay_until_re
         PenaltyRuleVersion.key == "fiscal.dust_measure_failed").order_by(PenaltyRuleVersion.id)))
     assert [(v.content["amount"], v.is_current) for v in versions] == [(10_000_000, False), (12_000_000, True)]
 
-    kept = inspection_penalties_view(session, inspection)
+    kept = penalties_view_of(session, inspection)
     assert kept["totals"]["fiscal_deduction"] == {"fen": 20_000_000, "yuan": "200,000.00"}
     old_line = next(l for l in kept["lines"] if l["rule_key"] == "fiscal.dust_measure_failed")
     assert old_line["rule_hash"] == versions[0].rule_hash
 
-    after = recompute_inspection_penalties(session, inspection, "规则文件金额调整后重新计算")
+    after = recompute_view(session, inspection, "规则文件金额调整后重新计算")
     session.commit()
     assert after["totals"]["fiscal_deduction"]["fen"] == 24_000_000
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "penalty.recompute")).one()

@@ -7,13 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.penalties.services import (
-    compute_penalties_for_inspection,
-    inspection_penalties_view,
-    recompute_inspection_penalties,
-    sync_penalty_rules,
-)
+from app.penalties.catalogue import sync_penalty_rules
+from app.penalties.computation import compute_penalties_for_inspection
 from tests.factories_penalties import (
+    penalties_view_of,
+    recompute_view,
     STARTED,
     FailedItem,
     dust_failures,
@@ -69,7 +67,7 @@ def test_failed_reinspection_ten_days_after_the_order_gives_ten_days_of_the_orig
     assert "河南省大气污染防治条例第七十六条" in daily.explanation["zh"][0]
     assert "2026-11-21" in daily.explanation["en"][1]  # counted from the day after the order
     assert "measure.stop_work_construction_dust" in keys(lines)  # refusal to correct
-    ctx = inspection_penalties_view(session, later)["computation"]["context"]
+    ctx = penalties_view_of(session, later)["computation"]["context"]
     assert ctx["order_to_correct_date"] == "2026-11-20" and ctx["reinspection_date"] == "2026-11-30"
     assert ctx["reinspection"]["earlier_inspection"] == str(earlier.id)
 
@@ -109,7 +107,7 @@ def test_without_an_order_on_the_earlier_inspection_no_daily_penalty(session, wo
     later = reinspect(session, earlier, dust_failures("hoarding"), days=10)
     fine = by_key(compute_penalties_for_inspection(session, later), "fine.henan_76_construction_dust")
     assert fine.daily_days is None
-    note = inspection_penalties_view(session, later)["computation"]["context"]["reinspection"]["note"]
+    note = penalties_view_of(session, later)["computation"]["context"]["reinspection"]["note"]
     assert "no order" in note
 
 
@@ -152,7 +150,7 @@ def test_first_offence_slight_harm_and_prompt_correction_exempt_the_fine_but_not
     inspection = make_inspection(session, site, dust_failures("hoarding"))
     compute_penalties_for_inspection(session, inspection)
     session.commit()
-    view = recompute_inspection_penalties(session, inspection, "当事人首次违法、危害轻微并已当场改正", factors={
+    view = recompute_view(session, inspection, "当事人首次违法、危害轻微并已当场改正", factors={
         "first_offence_slight_harm": True, "prompt_correction": True, "cooperation": True})
     session.commit()
     fine = next(l for l in view["lines"] if l["rule_key"] == "fine.henan_76_construction_dust")
@@ -171,8 +169,8 @@ def test_factors_stay_on_later_recomputes_until_changed(session, world):
     site = make_construction_site(session)
     inspection = make_inspection(session, site, dust_failures("hoarding"))
     compute_penalties_for_inspection(session, inspection)
-    recompute_inspection_penalties(session, inspection, "配合调查，记录裁量因素", factors={"cooperation": True})
-    view = recompute_inspection_penalties(session, inspection, "规则更新后重新计算")
+    recompute_view(session, inspection, "配合调查，记录裁量因素", factors={"cooperation": True})
+    view = recompute_view(session, inspection, "规则更新后重新计算")
     fine = next(l for l in view["lines"] if l["rule_key"] == "fine.henan_76_construction_dust")
     assert {"name": "cooperation", "level": "yes", "effect": "-10%"} in fine["factors"]
     assert fine["amount_fen"] == 5_200_000  # 50% - 10% = 40%: 20,000 + 80,000 x 0.4
@@ -182,5 +180,5 @@ def test_finder_level_outside_000_5_2_drops_the_fiscal_deduction(session, world)
     site = make_construction_site(session)
     inspection = make_inspection(session, site, dust_failures("hoarding"))
     compute_penalties_for_inspection(session, inspection)
-    view = recompute_inspection_penalties(session, inspection, "区级自查发现", factors={"finder_level": "district"})
+    view = recompute_view(session, inspection, "区级自查发现", factors={"finder_level": "district"})
     assert "fiscal.dust_measure_failed" not in [l["rule_key"] for l in view["lines"]]

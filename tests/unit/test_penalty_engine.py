@@ -8,16 +8,11 @@ from datetime import date
 import pytest
 
 from app.errors import RuleViolation, ValidationFailed
-from app.penalties.engine import (
-    Finding,
-    JurisdictionRef,
-    Party,
-    PenaltyContext,
-    apply_override,
-    compute_penalties,
-    repeat_count,
-    round_half_up_to_yuan,
-)
+from app.penalties.amounts import round_half_up_to_yuan
+from app.penalties.discretion import repeat_count
+from app.penalties.domain import Finding, JurisdictionRef, Party, PenaltyContext
+from app.penalties.engine import compute_penalties
+from app.penalties.lines import apply_override
 from app.penalties.rules import load_rules
 
 SHANYANG = ("410000", "410800", "410811", "410811001")

@@ -1,0 +1,69 @@
+"""Line arithmetic: integer fen, rounding, positions inside a range, counted units (pure)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.errors import FieldError, ValidationFailed
+from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, Finding
+
+
+def yuan(fen: int) -> str:
+    """Render fen as yuan with two decimals and thousands separators, e.g. 30000000 -> '300,000.00'."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
+
+
+def round_half_up_to_yuan(numerator: int, denominator: int) -> int:
+    """Round numerator/denominator fen half up to a whole yuan; returns fen. Inputs are non-negative ints."""
+    # value_yuan = numerator / (denominator * 100); half up: floor(value + 1/2)
+    d = denominator * 100
+    return ((2 * numerator + d) // (2 * d)) * 100
+
+
+def amount_in_range(lo: int, hi: int, position: int) -> int:
+    """``lo + (hi - lo) * position / 100``, rounded half up to whole yuan, then clamped to [lo, hi]."""
+    value = round_half_up_to_yuan(lo * 100 + (hi - lo) * position, 100)
+    return max(lo, min(hi, value))
+
+
+def count(finding: Finding, unit: str) -> int:
+    """The units a finding reports for ``unit`` (1 when it reports none)."""
+    key = UNIT_COUNT_KEY.get(unit)
+    if key is None:
+        return 1
+    value = finding.counts.get(key, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationFailed("计数必须为非负整数", "Counts must be non-negative integers",
+                               errors=[FieldError(f"{finding.item_key}.counts.{key}", "bad_count",
+                                                  "计数必须为非负整数", "Count must be a non-negative integer")])
+    return value
+
+
+def units(rule: dict[str, Any], group: list[Finding]) -> int:
+    """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule)."""
+    if rule["stacking"]["mode"] == "once_per_inspection":
+        return 1
+    key = UNIT_COUNT_KEY.get(rule["unit"])
+    if key is not None and key in OBJECT_COUNT_KEYS:
+        # Counted objects (machines, vehicles, fire points, items seized): the findings of one rule describe
+        # the same objects (e.g. "no fire point" failed and "fire points found: 3"), so the largest count
+        # reported wins; findings that report no count stand for one object together.
+        reported = [count(f, rule["unit"]) for f in group if key in f.counts]
+        return max(reported) if reported else 1
+    return sum(count(f, rule["unit"]) for f in group)
+
+
+def daily_days(order_date: date, reinspection_date: date) -> int:
+    """Days of a daily continuous penalty: from the day after the order through the re-inspection date."""
+    return (reinspection_date - order_date).days
+
+
+def check_original_amount(rule_key: str, original: object) -> int:
+    """The original fine a daily penalty repeats: a non-negative integer number of fen."""
+    if isinstance(original, bool) or not isinstance(original, int) or original < 0:
+        raise ValidationFailed("原处罚数额必须为整数（分）", "Original fine must be integer fen",
+                               errors=[FieldError(f"prior_decision_amounts_fen.{rule_key}", "bad_amount",
+                                                  "原处罚数额必须为非负整数（分）", "Must be a non-negative integer (fen)")])
+    return original

@@ -1,0 +1,187 @@
+"""Penalty use cases on an inspection: compute at submission, recompute on purpose, override one line.
+
+Services flush, never commit. Who acts is a ``Principal`` passed in by the entry point.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.audit.services import record_audit
+from app.auth.principal import Principal
+from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
+from app.inspections.access import get_inspection
+from app.inspections.models import Inspection
+from app.penalties.catalogue import stored_rules
+from app.penalties.context import (
+    apply_amount_settings,
+    build_penalty_context,
+    context_summary,
+    penalty_findings,
+    reinspection_facts,
+)
+from app.penalties.domain import FINDER_LEVELS
+from app.penalties.engine import compute_penalties
+from app.penalties.lines import apply_override
+from app.penalties.models import PenaltyComputation, PenaltyLineRow
+from app.penalties.records import current_computation, line_from_row, lines_summary, note_amount_setting, row_from_line
+
+# Discretion factors a supervisor may set (行政处罚法第三十二条、第三十三条), besides the finder level (000§五(二)).
+FACTOR_FLAGS = ("cooperation", "prompt_correction", "first_offence_slight_harm")
+
+
+@dataclass(frozen=True)
+class InspectionPenalties:
+    """An inspection's current computation (None: nothing computed yet), for the breakdown."""
+
+    inspection_id: uuid.UUID
+    computation: PenaltyComputation | None
+
+
+def _compute(session: Session, inspection: Inspection, previous: PenaltyComputation | None, *, trigger: str,
+             reason: str | None, by: Principal | None, factors: dict[str, Any] | None = None) -> PenaltyComputation:
+    findings = penalty_findings(inspection)
+    if factors is None and previous is not None:
+        factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
+    reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
+    ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection)
+    rules = stored_rules(session)
+    used_settings = apply_amount_settings(rules, settings)
+    result = compute_penalties(findings, ctx, rules)
+    row_ids = {r["rule_hash"]: r["_row_id"] for r in rules}
+    if previous is not None:
+        previous.is_current = False
+        session.flush()  # clear the flag before the new current row (partial unique index)
+    computation = PenaltyComputation(
+        inspection_id=inspection.id, is_current=True, trigger=trigger, reason=reason,
+        computed_by=by.username if by else None, inspection_date=ctx.inspection_date,
+        context={**context_summary(ctx), "reinspection": reinspection.summary() if reinspection is not None else None},
+        skipped=[list(s) for s in result.skipped], policy_used=dict(result.policy_used),
+        discretion_factors=dict(factors) if factors else None)
+    session.add(computation)
+    for position, line in enumerate(result.lines):
+        setting = used_settings.get(line.rule_key)
+        if setting is not None:
+            line = note_amount_setting(line, setting)
+        session.add(row_from_line(line, position, computation, row_ids[line.rule_hash], setting))
+    session.flush()
+    session.refresh(computation)
+    return computation
+
+
+def compute_penalties_for_inspection(session: Session, inspection: Inspection,
+                                     by: Principal | None = None) -> list[PenaltyLineRow]:
+    """The submit hook: compute and store the penalty lines of a (just submitted) inspection.
+
+    Runs the pure engine with the rules in force on the inspection date (Asia/Shanghai), the jurisdiction's
+    policy and admin-set amounts, the sub-district that contains the site (000§五(二)) and the site's operator
+    as violator. The stored lines are the record: later rule file changes do not alter them. Flushes only.
+    """
+    previous = current_computation(session, inspection.id)
+    computation = _compute(session, inspection, previous, trigger="submit", reason=None, by=by)
+    record_audit(session, "penalty.compute", "inspection", inspection.id,
+                 before=lines_summary(previous), after=lines_summary(computation))
+    return list(computation.lines)
+
+
+def _check_factors(factors: dict[str, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name, value in factors.items():
+        if name in FACTOR_FLAGS:
+            ok = isinstance(value, bool)
+        elif name == "finder_level":
+            ok = value is None or value in FINDER_LEVELS
+        else:
+            ok = False
+        if not ok:
+            errors.append(FieldError(f"factors.{name}", "bad_factor", "裁量因素无效", "Invalid discretion factor"))
+    return errors
+
+
+def recompute_inspection_penalties(session: Session, inspection: Inspection, reason: str,
+                                   factors: dict[str, Any] | None = None, *,
+                                   by: Principal | None = None) -> InspectionPenalties:
+    """Recompute on purpose (rule change, admin-set amount, corrected data): new lines, audited before/after.
+
+    ``factors`` (supervisor): any of ``cooperation``, ``prompt_correction``, ``first_offence_slight_harm``
+    (booleans) and ``finder_level`` (national|provincial|city|district|town, 000§五(二)); merged over the
+    factors already on the current computation, stored on the new computation with the reason, who and when,
+    shown in the breakdown and audited. Later computations (resubmission, recomputes) keep them.
+    """
+    if not isinstance(reason, str) or len(reason.strip()) < 4:
+        raise ValidationFailed("重新计算必须填写理由", "A reason is required to recompute",
+                               errors=[FieldError("reason", "reason_required", "重新计算必须填写书面理由",
+                                                  "A written reason is required to recompute")])
+    reason = reason.strip()
+    if inspection.state == "draft":
+        raise RuleViolation("草稿检查尚未提交，不能计算处罚", "A draft inspection has not been submitted yet",
+                            code="inspection_not_submitted")
+    previous = current_computation(session, inspection.id)
+    merged: dict[str, Any] | None = None
+    if factors:
+        errors = _check_factors(factors)
+        if errors:
+            raise ValidationFailed("裁量因素无效", "Invalid discretion factors", errors=errors)
+        base = {k: v for k, v in ((previous.discretion_factors if previous else None) or {}).items()
+                if k in FACTOR_FLAGS or k == "finder_level"}
+        merged = {**base, **factors, "reason": reason, "set_by": by.username if by else None,
+                  "set_at": datetime.now(timezone.utc).isoformat()}
+    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason, by=by,
+                           factors=merged)
+    before = lines_summary(previous)
+    if before is not None and previous is not None:
+        before["discretion_factors"] = previous.discretion_factors
+    record_audit(session, "penalty.recompute", "inspection", inspection.id, before=before,
+                 after={**(lines_summary(computation) or {}), "reason": reason,
+                        "discretion_factors": computation.discretion_factors})
+    return InspectionPenalties(inspection.id, computation)
+
+
+def override_penalty_line(session: Session, inspection: Inspection, line_id: int, amount_fen: int,
+                          reason: str, by: Principal | None) -> PenaltyLineRow:
+    """A supervisor sets a line's amount within the legal range with a written reason (audited)."""
+    computation = current_computation(session, inspection.id)
+    row = session.get(PenaltyLineRow, line_id, with_for_update=True)
+    if row is None or computation is None or row.computation_id != computation.id:
+        raise NotFound("处罚项不存在。", "Penalty line not found.", code="penalty_line_not_found")
+    new = apply_override(line_from_row(row), amount_fen, reason, by=by.username if by else None)
+    before = {"amount_fen": row.amount_fen, "status": row.status, "override": row.override}
+    d = new.to_dict()
+    row.amount_fen, row.status, row.explanation = new.amount_fen, new.status, d["explanation"]
+    row.override = {**d["override"], "at": datetime.now(timezone.utc).isoformat()}
+    session.flush()
+    record_audit(session, "penalty.override", "penalty_line", row.id, before=before,
+                 after={"amount_fen": row.amount_fen, "status": row.status, "override": row.override,
+                        "inspection_id": str(inspection.id)})
+    return row
+
+
+def inspection_penalties(session: Session, inspection: Inspection) -> InspectionPenalties:
+    """The current computation of an inspection (lines, totals and issuability are the presenter's)."""
+    return InspectionPenalties(inspection.id, current_computation(session, inspection.id))
+
+
+# ------------------------------------------------------------------------------------- route entry points
+# Same scope as the inspection itself (app.inspections.access.can_see): others get 404.
+
+def get_inspection_penalties(session: Session, principal: Principal, inspection_id: uuid.UUID) -> InspectionPenalties:
+    """The penalty breakdown of an inspection the caller may see."""
+    return inspection_penalties(session, get_inspection(session, principal, inspection_id))
+
+
+def recompute_penalties(session: Session, principal: Principal, inspection_id: uuid.UUID, reason: str,
+                        factors: dict[str, Any] | None = None) -> InspectionPenalties:
+    """Supervisor/admin: recompute an inspection's penalties on purpose, optionally setting factors (audited)."""
+    return recompute_inspection_penalties(session, get_inspection(session, principal, inspection_id), reason,
+                                          factors, by=principal)
+
+
+def override_line(session: Session, principal: Principal, inspection_id: uuid.UUID, line_id: int, amount_fen: int,
+                  reason: str) -> PenaltyLineRow:
+    """Supervisor/admin: override one line's amount within the legal range (audited)."""
+    return override_penalty_line(session, get_inspection(session, principal, inspection_id), line_id,
+                                 amount_fen, reason, principal)

@@ -1,0 +1,245 @@
+"""The engine's inputs for one inspection: failed findings, payers, repeats, re-inspection facts, settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.checklists.evaluation import _passes, resolve_limit
+from app.inspections.models import Finding as FindingRow, Inspection
+from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.services import chain_codes
+from app.localtime import local_date
+from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
+from app.penalties.domain import OBJECT_COUNT_KEYS, Finding, JurisdictionRef, Party, PenaltyContext
+from app.penalties.models import PenaltyLineRow
+from app.penalties.records import current_computation
+from app.penalties.settings import EffectiveSettings, effective_penalty_settings
+from app.sites.models import Site
+from app.sites.services import responsible_subdistrict
+
+# Earlier inspections whose failed items count as prior offences and can be re-inspected.
+COUNTED_STATES = ("submitted", "approved")
+
+
+def _responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None:
+    # 000§五(二): fiscal deductions are charged to the sub-district whose polygon contains the site.
+    found = responsible_subdistrict(session, site)
+    if found is None and site.jurisdiction is not None and site.jurisdiction.level == "township":
+        return site.jurisdiction  # no township boundaries imported: the site's own (township) jurisdiction
+    return found
+
+
+def _violator(site: Site) -> Party:
+    kind = {"company": "unit", "individual": "individual"}.get(site.operator_type)
+    return Party(site.operator_name, site.operator_credit_code, kind)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict[str, Any] | None) -> int | None:
+    """Readings of a ``combine: all`` measure that fail the limit (each reading is one object measured)."""
+    readings = item.get("readings") or {}
+    values = answer.get("values")
+    if readings.get("combine") != "all" or not isinstance(values, list) or "limit" not in item:
+        return None
+    limit = resolve_limit(item, params)
+    if limit is None:
+        return None
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return sum(1 for v in numbers if not _passes(float(v), item["limit"]["comparison"], limit)) or None
+
+
+def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
+            params: dict[str, Any] | None = None) -> dict[str, int]:
+    """Counted units of a failed item (per machine, per fire point, per vehicle, per item seized).
+
+    - ``count`` items: the count the inspector recorded (e.g. 3 fire points found → 3 fire points);
+    - any other item whose answer carries ``count`` (e.g. a failed "meets class III in the control area"
+      check with ``count: 2``): the number of objects the failure concerns;
+    - ``measure`` items with ``readings.combine: all`` (one reading per object): the failing readings.
+    The number stands for whichever object unit the item's rules count (machines, vehicles, fire points,
+    items seized); ``per_failed_measure`` rules keep counting one per failed item. Explicit ``counts`` maps
+    (unit name -> n) in stored answers are kept as given.
+    """
+    answer = answer or {}
+    out = {k: v for k, v in (answer.get("counts") or {}).items() if _is_int(v) and v >= 0}
+    n: int | None = None
+    if _is_int(answer.get("count")) and answer["count"] > 0:
+        n = answer["count"]
+    elif item is not None and item.get("kind") == "measure":
+        n = _failing_readings(item, answer, params)
+    if n is not None:
+        for key in OBJECT_COUNT_KEYS:
+            out.setdefault(key, n)
+    return out
+
+
+def penalty_findings(inspection: Inspection) -> list[Finding]:
+    content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
+    items = {i.get("key"): i for i in content.get("items", [])}
+    params = (inspection.site_context or {}).get("parameters")
+    out = []
+    for f in inspection.current_findings:
+        if f.verdict != "fail" or not f.penalty_keys:
+            continue
+        answer = f.answer or {}
+        out.append(Finding(
+            checklist_key=f.checklist_key, item_key=f.item_key, penalty_keys=tuple(f.penalty_keys),
+            source_refs=tuple(f.source_refs or ()), counts=_counts(answer, items.get(f.item_key), params),
+            severity=f.severity or "medium", serious_consequence=bool(answer.get("serious_consequence"))))
+    return out
+
+
+def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: set[str]) -> dict[str, list[date]]:
+    """Dates of earlier submitted/approved inspections of the same site that failed the same item."""
+    if not item_keys:
+        return {}
+    rows = session.execute(
+        select(FindingRow.item_key, Inspection)
+        .join(Inspection, Inspection.id == FindingRow.inspection_id)
+        .where(Inspection.site_id == inspection.site_id, Inspection.id != inspection.id,
+               Inspection.state.in_(COUNTED_STATES), FindingRow.verdict == "fail",
+               FindingRow.submission_no == Inspection.submission_count,
+               FindingRow.item_key.in_(sorted(item_keys)))).all()
+    out: dict[str, list[date]] = {}
+    for item_key, earlier in rows:
+        out.setdefault(item_key, []).append(earlier.local_date)
+    return out
+
+
+# Lines of these kinds are orders (责令改正 / 责令停工整治 / 责令停止使用、封存停用): a later re-inspection
+# checks whether they were obeyed (大气污染防治法第一百二十三条: 按日连续处罚 after a refused order).
+ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use")
+
+
+@dataclass(frozen=True)
+class Reinspection:
+    """What a re-inspection passes to the engine, and why (shown in the computation's context)."""
+
+    earlier_id: str
+    order_date: date | None = None
+    continuing_items: frozenset[str] = frozenset()
+    prior_amounts_fen: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"earlier_inspection": self.earlier_id,
+                "order_to_correct_date": self.order_date.isoformat() if self.order_date else None,
+                "order_date_source": "earlier inspection submitted_at (Asia/Shanghai)" if self.order_date else None,
+                "continuing_items": sorted(self.continuing_items), "prior_decision_amounts_fen": self.prior_amounts_fen,
+                "note": self.note}
+
+
+def reinspection_facts(session: Session, inspection: Inspection, findings: list[Finding]) -> Reinspection | None:
+    """Order date, continuing items and original fines for a re-inspection; None if not one.
+
+    The order date is the date (Asia/Shanghai) the earlier inspection was *submitted*: its penalty lines
+    included the order (``measure.order_to_correct`` or another order-type measure, ``ORDER_KINDS``) and no
+    decision date is recorded yet. A later review/decision feature may record the real decision date; it then
+    replaces this source here. Days are counted from the day after the order (the engine).
+    Only items that failed at the earlier inspection and fail again continue the ordered violation; the
+    original amounts are the earlier current computation's statutory fines on those items (after override;
+    for a daily line of an earlier re-inspection, its per-day original amount). Exempt/blocked lines have
+    no amount and start no daily penalty.
+    """
+    if inspection.reinspection_of_id is None:
+        return None
+    earlier_id = str(inspection.reinspection_of_id)
+    earlier = session.get(Inspection, inspection.reinspection_of_id)
+    if earlier is None or earlier.site_id != inspection.site_id or earlier.state not in COUNTED_STATES:
+        return Reinspection(earlier_id, note="earlier inspection not usable (other site or not submitted/approved)")
+    computation = current_computation(session, earlier.id)
+    lines: list[PenaltyLineRow] = list(computation.lines) if computation is not None else []
+    if not any(l.kind in ORDER_KINDS for l in lines) or earlier.submitted_at is None:
+        return Reinspection(earlier_id, note="the earlier inspection gave no order to correct")
+    earlier_failed = {f.item_key for f in earlier.current_findings if f.verdict == "fail"}
+    continuing = frozenset(earlier_failed & {f.item_key for f in findings})
+    order_date = local_date(earlier.submitted_at)
+    if not continuing:
+        return Reinspection(earlier_id, note="no item ordered to be corrected fails again")
+    prior: dict[str, int] = {}
+    for line in lines:
+        if line.kind != "statutory_fine" or line.status != "computed" or not set(line.item_keys) & continuing:
+            continue
+        original = line.base_amount_fen if line.daily_days is not None else line.amount_fen
+        if original:
+            prior[line.rule_key] = original
+    return Reinspection(earlier_id, order_date, continuing, prior)
+
+
+def build_penalty_context(session: Session, inspection: Inspection, findings: list[Finding],
+                          factors: dict[str, Any] | None,
+                          again: Reinspection | None) -> tuple[PenaltyContext, EffectiveSettings]:
+    """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
+    re-inspection facts (``again``, from ``reinspection_facts``) and the discretion factors a supervisor set."""
+    site = inspection.site
+    on_date = inspection.local_date
+    chain = chain_codes(site.jurisdiction.path)
+    sub = _responsible_subdistrict(session, site)
+    if sub is not None and sub.code not in chain:
+        chain.append(sub.code)
+    settings = effective_penalty_settings(session, chain)
+    window = int(settings.discretion.get("repeat_window_days", DEFAULT_DISCRETION["repeat_window_days"]))
+    prior = _prior_failure_dates(session, inspection, {f.item_key for f in findings})
+    repeats = {k: n for k, dates in prior.items() if (n := repeat_count(dates, on_date, window))}
+    policy: dict[str, Any] = dict(settings.policy)
+    if settings.discretion:
+        policy["discretion"] = dict(settings.discretion)
+    factors = factors or {}
+    ctx = PenaltyContext(
+        inspection_date=on_date, jurisdiction_chain=tuple(chain),
+        responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
+        violator=_violator(site), alert_level=inspection.alert_level or "none", repeat_offences=repeats,
+        policy=policy, finder_level=factors.get("finder_level"),
+        cooperation=bool(factors.get("cooperation")), prompt_correction=bool(factors.get("prompt_correction")),
+        first_offence_slight_harm=bool(factors.get("first_offence_slight_harm")),
+        order_to_correct_date=again.order_date if again else None,
+        reinspection_date=on_date if again and again.order_date else None,
+        prior_decision_amounts_fen=dict(again.prior_amounts_fen) if again else {},
+        continuing_items=again.continuing_items if again else frozenset())
+    return ctx, settings
+
+
+def context_summary(ctx: PenaltyContext) -> dict[str, Any]:
+    return {
+        "inspection_date": ctx.inspection_date.isoformat(), "jurisdiction_chain": list(ctx.jurisdiction_chain),
+        "responsible_subdistrict": None if ctx.responsible_subdistrict is None else {
+            "code": ctx.responsible_subdistrict.code, "name": ctx.responsible_subdistrict.name},
+        "violator": None if ctx.violator is None else {
+            "name": ctx.violator.name, "credit_code": ctx.violator.credit_code, "kind": ctx.violator.resolved_kind},
+        "alert_level": ctx.alert_level, "repeat_offences": dict(ctx.repeat_offences),
+        "finder_level": ctx.finder_level, "policy": dict(ctx.policy),
+        "cooperation": ctx.cooperation, "prompt_correction": ctx.prompt_correction,
+        "first_offence_slight_harm": ctx.first_offence_slight_harm,
+        "order_to_correct_date": ctx.order_to_correct_date.isoformat() if ctx.order_to_correct_date else None,
+        "reinspection_date": ctx.reinspection_date.isoformat() if ctx.reinspection_date else None,
+        "prior_decision_amounts_fen": dict(ctx.prior_decision_amounts_fen),
+        "continuing_items": sorted(ctx.continuing_items),
+    }
+
+
+def apply_amount_settings(rules: list[dict[str, Any]], settings: EffectiveSettings) -> dict[str, dict[str, Any]]:
+    """Give `to_be_set` rules the amount an admin set for this jurisdiction (in place); returns key -> setting."""
+    used: dict[str, dict[str, Any]] = {}
+    for i, rule in enumerate(rules):
+        spec = settings.amounts.get(rule["key"])
+        if rule["amount_status"] != "to_be_set" or not spec or spec.get("rule_version") != rule["version"]:
+            continue
+        patched = dict(rule)
+        if spec.get("amount_fen") is not None:
+            patched["amount"] = int(spec["amount_fen"])
+        else:
+            patched["amount"] = {"min": int(spec["min_fen"]), "max": int(spec["max_fen"])}
+            patched["discretion"] = "factor_position_v1"
+        patched["amount_status"] = "set"
+        # The admin's document is the verification of the amount the rule file could not give.
+        patched["verified"] = {"status": True, "source": f"jurisdiction setting: {spec.get('document_ref')}"}
+        rules[i] = patched
+        used[rule["key"]] = {**spec, "jurisdiction_code": settings.sources.get(f"amounts.{rule['key']}")}
+    return used

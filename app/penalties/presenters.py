@@ -1,0 +1,109 @@
+"""Response bodies of the penalty endpoints, from the values services return (called only from routes)."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.penalties.amounts import yuan
+
+from app.penalties.computation import InspectionPenalties
+from app.penalties.discretion import DEFAULT_DISCRETION
+from app.penalties.models import PenaltyLineRow
+from app.penalties.records import MONEY_KINDS, line_from_row, totals_fen
+from app.penalties.rules import policy_defaults, policy_options
+from app.penalties.settings import JurisdictionSettings, RuleInForce
+
+
+def money(fen: int) -> dict[str, Any]:
+    return {"fen": fen, "yuan": yuan(fen)}
+
+
+def line_view(row: PenaltyLineRow) -> dict[str, Any]:
+    line = line_from_row(row)
+    legal = line.legal_total_range_fen
+    return {
+        "id": row.id, "rule_key": row.rule_key, "rule_version": row.rule_version, "rule_hash": row.rule_hash,
+        "kind": row.kind, "title": row.title, "basis": row.basis, "authority": row.authority,
+        "payer": {"type": row.payer_type, "code": row.payer_code, "name": row.payer_name},
+        "unit": row.unit, "counted_units": row.counted_units, "base_amount_fen": row.base_amount_fen,
+        "range_fen": [row.range_min_fen, row.range_max_fen] if row.range_min_fen is not None else None,
+        "legal_total_range_fen": list(legal) if legal else None,
+        "factors": row.factors, "amount_fen": row.amount_fen,
+        "amount_yuan": yuan(row.amount_fen) if row.amount_fen is not None else None,
+        "status": row.status, "explanation": row.explanation, "source_refs": row.source_refs,
+        "item_keys": row.item_keys, "verified": row.verified, "blocking_reasons": row.blocking_reasons,
+        "daily_days": row.daily_days, "amount_setting": row.amount_setting, "override": row.override,
+    }
+
+
+def penalties_view(penalties: InspectionPenalties) -> dict[str, Any]:
+    """Lines with their full breakdown, totals per kind and per payer (fen and 元), and whether issuable."""
+    computation = penalties.computation
+    if computation is None:
+        return {"inspection_id": str(penalties.inspection_id), "computed": False, "computation": None, "lines": [],
+                "totals": {k: money(0) for k in MONEY_KINDS}, "payers": [], "issuable": False,
+                "blocking": [{"line_id": None, "rule_key": None, "reasons": ["not_computed"]}]}
+    rows = list(computation.lines)
+    payers: dict[tuple[str, str | None, str | None], dict[str, int]] = {}
+    for r in rows:
+        if r.kind in MONEY_KINDS:
+            per = payers.setdefault((r.payer_type, r.payer_code, r.payer_name), {k: 0 for k in MONEY_KINDS})
+            per[r.kind] += r.amount_fen or 0
+    blocking = [{"line_id": r.id, "rule_key": r.rule_key, "reasons": r.blocking_reasons}
+                for r in rows if r.blocking_reasons]
+    return {
+        "inspection_id": str(penalties.inspection_id), "computed": True,
+        "computation": {"id": computation.id, "trigger": computation.trigger, "reason": computation.reason,
+                        "computed_by": computation.computed_by, "computed_at": computation.computed_at.isoformat(),
+                        "inspection_date": computation.inspection_date.isoformat(),
+                        "context": computation.context, "policy_used": computation.policy_used,
+                        "skipped": computation.skipped, "discretion_factors": computation.discretion_factors},
+        "lines": [line_view(r) for r in rows],
+        "totals": {k: money(v) for k, v in totals_fen(rows).items()},
+        "payers": [{"type": t, "code": c, "name": n, "totals": {k: money(v) for k, v in per.items()}}
+                   for (t, c, n), per in payers.items()],
+        "issuable": not blocking, "blocking": blocking,
+    }
+
+
+def rule_view(entry: RuleInForce) -> dict[str, Any]:
+    """A rule in force with verified flag, amount status and the jurisdiction's set amount."""
+    rule = entry.rule
+    amount = rule["amount"]
+    return {
+        "key": rule["key"], "version": rule["version"], "rule_hash": rule["rule_hash"], "kind": rule["kind"],
+        "title": rule["title"], "basis": rule["basis"], "authority": rule["authority"],
+        "amount_fen": amount if isinstance(amount, int) else None,
+        "range_fen": [amount["min"], amount["max"]] if isinstance(amount, dict) else None,
+        "amount_status": entry.amount_status, "amount_setting": entry.setting, "unit": rule["unit"],
+        "payer": rule["payer"], "effective": rule["effective"], "verified": rule["verified"],
+        "policy": rule.get("policy"), "jurisdictions": rule["jurisdictions"], "source_file": rule["source_file"],
+    }
+
+
+def settings_view(settings: JurisdictionSettings) -> dict[str, Any]:
+    """A jurisdiction's own settings, what applies there after inheritance, and the options."""
+    row, rules, effective = settings.row, settings.rules, settings.effective
+    defaults = policy_defaults(rules)
+    return {
+        "jurisdiction_code": settings.jurisdiction.code,
+        "jurisdiction_name": settings.jurisdiction.name_zh,
+        "policy": dict(row.policy) if row else {},
+        "discretion": dict(row.discretion) if row else {},
+        "amounts": dict(row.amounts) if row else {},
+        "version": row.version if row else 0,
+        "updated_by": row.updated_by if row else None,
+        "updated_at": row.updated_at.isoformat() if row and row.updated_at else None,
+        "effective": {
+            "policy": {**defaults, **effective.policy},
+            "discretion": {**DEFAULT_DISCRETION, **effective.discretion},
+            "amounts": effective.amounts,
+            "sources": effective.sources,
+        },
+        "options": {
+            "policy": policy_options(rules),
+            "policy_defaults": defaults,
+            "discretion_defaults": dict(DEFAULT_DISCRETION),
+            "amounts_to_be_set": sorted({f"{r['key']}@{r['version']}" for r in rules
+                                         if r["amount_status"] == "to_be_set"}),
+        },
+    }
