@@ -23,7 +23,7 @@ from app.inspections.feed import bump_change
 from app.inspections.models import Finding, Inspection, InspectionAnswer
 from app.inspections.settings import Settings
 from app.inspections.versions import ShowCurrent, stale_version
-from app.penalties.services import compute_penalties_for_inspection
+from app.penalties.computation import compute_penalties_for_inspection
 from app.photos.models import Photo
 from app.sites.services import site_context
 
@@ -172,7 +172,7 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
     session.flush()
     session.expire(inspection, ["findings"])
     refresh_link_flags(session, inspection, settings=settings)
-    compute_penalties_for_inspection(session, inspection)
+    compute_penalties_for_inspection(session, inspection, principal)
     record_audit(session, "inspection.submit", "inspection", inspection.id, before=before, after={
         "state": inspection.state, "version": inspection.version, "submission": inspection.submission_count,
         "findings": {f.item_key: f.verdict for f in inspection.current_findings}})
