@@ -29,18 +29,9 @@ from app.checklists.schemas import (
     ResolvedSiteChecklistsSchema,
     SiteChecklistQueryArgsSchema,
 )
-from app.checklists.services import (
-    EncodedBody,
-    checklist_not_found,
-    current_hash,
-    encode_body,
-    encoded_checklist,
-    encoded_checklist_schema,
-    index_hash,
-    list_current_checklists,
-    resolve_checklists_for_site,
-    version_hash,
-)
+from app.checklists.bodies import EncodedBody, encode_body, encoded_checklist, encoded_checklist_schema
+from app.checklists.resolution import resolve_checklists_for_site
+from app.checklists.versions import checklist_not_found, current_hash, index_hash, list_current_checklists, version_hash
 from app.errors import NotFound
 from app.extensions import current_session
 from app.sites.services import get_site

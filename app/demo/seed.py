@@ -65,7 +65,8 @@ DEMO_CHECKLIST_PARAMETERS = [
 
 
 def _demo_checklist_parameters(session: Session) -> list[str]:
-    from app.checklists.services import checklist_parameters_for, current_hash, set_checklist_parameter
+    from app.checklists.parameters import checklist_parameters_for, set_checklist_parameter
+    from app.checklists.versions import current_hash
 
     report = []
     for code, key, name, value in DEMO_CHECKLIST_PARAMETERS:

@@ -39,6 +39,7 @@ from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
 from app.checklists.evaluation import evaluate_answer
 from app.checklists.models import ChecklistVersion
+from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
@@ -632,7 +633,7 @@ def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID) -> int:
 def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
     the alert level the phone reported and the jurisdiction's parameter values."""
-    from app.checklists.services import checklist_parameters_for
+    from app.checklists.parameters import checklist_parameters_for
     from app.sites.services import site_context
 
     on = inspection.local_date
@@ -680,7 +681,7 @@ def _submission_errors(session: Session, inspection: Inspection, resolved: dict[
                 errors.append(rules.photo_not_uploaded_error(key, str(pid)))
         evidence = [str(p) for p in links.get(key, []) if p in uploaded]
         # The server's verdict: evaluate_answer recomputes measure/choice/code/count from the values.
-        evaluation = evaluate_answer(item, {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
+        evaluation = evaluate_answer(ItemSpec.from_doc(item), {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
         errors += evaluation.errors
         evaluated.append((item, answer, evaluation, evidence))
     return rules.sorted_errors(errors), evaluated
@@ -705,7 +706,7 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
         raise _stale(session, inspection, principal, sent_version)
     target = rules.next_state("submit", inspection.state)
     context = inspection_context(session, inspection)
-    resolved = resolve_checklist(inspection.checklist.content, context)
+    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
     errors, evaluated = _submission_errors(session, inspection, resolved, settings)
     if errors:
         raise ValidationFailed(

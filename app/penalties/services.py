@@ -27,6 +27,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
+from app.checklists.evaluation import passes, resolve_limit
+from app.checklists.spec import Limit
 from app.context import current_request_info
 from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
@@ -389,17 +391,16 @@ def _is_int(value: Any) -> bool:
 
 def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict[str, Any] | None) -> int | None:
     """Readings of a ``combine: all`` measure that fail the limit (each reading is one object measured)."""
-    from app.checklists.evaluation import _passes, resolve_limit
-
     readings = item.get("readings") or {}
     values = answer.get("values")
     if readings.get("combine") != "all" or not isinstance(values, list) or "limit" not in item:
         return None
-    limit = resolve_limit(item, params)
+    spec = Limit.from_doc(item["limit"])
+    limit = resolve_limit(spec, params)
     if limit is None:
         return None
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return sum(1 for v in numbers if not _passes(float(v), item["limit"]["comparison"], limit)) or None
+    return sum(1 for v in numbers if not passes(float(v), spec.comparison, limit)) or None
 
 
 def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,

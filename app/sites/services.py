@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
-from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR, SITE_KINDS_FILE, load_site_kinds
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR, SITE_KINDS_FILE
+from app.checklists.site_kinds import load_site_kinds
 from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.geo.crs import WGS84, parse_crs, transform_geometry
 from app.jurisdictions.models import Jurisdiction
