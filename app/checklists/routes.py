@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from app.api import Blueprint
@@ -137,5 +137,6 @@ class SiteChecklist(MethodView):
         """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
         site = get_site(current_session(), site_id, current_principal())  # out of scope → 404
         result = resolve_checklists_for_site(current_session(), site, on_date=args["date"],
-                                             alert_level=args["alert_level"], key=args["key"])
+                                             alert_level=args["alert_level"], key=args["key"],
+                                             checklists_dir=current_app.config["CHECKLISTS_DIR"])
         return {"site_id": site.id, **result}
