@@ -12,8 +12,8 @@ from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR, load_checklist_file
-from app.checklists.services import SyncReport, sync_checklists
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR, load_catalogue, load_checklist_file
+from app.checklists.sync import SyncReport, sync_checklists
 from app.jurisdictions.services import get_jurisdiction_by_code
 
 # A 1 km square in 山阳区 (WGS-84) used as the zone polygon; sites inside / outside it.
@@ -87,8 +87,6 @@ def _rederive_memberships(session: Session) -> None:
 
 @cache
 def _shipped_versions() -> dict[str, str]:
-    from app.checklists.catalogue import load_catalogue
-
     return {doc["key"]: str(doc["version"]) for doc in load_catalogue(DEFAULT_CHECKLISTS_DIR)}
 
 

@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
+from app.checklists.spec import ChecklistSpec
 from app.inspections.submission import inspection_context
 from tests.factories import bearer, login, make_user
 from tests.factories_checklists import make_site, shipped_version, sync
@@ -79,7 +80,8 @@ def applicable_items(session: Session, inspection_id: str) -> list[dict[str, Any
 
     inspection = session.get(Inspection, uuid.UUID(inspection_id))
     assert inspection is not None
-    return resolve_checklist(inspection.checklist.content, inspection_context(session, inspection))["items"]
+    return resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content),
+                             inspection_context(session, inspection))["items"]
 
 
 def checklist_items(session: Session, key: str) -> list[dict[str, Any]]:

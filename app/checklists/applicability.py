@@ -26,11 +26,13 @@ from __future__ import annotations
 import json
 import re
 from datetime import date as _date
-from typing import Any
+from typing import Any, Mapping
 
 from json_logic import jsonLogic
 
-from app.checklists.catalogue import iter_vars, load_site_kinds
+from app.checklists.conditions import iter_vars
+from app.checklists.site_kinds import load_site_kinds
+from app.checklists.spec import ChecklistSpec
 from app.errors import FieldError, ValidationFailed
 from app.vocabulary import ALERT_RANK
 
@@ -52,7 +54,7 @@ _ALERT_NAMES = {0: ("无预警", "no alert"), 1: ("蓝色预警", "blue alert"),
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "===": "=", "!=": "≠", "!==": "≠"}
 
 
-def normalise_context(context: dict) -> dict:
+def normalise_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate the context and fill derived fields (month, alert_rank). Raises ValidationFailed."""
     errors: list[FieldError] = []
     ctx = dict(context or {})
@@ -82,34 +84,36 @@ def normalise_context(context: dict) -> dict:
     return ctx
 
 
-def checklist_applies(checklist: dict, ctx: dict) -> tuple[bool, list[dict[str, str]]]:
-    """Whether the checklist as a whole applies; when not, the reasons (zh/en)."""
+def checklist_applies(checklist: ChecklistSpec, ctx: Mapping[str, Any]) -> tuple[bool, list[dict[str, str]]]:
+    """Whether the checklist as a whole applies (site kind, jurisdiction, effective dates); when not, the
+    reasons (zh/en). ``ctx`` is a ``normalise_context`` result."""
     reasons: list[dict[str, str]] = []
-    if ctx["site"]["kind"] not in checklist.get("site_kinds", []):
+    if ctx["site"]["kind"] not in checklist.site_kinds:
         reasons.append({"zh": f"场所类别 {ctx['site']['kind']} 不在本检查表适用范围内",
                         "en": f"site kind {ctx['site']['kind']} is not covered by this checklist"})
-    jur = checklist.get("jurisdictions", "all")
-    if jur != "all" and not set(jur) & set(ctx["jurisdictions"]):
+    jur = checklist.jurisdictions
+    if jur is not None and not set(jur) & set(ctx["jurisdictions"]):
         reasons.append({"zh": "场所所在辖区不适用本检查表", "en": "the site's jurisdiction is not covered by this checklist"})
-    eff = checklist.get("effective") or {}
-    if eff.get("from") and ctx["date"] < eff["from"]:
-        reasons.append({"zh": f"检查表自 {eff['from']} 起施行", "en": f"checklist in force from {eff['from']}"})
-    if eff.get("to") and ctx["date"] > eff["to"]:
-        reasons.append({"zh": f"检查表施行至 {eff['to']}", "en": f"checklist in force until {eff['to']}"})
+    since, until = checklist.effective_from, checklist.effective_to
+    if since and ctx["date"] < since:
+        reasons.append({"zh": f"检查表自 {since} 起施行", "en": f"checklist in force from {since}"})
+    if until and ctx["date"] > until:
+        reasons.append({"zh": f"检查表施行至 {until}", "en": f"checklist in force until {until}"})
     return not reasons, reasons
 
 
 # ------------------------------------------------------------------------------------- explanations
 
 class _Labels:
-    def __init__(self, vocabulary: dict, checklist: dict):
-        self.zones = vocabulary.get("zones", {})
+    """Bilingual names of zones, site attributes and context variables, for ``applies_because``."""
+
+    def __init__(self, vocabulary: Mapping[str, Any]):
+        self.zones: dict[str, dict[str, str]] = vocabulary.get("zones", {})
         self.attrs: dict[str, tuple[str, str]] = {}
         for kind in vocabulary.get("kinds", {}).values():
             for name, spec in kind.get("attributes", {}).get("properties", {}).items():
                 lab = spec.get("x-label") or {}
                 self.attrs.setdefault(name, (lab.get("zh", name), lab.get("en", name)))
-        self.params = {n: ((p.get("description") or {}).get("zh", n), n) for n, p in (checklist.get("parameters") or {}).items()}
 
     def var(self, name: str) -> tuple[str, str]:
         if name.startswith("site.attributes."):
@@ -131,7 +135,64 @@ def _var_name(node: Any) -> str | None:
     return None
 
 
-def _describe(cond: Any, data: dict, labels: _Labels) -> tuple[str, str]:
+def _describe_not(inner: Any, data: dict[str, Any], labels: _Labels) -> tuple[str, str]:
+    if isinstance(inner, dict) and "in" in inner:
+        needle, hay = inner["in"]
+        if _var_name(hay) == "zones" and isinstance(needle, str):
+            z = labels.zones.get(needle, {"zh": needle, "en": needle})
+            return (f"不在{z['zh']}内", f"outside the {z['en']}")
+    n = _var_name(inner)
+    if n:
+        zh, en = labels.var(n)
+        return (f"非“{zh}”", f"not '{en}'")
+    zh, en = _describe(inner, data, labels)
+    return (f"并非（{zh}）", f"not ({en})")
+
+
+def _describe_in(needle: Any, hay: Any, data: dict[str, Any], labels: _Labels) -> tuple[str, str] | None:
+    hn, nn = _var_name(hay), _var_name(needle)
+    if hn == "zones" and isinstance(needle, str):
+        z = labels.zones.get(needle, {"zh": needle, "en": needle})
+        return (f"位于{z['zh']}内", f"lies in the {z['en']}")
+    if hn == "jurisdictions":
+        return (f"属于辖区 {needle}", f"within jurisdiction {needle}")
+    if hn:
+        zh, en = labels.var(hn)
+        return (f"{zh}包含 {needle}", f"{en} includes {needle}")
+    if nn:
+        zh, en = labels.var(nn)
+        val = jsonLogic(needle, data)
+        return (f"{zh}为 {_lit(val)}", f"{en} is {_lit(val)}")
+    return None
+
+
+def _describe_comparison(op: str, args: list[Any], data: dict[str, Any], labels: _Labels) -> tuple[str, str]:
+    """``a ≥ b`` etc. with the site's actual values; alert ranks named by their colour."""
+    rendered_zh, rendered_en = [], []
+    for a in args:
+        n = _var_name(a)
+        if n:
+            zh, en = labels.var(n)
+            val = jsonLogic(a, data)
+            if n == "alert_rank" and isinstance(val, int):
+                vz, ve = _ALERT_NAMES.get(val, (str(val), str(val)))
+                rendered_zh.append(f"{zh}（当前{vz}）")
+                rendered_en.append(f"{en} (now {ve})")
+            else:
+                rendered_zh.append(f"{zh}（{_lit(val)}）")
+                rendered_en.append(f"{en} ({_lit(val)})")
+        elif any(_var_name(x) == "alert_rank" for x in args) and isinstance(a, int):
+            vz, ve = _ALERT_NAMES.get(a, (str(a), str(a)))
+            rendered_zh.append(vz)
+            rendered_en.append(ve)
+        else:
+            rendered_zh.append(_lit(a))
+            rendered_en.append(_lit(a))
+    sym = _OPS[op]
+    return (f" {sym} ".join(rendered_zh), f" {sym} ".join(rendered_en))
+
+
+def _describe(cond: Any, data: dict[str, Any], labels: _Labels) -> tuple[str, str]:
     """Describe the parts of a (true) condition in zh/en, showing the site's actual values."""
     if not isinstance(cond, dict) or len(cond) != 1:
         return (_lit(cond), _lit(cond))
@@ -144,72 +205,28 @@ def _describe(cond: Any, data: dict, labels: _Labels) -> tuple[str, str]:
         parts = [_describe(a, data, labels) for a in args if _truthy(a, data)]
         return ("；".join(p[0] for p in parts), "; ".join(p[1] for p in parts))
     if op == "!":
-        inner = args[0]
-        if isinstance(inner, dict) and "in" in inner:
-            needle, hay = inner["in"]
-            if _var_name(hay) == "zones" and isinstance(needle, str):
-                z = labels.zones.get(needle, {"zh": needle, "en": needle})
-                return (f"不在{z['zh']}内", f"outside the {z['en']}")
-        n = _var_name(inner)
-        if n:
-            zh, en = labels.var(n)
-            return (f"非“{zh}”", f"not '{en}'")
-        zh, en = _describe(inner, data, labels)
-        return (f"并非（{zh}）", f"not ({en})")
+        return _describe_not(args[0], data, labels)
     if op == "!!":
         n = _var_name(args[0])
         if n:
             zh, en = labels.var(n)
             return (f"{zh}：是", f"{en}: yes")
     if op == "in" and len(args) == 2:
-        needle, hay = args
-        hn, nn = _var_name(hay), _var_name(needle)
-        if hn == "zones" and isinstance(needle, str):
-            z = labels.zones.get(needle, {"zh": needle, "en": needle})
-            return (f"位于{z['zh']}内", f"lies in the {z['en']}")
-        if hn == "jurisdictions":
-            return (f"属于辖区 {needle}", f"within jurisdiction {needle}")
-        if hn:
-            zh, en = labels.var(hn)
-            return (f"{zh}包含 {needle}", f"{en} includes {needle}")
-        if nn:
-            zh, en = labels.var(nn)
-            val = jsonLogic(needle, data)
-            return (f"{zh}为 {_lit(val)}", f"{en} is {_lit(val)}")
+        described = _describe_in(args[0], args[1], data, labels)
+        if described is not None:
+            return described
     if op in _OPS and len(args) in (2, 3):
-        rendered_zh, rendered_en = [], []
-        for a in args:
-            n = _var_name(a)
-            if n:
-                zh, en = labels.var(n)
-                val = jsonLogic(a, data)
-                if n == "alert_rank" and isinstance(val, int):
-                    vz, ve = _ALERT_NAMES.get(val, (str(val), str(val)))
-                    rendered_zh.append(f"{zh}（当前{vz}）")
-                    rendered_en.append(f"{en} (now {ve})")
-                else:
-                    rendered_zh.append(f"{zh}（{_lit(val)}）")
-                    rendered_en.append(f"{en} ({_lit(val)})")
-            else:
-                if any(_var_name(x) == "alert_rank" for x in args) and isinstance(a, int):
-                    vz, ve = _ALERT_NAMES.get(a, (str(a), str(a)))
-                    rendered_zh.append(vz)
-                    rendered_en.append(ve)
-                else:
-                    rendered_zh.append(_lit(a))
-                    rendered_en.append(_lit(a))
-        sym = _OPS[op]
-        return (f" {sym} ".join(rendered_zh), f" {sym} ".join(rendered_en))
+        return _describe_comparison(op, args, data, labels)
     text = json.dumps(cond, ensure_ascii=False)
     return (f"条件成立：{text}", f"condition holds: {text}")
 
 
-def _truthy(cond: Any, data: dict) -> bool:
+def _truthy(cond: Any, data: dict[str, Any]) -> bool:
     result = jsonLogic(cond, data)
     return bool(result) and result != [] and result != ""
 
 
-def _unset_params(cond: Any, data: dict) -> list[str]:
+def _unset_params(cond: Any, data: dict[str, Any]) -> list[str]:
     names = []
     for name, relative in iter_vars(cond):
         if not relative and name.startswith("params.") and data["params"].get(name[7:]) is None:
@@ -217,7 +234,30 @@ def _unset_params(cond: Any, data: dict) -> list[str]:
     return sorted(set(names))
 
 
-def resolve_checklist(checklist: dict, context: dict, *, vocabulary: dict | None = None) -> dict:
+def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labels,
+                   out: dict[str, Any]) -> None:
+    """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``."""
+    for item in checklist.items:
+        cond = item.applies_when
+        if cond is None or cond is True:
+            out["items"].append({**item.doc, "applies_when": None,
+                                 "applies_because": {"zh": "所有此类场所均适用", "en": "applies to every site of this kind"}})
+            continue
+        unset = _unset_params(cond, data)
+        if unset:
+            out["items"].append({**item.doc, "unset_parameters": unset, "applies_because": {
+                "zh": f"辖区参数 {', '.join(unset)} 尚未设定，暂按适用列入",
+                "en": f"jurisdiction parameter(s) {', '.join(unset)} not set yet; listed as applicable"}})
+            continue
+        if _truthy(cond, data):
+            zh, en = _describe(cond, data, labels)
+            out["items"].append({**item.doc, "applies_because": {"zh": zh, "en": en}})
+        else:
+            out["not_applicable"].append({"key": item.key, "applies_when": cond})
+
+
+def resolve_checklist(checklist: ChecklistSpec, context: Mapping[str, Any], *,
+                      vocabulary: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The checklist as it applies at one site on one day.
 
     Returns the checklist header plus:
@@ -227,15 +267,15 @@ def resolve_checklist(checklist: dict, context: dict, *, vocabulary: dict | None
       ``applies_when`` (absent = always); ``unset_parameters`` when a needed jurisdiction parameter is unset;
     - ``not_applicable``: ``[{"key", "applies_when"}]`` for the other items, so a phone can re-evaluate
       offline (e.g. when the alert level changes).
+    ``vocabulary`` is ``site_kinds.yaml`` (labels of zones and attributes); default: the shipped file.
     """
     ctx = normalise_context(context)
-    vocab = vocabulary if vocabulary is not None else load_site_kinds()
-    labels = _Labels(vocab, checklist)
-    params = {n: p.get("default") for n, p in (checklist.get("parameters") or {}).items()}
+    labels = _Labels(vocabulary if vocabulary is not None else load_site_kinds())
+    params = {p.name: p.default for p in checklist.parameters}
     params.update({k: v for k, v in ctx["params"].items() if v is not None})
     data = {**ctx, "params": params}
 
-    out: dict[str, Any] = {f: checklist[f] for f in HEADER_FIELDS if f in checklist}
+    out: dict[str, Any] = {f: checklist.doc[f] for f in HEADER_FIELDS if f in checklist.doc}
     out["parameters"] = params
     applies, reasons = checklist_applies(checklist, ctx)
     out["applies"] = applies
@@ -243,24 +283,7 @@ def resolve_checklist(checklist: dict, context: dict, *, vocabulary: dict | None
     out["not_applicable"] = []
     if not applies:
         out["reasons_not_applicable"] = reasons
-        out["not_applicable"] = [{"key": i["key"], "applies_when": i.get("applies_when")} for i in checklist["items"]]
+        out["not_applicable"] = [{"key": i.key, "applies_when": i.applies_when} for i in checklist.items]
         return out
-
-    for item in checklist["items"]:
-        cond = item.get("applies_when")
-        if cond is None or cond is True:
-            out["items"].append({**item, "applies_when": None,
-                                 "applies_because": {"zh": "所有此类场所均适用", "en": "applies to every site of this kind"}})
-            continue
-        unset = _unset_params(cond, data)
-        if unset:
-            out["items"].append({**item, "unset_parameters": unset, "applies_because": {
-                "zh": f"辖区参数 {', '.join(unset)} 尚未设定，暂按适用列入",
-                "en": f"jurisdiction parameter(s) {', '.join(unset)} not set yet; listed as applicable"}})
-            continue
-        if _truthy(cond, data):
-            zh, en = _describe(cond, data, labels)
-            out["items"].append({**item, "applies_because": {"zh": zh, "en": en}})
-        else:
-            out["not_applicable"].append({"key": item["key"], "applies_when": cond})
+    _resolve_items(checklist, data, labels, out)
     return out

@@ -2,7 +2,7 @@
 
 - ``validate`` prints every problem with its path (``<file>.<json path>``) and exits 1 when there is any.
 - ``sync`` validates first, then stores each file whose content hash is new as a new immutable version
-  (a changed file must bump its ``version``; see ``services.sync_checklists``). Idempotent; ``make run``
+  (a changed file must bump its ``version``; see ``sync.sync_checklists``). Idempotent; ``make run``
   runs it on every start.
 - ``set-param`` sets a jurisdiction's value for a checklist parameter no plan fixes.
 """
@@ -16,6 +16,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.checklists.files import checklist_files
+from app.checklists.parameters import set_checklist_parameter
+from app.checklists.sync import sync_checklists, validate_checklist_files
 from app.cli_support import echo_field_errors, exit_with_problem
 from app.context import set_actor
 from app.errors import AppError, ValidationFailed
@@ -35,9 +38,6 @@ def _resolve_dir(checklists_dir: Path | None) -> Path:
 @_dir_option
 def validate_command(checklists_dir: Path | None) -> None:
     """Validate every checklist file (schema, keys, seed references, conditions, penalty rule keys)."""
-    from app.checklists.catalogue import checklist_files
-    from app.checklists.services import validate_checklist_files
-
     root = _resolve_dir(checklists_dir)
     errors = validate_checklist_files(root)
     if errors:
@@ -50,8 +50,6 @@ def validate_command(checklists_dir: Path | None) -> None:
 @_dir_option
 def sync_command(checklists_dir: Path | None) -> None:
     """Validate, then store new or changed checklist files as new versions (no-op when nothing changed)."""
-    from app.checklists.services import sync_checklists
-
     set_actor(None, "checklists-sync")
     try:
         report = sync_checklists(current_session(), _resolve_dir(checklists_dir))
@@ -71,8 +69,6 @@ def sync_command(checklists_dir: Path | None) -> None:
 @click.argument("value")
 def set_param_command(jurisdiction_code: str, checklist_key: str, name: str, value: str) -> None:
     """Set a jurisdiction's parameter value (VALUE is JSON, e.g. 5000), e.g. a monitoring floor-area threshold."""
-    from app.checklists.services import set_checklist_parameter
-
     set_actor(None, "cli")
     try:
         parsed = json.loads(value)

@@ -28,7 +28,7 @@ class ChecklistVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100))  # indexed by uq (key, version)
     version: Mapped[str] = mapped_column(String(40))
-    # sha256 of the canonical JSON of ``content`` (app.checklists.catalogue.content_hash): the ETag.
+    # sha256 of the canonical JSON of ``content`` (app.checklists.canonical.content_hash): the ETag.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     content: Mapped[dict[str, Any]]
     title_zh: Mapped[str] = mapped_column(String(300))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from app.blueprint import Blueprint
@@ -29,18 +29,9 @@ from app.checklists.schemas import (
     ResolvedSiteChecklistsSchema,
     SiteChecklistQueryArgsSchema,
 )
-from app.checklists.services import (
-    EncodedBody,
-    checklist_not_found,
-    current_hash,
-    encode_body,
-    encoded_checklist,
-    encoded_checklist_schema,
-    index_hash,
-    list_current_checklists,
-    resolve_checklists_for_site,
-    version_hash,
-)
+from app.checklists.bodies import EncodedBody, encode_body, encoded_checklist, encoded_checklist_schema
+from app.checklists.resolution import resolve_checklists_for_site
+from app.checklists.versions import checklist_not_found, current_hash, index_hash, list_current_checklists, version_hash
 from app.errors import NotFound
 from app.extensions import current_session
 from app.sites.services import get_site
@@ -146,5 +137,6 @@ class SiteChecklist(MethodView):
         """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
         site = get_site(current_session(), site_id, current_principal())  # out of scope → 404
         result = resolve_checklists_for_site(current_session(), site, on_date=args["date"],
-                                             alert_level=args["alert_level"], key=args["key"])
+                                             alert_level=args["alert_level"], key=args["key"],
+                                             checklists_dir=current_app.config["CHECKLISTS_DIR"])
         return {"site_id": site.id, **result}

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.auth.services import create_user
-from app.checklists.services import checklist_parameters_for, current_hash, set_checklist_parameter
+from app.checklists.parameters import checklist_parameters_for, set_checklist_parameter
+from app.checklists.versions import current_hash
 from app.demo.geo_seed import load_demo_geography
 from app.jurisdictions.services import upsert_jurisdiction
 

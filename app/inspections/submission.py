@@ -14,7 +14,8 @@ from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
 from app.checklists.evaluation import Evaluation, evaluate_answer
-from app.checklists.services import checklist_parameters_for
+from app.checklists.parameters import checklist_parameters_for
+from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.errors import FieldError, ValidationFailed
 from app.inspections import rules
 from app.inspections.access import inspection_not_found, is_participant, load_for_update
@@ -87,7 +88,7 @@ def check_against_checklist(inspection: Inspection, context: dict[str, Any],
                             photos: LinkedPhotos) -> ChecklistCheck:
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
     code here that reads checklist item specs)."""
-    resolved = resolve_checklist(inspection.checklist.content, context)
+    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
     errors = [FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
               for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))]
     answers = {a.item_key: a for a in inspection.answers}
@@ -99,7 +100,7 @@ def check_against_checklist(inspection: Inspection, context: dict[str, Any],
             continue
         evidence = photos.arrived(item["key"])
         # The server's verdict: evaluate_answer recomputes measure/choice/code/count from the values.
-        evaluation = evaluate_answer(item, {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
+        evaluation = evaluate_answer(ItemSpec.from_doc(item), {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
         errors += evaluation.errors
         evaluated.append(EvaluatedItem(item["key"], item.get("severity"), list(item.get("source") or []),
                                        list(item.get("penalties") or []), answer, evaluation, evidence))

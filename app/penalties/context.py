@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.checklists.evaluation import _passes, resolve_limit
+from app.checklists.evaluation import passes, resolve_limit
+from app.checklists.spec import Limit
 from app.inspections.models import Finding as FindingRow, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
@@ -48,11 +49,12 @@ def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict
     values = answer.get("values")
     if readings.get("combine") != "all" or not isinstance(values, list) or "limit" not in item:
         return None
-    limit = resolve_limit(item, params)
+    spec = Limit.from_doc(item["limit"])
+    limit = resolve_limit(spec, params)
     if limit is None:
         return None
     numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return sum(1 for v in numbers if not _passes(float(v), item["limit"]["comparison"], limit)) or None
+    return sum(1 for v in numbers if not passes(float(v), spec.comparison, limit)) or None
 
 
 def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,

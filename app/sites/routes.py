@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 
 from app.blueprint import Blueprint
@@ -57,7 +57,8 @@ class Sites(MethodView):
     @blp.response(201, SiteSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a site; its jurisdiction and zones are derived from its geometry (audited)."""
-        site = create_site(current_session(), data, principal=current_principal())
+        site = create_site(current_session(), data, principal=current_principal(),
+                           checklists_dir=current_app.config["CHECKLISTS_DIR"])
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 201, {"ETag": version_etag(site.version), "Location": f"/api/v1/sites/{site.id}"}
@@ -83,7 +84,8 @@ class SiteById(MethodView):
         """Change a site (optional If-Match: its version); location is re-derived (audited)."""
         principal = current_principal()
         site = get_site(current_session(), site_id, principal)
-        update_site(current_session(), site, data, principal=principal, expected_version=_if_match())
+        update_site(current_session(), site, data, principal=principal, expected_version=_if_match(),
+                    checklists_dir=current_app.config["CHECKLISTS_DIR"])
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 200, {"ETag": version_etag(site.version)}

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from app import cursors
 from app.audit.services import record_audit
 from app.auth.principal import Principal
-from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR, SITE_KINDS_FILE, load_site_kinds
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR
+from app.checklists.site_kinds import load_site_kinds, site_kinds_path
 from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
 from app.geo.crs import WGS84, parse_crs, transform_geometry
 from app.jurisdictions.models import Jurisdiction
@@ -47,17 +48,10 @@ MAX_PAGE_SIZE = 200
 
 # ------------------------------------------------------------------------------ site kinds
 
-def _site_kinds_path() -> Path:
-    from flask import current_app, has_app_context
-
-    if has_app_context() and current_app.config.get("CHECKLISTS_DIR"):
-        return Path(current_app.config["CHECKLISTS_DIR"]) / SITE_KINDS_FILE
-    return DEFAULT_CHECKLISTS_DIR / SITE_KINDS_FILE
-
-
-def site_kinds() -> dict[str, Any]:
-    """``kinds`` of checklists/site_kinds.yaml (owned by the checklist feature), loaded once per file change."""
-    return dict(load_site_kinds(_site_kinds_path()).get("kinds", {}))
+def site_kinds(checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> dict[str, Any]:
+    """``kinds`` of ``<checklists_dir>/site_kinds.yaml`` (owned by the checklist feature; the entry point
+    passes its configured ``CHECKLISTS_DIR``), loaded once per file change."""
+    return dict(load_site_kinds(site_kinds_path(checklists_dir)).get("kinds", {}))
 
 
 @lru_cache(maxsize=64)
@@ -65,9 +59,9 @@ def _validator(kind: str, schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_json))
 
 
-def attribute_errors(kind: str, attributes: Any) -> list[FieldError]:
-    """Check ``attributes`` against the JSON Schema of ``kind`` in site_kinds.yaml."""
-    spec = site_kinds().get(kind) or {}
+def attribute_errors(kind: str, attributes: Any, kinds: dict[str, Any]) -> list[FieldError]:
+    """Check ``attributes`` against the JSON Schema of ``kind`` in ``kinds`` (see ``site_kinds``)."""
+    spec = kinds.get(kind) or {}
     schema = spec.get("attributes") or {"type": "object"}
     validator = _validator(kind, json.dumps(schema, sort_keys=True))
     out = []
@@ -171,11 +165,10 @@ _FIELDS = ("kind", "name", "operator", "address", "geometry", "attributes")
 
 
 def _apply(session: Session, site: Site, data: dict[str, Any], principal: Principal | None, *,
-           creating: bool) -> None:
+           creating: bool, kinds: dict[str, Any]) -> None:
     crs = parse_crs(data.get("crs"))
     kind = data.get("kind", site.kind)
     errors: list[FieldError] = []
-    kinds = site_kinds()
     if kind not in kinds:
         errors.append(FieldError("kind", "invalid_kind", f"未知的场所类别 {kind}，可选 {' | '.join(kinds)}",
                                  f"Unknown site kind {kind}; use one of {' | '.join(kinds)}"))
@@ -194,7 +187,7 @@ def _apply(session: Session, site: Site, data: dict[str, Any], principal: Princi
             errors.extend(gerrs)
     attributes = data.get("attributes", {} if creating else site.attributes)
     if kind in kinds and ("attributes" in data or "kind" in data):
-        errors.extend(attribute_errors(kind, attributes))
+        errors.extend(attribute_errors(kind, attributes, kinds))
     jurisdiction = None
     if geom_wgs is not None and not errors and "geometry" in data:
         jurisdiction, lerrs = _locate(session, geom_wgs, data.get("jurisdiction_code"), principal)
@@ -222,16 +215,17 @@ def _apply(session: Session, site: Site, data: dict[str, Any], principal: Princi
 
 
 def create_site(session: Session, data: dict[str, Any], *, principal: Principal | None,
-                is_demo: bool = False) -> Site:
+                is_demo: bool = False, checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> Site:
     """Create a site from validated input (``kind``, ``name``, ``operator``, ``geometry`` [+ ``crs``],
-    ``address``, ``attributes``, optional ``jurisdiction_code`` and ``code``). Audited as ``site.create``."""
+    ``address``, ``attributes``, optional ``jurisdiction_code`` and ``code``). Audited as ``site.create``.
+    Kinds and their attributes come from ``<checklists_dir>/site_kinds.yaml``."""
     missing = [f for f in ("kind", "name", "operator", "geometry") if f not in data]
     if missing:
         raise ValidationFailed("缺少必填字段", "Missing required fields", code="site_invalid",
                                errors=[FieldError(f, "missing_property", "缺少必填字段", "Missing data for required field.")
                                        for f in missing])
     site = Site(is_demo=is_demo, version=1, attributes={})
-    _apply(session, site, data, principal, creating=True)
+    _apply(session, site, data, principal, creating=True, kinds=site_kinds(checklists_dir))
     session.add(site)
     session.flush()
     rederive_site_zones(session, site_ids=[site.id])
@@ -240,13 +234,13 @@ def create_site(session: Session, data: dict[str, Any], *, principal: Principal 
 
 
 def update_site(session: Session, site: Site, data: dict[str, Any], *, principal: Principal | None,
-                expected_version: int | None = None) -> Site:
+                expected_version: int | None = None, checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> Site:
     """Change some fields of a site (``If-Match`` → ``expected_version``; stale → 412). Audited as ``site.update``."""
     if expected_version is not None and expected_version != site.version:
         raise PreconditionFailed(f"场所已被修改（当前版本 {site.version}）", f"The site changed (current version {site.version})",
                                  extra={"current_version": site.version, "_headers": {"ETag": version_etag(site.version)}})
     before = site_summary(site)
-    _apply(session, site, data, principal, creating=False)
+    _apply(session, site, data, principal, creating=False, kinds=site_kinds(checklists_dir))
     after = site_summary(site)
     if after != before:
         site.version += 1

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from app.checklists.catalogue import SCHEMA_PATH, checklist_files, content_hash, load_checklist_file
-from app.checklists.services import set_checklist_parameter
+from app.checklists.canonical import content_hash
+from app.checklists.files import SCHEMA_PATH, checklist_files, load_checklist_file
+from app.checklists.parameters import set_checklist_parameter
 from tests.factories import bearer, login, make_user
 from tests.factories_checklists import (
     INSIDE,

@@ -62,8 +62,8 @@ COLLEAGUE_NOTE = "同事补充：东侧围挡已拍照 / colleague: east hoardin
 @pytest.fixture()
 def demo(session) -> dict[str, Any]:  # noqa: ANN001
     """What ``make run`` boots with: penalty rules, the checklist catalogue, demo geography and accounts."""
-    from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR
-    from app.checklists.services import sync_checklists
+    from app.checklists.files import DEFAULT_CHECKLISTS_DIR
+    from app.checklists.sync import sync_checklists
     from app.demo.seed import DEMO_PASSWORD, load_demo_data
     from app.penalties.catalogue import sync_penalty_rules
 

@@ -6,14 +6,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEntry
-from app.checklists.catalogue import checklist_files, content_hash, load_checklist_file
+from app.checklists.canonical import content_hash
+from app.checklists.files import checklist_files, load_checklist_file
 from app.checklists.models import ChecklistVersion
-from app.checklists.services import (
-    checklist_parameters_for,
-    get_checklist_version,
-    get_current_checklist,
-    set_checklist_parameter,
-)
+from app.checklists.parameters import checklist_parameters_for, set_checklist_parameter
+from app.checklists.versions import get_checklist_version, get_current_checklist
 from app.errors import ValidationFailed
 from tests.factories_checklists import catalogue_copy, checklist_path, edit_checklist, shipped_version, sync
 

@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from app.checklists.applicability import resolve_checklist
-from app.checklists.catalogue import load_checklist_file
+from app.checklists.files import load_checklist_file
+from app.checklists.spec import ChecklistSpec
 from app.errors import ValidationFailed
 
 CHECKLISTS = Path(__file__).resolve().parents[2] / "checklists"
@@ -13,7 +14,7 @@ MENGZHOU = ["410883", "410800", "410000"]
 
 
 def load(name):
-    return load_checklist_file(CHECKLISTS / name)
+    return ChecklistSpec.from_doc(load_checklist_file(CHECKLISTS / name))
 
 
 def ctx(kind, attrs=None, zones=(), date="2024-05-02", alert="none", chain=SHANYANG, params=None):

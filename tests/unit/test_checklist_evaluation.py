@@ -2,15 +2,16 @@ from pathlib import Path
 
 import pytest
 
-from app.checklists.catalogue import load_checklist_file
 from app.checklists.evaluation import evaluate_answer
+from app.checklists.files import load_checklist_file
+from app.checklists.spec import ItemSpec
 
 CHECKLISTS = Path(__file__).resolve().parents[2] / "checklists"
 PHOTO = "3f1c2a8e-6d0b-4e57-9a1e-2b7c9d4e5f60"
 
 
 def item(file, key):
-    return next(i for i in load_checklist_file(CHECKLISTS / file)["items"] if i["key"] == key)
+    return ItemSpec.from_doc(next(i for i in load_checklist_file(CHECKLISTS / file)["items"] if i["key"] == key))
 
 
 ROAD = ("road_dust.yaml", "dust_main_road_shanyang")   # 000#17: 主干道积尘不高于5克/平方米, ≥6 points
@@ -54,9 +55,10 @@ def test_implausible_value_is_an_error():
 
 
 def _measure(comparison, combine="max", limit=10.0):
-    return {"key": "m", "kind": "measure", "unit": "mg/m3", "severity": "low", "source": ["000#17"],
-            "limit": {"value": limit, "comparison": comparison, "wording_zh": "x"},
-            "readings": {"min_count": 1, "combine": combine}, "range": {"min": 0, "max": 1000}}
+    return ItemSpec.from_doc({
+        "key": "m", "kind": "measure", "prompt": {"zh": "测", "en": "m"}, "unit": "mg/m3", "severity": "low",
+        "source": ["000#17"], "limit": {"value": limit, "comparison": comparison, "wording_zh": "x"},
+        "readings": {"min_count": 1, "combine": combine}, "range": {"min": 0, "max": 1000}})
 
 
 @pytest.mark.parametrize("comparison,at_limit,below,above", [

@@ -1,0 +1,181 @@
+"""Validating checklist files: one checklist, and the whole catalogue under ``checklists/``.
+
+Pure module (no Flask, no SQLAlchemy). The Flask CLI (``flask checklists validate|sync``) calls
+``validate_catalogue`` through ``sync.validate_checklist_files``, which adds the penalty rule keys.
+Error paths are ``<file name>.<json path>``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from app.checklists.conditions import condition_problems, condition_vocabulary
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR, checklist_files, load_checklist_file, load_schema
+from app.checklists.site_kinds import load_site_kinds, site_kinds_path
+from app.checklists.sources import REF_RE, ref_exists, seed_item_index
+from app.checklists.spec import ChecklistSpec, ItemSpec
+from app.errors import FieldError
+
+
+def _err(path: str, code: str, zh: str, en: str) -> FieldError:
+    return FieldError(path=path, code=code, message_zh=zh, message_en=en)
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class _RefCheck:
+    """Checks ``source`` references against the seed texts and the checklist's declared ``sources``."""
+
+    index: dict[str, set[str]]
+    declared_seeds: frozenset[str]
+
+    def errors(self, refs: Sequence[str], path: str) -> list[FieldError]:
+        out: list[FieldError] = []
+        for i, ref in enumerate(refs):
+            m = REF_RE.match(ref)
+            p = f"{path}.{i}"
+            if not m:
+                out.append(_err(p, "source_malformed", f"来源引用格式错误：{ref}", f"malformed source reference: {ref}"))
+            elif m.group("seed") not in self.index:
+                out.append(_err(p, "source_unknown_seed", f"来源文件不存在：{ref}", f"no such seed: {ref}"))
+            elif not ref_exists(ref, self.index):
+                out.append(_err(p, "source_not_in_seed", f"所引条款在来源文本中不存在：{ref}",
+                                f"cited item or section does not exist in the seed text: {ref}"))
+            elif m.group("seed") not in self.declared_seeds:
+                out.append(_err(p, "source_undeclared", f"来源 {m.group('seed')} 未列入检查表 sources",
+                                f"seed {m.group('seed')} is not listed in the checklist's sources"))
+        return out
+
+
+def _value_errors(item: ItemSpec, base: str, params: set[str]) -> list[FieldError]:
+    """Limits, plausible ranges, code formats, options and evidence of one item."""
+    errors: list[FieldError] = []
+    limit, rng, fmt = item.limit, item.range, item.format
+    if limit and limit.param is not None and limit.param not in params:
+        errors.append(_err(f"{base}.limit.value", "unknown_parameter", f"未声明的参数：{limit.param}",
+                           f"undeclared parameter: {limit.param}"))
+    if rng:
+        if rng.min > rng.max:
+            errors.append(_err(f"{base}.range", "range_invalid", "合理范围下限大于上限", "range min is above max"))
+        elif limit and limit.value is not None and not rng.min <= limit.value <= rng.max:
+            errors.append(_err(f"{base}.limit.value", "limit_outside_range", "限值不在合理范围内",
+                               "limit lies outside the plausible range"))
+    if fmt:
+        try:
+            re.compile(fmt.pattern)
+        except re.error as exc:
+            errors.append(_err(f"{base}.format.pattern", "pattern_invalid", f"正则表达式无效：{exc}", f"invalid regex: {exc}"))
+        if fmt.param and fmt.param not in params:
+            errors.append(_err(f"{base}.format.param", "unknown_parameter", f"未声明的参数：{fmt.param}",
+                               f"undeclared parameter: {fmt.param}"))
+    if item.options:
+        keys = [o.key for o in item.options]
+        if len(set(keys)) != len(keys):
+            errors.append(_err(f"{base}.options", "duplicate_option_key", "选项键重复", "duplicate option key"))
+        if {o.noncompliant for o in item.options} != {True, False}:
+            errors.append(_err(f"{base}.options", "options_one_sided", "选项须同时包含合规与不合规项",
+                               "options must include both compliant and non-compliant choices"))
+    if item.evidence.photos_required and item.evidence.min_photos < 1:
+        errors.append(_err(f"{base}.evidence.min_photos", "evidence_invalid", "要求照片时最少张数须≥1",
+                           "min_photos must be at least 1 when photos are required"))
+    return errors
+
+
+def _penalty_errors(item: ItemSpec, base: str, penalty_rule_keys: set[str] | None) -> list[FieldError]:
+    if penalty_rule_keys is None:
+        return []
+    return [_err(f"{base}.penalties.{j}", "unknown_penalty_rule", f"未知处罚规则：{pk}", f"unknown penalty rule: {pk}")
+            for j, pk in enumerate(item.penalties) if pk not in penalty_rule_keys]
+
+
+def _semantic_errors(spec: ChecklistSpec, where: str, index: dict[str, set[str]], site_kinds: dict[str, Any],
+                     penalty_rule_keys: set[str] | None) -> list[FieldError]:
+    errors: list[FieldError] = []
+    zones = set(site_kinds.get("zones", {}))
+    alert_levels = {a["key"] for a in site_kinds.get("alert_levels", [])}
+    vocabulary = condition_vocabulary(site_kinds, spec)
+    params = {p.name for p in spec.parameters}
+    refs = _RefCheck(index, frozenset(s.seed for s in spec.sources))
+    for param in spec.parameters:
+        if param.sources:
+            errors += refs.errors(param.sources, f"{where}.parameters.{param.name}.source")
+    seen: set[str] = set()
+    for i, item in enumerate(spec.items):
+        base = f"{where}.items.{i}"
+        if item.key in seen:
+            errors.append(_err(f"{base}.key", "duplicate_item_key", f"检查项键重复：{item.key}",
+                               f"duplicate item key: {item.key}"))
+        seen.add(item.key)
+        errors += refs.errors(item.sources, f"{base}.source")
+        if item.applies_when is not None:
+            for zh, en in condition_problems(item.applies_when, vocabulary, zones, alert_levels):
+                errors.append(_err(f"{base}.applies_when", "condition_invalid", zh, en))
+        errors += _value_errors(item, base, params)
+        errors += _penalty_errors(item, base, penalty_rule_keys)
+    if spec.effective_from and spec.effective_to and spec.effective_from > spec.effective_to:
+        errors.append(_err(f"{where}.effective", "effective_invalid", "有效期起始晚于结束", "effective.from is after effective.to"))
+    return errors
+
+
+def validate_checklist(
+    doc: dict[str, Any],
+    *,
+    where: str,
+    index: dict[str, set[str]],
+    site_kinds: dict[str, Any],
+    penalty_rule_keys: set[str] | None,
+    validator: Draft202012Validator,
+) -> list[FieldError]:
+    """Validate one loaded checklist; paths are ``<where>.<json path>``."""
+    errors: list[FieldError] = []
+    for e in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        path = _json_path([where, *e.absolute_path])
+        errors.append(_err(path, "schema", f"不符合检查表结构：{e.message}", f"schema violation: {e.message}"))
+    if errors:
+        return errors  # the typed view and the semantic checks assume the shape is right
+    return _semantic_errors(ChecklistSpec.from_doc(doc), where, index, site_kinds, penalty_rule_keys)
+
+
+def validate_catalogue(
+    checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
+    sources_dir: str | Path | None = None,
+    penalty_rule_keys: set[str] | None = None,
+) -> list[FieldError]:
+    """Validate every checklist file; an empty list means the catalogue is valid.
+
+    Checks: JSON Schema, unique checklist keys, unique item keys per checklist, well-formed ``source``
+    refs that exist in the cited seed text, JSON Logic conditions (allowed operators, ``var`` names from
+    the context vocabulary and ``site_kinds.yaml``), declared parameters, and — when
+    ``penalty_rule_keys`` is given — that every ``penalties`` entry is a known rule key.
+    Error paths are ``<file name>.<json path>``.
+    """
+    root = Path(checklists_dir)
+    index = seed_item_index(Path(sources_dir) if sources_dir else root / "sources")
+    site_kinds = load_site_kinds(site_kinds_path(root))
+    validator = Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors: list[FieldError] = []
+    keys: dict[str, str] = {}
+    for path in checklist_files(root):
+        try:
+            doc = load_checklist_file(path)
+        except (ValueError, yaml.YAMLError, json.JSONDecodeError) as exc:
+            errors.append(_err(path.name, "unreadable", f"无法读取检查表文件：{exc}", f"cannot read checklist file: {exc}"))
+            continue
+        errors.extend(validate_checklist(doc, where=path.name, index=index, site_kinds=site_kinds,
+                                         penalty_rule_keys=penalty_rule_keys, validator=validator))
+        key = doc.get("key")
+        if isinstance(key, str):
+            if key in keys:
+                errors.append(_err(f"{path.name}.key", "duplicate_checklist_key",
+                                   f"检查表键重复：{key}（亦见 {keys[key]}）", f"duplicate checklist key: {key} (also in {keys[key]})"))
+            keys.setdefault(key, path.name)
+    return errors
