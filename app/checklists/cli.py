@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -19,47 +18,28 @@ from flask.cli import AppGroup
 from app.checklists.files import checklist_files
 from app.checklists.parameters import set_checklist_parameter
 from app.checklists.sync import sync_checklists, validate_checklist_files
-from app.cli_support import echo_field_errors, exit_with_problem
+from app.cli_support import Catalogue, add_catalogue_commands, exit_with_problem
 from app.context import set_actor
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError
 from app.extensions import current_session, db
 
 checklists_cli = AppGroup("checklists", help="Checklist catalogue: validate and sync the files under checklists/.")
 
-_dir_option = click.option("--dir", "checklists_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Checklists folder (default: CHECKLISTS_DIR).")
 
 
-def _resolve_dir(checklists_dir: Path | None) -> Path:
+def _folder(checklists_dir: Path | None) -> Path:
     return Path(checklists_dir or current_app.config["CHECKLISTS_DIR"])
 
 
-@checklists_cli.command("validate")
-@_dir_option
-def validate_command(checklists_dir: Path | None) -> None:
-    """Validate every checklist file (schema, keys, seed references, conditions, penalty rule keys)."""
-    root = _resolve_dir(checklists_dir)
-    errors = validate_checklist_files(root)
-    if errors:
-        echo_field_errors(errors)
-        sys.exit(1)
-    click.echo(f"{len(checklist_files(root))} checklist file(s) valid")
-
-
-@checklists_cli.command("sync")
-@_dir_option
-def sync_command(checklists_dir: Path | None) -> None:
-    """Validate, then store new or changed checklist files as new versions (no-op when nothing changed)."""
-    set_actor(None, "checklists-sync")
-    try:
-        report = sync_checklists(current_session(), _resolve_dir(checklists_dir))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        exit_with_problem(exc)
-    db.session.commit()
-    for line in report.lines():
-        click.echo(line)
-    click.echo("checklists synced" if report.changed else "checklists already up to date")
+add_catalogue_commands(
+    checklists_cli,
+    Catalogue(name="checklists", file_label="checklist", actor="checklists-sync", folder=_folder,
+              count_files=lambda root: len(checklist_files(root)), validate=validate_checklist_files,
+              sync=sync_checklists),
+    dir_help="Checklists folder (default: CHECKLISTS_DIR).",
+    validate_help="Validate every checklist file (schema, keys, seed references, conditions, penalty rule keys).",
+    sync_help="Validate, then store new or changed checklist files as new versions (no-op when nothing changed).",
+)
 
 
 @checklists_cli.command("set-param")
