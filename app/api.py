@@ -11,7 +11,6 @@ from typing import Any
 import marshmallow as ma
 from flask import Response, g
 from flask_smorest import Api
-from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError, FieldError
@@ -150,14 +149,6 @@ class LantianApi(Api):
     def handle_unexpected(self, error: Exception) -> Response:
         if isinstance(error, HTTPException):
             return render_http_exception(error)
-        if isinstance(error, DataError):
-            # The database refused a value the edge let through (e.g. a number beyond bigint):
-            # the client's input is at fault, and nothing was written.
-            log.warning("database refused a value: %s", error.orig)
-            problem = AppError("请求中的某个值超出允许范围或格式无效。", "A value in the request is out of range or malformed.",
-                               code="invalid_value")
-            problem.status = 422
-            return render_app_error(problem)
         log.exception("unhandled error", exc_info=error)
         code, title_zh, title_en = _HTTP_PROBLEMS[500]
         problem = AppError(title_zh, title_en)

@@ -17,7 +17,7 @@ from app.config import Config
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
-from app.http import configure_logging, register_request_hooks
+from app.http import configure_logging, register_database_error_handler, register_request_hooks
 from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
@@ -55,6 +55,7 @@ def create_app(config: object | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     register_logging(app)
     register_extensions(app)
+    register_database_error_handler(app)
     register_services(app)
     register_blueprints(app)
     register_commands(app)

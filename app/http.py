@@ -9,10 +9,15 @@ import uuid
 
 from flask import Flask, Response, current_app, g, request
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy.exc import DataError
 
+from app.api import render_app_error
 from app.context import RequestInfo, set_request_info
+from app.errors import AppError
+from app.extensions import db
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+log = logging.getLogger(__name__)
 access_log = logging.getLogger("lantian.access")
 
 
@@ -82,3 +87,17 @@ def configure_logging(app: Flask) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if app.testing:
         logging.getLogger("lantian.access").setLevel(logging.WARNING)
+
+
+def register_database_error_handler(app: Flask) -> None:
+    """A value the database refuses (e.g. a number beyond bigint) is the client's fault: 422, nothing written."""
+
+    @app.errorhandler(DataError)
+    def _refused(error: DataError) -> Response:
+        log.warning("database refused a value: %s", error.orig)
+        # The transaction is aborted: end it here, so nothing else in this app context runs into it.
+        db.session.rollback()
+        problem = AppError("请求中的某个值超出允许范围或格式无效。", "A value in the request is out of range or malformed.",
+                           code="invalid_value")
+        problem.status = 422
+        return render_app_error(problem)
