@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from app.errors import FieldError, ValidationFailed
-from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, Finding
+from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, FindingInput
 
 
 def yuan(fen: int) -> str:
@@ -28,7 +28,7 @@ def amount_in_range(lo: int, hi: int, position: int) -> int:
     return max(lo, min(hi, value))
 
 
-def count(finding: Finding, unit: str) -> int:
+def count(finding: FindingInput, unit: str) -> int:
     """The units a finding reports for ``unit`` (1 when it reports none)."""
     key = UNIT_COUNT_KEY.get(unit)
     if key is None:
@@ -41,7 +41,7 @@ def count(finding: Finding, unit: str) -> int:
     return value
 
 
-def units(rule: dict[str, Any], group: list[Finding]) -> int:
+def units(rule: dict[str, Any], group: list[FindingInput]) -> int:
     """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule)."""
     if rule["stacking"]["mode"] == "once_per_inspection":
         return 1

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.checklists.evaluation import passes, resolve_limit
 from app.checklists.spec import Limit
-from app.inspections.models import Finding as FindingRow, Inspection
+from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
 from app.localtime import local_date
 from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
-from app.penalties.domain import OBJECT_COUNT_KEYS, Finding, JurisdictionRef, Party, PenaltyContext
+from app.penalties.domain import OBJECT_COUNT_KEYS, FindingInput, JurisdictionRef, Party, PenaltyContext
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import current_computation
 from app.penalties.settings import EffectiveSettings, effective_penalty_settings
@@ -82,7 +82,7 @@ def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
     return out
 
 
-def penalty_findings(inspection: Inspection) -> list[Finding]:
+def penalty_findings(inspection: Inspection) -> list[FindingInput]:
     content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
     items = {i.get("key"): i for i in content.get("items", [])}
     params = (inspection.site_context or {}).get("parameters")
@@ -91,7 +91,7 @@ def penalty_findings(inspection: Inspection) -> list[Finding]:
         if f.verdict != "fail" or not f.penalty_keys:
             continue
         answer = f.answer or {}
-        out.append(Finding(
+        out.append(FindingInput(
             checklist_key=f.checklist_key, item_key=f.item_key, penalty_keys=tuple(f.penalty_keys),
             source_refs=tuple(f.source_refs or ()), counts=_counts(answer, items.get(f.item_key), params),
             severity=f.severity or "medium", serious_consequence=bool(answer.get("serious_consequence"))))
@@ -103,12 +103,12 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
     if not item_keys:
         return {}
     rows = session.execute(
-        select(FindingRow.item_key, Inspection)
-        .join(Inspection, Inspection.id == FindingRow.inspection_id)
+        select(Finding.item_key, Inspection)
+        .join(Inspection, Inspection.id == Finding.inspection_id)
         .where(Inspection.site_id == inspection.site_id, Inspection.id != inspection.id,
-               Inspection.state.in_(COUNTED_STATES), FindingRow.verdict == "fail",
-               FindingRow.submission_no == Inspection.submission_count,
-               FindingRow.item_key.in_(sorted(item_keys)))).all()
+               Inspection.state.in_(COUNTED_STATES), Finding.verdict == "fail",
+               Finding.submission_no == Inspection.submission_count,
+               Finding.item_key.in_(sorted(item_keys)))).all()
     out: dict[str, list[date]] = {}
     for item_key, earlier in rows:
         out.setdefault(item_key, []).append(earlier.local_date)
@@ -138,7 +138,7 @@ class Reinspection:
                 "note": self.note}
 
 
-def reinspection_facts(session: Session, inspection: Inspection, findings: list[Finding]) -> Reinspection | None:
+def reinspection_facts(session: Session, inspection: Inspection, findings: list[FindingInput]) -> Reinspection | None:
     """Order date, continuing items and original fines for a re-inspection; None if not one.
 
     The order date is the date (Asia/Shanghai) the earlier inspection was *submitted*: its penalty lines
@@ -175,7 +175,7 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
     return Reinspection(earlier_id, order_date, continuing, prior)
 
 
-def build_penalty_context(session: Session, inspection: Inspection, findings: list[Finding],
+def build_penalty_context(session: Session, inspection: Inspection, findings: list[FindingInput],
                           factors: dict[str, Any] | None,
                           again: Reinspection | None) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,

@@ -11,7 +11,7 @@ from typing import Any
 
 from app.errors import FieldError, ValidationFailed
 from app.penalties import explanation
-from app.penalties.domain import Factor, Finding, PenaltyContext
+from app.penalties.domain import Factor, FindingInput, PenaltyContext
 from app.penalties.explanation import Sentence
 from app.vocabulary import ALERT_RANK
 
@@ -41,7 +41,7 @@ def discretion_params(ctx: PenaltyContext) -> dict[str, Any]:
     return params
 
 
-def position(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
+def position(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext,
              params: dict[str, Any]) -> tuple[int, list[Factor], list[Sentence]]:
     """Position (0..100) inside the range, the factors used and the explanation sentences they add."""
     factors: list[Factor] = []
@@ -79,7 +79,7 @@ def position(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
     return max(0, min(100, at)), factors, sentences
 
 
-def first_offence_exempt(group: list[Finding], ctx: PenaltyContext, params: dict[str, Any]) -> bool:
+def first_offence_exempt(group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any]) -> bool:
     """行政处罚法第三十三条: first offence, slight harm, promptly corrected — no penalty (policy permitting)."""
     if not params["first_offence_exempt"]:
         return False

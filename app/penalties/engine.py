@@ -18,7 +18,7 @@ How a line is produced
    counted over all findings (000§五(二): several failed dust measures at one site stack; fire points; machines);
    ``once_per_inspection`` makes one case of one inspection. ``stacking.cap_fen`` caps the total when a source
    sets a cap (none of the shipped sources does). Units that count objects (``per_machine``, ``per_vehicle``,
-   ``per_fire_point``, ``per_item_seized``) come from ``Finding.counts``; as all findings of one rule describe
+   ``per_fire_point``, ``per_item_seized``) come from ``FindingInput.counts``; as all findings of one rule describe
    the same objects, the largest reported count is used (1 when no finding reports one). ``per_failed_measure``
    counts one unit per finding (or its ``failed_measures`` count).
 5. Amount: fixed → that amount per unit; range → the discretion method below; ``to_be_set`` → no amount, status
@@ -68,7 +68,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from app.penalties.discretion import discretion_params
-from app.penalties.domain import MONETARY_KINDS, Finding, PenaltyContext, PenaltyLine, PenaltyResult
+from app.penalties.domain import MONETARY_KINDS, FindingInput, PenaltyContext, PenaltyLine, PenaltyResult
 from app.penalties.lines import daily_line, measure_line, money_line
 from app.penalties.rules import all_keys, policy_defaults, rules_in_force
 
@@ -79,7 +79,7 @@ def _jurisdiction_ok(rule: dict[str, Any], ctx: PenaltyContext) -> bool:
     return "all" in codes or any(code in codes for code in ctx.jurisdiction_chain)
 
 
-def _applies_when(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> str | None:
+def _applies_when(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext) -> str | None:
     """None if the rule applies; else a reason (English) why not."""
     cond = rule.get("applies_when") or {}
     if "finder_levels" in cond and ctx.finder_level is not None and ctx.finder_level not in cond["finder_levels"]:
@@ -136,7 +136,7 @@ def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults
 
 
 # --------------------------------------------------------------------------- main entry
-def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable[Finding]) -> None:
+def _add_findings(groups: dict[str, list[FindingInput]], key: str, findings: Iterable[FindingInput]) -> None:
     """Append findings to ``groups[key]`` (created if absent), each once, in order."""
     group = groups.setdefault(key, [])
     for f in findings:
@@ -144,7 +144,7 @@ def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable
             group.append(f)
 
 
-def _candidates(groups: dict[str, list[Finding]], current: dict[str, dict[str, Any]], known: set[str],
+def _candidates(groups: dict[str, list[FindingInput]], current: dict[str, dict[str, Any]], known: set[str],
                 ctx: PenaltyContext) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
     """The rule version in force and applicable for each key, and (key, reason) for the keys that have none."""
     candidates: dict[str, dict[str, Any]] = {}
@@ -164,7 +164,7 @@ def _candidates(groups: dict[str, list[Finding]], current: dict[str, dict[str, A
     return candidates, skipped
 
 
-def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
+def compute_penalties(findings: Iterable[FindingInput], ctx: PenaltyContext,
                       rules: list[dict[str, Any]]) -> PenaltyResult:
     """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
     findings = list(findings)
@@ -173,7 +173,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     current = rules_in_force(rules, ctx.inspection_date)
     known = all_keys(rules)
 
-    groups: dict[str, list[Finding]] = {}
+    groups: dict[str, list[FindingInput]] = {}
     for finding in findings:
         for key in finding.penalty_keys:
             _add_findings(groups, key, [finding])
@@ -183,7 +183,7 @@ def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
     skipped.extend(policy_skipped)
 
     lines: list[PenaltyLine] = []
-    measure_keys: dict[str, list[Finding]] = {}
+    measure_keys: dict[str, list[FindingInput]] = {}
     for key in sorted(kept):
         rule = candidates[key]
         group = groups[key]

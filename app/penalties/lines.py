@@ -8,7 +8,7 @@ from typing import Any
 from app.errors import FieldError, RuleViolation, ValidationFailed
 from app.penalties import amounts, discretion, explanation
 from app.penalties.amounts import yuan
-from app.penalties.domain import MONETARY_KINDS, Factor, Finding, Override, Payer, PenaltyContext, PenaltyLine
+from app.penalties.domain import MONETARY_KINDS, Factor, FindingInput, Override, Payer, PenaltyContext, PenaltyLine
 from app.penalties.explanation import Sentence
 
 
@@ -21,7 +21,7 @@ def payer_for(rule: dict[str, Any], ctx: PenaltyContext) -> Payer:
     return Payer("violator", party.credit_code if party else None, party.name if party else None)
 
 
-def _common(rule: dict[str, Any], group: list[Finding]) -> dict[str, Any]:
+def _common(rule: dict[str, Any], group: list[FindingInput]) -> dict[str, Any]:
     return {
         "rule_key": rule["key"], "rule_version": rule["version"], "rule_hash": rule["rule_hash"],
         "kind": rule["kind"], "title_zh": rule["title"]["zh"], "title_en": rule["title"]["en"],
@@ -55,7 +55,7 @@ def _preamble(rule: dict[str, Any], ctx: PenaltyContext, payer: Payer,
     return sentences, blocking
 
 
-def money_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext, params: dict[str, Any],
+def money_line(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
                policy_note: str) -> PenaltyLine:
     """A fine or fiscal deduction: blocked (amount to be set), exempt (first offence) or computed."""
     payer = payer_for(rule, ctx)
@@ -78,7 +78,7 @@ def money_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext, 
     return _priced_line(rule, group, ctx, params, base, sentences, tuple(blocking))
 
 
-def _priced_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext, params: dict[str, Any],
+def _priced_line(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
                  base: dict[str, Any], sentences: list[Sentence], blocking: tuple[str, ...]) -> PenaltyLine:
     amount = rule["amount"]
     range_fen: tuple[int, int] | None = None
@@ -109,7 +109,7 @@ def _priced_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext
                        blocking_reasons=blocking)
 
 
-def daily_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> PenaltyLine | None:
+def daily_line(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine | None:
     """按日连续处罚 (大气污染防治法第一百二十三条): the original fine × days since the order; None if not allowed."""
     if not rule["daily_continuous"]["allowed"]:
         return None
@@ -132,7 +132,7 @@ def daily_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) 
                        blocking_reasons=blocking, daily_days=days)
 
 
-def measure_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> PenaltyLine:
+def measure_line(rule: dict[str, Any], group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine:
     """A non-monetary measure (order to correct, stop work, seal and stop use)."""
     units = amounts.units(rule, group)
     zh, en = explanation.split([explanation.basis(b["ref"] for b in rule["basis"]),
