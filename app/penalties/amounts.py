@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TypeGuard
 
 from app.errors import FieldError, ValidationFailed
-from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, Finding
+from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, FindingInput
+from app.penalties.rule_spec import RuleVersion
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """An int that is not a bool (JSON true/false must never count as 1/0)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def yuan(fen: int) -> str:
@@ -28,31 +34,31 @@ def amount_in_range(lo: int, hi: int, position: int) -> int:
     return max(lo, min(hi, value))
 
 
-def count(finding: Finding, unit: str) -> int:
+def count(finding: FindingInput, unit: str) -> int:
     """The units a finding reports for ``unit`` (1 when it reports none)."""
     key = UNIT_COUNT_KEY.get(unit)
     if key is None:
         return 1
     value = finding.counts.get(key, 1)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValidationFailed("计数必须为非负整数", "Counts must be non-negative integers",
                                errors=[FieldError(f"{finding.item_key}.counts.{key}", "bad_count",
                                                   "计数必须为非负整数", "Count must be a non-negative integer")])
     return value
 
 
-def units(rule: dict[str, Any], group: list[Finding]) -> int:
+def units(rule: RuleVersion, group: list[FindingInput]) -> int:
     """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule)."""
-    if rule["stacking"]["mode"] == "once_per_inspection":
+    if rule.stacking.mode == "once_per_inspection":
         return 1
-    key = UNIT_COUNT_KEY.get(rule["unit"])
+    key = UNIT_COUNT_KEY.get(rule.unit)
     if key is not None and key in OBJECT_COUNT_KEYS:
         # Counted objects (machines, vehicles, fire points, items seized): the findings of one rule describe
         # the same objects (e.g. "no fire point" failed and "fire points found: 3"), so the largest count
         # reported wins; findings that report no count stand for one object together.
-        reported = [count(f, rule["unit"]) for f in group if key in f.counts]
+        reported = [count(f, rule.unit) for f in group if key in f.counts]
         return max(reported) if reported else 1
-    return sum(count(f, rule["unit"]) for f in group)
+    return sum(count(f, rule.unit) for f in group)
 
 
 def daily_days(order_date: date, reinspection_date: date) -> int:
@@ -62,7 +68,7 @@ def daily_days(order_date: date, reinspection_date: date) -> int:
 
 def check_original_amount(rule_key: str, original: object) -> int:
     """The original fine a daily penalty repeats: a non-negative integer number of fen."""
-    if isinstance(original, bool) or not isinstance(original, int) or original < 0:
+    if not is_int(original) or original < 0:
         raise ValidationFailed("原处罚数额必须为整数（分）", "Original fine must be integer fen",
                                errors=[FieldError(f"prior_decision_amounts_fen.{rule_key}", "bad_amount",
                                                   "原处罚数额必须为非负整数（分）", "Must be a non-negative integer (fen)")])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.errors import FieldError
 from app.penalties.models import PenaltyRuleVersion
+from app.penalties.rule_spec import RuleVersion
 from app.penalties.rules import DEFAULT_RULES_DIR, load_rules, validate_rules
 
 # Arbitrary constant: serialises concurrent `flask penalties sync` runs (pg_advisory_xact_lock).
@@ -54,20 +54,18 @@ def sync_penalty_rules(session: Session, rules_dir: str | Path = DEFAULT_RULES_D
     rules = load_rules(Path(rules_dir))
     session.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK_ID)))
     report = RuleSyncReport()
-    hashes = {rule["rule_hash"] for rule in rules}
+    hashes = {rule.rule_hash for rule in rules}
     stored = {row.rule_hash: row for row in session.scalars(
         select(PenaltyRuleVersion).where(PenaltyRuleVersion.rule_hash.in_(hashes)))}
     for rule in rules:
-        digest = rule["rule_hash"]
+        digest = rule.rule_hash
         row = stored.get(digest)
         if row is None:
-            entry = {k: v for k, v in rule.items() if k not in ("source_file", "source_index", "rule_hash")}
             row = PenaltyRuleVersion(
-                key=rule["key"], version=rule["version"], rule_hash=digest, kind=rule["kind"],
-                amount_status=rule["amount_status"], verified=bool(rule["verified"]["status"]),
-                effective_from=date.fromisoformat(rule["effective"]["from"]),
-                effective_to=date.fromisoformat(rule["effective"]["to"]) if rule["effective"]["to"] else None,
-                content=entry, source_file=rule["source_file"], is_current=True)
+                key=rule.key, version=rule.version, rule_hash=digest, kind=rule.kind,
+                amount_status=rule.amount_status, verified=rule.verified.status,
+                effective_from=rule.effective.start, effective_to=rule.effective.end,
+                content=dict(rule.doc), source_file=rule.source_file, is_current=True)
             session.add(row)
             session.flush()
             stored[digest] = row
@@ -93,15 +91,12 @@ def sync_penalty_rules(session: Session, rules_dir: str | Path = DEFAULT_RULES_D
     session.flush()
     return report
 
-def _row_rule(row: PenaltyRuleVersion) -> dict[str, Any]:
-    rule = dict(row.content)
-    rule["source_file"] = row.source_file
-    rule["rule_hash"] = row.rule_hash
-    rule["_row_id"] = row.id
-    return rule
+def _row_rule(row: PenaltyRuleVersion) -> RuleVersion:
+    # The stored hash is the version's identity (lines cite it); the content is the entry as written.
+    return RuleVersion.from_doc(row.content, source_file=row.source_file, rule_hash=row.rule_hash, row_id=row.id)
 
-def stored_rules(session: Session) -> list[dict[str, Any]]:
-    """The current rule entries (every version of every key), as the engine takes them.
+def stored_rules(session: Session) -> list[RuleVersion]:
+    """The current rule versions (every version of every key), typed once, as the engine takes them.
 
     When nothing has been synced yet (a fresh database that skipped `flask penalties sync`), the shipped files
     are synced first, in the caller's transaction, so every computed line cites a stored version.

@@ -49,10 +49,9 @@ def _compute(session: Session, inspection: Inspection, previous: PenaltyComputat
         factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
     reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
     ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection)
-    rules = stored_rules(session)
-    used_settings = apply_amount_settings(rules, settings)
+    rules, used_settings = apply_amount_settings(stored_rules(session), settings)
     result = compute_penalties(findings, ctx, rules)
-    row_ids = {r["rule_hash"]: r["_row_id"] for r in rules}
+    row_ids = {r.rule_hash: r.row_id for r in rules if r.row_id is not None}
     if previous is not None:
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)

@@ -10,14 +10,16 @@ from sqlalchemy.orm import Session
 
 from app.checklists.evaluation import passes, resolve_limit
 from app.checklists.spec import Limit
-from app.inspections.models import Finding as FindingRow, Inspection
+from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
 from app.localtime import local_date
+from app.penalties.amounts import is_int
 from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
-from app.penalties.domain import OBJECT_COUNT_KEYS, Finding, JurisdictionRef, Party, PenaltyContext
+from app.penalties.domain import OBJECT_COUNT_KEYS, FindingInput, JurisdictionRef, Party, PenaltyContext
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import current_computation
+from app.penalties.rule_spec import AmountSetting, RuleVersion, ToBeSet
 from app.penalties.settings import EffectiveSettings, effective_penalty_settings
 from app.sites.models import Site
 from app.sites.services import responsible_subdistrict
@@ -37,10 +39,6 @@ def _responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | Non
 def _violator(site: Site) -> Party:
     kind = {"company": "unit", "individual": "individual"}.get(site.operator_type)
     return Party(site.operator_name, site.operator_credit_code, kind)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict[str, Any] | None) -> int | None:
@@ -70,9 +68,9 @@ def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
     (unit name -> n) in stored answers are kept as given.
     """
     answer = answer or {}
-    out = {k: v for k, v in (answer.get("counts") or {}).items() if _is_int(v) and v >= 0}
+    out = {k: v for k, v in (answer.get("counts") or {}).items() if is_int(v) and v >= 0}
     n: int | None = None
-    if _is_int(answer.get("count")) and answer["count"] > 0:
+    if is_int(answer.get("count")) and answer["count"] > 0:
         n = answer["count"]
     elif item is not None and item.get("kind") == "measure":
         n = _failing_readings(item, answer, params)
@@ -82,7 +80,7 @@ def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
     return out
 
 
-def penalty_findings(inspection: Inspection) -> list[Finding]:
+def penalty_findings(inspection: Inspection) -> list[FindingInput]:
     content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
     items = {i.get("key"): i for i in content.get("items", [])}
     params = (inspection.site_context or {}).get("parameters")
@@ -91,7 +89,7 @@ def penalty_findings(inspection: Inspection) -> list[Finding]:
         if f.verdict != "fail" or not f.penalty_keys:
             continue
         answer = f.answer or {}
-        out.append(Finding(
+        out.append(FindingInput(
             checklist_key=f.checklist_key, item_key=f.item_key, penalty_keys=tuple(f.penalty_keys),
             source_refs=tuple(f.source_refs or ()), counts=_counts(answer, items.get(f.item_key), params),
             severity=f.severity or "medium", serious_consequence=bool(answer.get("serious_consequence"))))
@@ -103,12 +101,12 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
     if not item_keys:
         return {}
     rows = session.execute(
-        select(FindingRow.item_key, Inspection)
-        .join(Inspection, Inspection.id == FindingRow.inspection_id)
+        select(Finding.item_key, Inspection)
+        .join(Inspection, Inspection.id == Finding.inspection_id)
         .where(Inspection.site_id == inspection.site_id, Inspection.id != inspection.id,
-               Inspection.state.in_(COUNTED_STATES), FindingRow.verdict == "fail",
-               FindingRow.submission_no == Inspection.submission_count,
-               FindingRow.item_key.in_(sorted(item_keys)))).all()
+               Inspection.state.in_(COUNTED_STATES), Finding.verdict == "fail",
+               Finding.submission_no == Inspection.submission_count,
+               Finding.item_key.in_(sorted(item_keys)))).all()
     out: dict[str, list[date]] = {}
     for item_key, earlier in rows:
         out.setdefault(item_key, []).append(earlier.local_date)
@@ -138,7 +136,7 @@ class Reinspection:
                 "note": self.note}
 
 
-def reinspection_facts(session: Session, inspection: Inspection, findings: list[Finding]) -> Reinspection | None:
+def reinspection_facts(session: Session, inspection: Inspection, findings: list[FindingInput]) -> Reinspection | None:
     """Order date, continuing items and original fines for a re-inspection; None if not one.
 
     The order date is the date (Asia/Shanghai) the earlier inspection was *submitted*: its penalty lines
@@ -175,7 +173,7 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
     return Reinspection(earlier_id, order_date, continuing, prior)
 
 
-def build_penalty_context(session: Session, inspection: Inspection, findings: list[Finding],
+def build_penalty_context(session: Session, inspection: Inspection, findings: list[FindingInput],
                           factors: dict[str, Any] | None,
                           again: Reinspection | None) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
@@ -226,22 +224,17 @@ def context_summary(ctx: PenaltyContext) -> dict[str, Any]:
     }
 
 
-def apply_amount_settings(rules: list[dict[str, Any]], settings: EffectiveSettings) -> dict[str, dict[str, Any]]:
-    """Give `to_be_set` rules the amount an admin set for this jurisdiction (in place); returns key -> setting."""
-    used: dict[str, dict[str, Any]] = {}
-    for i, rule in enumerate(rules):
-        spec = settings.amounts.get(rule["key"])
-        if rule["amount_status"] != "to_be_set" or not spec or spec.get("rule_version") != rule["version"]:
+def apply_amount_settings(rules: list[RuleVersion],
+                          settings: EffectiveSettings) -> tuple[list[RuleVersion], dict[str, AmountSetting]]:
+    """The rules with the amounts an admin set for this jurisdiction on `to_be_set` versions, and key -> setting."""
+    out: list[RuleVersion] = []
+    used: dict[str, AmountSetting] = {}
+    for rule in rules:
+        spec = settings.amounts.get(rule.key)
+        if not isinstance(rule.amount, ToBeSet) or not spec or spec.get("rule_version") != rule.version:
+            out.append(rule)
             continue
-        patched = dict(rule)
-        if spec.get("amount_fen") is not None:
-            patched["amount"] = int(spec["amount_fen"])
-        else:
-            patched["amount"] = {"min": int(spec["min_fen"]), "max": int(spec["max_fen"])}
-            patched["discretion"] = "factor_position_v1"
-        patched["amount_status"] = "set"
-        # The admin's document is the verification of the amount the rule file could not give.
-        patched["verified"] = {"status": True, "source": f"jurisdiction setting: {spec.get('document_ref')}"}
-        rules[i] = patched
-        used[rule["key"]] = {**spec, "jurisdiction_code": settings.sources.get(f"amounts.{rule['key']}")}
-    return used
+        setting = AmountSetting.from_doc({**spec, "jurisdiction_code": settings.sources.get(f"amounts.{rule.key}")})
+        out.append(rule.with_amount_setting(setting))
+        used[rule.key] = setting
+    return out, used

@@ -11,8 +11,9 @@ from typing import Any
 
 from app.errors import FieldError, ValidationFailed
 from app.penalties import explanation
-from app.penalties.domain import Factor, Finding, PenaltyContext
+from app.penalties.domain import Factor, FindingInput, PenaltyContext
 from app.penalties.explanation import Sentence
+from app.penalties.rule_spec import RuleVersion
 from app.vocabulary import ALERT_RANK
 
 SEVERITY_POSITION = {"info": 0, "low": 25, "medium": 50, "high": 75, "critical": 100}
@@ -41,7 +42,7 @@ def discretion_params(ctx: PenaltyContext) -> dict[str, Any]:
     return params
 
 
-def position(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
+def position(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext,
              params: dict[str, Any]) -> tuple[int, list[Factor], list[Sentence]]:
     """Position (0..100) inside the range, the factors used and the explanation sentences they add."""
     factors: list[Factor] = []
@@ -50,7 +51,7 @@ def position(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
     at = SEVERITY_POSITION.get(severity, 50)
     factors.append(Factor("severity", severity, f"start {at}%"))
     extra = len(group) - 1
-    if extra > 0 and rule["stacking"]["mode"] == "once_per_inspection":
+    if extra > 0 and rule.stacking.mode == "once_per_inspection":
         delta = min(extra * params["extra_finding_pct"], params["extra_finding_cap_pct"])
         at += delta
         factors.append(Factor("failed_items_in_case", str(len(group)), f"+{delta}%"))
@@ -79,7 +80,7 @@ def position(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext,
     return max(0, min(100, at)), factors, sentences
 
 
-def first_offence_exempt(group: list[Finding], ctx: PenaltyContext, params: dict[str, Any]) -> bool:
+def first_offence_exempt(group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any]) -> bool:
     """行政处罚法第三十三条: first offence, slight harm, promptly corrected — no penalty (policy permitting)."""
     if not params["first_offence_exempt"]:
         return False

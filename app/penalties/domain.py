@@ -23,7 +23,7 @@ OBJECT_COUNT_KEYS = frozenset({"machines", "vehicles", "fire_points", "items_sei
 
 # --------------------------------------------------------------------------- inputs
 @dataclass(frozen=True)
-class Finding:
+class FindingInput:
     """One failed checklist item of an inspection."""
 
     checklist_key: str

@@ -18,11 +18,12 @@ How a line is produced
    counted over all findings (000§五(二): several failed dust measures at one site stack; fire points; machines);
    ``once_per_inspection`` makes one case of one inspection. ``stacking.cap_fen`` caps the total when a source
    sets a cap (none of the shipped sources does). Units that count objects (``per_machine``, ``per_vehicle``,
-   ``per_fire_point``, ``per_item_seized``) come from ``Finding.counts``; as all findings of one rule describe
+   ``per_fire_point``, ``per_item_seized``) come from ``FindingInput.counts``; as all findings of one rule describe
    the same objects, the largest reported count is used (1 when no finding reports one). ``per_failed_measure``
    counts one unit per finding (or its ``failed_measures`` count).
-5. Amount: fixed → that amount per unit; range → the discretion method below; ``to_be_set`` → no amount, status
-   ``blocked_amount_to_be_set`` (issuing stays blocked until an admin sets it); measures → ``non_monetary``.
+5. Amount (``RuleVersion.amount``): ``Fixed`` → that amount per unit; ``Range`` → the discretion method below;
+   ``ToBeSet`` → no amount, status ``blocked_amount_to_be_set`` (issuing stays blocked until an admin sets it; the
+   caller passes rules already given a jurisdiction's ``AmountSetting``); measures (no amount) → ``non_monetary``.
 
 Discretion method ``factor_position_v1`` (documented, deterministic, configurable)
 ------------------------------------------------------------------------------------
@@ -65,55 +66,56 @@ new violations and get an ordinary line. Measures marked
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from app.penalties.discretion import discretion_params
-from app.penalties.domain import MONETARY_KINDS, Finding, PenaltyContext, PenaltyLine, PenaltyResult
+from app.penalties.domain import MONETARY_KINDS, FindingInput, PenaltyContext, PenaltyLine, PenaltyResult
 from app.penalties.lines import daily_line, measure_line, money_line
+from app.penalties.rule_spec import RuleVersion
 from app.penalties.rules import all_keys, policy_defaults, rules_in_force
+
+Skipped = list[tuple[str, str]]  # (rule key, reason)
 
 
 # --------------------------------------------------------------------------- applicability
-def _jurisdiction_ok(rule: dict[str, Any], ctx: PenaltyContext) -> bool:
-    codes = rule["jurisdictions"]
-    return "all" in codes or any(code in codes for code in ctx.jurisdiction_chain)
-
-
-def _applies_when(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> str | None:
+def _applies_when(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> str | None:
     """None if the rule applies; else a reason (English) why not."""
-    cond = rule.get("applies_when") or {}
-    if "finder_levels" in cond and ctx.finder_level is not None and ctx.finder_level not in cond["finder_levels"]:
-        return f"finder level {ctx.finder_level} not in {cond['finder_levels']} (000§五(二))"
-    if "party_kinds" in cond:
+    cond = rule.applies_when
+    levels = cond.finder_levels
+    if levels is not None and ctx.finder_level is not None and ctx.finder_level not in levels:
+        return f"finder level {ctx.finder_level} not in {list(levels)} (000§五(二))"
+    if cond.party_kinds is not None:
         kind = ctx.violator.resolved_kind if ctx.violator else None
-        if kind is not None and kind not in cond["party_kinds"]:
-            return f"party kind {kind} not in {cond['party_kinds']}"
+        if kind is not None and kind not in cond.party_kinds:
+            return f"party kind {kind} not in {list(cond.party_kinds)}"
     serious = any(f.serious_consequence for f in group)
-    if "serious_consequence" in cond and cond["serious_consequence"] != serious:
+    if cond.serious_consequence is not None and cond.serious_consequence != serious:
         return f"serious_consequence is {serious}"
-    if (cond.get("only_on_refusal") and not ctx.is_failed_reinspection
-            and not (cond.get("also_without_refusal_if_serious_consequence") and serious)):
+    # 拒不改正: measures such as 责令停工整治 follow only a refused order (a failed re-inspection).
+    if (cond.only_on_refusal and not ctx.is_failed_reinspection
+            and not (cond.also_without_refusal_if_serious_consequence and serious)):
         return "only after a refusal to correct (failed re-inspection)"
     return None
 
 
-
 # --------------------------------------------------------------------------- policy selection
-def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults: Mapping[str, str]) -> tuple[dict[str, str], dict[str, tuple[str, str]], list[tuple[str, str]]]:
+def _select(candidates: dict[str, RuleVersion], ctx: PenaltyContext,
+            defaults: Mapping[str, str]) -> tuple[dict[str, str], dict[str, tuple[str, str]], Skipped]:
     """Apply policy settings. Returns (kept key -> note), policy used, skipped."""
     kept: dict[str, str] = {}
-    skipped: list[tuple[str, str]] = []
+    skipped: Skipped = []
     by_setting: dict[str, list[str]] = {}
+    options: dict[str, str] = {}  # key -> the policy option its rule stands for
     for key, rule in candidates.items():
-        policy = rule.get("policy")
-        if policy:
-            by_setting.setdefault(policy["setting"], []).append(key)
+        if rule.policy is not None:
+            by_setting.setdefault(rule.policy.setting, []).append(key)
+            options[key] = rule.policy.option
         else:
             kept[key] = ""
     used: dict[str, tuple[str, str]] = {}
     for setting, keys in by_setting.items():
         chosen = ctx.policy.get(setting) or defaults.get(setting)
-        matching = [k for k in keys if candidates[k]["policy"]["option"] == chosen]
+        matching = [k for k in keys if options[k] == chosen]
         if chosen is not None and matching:  # options are non-empty strings (penalty_rule schema): same test
             used[setting] = (chosen, "")
             for k in keys:
@@ -123,11 +125,10 @@ def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults
                     skipped.append((k, f"policy {setting}={chosen}"))
             continue
         # Chosen option has no applicable rule in force on this date: fall back to the other option(s).
-        others = sorted({candidates[k]["policy"]["option"] for k in keys})
-        fallback = others[0]
+        fallback = sorted({options[k] for k in keys})[0]
         used[setting] = (fallback, chosen or "")
         for k in keys:
-            if candidates[k]["policy"]["option"] == fallback:
+            if options[k] == fallback:
                 kept[k] = (f"policy {setting}={chosen} has no rule in force on {ctx.inspection_date.isoformat()}; "
                            f"fell back to {fallback}")
             else:
@@ -136,7 +137,7 @@ def _select(candidates: dict[str, dict[str, Any]], ctx: PenaltyContext, defaults
 
 
 # --------------------------------------------------------------------------- main entry
-def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable[Finding]) -> None:
+def _add_findings(groups: dict[str, list[FindingInput]], key: str, findings: Iterable[FindingInput]) -> None:
     """Append findings to ``groups[key]`` (created if absent), each once, in order."""
     group = groups.setdefault(key, [])
     for f in findings:
@@ -144,18 +145,18 @@ def _add_findings(groups: dict[str, list[Finding]], key: str, findings: Iterable
             group.append(f)
 
 
-def _candidates(groups: dict[str, list[Finding]], current: dict[str, dict[str, Any]], known: set[str],
-                ctx: PenaltyContext) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
+def _candidates(groups: dict[str, list[FindingInput]], current: dict[str, RuleVersion], known: set[str],
+                ctx: PenaltyContext) -> tuple[dict[str, RuleVersion], Skipped]:
     """The rule version in force and applicable for each key, and (key, reason) for the keys that have none."""
-    candidates: dict[str, dict[str, Any]] = {}
-    skipped: list[tuple[str, str]] = []
+    candidates: dict[str, RuleVersion] = {}
+    skipped: Skipped = []
     for key, group in groups.items():
         rule = current.get(key)
         if key not in known:
             skipped.append((key, "unknown rule key"))
         elif rule is None:
             skipped.append((key, f"no version in force on {ctx.inspection_date.isoformat()}"))
-        elif not _jurisdiction_ok(rule, ctx):
+        elif not rule.jurisdictions.covers(ctx.jurisdiction_chain):
             skipped.append((key, "not applicable in this jurisdiction"))
         elif reason := _applies_when(rule, group, ctx):
             skipped.append((key, reason))
@@ -164,60 +165,71 @@ def _candidates(groups: dict[str, list[Finding]], current: dict[str, dict[str, A
     return candidates, skipped
 
 
-def compute_penalties(findings: Iterable[Finding], ctx: PenaltyContext,
-                      rules: list[dict[str, Any]]) -> PenaltyResult:
-    """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
-    findings = list(findings)
-    params = discretion_params(ctx)
-    defaults = policy_defaults(rules)
-    current = rules_in_force(rules, ctx.inspection_date)
-    known = all_keys(rules)
-
-    groups: dict[str, list[Finding]] = {}
-    for finding in findings:
-        for key in finding.penalty_keys:
-            _add_findings(groups, key, [finding])
-
-    candidates, skipped = _candidates(groups, current, known, ctx)
-    kept, used, policy_skipped = _select(candidates, ctx, defaults)
-    skipped.extend(policy_skipped)
-
+def _money_lines(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
+                 policy_note: str, skipped: Skipped) -> list[PenaltyLine]:
+    """The lines of one fine or fiscal deduction: ordinary, or daily on a failed re-inspection (Air Law Art. 123)."""
+    key = rule.key
+    if not (rule.kind == "statutory_fine" and ctx.is_failed_reinspection and key in ctx.prior_decision_amounts_fen):
+        return [money_line(rule, group, ctx, params, policy_note)]
     lines: list[PenaltyLine] = []
-    measure_keys: dict[str, list[Finding]] = {}
-    for key in sorted(kept):
-        rule = candidates[key]
-        group = groups[key]
-        if rule["kind"] in MONETARY_KINDS:
-            for companion in rule.get("companion_measures", []):
-                _add_findings(measure_keys, companion, group)
-            if rule["kind"] == "statutory_fine" and ctx.is_failed_reinspection and key in ctx.prior_decision_amounts_fen:
-                continuing = [f for f in group if not ctx.continuing_items or f.item_key in ctx.continuing_items]
-                fresh = [f for f in group if f not in continuing]
-                if continuing:
-                    daily = daily_line(rule, continuing, ctx)
-                    if daily is not None:
-                        lines.append(daily)
-                    else:
-                        skipped.append((key, "already decided; daily continuous penalty not allowed for this rule"))
-                if fresh:  # another item failing under the same rule is a new violation, fined as usual
-                    lines.append(money_line(rule, fresh, ctx, params, kept[key]))
-                continue
-            lines.append(money_line(rule, group, ctx, params, kept[key]))
+    continuing = [f for f in group if not ctx.continuing_items or f.item_key in ctx.continuing_items]
+    fresh = [f for f in group if f not in continuing]
+    if continuing:
+        daily = daily_line(rule, continuing, ctx)
+        if daily is not None:
+            lines.append(daily)
         else:
-            _add_findings(measure_keys, key, group)
+            skipped.append((key, "already decided; daily continuous penalty not allowed for this rule"))
+    if fresh:  # another item failing under the same rule is a new violation, fined as usual
+        lines.append(money_line(rule, fresh, ctx, params, policy_note))
+    return lines
 
+
+def _measure_lines(measure_keys: dict[str, list[FindingInput]], current: dict[str, RuleVersion],
+                   ctx: PenaltyContext, lines: list[PenaltyLine], skipped: Skipped) -> list[PenaltyLine]:
+    """Lines of the measures cited directly or as companions of a fine, each once."""
+    out: list[PenaltyLine] = []
     for key in sorted(measure_keys):
         if any(line.rule_key == key for line in lines):
             continue
         measure = current.get(key)
-        if measure is None or not _jurisdiction_ok(measure, ctx):
+        if measure is None or not measure.jurisdictions.covers(ctx.jurisdiction_chain):
             skipped.append((key, "measure not in force or not applicable here"))
             continue
         reason = _applies_when(measure, measure_keys[key], ctx)
         if reason:
             skipped.append((key, reason))
             continue
-        lines.append(measure_line(measure, measure_keys[key], ctx))
+        out.append(measure_line(measure, measure_keys[key], ctx))
+    return out
+
+
+def compute_penalties(findings: Iterable[FindingInput], ctx: PenaltyContext,
+                      rules: Sequence[RuleVersion]) -> PenaltyResult:
+    """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
+    params = discretion_params(ctx)
+    current = rules_in_force(rules, ctx.inspection_date)
+
+    groups: dict[str, list[FindingInput]] = {}
+    for finding in findings:
+        for key in finding.penalty_keys:
+            _add_findings(groups, key, [finding])
+
+    candidates, skipped = _candidates(groups, current, all_keys(rules), ctx)
+    kept, used, policy_skipped = _select(candidates, ctx, policy_defaults(rules))
+    skipped.extend(policy_skipped)
+
+    lines: list[PenaltyLine] = []
+    measure_keys: dict[str, list[FindingInput]] = {}
+    for key in sorted(kept):
+        rule, group = candidates[key], groups[key]
+        if rule.kind in MONETARY_KINDS:
+            for companion in rule.companion_measures:
+                _add_findings(measure_keys, companion, group)
+            lines += _money_lines(rule, group, ctx, params, kept[key], skipped)
+        else:
+            _add_findings(measure_keys, key, group)
+    lines += _measure_lines(measure_keys, current, ctx, lines, skipped)
 
     lines.sort(key=lambda l: ({"fiscal_deduction": 0, "statutory_fine": 1}.get(l.kind, 2), l.rule_key,
                               l.daily_days or 0))

@@ -5,12 +5,12 @@ them. Amounts arrive already computed (``app.penalties.amounts``); only their wo
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 from app.penalties.amounts import yuan
 from app.penalties.domain import Factor, Payer
+from app.penalties.rule_spec import AmountSetting, Fixed
 from app.vocabulary import ALERT_ZH
 
 Sentence = tuple[str, str]  # (zh, en)
@@ -142,11 +142,12 @@ def override(before_fen: int, after_fen: int, reason: str) -> Sentence:
             f"Supervisor override: {yuan(before_fen)} → {yuan(after_fen)} yuan; reason: {reason}")
 
 
-def amount_setting(setting: Mapping[str, Any]) -> Sentence:
+def amount_setting(setting: AmountSetting) -> Sentence:
     """Who set a `to_be_set` amount for the jurisdiction, per which document, when."""
-    amount = (f"{yuan(setting['amount_fen'])} 元" if setting.get("amount_fen") is not None
-              else f"{yuan(setting['min_fen'])}–{yuan(setting['max_fen'])} 元")
-    return (f"金额由辖区（{setting.get('jurisdiction_code')}）设定：{amount}，依据 {setting.get('document_ref')}，"
-            f"设定人 {setting.get('set_by')}，设定时间 {setting.get('set_at')}。",
-            f"Amount set by the jurisdiction ({setting.get('jurisdiction_code')}): {amount.replace('元', 'yuan')}, "
-            f"per {setting.get('document_ref')}, set by {setting.get('set_by')} at {setting.get('set_at')}.")
+    fixed = setting.amount
+    amount = (f"{yuan(fixed.fen)} 元" if isinstance(fixed, Fixed)
+              else f"{yuan(fixed.min_fen)}–{yuan(fixed.max_fen)} 元")
+    return (f"金额由辖区（{setting.jurisdiction_code}）设定：{amount}，依据 {setting.document_ref}，"
+            f"设定人 {setting.set_by}，设定时间 {setting.set_at}。",
+            f"Amount set by the jurisdiction ({setting.jurisdiction_code}): {amount.replace('元', 'yuan')}, "
+            f"per {setting.document_ref}, set by {setting.set_by} at {setting.set_at}.")

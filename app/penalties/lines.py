@@ -8,85 +8,89 @@ from typing import Any
 from app.errors import FieldError, RuleViolation, ValidationFailed
 from app.penalties import amounts, discretion, explanation
 from app.penalties.amounts import yuan
-from app.penalties.domain import MONETARY_KINDS, Factor, Finding, Override, Payer, PenaltyContext, PenaltyLine
+from app.penalties.domain import MONETARY_KINDS, Factor, FindingInput, Override, Payer, PenaltyContext, PenaltyLine
 from app.penalties.explanation import Sentence
+from app.penalties.rule_spec import Fixed, Range, RuleVersion, ToBeSet
 
 
-def payer_for(rule: dict[str, Any], ctx: PenaltyContext) -> Payer:
+def payer_for(rule: RuleVersion, ctx: PenaltyContext) -> Payer:
     """Fiscal deductions fall on the responsible sub-district (000§五(二)); fines on the violator."""
-    if rule["payer"] == "responsible_jurisdiction":
+    if rule.payer == "responsible_jurisdiction":
         sub = ctx.responsible_subdistrict
         return Payer("responsible_jurisdiction", sub.code if sub else None, sub.name if sub else None)
     party = ctx.violator
     return Payer("violator", party.credit_code if party else None, party.name if party else None)
 
 
-def _common(rule: dict[str, Any], group: list[Finding]) -> dict[str, Any]:
+def _common(rule: RuleVersion, group: list[FindingInput]) -> dict[str, Any]:
     return {
-        "rule_key": rule["key"], "rule_version": rule["version"], "rule_hash": rule["rule_hash"],
-        "kind": rule["kind"], "title_zh": rule["title"]["zh"], "title_en": rule["title"]["en"],
-        "basis": tuple((b["ref"], b["text"]) for b in rule["basis"]),
-        "authority_zh": rule["authority"]["zh"], "authority_en": rule["authority"]["en"],
+        "rule_key": rule.key, "rule_version": rule.version, "rule_hash": rule.rule_hash,
+        "kind": rule.kind, "title_zh": rule.title.zh, "title_en": rule.title.en,
+        "basis": tuple((b.ref, b.text) for b in rule.basis),
+        "authority_zh": rule.authority.zh, "authority_en": rule.authority.en,
         "source_refs": tuple(sorted({ref for f in group for ref in f.source_refs})),
         "item_keys": tuple(sorted({f.item_key for f in group})),
-        "verified": bool(rule["verified"]["status"]),
+        "verified": rule.verified.status,
     }
 
 
-def _preamble(rule: dict[str, Any], ctx: PenaltyContext, payer: Payer,
+def _preamble(rule: RuleVersion, ctx: PenaltyContext, payer: Payer,
               policy_note: str) -> tuple[list[Sentence], list[str]]:
     """The opening sentences of a money line and what blocks issuing it."""
-    sentences = [explanation.basis(b["ref"] for b in rule["basis"])]
+    sentences = [explanation.basis(b.ref for b in rule.basis)]
     blocking: list[str] = []
     if payer.name is None and payer.code is None:
         blocking.append("payer_unresolved")
         sentences.append(explanation.payer_unresolved())
-    cond = rule.get("applies_when") or {}
-    if "party_kinds" in cond and (ctx.violator is None or ctx.violator.resolved_kind is None):
+    cond = rule.applies_when
+    if cond.party_kinds is not None and (ctx.violator is None or ctx.violator.resolved_kind is None):
         blocking.append("party_kind_unknown")
         sentences.append(explanation.party_kind_unknown())
-    if "finder_levels" in cond and ctx.finder_level is None:
+    if cond.finder_levels is not None and ctx.finder_level is None:
         sentences.append(explanation.finder_not_recorded())
-    if not rule["verified"]["status"]:
+    if not rule.verified.status:
         blocking.append("unverified")
-        sentences.append(explanation.unverified(rule["verified"]["source"]))
+        sentences.append(explanation.unverified(rule.verified.source))
     if policy_note:
         sentences.append(explanation.policy_fallback(policy_note))
     return sentences, blocking
 
 
-def money_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext, params: dict[str, Any],
+def money_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
                policy_note: str) -> PenaltyLine:
     """A fine or fiscal deduction: blocked (amount to be set), exempt (first offence) or computed."""
     payer = payer_for(rule, ctx)
     sentences, blocking = _preamble(rule, ctx, payer, policy_note)
-    base = {**_common(rule, group), "payer": payer, "unit": rule["unit"], "counted_units": amounts.units(rule, group)}
-    amount = rule["amount"]
-    if rule["amount_status"] == "to_be_set":
+    base = {**_common(rule, group), "payer": payer, "unit": rule.unit, "counted_units": amounts.units(rule, group)}
+    amount = rule.amount
+    if amount is None:  # the schema gives every fine and fiscal deduction an amount status of set | to_be_set
+        raise ValueError(f"monetary rule {rule.key}@{rule.version} has no amount")
+    if isinstance(amount, ToBeSet):
+        # Never invent a number: issuing stays blocked until an admin sets the jurisdiction's amount.
         zh, en = explanation.split([*sentences, explanation.amount_to_be_set()])
         return PenaltyLine(**base, base_amount_fen=None, range_fen=None, factors=(), amount_fen=None,
                            status="blocked_amount_to_be_set", explanation_zh=zh, explanation_en=en,
                            blocking_reasons=("amount_to_be_set", *blocking))
-    if rule["kind"] == "statutory_fine" and discretion.first_offence_exempt(group, ctx, params):
+    if rule.kind == "statutory_fine" and discretion.first_offence_exempt(group, ctx, params):
         zh, en = explanation.split([*sentences, explanation.first_offence_exempt()])
-        return PenaltyLine(**base, base_amount_fen=amount if isinstance(amount, int) else None,
-                           range_fen=(amount["min"], amount["max"]) if isinstance(amount, dict) else None,
+        return PenaltyLine(**base, base_amount_fen=amount.fen if isinstance(amount, Fixed) else None,
+                           range_fen=(amount.min_fen, amount.max_fen) if isinstance(amount, Range) else None,
                            factors=(Factor("first_offence_slight_harm_corrected", "yes",
                                            "exempt (行政处罚法第三十三条)"),),
                            amount_fen=0, status="exempt", explanation_zh=zh, explanation_en=en,
                            blocking_reasons=tuple(b for b in blocking if b != "party_kind_unknown"))
-    return _priced_line(rule, group, ctx, params, base, sentences, tuple(blocking))
+    return _priced_line(rule, amount, group, ctx, params, base, sentences, tuple(blocking))
 
 
-def _priced_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext, params: dict[str, Any],
-                 base: dict[str, Any], sentences: list[Sentence], blocking: tuple[str, ...]) -> PenaltyLine:
-    amount = rule["amount"]
+def _priced_line(rule: RuleVersion, amount: Fixed | Range, group: list[FindingInput], ctx: PenaltyContext,
+                 params: dict[str, Any], base: dict[str, Any], sentences: list[Sentence],
+                 blocking: tuple[str, ...]) -> PenaltyLine:
     range_fen: tuple[int, int] | None = None
-    if isinstance(amount, int):
-        per_unit = amount
+    if isinstance(amount, Fixed):
+        per_unit = amount.fen
         factors = [Factor("amount", "fixed", "n/a (fixed amount)")]
     else:
-        lo, hi = amount["min"], amount["max"]
+        lo, hi = amount.min_fen, amount.max_fen
         range_fen = (lo, hi)
         at, factors, notes = discretion.position(rule, group, ctx, params)
         per_unit = amounts.amount_in_range(lo, hi, at)
@@ -94,14 +98,14 @@ def _priced_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext
                        explanation.range_position(lo, hi, at, per_unit)]
     units = base["counted_units"]
     total = per_unit * units
-    cap = rule["stacking"]["cap_fen"]
+    cap = rule.stacking.cap_fen
     if cap is not None and total > cap:
         sentences.append(explanation.capped(cap))
         total = cap
-    sentences.append(explanation.counted(units, rule["unit"], per_unit, total))
+    sentences.append(explanation.counted(units, rule.unit, per_unit, total))
     if base["payer"].name:
         sentences.append(explanation.payable_by(base["payer"]))
-    if rule["kind"] == "statutory_fine" and not rule["daily_continuous"]["allowed"]:
+    if rule.kind == "statutory_fine" and not rule.daily_continuous.allowed:
         sentences.append(explanation.no_daily_penalty())
     zh, en = explanation.split(sentences)
     return PenaltyLine(**base, base_amount_fen=per_unit, range_fen=range_fen, factors=tuple(factors),
@@ -109,21 +113,21 @@ def _priced_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext
                        blocking_reasons=blocking)
 
 
-def daily_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> PenaltyLine | None:
+def daily_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine | None:
     """按日连续处罚 (大气污染防治法第一百二十三条): the original fine × days since the order; None if not allowed."""
-    if not rule["daily_continuous"]["allowed"]:
+    if not rule.daily_continuous.allowed:
         return None
     assert ctx.order_to_correct_date is not None and ctx.reinspection_date is not None
     days = amounts.daily_days(ctx.order_to_correct_date, ctx.reinspection_date)
-    original = amounts.check_original_amount(rule["key"], ctx.prior_decision_amounts_fen[rule["key"]])
+    original = amounts.check_original_amount(rule.key, ctx.prior_decision_amounts_fen[rule.key])
     start = date.fromordinal(ctx.order_to_correct_date.toordinal() + 1)
     total = original * days
     payer = payer_for(rule, ctx)
     zh, en = explanation.split(explanation.daily_penalty(
-        (b["ref"] for b in rule["daily_continuous"].get("basis", [])), ctx.order_to_correct_date,
+        (b.ref for b in rule.daily_continuous.basis), ctx.order_to_correct_date,
         ctx.reinspection_date, start, days, original, total))
     blocking: tuple[str, ...] = () if (payer.name or payer.code) else ("payer_unresolved",)
-    if not rule["verified"]["status"]:
+    if not rule.verified.status:
         blocking = blocking + ("unverified",)
     return PenaltyLine(**_common(rule, group), payer=payer, unit="per_day", counted_units=days,
                        base_amount_fen=original, range_fen=None,
@@ -132,12 +136,12 @@ def daily_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) 
                        blocking_reasons=blocking, daily_days=days)
 
 
-def measure_line(rule: dict[str, Any], group: list[Finding], ctx: PenaltyContext) -> PenaltyLine:
+def measure_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine:
     """A non-monetary measure (order to correct, stop work, seal and stop use)."""
     units = amounts.units(rule, group)
-    zh, en = explanation.split([explanation.basis(b["ref"] for b in rule["basis"]),
-                                explanation.measure(rule["title"]["zh"], rule["title"]["en"], units, rule["unit"])])
-    return PenaltyLine(**_common(rule, group), payer=payer_for(rule, ctx), unit=rule["unit"], counted_units=units,
+    zh, en = explanation.split([explanation.basis(b.ref for b in rule.basis),
+                                explanation.measure(rule.title.zh, rule.title.en, units, rule.unit)])
+    return PenaltyLine(**_common(rule, group), payer=payer_for(rule, ctx), unit=rule.unit, counted_units=units,
                        base_amount_fen=None, range_fen=None, factors=(), amount_fen=None, status="non_monetary",
                        explanation_zh=zh, explanation_en=en)
 

@@ -9,6 +9,7 @@ from app.penalties.computation import InspectionPenalties
 from app.penalties.discretion import DEFAULT_DISCRETION
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import MONEY_KINDS, line_from_row, totals_fen
+from app.penalties.rule_spec import Fixed, Range, ToBeSet
 from app.penalties.rules import policy_defaults, policy_options
 from app.penalties.settings import JurisdictionSettings, RuleInForce
 
@@ -67,16 +68,16 @@ def penalties_view(penalties: InspectionPenalties) -> dict[str, Any]:
 
 def rule_view(entry: RuleInForce) -> dict[str, Any]:
     """A rule in force with verified flag, amount status and the jurisdiction's set amount."""
-    rule = entry.rule
-    amount = rule["amount"]
+    rule, doc = entry.rule, entry.rule.doc  # the wire form is the stored entry as written
+    amount = rule.amount
     return {
-        "key": rule["key"], "version": rule["version"], "rule_hash": rule["rule_hash"], "kind": rule["kind"],
-        "title": rule["title"], "basis": rule["basis"], "authority": rule["authority"],
-        "amount_fen": amount if isinstance(amount, int) else None,
-        "range_fen": [amount["min"], amount["max"]] if isinstance(amount, dict) else None,
-        "amount_status": entry.amount_status, "amount_setting": entry.setting, "unit": rule["unit"],
-        "payer": rule["payer"], "effective": rule["effective"], "verified": rule["verified"],
-        "policy": rule.get("policy"), "jurisdictions": rule["jurisdictions"], "source_file": rule["source_file"],
+        "key": rule.key, "version": rule.version, "rule_hash": rule.rule_hash, "kind": rule.kind,
+        "title": doc["title"], "basis": doc["basis"], "authority": doc["authority"],
+        "amount_fen": amount.fen if isinstance(amount, Fixed) else None,
+        "range_fen": [amount.min_fen, amount.max_fen] if isinstance(amount, Range) else None,
+        "amount_status": entry.amount_status, "amount_setting": entry.setting, "unit": rule.unit,
+        "payer": rule.payer, "effective": doc["effective"], "verified": doc["verified"],
+        "policy": doc.get("policy"), "jurisdictions": doc["jurisdictions"], "source_file": rule.source_file,
     }
 
 
@@ -103,7 +104,6 @@ def settings_view(settings: JurisdictionSettings) -> dict[str, Any]:
             "policy": policy_options(rules),
             "policy_defaults": defaults,
             "discretion_defaults": dict(DEFAULT_DISCRETION),
-            "amounts_to_be_set": sorted({f"{r['key']}@{r['version']}" for r in rules
-                                         if r["amount_status"] == "to_be_set"}),
+            "amounts_to_be_set": sorted({f"{r.key}@{r.version}" for r in rules if isinstance(r.amount, ToBeSet)}),
         },
     }

@@ -10,17 +10,18 @@ from sqlalchemy.orm import Session
 from app.penalties import explanation
 from app.penalties.domain import Factor, Override, Payer, PenaltyLine
 from app.penalties.models import PenaltyComputation, PenaltyLineRow
+from app.penalties.rule_spec import AmountSetting
 
 MONEY_KINDS = ("fiscal_deduction", "statutory_fine")
 
 
-def note_amount_setting(line: PenaltyLine, setting: dict[str, Any]) -> PenaltyLine:
+def note_amount_setting(line: PenaltyLine, setting: AmountSetting) -> PenaltyLine:
     zh, en = explanation.amount_setting(setting)
     return replace(line, explanation_zh=line.explanation_zh + (zh,), explanation_en=line.explanation_en + (en,))
 
 
 def row_from_line(line: PenaltyLine, position: int, computation: PenaltyComputation, rule_row_id: int,
-                   setting: dict[str, Any] | None) -> PenaltyLineRow:
+                   setting: AmountSetting | None) -> PenaltyLineRow:
     d = line.to_dict()
     return PenaltyLineRow(
         computation=computation, inspection_id=computation.inspection_id, position=position,
@@ -33,7 +34,7 @@ def row_from_line(line: PenaltyLine, position: int, computation: PenaltyComputat
         amount_fen=line.amount_fen, status=line.status, factors=d["factors"], explanation=d["explanation"],
         basis=d["basis"], authority=d["authority"], source_refs=d["source_refs"], item_keys=d["item_keys"],
         verified=line.verified, blocking_reasons=d["blocking_reasons"], daily_days=line.daily_days,
-        amount_setting=setting, override=d["override"])
+        amount_setting=setting.doc if setting is not None else None, override=d["override"])
 
 
 def line_from_row(row: PenaltyLineRow) -> PenaltyLine:

@@ -13,9 +13,11 @@ from app.auth.principal import Principal
 from app.errors import FieldError, NotFound, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
+from app.penalties.amounts import is_int
 from app.penalties.catalogue import stored_rules
 from app.penalties.discretion import DEFAULT_DISCRETION
 from app.penalties.models import JurisdictionPenaltySettings
+from app.penalties.rule_spec import RuleVersion, ToBeSet
 from app.penalties.rules import policy_options, rules_in_force
 from app.vocabulary import ALERT_LEVELS
 
@@ -65,11 +67,11 @@ class JurisdictionSettings:
     jurisdiction: Jurisdiction
     row: JurisdictionPenaltySettings | None
     effective: EffectiveSettings
-    rules: list[dict[str, Any]]
+    rules: list[RuleVersion]
 
 
 def _settings_of(session: Session, jurisdiction: Jurisdiction, row: JurisdictionPenaltySettings | None,
-                 rules: list[dict[str, Any]]) -> JurisdictionSettings:
+                 rules: list[RuleVersion]) -> JurisdictionSettings:
     return JurisdictionSettings(jurisdiction, row, effective_penalty_settings(session, chain_codes(jurisdiction.path)),
                                 rules)
 
@@ -82,12 +84,12 @@ def get_penalty_settings(session: Session, code: str, principal: Principal) -> J
     return _settings_of(session, jurisdiction, row, stored_rules(session))
 
 
-def _check_settings(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
+def _check_settings(data: dict[str, Any], rules: list[RuleVersion]) -> list[FieldError]:
     # _check_amounts also fills in a missing amounts.<key>.rule_version when only one version is to be set.
     return _check_policy(data, rules) + _check_discretion(data) + _check_amounts(data, rules)
 
 
-def _check_policy(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
+def _check_policy(data: dict[str, Any], rules: list[RuleVersion]) -> list[FieldError]:
     errors: list[FieldError] = []
     options = policy_options(rules)
     for setting, option in (data.get("policy") or {}).items():
@@ -114,19 +116,19 @@ def _check_discretion(data: dict[str, Any]) -> list[FieldError]:
         elif isinstance(default, bool):
             ok = isinstance(value, bool)
         else:
-            ok = _is_int(value) and -100 <= value <= 10_000
+            ok = is_int(value) and -100 <= value <= 10_000
         if not ok:
             errors.append(FieldError(f"discretion.{name}", "bad_value", "裁量参数取值无效",
                                      "Invalid discretion parameter value"))
     return errors
 
 
-def _check_amounts(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[FieldError]:
+def _check_amounts(data: dict[str, Any], rules: list[RuleVersion]) -> list[FieldError]:
     errors: list[FieldError] = []
     to_be_set: dict[str, set[str]] = {}
     for rule in rules:
-        if rule["amount_status"] == "to_be_set":
-            to_be_set.setdefault(rule["key"], set()).add(rule["version"])
+        if isinstance(rule.amount, ToBeSet):
+            to_be_set.setdefault(rule.key, set()).add(rule.version)
     for key, spec in (data.get("amounts") or {}).items():
         where = f"amounts.{key}"
         if key not in to_be_set:
@@ -155,10 +157,6 @@ def _check_amounts(data: dict[str, Any], rules: list[dict[str, Any]]) -> list[Fi
             errors.append(FieldError(f"{where}.document_ref", "document_required",
                                      "须注明设定金额所依据的文件（文号）", "Name the document the amount comes from"))
     return errors
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def put_penalty_settings(session: Session, code: str, data: dict[str, Any],
@@ -209,12 +207,12 @@ def put_penalty_settings(session: Session, code: str, data: dict[str, Any],
 class RuleInForce:
     """A rule version in force on a date, with the amount a jurisdiction set for it (if it is `to_be_set`)."""
 
-    rule: dict[str, Any]
-    setting: dict[str, Any] | None
+    rule: RuleVersion
+    setting: dict[str, Any] | None  # as stored, served unchanged
 
     @property
     def amount_status(self) -> str:
-        status: str = self.rule["amount_status"]
+        status = self.rule.amount_status
         return "set_by_jurisdiction" if status == "to_be_set" and self.setting else status
 
 
@@ -229,7 +227,7 @@ def rules_in_force_on(session: Session, on_date: date, jurisdiction_code: str | 
     out = []
     for key, rule in sorted(rules_in_force(rules, on_date).items()):
         setting = amounts.get(key)
-        if setting and setting.get("rule_version") != rule["version"]:
+        if setting and setting.get("rule_version") != rule.version:
             setting = None
         out.append(RuleInForce(rule, setting))
     return out

@@ -10,7 +10,7 @@ import pytest
 from app.errors import RuleViolation, ValidationFailed
 from app.penalties.amounts import round_half_up_to_yuan
 from app.penalties.discretion import repeat_count
-from app.penalties.domain import Finding, JurisdictionRef, Party, PenaltyContext
+from app.penalties.domain import FindingInput, JurisdictionRef, Party, PenaltyContext
 from app.penalties.engine import compute_penalties
 from app.penalties.lines import apply_override
 from app.penalties.rules import load_rules
@@ -33,7 +33,7 @@ def ctx(**changes):
 
 
 def dust_findings(*items):
-    return [Finding("construction_dust", item, DUST_KEYS, ("000§五(二)", "000#17")) for item in items]
+    return [FindingInput("construction_dust", item, DUST_KEYS, ("000§五(二)", "000#17")) for item in items]
 
 
 def line(result, key):
@@ -82,7 +82,7 @@ def test_construction_dust_also_orders_correction_but_not_stop_work_on_first_vis
 
 # --- fireworks sale in the ban area
 def test_fireworks_sale_in_ban_area_gives_50k_fiscal_deduction_and_regulation_36_fine(rules):
-    finding = Finding("fireworks", "no_sale_in_ban_area",
+    finding = FindingInput("fireworks", "no_sale_in_ban_area",
                       ("fiscal.fireworks_in_ban_area", "fine.fireworks_reg_36_unlicensed_sale"),
                       ("000#20", "000§五(二)"), counts={"items_seized": 40})
     shop = Party("某烟花零售店", None, "individual")
@@ -98,7 +98,7 @@ def test_fireworks_sale_in_ban_area_gives_50k_fiscal_deduction_and_regulation_36
 
 # --- NRMM
 def test_nrmm_without_label_is_sealed_and_stopped_with_no_money(rules):
-    finding = Finding("nrmm", "info_card_posted", ("measure.nrmm_seal_and_stop_use",), ("000#14",),
+    finding = FindingInput("nrmm", "info_card_posted", ("measure.nrmm_seal_and_stop_use",), ("000#14",),
                       counts={"machines": 2})
     result = compute_penalties([finding], ctx(), rules)
     measure = line(result, "measure.nrmm_seal_and_stop_use")
@@ -108,7 +108,7 @@ def test_nrmm_without_label_is_sealed_and_stopped_with_no_money(rules):
 
 
 def test_nrmm_used_in_control_area_is_fined_within_henan_74_range_per_machine(rules):
-    finding = Finding("nrmm", "stage_allowed_in_control_area", ("fine.henan_74_nrmm_banned_zone",), ("000#14",),
+    finding = FindingInput("nrmm", "stage_allowed_in_control_area", ("fine.henan_74_nrmm_banned_zone",), ("000#14",),
                       counts={"machines": 2})
     result = compute_penalties([finding], ctx(), rules)
     fine = line(result, "fine.henan_74_nrmm_banned_zone")
@@ -119,7 +119,7 @@ def test_nrmm_used_in_control_area_is_fined_within_henan_74_range_per_machine(ru
 
 
 def test_nrmm_failed_emission_test_is_a_fixed_5000_yuan_per_machine(rules):
-    finding = Finding("nrmm", "emission_test", ("fine.air_law_114_nrmm_noncompliant",), counts={"machines": 3})
+    finding = FindingInput("nrmm", "emission_test", ("fine.air_law_114_nrmm_noncompliant",), counts={"machines": 3})
     fine = line(compute_penalties([finding], ctx(alert_level="red"), rules), "fine.air_law_114_nrmm_noncompliant")
     assert (fine.base_amount_fen, fine.amount_fen) == (500_000, 1_500_000)
 
@@ -148,7 +148,7 @@ def test_fiscal_deduction_not_in_force_before_the_2022_plan(rules):
 
 # --- blocking
 def test_rule_without_amount_blocks_issuing(rules):
-    finding = Finding("burning", "no_leaf_burning", ("fiscal.open_burning_waste_leaves",), ("000§五(二)",))
+    finding = FindingInput("burning", "no_leaf_burning", ("fiscal.open_burning_waste_leaves",), ("000§五(二)",))
     result = compute_penalties([finding], ctx(), rules)
     blocked = line(result, "fiscal.open_burning_waste_leaves")
     assert (blocked.status, blocked.amount_fen) == ("blocked_amount_to_be_set", None)
@@ -157,7 +157,7 @@ def test_rule_without_amount_blocks_issuing(rules):
 
 
 def test_unverified_rule_version_needs_confirmation(rules):
-    finding = Finding("fireworks", "no_discharge", ("fine.henan_82_fireworks_discharge_individual",))
+    finding = FindingInput("fireworks", "no_discharge", ("fine.henan_82_fireworks_discharge_individual",))
     result = compute_penalties([finding], ctx(inspection_date=date(2023, 1, 22),
                                               violator=Party("张某", None, "individual")), rules)
     fine = line(result, "fine.henan_82_fireworks_discharge_individual")
@@ -183,7 +183,7 @@ def test_fiscal_schedule_needs_a_supervision_team_finder(rules):
 
 
 def test_straw_fire_points_cost_500k_yuan_each(rules):
-    finding = Finding("burning", "straw_fire_point", ("fiscal.straw_burning_fire_point",), ("002#20",),
+    finding = FindingInput("burning", "straw_fire_point", ("fiscal.straw_burning_fire_point",), ("002#20",),
                       counts={"fire_points": 2})
     town = JurisdictionRef("410822100", "清化镇")
     result = compute_penalties([finding], ctx(inspection_date=date(2023, 10, 8),
@@ -194,7 +194,7 @@ def test_straw_fire_points_cost_500k_yuan_each(rules):
 
 
 def test_fireworks_discharge_range_depends_on_party_kind(rules):
-    finding = Finding("fireworks", "no_discharge", ("fine.fireworks_reg_42_discharge_in_ban_area",
+    finding = FindingInput("fireworks", "no_discharge", ("fine.fireworks_reg_42_discharge_in_ban_area",
                                                     "fine.henan_82_fireworks_discharge_individual",
                                                     "fine.henan_82_fireworks_discharge_unit"))
     on = date(2020, 1, 25)
@@ -206,7 +206,7 @@ def test_fireworks_discharge_range_depends_on_party_kind(rules):
 
 def test_yard_with_serious_consequence_uses_the_higher_henan_79_range(rules):
     keys_ = ("fine.air_law_117_dusty_material", "fine.henan_79_dusty_yard", "fine.henan_79_dusty_yard_severe")
-    finding = Finding("yard", "covered", keys_, serious_consequence=True)
+    finding = FindingInput("yard", "covered", keys_, serious_consequence=True)
     result = compute_penalties([finding], ctx(), rules)
     assert line(result, "fine.henan_79_dusty_yard_severe").range_fen == (5_000_000, 10_000_000)
     assert "measure.stop_work_dusty_material" in keys(result)
@@ -259,7 +259,7 @@ def test_failed_reinspection_counts_daily_penalty_from_the_day_after_the_order(r
 
 
 def test_no_daily_penalty_where_the_law_does_not_allow_it(rules):
-    finding = Finding("voc", "enclosed", ("fine.air_law_108_voc",))
+    finding = FindingInput("voc", "enclosed", ("fine.air_law_108_voc",))
     result = compute_penalties([finding], ctx(order_to_correct_date=date(2022, 3, 1), reinspection_date=date(2022, 3, 11),
                                               prior_decision_amounts_fen={"fine.air_law_108_voc": 5_000_000}), rules)
     assert "fine.air_law_108_voc" not in keys(result)
@@ -293,7 +293,7 @@ def test_override_with_float_amount_is_rejected(rules):
 
 
 def test_override_of_a_rule_without_amount_is_refused(rules):
-    finding = Finding("burning", "no_leaf_burning", ("fiscal.open_burning_waste_leaves",))
+    finding = FindingInput("burning", "no_leaf_burning", ("fiscal.open_burning_waste_leaves",))
     blocked = line(compute_penalties([finding], ctx(), rules), "fiscal.open_burning_waste_leaves")
     with pytest.raises(RuleViolation):
         apply_override(blocked, 100_000, "管理员尚未设定金额")
@@ -301,7 +301,7 @@ def test_override_of_a_rule_without_amount_is_refused(rules):
 
 def test_money_is_never_float(rules):
     findings = dust_findings("fence", "cover") + [
-        Finding("nrmm", "stage", ("fine.henan_74_nrmm_banned_zone",), counts={"machines": 3})]
+        FindingInput("nrmm", "stage", ("fine.henan_74_nrmm_banned_zone",), counts={"machines": 3})]
     result = compute_penalties(findings, ctx(alert_level="yellow", repeat_offences={"stage": 1}), rules)
     for l in result.lines:
         for value in (l.amount_fen, l.base_amount_fen, *(l.range_fen or ())):

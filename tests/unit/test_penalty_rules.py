@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from app.errors import ValidationFailed
+from app.penalties.rule_spec import Fixed, ToBeSet
 from app.penalties.rules import (
     DEFAULT_RULES_DIR,
     load_rules,
@@ -58,21 +59,21 @@ def test_shipped_rule_files_are_valid():
 def test_keys_document_lists_exactly_the_shipped_keys(rules):
     doc = (DEFAULT_RULES_DIR / "KEYS.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| ((?:fiscal|fine|measure)\.[a-z0-9_]+) \|", doc, flags=re.M))
-    assert documented == {r["key"] for r in rules}
+    assert documented == {r.key for r in rules}
 
 
 def test_seed_quotes_occur_in_the_seed_files(rules):
     for rule in rules:
-        for basis in rule["basis"]:
-            match = re.match(r"^(\d{3})[#§]", basis["ref"])
+        for basis in rule.basis:
+            match = re.match(r"^(\d{3})[#§]", basis.ref)
             if match:
                 seed_text = _norm(SEED_FILES[match.group(1)].read_text(encoding="utf-8"))
-                assert _norm(basis["text"]) in seed_text, (rule["key"], basis["ref"])
+                assert _norm(basis.text) in seed_text, (rule.key, basis.ref)
 
 
 def test_fiscal_amounts_match_000_section_5_2(rules):
     current = rules_in_force(rules, date(2022, 6, 1))
-    yuan = {k: r["amount"] // 100 for k, r in current.items() if k.startswith("fiscal.") and r["amount"] is not None}
+    yuan = {k: r.amount.fen // 100 for k, r in current.items() if k.startswith("fiscal.") and isinstance(r.amount, Fixed)}
     assert yuan["fiscal.dust_measure_failed"] == 100_000
     assert yuan["fiscal.coal_boiler_small"] == 100_000
     assert yuan["fiscal.fireworks_in_ban_area"] == 50_000
@@ -83,19 +84,20 @@ def test_fiscal_amounts_match_000_section_5_2(rules):
 
 def test_open_burning_fiscal_rule_has_no_invented_amount(rules):
     rule = rules_in_force(rules, date(2022, 6, 1))["fiscal.open_burning_waste_leaves"]
-    assert rule["amount"] is None and rule["amount_status"] == "to_be_set"
+    assert isinstance(rule.amount, ToBeSet) and rule.amount_status == "to_be_set"
+    assert rule.doc["amount"] is None
 
 
 def test_every_amount_is_integer_fen(rules):
     for rule in rules:
-        amount = rule["amount"]
+        amount = rule.doc["amount"]
         values = [amount] if isinstance(amount, int) else list(amount.values()) if isinstance(amount, dict) else []
-        assert all(type(v) is int for v in values), rule["key"]
+        assert all(type(v) is int for v in values), rule.key
 
 
 def test_rules_in_force_picks_the_version_by_inspection_date(rules):
-    assert rules_in_force(rules, date(2017, 6, 1))["fine.air_law_115_construction_dust"]["version"] == "air-law-2015"
-    assert rules_in_force(rules, date(2018, 10, 26))["fine.air_law_115_construction_dust"]["version"] == "air-law-2018"
+    assert rules_in_force(rules, date(2017, 6, 1))["fine.air_law_115_construction_dust"].version == "air-law-2015"
+    assert rules_in_force(rules, date(2018, 10, 26))["fine.air_law_115_construction_dust"].version == "air-law-2018"
     assert "fine.henan_76_construction_dust" not in rules_in_force(rules, date(2018, 2, 28))
 
 
@@ -109,8 +111,8 @@ def test_policy_defaults_are_documented(rules):
 
 
 def test_loaded_rules_carry_a_content_hash(rules):
-    assert all(len(r["rule_hash"]) == 64 for r in rules)
-    hashes = [r["rule_hash"] for r in rules]
+    assert all(len(r.rule_hash) == 64 for r in rules)
+    hashes = [r.rule_hash for r in rules]
     assert len(hashes) == len(set(hashes))
 
 
