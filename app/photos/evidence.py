@@ -154,6 +154,71 @@ def edited_by_software_reasons(
     return reasons
 
 
+def _position_flag(photo_meta: PhotoMeta, site_distance_m: float | None, max_distance_m: float) -> Flag | None:
+    if photo_meta.gps is None:
+        reason = photo_meta.gps_problem or "missing"
+        zh, en = _GPS_REASON_TEXT.get(reason, _GPS_REASON_TEXT["malformed"])
+        return Flag("no_gps", zh, en, {"reason": reason})
+    if site_distance_m is None or site_distance_m <= max_distance_m:
+        return None
+    return Flag(
+        "far_from_site",
+        f"照片拍摄位置距检查对象约 {site_distance_m:.0f} 米，超过 {max_distance_m:.0f} 米",
+        f"photo taken about {site_distance_m:.0f} m from the site (limit {max_distance_m:.0f} m)",
+        {
+            "distance_m": round(site_distance_m, 1),
+            "max_distance_m": max_distance_m,
+            "lat": photo_meta.gps.lat,
+            "lon": photo_meta.gps.lon,
+            "accuracy_m": photo_meta.gps.accuracy_m,
+        },
+    )
+
+
+def _time_flag(taken: datetime | None, window_start: datetime, window_end: datetime, tolerance: timedelta,
+               assume_tz: tzinfo) -> Flag | None:
+    if taken is None:
+        return Flag("no_capture_time", "照片未记录拍摄时间", "the photo has no capture time")
+    naive = taken.tzinfo is None
+    taken_aware = _aware(taken, assume_tz)
+    lo, hi = window_start - tolerance, window_end + tolerance
+    if lo <= taken_aware <= hi:
+        return None
+    details: dict[str, Any] = {
+        "taken_at": taken_aware.isoformat(),
+        "window_start": window_start.isoformat(),
+        "window_end": window_end.isoformat(),
+        "tolerance_s": int(tolerance.total_seconds()),
+        "timezone_assumed": naive,
+    }
+    if naive:
+        details["assumed_tz"] = str(assume_tz)
+    before = taken_aware < lo
+    return Flag(
+        "time_outside_window",
+        "照片拍摄时间早于本次检查" if before else "照片拍摄时间晚于本次检查",
+        "photo taken before the inspection" if before else "photo taken after the inspection",
+        details,
+    )
+
+
+def _reuse_flag(reused_in_other_inspection: bool, other_inspections: Sequence[str]) -> Flag | None:
+    if not reused_in_other_inspection:
+        return None
+    return Flag("reused_photo", "同一张照片已用于其他检查", "the same photo is linked to another inspection",
+                {"other_inspections": list(other_inspections)})
+
+
+def _editing_flag(photo_meta: PhotoMeta, modified_tolerance: timedelta | None) -> Flag | None:
+    reasons = edited_by_software_reasons(
+        photo_meta.software, photo_meta.taken_at, photo_meta.modified_at, modified_tolerance=modified_tolerance
+    )
+    if not reasons:
+        return None
+    return Flag("edited_by_software", "照片元数据显示曾被软件编辑", "photo metadata shows it was edited by software",
+                {"reasons": reasons})
+
+
 def evidence_flags(
     photo_meta: PhotoMeta,
     *,
@@ -167,7 +232,7 @@ def evidence_flags(
     assume_tz: tzinfo = DEFAULT_NAIVE_TZ,
     modified_tolerance: timedelta | None = DEFAULT_MODIFIED_TOLERANCE,
 ) -> list[Flag]:
-    """Evidence flags for one photo linked to one inspection.
+    """Evidence flags for one photo linked to one inspection: position, capture time, reuse, editing.
 
     ``site_distance_m``: PostGIS geography distance photo GPS ↔ site, computed by the
     caller; None when there is no GPS or no site geometry (no ``far_from_site`` then).
@@ -177,79 +242,10 @@ def evidence_flags(
     """
     if window_start.tzinfo is None or window_end.tzinfo is None:
         raise ValueError("window_start and window_end must be timezone-aware")
-    flags: list[Flag] = []
-
-    # GPS
-    if photo_meta.gps is None:
-        reason = photo_meta.gps_problem or "missing"
-        zh, en = _GPS_REASON_TEXT.get(reason, _GPS_REASON_TEXT["malformed"])
-        flags.append(Flag("no_gps", zh, en, {"reason": reason}))
-    elif site_distance_m is not None and site_distance_m > max_distance_m:
-        flags.append(
-            Flag(
-                "far_from_site",
-                f"照片拍摄位置距检查对象约 {site_distance_m:.0f} 米，超过 {max_distance_m:.0f} 米",
-                f"photo taken about {site_distance_m:.0f} m from the site (limit {max_distance_m:.0f} m)",
-                {
-                    "distance_m": round(site_distance_m, 1),
-                    "max_distance_m": max_distance_m,
-                    "lat": photo_meta.gps.lat,
-                    "lon": photo_meta.gps.lon,
-                    "accuracy_m": photo_meta.gps.accuracy_m,
-                },
-            )
-        )
-
-    # capture time
-    taken = photo_meta.taken_at
-    if taken is None:
-        flags.append(Flag("no_capture_time", "照片未记录拍摄时间", "the photo has no capture time"))
-    else:
-        naive = taken.tzinfo is None
-        taken_aware = _aware(taken, assume_tz)
-        lo, hi = window_start - tolerance, window_end + tolerance
-        if not lo <= taken_aware <= hi:
-            details: dict[str, Any] = {
-                "taken_at": taken_aware.isoformat(),
-                "window_start": window_start.isoformat(),
-                "window_end": window_end.isoformat(),
-                "tolerance_s": int(tolerance.total_seconds()),
-                "timezone_assumed": naive,
-            }
-            if naive:
-                details["assumed_tz"] = str(assume_tz)
-            before = taken_aware < lo
-            flags.append(
-                Flag(
-                    "time_outside_window",
-                    "照片拍摄时间早于本次检查" if before else "照片拍摄时间晚于本次检查",
-                    "photo taken before the inspection" if before else "photo taken after the inspection",
-                    details,
-                )
-            )
-
-    # reuse
-    if reused_in_other_inspection:
-        flags.append(
-            Flag(
-                "reused_photo",
-                "同一张照片已用于其他检查",
-                "the same photo is linked to another inspection",
-                {"other_inspections": list(other_inspections)},
-            )
-        )
-
-    # editing
-    reasons = edited_by_software_reasons(
-        photo_meta.software, photo_meta.taken_at, photo_meta.modified_at, modified_tolerance=modified_tolerance
-    )
-    if reasons:
-        flags.append(
-            Flag(
-                "edited_by_software",
-                "照片元数据显示曾被软件编辑",
-                "photo metadata shows it was edited by software",
-                {"reasons": reasons},
-            )
-        )
-    return flags
+    flags = [
+        _position_flag(photo_meta, site_distance_m, max_distance_m),
+        _time_flag(photo_meta.taken_at, window_start, window_end, tolerance, assume_tz),
+        _reuse_flag(reused_in_other_inspection, other_inspections),
+        _editing_flag(photo_meta, modified_tolerance),
+    ]
+    return [flag for flag in flags if flag is not None]
