@@ -2,7 +2,8 @@
 
 Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
 hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
-truncated) → ``INSERT … ON CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
+truncated, and for a JPEG that ends properly a proof that its scan data is complete) → ``INSERT … ON
+CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
 later (``derivatives.process_next_pending`` in the worker, or ``ensure_derivatives`` when a derivative
 is requested first). A crash between the store write and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
@@ -157,7 +158,12 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
         if info.suspect_truncated:
             # Refuse a broken file while the phone still has it (a retry may fix it).
             processing.verify_decodes(source, max_pixels=max_pixels)
+        else:
+            # A JPEG cut short and closed with an end marker would otherwise be kept with a grey band.
+            processing.verify_complete(source, max_pixels=max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS:
+        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
+        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
         _discard_refused(session, store, sha256, stored.created)
         raise
 

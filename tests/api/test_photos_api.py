@@ -181,6 +181,38 @@ def test_truncated_jpeg_is_refused_at_upload(client, session, store, inspector):
     assert stored_originals(store) == []
 
 
+def test_jpeg_cut_short_and_closed_with_an_end_marker_is_refused_as_truncated(client, session, store, inspector):
+    buf = io.BytesIO()
+    Image.effect_noise((640, 480), 40).convert("RGB").save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    cut = data[: len(data) // 2] + b"\xff\xd9"  # scan data cut, then an end marker: decodes with a grey band
+    body = _problem(put_photo(client, inspector, new_id(), cut), 422, "image_truncated")
+    assert "upload" in body["message_en"]
+    assert _count(session, Photo) == 0
+    assert stored_originals(store) == []
+
+
+def _mpo(first, second, size=(120, 90)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, first).save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", size, second)])
+    return buf.getvalue()
+
+
+def test_multi_picture_jpeg_is_accepted_as_jpeg_with_its_original_kept_whole(app, client, session, store, inspector):
+    data, pid = _mpo((200, 30, 30), (30, 30, 200)), new_id()
+    response = put_photo(client, inspector, pid, data)
+    assert response.status_code == 201, response.get_json()
+    meta = response.get_json()
+    assert (meta["format"], meta["mime"], meta["width"], meta["height"]) == ("JPEG", "image/jpeg", 120, 90)
+    assert client.get(f"/api/v1/photos/{pid}/original", headers=inspector).get_data() == data  # both frames
+    assert put_photo(client, inspector, pid, data).status_code == 200  # the phone's retry is idempotent
+    assert drain_worker(app, store) == 1
+    display = Image.open(io.BytesIO(client.get(f"/api/v1/photos/{pid}/display", headers=inspector).get_data()))
+    r, _, b = ImageStat.Stat(display.convert("RGB")).mean
+    assert r > 150 and b < 80  # made from the first frame
+    assert _count(session, Photo) == 1 and stored_originals(store) == [sha256_hex(data)]
+
+
 def test_jpeg_cut_in_half_is_refused_at_upload(client, store, inspector):
     data = photo_bytes("recurser__Landscape_1.jpg")
     _problem(put_photo(client, inspector, new_id(), data[: len(data) // 2]), 422, "image_undecodable")
