@@ -428,6 +428,41 @@ def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, st
     assert body["current_offset"] == 1000
 
 
+def test_opening_one_resumable_upload_too_many_is_429_naming_the_limit(app, client, store, inspector, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_PER_USER", 2)
+    data = photo_bytes(GPS_JPEG)
+    sha = sha256_hex(data)
+    first, second = new_id(), new_id()
+    assert _patch(client, inspector, first, 0, data[:1000], sha).status_code == 204
+    assert _patch(client, inspector, second, 0, data[:1000], sha).status_code == 204
+    body = _problem(_patch(client, inspector, new_id(), 0, data[:1000], sha), 429, "upload_quota_exceeded")
+    assert (body["limit"], body["max"], body["current"]) == ("open_partials", 2, 2)
+    # the open ones may still grow and finish, which frees a slot
+    assert _patch(client, inspector, first, 1000, data[1000:], sha, complete=True).status_code == 201
+    assert _patch(client, inspector, new_id(), 0, data[:1000], sha).status_code == 204
+
+
+def test_parking_too_many_bytes_in_partials_is_429_and_keeps_what_was_received(app, client, store, inspector,
+                                                                                monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_BYTES_PER_USER", 5000)
+    data, pid = photo_bytes(GPS_JPEG), new_id()
+    sha = sha256_hex(data)
+    assert _patch(client, inspector, pid, 0, data[:4000], sha).status_code == 204
+    body = _problem(_patch(client, inspector, pid, 4000, data[4000:6000], sha), 429, "upload_quota_exceeded")
+    assert (body["limit"], body["max"], body["current"]) == ("partial_bytes", 5000, 4000)
+    assert client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector).headers["Upload-Offset"] == "4000"
+
+
+def test_partial_quotas_are_per_user(app, client, session, store, inspector, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_PER_USER", 1)
+    make_user(session, "li.si", "inspector", ["410811"])
+    session.commit()
+    other = bearer(login(client, "li.si"))
+    data = photo_bytes(GPS_JPEG)
+    assert _patch(client, inspector, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204
+    assert _patch(client, other, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204
+
+
 def test_watermark_shows_capture_time_in_beijing_time() -> None:
     # People read notices: an instant recorded with another offset is shown in Asia/Shanghai.
     from datetime import datetime
