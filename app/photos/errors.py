@@ -10,7 +10,14 @@ Status choices:
   answer 415 ``unsupported_media_type`` for a Content-Type that is not ``image/*`` or
   ``application/octet-stream``; that is the foundation's error, not this one.)
 - ``image_too_many_pixels`` → 422 (decompression bomb).
-- ``image_undecodable`` → 422 (truncated / corrupt data; Pillow cannot decode it).
+- ``image_undecodable`` → 422 (truncated / corrupt data; Pillow cannot decode it, or the decoder
+  failed in any unexpected way: the bytes will not get better by sending them again).
+- ``image_truncated`` → 422 (a JPEG whose scan data stops short before its end marker: it would
+  decode with a grey band; refused so incomplete evidence never enters the record, and the phone,
+  which still holds the photo, is told to send the file again).
+- ``upload_quota_exceeded`` → 429 (too many open resumable uploads for this user, or too many bytes
+  parked in them; the body names the ``limit``, its value and the current usage; finishing or
+  expiring partials frees it, hence 429 and not 413: the photo itself is within the size limit).
 - ``payload_too_large`` → 413 (reuses ``app.errors.PayloadTooLarge``).
 - ``checksum_mismatch`` → 422 (client SHA-256 does not match the bytes received).
 - ``upload_offset_mismatch`` → 409 (resumable upload chunk at the wrong offset; the
@@ -25,11 +32,13 @@ from app.errors import AppError, Conflict, PayloadTooLarge
 __all__ = [
     "ChecksumMismatch",
     "ImageTooManyPixels",
+    "ImageTruncated",
     "ImageUndecodable",
     "PayloadTooLarge",
     "StoredOriginalCorrupt",
     "UnsupportedImageFormat",
     "UploadOffsetMismatch",
+    "UploadQuotaExceeded",
 ]
 
 
@@ -52,6 +61,21 @@ class ImageUndecodable(AppError):
     code = "image_undecodable"
     title_zh = "图片已损坏或不完整，无法解码"
     title_en = "Image is corrupt or truncated and cannot be decoded"
+
+
+class ImageTruncated(ImageUndecodable):
+    # A subclass: every place that treats undecodable bytes as permanent treats these alike.
+    status = 422
+    code = "image_truncated"
+    title_zh = "图片数据不完整（被截断），请重新上传原始文件"
+    title_en = "Image data is incomplete (truncated); upload the original file again"
+
+
+class UploadQuotaExceeded(AppError):
+    status = 429
+    code = "upload_quota_exceeded"
+    title_zh = "未完成的分段上传过多，请先完成或放弃已有的上传"
+    title_en = "Too many unfinished resumable uploads; finish or abandon some first"
 
 
 class ChecksumMismatch(AppError):

@@ -26,12 +26,15 @@ import io
 import logging
 import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, Union
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
-from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
+from app.errors import AppError
+from app.photos.errors import ImageTooManyPixels, ImageTruncated, ImageUndecodable, UnsupportedImageFormat
 from app.photos.metadata import (
     GPS_MALFORMED,
     GpsFix,
@@ -58,6 +61,7 @@ __all__ = [
     "inspect_original",
     "make_derivatives",
     "make_watermarked",
+    "verify_complete",
     "verify_decodes",
 ]
 
@@ -112,6 +116,12 @@ _KNOWN_MAGIC = (
     (b"SIMPLE  =", "FITS"),
 )
 
+# Bytes fed to libjpeg after a JPEG's scan data by ``verify_complete``: a complete scan never reads
+# them, a scan cut short decodes them instead of zeros. Any value works; 0x55 is not a marker byte.
+_SCAN_PROBE_PADDING = b"\x55" * 4096
+_JPEG_EOI = b"\xff\xd9"
+_ZERO_DC_RGB = (128, 128, 128)  # what libjpeg makes of a block whose data never arrived
+
 _ORIENTATION_TAG = 0x0112
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -160,6 +170,11 @@ def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
         raise ImageUndecodable(
             f"图片头部无法解析：{exc}", f"Image header cannot be parsed: {exc}"
         ) from exc
+    if im.format == "MPO":
+        # A multi-picture JPEG (CIPA DC-007; e.g. Panasonic Lumix LX7, stereo cameras) is a JPEG whose
+        # first frame is the photo; Pillow opens it at that frame. Everything downstream treats it as
+        # the JPEG it is (the stored original keeps every frame, byte for byte).
+        im.format = "JPEG"
     width, height = im.size
     if width <= 0 or height <= 0:
         im.close()
@@ -177,6 +192,22 @@ def _too_many(size: tuple[int, int] | None, max_pixels: int) -> ImageTooManyPixe
     return ImageTooManyPixels(
         f"图片像素数超过上限 {max_pixels}", f"Image exceeds the limit of {max_pixels} pixels", extra=extra
     )
+
+
+@contextmanager
+def _decoder_boundary() -> Iterator[None]:
+    """Whatever a decoder raises on the bytes it was given becomes a 422 problem: the upload is
+    refused cleanly (and what it stored removed) instead of a 500 the phone retries forever."""
+    try:
+        yield
+    except AppError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - unknown Pillow/plugin failure on these bytes
+        log.warning("image decoder failed unexpectedly", exc_info=True)
+        raise ImageUndecodable(
+            f"图片无法解码（{type(exc).__name__}）", f"Image cannot be decoded ({type(exc).__name__})",
+            extra={"decoder_error": type(exc).__name__},
+        ) from exc
 
 
 # --------------------------------------------------------------------------- metadata
@@ -250,9 +281,14 @@ def inspect_original(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Or
 
     Raises ``UnsupportedImageFormat`` (not in the allow-list / not an image),
     ``ImageTooManyPixels`` (declared size above ``max_pixels``) or ``ImageUndecodable``
-    (header cannot be parsed). A truncated body is *not* detected here (see module doc);
-    ``suspect_truncated`` says when it is likely.
+    (header cannot be parsed, or any other decoder failure). A truncated body is *not*
+    detected here (see module doc); ``suspect_truncated`` says when it is likely.
     """
+    with _decoder_boundary():
+        return _inspect(source, max_pixels)
+
+
+def _inspect(source: Source, max_pixels: int) -> OriginalInfo:
     fp = _as_file(source)
     try:
         head = fp.read(16)
@@ -387,19 +423,77 @@ def verify_decodes(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> None
     truncation is caught, at ~60 % of a full decode's cost."""
     fp = _as_file(source)
     try:
-        im = _open(fp, max_pixels)
-        try:
-            if im.format == "JPEG":
-                im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
-            im.load()
-        except _DECODE_ERRORS as exc:
-            raise ImageUndecodable(
-                f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
-            ) from exc
-        finally:
-            im.close()
+        with _decoder_boundary():
+            im = _open(fp, max_pixels)
+            try:
+                if im.format == "JPEG":
+                    im.draft("RGB", (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+                im.load()
+            except _DECODE_ERRORS as exc:
+                raise ImageUndecodable(
+                    f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
+                ) from exc
+            finally:
+                im.close()
     finally:
         fp.close()
+
+
+def _decode_jpeg_scan(data: bytes, max_pixels: int, scale: int) -> Image.Image:
+    im = _open(io.BytesIO(data), max_pixels)
+    try:
+        if scale > 1:
+            im.draft("RGB", (max(1, im.size[0] // scale), max(1, im.size[1] // scale)))
+        im.load()
+        return im.convert("RGB")
+    except _DECODE_ERRORS as exc:
+        raise ImageUndecodable(
+            f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
+        ) from exc
+    finally:
+        im.close()
+
+
+def verify_complete(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Prove a JPEG's scan data is complete (cut short → ``ImageTruncated``); other formats pass.
+
+    A JPEG cut inside its scan data and then given an end marker (FF D9) decodes without any error:
+    libjpeg warns, fills the missing blocks with zeros and Pillow hands back a grey band.
+    ``LOAD_TRUNCATED_IMAGES = False`` does not catch it (the decoder did reach a marker). So we decode
+    it again with filler bytes put before its final end marker: a complete scan never reads them
+    (same pixels), a scan cut short decodes them in place of the zeros (different pixels).
+
+    Cost: a sequential JPEG is decoded at 1/8 scale (every entropy-coded byte is still read), and
+    the second decode runs only when the last block is the zero-filled grey (a real photo rarely
+    ends on exactly 128/128/128). A progressive JPEG is decoded twice at full size (its later scans
+    only refine detail, which 1/8 scale never shows); phones seldom write them. Limits: a file that
+    does not end in FF D9 (trailers, later MPO frames) is left to ``verify_decodes``, and a
+    progressive JPEG missing whole scans (each one complete) is not detectable without its plan.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        with _as_file(source) as fh:
+            data = fh.read()
+    body = data.rstrip(b"\x00")
+    if not body.endswith(_JPEG_EOI):
+        return
+    with _decoder_boundary():
+        with _open(io.BytesIO(data), max_pixels) as probe:
+            if probe.format != "JPEG":
+                return
+            progressive = bool(probe.info.get("progressive") or probe.info.get("progression"))
+        scale = 1 if progressive else 8
+        as_sent = _decode_jpeg_scan(data, max_pixels, scale)
+        if not progressive and as_sent.getpixel((as_sent.width - 1, as_sent.height - 1)) != _ZERO_DC_RGB:
+            return  # the last block has data: the scan reached its end
+        padded = _decode_jpeg_scan(body[:-2] + _SCAN_PROBE_PADDING + _JPEG_EOI, max_pixels, scale)
+        if ImageChops.difference(as_sent, padded).getbbox() is not None:
+            raise ImageTruncated(
+                "图片数据不完整（扫描数据在结束标记前被截断），请从手机重新上传原始文件",
+                "The image data is incomplete (its scan data stops before the end marker); "
+                "upload the original file from the phone again",
+            )
 
 
 def make_derivatives(

@@ -23,7 +23,7 @@ from app.photos.models import Photo
 from app.photos.notice import render_watermarked
 from app.photos.schemas import PhotoOut, PhotoSchema, PhotoUploadFormSchema
 from app.photos.storage import LocalPathStore, PhotoStore
-from app.photos.upload import append_photo_chunk, put_photo, resumable_offset
+from app.photos.upload import PartialQuota, append_photo_chunk, put_photo, resumable_offset
 from app.photos.view import evidence_flags_for_viewer
 from app.wiring import wiring
 
@@ -44,6 +44,11 @@ def _links() -> EvidenceLinks:
 
 def _max_pixels() -> int:
     return int(current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def _partial_quota() -> PartialQuota:
+    return PartialQuota(int(current_app.config["PHOTO_PARTIALS_MAX_PER_USER"]),
+                        int(current_app.config["PHOTO_PARTIALS_MAX_BYTES_PER_USER"]))
 
 
 def _out(photo: Photo) -> PhotoOut:
@@ -126,7 +131,7 @@ class PhotoById(MethodView):
     @blp.problem(409, "编号已用于其他内容 / Id holds other bytes")
     @blp.problem(413, "超过大小上限 / Too large")
     @blp.problem(422, "checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
-                 "image_undecodable | validation_failed")
+                 "image_undecodable | image_truncated | validation_failed")
     def put(self, photo_id: uuid.UUID) -> Any:
         """Upload a photo under the phone's UUID (idempotent; the original is kept byte for byte)."""
         if request.mimetype == "multipart/form-data":
@@ -254,7 +259,8 @@ class PhotoResumableUpload(MethodView):
     @blp.alt_response(201, schema=PhotoSchema, description="最后一块：照片已创建 / Last chunk: photo created")
     @blp.problem(409, "upload_offset_mismatch (current_offset) | photo_id_conflict")
     @blp.problem(413, "超过大小上限 / Too large")
-    @blp.problem(422, "checksum_mismatch | unsupported_image_format | …")
+    @blp.problem(422, "checksum_mismatch | unsupported_image_format | image_truncated | …")
+    @blp.problem(429, "upload_quota_exceeded (limit, max, current)")
     def patch(self, photo_id: uuid.UUID) -> Any:
         """Append a chunk at Upload-Offset; with Upload-Complete: ?1 the photo is verified and created."""
         offset, sha256 = _offset_header(), _declared_sha256()
@@ -262,7 +268,7 @@ class PhotoResumableUpload(MethodView):
         new_offset, result = append_photo_chunk(
             current_session(), _store(), current_principal(), photo_id, offset=offset, chunk=request.get_data(cache=False),
             sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
-            max_pixels=_max_pixels(), links=_links(),
+            max_pixels=_max_pixels(), links=_links(), quota=_partial_quota(),
         )
         db.session.commit()
         if result is None:

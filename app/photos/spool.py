@@ -165,6 +165,28 @@ class LocalSpool:
     def abort_partial(self, upload_id: str) -> None:
         self.partial_path(upload_id).unlink(missing_ok=True)
 
+    def partials_usage(self, prefix: str) -> tuple[int, int]:
+        """Open partials whose upload id starts with ``prefix`` (one uploader's) → (count, bytes)."""
+        count = total = 0
+        if not self._partials.is_dir():
+            return 0, 0
+        for path in self._partials.iterdir():
+            if not path.name.startswith(prefix) or not _UPLOAD_ID_RE.match(path.name):
+                continue
+            try:
+                total += path.stat().st_size
+            except FileNotFoundError:  # finished or expired meanwhile
+                continue
+            count += 1
+        return count, total
+
+    def expire_partials(self, older_than: timedelta) -> list[tuple[str, int]]:
+        """Remove partials untouched for ``older_than`` (the phone starts those over) → (upload_id, bytes)."""
+        expired = list(self.iter_partials(older_than))
+        for upload_id, _ in expired:
+            self.abort_partial(upload_id)
+        return expired
+
     def iter_partials(self, older_than: timedelta = timedelta(days=7)) -> Iterator[tuple[str, int]]:
         """Abandoned resumable uploads (upload_id, bytes) for gc."""
         cutoff = time.time() - older_than.total_seconds()

@@ -10,7 +10,7 @@ mismatched bytes never reach the store.
 ``FilesystemPhotoStore`` layout under ``root`` (the data folder, e.g. ``var/photos``; its spool shares
 the root, so completed partials are hard-linked into place)::
 
-    originals/ab/cd/<sha256>              read-only (0o444), write-once
+    originals/ab/cd/<sha256>              read-only, service user only (0o400), write-once
     derivatives/ab/cd/<sha256>/<name>     e.g. display.jpg, thumb.jpg, wm-….jpg
 
 Durability recipe (so "file and row never disagree after a crash"): write a temp file in the
@@ -175,7 +175,8 @@ class FilesystemPhotoStore:
         return StoredOriginal(sha256, size, created)
 
     def _publish_original(self, tmp: Path, final: Path, sha256: str) -> bool:
-        os.chmod(tmp, 0o444)
+        # Evidence: readable by the service user only, writable by nobody (write-once).
+        os.chmod(tmp, 0o400)
         try:
             os.link(tmp, final)  # atomic, and refuses to replace an existing name
         except FileExistsError:

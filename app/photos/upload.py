@@ -2,7 +2,8 @@
 
 Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
 hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
-truncated) → ``INSERT … ON CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
+truncated, and for a JPEG that ends properly a proof that its scan data is complete) → ``INSERT … ON
+CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
 later (``derivatives.process_next_pending`` in the worker, or ``ensure_derivatives`` when a derivative
 is requested first). A crash between the store write and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
@@ -25,6 +26,7 @@ from app.auth.principal import Principal
 from app.errors import Conflict
 from app.photos import processing
 from app.photos.derivatives import PERMANENT_DERIVATIVE_ERRORS, original_source
+from app.photos.errors import UploadQuotaExceeded
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
@@ -32,7 +34,7 @@ from app.photos.storage import PhotoStore, StoredOriginal, complete_partial
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PhotoUpload", "append_photo_chunk", "put_photo", "resumable_offset"]
+__all__ = ["PartialQuota", "PhotoUpload", "append_photo_chunk", "put_photo", "resumable_offset"]
 
 
 def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> None:
@@ -157,7 +159,12 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
         if info.suspect_truncated:
             # Refuse a broken file while the phone still has it (a retry may fix it).
             processing.verify_decodes(source, max_pixels=max_pixels)
+        else:
+            # A JPEG cut short and closed with an end marker would otherwise be kept with a grey band.
+            processing.verify_complete(source, max_pixels=max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS:
+        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
+        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
         _discard_refused(session, store, sha256, stored.created)
         raise
 
@@ -187,9 +194,45 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
 # --------------------------------------------------------------------------- resumable upload
 
 
+def _upload_prefix(principal: Principal) -> str:
+    return f"u{principal.user_id}-"
+
+
 def _upload_id(principal: Principal, photo_id: uuid.UUID) -> str:
     # One partial per (uploader, photo id): another user cannot append to it.
-    return f"u{principal.user_id}-{photo_id.hex}"
+    return f"{_upload_prefix(principal)}{photo_id.hex}"
+
+
+@dataclass(frozen=True)
+class PartialQuota:
+    """What one uploader may park in unfinished resumable uploads (None = no cap)."""
+
+    max_open: int | None
+    max_bytes: int | None
+
+
+def _quota_exceeded(limit: str, maximum: int, current: int) -> UploadQuotaExceeded:
+    if limit == "open_partials":
+        zh, en = (f"未完成的分段上传已达 {maximum} 个上限，请先完成已有的上传",
+                  f"You have {current} unfinished resumable uploads (limit {maximum}); finish those first")
+    else:
+        zh, en = (f"未完成的分段上传合计超过 {maximum} 字节上限，请先完成已有的上传",
+                  f"Unfinished resumable uploads would hold more than {maximum} bytes; finish those first")
+    return UploadQuotaExceeded(zh, en, extra={"limit": limit, "max": maximum, "current": current})
+
+
+def _check_quota(store: PhotoStore, principal: Principal, upload_id: str, offset: int, chunk_len: int,
+                 quota: PartialQuota) -> None:
+    """Refuse a chunk that would open one partial too many or park too many bytes (429). Finished
+    uploads free their share at once; stale ones when the worker expires them."""
+    current = store.spool.partial_offset(upload_id)
+    if offset != current:
+        return  # a resent or misplaced chunk: the spool answers 409 with the offset to resume from
+    count, total = store.spool.partials_usage(_upload_prefix(principal))
+    if current == 0 and quota.max_open is not None and count >= quota.max_open:
+        raise _quota_exceeded("open_partials", quota.max_open, count)
+    if quota.max_bytes is not None and total + chunk_len > quota.max_bytes:
+        raise _quota_exceeded("partial_bytes", quota.max_bytes, total)
 
 
 def resumable_offset(store: PhotoStore, principal: Principal, photo_id: uuid.UUID) -> int:
@@ -210,15 +253,19 @@ def append_photo_chunk(
     max_bytes: int | None,
     max_pixels: int,
     links: EvidenceLinks,
+    quota: PartialQuota = PartialQuota(None, None),
 ) -> tuple[int, PhotoUpload | None]:
     """Resumable upload: append ``chunk`` at ``offset`` (409 ``upload_offset_mismatch`` with
-    ``current_offset`` otherwise); with ``complete`` verify the whole hash and register the
-    photo exactly like ``put_photo``. → (offset now, the upload when complete)."""
+    ``current_offset`` otherwise; 429 ``upload_quota_exceeded`` past the uploader's ``quota``);
+    with ``complete`` verify the whole hash and register the photo exactly like ``put_photo``.
+    → (offset now, the upload when complete)."""
     sha256 = sha256.lower()
     existing = session.get(Photo, photo_id)
     if existing is not None:  # finished earlier; the phone lost the answer
         return existing.size_bytes, _existing(existing, principal, sha256)
     upload_id = _upload_id(principal, photo_id)
+    if chunk:
+        _check_quota(store, principal, upload_id, offset, len(chunk), quota)
     new_offset = store.spool.append_partial(upload_id, offset, chunk, max_bytes)
     if not complete:
         return new_offset, None

@@ -5,12 +5,18 @@ transaction (``SELECT … FOR UPDATE SKIP LOCKED``), so any number of workers (a
 requests) can run side by side without doing the same photo twice. Each transaction is short;
 a photo that keeps failing transiently is skipped for the rest of the pass and marked failed
 after ``derivatives.MAX_DERIVATIVE_ATTEMPTS``.
+
+Each pass also expires resumable uploads untouched for ``PHOTO_PARTIAL_MAX_AGE_HOURS``: the worker
+runs all the time (``flask photos gc`` only when an operator asks), and an upload's quota is only
+freed when its partial goes. The worker must therefore share the app servers' data folder (it does
+already, for the originals of the filesystem store).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
+from datetime import timedelta
 
 from flask import Flask
 from sqlalchemy.orm import Session
@@ -43,14 +49,27 @@ def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit
     return done
 
 
+def expire_stale_partials(store: PhotoStore, max_age: timedelta) -> int:
+    """Remove resumable uploads untouched for ``max_age`` (their phones start over) → how many."""
+    expired = store.spool.expire_partials(max_age)
+    for upload_id, size in expired:
+        log.info("expired resumable upload %s (%s bytes)", upload_id, size)
+    return len(expired)
+
+
 def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = None,
                stop: threading.Event | None = None) -> int:
     """Loop until ``stop`` is set (SIGTERM in the CLI); ``once`` drains the queue and returns."""
     stop = stop or threading.Event()
     poll = poll_seconds if poll_seconds is not None else float(app.config.get("PHOTO_WORKER_POLL_SECONDS", 2))
     store = wiring(app).photo_store
+    partial_age = timedelta(hours=float(app.config.get("PHOTO_PARTIAL_MAX_AGE_HOURS", 72)))
     total = 0
     while not stop.is_set():
+        try:
+            expire_stale_partials(store, partial_age)
+        except OSError:  # e.g. a partial finished meanwhile; the next pass tries again
+            log.exception("expiring stale partial uploads failed")
         with app.app_context():
             try:
                 total += drain_pending(current_session(), store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),

@@ -181,6 +181,38 @@ def test_truncated_jpeg_is_refused_at_upload(client, session, store, inspector):
     assert stored_originals(store) == []
 
 
+def test_jpeg_cut_short_and_closed_with_an_end_marker_is_refused_as_truncated(client, session, store, inspector):
+    buf = io.BytesIO()
+    Image.effect_noise((640, 480), 40).convert("RGB").save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    cut = data[: len(data) // 2] + b"\xff\xd9"  # scan data cut, then an end marker: decodes with a grey band
+    body = _problem(put_photo(client, inspector, new_id(), cut), 422, "image_truncated")
+    assert "upload" in body["message_en"]
+    assert _count(session, Photo) == 0
+    assert stored_originals(store) == []
+
+
+def _mpo(first, second, size=(120, 90)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, first).save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", size, second)])
+    return buf.getvalue()
+
+
+def test_multi_picture_jpeg_is_accepted_as_jpeg_with_its_original_kept_whole(app, client, session, store, inspector):
+    data, pid = _mpo((200, 30, 30), (30, 30, 200)), new_id()
+    response = put_photo(client, inspector, pid, data)
+    assert response.status_code == 201, response.get_json()
+    meta = response.get_json()
+    assert (meta["format"], meta["mime"], meta["width"], meta["height"]) == ("JPEG", "image/jpeg", 120, 90)
+    assert client.get(f"/api/v1/photos/{pid}/original", headers=inspector).get_data() == data  # both frames
+    assert put_photo(client, inspector, pid, data).status_code == 200  # the phone's retry is idempotent
+    assert drain_worker(app, store) == 1
+    display = Image.open(io.BytesIO(client.get(f"/api/v1/photos/{pid}/display", headers=inspector).get_data()))
+    r, _, b = ImageStat.Stat(display.convert("RGB")).mean
+    assert r > 150 and b < 80  # made from the first frame
+    assert _count(session, Photo) == 1 and stored_originals(store) == [sha256_hex(data)]
+
+
 def test_jpeg_cut_in_half_is_refused_at_upload(client, store, inspector):
     data = photo_bytes("recurser__Landscape_1.jpg")
     _problem(put_photo(client, inspector, new_id(), data[: len(data) // 2]), 422, "image_undecodable")
@@ -394,6 +426,41 @@ def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, st
     body = _problem(_patch(client, inspector, pid, 500, data[500:1500], sha256_hex(data)), 409,
                     "upload_offset_mismatch")
     assert body["current_offset"] == 1000
+
+
+def test_opening_one_resumable_upload_too_many_is_429_naming_the_limit(app, client, store, inspector, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_PER_USER", 2)
+    data = photo_bytes(GPS_JPEG)
+    sha = sha256_hex(data)
+    first, second = new_id(), new_id()
+    assert _patch(client, inspector, first, 0, data[:1000], sha).status_code == 204
+    assert _patch(client, inspector, second, 0, data[:1000], sha).status_code == 204
+    body = _problem(_patch(client, inspector, new_id(), 0, data[:1000], sha), 429, "upload_quota_exceeded")
+    assert (body["limit"], body["max"], body["current"]) == ("open_partials", 2, 2)
+    # the open ones may still grow and finish, which frees a slot
+    assert _patch(client, inspector, first, 1000, data[1000:], sha, complete=True).status_code == 201
+    assert _patch(client, inspector, new_id(), 0, data[:1000], sha).status_code == 204
+
+
+def test_parking_too_many_bytes_in_partials_is_429_and_keeps_what_was_received(app, client, store, inspector,
+                                                                                monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_BYTES_PER_USER", 5000)
+    data, pid = photo_bytes(GPS_JPEG), new_id()
+    sha = sha256_hex(data)
+    assert _patch(client, inspector, pid, 0, data[:4000], sha).status_code == 204
+    body = _problem(_patch(client, inspector, pid, 4000, data[4000:6000], sha), 429, "upload_quota_exceeded")
+    assert (body["limit"], body["max"], body["current"]) == ("partial_bytes", 5000, 4000)
+    assert client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector).headers["Upload-Offset"] == "4000"
+
+
+def test_partial_quotas_are_per_user(app, client, session, store, inspector, monkeypatch):
+    monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_PER_USER", 1)
+    make_user(session, "li.si", "inspector", ["410811"])
+    session.commit()
+    other = bearer(login(client, "li.si"))
+    data = photo_bytes(GPS_JPEG)
+    assert _patch(client, inspector, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204
+    assert _patch(client, other, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204
 
 
 def test_watermark_shows_capture_time_in_beijing_time() -> None:

@@ -191,3 +191,20 @@ def test_worker_cli_once_processes_the_queue(app, session, store, uploader):
     assert "1 photo(s) processed" in result.output
     session.expire_all()
     assert session.get(Photo, photo.id).derivatives_state == "ready"
+
+
+def test_worker_pass_expires_stale_partial_uploads_and_keeps_fresh_ones(app, session, store, uploader, monkeypatch):
+    import os
+    import time
+
+    monkeypatch.setitem(app.config, "PHOTO_PARTIAL_MAX_AGE_HOURS", 1)
+    stale, fresh = f"u{uploader.user_id}-{uuid.uuid4().hex}", f"u{uploader.user_id}-{uuid.uuid4().hex}"
+    store.spool.append_partial(stale, 0, b"x" * 1000, None)
+    store.spool.append_partial(fresh, 0, b"y" * 1000, None)
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(store.spool.partial_path(stale), (two_hours_ago, two_hours_ago))
+    result = app.test_cli_runner().invoke(args=["photos", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert store.spool.partial_offset(stale) == 0 and not store.spool.partial_path(stale).exists()
+    assert store.spool.partial_offset(fresh) == 1000
+    assert store.spool.partials_usage(f"u{uploader.user_id}-") == (1, 1000)

@@ -15,9 +15,15 @@ import pytest
 from PIL import Image, ImageChops, ImageFile, ImageStat
 
 from app.photos import processing
-from app.photos.errors import ImageTooManyPixels, ImageUndecodable, UnsupportedImageFormat
+from app.photos.errors import ImageTooManyPixels, ImageTruncated, ImageUndecodable, UnsupportedImageFormat
 from app.photos.metadata import dms_to_decimal, parse_exif_datetime, parse_exif_offset, parse_gps
-from app.photos.processing import inspect_original, make_derivatives, make_watermarked, verify_decodes
+from app.photos.processing import (
+    inspect_original,
+    make_derivatives,
+    make_watermarked,
+    verify_complete,
+    verify_decodes,
+)
 
 PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "photos"
 MANIFEST = list(csv.DictReader((PHOTOS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
@@ -232,6 +238,61 @@ def test_jpeg_cut_in_half_is_suspect_and_undecodable():
 def test_intact_files_are_not_suspect():
     for name in ("recurser__Landscape_1.jpg", "drew__webp__Issue_473_Java_.webp"):
         assert not inspect_original(PHOTOS / name).suspect_truncated
+
+
+def _mpo(first=(200, 30, 30), second=(30, 30, 200), size=(96, 64)) -> bytes:
+    """A two-frame multi-picture JPEG (what a Lumix LX7 writes), made with Pillow."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Panasonic", "DMC-LX7"
+    buf = io.BytesIO()
+    Image.new("RGB", size, first).save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", size, second)],
+                                       exif=exif)
+    return buf.getvalue()
+
+
+def test_multi_picture_jpeg_is_read_as_jpeg_from_its_first_frame():
+    data = _mpo()
+    assert Image.open(io.BytesIO(data)).format == "MPO"  # the case: Pillow names it MPO
+    info = inspect_original(data)
+    assert (info.format, info.mime, info.width, info.height) == ("JPEG", "image/jpeg", 96, 64)
+    assert (info.make, info.model) == ("Panasonic", "DMC-LX7")
+    verify_complete(data)
+    display = Image.open(io.BytesIO(make_derivatives(data).display)).convert("RGB")
+    r, g, b = ImageStat.Stat(display).mean
+    assert r > 150 and b < 80  # the red first frame, not the blue second one
+
+
+def _noise_jpeg(**options) -> bytes:
+    buf = io.BytesIO()
+    Image.effect_noise((640, 480), 40).convert("RGB").save(buf, "JPEG", quality=90, **options)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}], ids=["baseline", "progressive"])
+def test_jpeg_cut_inside_its_scan_and_closed_with_an_end_marker_is_truncated(options):
+    data = _noise_jpeg(**options)
+    cut = data[: len(data) * 2 // 3] + b"\xff\xd9"
+    assert not inspect_original(cut).suspect_truncated  # looks whole from its tail
+    verify_decodes(cut)  # and Pillow decodes it without complaint (a grey band)
+    with pytest.raises(ImageTruncated) as exc:
+        verify_complete(cut)
+    assert exc.value.code == "image_truncated" and exc.value.status == 422
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}], ids=["baseline", "progressive"])
+def test_complete_jpegs_pass_the_scan_check(options):
+    verify_complete(_noise_jpeg(**options))
+
+
+def test_a_complete_jpeg_ending_in_flat_grey_is_not_mistaken_for_a_truncated_one():
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 240), (128, 128, 128)).save(buf, "JPEG")
+    verify_complete(buf.getvalue())
+
+
+@pytest.mark.parametrize("row", rows(lambda r: _openable(r) and r["format"] == "JPEG" and not r["pillow_error"]))
+def test_real_jpegs_pass_the_scan_check(row):
+    verify_complete(PHOTOS / row["file"])
 
 
 def test_pillow_still_refuses_truncated_images_process_wide():

@@ -38,11 +38,11 @@ def test_filesystem_store_satisfies_the_protocol(store):
     assert all(callable(getattr(store, m)) for m in protocol_methods)
 
 
-def test_streamed_original_is_stored_byte_identical_and_read_only(store):
+def test_streamed_original_is_stored_byte_identical_and_readable_by_the_service_user_only(store):
     result = store.store_stream(io.BytesIO(PHOTO), PHOTO_SHA, max_bytes=20_000_000)
     assert (result.sha256, result.size, result.created) == (PHOTO_SHA, len(PHOTO), True)
     assert store.read_original(PHOTO_SHA) == PHOTO
-    assert stat.S_IMODE(store.original_path(PHOTO_SHA).stat().st_mode) == 0o444
+    assert stat.S_IMODE(store.original_path(PHOTO_SHA).stat().st_mode) == 0o400
     assert list(store.iter_originals()) == [PHOTO_SHA]
 
 
@@ -180,6 +180,7 @@ def test_resumable_upload_in_chunks_becomes_an_original_without_a_second_copy(st
     result = complete_partial(store, upload_id, PHOTO_SHA, max_bytes=20_000_000)
     assert result.created and store.read_original(PHOTO_SHA) == PHOTO
     assert all_files(store.root) == [store.original_path(PHOTO_SHA)]
+    assert stat.S_IMODE(store.original_path(PHOTO_SHA).stat().st_mode) == 0o400
 
 
 def test_chunk_resent_after_a_lost_response_gets_409_with_the_current_offset(store):
