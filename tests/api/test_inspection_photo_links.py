@@ -10,7 +10,7 @@ from tests.factories_checklists import make_site
 from tests.factories_inspections import make_world, new_id, put, put_body
 from tests.factories_photos import photo_bytes, put_photo, temporary_photo_store
 
-GPS_PHOTO = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_PHOTO = "derived__gps_fractional_seconds.jpg"
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""PUT/GET /api/v1/photos on real bytes from ../shared/testdata/photos (issue 5 §6, §9)."""
+"""PUT/GET /api/v1/photos on real bytes from tests/data/photos and samples derived from them (issue 5 §6, §9)."""
 from __future__ import annotations
 
 import base64
@@ -16,8 +16,8 @@ from app.photos import processing
 from app.photos.models import Photo
 from tests.factories import bearer, login, make_user
 from tests.factories_photos import (
-    MANIFEST,
     ROWS,
+    SAMPLES,
     drain_worker,
     new_id,
     photo_bytes,
@@ -30,7 +30,7 @@ from tests.factories_photos import (
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns on the corrupt-EXIF samples
 
-GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_JPEG = "derived__gps_fractional_seconds.jpg"  # a camera JPEG with GPS (tests/photo_samples.py)
 
 
 @pytest.fixture()
@@ -113,7 +113,7 @@ def test_parallel_puts_of_the_same_photo_give_one_row_and_one_file(app, session,
 
 
 def test_original_is_byte_identical_with_the_sha256_as_etag(client, store, inspector):
-    data, pid = photo_bytes("drew__jpg__Apple_iPhone_5.jpg"), new_id()
+    data, pid = photo_bytes("derived__large_orientation_3.jpg"), new_id()
     put_photo(client, inspector, pid, data)
     response = client.get(f"/api/v1/photos/{pid}/original", headers=inspector)
     assert response.status_code == 200
@@ -224,7 +224,7 @@ def test_photo_over_max_upload_bytes_is_413_problem(app, client, store, inspecto
 
 def _gps_rows():
     out = []
-    for row in MANIFEST:
+    for row in SAMPLES:
         try:
             lat, lon = float(row["gps_lat"]), float(row["gps_lon"])
         except ValueError:
@@ -255,7 +255,7 @@ def test_null_island_gps_is_stored_as_no_position(client, store, inspector):
 
 @pytest.mark.skipif(not processing.HEIF_SUPPORTED, reason="pillow-heif not installed")
 def test_heic_from_an_iphone_is_accepted_with_its_gps(client, store, inspector):
-    name, pid = "ianare__heic__IMG_5195.HEIC", new_id()
+    name, pid = "derived__heic_gps_offset_time.heic", new_id()
     response = put_photo(client, inspector, pid, photo_bytes(name))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()

@@ -25,8 +25,8 @@ from tests.factories_geo import CREDIT_CODE, collection, feature, square
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 from tests.factories_photos import photo_bytes, put_photo, sha256_hex, temporary_photo_store
 
-PHOTO = "ianare__jpg__gps__DSCN0010.jpg"
-OTHER_PHOTO = "ianare__jpg__gps__DSCN0021.jpg"
+PHOTO = "derived__gps_fractional_seconds.jpg"
+OTHER_PHOTO = "derived__gps_fractional_seconds_2.jpg"
 USERS = {
     "insp.owner": ("inspector", ["410811"]),
     "insp.peer": ("inspector", ["410811"]),

@@ -14,7 +14,7 @@ from app.photos.storage import TEMP_PREFIX
 from tests.factories import make_user
 from tests.factories_photos import drain_worker, photo_bytes, sha256_hex, temporary_photo_store
 
-GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_JPEG = "derived__gps_fractional_seconds.jpg"
 
 
 @pytest.fixture()
