@@ -58,8 +58,10 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.auth.passwords import configure_hasher
     from app.extensions import api, db, migrate
 
+    configure_hasher(app.config.get("PASSWORD_HASH_PARAMETERS"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     api.init_app(app, spec_kwargs={
