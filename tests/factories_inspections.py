@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
 from app.inspections.services import inspection_context
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_checklists import make_site, shipped_version, sync
 
 DUST = "construction_dust.henan"
@@ -50,7 +50,7 @@ def make_world(session: Session, client: FlaskClient, *, site_kind: str = "const
     }
     users["insp_b"].badge_number = "豫执B-0002"
     session.commit()
-    headers = {name: bearer(login(client, name)) for name in users}
+    headers = {name: bearer(issue_tokens(session, name)) for name in users}
     return World(site_id=site.id, inspector=users["insp_a"].id, colleague=users["insp_b"].id,
                  other_inspector=users["insp_c"].id, supervisor=users["sup_sy"].id,
                  other_supervisor=users["sup_ba"].id, headers=headers)

@@ -9,7 +9,7 @@ import pytest
 
 from app.checklists.catalogue import SCHEMA_PATH, checklist_files, content_hash, load_checklist_file
 from app.checklists.services import set_checklist_parameter
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_checklists import (
     INSIDE,
     OUTSIDE,
@@ -32,7 +32,7 @@ FIREWORKS_BAN_ITEMS = {"no_sale_in_ban_area", "no_cold_light_or_steel_wool", "no
 def headers(client, session, tree) -> dict[str, str]:
     make_user(session, "li.inspector", "inspector", ["410811"])
     session.commit()
-    return bearer(login(client, "li.inspector"))
+    return bearer(issue_tokens(session, "li.inspector"))
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_penalties import (
     LEAVES_KEYS,
     FailedItem,
@@ -33,7 +33,7 @@ def setup(session, tree, client):  # noqa: ANN001, ANN201
     compute_penalties_for_inspection(session, inspection)
     session.commit()
     return {"inspection": str(inspection.id), "site": site,
-            "h": {u: bearer(login(client, u)) for u in ("insp.owner", "insp.other", "sup.sy", "sup.ba",
+            "h": {u: bearer(issue_tokens(session, u)) for u in ("insp.owner", "insp.other", "sup.sy", "sup.ba",
                                                           "admin.sy", "admin.ba")}}
 
 
@@ -168,7 +168,7 @@ def test_policy_setting_selects_the_national_rule_for_the_district(client, setup
 def test_nearest_jurisdiction_setting_wins(client, session, setup):
     make_user(session, "admin.city", "admin", ["410800"])
     session.commit()
-    city = bearer(login(client, "admin.city"))
+    city = bearer(issue_tokens(session, "admin.city"))
     assert client.put("/api/v1/penalties/settings/410800", headers=city,
                       json={"policy": {"construction_dust_basis": "air_law_115"}}).status_code == 200
     assert client.put("/api/v1/penalties/settings/410811", headers=setup["h"]["admin.sy"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 
 
@@ -19,7 +19,7 @@ def setup(session, tree, client):  # noqa: ANN001, ANN201
     compute_penalties_for_inspection(session, inspection)
     session.commit()
     return {"url": f"/api/v1/inspections/{inspection.id}/penalties",
-            "h": {u: bearer(login(client, u)) for u in ("insp.owner", "sup.sy")}}
+            "h": {u: bearer(issue_tokens(session, u)) for u in ("insp.owner", "sup.sy")}}
 
 
 def test_supervisor_factors_exempt_a_first_slight_promptly_corrected_offence_and_show_in_the_breakdown(client, setup):

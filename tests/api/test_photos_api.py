@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from app.photos import processing
 from app.photos.models import Photo
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_photos import (
     ROWS,
     SAMPLES,
@@ -43,7 +43,7 @@ def store(app, tmp_path):
 def inspector(client, session, tree):
     make_user(session, "zhang.san", "inspector", ["410811"])
     session.commit()
-    return bearer(login(client, "zhang.san"))
+    return bearer(issue_tokens(session, "zhang.san"))
 
 
 def _count(session, model, *where) -> int:
@@ -340,7 +340,7 @@ def test_photo_is_visible_to_the_uploader_and_supervisors_of_its_jurisdiction_on
         client, session, photo_of_inspector, username, role, codes, visible):
     make_user(session, username, role, codes)
     session.commit()
-    headers = bearer(login(client, username))
+    headers = bearer(issue_tokens(session, username))
     for suffix in ("", "/original", "/thumbnail"):
         response = client.get(f"/api/v1/photos/{photo_of_inspector}{suffix}", headers=headers)
         assert response.status_code == (200 if visible else 404), (suffix, response.get_data(as_text=True)[:200])
@@ -349,7 +349,7 @@ def test_photo_is_visible_to_the_uploader_and_supervisors_of_its_jurisdiction_on
 def test_another_user_cannot_take_over_a_photo_id(client, session, photo_of_inspector):
     make_user(session, "li.si", "inspector", ["410811"])
     session.commit()
-    response = put_photo(client, bearer(login(client, "li.si")), photo_of_inspector, photo_bytes(GPS_JPEG))
+    response = put_photo(client, bearer(issue_tokens(session, "li.si")), photo_of_inspector, photo_bytes(GPS_JPEG))
     _problem(response, 409, "photo_id_conflict")
     assert "existing_sha256" not in response.get_json()
 
