@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,13 +59,7 @@ def app(database_url: str, data_dir: Path) -> Iterator[Flask]:
     yield application
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "app" not in request.fixturenames:
-        return
-    cluster: LocalCluster = request.getfixturevalue("pg_cluster")
-    application: Flask = request.getfixturevalue("app")
+def _truncate_tables(cluster: LocalCluster, application: Flask) -> None:
     from app.extensions import db
 
     with application.app_context():
@@ -76,6 +70,30 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         if tables:
             conn.execute("SET session_replication_role = replica")
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    _truncate_tables(request.getfixturevalue("pg_cluster"), request.getfixturevalue("app"))
+
+
+@pytest.fixture()
+def truncate_tables(pg_cluster: LocalCluster, app: Flask) -> Callable[[], None]:
+    """Empty every table now, as after each test (the session of the test's app context is discarded, so
+    its open transaction does not block TRUNCATE: commit first)."""
+    from flask import has_app_context
+
+    from app.extensions import db
+
+    def truncate() -> None:
+        if has_app_context():
+            db.session.remove()
+        _truncate_tables(pg_cluster, app)
+
+    return truncate
 
 
 @pytest.fixture()

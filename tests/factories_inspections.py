@@ -1,4 +1,4 @@
-"""Builders for inspection tests: a synced catalogue, a site, officers, PUT bodies and answers."""
+"""Builders for inspection tests: the shipped catalogue, a site, officers, PUT bodies and answers."""
 from __future__ import annotations
 
 import uuid
@@ -15,7 +15,8 @@ from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
 from app.inspections.services import inspection_context
 from tests.factories import bearer, issue_tokens, make_user
-from tests.factories_checklists import make_site, shipped_version, sync
+from tests.factories_catalogue import install_shipped_checklists
+from tests.factories_checklists import make_site, shipped_version
 
 DUST = "construction_dust.henan"
 NRMM = "nrmm_labels"
@@ -36,9 +37,9 @@ class World:
 
 def make_world(session: Session, client: FlaskClient, *, site_kind: str = "construction_site",
                attributes: dict[str, Any] | None = None, at: tuple[float, float] = (113.245, 35.215)) -> World:
-    """Catalogue synced, one site in 焦东街道 (山阳区), two inspectors on it, one elsewhere, two supervisors
+    """Shipped catalogue installed, one site in 焦东街道 (山阳区), two inspectors on it, one elsewhere, two supervisors
     (山阳区 and 博爱县). Call after the ``tree`` fixture."""
-    sync(session)
+    install_shipped_checklists(session)
     site = make_site(session, site_kind, attributes if attributes is not None else {"floor_area_m2": 3000},
                      at=at, jurisdiction_code="410811001")
     users = {

@@ -10,6 +10,7 @@ import pytest
 from app.checklists.catalogue import SCHEMA_PATH, checklist_files, content_hash, load_checklist_file
 from app.checklists.services import set_checklist_parameter
 from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_checklists
 from tests.factories_checklists import (
     INSIDE,
     OUTSIDE,
@@ -37,7 +38,8 @@ def headers(client, session, tree) -> dict[str, str]:
 
 @pytest.fixture()
 def synced(session) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
 
 
 def _etag(digest: str) -> str:

@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
+from app.penalties.services import compute_penalties_for_inspection
 from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
     LEAVES_KEYS,
     FailedItem,
@@ -20,7 +21,7 @@ from tests.factories_penalties import (
 @pytest.fixture()
 def setup(session, tree, client):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     owner = make_user(session, "insp.owner", "inspector", ["410811"])
     make_user(session, "insp.other", "inspector", ["410811"])
     make_user(session, "sup.sy", "supervisor", ["410811"])

@@ -18,9 +18,10 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.models import AuditEntry
 from app.auth.models import AuthSession, User
 from app.penalties.models import PenaltyLineRow
-from app.penalties.services import compute_penalties_for_inspection, sync_penalty_rules
+from app.penalties.services import compute_penalties_for_inspection
 from app.photos.models import Photo
 from tests.factories import bearer, issue_tokens, login, make_user
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_geo import CREDIT_CODE, collection, feature, square
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 from tests.factories_photos import photo_bytes, put_photo, sha256_hex, temporary_photo_store
@@ -42,7 +43,7 @@ USERS = {
 @pytest.fixture()
 def w(session, tree, client):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     users = {name: make_user(session, name, role, codes) for name, (role, codes) in USERS.items()}
     users["both"] = make_user(session, "both.districts", "supervisor", ["410811", "410822"])
     site = make_construction_site(session)

@@ -27,6 +27,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.e2e.lossy_proxy import Gunicorn, LossyProxy, Phone
+from tests.factories_catalogue import install_shipped_checklists, install_shipped_penalty_rules
 from tests.factories_checklists import shipped_version
 from tests.factories_inspections import passing_answer
 from tests.photo_samples import photo_bytes
@@ -63,13 +64,10 @@ COLLEAGUE_NOTE = "同事补充：东侧围挡已拍照 / colleague: east hoardin
 @pytest.fixture()
 def demo(session) -> dict[str, Any]:  # noqa: ANN001
     """What ``make run`` boots with: penalty rules, the checklist catalogue, demo geography and accounts."""
-    from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR
-    from app.checklists.services import sync_checklists
     from app.demo.seed import DEMO_PASSWORD, load_demo_data
-    from app.penalties.services import sync_penalty_rules
 
-    sync_penalty_rules(session, Path(DEFAULT_CHECKLISTS_DIR) / "penalties")
-    sync_checklists(session, DEFAULT_CHECKLISTS_DIR)
+    install_shipped_penalty_rules(session)  # as the syncs `make run` does leave an empty database
+    install_shipped_checklists(session)
     load_demo_data(session)
     session.commit()
     sites = dict(session.execute(text("SELECT code, id FROM sites WHERE code LIKE 'DEMO-%'")).all())

@@ -14,6 +14,7 @@ from app.penalties.services import (
     recompute_inspection_penalties,
     sync_penalty_rules,
 )
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
     FIREWORKS_SALE_KEYS,
     FailedItem,
@@ -30,7 +31,7 @@ from tests.factories_penalties import (
 @pytest.fixture()
 def world(session, tree):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     session.commit()
 
 

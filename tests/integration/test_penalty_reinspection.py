@@ -11,8 +11,8 @@ from app.penalties.services import (
     compute_penalties_for_inspection,
     inspection_penalties_view,
     recompute_inspection_penalties,
-    sync_penalty_rules,
 )
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
     STARTED,
     FailedItem,
@@ -31,7 +31,7 @@ NRMM_CONTROL_KEYS = ["fine.henan_74_nrmm_banned_zone", "measure.nrmm_stop_use_ba
 @pytest.fixture()
 def world(session, tree):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     session.commit()
 
 
