@@ -5,6 +5,10 @@ truncated by the cluster's superuser with triggers disabled (the audit log's
 append-only trigger refuses TRUNCATE to everyone else). Truncation rather than
 savepoint rollback because several tests need real commits from parallel
 requests (idempotent PUTs under concurrent retries).
+
+Layers: every test gets one marker by its folder (``unit``, ``e2e``; ``integration`` for
+tests/integration, tests/api and the tests directly in tests/), so ``pytest -m unit`` and
+the ``make test-unit|test-integration|test-e2e`` targets pick one layer.
 """
 from __future__ import annotations
 
@@ -22,6 +26,18 @@ from app.config import TestConfig
 from scripts.localpg import LocalCluster
 
 KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}
+TESTS_DIR = Path(__file__).resolve().parent
+LAYER_BY_FOLDER = {"unit": "unit", "integration": "integration", "api": "integration", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, from the folder it lives in (tests/*.py: integration)."""
+    for item in items:
+        try:
+            top = Path(item.path).resolve().relative_to(TESTS_DIR).parts[0]
+        except ValueError:  # not under tests/
+            continue
+        item.add_marker(getattr(pytest.mark, LAYER_BY_FOLDER.get(top, "integration")))
 
 
 @pytest.fixture(scope="session")
