@@ -1,5 +1,5 @@
 # Lantian: the two commands are `make run` and `make test`.
-.PHONY: run test setup lint format bench
+.PHONY: run test test-unit test-integration test-e2e setup lint format bench
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -9,6 +9,16 @@ run: setup
 
 test: setup
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# One layer each (markers set by folder in tests/conftest.py): no database / PostGIS / a real server.
+test-unit: setup
+	@.venv/bin/python -m pytest -m unit $(PYTEST_ARGS)
+
+test-integration: setup
+	@.venv/bin/python -m pytest -m integration $(PYTEST_ARGS)
+
+test-e2e: setup
+	@.venv/bin/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # Type-check app/ with mypy (mypy.ini), lint and check formatting with ruff (ruff.toml). CI runs it before the tests.
 lint: setup

@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app import cli
 from app.audit.routes import blp as audit_blp
+from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
@@ -68,6 +69,7 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    configure_hasher(app.config.get("PASSWORD_HASH_PARAMETERS"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     api.init_app(app, spec_kwargs={

@@ -5,12 +5,16 @@ truncated by the cluster's superuser with triggers disabled (the audit log's
 append-only trigger refuses TRUNCATE to everyone else). Truncation rather than
 savepoint rollback because several tests need real commits from parallel
 requests (idempotent PUTs under concurrent retries).
+
+Layers: every test gets one marker by its folder (``unit``, ``e2e``; ``integration`` for
+tests/integration, tests/api and the tests directly in tests/), so ``pytest -m unit`` and
+the ``make test-unit|test-integration|test-e2e`` targets pick one layer.
 """
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,18 @@ from app.config import TestConfig
 from scripts.localpg import LocalCluster
 
 KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}
+TESTS_DIR = Path(__file__).resolve().parent
+LAYER_BY_FOLDER = {"unit": "unit", "integration": "integration", "api": "integration", "e2e": "e2e"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, from the folder it lives in (tests/*.py: integration)."""
+    for item in items:
+        try:
+            top = Path(item.path).resolve().relative_to(TESTS_DIR).parts[0]
+        except ValueError:  # not under tests/
+            continue
+        item.add_marker(getattr(pytest.mark, LAYER_BY_FOLDER.get(top, "integration")))
 
 
 @pytest.fixture(scope="session")
@@ -59,13 +75,7 @@ def app(database_url: str, data_dir: Path) -> Iterator[Flask]:
     yield application
 
 
-@pytest.fixture(autouse=True)
-def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "app" not in request.fixturenames:
-        return
-    cluster: LocalCluster = request.getfixturevalue("pg_cluster")
-    application: Flask = request.getfixturevalue("app")
+def _truncate_tables(cluster: LocalCluster, application: Flask) -> None:
     from app.extensions import db
 
     with application.app_context():
@@ -76,6 +86,30 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         if tables:
             conn.execute("SET session_replication_role = replica")
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    _truncate_tables(request.getfixturevalue("pg_cluster"), request.getfixturevalue("app"))
+
+
+@pytest.fixture()
+def truncate_tables(pg_cluster: LocalCluster, app: Flask) -> Callable[[], None]:
+    """Empty every table now, as after each test (the session of the test's app context is discarded, so
+    its open transaction does not block TRUNCATE: commit first)."""
+    from flask import has_app_context
+
+    from app.extensions import db
+
+    def truncate() -> None:
+        if has_app_context():
+            db.session.remove()
+        _truncate_tables(pg_cluster, app)
+
+    return truncate
 
 
 @pytest.fixture()

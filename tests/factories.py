@@ -1,11 +1,19 @@
-"""Test data builders. Password hashes are computed once (argon2 is deliberately slow)."""
+"""Test data builders. Password hashes are computed once (TestConfig makes argon2 cheap, but still).
+
+Tests that are not about logging in get their tokens from ``issue_tokens`` (no HTTP round trip, no
+password check); tests of login, refresh and the login audit entry use ``login`` over HTTP.
+"""
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
+from flask import current_app
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth import services as auth_services
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.jurisdictions.services import get_jurisdiction_by_code, upsert_jurisdiction
@@ -48,6 +56,25 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def issue_tokens(session: Session, username: str) -> dict[str, Any]:
+    """Tokens for ``username`` as a login would return them, minus the password check and the HTTP round trip.
+
+    The app's own session service opens a real, committed auth session, so refresh, logout and revocation
+    behave as after a login; no ``auth.login`` audit entry is written. Needs an app context.
+    """
+    user = session.scalar(select(User).where(User.username == username))
+    assert user is not None, username
+    c = current_app.config
+    settings = auth_services.AuthSettings(
+        secret=c["SECRET_KEY"], access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"], refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
+        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"], max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
+        window_seconds=c["LOGIN_WINDOW_SECONDS"])
+    pair = auth_services._open_session(session, user, settings)  # what services.login does once the password checks
+    session.commit()
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token, "expires_in": pair.expires_in,
+            "token_type": pair.token_type}
 
 
 def bearer(tokens: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Builders for inspection tests: a synced catalogue, a site, officers, PUT bodies and answers."""
+"""Builders for inspection tests: the shipped catalogue, a site, officers, PUT bodies and answers."""
 from __future__ import annotations
 
 import uuid
@@ -15,8 +15,9 @@ from app.checklists.applicability import resolve_checklist
 from app.checklists.models import ChecklistVersion
 from app.checklists.spec import ChecklistSpec
 from app.inspections.submission import inspection_context
-from tests.factories import bearer, login, make_user
-from tests.factories_checklists import make_site, shipped_version, sync
+from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_checklists
+from tests.factories_checklists import make_site, shipped_version
 
 DUST = "construction_dust.henan"
 NRMM = "nrmm_labels"
@@ -37,9 +38,9 @@ class World:
 
 def make_world(session: Session, client: FlaskClient, *, site_kind: str = "construction_site",
                attributes: dict[str, Any] | None = None, at: tuple[float, float] = (113.245, 35.215)) -> World:
-    """Catalogue synced, one site in 焦东街道 (山阳区), two inspectors on it, one elsewhere, two supervisors
+    """Shipped catalogue installed, one site in 焦东街道 (山阳区), two inspectors on it, one elsewhere, two supervisors
     (山阳区 and 博爱县). Call after the ``tree`` fixture."""
-    sync(session)
+    install_shipped_checklists(session)
     site = make_site(session, site_kind, attributes if attributes is not None else {"floor_area_m2": 3000},
                      at=at, jurisdiction_code="410811001")
     users = {
@@ -51,7 +52,7 @@ def make_world(session: Session, client: FlaskClient, *, site_kind: str = "const
     }
     users["insp_b"].badge_number = "豫执B-0002"
     session.commit()
-    headers = {name: bearer(login(client, name)) for name in users}
+    headers = {name: bearer(issue_tokens(session, name)) for name in users}
     return World(site_id=site.id, inspector=users["insp_a"].id, colleague=users["insp_b"].id,
                  other_inspector=users["insp_c"].id, supervisor=users["sup_sy"].id,
                  other_supervisor=users["sup_ba"].id, headers=headers)

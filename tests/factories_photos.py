@@ -1,7 +1,6 @@
-"""Builders for photo tests: the shared real files, hashes, uploads, a per-test photo store."""
+"""Builders for photo tests: the sample photos (tests/photo_samples.py), hashes, uploads, a per-test photo store."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import struct
 import uuid
@@ -17,15 +16,7 @@ from werkzeug.test import TestResponse
 
 from app.photos.storage import FilesystemPhotoStore
 from app.wiring import wiring
-
-# <repo>/../shared/testdata/photos (never copied into the repo)
-PHOTOS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "photos"
-MANIFEST = list(csv.DictReader((PHOTOS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
-ROWS = {row["file"]: row for row in MANIFEST}
-
-
-def photo_bytes(name: str) -> bytes:
-    return (PHOTOS / name).read_bytes()
+from tests.photo_samples import ROWS, SAMPLES, photo_bytes, photo_path  # noqa: F401 - the photo tests' samples
 
 
 def sha256_hex(data: bytes) -> str:

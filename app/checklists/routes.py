@@ -1,6 +1,6 @@
 """Checklists for phones: index, full content by key or version, the JSON Schema, and a site's resolved checklists.
 
-HTTP caching (see ../shared/PERFORMANCE.md, "JSON serving"): the ETag is the content hash, read from the
+HTTP caching (the team's PERFORMANCE.md notes, "JSON serving"): the ETag is the content hash, read from the
 hash column alone and compared with ``If-None-Match`` BEFORE any content is loaded or serialised. A 200
 body comes from an in-process cache keyed by that hash (content per hash never changes), so neither path
 serialises in the steady state.

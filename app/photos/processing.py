@@ -1,6 +1,6 @@
 """Image processing: the ONLY module that imports PIL / pillow_heif (STYLE §4).
 
-Three entry points, by cost (figures: ../shared/PERFORMANCE.md and the report):
+Three entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
 
 - ``inspect_original``  — no pixel decode (≈ 0.02–0.1 ms): real format sniffed from the
   bytes through an allow-list, size, pixel limit, EXIF time/GPS/make/model/software,

@@ -6,7 +6,7 @@ import re
 import pytest
 from flask import Flask
 
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 
 PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
 
@@ -50,7 +50,7 @@ def test_every_protected_endpoint_refuses_anonymous_callers(app, client) -> None
 def test_roles_outside_an_endpoints_list_get_403_problem(app, client, session, tree, role) -> None:
     make_user(session, f"user.{role}", role, ["410811"])
     session.commit()
-    headers = bearer(login(client, f"user.{role}"))
+    headers = bearer(issue_tokens(session, f"user.{role}"))
     checked = 0
     for method, url, roles in protected_endpoints(app):
         if role in roles:
@@ -67,7 +67,7 @@ def test_admin_of_one_district_cannot_see_users_of_another(client, session, tree
     make_user(session, "admin.shanyang", "admin", ["410811"])
     other = make_user(session, "insp.boai", "inspector", ["410822"])
     session.commit()
-    headers = bearer(login(client, "admin.shanyang"))
+    headers = bearer(issue_tokens(session, "admin.shanyang"))
     assert client.get(f"/api/v1/users/{other.id}", headers=headers).status_code == 404
     listed = [u["username"] for u in client.get("/api/v1/users", headers=headers).get_json()]
     assert "insp.boai" not in listed and "admin.shanyang" in listed
@@ -76,7 +76,7 @@ def test_admin_of_one_district_cannot_see_users_of_another(client, session, tree
 def test_admin_cannot_grant_jurisdictions_outside_its_scope(client, session, tree) -> None:
     make_user(session, "admin.shanyang", "admin", ["410811"])
     session.commit()
-    response = client.post("/api/v1/users", headers=bearer(login(client, "admin.shanyang")), json={
+    response = client.post("/api/v1/users", headers=bearer(issue_tokens(session, "admin.shanyang")), json={
         "username": "new.one", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410822"]})
     assert response.status_code == 403
     assert response.get_json()["code"] == "out_of_scope"
@@ -85,7 +85,7 @@ def test_admin_cannot_grant_jurisdictions_outside_its_scope(client, session, tre
 def test_supervisor_sees_own_district_and_its_subdistricts_only(client, session, tree) -> None:
     make_user(session, "sup.shanyang", "supervisor", ["410811"])
     session.commit()
-    headers = bearer(login(client, "sup.shanyang"))
+    headers = bearer(issue_tokens(session, "sup.shanyang"))
     codes = [j["code"] for j in client.get("/api/v1/jurisdictions", headers=headers).get_json()]
     assert codes == ["410811", "410811001", "410811002"]
     assert client.get("/api/v1/jurisdictions/410811001", headers=headers).status_code == 200

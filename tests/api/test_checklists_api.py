@@ -10,7 +10,8 @@ import pytest
 from app.checklists.canonical import content_hash
 from app.checklists.files import SCHEMA_PATH, checklist_files, load_checklist_file
 from app.checklists.parameters import set_checklist_parameter
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_checklists
 from tests.factories_checklists import (
     INSIDE,
     OUTSIDE,
@@ -33,12 +34,13 @@ FIREWORKS_BAN_ITEMS = {"no_sale_in_ban_area", "no_cold_light_or_steel_wool", "no
 def headers(client, session, tree) -> dict[str, str]:
     make_user(session, "li.inspector", "inspector", ["410811"])
     session.commit()
-    return bearer(login(client, "li.inspector"))
+    return bearer(issue_tokens(session, "li.inspector"))
 
 
 @pytest.fixture()
 def synced(session) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
 
 
 def _etag(digest: str) -> str:

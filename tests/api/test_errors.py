@@ -86,11 +86,11 @@ def test_an_id_beyond_the_database_integer_range_is_404_not_500(client) -> None:
 
 
 def test_a_query_number_beyond_bigint_is_422(client, session, tree) -> None:
-    from tests.factories import bearer, login, make_user
+    from tests.factories import bearer, issue_tokens, make_user
 
     make_user(session, "admin.wang", "admin", ["410000"])
     session.commit()
     response = client.get("/api/v1/audit?before_id=177744187011355707429978374144",
-                          headers=bearer(login(client, "admin.wang")))
+                          headers=bearer(issue_tokens(session, "admin.wang")))
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"

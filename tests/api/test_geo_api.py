@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from app.extensions import current_session
 from app.geo.crs import from_wgs84
 from app.jurisdictions.models import Jurisdiction
 from app.zones.models import Zone
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_geo import JURISDICTION_BOUNDARIES, ZONES, collection, feature, make_geography, make_site, square
 
 
@@ -32,7 +33,7 @@ def bare(session, tree):
 
 
 def _auth(client, username):
-    return bearer(login(client, username))
+    return bearer(issue_tokens(current_session(), username))
 
 
 def _locate(client, username, lon, lat, crs=None):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from app.photos.models import Photo
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_checklists import make_site
 from tests.factories_inspections import make_world, new_id, put, put_body
 from tests.factories_photos import photo_bytes, put_photo, temporary_photo_store
 
-GPS_PHOTO = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_PHOTO = "derived__gps_fractional_seconds.jpg"
 
 
 @pytest.fixture()
@@ -81,7 +81,7 @@ def test_reuse_flag_counts_inspections_outside_the_viewers_scope_instead_of_nami
     make_user(session, "sup_city", "supervisor", ["410800"])
     boai_site_id = boai_site.id
     session.commit()
-    h_ba1, h_city = bearer(login(client, "insp_ba1")), bearer(login(client, "sup_city"))
+    h_ba1, h_city = bearer(issue_tokens(session, "insp_ba1")), bearer(issue_tokens(session, "sup_city"))
     boai_photo = upload(client, h_ba1)  # the same bytes, uploaded in 博爱县
     boai_inspection = new_id()
     body = put_body(world, site_id=boai_site_id, officers=["insp_ba1", "insp_ba2"],

@@ -7,7 +7,7 @@ from tests.factories_inspections import (DUST, NRMM, applicable_items, make_worl
                                          put_body, submit)
 from tests.factories_photos import photo_bytes, put_photo, temporary_photo_store
 
-GPS_PHOTO = "ianare__jpg__gps__DSCN0010.jpg"  # GPS 43.4674483 N, 11.8851267 E
+GPS_PHOTO = "derived__gps_fractional_seconds.jpg"  # GPS 43.4674483 N, 11.8851267 E
 PHOTO_LON, PHOTO_LAT = 11.8851267, 43.4674483
 
 

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.computation import compute_penalties_for_inspection
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
     LEAVES_KEYS,
     FailedItem,
@@ -21,7 +21,7 @@ from tests.factories_penalties import (
 @pytest.fixture()
 def setup(session, tree, client):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     owner = make_user(session, "insp.owner", "inspector", ["410811"])
     make_user(session, "insp.other", "inspector", ["410811"])
     make_user(session, "sup.sy", "supervisor", ["410811"])
@@ -34,7 +34,7 @@ def setup(session, tree, client):  # noqa: ANN001, ANN201
     compute_penalties_for_inspection(session, inspection)
     session.commit()
     return {"inspection": str(inspection.id), "site": site,
-            "h": {u: bearer(login(client, u)) for u in ("insp.owner", "insp.other", "sup.sy", "sup.ba",
+            "h": {u: bearer(issue_tokens(session, u)) for u in ("insp.owner", "insp.other", "sup.sy", "sup.ba",
                                                           "admin.sy", "admin.ba")}}
 
 
@@ -169,7 +169,7 @@ def test_policy_setting_selects_the_national_rule_for_the_district(client, setup
 def test_nearest_jurisdiction_setting_wins(client, session, setup):
     make_user(session, "admin.city", "admin", ["410800"])
     session.commit()
-    city = bearer(login(client, "admin.city"))
+    city = bearer(issue_tokens(session, "admin.city"))
     assert client.put("/api/v1/penalties/settings/410800", headers=city,
                       json={"policy": {"construction_dust_basis": "air_law_115"}}).status_code == 200
     assert client.put("/api/v1/penalties/settings/410811", headers=setup["h"]["admin.sy"],

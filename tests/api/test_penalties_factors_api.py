@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.computation import compute_penalties_for_inspection
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 
 
 @pytest.fixture()
 def setup(session, tree, client):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     owner = make_user(session, "insp.owner", "inspector", ["410811"])
     make_user(session, "sup.sy", "supervisor", ["410811"])
     inspection = make_inspection(session, make_construction_site(session), dust_failures("hoarding"),
@@ -20,7 +20,7 @@ def setup(session, tree, client):  # noqa: ANN001, ANN201
     compute_penalties_for_inspection(session, inspection)
     session.commit()
     return {"url": f"/api/v1/inspections/{inspection.id}/penalties",
-            "h": {u: bearer(login(client, u)) for u in ("insp.owner", "sup.sy")}}
+            "h": {u: bearer(issue_tokens(session, u)) for u in ("insp.owner", "sup.sy")}}
 
 
 def test_supervisor_factors_exempt_a_first_slight_promptly_corrected_offence_and_show_in_the_breakdown(client, setup):

@@ -1,4 +1,4 @@
-"""PUT/GET /api/v1/photos on real bytes from ../shared/testdata/photos."""
+"""PUT/GET /api/v1/photos on real bytes from tests/data/photos and samples derived from them."""
 from __future__ import annotations
 
 import base64
@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from app.photos import processing
 from app.photos.models import Photo
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_photos import (
-    MANIFEST,
     ROWS,
+    SAMPLES,
     drain_worker,
     new_id,
     photo_bytes,
@@ -30,7 +30,7 @@ from tests.factories_photos import (
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns on the corrupt-EXIF samples
 
-GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_JPEG = "derived__gps_fractional_seconds.jpg"  # a camera JPEG with GPS (tests/photo_samples.py)
 
 
 @pytest.fixture()
@@ -43,7 +43,7 @@ def store(app, tmp_path):
 def inspector(client, session, tree):
     make_user(session, "zhang.san", "inspector", ["410811"])
     session.commit()
-    return bearer(login(client, "zhang.san"))
+    return bearer(issue_tokens(session, "zhang.san"))
 
 
 def _count(session, model, *where) -> int:
@@ -113,7 +113,7 @@ def test_parallel_puts_of_the_same_photo_give_one_row_and_one_file(app, session,
 
 
 def test_original_is_byte_identical_with_the_sha256_as_etag(client, store, inspector):
-    data, pid = photo_bytes("drew__jpg__Apple_iPhone_5.jpg"), new_id()
+    data, pid = photo_bytes("derived__large_orientation_3.jpg"), new_id()
     put_photo(client, inspector, pid, data)
     response = client.get(f"/api/v1/photos/{pid}/original", headers=inspector)
     assert response.status_code == 200
@@ -256,7 +256,7 @@ def test_photo_over_max_upload_bytes_is_413_problem(app, client, store, inspecto
 
 def _gps_rows():
     out = []
-    for row in MANIFEST:
+    for row in SAMPLES:
         try:
             lat, lon = float(row["gps_lat"]), float(row["gps_lon"])
         except ValueError:
@@ -287,7 +287,7 @@ def test_null_island_gps_is_stored_as_no_position(client, store, inspector):
 
 @pytest.mark.skipif(not processing.HEIF_SUPPORTED, reason="pillow-heif not installed")
 def test_heic_from_an_iphone_is_accepted_with_its_gps(client, store, inspector):
-    name, pid = "ianare__heic__IMG_5195.HEIC", new_id()
+    name, pid = "derived__heic_gps_offset_time.heic", new_id()
     response = put_photo(client, inspector, pid, photo_bytes(name))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -372,7 +372,7 @@ def test_photo_is_visible_to_the_uploader_and_supervisors_of_its_jurisdiction_on
         client, session, photo_of_inspector, username, role, codes, visible):
     make_user(session, username, role, codes)
     session.commit()
-    headers = bearer(login(client, username))
+    headers = bearer(issue_tokens(session, username))
     for suffix in ("", "/original", "/thumbnail"):
         response = client.get(f"/api/v1/photos/{photo_of_inspector}{suffix}", headers=headers)
         assert response.status_code == (200 if visible else 404), (suffix, response.get_data(as_text=True)[:200])
@@ -381,7 +381,7 @@ def test_photo_is_visible_to_the_uploader_and_supervisors_of_its_jurisdiction_on
 def test_another_user_cannot_take_over_a_photo_id(client, session, photo_of_inspector):
     make_user(session, "li.si", "inspector", ["410811"])
     session.commit()
-    response = put_photo(client, bearer(login(client, "li.si")), photo_of_inspector, photo_bytes(GPS_JPEG))
+    response = put_photo(client, bearer(issue_tokens(session, "li.si")), photo_of_inspector, photo_bytes(GPS_JPEG))
     _problem(response, 409, "photo_id_conflict")
     assert "existing_sha256" not in response.get_json()
 
@@ -457,7 +457,7 @@ def test_partial_quotas_are_per_user(app, client, session, store, inspector, mon
     monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_PER_USER", 1)
     make_user(session, "li.si", "inspector", ["410811"])
     session.commit()
-    other = bearer(login(client, "li.si"))
+    other = bearer(issue_tokens(session, "li.si"))
     data = photo_bytes(GPS_JPEG)
     assert _patch(client, inspector, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204
     assert _patch(client, other, new_id(), 0, data[:1000], sha256_hex(data)).status_code == 204

@@ -18,16 +18,16 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.models import AuditEntry
 from app.auth.models import AuthSession, User
 from app.penalties.models import PenaltyLineRow
-from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.computation import compute_penalties_for_inspection
 from app.photos.models import Photo
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, login, make_user
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_geo import CREDIT_CODE, collection, feature, square
 from tests.factories_penalties import dust_failures, make_construction_site, make_inspection, make_penalty_world
 from tests.factories_photos import photo_bytes, put_photo, sha256_hex, temporary_photo_store
 
-PHOTO = "ianare__jpg__gps__DSCN0010.jpg"
-OTHER_PHOTO = "ianare__jpg__gps__DSCN0021.jpg"
+PHOTO = "derived__gps_fractional_seconds.jpg"
+OTHER_PHOTO = "derived__gps_fractional_seconds_2.jpg"
 USERS = {
     "insp.owner": ("inspector", ["410811"]),
     "insp.peer": ("inspector", ["410811"]),
@@ -43,7 +43,7 @@ USERS = {
 @pytest.fixture()
 def w(session, tree, client):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     users = {name: make_user(session, name, role, codes) for name, (role, codes) in USERS.items()}
     users["both"] = make_user(session, "both.districts", "supervisor", ["410811", "410822"])
     site = make_construction_site(session)
@@ -56,7 +56,7 @@ def w(session, tree, client):  # noqa: ANN001, ANN201
     return {
         "site": site.id, "submitted": str(submitted.id), "draft": str(draft.id), "line": line_id,
         "ids": {name: u.id for name, u in users.items()},
-        "h": {name: bearer(login(client, name)) for name in USERS},
+        "h": {name: bearer(issue_tokens(session, name)) for name in USERS},
     }
 
 
@@ -231,7 +231,7 @@ def test_province_admin_reads_the_whole_audit_log(client, session, w):  # noqa: 
     make_user(session, "admin.prov", "admin", ["410000"])
     session.commit()
     client.patch(f"/api/v1/users/{w['ids']['insp.ba']}", headers=w["h"]["admin.ba"], json={"display_name": "改名"})
-    entries = client.get("/api/v1/audit?entity_type=user", headers=bearer(login(client, "admin.prov"))).get_json()
+    entries = client.get("/api/v1/audit?entity_type=user", headers=bearer(issue_tokens(session, "admin.prov"))).get_json()
     assert str(w["ids"]["insp.ba"]) in {e["entity_id"] for e in entries}
 
 

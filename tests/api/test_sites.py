@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEntry
+from app.extensions import current_session
 from app.geo.crs import from_wgs84
-from tests.factories import bearer, login, make_user
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_geo import CREDIT_CODE, make_geography, make_site, site_data
 
 
@@ -20,7 +21,7 @@ def geo(session, tree):
 
 
 def _auth(client, username):
-    return bearer(login(client, username))
+    return bearer(issue_tokens(current_session(), username))
 
 
 def test_supervisor_creates_a_site_located_by_postgis(client, session, geo) -> None:

@@ -15,7 +15,6 @@ import http.client
 import io
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,11 +26,13 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.e2e.lossy_proxy import Gunicorn, LossyProxy, Phone
+from tests.factories_catalogue import install_shipped_checklists, install_shipped_penalty_rules
 from tests.factories_checklists import shipped_version
 from tests.factories_inspections import passing_answer
+from tests.photo_samples import photo_bytes
 
-SHARED_PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "photos"
-REAL_PHOTO = "drew__jpg__Apple_iPhone_5.jpg"  # a real 2.3 MB phone JPEG (its own EXIF, no GPS near our sites)
+# A large phone JPEG from the test samples (1.4 MB, 3264×2448, its own EXIF, no GPS near our sites).
+REAL_PHOTO = "derived__large_orientation_3.jpg"
 LOCAL = ZoneInfo("Asia/Shanghai")
 SEED = 20261120
 # 40 % of connections lose something (drawn from SEED) ...
@@ -62,13 +63,10 @@ COLLEAGUE_NOTE = "同事补充：东侧围挡已拍照 / colleague: east hoardin
 @pytest.fixture()
 def demo(session) -> dict[str, Any]:  # noqa: ANN001
     """What ``make run`` boots with: penalty rules, the checklist catalogue, demo geography and accounts."""
-    from app.checklists.files import DEFAULT_CHECKLISTS_DIR
-    from app.checklists.sync import sync_checklists
     from app.demo.seed import DEMO_PASSWORD, load_demo_data
-    from app.penalties.catalogue import sync_penalty_rules
 
-    sync_penalty_rules(session, Path(DEFAULT_CHECKLISTS_DIR) / "penalties")
-    sync_checklists(session, DEFAULT_CHECKLISTS_DIR)
+    install_shipped_penalty_rules(session)  # as the syncs `make run` does leave an empty database
+    install_shipped_checklists(session)
     load_demo_data(session)
     session.commit()
     sites = dict(session.execute(text("SELECT code, id FROM sites WHERE code LIKE 'DEMO-%'")).all())
@@ -259,7 +257,7 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
         return {str(uuid.uuid4()): camera_jpeg(lon + 0.0002 * k, lat + 0.0001 * k, taken + timedelta(minutes=k),
                                                base + k) for k in range(n)}
 
-    real = (SHARED_PHOTOS / REAL_PHOTO).read_bytes()
+    real = photo_bytes(REAL_PHOTO)
     plans = [
         Planned(str(uuid.uuid4()), "DEMO-CS-001", "construction_dust.henan", photos_near("DEMO-CS-001", 3, 1)),
         Planned(str(uuid.uuid4()), "DEMO-CS-002", "construction_dust.henan",

@@ -12,6 +12,7 @@ from app.checklists.models import ChecklistVersion
 from app.checklists.parameters import checklist_parameters_for, set_checklist_parameter
 from app.checklists.versions import get_checklist_version, get_current_checklist
 from app.errors import ValidationFailed
+from tests.factories_catalogue import install_shipped_checklists
 from tests.factories_checklists import catalogue_copy, checklist_path, edit_checklist, shipped_version, sync
 
 
@@ -149,7 +150,8 @@ def test_each_new_version_is_audited(session, tmp_path) -> None:
 
 
 def test_stored_versions_refuse_content_updates_and_deletes(session) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
     with pytest.raises(DBAPIError):
         session.execute(update(ChecklistVersion).where(ChecklistVersion.key == "road_dust").values(version="9"))
     session.rollback()
@@ -169,7 +171,8 @@ def test_at_most_one_current_version_per_key(session, tmp_path) -> None:
 
 
 def test_jurisdiction_parameter_of_the_most_specific_jurisdiction_wins(session, tree) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
     key, name = "construction_dust.henan", "monitoring_min_floor_area_m2"
     set_checklist_parameter(session, "410000", key, name, 10000)
     set_checklist_parameter(session, "410811", key, name, 5000)
@@ -179,13 +182,15 @@ def test_jurisdiction_parameter_of_the_most_specific_jurisdiction_wins(session, 
 
 
 def test_only_declared_configurable_parameters_can_be_set(session, tree) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
     with pytest.raises(ValidationFailed):
         set_checklist_parameter(session, "410811", "construction_dust.henan", "made_up_limit", 1)
 
 
 def test_set_param_command_stores_an_audited_jurisdiction_value(app, session, tree) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
     result = app.test_cli_runner().invoke(
         args=["checklists", "set-param", "410811", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
     assert result.exit_code == 0, result.output
@@ -195,7 +200,8 @@ def test_set_param_command_stores_an_audited_jurisdiction_value(app, session, tr
 
 
 def test_set_param_command_rejects_an_unknown_jurisdiction(app, session, tree) -> None:
-    sync(session)
+    install_shipped_checklists(session)
+    session.commit()
     result = app.test_cli_runner().invoke(
         args=["checklists", "set-param", "999999", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
     assert result.exit_code == 1

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.computation import compute_penalties_for_inspection
+from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
     penalties_view_of,
     recompute_view,
@@ -29,7 +29,7 @@ NRMM_CONTROL_KEYS = ["fine.henan_74_nrmm_banned_zone", "measure.nrmm_stop_use_ba
 @pytest.fixture()
 def world(session, tree):  # noqa: ANN001, ANN201
     make_penalty_world(session)
-    sync_penalty_rules(session)
+    install_shipped_penalty_rules(session)
     session.commit()
 
 

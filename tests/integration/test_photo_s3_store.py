@@ -25,7 +25,7 @@ from tests.factories_photos import photo_bytes, put_photo, sha256_hex
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
-GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_JPEG = "derived__gps_fractional_seconds.jpg"
 OTHER_JPEG = "drew__jpg__HTC_Desire.jpg"
 
 

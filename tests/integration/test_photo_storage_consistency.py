@@ -21,7 +21,7 @@ from tests.factories_photos import (
     temporary_photo_store,
 )
 
-GPS_JPEG = "ianare__jpg__gps__DSCN0010.jpg"
+GPS_JPEG = "derived__gps_fractional_seconds.jpg"
 
 
 @pytest.fixture()

@@ -11,9 +11,9 @@ import pytest
 
 from app.photos.evidence import evidence_flags
 from app.photos.metadata import GpsFix, OriginalInfo
+from tests.photo_samples import photo_path
 
 REPO = Path(__file__).resolve().parents[2]
-PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
 CST = timezone(timedelta(hours=8))
 WINDOW_START = datetime(2026, 11, 20, 9, 0, tzinfo=CST)
 WINDOW_END = datetime(2026, 11, 20, 10, 0, tzinfo=CST)
@@ -155,7 +155,7 @@ def test_flags_serialise_to_plain_dicts():
 def test_real_nikon_d5000_processed_in_bridge_is_flagged_edited():
     from app.photos.processing import inspect_original  # real metadata end to end
 
-    meta = inspect_original(PHOTOS / "drew__jpg__Nikon_D5000.jpg")
+    meta = inspect_original(photo_path("drew__jpg__Nikon_D5000.jpg"))
     flags = evidence_flags(
         meta,
         site_distance_m=None,

@@ -1,8 +1,7 @@
-"""app.photos.processing on the real files in ../shared/testdata/photos (see MANIFEST.tsv)
-and on JPEGs made here with GPS EXIF around 焦作 (113.24 E, 35.22 N)."""
+"""app.photos.processing on the real files in tests/data/photos (see MANIFEST.tsv), the samples derived
+from them in tests/photo_samples.py, and JPEGs made here with GPS EXIF around 焦作 (113.24 E, 35.22 N)."""
 from __future__ import annotations
 
-import csv
 import io
 import math
 import struct
@@ -24,16 +23,13 @@ from app.photos.processing import (
     verify_complete,
     verify_decodes,
 )
-
-PHOTOS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "photos"
-MANIFEST = list(csv.DictReader((PHOTOS / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
-ROWS = {row["file"]: row for row in MANIFEST}
+from tests.photo_samples import HEIC_SIZE, SAMPLES, photo_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns on the corrupt-EXIF samples
 
 
 def rows(pred):
-    return [pytest.param(r, id=r["file"]) for r in MANIFEST if pred(r)]
+    return [pytest.param(r, id=r["file"]) for r in SAMPLES if pred(r)]
 
 
 def _float(text: str) -> float | None:
@@ -53,26 +49,26 @@ def _openable(r) -> bool:
 
 @pytest.mark.parametrize("row", rows(_openable))
 def test_format_and_size_are_detected_from_content(row):
-    info = inspect_original(PHOTOS / row["file"])
+    info = inspect_original(photo_path(row["file"]))
     assert info.format == row["format"]
     assert f"{info.width}x{info.height}" == row["pixels"]
 
 
 @pytest.mark.parametrize("row", rows(lambda r: _openable(r) and r["make"]))
 def test_make_and_model_match_the_manifest(row):
-    info = inspect_original(PHOTOS / row["file"])
+    info = inspect_original(photo_path(row["file"]))
     assert (info.make, info.model) == (row["make"], row["model"])
 
 
 @pytest.mark.parametrize("row", rows(lambda r: _openable(r) and r["format"] != "HEIF"))
 def test_orientation_matches_the_manifest(row):
-    info = inspect_original(PHOTOS / row["file"])
+    info = inspect_original(photo_path(row["file"]))
     expected = int(row["orientation"]) if row["orientation"] else None
     assert info.orientation == expected
 
 
 def test_format_is_not_taken_from_the_file_name(tmp_path):
-    webp = (PHOTOS / "drew__webp__Issue_473_Java_.webp").read_bytes()
+    webp = photo_path("drew__webp__Issue_473_Java_.webp").read_bytes()
     disguised = tmp_path / "photo.jpg"
     disguised.write_bytes(webp)
     info = inspect_original(disguised)
@@ -86,7 +82,7 @@ def test_format_is_not_taken_from_the_file_name(tmp_path):
     "row", rows(lambda r: _float(r["gps_lat"]) is not None and (_float(r["gps_lat"]), _float(r["gps_lon"])) != (0.0, 0.0))
 )
 def test_gps_decimal_degrees_match_the_manifest(row):
-    info = inspect_original(PHOTOS / row["file"])
+    info = inspect_original(photo_path(row["file"]))
     assert info.gps is not None
     assert info.gps.lat == pytest.approx(float(row["gps_lat"]), abs=1e-5)
     assert info.gps.lon == pytest.approx(float(row["gps_lon"]), abs=1e-5)
@@ -94,7 +90,7 @@ def test_gps_decimal_degrees_match_the_manifest(row):
 
 
 def test_nan_gps_seconds_are_ignored_nikon_d5000():
-    info = inspect_original(PHOTOS / "drew__jpg__Nikon_D5000.jpg")
+    info = inspect_original(photo_path("drew__jpg__Nikon_D5000.jpg"))
     assert info.gps is not None
     assert info.gps.lat == pytest.approx(48 + 53.32358 / 60, abs=1e-5)
     assert info.gps.lon == pytest.approx(21 + 2.59507 / 60, abs=1e-5)
@@ -102,33 +98,33 @@ def test_nan_gps_seconds_are_ignored_nikon_d5000():
 
 
 def test_southern_hemisphere_with_degrees_in_minutes_is_negative_kodak():
-    info = inspect_original(PHOTOS / "ianare__jpg__Kodak_CX7530.jpg")
+    info = inspect_original(photo_path("derived__gps_south_degrees_in_minutes.jpg"))
     assert info.gps is not None and info.gps.lat == pytest.approx(-0.3713, abs=1e-5)
 
 
 def test_null_island_gps_is_treated_as_no_fix_samsung():
-    info = inspect_original(PHOTOS / "drew__jpg__Samsung_GT-I9000_Galaxy_S_.jpg")
+    info = inspect_original(photo_path("drew__jpg__Samsung_GT-I9000_Galaxy_S_.jpg"))
     assert info.gps is None and info.gps_problem == "null_island"
 
 
 def test_garbage_gps_ifd_gives_no_fix_and_malformed():
-    info = inspect_original(PHOTOS / "pillow__Tests__images__exif_gps.jpg")
+    info = inspect_original(photo_path("pillow__Tests__images__exif_gps.jpg"))
     assert info.gps is None and info.gps_problem == "malformed"
 
 
 def test_empty_gps_ifd_gives_missing():
-    info = inspect_original(PHOTOS / "pillow__Tests__images__empty_gps_ifd.jpg")
+    info = inspect_original(photo_path("pillow__Tests__images__empty_gps_ifd.jpg"))
     assert info.gps is None and info.gps_problem == "missing"
 
 
 def test_photo_without_gps_reports_missing():
-    info = inspect_original(PHOTOS / "recurser__Landscape_1.jpg")
+    info = inspect_original(photo_path("recurser__Landscape_1.jpg"))
     assert info.gps is None and info.gps_problem == "missing"
 
 
 @pytest.mark.parametrize("name", ["pillow__Tests__images__hopper_bad_exif.jpg", "pillow__Tests__images__invalid-exif.jpg"])
 def test_corrupt_exif_still_inspects_without_metadata(name):
-    info = inspect_original(PHOTOS / name)
+    info = inspect_original(photo_path(name))
     assert info.taken_at is None and info.gps is None
 
 
@@ -150,14 +146,14 @@ def test_dms_with_nan_degrees_is_rejected():
 
 
 def test_capture_time_uses_offset_time_original_when_present_heic():
-    info = inspect_original(PHOTOS / "ianare__heic__IMG_5195.HEIC")
+    info = inspect_original(photo_path("derived__heic_gps_offset_time.heic"))
     assert info.taken_at is not None
     assert info.taken_at.utcoffset() == timedelta(hours=-5)
     assert info.taken_at_source == "DateTimeOriginal"
 
 
 def test_capture_time_without_offset_is_naive_local_time():
-    info = inspect_original(PHOTOS / "drew__jpg__Apple_iPhone_4.jpg")
+    info = inspect_original(photo_path("drew__jpg__Apple_iPhone_4.jpg"))
     assert info.taken_at_is_naive
     assert info.taken_at.isoformat() == "2011-01-13T14:33:39"
 
@@ -171,7 +167,7 @@ def test_garbage_exif_dates_parse_to_none():
 
 
 def test_software_tag_is_read():
-    assert inspect_original(PHOTOS / "drew__jpg__Nikon_D5000.jpg").software == "Adobe Bridge CS5"
+    assert inspect_original(photo_path("drew__jpg__Nikon_D5000.jpg")).software == "Adobe Bridge CS5"
 
 
 # --------------------------------------------------------------------------- errors
@@ -179,14 +175,14 @@ def test_software_tag_is_read():
 
 def test_not_an_image_behind_a_jpg_name_is_unsupported_format():
     with pytest.raises(UnsupportedImageFormat) as exc:
-        inspect_original(PHOTOS / "drew__jpg__ImageTestSuite__f012a4321f00f12af6b1eee7580ffb9c.jpg")
+        inspect_original(photo_path("drew__jpg__ImageTestSuite__f012a4321f00f12af6b1eee7580ffb9c.jpg"))
     assert exc.value.code == "unsupported_image_format" and exc.value.status == 422
 
 
 def test_decompression_bomb_gif_is_refused_before_any_plugin_parses_it():
     # GIF is outside the allow-list, so Pillow's GIF plugin never sees the 4.36-gigapixel header.
     with pytest.raises(UnsupportedImageFormat) as exc:
-        inspect_original(PHOTOS / "pillow__Tests__images__decompression_bomb.gif")
+        inspect_original(photo_path("pillow__Tests__images__decompression_bomb.gif"))
     assert exc.value.status == 422
     assert exc.value.extra["detected_format"] == "GIF"
 
@@ -207,28 +203,28 @@ def test_png_decompression_bomb_is_image_too_many_pixels():
 
 def test_configured_pixel_limit_is_enforced_before_decoding():
     with pytest.raises(ImageTooManyPixels) as exc:
-        inspect_original(PHOTOS / "recurser__Landscape_1.jpg", max_pixels=1800 * 1200 - 1)
+        inspect_original(photo_path("recurser__Landscape_1.jpg"), max_pixels=1800 * 1200 - 1)
     assert exc.value.extra["pixels"] == 1800 * 1200
 
 
 def test_truncated_jpeg_passes_cheap_inspection_but_is_flagged_suspect():
-    info = inspect_original(PHOTOS / "pillow__Tests__images__truncated_jpeg.jpg")
+    info = inspect_original(photo_path("pillow__Tests__images__truncated_jpeg.jpg"))
     assert info.suspect_truncated
 
 
 def test_truncated_jpeg_fails_derivatives_as_undecodable():
     with pytest.raises(ImageUndecodable) as exc:
-        make_derivatives(PHOTOS / "pillow__Tests__images__truncated_jpeg.jpg")
+        make_derivatives(photo_path("pillow__Tests__images__truncated_jpeg.jpg"))
     assert exc.value.code == "image_undecodable" and exc.value.status == 422
 
 
 def test_truncated_jpeg_fails_verify_decodes():
     with pytest.raises(ImageUndecodable):
-        verify_decodes(PHOTOS / "pillow__Tests__images__truncated_jpeg.jpg")
+        verify_decodes(photo_path("pillow__Tests__images__truncated_jpeg.jpg"))
 
 
 def test_jpeg_cut_in_half_is_suspect_and_undecodable():
-    data = (PHOTOS / "recurser__Landscape_1.jpg").read_bytes()
+    data = photo_path("recurser__Landscape_1.jpg").read_bytes()
     cut = data[: len(data) // 2]
     assert inspect_original(cut).suspect_truncated
     with pytest.raises(ImageUndecodable):
@@ -237,7 +233,7 @@ def test_jpeg_cut_in_half_is_suspect_and_undecodable():
 
 def test_intact_files_are_not_suspect():
     for name in ("recurser__Landscape_1.jpg", "drew__webp__Issue_473_Java_.webp"):
-        assert not inspect_original(PHOTOS / name).suspect_truncated
+        assert not inspect_original(photo_path(name)).suspect_truncated
 
 
 def _mpo(first=(200, 30, 30), second=(30, 30, 200), size=(96, 64)) -> bytes:
@@ -292,7 +288,7 @@ def test_a_complete_jpeg_ending_in_flat_grey_is_not_mistaken_for_a_truncated_one
 
 @pytest.mark.parametrize("row", rows(lambda r: _openable(r) and r["format"] == "JPEG" and not r["pillow_error"]))
 def test_real_jpegs_pass_the_scan_check(row):
-    verify_complete(PHOTOS / row["file"])
+    verify_complete(photo_path(row["file"]))
 
 
 def test_pillow_still_refuses_truncated_images_process_wide():
@@ -308,7 +304,7 @@ def _thumb_of(path: Path) -> Image.Image:
 
 @pytest.fixture(scope="module")
 def upright_reference() -> Image.Image:
-    return _thumb_of(PHOTOS / "recurser__Landscape_1.jpg")
+    return _thumb_of(photo_path("recurser__Landscape_1.jpg"))
 
 
 def _mean_diff(a: Image.Image, b: Image.Image) -> float:
@@ -317,7 +313,7 @@ def _mean_diff(a: Image.Image, b: Image.Image) -> float:
 
 @pytest.mark.parametrize("n", range(0, 9))
 def test_every_exif_orientation_is_corrected_in_the_display_image(n, upright_reference):
-    result = make_derivatives(PHOTOS / f"recurser__Landscape_{n}.jpg")
+    result = make_derivatives(photo_path(f"recurser__Landscape_{n}.jpg"))
     assert result.display_size == (1800, 1200)  # landscape after correction
     thumb = Image.open(io.BytesIO(result.thumbnail)).convert("L")
     assert thumb.size == upright_reference.size
@@ -325,24 +321,24 @@ def test_every_exif_orientation_is_corrected_in_the_display_image(n, upright_ref
 
 
 def test_orientation_comparison_would_catch_an_uncorrected_image(upright_reference):
-    raw = Image.open(PHOTOS / "recurser__Landscape_3.jpg").convert("L").resize(upright_reference.size)
+    raw = Image.open(photo_path("recurser__Landscape_3.jpg")).convert("L").resize(upright_reference.size)
     assert _mean_diff(raw, upright_reference) > 20
 
 
 def test_iphone5_orientation_3_display_uses_dct_scaling_below_the_cap():
-    result = make_derivatives(PHOTOS / "drew__jpg__Apple_iPhone_5.jpg")
+    result = make_derivatives(photo_path("derived__large_orientation_3.jpg"))
     assert result.display_size == (1632, 1224)  # 3264×2448 decoded at 1/2: ≤ 2048 and ≥ 75 % of it
     assert max(result.thumbnail_size) == 320
     assert result.orientation_applied == 3
 
 
 def test_full_resolution_display_when_dct_scaling_is_disabled():
-    result = make_derivatives(PHOTOS / "drew__jpg__Apple_iPhone_5.jpg", draft_min_fraction=1.0)
+    result = make_derivatives(photo_path("derived__large_orientation_3.jpg"), draft_min_fraction=1.0)
     assert result.display_size == (2048, 1536)
 
 
 def test_webp_orientation_6_becomes_portrait():
-    assert make_derivatives(PHOTOS / "drew__webp__Issue_473_Java_.webp").display_size == (240, 320)
+    assert make_derivatives(photo_path("drew__webp__Issue_473_Java_.webp")).display_size == (240, 320)
 
 
 # --------------------------------------------------------------------------- HEIC
@@ -350,11 +346,11 @@ def test_webp_orientation_6_becomes_portrait():
 
 @pytest.mark.skipif(not processing.HEIF_SUPPORTED, reason="pillow-heif not installed")
 def test_heic_is_inspected_and_decoded():
-    path = PHOTOS / "ianare__heic__IMG_5195.HEIC"
+    path = photo_path("derived__heic_gps_offset_time.heic")
     info = inspect_original(path)
-    assert (info.format, info.mime, info.width, info.height) == ("HEIF", "image/heic", 2566, 3313)
+    assert (info.format, info.mime, info.width, info.height) == ("HEIF", "image/heic", *HEIC_SIZE)
     result = make_derivatives(path)
-    assert result.display_size == (1586, 2048)
+    assert result.display_size == (1170, 2048)  # 1200×2100 fitted into the 2048 cap
     assert Image.open(io.BytesIO(result.display)).format == "JPEG"
 
 
@@ -371,11 +367,11 @@ def _assert_no_metadata(jpeg: bytes) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["ianare__jpg__gps__DSCN0010.jpg", "drew__jpg__Apple_iPhone_5.jpg", "drew__webp__Issue_473_Java_.webp",
-     "ianare__heic__IMG_5195.HEIC"],
+    ["derived__gps_fractional_seconds.jpg", "derived__large_orientation_3.jpg", "drew__webp__Issue_473_Java_.webp",
+     "derived__heic_gps_offset_time.heic", "drew__jpg__Apple_iPhone_4.jpg"],
 )
 def test_derivatives_carry_no_exif_or_gps(name):
-    result = make_derivatives(PHOTOS / name)
+    result = make_derivatives(photo_path(name))
     _assert_no_metadata(result.display)
     _assert_no_metadata(result.thumbnail)
 

@@ -17,10 +17,11 @@ import pytest
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, complete_partial
+from tests.photo_samples import photo_bytes, photo_path
 
 REPO = Path(__file__).resolve().parents[2]
-PHOTOS = REPO / ".." / "shared" / "testdata" / "photos"
-PHOTO = (PHOTOS / "ianare__jpg__gps__DSCN0010.jpg").read_bytes()
+PHOTO_NAME = "derived__gps_fractional_seconds.jpg"
+PHOTO = photo_bytes(PHOTO_NAME)
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
 
 
@@ -127,7 +128,7 @@ def test_crash_during_write_leaves_a_temp_file_that_gc_finds_and_no_final_file(t
                     os._exit(9)  # the process dies: no except/finally runs
                 return super().read(4096)
 
-        data = open({str(PHOTOS / "ianare__jpg__gps__DSCN0010.jpg")!r}, "rb").read()
+        data = open({str(photo_path(PHOTO_NAME))!r}, "rb").read()
         FilesystemPhotoStore({str(root)!r}).store_stream(DiesMidUpload(data), {PHOTO_SHA!r}, None)
         """
     )
