@@ -21,8 +21,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.factory import create_app
 from app.config import TestConfig
+from app.factory import create_app
 from scripts.localpg import LocalCluster
 
 KEEP_TABLES = {"alembic_version", "spatial_ref_sys"}

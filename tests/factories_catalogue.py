@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.audit.services import record_audit
-from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR
 from app.checklists.models import ChecklistVersion
-from app.checklists.services import sync_checklists
+from app.checklists.sync import sync_checklists
+from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.models import PenaltyRuleVersion
 from app.penalties.rules import DEFAULT_RULES_DIR
-from app.penalties.services import sync_penalty_rules
 
 _FILLED_BY_THE_DATABASE = ("id", "created_at")
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import Any, Callable
 
 import yaml

@@ -53,8 +53,8 @@ def test_validation_error_lists_field_paths_in_both_languages(client) -> None:
 
 def test_unexpected_exception_is_500_problem_without_trace(app: Flask) -> None:
     # A throwaway route on a copy of the app config that raises: the client sees a bare 500 problem.
-    from app.factory import create_app
     from app.config import TestConfig
+    from app.factory import create_app
 
     other = create_app(TestConfig(app.config["SQLALCHEMY_DATABASE_URI"], app.config["DATA_DIR"]))
 

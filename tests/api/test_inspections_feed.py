@@ -1,7 +1,7 @@
 """GET /api/v1/inspections?updated_since=: change-ordered sync feed with an opaque cursor, scoped."""
 from __future__ import annotations
 
-from tests.factories_inspections import make_world, new_id, passing_answer, put, put_body, submit, applicable_items
+from tests.factories_inspections import applicable_items, make_world, new_id, passing_answer, put, put_body, submit
 
 
 def _feed(client, headers, cursor: str | None = None, limit: int = 2):  # noqa: ANN001, ANN202

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories_inspections import (DUST, NRMM, applicable_items, make_world, new_id, passing_answer, put,
-                                         put_body, submit)
+from tests.factories_inspections import (
+    DUST,
+    NRMM,
+    applicable_items,
+    make_world,
+    new_id,
+    passing_answer,
+    put,
+    put_body,
+    submit,
+)
 from tests.factories_photos import photo_bytes, put_photo, temporary_photo_store
 
 GPS_PHOTO = "derived__gps_fractional_seconds.jpg"  # GPS 43.4674483 N, 11.8851267 E

@@ -17,8 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEntry
 from app.auth.models import AuthSession, User
-from app.penalties.models import PenaltyLineRow
 from app.penalties.computation import compute_penalties_for_inspection
+from app.penalties.models import PenaltyLineRow
 from app.photos.models import Photo
 from tests.factories import bearer, issue_tokens, login, make_user
 from tests.factories_catalogue import install_shipped_penalty_rules

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sqlalchemy import func, select
 
 from app.geo.crs import from_wgs84

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.inspections.models import Inspection
 from app.inspections.feed import bump_change
+from app.inspections.models import Inspection
 from tests.factories_inspections import make_world, new_id, put, put_body
 
 

@@ -7,13 +7,11 @@ import pytest
 from sqlalchemy import select, text
 
 from app.audit.models import AuditEntry
-from app.penalties.models import PenaltyLineRow, PenaltyRuleVersion
 from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.computation import compute_penalties_for_inspection
+from app.penalties.models import PenaltyLineRow, PenaltyRuleVersion
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
-    penalties_view_of,
-    recompute_view,
     FIREWORKS_SALE_KEYS,
     FailedItem,
     dust_failures,
@@ -22,6 +20,8 @@ from tests.factories_penalties import (
     make_fireworks_shop,
     make_inspection,
     make_penalty_world,
+    penalties_view_of,
+    recompute_view,
     rules_copy,
 )
 

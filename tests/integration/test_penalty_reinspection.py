@@ -10,14 +10,14 @@ from app.audit.models import AuditEntry
 from app.penalties.computation import compute_penalties_for_inspection
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
-    penalties_view_of,
-    recompute_view,
     STARTED,
     FailedItem,
     dust_failures,
     make_construction_site,
     make_inspection,
     make_penalty_world,
+    penalties_view_of,
+    recompute_view,
 )
 
 VOC_KEYS = ["fine.air_law_108_voc"]

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.checklists.catalogue import DEFAULT_CHECKLISTS_DIR
+from app.checklists.files import DEFAULT_CHECKLISTS_DIR
 from app.checklists.models import ChecklistVersion
-from app.checklists.services import sync_checklists
+from app.checklists.sync import sync_checklists
+from app.penalties.catalogue import sync_penalty_rules
 from app.penalties.models import PenaltyRuleVersion
-from app.penalties.services import sync_penalty_rules
 from tests.factories_catalogue import install_shipped_checklists, install_shipped_penalty_rules
 
 WRITTEN_AT = {"created_at", "at"}  # set by the database clock
