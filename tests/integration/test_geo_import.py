@@ -125,3 +125,16 @@ def test_adcode_style_division_files_import_as_they_are(session, tree) -> None:
     assert qinyang.path == "/410000/410800/410882/"
     shanyang = session.scalar(select(Jurisdiction).where(Jurisdiction.code == "410811"))
     assert shanyang.boundary is not None and shanyang.level == "county"
+
+
+def test_import_past_its_deadline_is_refused_and_writes_nothing(session, tree) -> None:
+    from app.errors import PayloadTooLarge
+    from app.geo.limits import ImportLimits
+
+    ticks = iter(range(1000))
+    with pytest.raises(PayloadTooLarge) as info:
+        import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions", limits=ImportLimits(max_seconds=6),
+                       clock=lambda: float(next(ticks)))  # each look at the clock is one second later
+    session.rollback()
+    assert info.value.code == "import_too_slow"
+    assert _boundary_wkt(session, "410811") is None
