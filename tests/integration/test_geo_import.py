@@ -138,3 +138,39 @@ def test_import_past_its_deadline_is_refused_and_writes_nothing(session, tree) -
     session.rollback()
     assert info.value.code == "import_too_slow"
     assert _boundary_wkt(session, "410811") is None
+
+
+def test_zone_drawn_inside_another_county_is_refused_naming_its_owner(session, tree) -> None:
+    import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    session.commit()
+    # "belongs" to 山阳区 410811 but lies in 博爱县 (lon 113.00–113.10)
+    doc = collection(feature(square(113.02, 35.22, 113.08, 35.28), code="SY-FWB-2", name="禁燃区", kind="fireworks_ban",
+                             jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="zones")
+    session.rollback()
+    [error] = info.value.errors
+    assert (error.path, error.code) == ("features[0].geometry", "zone_outside_owner")
+    assert "410811" in error.message_en and "410811" in error.message_zh
+    assert session.scalar(select(func.count()).select_from(Zone)) == 0
+
+
+def test_zone_straying_past_its_owner_only_by_boundary_noise_is_accepted(session, tree) -> None:
+    import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    # 山阳区 ends at lon 113.30; 0.0002° (about 18 m) past it is noise, 0.002° (about 180 m) is not
+    noisy = collection(feature(square(113.22, 35.22, 113.3002, 35.28), code="Z-NOISE", name="禁燃区",
+                               kind="fireworks_ban", jurisdiction_code="410811"))
+    assert import_geojson(session, noisy, mode="zones").created == ["Z-NOISE"]
+    beyond = collection(feature(square(113.22, 35.22, 113.302, 35.28), code="Z-BEYOND", name="禁燃区",
+                                kind="fireworks_ban", jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, beyond, mode="zones")
+    assert info.value.errors[0].code == "zone_outside_owner"
+
+
+def test_zone_of_a_jurisdiction_without_boundary_is_refused(session, tree) -> None:
+    doc = collection(feature(square(113.22, 35.22, 113.28, 35.28), code="Z1", name="禁燃区", kind="fireworks_ban",
+                             jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="zones")
+    assert [(e.path, e.code) for e in info.value.errors] == [("features[0].geometry", "owner_boundary_missing")]
