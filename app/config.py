@@ -29,6 +29,10 @@
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
 | PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
+| GEO_IMPORT_MAX_DEPTH | 32 | deepest JSON nesting of an imported GeoJSON file (422 ``geojson_too_deep``; a MultiPolygon feature needs 8) |
+| GEO_IMPORT_MAX_VERTICES_PER_FEATURE | 50000 | most positions in one imported feature (413 ``too_many_vertices``) |
+| GEO_IMPORT_MAX_VERTICES | 2000000 | most positions in one import through the API (413 ``too_many_vertices``; not applied by ``flask geo import``) |
+| GEO_IMPORT_MAX_SECONDS | 45 | longest processing of one import through the API (413 ``import_too_slow``; not applied by ``flask geo import``) |
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
@@ -95,6 +99,10 @@ class Config:
                                               os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
         self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)
+        self.GEO_IMPORT_MAX_DEPTH = _int("GEO_IMPORT_MAX_DEPTH", 32)
+        self.GEO_IMPORT_MAX_VERTICES_PER_FEATURE = _int("GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 50_000)
+        self.GEO_IMPORT_MAX_VERTICES = _int("GEO_IMPORT_MAX_VERTICES", 2_000_000)
+        self.GEO_IMPORT_MAX_SECONDS = float(os.environ.get("GEO_IMPORT_MAX_SECONDS", "45"))
         self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         self.PHOTO_ROOT = str(base / "photos")

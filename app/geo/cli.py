@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.context import set_actor
-from app.errors import ValidationFailed
+from app.errors import AppError
 from app.extensions import current_session, db
 from app.geo.importer import import_geojson
+from app.geo.limits import ImportLimits
 from app.jurisdictions.geojson_export import export_jurisdictions
 from app.zones.geojson_export import export_zones
 
@@ -24,8 +26,9 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     set_actor(None, "cli")
     try:
         with open(file, "rb") as fp:
-            result = import_geojson(current_session(), fp, mode=mode, kind=kind, crs=crs)
-    except ValidationFailed as exc:
+            result = import_geojson(current_session(), fp, mode=mode, kind=kind, crs=crs,
+                                    limits=ImportLimits.from_config(current_app.config).for_cli())
+    except AppError as exc:  # ValidationFailed, or a limit (too deep, too many vertices)
         db.session.rollback()
         click.echo(f"rejected: {exc.detail_zh} / {exc.detail_en}", err=True)
         for e in exc.errors:

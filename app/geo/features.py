@@ -19,6 +19,7 @@ from app.errors import FieldError
 from app.geo.crs import WGS84, parse_crs
 from app.geo.divisions import normalise_division_properties, read_level
 from app.geo.geometry import validate_geometry
+from app.geo.limits import Deadline, ImportLimits, count_positions, too_many_vertices
 from app.geo.properties import MAX_NAME, optional_code, optional_text, read_code, read_name, read_period
 from app.geo.report import FeatureResult, ImportedFeature, ImportReport, collect
 from app.geo.zone_properties import ZONE_KINDS, read_zone_kind
@@ -99,13 +100,24 @@ def validate_features(
     crs: str = WGS84,
     allowed_kinds: Collection[str] = ZONE_KINDS,
     allowed_levels: Collection[str] = JURISDICTION_LEVELS,
+    deadline: Deadline | None = None,
+    limits: ImportLimits | None = None,
 ) -> Iterator[FeatureResult]:
-    """Validate features one by one (streaming); also flags codes repeated within the file."""
+    """Validate features one by one (streaming); also flags codes repeated within the file.
+
+    ``deadline`` bounds the time spent; ``limits`` bounds the vertices of already-parsed features
+    (a stream is counted while it is read, see ``app.geo.streaming``).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
     crs = parse_crs(crs)
     seen: dict[str, int] = {}
+    total = 0
     for index, feature in enumerate(features):
+        if deadline is not None:
+            deadline.check(f"features[{index}]")
+        if limits is not None:
+            total += _check_parsed_vertices(feature, index, total, limits)
         result = validate_feature(feature, index, mode=mode, kind=kind, crs=crs, allowed_kinds=allowed_kinds,
                                   allowed_levels=allowed_levels)
         if result.feature is not None:
@@ -118,6 +130,18 @@ def validate_features(
             else:
                 seen[code] = index
         yield result
+
+
+def _check_parsed_vertices(feature: Any, index: int, total: int, limits: ImportLimits) -> int:
+    """The positions of a parsed feature's geometry; raises ``too_many_vertices`` past either limit."""
+    geometry = feature.get("geometry") if isinstance(feature, dict) else None
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    n = count_positions(coords, limits.max_vertices_per_feature)
+    if limits.max_vertices_per_feature is not None and n > limits.max_vertices_per_feature:
+        raise too_many_vertices(f"features[{index}].geometry", limits.max_vertices_per_feature, whole_file=False)
+    if limits.max_vertices is not None and total + n > limits.max_vertices:
+        raise too_many_vertices("features", limits.max_vertices, whole_file=True)
+    return n
 
 
 def check_legacy_crs(member: Any) -> FieldError | None:

@@ -24,14 +24,17 @@ from app.geo.postgis_check import current_wkb
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import upsert_jurisdiction
 from app.sites.models import Site
+from app.vocabulary import JURISDICTION_LEVELS
 from app.zones.queries import rederive_site_jurisdictions, smallest_jurisdiction_for_site
+
+TOP_LEVEL = JURISDICTION_LEVELS[0]  # provinces are the only roots of the tree
 
 
 def import_jurisdictions(session: Session, checked: list[CheckedFeature], scope: Sequence[str] | None,
                          errors: list[FieldError], result: ImportResult) -> None:
     """Write every boundary, parents first, then re-derive sites; on any error append it and stop."""
     in_file = {c.feature.code: c for c in checked}
-    _infer_missing_parents(session, checked, in_file)
+    _infer_missing_parents(session, checked, in_file, scope)
     wanted = list(in_file) + [c.feature.parent_code for c in checked if c.feature.parent_code]
     existing = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(wanted)))}
     for c in checked:  # check every reference before writing anything
@@ -51,17 +54,28 @@ def import_jurisdictions(session: Session, checked: list[CheckedFeature], scope:
         result.sites_moved = rederive_site_jurisdictions(session)
 
 
-def _infer_missing_parents(session: Session, checked: list[CheckedFeature], in_file: dict[str, CheckedFeature]) -> None:
-    """A new division without ``parent_code`` hangs under the division its GB/T 2260 code implies,
-    when that one exists (in the database or the same file); otherwise it stays a root."""
+def _infer_missing_parents(session: Session, checked: list[CheckedFeature], in_file: dict[str, CheckedFeature],
+                           scope: Sequence[str] | None) -> None:
+    """A new division without ``parent_code`` hangs under the division its GB/T 2260 code implies. When that
+    one exists neither in the database nor in the file the reference check refuses the feature, naming it:
+    a district imported before its city would otherwise become a parentless root, outside every admin's scope
+    and left there when the city arrives. An existing root that is no province (left by earlier imports) is
+    moved under its implied parent when that one exists; only for unscoped imports (CLI), since moving a root
+    into a subtree moves its sites into that subtree's scope."""
     candidates = {c.feature.code: inferred_parent_code(c.feature.code) for c in checked if not c.feature.parent_code}
     wanted = [p for p in candidates.values() if p]
     if not wanted:
         return
-    known = set(session.scalars(select(Jurisdiction.code).where(Jurisdiction.code.in_(wanted + list(candidates)))))
+    rows = session.execute(select(Jurisdiction.code, Jurisdiction.parent_id, Jurisdiction.level)
+                           .where(Jurisdiction.code.in_(wanted + list(candidates)))).all()
+    known = {r.code for r in rows}
+    orphans = {r.code for r in rows if r.parent_id is None and r.level != TOP_LEVEL}
     for c in checked:
         parent = candidates.get(c.feature.code)
-        if parent and c.feature.code not in known and (parent in known or parent in in_file):
+        if not parent:
+            continue
+        if c.feature.code not in known or (
+                scope is None and c.feature.code in orphans and (parent in known or parent in in_file)):
             c.feature = replace(c.feature, parent_code=parent)
 
 
@@ -75,8 +89,14 @@ def _check_references(c: CheckedFeature, in_file: dict[str, CheckedFeature], exi
                                  "A new jurisdiction needs a level"))
     if f.parent_code and f.parent_code not in existing and f.parent_code not in in_file:
         errors.append(FieldError(f"{base}.parent_code", "unknown_parent",
-                                 f"上级行政区划 {f.parent_code} 不存在（数据库与本文件中均无）",
-                                 f"Parent jurisdiction {f.parent_code} exists neither in the database nor in this file"))
+                                 f"上级行政区划 {f.parent_code} 不存在（数据库与本文件中均无）；请先导入上级，或放在同一文件中",
+                                 f"Parent jurisdiction {f.parent_code} exists neither in the database nor in this file; "
+                                 "import it first or in the same file"))
+    if cur is None and not f.parent_code and f.level is not None and f.level != TOP_LEVEL:
+        # every jurisdiction but a province hangs in the tree (a root is outside every scoped admin's view)
+        errors.append(FieldError(f"{base}.parent_code", "missing_parent",
+                                 f"新建的{f.level}级行政区划须提供上级 parent_code（代码无法推断上级）",
+                                 f"A new {f.level} needs parent_code (its code does not imply a parent)"))
     if f.parent_code == f.code:
         errors.append(FieldError(f"{base}.parent_code", "invalid_parent", "上级不能是自身", "A jurisdiction cannot be its own parent"))
     if scope is not None:
@@ -122,14 +142,18 @@ def _write_parents_first(session: Session, checked: list[CheckedFeature], in_fil
 
 def _write_jurisdiction(session: Session, c: CheckedFeature, cur: Jurisdiction | None, result: ImportResult) -> None:
     f = c.feature
+    old_path = cur.path if cur is not None else None
     parent_code = f.parent_code
     if parent_code is None and cur is not None and cur.parent is not None:
         parent_code = cur.parent.code
     j = upsert_jurisdiction(session, code=f.code, name_zh=f.name, level=f.level or (cur.level if cur else ""),
                             parent_code=parent_code, name_en=f.name_en if f.name_en is not None else (cur.name_en if cur else None))
+    if old_path is not None and j.path != old_path:
+        result.reparented.append(f.code)
     before = current_wkb(session, Jurisdiction.boundary, Jurisdiction.id, j.id) if cur is not None else None
     if before is not None and geometry_digest(before) == c.digest:
-        result.unchanged.append(f.code)
+        if f.code not in result.reparented:
+            result.unchanged.append(f.code)
         return
     j.boundary = WKBElement(c.wkb, srid=4326)
     session.flush()

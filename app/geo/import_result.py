@@ -20,6 +20,7 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    reparented: list[str] = field(default_factory=list)
     repairs: list[dict[str, str]] = field(default_factory=list)
     notices: list[dict[str, str]] = field(default_factory=list)
     sites_moved: int = 0
@@ -28,6 +29,7 @@ class ImportResult:
         return {
             "mode": self.mode, "crs": self.crs, "kind": self.kind, "feature_count": self.feature_count,
             "created": self.created, "replaced": self.replaced, "unchanged": self.unchanged,
+            "reparented": self.reparented,
             "repairs": self.repairs, "notices": self.notices, "sites_moved": self.sites_moved,
         }
 

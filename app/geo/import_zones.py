@@ -14,7 +14,14 @@ from app.geo.import_result import CheckedFeature, ImportResult, geometry_digest,
 from app.geo.postgis_check import current_wkb
 from app.jurisdictions.models import Jurisdiction
 from app.zones.models import Zone
-from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
+from app.zones.queries import area_outside_jurisdiction, rederive_site_zones, smallest_jurisdiction_covering
+
+# A zone may only cover ground of its owner: the owner's admin designates it, and every site inside it
+# gets it in its checklist context. Zones and boundaries come from different surveys, so a zone may stray
+# up to this far outside its owner's boundary (boundary noise along a shared edge); any farther and the
+# feature is refused. 50 m is well below the width of the smallest township and above the offsets seen
+# between GCJ-02 conversions and surveyed boundaries.
+OWNER_TOLERANCE_M = 50.0
 
 
 def import_zones(session: Session, checked: list[CheckedFeature], scope: Sequence[str] | None,
@@ -60,8 +67,31 @@ def _owners(session: Session, checked: list[CheckedFeature], scope: Sequence[str
         if scope is not None and not any(owner.path.startswith(p) for p in scope):
             errors.append(outside_scope(f.index, f.code))
             continue
+        if not _within_owner(session, c, owner, errors):
+            continue
         owners[f.index] = owner
     return owners
+
+
+def _within_owner(session: Session, c: CheckedFeature, owner: Jurisdiction, errors: list[FieldError]) -> bool:
+    """The zone lies within its owner's boundary (``OWNER_TOLERANCE_M``); otherwise append the error naming the owner."""
+    path = f"features[{c.feature.index}].geometry"
+    try:
+        outside = area_outside_jurisdiction(session, func.ST_GeomFromWKB(c.wkb, 4326), owner.id, OWNER_TOLERANCE_M)
+    except LookupError:
+        errors.append(FieldError(path, "owner_boundary_missing",
+                                 f"所属行政区划 {owner.code}（{owner.name_zh}）尚无边界，无法确认区域在其范围内；请先导入其边界",
+                                 f"The owning jurisdiction {owner.code} ({owner.name_zh}) has no boundary yet, so the "
+                                 "zone cannot be checked against it; import its boundary first"))
+        return False
+    if outside is not None:
+        errors.append(FieldError(path, "zone_outside_owner",
+                                 f"区域超出所属行政区划 {owner.code}（{owner.name_zh}）的边界（界外约 {outside:,.0f} 平方米，"
+                                 f"容差 {OWNER_TOLERANCE_M:g} 米）",
+                                 f"The zone extends beyond the boundary of its owning jurisdiction {owner.code} "
+                                 f"({owner.name_zh}): about {outside:,.0f} m² outside (tolerance {OWNER_TOLERANCE_M:g} m)"))
+        return False
+    return True
 
 
 def _write_zone(session: Session, c: CheckedFeature, zone: Zone | None, owner: Jurisdiction, result: ImportResult,

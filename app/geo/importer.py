@@ -18,7 +18,8 @@ Steps:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from app.geo.features import MODES, validate_feature_collection
 from app.geo.import_jurisdictions import import_jurisdictions
 from app.geo.import_result import ImportResult
 from app.geo.import_zones import import_zones
+from app.geo.limits import Deadline, ImportLimits
 from app.geo.postgis_check import postgis_check
 from app.geo.report import ImportReport
 from app.geo.streaming import BinaryReader, validate_stream
@@ -35,24 +37,36 @@ from app.geo.zone_properties import ZONE_KINDS
 
 
 def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, mode: str, kind: str | None = None,
-                   crs: str = "wgs84", scope: Sequence[str] | None = None, is_demo: bool = False) -> ImportResult:
+                   crs: str = "wgs84", scope: Sequence[str] | None = None, is_demo: bool = False,
+                   limits: ImportLimits | None = None, clock: Callable[[], float] = time.monotonic) -> ImportResult:
     """Validate and import a FeatureCollection (a binary stream, read incrementally, or parsed JSON).
 
     ``scope``: the caller's jurisdiction paths (API); ``None`` = unrestricted (CLI, demo loader).
+    ``limits`` (default: ``app.geo.limits``' defaults) bound depth, vertices and time (``app.geo.limits``; 413/422 ``geojson_too_deep``,
+    ``too_many_vertices``, ``import_too_slow``); ``clock`` measures the time.
     Raises ``ValidationFailed`` (code ``geojson_invalid``) listing every per-feature error; nothing
     is written in that case (and the caller must not commit).
     """
     _check_options(mode, kind)
-    options = {"mode": mode, "kind": kind if mode == "zones" else None, "crs": crs, "allowed_kinds": ZONE_KINDS}
-    report: ImportReport = (validate_feature_collection(source, **options) if isinstance(source, dict)
-                            else validate_stream(source, **options))
+    limits = limits or ImportLimits()
+    deadline = Deadline(limits.max_seconds, clock)
+    options: dict[str, Any] = {"mode": mode, "kind": kind if mode == "zones" else None, "crs": crs, "allowed_kinds": ZONE_KINDS,
+               "deadline": deadline}
+    report: ImportReport = (validate_feature_collection(source, limits=limits, **options) if isinstance(source, dict)
+                            else validate_stream(source, limits=limits, **options))
     result = ImportResult(mode=mode, crs=crs, kind=kind, feature_count=report.feature_count)
     result.repairs = [n.to_dict() for n in report.notices if n.code == "geometry_repaired"]
     result.notices = [n.to_dict() for n in report.notices if n.code != "geometry_repaired"]
     report.raise_for_errors()
 
     errors: list[FieldError] = []
-    checked = [c for c in (postgis_check(session, f, errors, result.repairs) for f in report.features) if c is not None]
+    checked = []
+    for f in report.features:
+        deadline.check(f"features[{f.index}] (PostGIS)")
+        c = postgis_check(session, f, errors, result.repairs)
+        if c is not None:
+            checked.append(c)
+    deadline.check("writing")
     if not errors:
         if mode == "jurisdictions":
             import_jurisdictions(session, checked, scope, errors, result)

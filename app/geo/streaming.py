@@ -13,6 +13,7 @@ import ijson
 
 from app.errors import FieldError, ValidationFailed
 from app.geo.features import FEATURES_MISSING, NOT_A_FEATURE_COLLECTION, check_legacy_crs, validate_features
+from app.geo.limits import UNLIMITED, Deadline, ImportLimits, too_deep, too_many_vertices
 from app.geo.report import FeatureResult, ImportReport, collect
 
 
@@ -31,41 +32,70 @@ class TopLevel:
         self.saw_features = False
 
 
-def iter_features(fp: BinaryReader, top: TopLevel | None = None) -> Iterator[Any]:
+def iter_features(fp: BinaryReader, top: TopLevel | None = None, limits: ImportLimits = UNLIMITED) -> Iterator[Any]:
     """Yield the elements of ``features`` of a FeatureCollection read incrementally from ``fp``.
 
-    Raises ``ValidationFailed`` (code ``invalid_json``) on malformed JSON. ``top`` receives the
-    top-level ``type`` and ``crs`` members as they stream past.
+    Raises ``ValidationFailed`` (code ``invalid_json``) on malformed JSON, ``geojson_too_deep``
+    when the document nests deeper than ``limits.max_depth`` and ``too_many_vertices`` (413)
+    past the vertex limits; both are raised on parser events, before the offending part is built.
+    ``top`` receives the top-level ``type`` and ``crs`` members as they stream past.
     """
     top = top or TopLevel()
+    # ``basic_parse`` rather than ``parse``: ``parse`` gives every event its full prefix, which costs
+    # O(depth) per event and so O(depth²) on a deeply nested document before we could stop reading.
+    depth = 0
+    root_is_map: bool | None = None
+    top_key: str | None = None
+    in_features = False
     builder: Any = None
-    member: str | None = None  # "crs" while building that member
+    building_crs = False
+    index = -1
+    positions = total = 0
+    last_was_number = False
     try:
-        for prefix, event, value in ijson.parse(fp, use_float=True):
+        for event, value in ijson.basic_parse(fp, use_float=True):
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if limits.max_depth is not None and depth > limits.max_depth:
+                    raise too_deep(limits.max_depth)
+                if root_is_map is None:
+                    root_is_map = event == "start_map"
+            elif event in ("end_map", "end_array"):
+                depth -= 1
             if builder is not None:
                 builder.event(event, value)
-                if prefix == ("features.item" if member is None else member) and event in ("end_map", "end_array"):
-                    if member is None:
-                        yield builder.value
-                    else:
+                if not building_crs and event == "end_array" and last_was_number:
+                    positions, total = positions + 1, total + 1
+                    _check_vertices(limits, index, positions, total)
+                last_was_number = event == "number"
+                if depth == (1 if building_crs else 2):  # the element (or the crs member) is complete
+                    if building_crs:
                         top.crs = builder.value
-                        member = None
-                    builder = None
+                    else:
+                        yield builder.value
+                    builder, building_crs = None, False
                 continue
-            if prefix == "type" and event == "string":
-                top.type = value
-            elif prefix == "features" and event == "start_array":
-                top.saw_features = True
-            elif prefix == "features.item":
-                if event in ("start_map", "start_array"):
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                else:  # a scalar element (e.g. null): let validation reject it
-                    yield value
-            elif prefix == "crs" and event == "start_map":
+            if not root_is_map:
+                continue
+            if depth == 1:
+                if event == "map_key":
+                    top_key = value
+                elif event == "string" and top_key == "type":
+                    top.type = value
+                elif event == "end_array" and in_features:
+                    in_features = False
+            elif depth == 2 and top_key == "features" and event == "start_array" and not in_features:
+                top.saw_features = in_features = True
+            elif depth == 2 and top_key == "crs" and event == "start_map":
+                builder, building_crs = ijson.ObjectBuilder(), True
+                builder.event(event, value)
+            elif in_features and depth == 3 and event in ("start_map", "start_array"):
+                index, positions, last_was_number = index + 1, 0, False
                 builder = ijson.ObjectBuilder()
                 builder.event(event, value)
-                member = "crs"
+            elif in_features and depth == 2 and event not in ("end_map", "end_array", "map_key"):
+                index += 1
+                yield value  # a scalar element (e.g. null): let validation reject it
     except ijson.JSONError as exc:
         raise ValidationFailed(
             "文件不是有效的 JSON", f"The file is not valid JSON: {exc}",
@@ -73,7 +103,17 @@ def iter_features(fp: BinaryReader, top: TopLevel | None = None) -> Iterator[Any
         ) from exc
 
 
-def iter_validated(fp: BinaryReader, report: ImportReport | None = None, **options: Any) -> Iterator[FeatureResult]:
+def _check_vertices(limits: ImportLimits, index: int, positions: int, total: int) -> None:
+    """Positions are counted as arrays ending in a number anywhere in the feature (its geometry's
+    positions, plus the odd property such as ``center``), so a feature is refused before it is built."""
+    if limits.max_vertices_per_feature is not None and positions > limits.max_vertices_per_feature:
+        raise too_many_vertices(f"features[{index}].geometry", limits.max_vertices_per_feature, whole_file=False)
+    if limits.max_vertices is not None and total > limits.max_vertices:
+        raise too_many_vertices("features", limits.max_vertices, whole_file=True)
+
+
+def iter_validated(fp: BinaryReader, report: ImportReport | None = None, *, limits: ImportLimits = UNLIMITED,
+                   deadline: Deadline | None = None, **options: Any) -> Iterator[FeatureResult]:
     """Stream-validate ``fp``; yields one ``FeatureResult`` per feature.
 
     After the generator is exhausted, ``report`` (if given) holds top-level errors found
@@ -81,7 +121,7 @@ def iter_validated(fp: BinaryReader, report: ImportReport | None = None, **optio
     inserts rows as it goes must still check ``report`` before committing.
     """
     top = TopLevel()
-    yield from validate_features(iter_features(fp, top), **options)
+    yield from validate_features(iter_features(fp, top, limits), deadline=deadline, **options)
     if report is not None:
         if top.type != "FeatureCollection":
             report.errors.insert(0, NOT_A_FEATURE_COLLECTION)
@@ -92,11 +132,12 @@ def iter_validated(fp: BinaryReader, report: ImportReport | None = None, **optio
             report.errors.insert(0, crs_error)
 
 
-def validate_stream(fp: BinaryReader, **options: Any) -> ImportReport:
+def validate_stream(fp: BinaryReader, *, limits: ImportLimits = UNLIMITED, deadline: Deadline | None = None,
+                    **options: Any) -> ImportReport:
     """Like ``validate_feature_collection`` but reading ``fp`` incrementally."""
     report = ImportReport()
     top_errors = ImportReport()
-    collect(iter_validated(fp, top_errors, **options), report)
+    collect(iter_validated(fp, top_errors, limits=limits, deadline=deadline, **options), report)
     if top_errors.errors:
         # a file that is not a FeatureCollection has no meaningful per-feature errors
         report.errors = top_errors.errors + [e for e in report.errors if e.code != "no_features"]

@@ -106,3 +106,21 @@ def rederive_site_jurisdictions(session: Session, *, site_ids: Iterable[int] | N
 
 __all__ = ["point", "jurisdictions_covering", "smallest_jurisdiction_covering", "zones_covering",
            "rederive_site_zones", "smallest_jurisdiction_for_site", "rederive_site_jurisdictions"]
+
+
+def area_outside_jurisdiction(session: Session, geom: ColumnElement[Any], jurisdiction_id: int,
+                              tolerance_m: float) -> float | None:
+    """How much of ``geom`` (m²) lies outside the jurisdiction's boundary, or None when ``geom`` lies
+    within it. A part no farther than ``tolerance_m`` outside the boundary counts as inside: zones and
+    boundaries are drawn from different sources and their shared edges never match exactly. Raises
+    ``LookupError`` when the jurisdiction has no boundary (nothing to check against)."""
+    boundary = Jurisdiction.boundary
+    within = func.ST_CoveredBy(geom, boundary) | func.ST_CoveredBy(
+        geom, func.geometry(func.ST_Buffer(func.geography(boundary), tolerance_m)))
+    row = session.execute(
+        select(boundary.is_(None).label("missing"), within.label("within"),
+               func.ST_Area(func.geography(func.ST_Difference(geom, boundary))).label("outside_m2"))
+        .where(Jurisdiction.id == jurisdiction_id)).one()
+    if row.missing:
+        raise LookupError(jurisdiction_id)
+    return None if row.within else float(row.outside_m2)

@@ -182,3 +182,23 @@ def test_export_in_gcj02_round_trips_through_import(client, session, geo) -> Non
 def test_import_refuses_non_json_bodies(client, bare) -> None:
     response = client.post("/api/v1/geo/import?as=zones", data="x", content_type="text/plain", headers=_auth(client, "root"))
     assert response.status_code == 415
+
+
+def test_too_deeply_nested_import_is_a_422_problem(client, bare) -> None:
+    body = b'{"type": "FeatureCollection", "features": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
+    response = client.post("/api/v1/geo/import?as=jurisdictions", data=body, content_type="application/geo+json",
+                           headers=_auth(client, "root"))
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert response.get_json()["code"] == "geojson_too_deep"
+
+
+def test_import_over_the_configured_vertex_limit_is_a_413_problem(app, client, session, bare, monkeypatch) -> None:
+    monkeypatch.setitem(app.config, "GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 4)
+    doc = collection(feature({"type": "Polygon", "coordinates": [[[113.2, 35.2], [113.3, 35.2], [113.3, 35.3],
+                                                                  [113.25, 35.32], [113.2, 35.3], [113.2, 35.2]]]},
+                             code="410811", name="山阳区"))
+    response = _import(client, "root", doc, "as=jurisdictions")
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == "too_many_vertices" and body["errors"][0]["path"] == "features[0].geometry"
+    assert session.scalar(select(func.count()).select_from(Jurisdiction).where(Jurisdiction.boundary.is_not(None))) == 0

@@ -125,3 +125,103 @@ def test_adcode_style_division_files_import_as_they_are(session, tree) -> None:
     assert qinyang.path == "/410000/410800/410882/"
     shanyang = session.scalar(select(Jurisdiction).where(Jurisdiction.code == "410811"))
     assert shanyang.boundary is not None and shanyang.level == "county"
+
+
+def test_import_past_its_deadline_is_refused_and_writes_nothing(session, tree) -> None:
+    from app.errors import PayloadTooLarge
+    from app.geo.limits import ImportLimits
+
+    ticks = iter(range(1000))
+    with pytest.raises(PayloadTooLarge) as info:
+        import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions", limits=ImportLimits(max_seconds=6),
+                       clock=lambda: float(next(ticks)))  # each look at the clock is one second later
+    session.rollback()
+    assert info.value.code == "import_too_slow"
+    assert _boundary_wkt(session, "410811") is None
+
+
+def test_zone_drawn_inside_another_county_is_refused_naming_its_owner(session, tree) -> None:
+    import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    session.commit()
+    # "belongs" to 山阳区 410811 but lies in 博爱县 (lon 113.00–113.10)
+    doc = collection(feature(square(113.02, 35.22, 113.08, 35.28), code="SY-FWB-2", name="禁燃区", kind="fireworks_ban",
+                             jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="zones")
+    session.rollback()
+    [error] = info.value.errors
+    assert (error.path, error.code) == ("features[0].geometry", "zone_outside_owner")
+    assert "410811" in error.message_en and "410811" in error.message_zh
+    assert session.scalar(select(func.count()).select_from(Zone)) == 0
+
+
+def test_zone_straying_past_its_owner_only_by_boundary_noise_is_accepted(session, tree) -> None:
+    import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
+    # 山阳区 ends at lon 113.30; 0.0002° (about 18 m) past it is noise, 0.002° (about 180 m) is not
+    noisy = collection(feature(square(113.22, 35.22, 113.3002, 35.28), code="Z-NOISE", name="禁燃区",
+                               kind="fireworks_ban", jurisdiction_code="410811"))
+    assert import_geojson(session, noisy, mode="zones").created == ["Z-NOISE"]
+    beyond = collection(feature(square(113.22, 35.22, 113.302, 35.28), code="Z-BEYOND", name="禁燃区",
+                                kind="fireworks_ban", jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, beyond, mode="zones")
+    assert info.value.errors[0].code == "zone_outside_owner"
+
+
+def test_zone_of_a_jurisdiction_without_boundary_is_refused(session, tree) -> None:
+    doc = collection(feature(square(113.22, 35.22, 113.28, 35.28), code="Z1", name="禁燃区", kind="fireworks_ban",
+                             jurisdiction_code="410811"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="zones")
+    assert [(e.path, e.code) for e in info.value.errors] == [("features[0].geometry", "owner_boundary_missing")]
+
+
+PUYANG = feature(square(114.8, 35.6, 115.2, 36.0), code="410900", name="濮阳市")  # level and parent from the code
+HUALONG = feature(square(114.9, 35.7, 115.0, 35.8), code="410902", name="华龙区")
+QINGFENG = feature(square(115.0, 35.8, 115.1, 35.9), code="410922", name="清丰县")
+
+
+def _path(session, code):
+    return session.scalar(select(Jurisdiction.path).where(Jurisdiction.code == code))
+
+
+def test_districts_before_their_city_are_refused_naming_the_missing_parent(session, tree) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, collection(HUALONG, QINGFENG), mode="jurisdictions")
+    session.rollback()
+    assert [(e.path, e.code) for e in info.value.errors] == [
+        ("features[0].properties.parent_code", "unknown_parent"), ("features[1].properties.parent_code", "unknown_parent")]
+    assert all("410900" in e.message_en and "410900" in e.message_zh for e in info.value.errors)
+    assert _path(session, "410902") is None
+    # once the city is there, the same file hangs under it
+    import_geojson(session, collection(PUYANG), mode="jurisdictions")
+    result = import_geojson(session, collection(HUALONG, QINGFENG), mode="jurisdictions")
+    session.commit()
+    assert sorted(result.created) == ["410902", "410922"]
+    assert _path(session, "410902") == "/410000/410900/410902/"
+
+
+def test_districts_listed_before_their_city_in_one_file_hang_under_it(session, tree) -> None:
+    result = import_geojson(session, collection(HUALONG, QINGFENG, PUYANG), mode="jurisdictions")
+    session.commit()
+    assert sorted(result.created) == ["410900", "410902", "410922"]
+    assert _path(session, "410900") == "/410000/410900/"
+    assert _path(session, "410922") == "/410000/410900/410922/"
+
+
+def test_a_district_left_as_a_root_by_an_earlier_import_is_moved_under_its_city(session, tree) -> None:
+    from app.jurisdictions.services import upsert_jurisdiction
+
+    upsert_jurisdiction(session, code="410902", name_zh="华龙区", level="county")  # what the old importer left
+    import_geojson(session, collection(PUYANG), mode="jurisdictions")
+    result = import_geojson(session, collection(HUALONG), mode="jurisdictions")
+    session.commit()
+    assert result.reparented == ["410902"] and result.unchanged == []
+    assert _path(session, "410902") == "/410000/410900/410902/"
+
+
+def test_new_non_province_without_a_parent_is_refused(session, tree) -> None:
+    doc = collection(feature(square(113.2, 35.2, 113.3, 35.3), code="DEV-1", name="开发区", level="county"))
+    with pytest.raises(ValidationFailed) as info:
+        import_geojson(session, doc, mode="jurisdictions")
+    assert [(e.path, e.code) for e in info.value.errors] == [("features[0].properties.parent_code", "missing_parent")]
