@@ -12,7 +12,8 @@ from app.audit.services import record_audit
 from app.auth.models import AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
-from app.auth.tokens import decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token
+from app.auth.tokens import (decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token,
+                             refresh_token_session)
 from app.context import set_actor
 from app.errors import Conflict, ErrorList, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
@@ -103,9 +104,10 @@ def _release_attempt(session: Session, attempt_id: int) -> None:
 
 
 def _open_session(session: Session, user: User, s: AuthSettings) -> TokenPair:
-    refresh = new_refresh_token()
+    session_id = uuid.uuid4()
+    refresh = new_refresh_token(s.secret, session_id)
     auth_session = AuthSession(
-        id=uuid.uuid4(), user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
+        id=session_id, user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
         expires_at=_now() + timedelta(seconds=s.refresh_ttl),
     )
     session.add(auth_session)
@@ -135,20 +137,23 @@ def login(session: Session, username: str, password: str, ip: str, s: AuthSettin
 
 
 def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
-    """Rotate a refresh token; a replayed (already rotated) token revokes the whole session."""
+    """Rotate a refresh token; a replayed (already rotated) token, however old, revokes the whole session."""
     token_hash = hash_refresh_token(refresh_token)
     current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update(of=AuthSession))
     if current is None:
-        replayed = session.scalar(select(AuthSession).where(AuthSession.previous_token_hash == token_hash))
-        if replayed is not None and replayed.revoked_at is None:
+        # Not the session's current token, yet one we issued for it (signed session id): it was rotated
+        # already. Tokens issued before they carried their session are known by the previous hash only.
+        replayed_id = refresh_token_session(s.secret, refresh_token) or session.scalar(
+            select(AuthSession.id).where(AuthSession.previous_token_hash == token_hash))
+        if replayed_id is not None:
             # Token theft or a lost response followed by a retry: end the session either way.
-            _revoke_on_own_connection(session, replayed.id, "refresh_reuse")
+            _revoke_on_own_connection(session, replayed_id, "refresh_reuse")
         raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
     if current.revoked_at is not None or current.expires_at <= _now():
         raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
     if not current.user.is_active:
         raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
-    new_token = new_refresh_token()
+    new_token = new_refresh_token(s.secret, current.id)
     current.previous_token_hash = token_hash
     current.refresh_token_hash = hash_refresh_token(new_token)
     session.flush()
@@ -159,7 +164,7 @@ def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
 
 def _revoke_on_own_connection(session: Session, session_id: uuid.UUID, reason: str) -> None:
     with _own_connection(session) as conn:
-        conn.execute(update(AuthSession).where(AuthSession.id == session_id)
+        conn.execute(update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
                      .values(revoked_at=func.now(), revoked_reason=reason))
         conn.commit()
 

@@ -78,6 +78,31 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(client, inspector) -> 
     assert client.get("/api/v1/me", headers=bearer(new_tokens)).status_code == 401
 
 
+def _refresh(client, token: str):  # noqa: ANN001, ANN202
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
+def test_replaying_a_refresh_token_two_rotations_old_revokes_the_session(client, inspector) -> None:
+    first = login(client, "zhang.san")
+    second = _refresh(client, first["refresh_token"]).get_json()
+    third = _refresh(client, second["refresh_token"]).get_json()
+    assert client.get("/api/v1/me", headers=bearer(third)).status_code == 200
+    replay = _refresh(client, first["refresh_token"])
+    assert replay.status_code == 401 and replay.content_type == "application/problem+json"
+    assert _refresh(client, third["refresh_token"]).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(third)).status_code == 401
+
+
+def test_a_forged_refresh_token_naming_a_session_does_not_end_it(client, inspector) -> None:
+    tokens = login(client, "zhang.san")
+    sid = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    forged = f"{sid.replace('-', '')}.{'A' * 43}.{'B' * 43}"
+    assert _refresh(client, forged).status_code == 401
+    assert _refresh(client, "not-a-token").status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200
+    assert _refresh(client, tokens["refresh_token"]).status_code == 200
+
+
 def test_logout_revokes_access_and_refresh_tokens(client, inspector) -> None:
     tokens = login(client, "zhang.san")
     assert client.post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
