@@ -5,14 +5,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.models import AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
-from app.auth.tokens import decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token
+from app.auth.tokens import (decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token,
+                             refresh_token_session)
 from app.context import set_actor
 from app.errors import Conflict, ErrorList, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
@@ -42,23 +43,6 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _check_rate_limit(session: Session, username: str, ip: str, s: AuthSettings) -> None:
-    since = _now() - timedelta(seconds=s.window_seconds)
-    by_account = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.at >= since)
-    ) or 0
-    by_ip = session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
-    ) or 0
-    if by_account >= s.max_failures_account or by_ip >= s.max_failures_ip:
-        raise TooManyRequests(
-            f"登录失败次数过多，请在 {s.window_seconds // 60} 分钟后重试。",
-            f"Too many failed logins; try again in {s.window_seconds // 60} minutes.",
-            code="login_locked",
-            extra={"_headers": {"Retry-After": str(s.window_seconds)}, "retry_after": s.window_seconds},
-        )
-
-
 def _own_connection(session: Session) -> Connection:
     """A new connection from the session's engine, outside the session's transaction.
 
@@ -70,18 +54,60 @@ def _own_connection(session: Session) -> Connection:
     return engine.connect()
 
 
-def _record_failure(session: Session, username: str, ip: str) -> None:
-    # On its own connection and transaction: the failure must be counted even though
-    # the request itself fails and its transaction rolls back.
+# Advisory-lock namespaces (first key of pg_advisory_xact_lock(int, int)): one per counter, so an account
+# and an IP never share a lock. Always taken account first, then IP, so two logins cannot deadlock.
+_LOCK_ACCOUNT = 0x4C54_0001
+_LOCK_IP = 0x4C54_0002
+
+
+def _locked_out(s: AuthSettings) -> TooManyRequests:
+    return TooManyRequests(
+        f"登录失败次数过多，请在 {s.window_seconds // 60} 分钟后重试。",
+        f"Too many failed logins; try again in {s.window_seconds // 60} minutes.",
+        code="login_locked",
+        extra={"_headers": {"Retry-After": str(s.window_seconds)}, "retry_after": s.window_seconds},
+    )
+
+
+def _reserve_attempt(session: Session, username: str, ip: str, s: AuthSettings) -> int:
+    """Count this attempt as a failure before the password is verified, or refuse it (429) when the account
+    or the IP already has its allowance of failures in the window; the attempt's id.
+
+    Check and record are one transaction under advisory locks on the account and the IP, so parallel guesses
+    queue here and at most ``max_failures_*`` of them are ever verified in a window (counting first and
+    recording after the slow password check let a burst through). On its own connection and committed at
+    once: the failure counts even though the request's transaction rolls back. A correct password gives the
+    attempt back (``_release_attempt``).
+    """
+    since = _now() - timedelta(seconds=s.window_seconds)
     with _own_connection(session) as conn:
-        conn.execute(insert(LoginAttempt).values(username=username[:64], ip=ip[:64]))
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_ACCOUNT, func.hashtext(username))))
+        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_IP, func.hashtext(ip))))
+        by_account = conn.scalar(select(func.count()).select_from(LoginAttempt)
+                                 .where(LoginAttempt.username == username, LoginAttempt.at >= since)) or 0
+        by_ip = conn.scalar(select(func.count()).select_from(LoginAttempt)
+                            .where(LoginAttempt.ip == ip, LoginAttempt.at >= since)) or 0
+        if by_account >= s.max_failures_account or by_ip >= s.max_failures_ip:
+            conn.rollback()
+            raise _locked_out(s)
+        attempt_id: int = conn.execute(insert(LoginAttempt).values(username=username, ip=ip)
+                                       .returning(LoginAttempt.id)).scalar_one()
+        conn.commit()
+    return attempt_id
+
+
+def _release_attempt(session: Session, attempt_id: int) -> None:
+    """The password was right: the reserved attempt is not a failure."""
+    with _own_connection(session) as conn:
+        conn.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
         conn.commit()
 
 
 def _open_session(session: Session, user: User, s: AuthSettings) -> TokenPair:
-    refresh = new_refresh_token()
+    session_id = uuid.uuid4()
+    refresh = new_refresh_token(s.secret, session_id)
     auth_session = AuthSession(
-        id=uuid.uuid4(), user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
+        id=session_id, user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
         expires_at=_now() + timedelta(seconds=s.refresh_ttl),
     )
     session.add(auth_session)
@@ -92,13 +118,14 @@ def _open_session(session: Session, user: User, s: AuthSettings) -> TokenPair:
 
 
 def login(session: Session, username: str, password: str, ip: str, s: AuthSettings) -> TokenPair:
-    """Check the password (rate-limited per account and per IP) and open a session."""
-    _check_rate_limit(session, username, ip, s)
+    """Check the password (rate-limited per account and per IP, counted before it is verified) and open a
+    session."""
+    attempt_id = _reserve_attempt(session, username[:64], ip[:64], s)
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
-        _record_failure(session, username, ip)
         raise Unauthorized("用户名或密码错误。", "Wrong username or password.", code="invalid_credentials")
+    _release_attempt(session, attempt_id)
     if not user.is_active:
         raise Forbidden("该账号已停用。", "This account is disabled.", code="account_disabled")
     if needs_rehash(user.password_hash):
@@ -110,20 +137,23 @@ def login(session: Session, username: str, password: str, ip: str, s: AuthSettin
 
 
 def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
-    """Rotate a refresh token; a replayed (already rotated) token revokes the whole session."""
+    """Rotate a refresh token; a replayed (already rotated) token, however old, revokes the whole session."""
     token_hash = hash_refresh_token(refresh_token)
     current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update(of=AuthSession))
     if current is None:
-        replayed = session.scalar(select(AuthSession).where(AuthSession.previous_token_hash == token_hash))
-        if replayed is not None and replayed.revoked_at is None:
+        # Not the session's current token, yet one we issued for it (signed session id): it was rotated
+        # already. Tokens issued before they carried their session are known by the previous hash only.
+        replayed_id = refresh_token_session(s.secret, refresh_token) or session.scalar(
+            select(AuthSession.id).where(AuthSession.previous_token_hash == token_hash))
+        if replayed_id is not None:
             # Token theft or a lost response followed by a retry: end the session either way.
-            _revoke_on_own_connection(session, replayed.id, "refresh_reuse")
+            _revoke_on_own_connection(session, replayed_id, "refresh_reuse")
         raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
     if current.revoked_at is not None or current.expires_at <= _now():
         raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
     if not current.user.is_active:
         raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
-    new_token = new_refresh_token()
+    new_token = new_refresh_token(s.secret, current.id)
     current.previous_token_hash = token_hash
     current.refresh_token_hash = hash_refresh_token(new_token)
     session.flush()
@@ -134,7 +164,7 @@ def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
 
 def _revoke_on_own_connection(session: Session, session_id: uuid.UUID, reason: str) -> None:
     with _own_connection(session) as conn:
-        conn.execute(update(AuthSession).where(AuthSession.id == session_id)
+        conn.execute(update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
                      .values(revoked_at=func.now(), revoked_reason=reason))
         conn.commit()
 

@@ -1,7 +1,9 @@
 """Access tokens (short-lived JWT) and refresh tokens (opaque, stored hashed)."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -39,8 +41,32 @@ def decode_access_token(secret: str, token: str) -> dict:
     return claims
 
 
-def new_refresh_token() -> str:
-    return secrets.token_urlsafe(32)
+def _refresh_mac(secret: str, body: str) -> str:
+    digest = hmac.new(secret.encode(), b"refresh:" + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_refresh_token(secret: str, session_id: uuid.UUID) -> str:
+    """An opaque refresh token for ``session_id``: ``<session id>.<random>.<HMAC>``.
+
+    Only its hash is stored (the session's current token). The signed session id lets a token that is no
+    longer current still name its session, so a replay of any rotated token, however old, can end that
+    session (``refresh_token_session``); the MAC keeps a forged token from ending someone else's.
+    """
+    body = f"{session_id.hex}.{secrets.token_urlsafe(32)}"
+    return f"{body}.{_refresh_mac(secret, body)}"
+
+
+def refresh_token_session(secret: str, token: str) -> uuid.UUID | None:
+    """The session a refresh token was issued for, when we issued it (the MAC checks); else None."""
+    body, _, mac = token.rpartition(".")
+    sid, _, random_part = body.partition(".")
+    if not (sid and random_part and mac) or not hmac.compare_digest(mac, _refresh_mac(secret, body)):
+        return None
+    try:
+        return uuid.UUID(hex=sid)
+    except ValueError:
+        return None
 
 
 def hash_refresh_token(token: str) -> str:

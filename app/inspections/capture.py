@@ -26,6 +26,9 @@ from app.inspections.feed import bump_change
 from app.inspections.models import CHANGE_SEQ, Inspection, InspectionAnswer, InspectionOfficer, InspectionPhotoLink
 from app.inspections.settings import Settings
 from app.inspections.versions import ShowCurrent, stale_version
+from app.photos.access import get_visible_photo
+from app.photos.evidence_links import EvidenceLinks
+from app.photos.models import Photo
 from app.sites.models import Site
 
 
@@ -232,6 +235,25 @@ def _apply_answers(inspection: Inspection, answers: dict[str, dict[str, Any]]) -
             link.position = pos
 
 
+def _refuse_unviewable_photos(session: Session, principal: Principal, inspection: Inspection | None,
+                              payload: dict[str, Any], evidence: EvidenceLinks) -> None:
+    """Refuse a new link to an existing photo the caller may not view, with the photo endpoint's own 404.
+
+    A link reveals the photo's evidence flags (GPS, capture time, editing history, other inspections using
+    it), so linking must not be a way around ``GET /photos/{id}``. Links to ids no photo has yet stay
+    allowed (the phone uploads photos after the inspection); links already on the inspection are not
+    re-judged (the merge rule never drops them, and a replayed body must not start failing).
+    """
+    linked = {lk.photo_id for lk in inspection.photo_links} if inspection is not None else set()
+    sent = {uuid.UUID(str(pid)) for answer in payload.get("answers", {}).values()
+            for pid in answer.get("photos") or []}
+    new = sorted(sent - linked)
+    if not new:
+        return
+    for photo_id in session.scalars(select(Photo.id).where(Photo.id.in_(new)).order_by(Photo.id)):
+        get_visible_photo(session, principal, photo_id, evidence)  # NotFound (404) when not viewable
+
+
 def _audit_after(inspection: Inspection) -> dict[str, Any]:
     return {"state": inspection.state, "version": inspection.version, "site_id": inspection.site_id,
             "checklist": [inspection.checklist_key, inspection.checklist_version],
@@ -242,7 +264,8 @@ def _audit_after(inspection: Inspection) -> dict[str, Any]:
 
 
 def put_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
-                   if_match: str | None, settings: Settings, show_current: ShowCurrent) -> PutResult:
+                   if_match: str | None, settings: Settings, show_current: ShowCurrent,
+                   evidence: EvidenceLinks) -> PutResult:
     """Create or update a draft (or returned) inspection from the phone; idempotent.
 
     - unknown id: created (no If-Match needed); a concurrent create of the same id waits on the primary key
@@ -250,12 +273,14 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     - the same body as the last successful PUT (hash match): 200 with the current state, whatever If-Match
       says — a retry whose response was lost must not become a 412 or a second change;
     - otherwise an update: If-Match required (428), must name the current version (412 + current state,
-      shown by ``show_current``), the state must be draft or returned (409).
+      shown by ``show_current``), the state must be draft or returned (409);
+    - a new link to an existing photo the caller may not view (``evidence``: the photos feature's view
+      grant) is the photo endpoint's 404, nothing else said.
     """
     body_hash = rules.canonical_hash(payload)
     inspection = load_for_update(session, inspection_id)
     if inspection is None:
-        inspection, created = _create(session, principal, inspection_id, payload, body_hash, settings)
+        inspection, created = _create(session, principal, inspection_id, payload, body_hash, settings, evidence)
         if created:
             return PutResult(inspection, True)
 
@@ -268,6 +293,7 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
         raise stale_version(inspection, sent_version, show_current)
     rules.next_state("edit", inspection.state)
     refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    _refuse_unviewable_photos(session, principal, inspection, payload, evidence)
     before = _audit_after(inspection)
     _apply_put(inspection, payload, refs)
     inspection.version += 1
@@ -282,9 +308,10 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
 
 
 def _create(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
-            body_hash: str, settings: Settings) -> tuple[Inspection, bool]:
+            body_hash: str, settings: Settings, evidence: EvidenceLinks) -> tuple[Inspection, bool]:
     """Insert the inspection unless a concurrent PUT did; the row, locked, and whether this call created it."""
     refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    _refuse_unviewable_photos(session, principal, None, payload, evidence)
     inserted = session.execute(
         pg_insert(Inspection).values(
             id=inspection_id, site_id=refs.site.id, checklist_version_id=refs.checklist.id,

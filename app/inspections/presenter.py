@@ -1,9 +1,9 @@
 """The inspection as the API shows it to one viewer: plain values that ``schemas.InspectionSchema`` and
 ``schemas.FeedSchema`` dump. Called from routes only; services return models.
 
-What depends on the viewer is explicit: evidence flags are shown to supervisors and admins only
-(``viewer=None``, internal use, shows them unredacted), and ``reused_photo`` names only inspections the
-viewer may see (``evidence.visible_flags``).
+What depends on the viewer is explicit: evidence flags are shown to supervisors and admins only, and only
+for photos they may view (``viewer=None``, internal use, shows them unredacted), and ``reused_photo`` names
+only inspections the viewer may see (``evidence.visible_flags``).
 """
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.inspections.evidence import uploaded_photos, visible_flags
+from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
 from app.inspections.feed import FeedPage
 from app.inspections.models import Inspection
 from app.inspections.schemas import InspectionSchema
 from app.inspections.versions import ShowCurrent
+from app.photos.access import can_view_photo
 from app.photos.models import Photo
 from app.vocabulary import SUPERVISING_ROLES
 
@@ -53,15 +54,27 @@ def _review(inspection: Inspection) -> dict[str, Any] | None:
             "by": inspection.reviewed_by_id}
 
 
+def _may_see_flags(session: Session, viewer: Principal | None, photo: Photo | None) -> bool:
+    """Flags describe the photo (GPS, capture time, editing history): shown to supervisors and admins who may
+    view the photo itself (the photos feature's rule plus the evidence grant). A link made before the photo
+    arrived may end up naming a photo someone outside the viewer's scope uploaded."""
+    if viewer is None:
+        return True
+    if viewer.role not in SUPERVISING_ROLES or photo is None:
+        return False
+    return can_view_photo(viewer, photo) or participant_may_view_photo(session, viewer, photo)
+
+
 def _photo_links(session: Session, inspection: Inspection, viewer: Principal | None,
                  photos: dict[uuid.UUID, Photo]) -> list[dict[str, Any]]:
-    """The links with upload state and, for supervisors and admins, the evidence flags."""
-    show_flags = viewer is None or viewer.role in SUPERVISING_ROLES
+    """The links with upload state and, for supervisors and admins who may view the photo, the evidence
+    flags."""
     return [{
         "photo_id": link.photo_id, "item_key": link.item_key, "position": link.position,
         "linked_at": link.linked_at, "uploaded": link.photo_id in photos,
         "derivatives_state": photos[link.photo_id].derivatives_state if link.photo_id in photos else None,
-        "flags": visible_flags(session, link.flags, viewer) if show_flags else None,
+        "flags": (visible_flags(session, link.flags, viewer)
+                  if _may_see_flags(session, viewer, photos.get(link.photo_id)) else None),
     } for link in inspection.photo_links]
 
 

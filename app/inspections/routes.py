@@ -59,12 +59,13 @@ class InspectionById(MethodView):
     @blp.problem(409, "状态不允许修改 / Not editable in this state")
     @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
-    @blp.problem(404, "不存在 / Not found")
+    @blp.problem(404, "不存在（检查记录，或所链接的照片不可见）/ Not found (the inspection, or a linked photo)")
     def put(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
         result = put_inspection(current_session(), current_principal(), inspection_id, payload,
                                 request.headers.get("If-Match"), wiring().inspection_settings,
-                                current_state_for(current_session(), current_principal()))
+                                current_state_for(current_session(), current_principal()),
+                                wiring().photo_evidence)
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
 

@@ -1,6 +1,8 @@
 """Login, refresh, logout, revocation and rate limiting."""
 from __future__ import annotations
 
+import threading
+
 import jwt
 import pytest
 from sqlalchemy import select
@@ -76,6 +78,31 @@ def test_refresh_rotates_and_old_refresh_token_is_refused(client, inspector) -> 
     assert client.get("/api/v1/me", headers=bearer(new_tokens)).status_code == 401
 
 
+def _refresh(client, token: str):  # noqa: ANN001, ANN202
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
+def test_replaying_a_refresh_token_two_rotations_old_revokes_the_session(client, inspector) -> None:
+    first = login(client, "zhang.san")
+    second = _refresh(client, first["refresh_token"]).get_json()
+    third = _refresh(client, second["refresh_token"]).get_json()
+    assert client.get("/api/v1/me", headers=bearer(third)).status_code == 200
+    replay = _refresh(client, first["refresh_token"])
+    assert replay.status_code == 401 and replay.content_type == "application/problem+json"
+    assert _refresh(client, third["refresh_token"]).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(third)).status_code == 401
+
+
+def test_a_forged_refresh_token_naming_a_session_does_not_end_it(client, inspector) -> None:
+    tokens = login(client, "zhang.san")
+    sid = jwt.decode(tokens["access_token"], options={"verify_signature": False})["sid"]
+    forged = f"{sid.replace('-', '')}.{'A' * 43}.{'B' * 43}"
+    assert _refresh(client, forged).status_code == 401
+    assert _refresh(client, "not-a-token").status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200
+    assert _refresh(client, tokens["refresh_token"]).status_code == 200
+
+
 def test_logout_revokes_access_and_refresh_tokens(client, inspector) -> None:
     tokens = login(client, "zhang.san")
     assert client.post("/api/v1/auth/logout", headers=bearer(tokens)).status_code == 204
@@ -109,6 +136,35 @@ def test_login_is_locked_after_repeated_failures_per_account(client, inspector, 
     assert body["code"] == "login_locked"
     assert "分钟" in body["message_zh"] and "minutes" in body["message_en"]
     assert int(locked.headers["Retry-After"]) > 0
+
+
+def test_parallel_wrong_passwords_verify_at_most_the_account_limit(client, inspector, app) -> None:
+    # Each request is verified only once its failure is counted (atomically): a burst of parallel guesses
+    # must not all be checked before the first failure is recorded.
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    guesses = 15  # within the per-IP limit, so only the account limit applies
+    assert guesses < app.config["LOGIN_MAX_FAILURES_PER_IP"]
+    statuses: list[int] = []
+    barrier = threading.Barrier(guesses)
+
+    def guess(i: int) -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(own.post("/api/v1/auth/token", json={"username": "zhang.san",
+                                                              "password": f"wrong-{i}"}).status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(guesses)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [401] * limit + [429] * (guesses - limit)
+    assert client.post("/api/v1/auth/token", json={"username": "zhang.san", "password": PASSWORD}).status_code == 429
+
+
+def test_successful_logins_do_not_count_towards_the_lock_out(client, inspector, app) -> None:
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 1):
+        assert client.post("/api/v1/auth/token", json={"username": "zhang.san", "password": PASSWORD}).status_code == 200
 
 
 def test_login_is_locked_per_ip_across_accounts(client, inspector, app) -> None:

@@ -66,10 +66,70 @@ def test_linked_photo_is_visible_to_the_inspections_officers_and_its_jurisdictio
     assert session.get(Photo, pid).scope_paths == ["/410000/410800/410811/410811001/"]
 
 
-def test_linking_someone_elses_photo_widens_nobodys_access(client, session, world, store):  # noqa: ANN001
+def test_linking_a_photo_the_caller_may_not_view_is_refused_and_widens_nobodys_access(
+        client, session, world, store):  # noqa: ANN001
     pid = upload(client, world.headers["insp_c"])  # insp_c takes no part in the inspection
-    draft_with_photo(client, world, pid)
+    body = put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [pid]}})
+    refused = put(client, world.headers["insp_a"], new_id(), body)
+    assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
     assert client.get(f"/api/v1/photos/{pid}", headers=world.headers["insp_b"]).status_code == 404
+
+
+def _other_county_photo(client, session):  # noqa: ANN001, ANN201
+    """A photo uploaded by an inspector of 博爱县 (outside 山阳区)."""
+    make_user(session, "insp_ba1", "inspector", ["410822"])
+    session.commit()
+    return upload(client, bearer(login(client, "insp_ba1")))
+
+
+def _problem_fields(response):  # noqa: ANN001, ANN201
+    body = response.get_json()
+    return {k: body.get(k) for k in ("type", "title", "status", "code", "detail", "message_zh", "message_en")}
+
+
+def test_linking_another_countys_photo_is_refused_like_the_photo_endpoint_and_reveals_nothing(
+        client, session, world, store):  # noqa: ANN001
+    pid = _other_county_photo(client, session)
+    lon_lat = session.get(Photo, pid).lon_lat
+    assert lon_lat is not None
+    lon, lat = (f"{v:.4f}" for v in lon_lat)
+    iid = new_id()
+    body = put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [pid]}})
+    refused = put(client, world.headers["sup_sy"], iid, body)
+    direct = client.get(f"/api/v1/photos/{pid}", headers=world.headers["sup_sy"])
+    assert direct.status_code == 404
+    assert refused.status_code == 404 and refused.mimetype == "application/problem+json"
+    assert _problem_fields(refused) == _problem_fields(direct)
+    text = refused.get_data(as_text=True)
+    assert "flags" not in text and "details" not in text and lat not in text and lon not in text
+    assert client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).status_code == 404
+
+
+def test_linking_another_countys_photo_into_an_existing_draft_is_refused(client, session, world, store):  # noqa: ANN001
+    pid = _other_county_photo(client, session)
+    iid = new_id()
+    assert put(client, world.headers["sup_sy"], iid, put_body(world)).status_code == 201
+    body = put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [pid]}})
+    refused = put(client, world.headers["sup_sy"], iid, body, if_match='"1"')
+    assert refused.status_code == 404
+    current = client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).get_json()
+    assert current["version"] == 1 and current["photos"] == []
+
+
+def test_flags_of_a_photo_outside_the_viewers_scope_are_not_shown(client, session, world, store):  # noqa: ANN001
+    # The link is made before any photo has that id (allowed: phones upload later); then an inspector of
+    # another county uploads a photo under that id. Its GPS, time and history must not reach the supervisor.
+    pid = new_id()
+    body = put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [pid]}})
+    iid = new_id()
+    assert put(client, world.headers["sup_sy"], iid, body).status_code == 201
+    make_user(session, "insp_ba1", "inspector", ["410822"])
+    session.commit()
+    upload(client, bearer(login(client, "insp_ba1")), pid)
+    assert client.get(f"/api/v1/photos/{pid}", headers=world.headers["sup_sy"]).status_code == 404
+    shown = client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).get_json()
+    assert shown["photos"][0]["flags"] is None
+    assert "details" not in str(shown["photos"])
 
 
 def test_reuse_flag_counts_inspections_outside_the_viewers_scope_instead_of_naming_them(
