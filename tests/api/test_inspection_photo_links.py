@@ -79,7 +79,7 @@ def _other_county_photo(client, session):  # noqa: ANN001, ANN201
     """A photo uploaded by an inspector of 博爱县 (outside 山阳区)."""
     make_user(session, "insp_ba1", "inspector", ["410822"])
     session.commit()
-    return upload(client, bearer(login(client, "insp_ba1")))
+    return upload(client, bearer(issue_tokens(session, "insp_ba1")))
 
 
 def _problem_fields(response):  # noqa: ANN001, ANN201
@@ -125,7 +125,7 @@ def test_flags_of_a_photo_outside_the_viewers_scope_are_not_shown(client, sessio
     assert put(client, world.headers["sup_sy"], iid, body).status_code == 201
     make_user(session, "insp_ba1", "inspector", ["410822"])
     session.commit()
-    upload(client, bearer(login(client, "insp_ba1")), pid)
+    upload(client, bearer(issue_tokens(session, "insp_ba1")), pid)
     assert client.get(f"/api/v1/photos/{pid}", headers=world.headers["sup_sy"]).status_code == 404
     shown = client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).get_json()
     assert shown["photos"][0]["flags"] is None
