@@ -11,10 +11,29 @@ from flask_smorest import Blueprint as SmorestBlueprint
 
 from app.api import ProblemSchema
 from app.auth.authz import require
+from app.request_parsing import LantianParser
 
 
 class Blueprint(SmorestBlueprint):
     """Blueprint documenting problem+json for the errors every endpoint can return."""
+
+    # Strict JSON bodies (415 unless declared JSON; depth, Unicode, numbers checked) and strict query strings.
+    ARGUMENTS_PARSER = LantianParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``; a JSON body also documents its 400 (malformed) and 415 (not JSON)."""
+        declare = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return declare
+
+        def decorator(view: Any) -> Any:
+            view = declare(view)
+            responses = view._apidoc.setdefault("arguments", {}).setdefault("responses", {})
+            responses[400] = "BAD_REQUEST"
+            responses[415] = "UNSUPPORTED_MEDIA_TYPE"
+            return view
+
+        return decorator
 
     def binary_content(self, status: int, content_type: str, description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""

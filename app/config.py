@@ -26,6 +26,8 @@
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
 | PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
+| JSON_MAX_DEPTH | 64 | deepest nesting of arrays/objects accepted in a JSON request body (422 ``json_too_deep`` beyond) |
+| JSON_MAX_BODY_BYTES | 4194304 | largest JSON request body (413 ``payload_too_large`` above it); photos have their own limit |
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
@@ -90,6 +92,8 @@ class Config:
             k.strip(): int(v) for k, _, v in (p.partition("=") for p in
                                               os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
+        self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
+        self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)
         self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)
         self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
