@@ -1,4 +1,4 @@
-"""The webargs parser behind every ``@blp.arguments``: strict JSON bodies.
+"""The webargs parser behind every ``@blp.arguments``: strict JSON bodies and strict query strings.
 
 - A JSON body is read only when the request says it is JSON (``application/json`` or ``application/*+json``);
   anything else is 415, never "no fields given" (a form-encoded PUT once replaced a penalty policy with
@@ -6,6 +6,8 @@
 - A JSON body larger than ``JSON_MAX_BODY_BYTES`` is 413 before it is parsed.
 - The body goes through ``app.json_body.load_json_body``: bounded nesting, valid Unicode, no bidi controls,
   finite numbers, no duplicate keys — refused before any view runs.
+- Unknown query parameters are 422 naming the parameter: a misspelt filter must not silently return
+  everything (webargs' default for the query string is to drop them).
 """
 from __future__ import annotations
 
@@ -24,7 +26,13 @@ DEFAULT_JSON_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class LantianParser(FlaskParser):
-    """FlaskParser with strict JSON bodies."""
+    """FlaskParser with strict JSON bodies and unknown query parameters refused."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
 
     def load_json(self, req: flask.Request, schema: ma.Schema) -> Any:
         """The request's JSON body, strictly parsed; 415 when the request does not declare JSON."""

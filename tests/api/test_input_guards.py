@@ -1,7 +1,7 @@
 """Hostile request input is a clean 4xx problem, refused before any view runs.
 
 JSON bodies: bounded nesting, valid Unicode, no bidi controls, strict JSON (no NaN, no duplicate keys, finite
-numbers), and the JSON content type required.
+numbers), and the JSON content type required. Query strings: unknown parameters are refused, not ignored.
 """
 from __future__ import annotations
 
@@ -250,6 +250,31 @@ def test_photo_uploads_still_take_raw_bytes(client, admin) -> None:
                           content_type="image/jpeg")
     assert response.status_code != 415
     assert response.status_code < 500
+
+
+# --- 3. unknown query parameters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "param"), [
+    ("/api/v1/inspections?state=submitted", "state"),
+    ("/api/v1/inspections?limit=5&bogus=1", "bogus"),
+    ("/api/v1/sites?kinds=construction_site", "kinds"),
+    ("/api/v1/sites/1?verbose=1", "verbose"),
+    ("/api/v1/audit?action=site.create", "action"),
+    ("/api/v1/penalties/rules?jurisdiction_code=410811", "jurisdiction_code"),
+    ("/api/v1/sites/1/checklist?level=orange", "level"),
+    ("/api/v1/geo/locate?lon=113.2&lat=35.2&x=1", "x"),
+    ("/api/v1/geo/jurisdictions.geojson?bogus=1", "bogus"),
+    ("/api/v1/geo/zones.geojson?bogus=1", "bogus"),
+])
+def test_unknown_query_parameter_is_422_naming_it(client, admin, url: str, param: str) -> None:
+    body = assert_problem(client.get(url, headers=admin), 422, "validation_failed")
+    assert paths_of(body)[param] == "unknown_field"
+
+
+def test_known_query_parameters_still_work(client, admin) -> None:
+    assert client.get("/api/v1/inspections?limit=5", headers=admin).status_code == 200
+    assert client.get("/api/v1/sites?limit=5&kind=construction_site", headers=admin).status_code == 200
 
 
 # --- more hostile bodies against every JSON endpoint -----------------------------------------------------
