@@ -5,6 +5,7 @@ and error rendering), never back.
 """
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -21,7 +22,7 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = LantianParser()
 
     def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
-        """flask-smorest's ``arguments``; a JSON body also documents its 400 (malformed) and 415 (not JSON)."""
+        """flask-smorest's ``arguments``; a JSON body also documents its 400, 413 and 415."""
         declare = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return declare
@@ -29,8 +30,8 @@ class Blueprint(SmorestBlueprint):
         def decorator(view: Any) -> Any:
             view = declare(view)
             responses = view._apidoc.setdefault("arguments", {}).setdefault("responses", {})
-            responses[400] = "BAD_REQUEST"
-            responses[415] = "UNSUPPORTED_MEDIA_TYPE"
+            for status in (400, 413, 415):  # malformed, too large (JSON_MAX_BODY_BYTES), not JSON
+                responses[status] = HTTPStatus(status).name
             return view
 
         return decorator

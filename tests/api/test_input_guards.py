@@ -83,12 +83,12 @@ def test_the_endpoint_list_covers_every_json_body_in_the_openapi_document(client
     assert filled == declared
 
 
-def test_json_bodies_document_400_and_415(client) -> None:
+def test_json_bodies_document_400_413_and_415(client) -> None:
     spec = client.get("/api/openapi.json").get_json()
     for path, ops in spec["paths"].items():
         for op in ops.values():
             if isinstance(op, dict) and "application/json" in op.get("requestBody", {}).get("content", {}):
-                assert {"400", "415", "422"} <= set(op["responses"]), path
+                assert {"400", "413", "415", "422"} <= set(op["responses"]), path
 
 
 # --- 1. depth, Unicode, bidi --------------------------------------------------------------------------
