@@ -76,7 +76,8 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[FieldError]:
             if isinstance(item, (dict, list)):
                 out.extend(flatten_messages(item, prefix))
             else:
-                out.append(FieldError(prefix or "_body", "invalid", _zh(str(item)), str(item)))
+                code = "unknown_field" if item == "Unknown field." else "invalid"
+                out.append(FieldError(prefix or "_body", code, _zh(str(item)), str(item)))
     else:
         out.append(FieldError(prefix or "_body", "invalid", _zh(str(messages)), str(messages)))
     return out

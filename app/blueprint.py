@@ -5,16 +5,36 @@ and error rendering), never back.
 """
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from app.api import ProblemSchema
 from app.auth.authz import require
+from app.request_parsing import LantianParser
 
 
 class Blueprint(SmorestBlueprint):
     """Blueprint documenting problem+json for the errors every endpoint can return."""
+
+    # Strict JSON bodies (415 unless declared JSON; depth, Unicode, numbers checked) and strict query strings.
+    ARGUMENTS_PARSER = LantianParser()
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``; a JSON body also documents its 400, 413 and 415."""
+        declare = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return declare
+
+        def decorator(view: Any) -> Any:
+            view = declare(view)
+            responses = view._apidoc.setdefault("arguments", {}).setdefault("responses", {})
+            for status in (400, 413, 415):  # malformed, too large (JSON_MAX_BODY_BYTES), not JSON
+                responses[status] = HTTPStatus(status).name
+            return view
+
+        return decorator
 
     def binary_content(self, status: int, content_type: str, description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""

@@ -33,6 +33,8 @@
 | GEO_IMPORT_MAX_VERTICES_PER_FEATURE | 50000 | most positions in one imported feature (413 ``too_many_vertices``) |
 | GEO_IMPORT_MAX_VERTICES | 2000000 | most positions in one import through the API (413 ``too_many_vertices``; not applied by ``flask geo import``) |
 | GEO_IMPORT_MAX_SECONDS | 45 | longest processing of one import through the API (413 ``import_too_slow``; not applied by ``flask geo import``) |
+| JSON_MAX_DEPTH | 64 | deepest nesting of arrays/objects accepted in a JSON request body (422 ``json_too_deep`` beyond) |
+| JSON_MAX_BODY_BYTES | 4194304 | largest JSON request body (413 ``payload_too_large`` above it); photos have their own limit |
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
@@ -98,6 +100,8 @@ class Config:
             k.strip(): int(v) for k, _, v in (p.partition("=") for p in
                                               os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
+        self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
+        self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)
         self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)
         self.GEO_IMPORT_MAX_DEPTH = _int("GEO_IMPORT_MAX_DEPTH", 32)
         self.GEO_IMPORT_MAX_VERTICES_PER_FEATURE = _int("GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 50_000)
