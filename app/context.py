@@ -18,7 +18,7 @@ class RequestInfo:
     actor_username: str | None = None
 
 
-_current: ContextVar[RequestInfo] = ContextVar("lantian_request_info", default=RequestInfo())
+_current: ContextVar[RequestInfo] = ContextVar("lantian_request_info", default=RequestInfo())  # noqa: B039 - frozen
 
 
 def current_request_info() -> RequestInfo:

@@ -188,7 +188,7 @@ def authenticate(session: Session, secret: str, token: str) -> Principal:
     try:
         sid = uuid.UUID(claims["sid"])
     except ValueError:
-        raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid")
+        raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
     row = session.execute(
         select(AuthSession.user_id, AuthSession.revoked_at, User.username, User.role, User.is_active,
                func.array_remove(func.array_agg(Jurisdiction.path), None).label("paths"))

@@ -33,9 +33,9 @@ def decode_access_token(secret: str, token: str) -> dict:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired")
+        raise Unauthorized("访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired") from None
     except jwt.PyJWTError:
-        raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid")
+        raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
     if claims.get("typ") != "access":
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid")
     return claims

@@ -24,7 +24,7 @@ def _load_site_kinds_cached(path: str, mtime: float) -> dict[str, Any]:
     return data
 
 
-def load_site_kinds(path: str | Path = site_kinds_path()) -> dict[str, Any]:
+def load_site_kinds(path: str | Path | None = None) -> dict[str, Any]:
     """The whole file (``kinds``, ``zones``, ``alert_levels``), re-read only when it changes."""
-    p = Path(path)
+    p = Path(path) if path is not None else site_kinds_path()
     return _load_site_kinds_cached(str(p), p.stat().st_mtime)

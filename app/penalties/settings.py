@@ -33,10 +33,10 @@ class EffectiveSettings:
 def effective_penalty_settings(session: Session, chain: Iterable[str]) -> EffectiveSettings:
     """Merge settings from the root down the chain: the nearest jurisdiction that sets a value wins."""
     codes = list(chain)
-    rows = {code: s for code, s in session.execute(
+    rows = dict(session.execute(
         select(Jurisdiction.code, JurisdictionPenaltySettings)
         .join(JurisdictionPenaltySettings, JurisdictionPenaltySettings.jurisdiction_id == Jurisdiction.id)
-        .where(Jurisdiction.code.in_(codes))).all()}
+        .where(Jurisdiction.code.in_(codes))).tuples().all())
     policy: dict[str, str] = {}
     discretion: dict[str, Any] = {}
     amounts: dict[str, dict[str, Any]] = {}

@@ -11,7 +11,7 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import IO, BinaryIO, Union
+from typing import IO, BinaryIO
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge
@@ -36,7 +36,7 @@ TEMP_PREFIX = ".tmp-"
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
-Readable = Union[bytes, bytearray, memoryview, BinaryIO]
+Readable = bytes | bytearray | memoryview | BinaryIO
 
 
 def sha256_of(data: Readable) -> str:

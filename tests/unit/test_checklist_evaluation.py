@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import dataclasses
+
 import pytest
 
 from app.checklists.evaluation import evaluate_answer
@@ -164,5 +166,5 @@ def test_count_of_seized_fireworks_above_zero_fails():
 
 def test_evaluation_is_frozen():
     ev = evaluate_answer(item(*ROAD), {"values": [1] * 6})
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         ev.verdict = "fail"  # type: ignore[misc]
