@@ -3,6 +3,8 @@
 | variable | default | meaning |
 |---|---|---|
 | DATABASE_URL | local cluster under ``LANTIAN_DATA_DIR/pg`` | SQLAlchemy URL of a PostGIS database; set it to use a real server |
+| DATABASE_CONNECT_TIMEOUT_SECONDS | 5 | longest wait for a new database connection (libpq ``connect_timeout``); an unreachable host then answers 503 instead of hanging a worker |
+| DATABASE_RETRY_AFTER_SECONDS | 5 | ``Retry-After`` of the 503 ``database_unavailable`` answered while the database cannot be reached |
 | LANTIAN_DATA_DIR | ``<repo>/var`` | data folder: local cluster, photos, generated files |
 | SECRET_KEY | generated once into ``LANTIAN_DATA_DIR/secret_key`` | signs access tokens |
 | ACCESS_TOKEN_TTL_SECONDS | 900 | access-token lifetime (at most 15 minutes) |
@@ -82,7 +84,13 @@ class Config:
         base = data_dir()
         self.DATA_DIR = str(base)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or local_database_url(base)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # pool_pre_ping: a pooled connection that died (server restarted, connection killed) is found on
+        # checkout and the pool is refilled, so requests recover by themselves once the database is back.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)},
+        }
+        self.DATABASE_RETRY_AFTER_SECONDS = _int("DATABASE_RETRY_AFTER_SECONDS", 5)
         self.SECRET_KEY = _secret_key(base)
         self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)

@@ -15,6 +15,7 @@ from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
+from app.database_outage import register_database_outage_handling
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -57,6 +58,7 @@ def create_app(config: object | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_database_error_handler(app)
+    register_database_outage_handling(app)  # after db.init_app: its teardown must run before Flask-SQLAlchemy's
     register_services(app)
     register_blueprints(app)
     register_commands(app)

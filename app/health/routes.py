@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, send_from_directory
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from app.database_outage import discard_session, is_database_unavailable, retry_after_seconds
 from app.extensions import db
 
 blp = Blueprint("health", __name__)
@@ -50,10 +51,15 @@ def readyz() -> ResponseReturnValue:
         checks["migrations"] = {"current": sorted(current), "head": sorted(heads), "at_head": current == heads}
         ready = current == heads
     except Exception as exc:  # readiness reports, never raises
-        db.session.rollback()
+        discard_session()
+        if is_database_unavailable(exc):
+            seconds = retry_after_seconds()
+            body = {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__,
+                    "retry_after": seconds}
+            return jsonify(body), 503, {"Retry-After": str(seconds)}
         checks["error"] = type(exc).__name__
         ready = False
     finally:
-        db.session.rollback()
+        discard_session()  # a connection that died since the last check must not make the probe raise
     body = {"status": "ready" if ready else "not_ready", **checks}
     return jsonify(body), (200 if ready else 503)
