@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError
 
 from app.api import render_app_error
 from app.context import RequestInfo, set_request_info
+from app.database_outage import discard_session
 from app.errors import AppError
 from app.extensions import db
 
@@ -96,7 +97,10 @@ def register_database_error_handler(app: Flask) -> None:
     def _refused(error: DataError) -> Response:
         log.warning("database refused a value: %s", error.orig)
         # The transaction is aborted: end it here, so nothing else in this app context runs into it.
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the database went away meanwhile: drop the session instead
+            discard_session()
         problem = AppError("请求中的某个值超出允许范围或格式无效。", "A value in the request is out of range or malformed.",
                            code="invalid_value")
         problem.status = 422
