@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``flask users …``, ``flask demo load``.
+"""Flask CLI commands: ``flask users …``, ``flask demo load``; the feature groups (``flask jobs …`` and more).
 
 Run them with the project's virtualenv from the repository root, e.g.
 ``.venv/bin/flask users create li.si --role inspector --jurisdiction 410811 --password-stdin``.
@@ -21,6 +21,7 @@ from app.context import set_actor
 from app.demo.seed import load_demo_data
 from app.extensions import current_session, db
 from app.geo.cli import geo_cli
+from app.jobs.cli import jobs_cli
 from app.penalties.cli import penalties_cli
 from app.photos.cli import photos_cli
 from app.vocabulary import ROLES
@@ -75,5 +76,6 @@ def load_demo_command() -> None:
 
 def register(app: Flask) -> None:
     """Every ``flask`` command group of the application."""
-    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli):
+    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli,
+                  jobs_cli):
         app.cli.add_command(group)

@@ -25,8 +25,9 @@
 | AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE | (boto3 chain) | S3 credentials, read by boto3 itself (env, ``~/.aws``, instance/container role); never stored by Lantian |
 | PHOTO_PARTIALS_MAX_PER_USER | 20 | unfinished resumable uploads one user may hold open (429 ``upload_quota_exceeded`` above it; our choice: a day's photos queued offline) |
 | PHOTO_PARTIALS_MAX_BYTES_PER_USER | 209715200 | bytes one user may park in unfinished resumable uploads (200 MiB, ten photos at MAX_UPLOAD_BYTES; 429 above it) |
-| PHOTO_PARTIAL_MAX_AGE_HOURS | 72 | a resumable upload untouched this long is removed by ``flask photos worker`` (the phone starts it over) |
-| PHOTO_WORKER_POLL_SECONDS | 2 | how often ``flask photos worker`` looks for photos awaiting derivatives |
+| PHOTO_PARTIAL_MAX_AGE_HOURS | 72 | a resumable upload untouched this long is removed by the periodic ``expire_stale_partials`` job (the phone starts it over) |
+| JOBS_CONCURRENCY | 2 | jobs one ``flask jobs worker`` runs at once (more workers, on more machines, scale out) |
+| JOBS_STALLED_AFTER_SECONDS | 60 | a worker silent this long is taken for dead and its running jobs are queued again |
 | PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
@@ -128,7 +129,8 @@ class Config:
         self.PHOTO_PARTIALS_MAX_PER_USER = _int("PHOTO_PARTIALS_MAX_PER_USER", 20)
         self.PHOTO_PARTIALS_MAX_BYTES_PER_USER = _int("PHOTO_PARTIALS_MAX_BYTES_PER_USER", 200 * 1024 * 1024)
         self.PHOTO_PARTIAL_MAX_AGE_HOURS = float(os.environ.get("PHOTO_PARTIAL_MAX_AGE_HOURS", "72"))
-        self.PHOTO_WORKER_POLL_SECONDS = float(os.environ.get("PHOTO_WORKER_POLL_SECONDS", "2"))
+        self.JOBS_CONCURRENCY = _int("JOBS_CONCURRENCY", 2)
+        self.JOBS_STALLED_AFTER_SECONDS = float(os.environ.get("JOBS_STALLED_AFTER_SECONDS", "60"))
         self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")
         self.JSON_AS_ASCII = False

@@ -62,13 +62,26 @@ def stored_originals(store: FilesystemPhotoStore) -> list[str]:
     return list(store.iter_originals())
 
 
-def drain_worker(app: Flask, store: Any) -> int:
-    """Run the derivative worker in-process until the queue is empty."""
+def finished_derivative_jobs(app: Flask) -> int:
+    """``make_derivatives`` jobs that ended (succeeded or failed for good)."""
+    from sqlalchemy import text
+
     from app.extensions import db
-    from app.photos.worker import drain_pending
 
     with app.app_context():
         try:
-            return drain_pending(db.session, store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]))
+            return int(db.session.scalar(text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'make_derivatives'"
+                " AND status IN ('succeeded', 'failed')")))
         finally:
             db.session.remove()
+
+
+def drain_worker(app: Flask, store: Any = None) -> int:
+    """Run a job worker in-process until no job is ready (``flask jobs worker --once``) → how many
+    ``make_derivatives`` jobs it ended. The app's photo store is the one used (``store`` is for readability)."""
+    from app.jobs.worker import run_worker
+
+    before = finished_derivative_jobs(app)
+    run_worker(app, once=True, concurrency=1)
+    return finished_derivative_jobs(app) - before

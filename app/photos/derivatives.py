@@ -1,5 +1,6 @@
-"""Derivatives (display image, thumbnail): made by the worker after the response, or on demand when one
-is requested first. Services never commit; PIL stays in ``processing`` (STYLE §4)."""
+"""Derivatives (display image, thumbnail): made by a ``make_derivatives`` job (``app.photos.tasks``) after
+the response, or on demand when one is requested first. Services never commit; PIL stays in ``processing``
+(STYLE §4)."""
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,8 @@ __all__ = [
     "DerivativeUnavailable",
     "ensure_derivatives",
     "open_derivative",
+    "make_pending_derivatives",
     "original_source",
-    "process_next_pending",
 ]
 
 DISPLAY = "display.jpg"
@@ -92,23 +93,17 @@ def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixe
     session.flush()
 
 
-def process_next_pending(session: Session, store: PhotoStore, *, max_pixels: int,
-                         skip: set[uuid.UUID] | None = None) -> Photo | None:
-    """Worker step: lock the oldest pending photo nobody else holds (``FOR UPDATE SKIP
-    LOCKED``), make its derivatives, record the state. None when the queue is empty.
-    The caller commits (one photo per transaction keeps row locks short)."""
-    query = (
-        select(Photo)
-        .where(Photo.derivatives_state == "pending")
-        .order_by(Photo.created_at)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    if skip:
-        query = query.where(Photo.id.not_in(skip))
-    photo = session.scalars(query).first()
-    if photo is None:
-        return None
+def make_pending_derivatives(session: Session, store: PhotoStore, photo_id: uuid.UUID, *,
+                             max_pixels: int) -> Photo | None:
+    """Job step: lock photo ``photo_id`` and, if it still waits, make its derivatives and record the
+    state (``ready``; ``failed`` for bytes that will never decode or after ``MAX_DERIVATIVE_ATTEMPTS``;
+    still ``pending`` after a transient failure). A photo already made (on demand, or by an earlier
+    run of the same job) is left as it is. None when there is no such photo. The caller commits."""
+    photo = session.scalars(
+        select(Photo).where(Photo.id == photo_id).with_for_update().execution_options(populate_existing=True)
+    ).first()
+    if photo is None or photo.derivatives_state != "pending":
+        return photo
     _run_derivatives(session, store, photo, max_pixels)
     return photo
 

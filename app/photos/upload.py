@@ -3,9 +3,9 @@
 Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
 hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
 truncated, and for a JPEG that ends properly a proof that its scan data is complete) → ``INSERT … ON
-CONFLICT DO NOTHING`` → the caller commits and answers. Derivatives come
-later (``derivatives.process_next_pending`` in the worker, or ``ensure_derivatives`` when a derivative
-is requested first). A crash between the store write and the commit leaves an original without a row,
+CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
+and answers. Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
+a derivative is requested first). A crash between the store write and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
 """
 from __future__ import annotations
@@ -31,6 +31,7 @@ from app.photos.evidence_links import EvidenceLinks
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
 from app.photos.storage import PhotoStore, StoredOriginal, complete_partial
+from app.photos.tasks import defer_derivatives
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,8 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
                "format": info.format, "original_was_new": stored.created},
     )
     _run_arrival_hook(session, links, photo_id)
+    # In this transaction: the row and its derivatives job commit together (never a photo without a job).
+    defer_derivatives(session, photo_id)
     session.refresh(photo)
     return PhotoUpload(photo, created=True)
 

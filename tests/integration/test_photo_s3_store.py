@@ -276,7 +276,7 @@ def s3_app(app, database_url, s3_endpoint, bucket, tmp_path):
 
 
 def test_upload_download_and_worker_derivatives_through_photo_storage_s3(s3_app, session, tree):
-    from app.photos.worker import run_worker
+    from tests.factories_photos import drain_worker
 
     make_user(session, "zhang.san", "inspector", ["410811"])
     session.commit()
@@ -297,7 +297,7 @@ def test_upload_download_and_worker_derivatives_through_photo_storage_s3(s3_app,
     assert original.status_code == 200 and original.data == data
     assert original.headers["ETag"] == f'"{sha}"'
 
-    assert run_worker(s3_app, once=True) == 1
+    assert drain_worker(s3_app) == 1
     assert sorted(name for _, name in store.iter_derivatives()) == [derivatives.DISPLAY, derivatives.THUMBNAIL]
     meta = client.get(f"/api/v1/photos/{pid}", headers=headers).get_json()
     assert meta["derivatives"]["state"] == "ready"

@@ -13,6 +13,7 @@ from app.photos import access, derivatives, gc, upload
 from app.photos.evidence_links import NO_EVIDENCE_LINKS
 from app.photos.models import Photo
 from app.photos.storage import TEMP_PREFIX
+from app.photos.tasks import defer_derivatives
 from tests.factories import make_user
 from tests.factories_photos import (
     drain_worker,
@@ -142,6 +143,8 @@ def test_worker_marks_undecodable_originals_failed_and_the_api_says_so(app, sess
     photo = Photo(id=uuid.uuid4(), sha256=sha, uploader_id=uploader.user_id, scope_paths=list(uploader.jurisdiction_paths),
                   size_bytes=len(data), format="JPEG", mime="image/jpeg", width=100, height=100)
     session.add(photo)
+    session.flush()
+    defer_derivatives(session, photo.id)
     session.commit()
     assert drain_worker(app, store) == 1
     session.expire_all()
@@ -165,46 +168,21 @@ def test_identical_bytes_under_two_ids_are_decoded_once(app, session, store, upl
     assert store.derivative_path(first.sha256, derivatives.DISPLAY).stat().st_mtime_ns == mtime  # not re-made
 
 
-def test_two_workers_never_take_the_same_photo(app, session, store, uploader):
-    from app.extensions import db
-
-    _upload(session, store, uploader)
-    _upload(session, store, uploader, "drew__jpg__HTC_Desire.jpg")
-    # Worker A locks the oldest pending photo and holds its transaction open …
-    with app.app_context():
-        locked = db.session.scalars(select(Photo).where(Photo.derivatives_state == "pending")
-                                    .order_by(Photo.created_at).limit(1).with_for_update(skip_locked=True)).one()
-        # … while worker B (another connection) skips it and takes the other one.
-        with app.app_context():
-            taken = derivatives.process_next_pending(db.session, store, max_pixels=50_000_000)
-            assert taken is not None and taken.id != locked.id
-            db.session.commit()
-            assert derivatives.process_next_pending(db.session, store, max_pixels=50_000_000) is None
-            db.session.commit()
-        db.session.rollback()
+def test_a_job_for_a_photo_made_on_demand_meanwhile_leaves_it_alone(app, session, store, uploader):
+    photo = _upload(session, store, uploader)
+    derivatives.ensure_derivatives(session, store, photo, max_pixels=50_000_000)
+    session.commit()
+    assert drain_worker(app, store) == 1  # the job ran and succeeded …
+    session.expire_all()
+    done = session.get(Photo, photo.id)
+    assert (done.derivatives_state, done.derivatives_attempts) == ("ready", 1)  # … without a second attempt
 
 
 def test_worker_cli_once_processes_the_queue(app, session, store, uploader):
     photo = _upload(session, store, uploader)
-    result = app.test_cli_runner().invoke(args=["photos", "worker", "--once"])
+    result = app.test_cli_runner().invoke(args=["jobs", "worker", "--once"])
     assert result.exit_code == 0, result.output
-    assert "1 photo(s) processed" in result.output
     session.expire_all()
     assert session.get(Photo, photo.id).derivatives_state == "ready"
 
 
-def test_worker_pass_expires_stale_partial_uploads_and_keeps_fresh_ones(app, session, store, uploader, monkeypatch):
-    import os
-    import time
-
-    monkeypatch.setitem(app.config, "PHOTO_PARTIAL_MAX_AGE_HOURS", 1)
-    stale, fresh = f"u{uploader.user_id}-{uuid.uuid4().hex}", f"u{uploader.user_id}-{uuid.uuid4().hex}"
-    store.spool.append_partial(stale, 0, b"x" * 1000, None)
-    store.spool.append_partial(fresh, 0, b"y" * 1000, None)
-    two_hours_ago = time.time() - 2 * 3600
-    os.utime(store.spool.partial_path(stale), (two_hours_ago, two_hours_ago))
-    result = app.test_cli_runner().invoke(args=["photos", "worker", "--once"])
-    assert result.exit_code == 0, result.output
-    assert store.spool.partial_offset(stale) == 0 and not store.spool.partial_path(stale).exists()
-    assert store.spool.partial_offset(fresh) == 1000
-    assert store.spool.partials_usage(f"u{uploader.user_id}-") == (1, 1000)
