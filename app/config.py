@@ -2,7 +2,9 @@
 
 | variable | default | meaning |
 |---|---|---|
-| DATABASE_URL | local cluster under ``LANTIAN_DATA_DIR/pg`` | SQLAlchemy URL of a PostGIS database; set it to use a real server |
+| DATABASE_URL | local cluster under ``LANTIAN_DATA_DIR/pg``, role ``lantian_app`` | SQLAlchemy URL the application connects with (the runtime role: DML only); set it to use a real server |
+| DATABASE_OWNER_URL | local cluster, role ``lantian_owner``; else ``DATABASE_URL`` | SQLAlchemy URL ``flask db upgrade`` migrates with (the owner role: owns tables, functions, triggers) |
+| DATABASE_RUNTIME_ROLE | the user name in ``DATABASE_URL`` | role the migrations grant the runtime privileges to |
 | DATABASE_CONNECT_TIMEOUT_SECONDS | 5 | longest wait for a new database connection (libpq ``connect_timeout``); an unreachable host then answers 503 instead of hanging a worker |
 | DATABASE_RETRY_AFTER_SECONDS | 5 | ``Retry-After`` of the 503 ``database_unavailable`` answered while the database cannot be reached |
 | LANTIAN_DATA_DIR | ``<repo>/var`` | data folder: local cluster, photos, generated files |
@@ -49,6 +51,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,10 +64,16 @@ def data_dir() -> Path:
     return Path(os.environ.get("LANTIAN_DATA_DIR", REPO_ROOT / "var")).resolve()
 
 
-def local_database_url(base: Path) -> str:
-    """URL of the project-managed cluster (unix socket inside the data folder)."""
+def local_database_url(base: Path, role: str = "lantian_app") -> str:
+    """URL of the project-managed cluster (unix socket inside the data folder) for ``role``: ``lantian_app``
+    (runtime) or ``lantian_owner`` (migrations), the roles scripts/localpg.py creates."""
     sock = base / "pg" / "run"
-    return f"postgresql+psycopg://lantian@/lantian?host={sock}&port=5432"
+    return f"postgresql+psycopg://{role}@/lantian?host={sock}&port=5432"
+
+
+def runtime_role(database_url: str) -> str | None:
+    """The role the migrations grant runtime privileges to: DATABASE_RUNTIME_ROLE, else the URL's user."""
+    return os.environ.get("DATABASE_RUNTIME_ROLE") or make_url(database_url).username
 
 
 def _secret_key(base: Path) -> str:
@@ -85,6 +95,10 @@ class Config:
         base = data_dir()
         self.DATA_DIR = str(base)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or local_database_url(base)
+        # Migrations run as the owner role; the application only ever connects as the runtime role.
+        self.DATABASE_OWNER_URL = (os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL")
+                                   or local_database_url(base, "lantian_owner"))
+        self.DATABASE_RUNTIME_ROLE = runtime_role(self.SQLALCHEMY_DATABASE_URI)
         # pool_pre_ping: a pooled connection that died (server restarted, connection killed) is found on
         # checkout and the pool is refilled, so requests recover by themselves once the database is back.
         self.SQLALCHEMY_ENGINE_OPTIONS = {
@@ -145,14 +159,16 @@ class Config:
 
 
 class TestConfig(Config):
-    """Tests: a database URL handed in by the test run, a fixed key."""
+    """Tests: database URLs handed in by the test run (runtime role; owner role for migrations), a fixed key."""
 
-    def __init__(self, database_url: str, data_dir_path: str) -> None:
+    def __init__(self, database_url: str, data_dir_path: str, owner_url: str | None = None) -> None:
         os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
         super().__init__()
         self.TESTING = True
         # The cheapest argon2 parameters: a login costs microseconds instead of ~0.1 s.
         self.PASSWORD_HASH_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
         self.SQLALCHEMY_DATABASE_URI = database_url
+        self.DATABASE_OWNER_URL = owner_url or database_url
+        self.DATABASE_RUNTIME_ROLE = runtime_role(database_url)
         self.DATA_DIR = data_dir_path
         self.PHOTO_ROOT = str(Path(data_dir_path) / "photos")

@@ -5,8 +5,11 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 import app.models  # noqa: F401  (registers every table on the metadata)
+from app.db_roles import grant_runtime_privileges
 from app.migration_support import include_object
 
 config = context.config
@@ -26,7 +29,10 @@ def process_revision_directives(ctx, revision, directives):
 
 
 def run_migrations_online() -> None:
-    with db.engine.connect() as connection:
+    # Migrations run as the owner role (DATABASE_OWNER_URL), never as the application's runtime role; the
+    # runtime role's privileges are granted at the end of every run, in the same transaction (app/db_roles.py).
+    engine = create_engine(current_app.config["DATABASE_OWNER_URL"], poolclass=NullPool)
+    with engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -37,6 +43,7 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            grant_runtime_privileges(connection, current_app.config.get("DATABASE_RUNTIME_ROLE"))
 
 
 if context.is_offline_mode():

@@ -20,8 +20,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-APP_ROLE = "lantian"
+# Two roles (see README, "Database roles"): the owner runs the migrations and owns every table, function and
+# trigger; the application connects as the runtime role, which only gets the DML the migrations grant it.
+OWNER_ROLE = "lantian_owner"
+APP_ROLE = "lantian_app"
 APP_DATABASE = "lantian"
+# The single role of clusters made before the split; its objects are handed to OWNER_ROLE.
+LEGACY_ROLE = "lantian"
 
 
 def find_bindir() -> Path:
@@ -66,6 +71,10 @@ class LocalCluster:
 
     def url_for(self, dbname: str, user: str = APP_ROLE) -> str:
         return f"postgresql+psycopg://{user}@/{dbname}?host={self.run}&port=5432"
+
+    def owner_url_for(self, dbname: str = APP_DATABASE) -> str:
+        """URL of the owner role (migrations)."""
+        return self.url_for(dbname, OWNER_ROLE)
 
     def connect(self, dbname: str = "postgres", user: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(host=str(self.run), port=5432, dbname=dbname, user=user, autocommit=True)
@@ -117,7 +126,9 @@ class LocalCluster:
                                      "stop"), check=False, stdout=subprocess.DEVNULL)
 
     def ensure_database(self, dbname: str = APP_DATABASE) -> str:
-        """Create the application role and database with PostGIS; returns its SQLAlchemy URL."""
+        """Create the owner and runtime roles and the database (owned by the owner) with PostGIS; returns the
+        runtime role's SQLAlchemy URL (``owner_url_for`` gives the owner's). The migrations grant the runtime
+        role its privileges."""
         for _ in range(50):
             try:
                 conn = self.connect()
@@ -127,14 +138,21 @@ class LocalCluster:
         else:
             raise SystemExit(f"cannot connect to the local cluster; see {self.log}")
         with conn:
-            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone() is None:
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(APP_ROLE)))
+            for role in (OWNER_ROLE, APP_ROLE):
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+                    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is None:
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname),
-                                                                          sql.Identifier(APP_ROLE)))
-        # PostGIS is not a trusted extension: the superuser creates it, the app role uses it.
+                                                                          sql.Identifier(OWNER_ROLE)))
+            legacy = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LEGACY_ROLE,)).fetchone()
         with self.connect(dbname) as conn:
+            # PostGIS is not a trusted extension: the superuser creates it, the roles use it.
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            if legacy is not None:
+                # A cluster from before the role split: its one role owned everything; the owner takes over
+                # (the database too), and the next `flask db upgrade` grants the runtime role.
+                conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(LEGACY_ROLE),
+                                                                        sql.Identifier(OWNER_ROLE)))
         return self.url_for(dbname)
 
 

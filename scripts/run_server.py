@@ -34,6 +34,9 @@ def main() -> int:
         cluster.start()
         cluster.ensure_database()
     try:
+        # `flask db upgrade` connects as the owner role (DATABASE_OWNER_URL; locally lantian_owner) and grants
+        # the runtime role; everything after it, gunicorn included, connects as the runtime role (DATABASE_URL;
+        # locally lantian_app), which owns nothing (app/db_roles.py).
         flask("db", "upgrade", "heads", env=env)
         for command in BOOT_COMMANDS:
             flask(*command, env=env)

@@ -1,5 +1,8 @@
 """Test fixtures: a throwaway PostGIS cluster for the whole run, schema built by the migrations.
 
+Roles: the migrations run as the owner role, the application connects as the runtime role (DML only),
+as in production (app/db_roles.py); ``owner_database_url`` is the owner's URL.
+
 Isolation: every test starts from empty tables. After each test the tables are
 truncated by the cluster's superuser with triggers disabled (the audit log's
 append-only trigger refuses TRUNCATE to everyone else). Truncation rather than
@@ -55,7 +58,14 @@ def pg_cluster() -> Iterator[LocalCluster]:
 
 @pytest.fixture(scope="session")
 def database_url(pg_cluster: LocalCluster) -> str:
+    """The runtime role's URL (what the application connects with)."""
     return pg_cluster.ensure_database("lantian_test")
+
+
+@pytest.fixture(scope="session")
+def owner_database_url(pg_cluster: LocalCluster, database_url: str) -> str:
+    """The owner role's URL (what the migrations run with)."""
+    return pg_cluster.owner_url_for("lantian_test")
 
 
 @pytest.fixture(scope="session")
@@ -66,10 +76,10 @@ def data_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, data_dir: Path) -> Iterator[Flask]:
+def app(database_url: str, owner_database_url: str, data_dir: Path) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
-    application = create_app(TestConfig(database_url, str(data_dir)))
+    application = create_app(TestConfig(database_url, str(data_dir), owner_url=owner_database_url))
     with application.app_context():
         upgrade(revision="heads")
     yield application

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from flask import current_app
+from sqlalchemy import Engine, create_engine, func, insert, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app.audit.models import AuditEntry
 from app.audit.services import record_audit
@@ -64,9 +66,7 @@ def capture_sync(session: Session, model: Any, run_sync: Callable[[Session], obj
             entries = conn.execute(select(audit).where(audit.c.id > audit_mark).order_by(audit.c.id)).mappings().all()
         finally:
             conn.rollback()
-            for sequence, (last_value, is_called) in zip(sequences, saved):
-                conn.execute(text(f"SELECT setval({sequence}, :v, :c)"), {"v": last_value, "c": is_called})
-            conn.commit()
+            _set_sequences_back(sequences, saved)
     position = {str(row["id"]): i for i, row in enumerate(written)}
     return SyncedRows(
         model=model,
@@ -74,6 +74,18 @@ def capture_sync(session: Session, model: Any, run_sync: Callable[[Session], obj
         audits=tuple((e["action"], e["entity_type"], position[e["entity_id"]], e["before"], e["after"])
                      for e in entries),
     )
+
+
+def _set_sequences_back(sequences: list[str], saved: list[Any]) -> None:
+    # setval needs UPDATE on the sequence, which the application's runtime role does not have: the owner's.
+    owner = create_engine(current_app.config["DATABASE_OWNER_URL"], poolclass=NullPool)
+    try:
+        with owner.connect() as conn:
+            for sequence, (last_value, is_called) in zip(sequences, saved):
+                conn.execute(text(f"SELECT setval({sequence}, :v, :c)"), {"v": last_value, "c": is_called})
+            conn.commit()
+    finally:
+        owner.dispose()
 
 
 def _require_empty(session: Session, model: Any) -> None:

@@ -1,4 +1,6 @@
-"""The audit log is append-only, enforced by the database for the application's own role."""
+"""The audit log is append-only, enforced by the database: the runtime role the application connects as has
+no UPDATE, DELETE or TRUNCATE on it, and a trigger refuses them to the owner too (tests/integration/
+test_runtime_role.py)."""
 from __future__ import annotations
 
 import pytest
@@ -28,8 +30,8 @@ def test_state_changes_are_audited_with_actor_and_request(client, session, tree)
 def test_app_role_cannot_update_audit_rows(session) -> None:
     record_audit(session, "test.event", "thing", 1, after={"a": 1})
     session.commit()
-    assert session.execute(text("SELECT current_user")).scalar() == "lantian"  # the application's role
-    with pytest.raises(DBAPIError, match="append-only"):
+    assert session.execute(text("SELECT current_user")).scalar() == "lantian_app"  # the runtime role
+    with pytest.raises(DBAPIError, match="permission denied for table audit_log"):
         session.execute(text("UPDATE audit_log SET action = 'forged'"))
     session.rollback()
 
@@ -37,10 +39,10 @@ def test_app_role_cannot_update_audit_rows(session) -> None:
 def test_app_role_cannot_delete_or_truncate_audit_rows(session) -> None:
     record_audit(session, "test.event", "thing", 1)
     session.commit()
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match="permission denied for table audit_log"):
         session.execute(text("DELETE FROM audit_log"))
     session.rollback()
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match="permission denied for table audit_log"):
         session.execute(text("TRUNCATE audit_log"))
     session.rollback()
     assert session.scalar(select(AuditEntry.action)) == "test.event"
