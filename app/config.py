@@ -24,6 +24,7 @@
 | PHOTO_PARTIALS_MAX_PER_USER | 20 | unfinished resumable uploads one user may hold open (429 ``upload_quota_exceeded`` above it; our choice: a day's photos queued offline) |
 | PHOTO_PARTIALS_MAX_BYTES_PER_USER | 209715200 | bytes one user may park in unfinished resumable uploads (200 MiB, ten photos at MAX_UPLOAD_BYTES; 429 above it) |
 | PHOTO_PARTIAL_MAX_AGE_HOURS | 72 | a resumable upload untouched this long is removed by ``flask photos worker`` (the phone starts it over) |
+| PHOTO_CACHE_MAX_AGE_SECONDS | 3600 | how long a browser may reuse photo bytes without asking again (``Cache-Control: private, max-age=…``; never shared caches; short, so revoked access does not leave evidence in a browser cache) |
 | PHOTO_WORKER_POLL_SECONDS | 2 | how often ``flask photos worker`` looks for photos awaiting derivatives |
 | PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
@@ -120,6 +121,7 @@ class Config:
         self.PHOTO_PARTIALS_MAX_PER_USER = _int("PHOTO_PARTIALS_MAX_PER_USER", 20)
         self.PHOTO_PARTIALS_MAX_BYTES_PER_USER = _int("PHOTO_PARTIALS_MAX_BYTES_PER_USER", 200 * 1024 * 1024)
         self.PHOTO_PARTIAL_MAX_AGE_HOURS = float(os.environ.get("PHOTO_PARTIAL_MAX_AGE_HOURS", "72"))
+        self.PHOTO_CACHE_MAX_AGE_SECONDS = _int("PHOTO_CACHE_MAX_AGE_SECONDS", 3600)
         self.PHOTO_WORKER_POLL_SECONDS = float(os.environ.get("PHOTO_WORKER_POLL_SECONDS", "2"))
         self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")

@@ -101,7 +101,9 @@ def _declared_sha256(form_value: str | None = None) -> str:
 
 
 def _cache_headers(resp: Response) -> Response:
-    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    """Photos are evidence behind authorisation: a browser may keep them a while (ETag revalidates after),
+    a shared cache never, and not for long, so revoked access does not leave them in a browser for a year."""
+    resp.headers["Cache-Control"] = f"private, max-age={int(current_app.config['PHOTO_CACHE_MAX_AGE_SECONDS'])}"
     return resp
 
 
