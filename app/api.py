@@ -4,6 +4,7 @@ Depends on nothing of the application but ``app.errors`` and ``app.docs_ui`` (th
 subclass, which needs the authorisation decorator, lives in ``app.blueprint``."""
 from __future__ import annotations
 
+import http
 import json
 import logging
 from typing import Any
@@ -12,6 +13,7 @@ import flask
 import marshmallow as ma
 from flask import Response, g
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from app.docs_ui import INITIALIZER_NAME, swagger_ui_initializer, swagger_ui_page
@@ -137,9 +139,25 @@ class ProblemSchema(ma.Schema):
 
 
 class LantianApi(Api):
-    """Api whose every error is application/problem+json."""
+    """Api whose every error is application/problem+json, and documented as such."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The shared responses (``BAD_REQUEST``…, ``DEFAULT_ERROR``) as the errors really are: problem+json.
+
+        flask-smorest documents them under ``DEFAULT_RESPONSE_CONTENT_TYPE`` (application/json), which would
+        make the document wrong for every error; success and redirect statuses get no body at all.
+        """
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def _register_swagger_ui_rule(self, blueprint: flask.Blueprint) -> None:
         """Swagger UI at OPENAPI_SWAGGER_UI_PATH, its start-up script beside it (see ``app.docs_ui``)."""
