@@ -43,11 +43,12 @@ class Blueprint(SmorestBlueprint):
             kwargs.setdefault("content_type", PROBLEM_MIMETYPE)
         return super().alt_response(status_code, response, **kwargs)
 
-    def binary_content(self, status: int, content_type: str, description: str) -> Any:
+    def binary_content(self, status: int, content_type: str | tuple[str, ...], description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
-        schema = {"type": "string", "format": "binary"} if not content_type.endswith("json") else {"type": "object"}
-        return self.doc(responses={str(status): {"description": description,
-                                                 "content": {content_type: {"schema": schema}}}})
+        types = (content_type,) if isinstance(content_type, str) else content_type
+        content = {t: {"schema": {"type": "string", "format": "binary"} if not t.endswith("json")
+                       else {"type": "object"}} for t in types}
+        return self.doc(responses={str(status): {"description": description, "content": content}})
 
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer of this endpoint: ``status`` with a problem+json body."""
