@@ -1,18 +1,22 @@
 """The flask-smorest Api whose every error is application/problem+json (RFC 9457).
 
-Depends on nothing of the application but ``app.errors``: the Blueprint subclass, which needs the
-authorisation decorator, lives in ``app.blueprint``."""
+Depends on nothing of the application but ``app.errors`` and ``app.docs_ui`` (the docs page): the Blueprint
+subclass, which needs the authorisation decorator, lives in ``app.blueprint``."""
 from __future__ import annotations
 
+import http
 import json
 import logging
 from typing import Any
 
+import flask
 import marshmallow as ma
 from flask import Response, g
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from app.docs_ui import INITIALIZER_NAME, swagger_ui_initializer, swagger_ui_page
 from app.errors import AppError, FieldError
 
 log = logging.getLogger(__name__)
@@ -135,9 +139,42 @@ class ProblemSchema(ma.Schema):
 
 
 class LantianApi(Api):
-    """Api whose every error is application/problem+json."""
+    """Api whose every error is application/problem+json, and documented as such."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """The shared responses (``BAD_REQUEST``…, ``DEFAULT_ERROR``) as the errors really are: problem+json.
+
+        flask-smorest documents them under ``DEFAULT_RESPONSE_CONTENT_TYPE`` (application/json), which would
+        make the document wrong for every error; success and redirect statuses get no body at all.
+        """
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MIMETYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+    def _register_swagger_ui_rule(self, blueprint: flask.Blueprint) -> None:
+        """Swagger UI at OPENAPI_SWAGGER_UI_PATH, its start-up script beside it (see ``app.docs_ui``)."""
+        super()._register_swagger_ui_rule(blueprint)
+        path = self.config.get("OPENAPI_SWAGGER_UI_PATH")
+        if path is not None and self.config.get("OPENAPI_SWAGGER_UI_URL") is not None:
+            blueprint.add_url_rule(f"/{path.strip('/')}/{INITIALIZER_NAME}", endpoint="openapi_swagger_ui_init",
+                                   view_func=self._openapi_swagger_ui_init)
+
+    def _openapi_swagger_ui(self) -> Response:
+        """The docs page, with no inline script (its Content-Security-Policy allows none)."""
+        initializer = flask.url_for(f"{self._make_doc_blueprint_name()}.openapi_swagger_ui_init")
+        return swagger_ui_page(self.spec.title, self._swagger_ui_url, initializer)
+
+    def _openapi_swagger_ui_init(self) -> Response:
+        spec_url = flask.url_for(f"{self._make_doc_blueprint_name()}.openapi_json")
+        return swagger_ui_initializer(spec_url, self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
 
     def _register_error_handlers(self) -> None:
         self._app.register_error_handler(AppError, render_app_error)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_smorest import Blueprint as SmorestBlueprint
 
-from app.api import ProblemSchema
+from app.api import PROBLEM_MIMETYPE, ProblemSchema
 from app.auth.authz import require
 from app.request_parsing import LantianParser
 
@@ -36,15 +36,23 @@ class Blueprint(SmorestBlueprint):
 
         return decorator
 
-    def binary_content(self, status: int, content_type: str, description: str) -> Any:
+    def alt_response(self, status_code: Any, response: Any = None, **kwargs: Any) -> Any:
+        """flask-smorest's ``alt_response``; an error (4xx, 5xx) is documented as what it is: problem+json."""
+        if response is None and int(status_code) >= 400:
+            kwargs.setdefault("schema", ProblemSchema)
+            kwargs.setdefault("content_type", PROBLEM_MIMETYPE)
+        return super().alt_response(status_code, response, **kwargs)
+
+    def binary_content(self, status: int, content_type: str | tuple[str, ...], description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
-        schema = {"type": "string", "format": "binary"} if not content_type.endswith("json") else {"type": "object"}
-        return self.doc(responses={str(status): {"description": description,
-                                                 "content": {content_type: {"schema": schema}}}})
+        types = (content_type,) if isinstance(content_type, str) else content_type
+        content = {t: {"schema": {"type": "string", "format": "binary"} if not t.endswith("json")
+                       else {"type": "object"}} for t in types}
+        return self.doc(responses={str(status): {"description": description, "content": content}})
 
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer of this endpoint: ``status`` with a problem+json body."""
-        return self.alt_response(status, schema=ProblemSchema, description=description)
+        return self.alt_response(status, description=description)
 
     def auth(self, *roles: str) -> Any:
         """Require a token (and one of ``roles``) and document it: bearer security, 401 and 403."""

@@ -30,6 +30,7 @@
 | PHOTO_PARTIAL_MAX_AGE_HOURS | 72 | a resumable upload untouched this long is removed by the periodic ``expire_stale_partials`` job (the phone starts it over) |
 | JOBS_CONCURRENCY | 2 | jobs one ``flask jobs worker`` runs at once (more workers, on more machines, scale out) |
 | JOBS_STALLED_AFTER_SECONDS | 60 | a worker silent this long is taken for dead and its running jobs are queued again |
+| PHOTO_CACHE_MAX_AGE_SECONDS | 3600 | how long a browser may reuse photo bytes without asking again (``Cache-Control: private, max-age=…``; never shared caches; short, so revoked access does not leave evidence in a browser cache) |
 | PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
@@ -145,6 +146,7 @@ class Config:
         self.PHOTO_PARTIAL_MAX_AGE_HOURS = float(os.environ.get("PHOTO_PARTIAL_MAX_AGE_HOURS", "72"))
         self.JOBS_CONCURRENCY = _int("JOBS_CONCURRENCY", 2)
         self.JOBS_STALLED_AFTER_SECONDS = float(os.environ.get("JOBS_STALLED_AFTER_SECONDS", "60"))
+        self.PHOTO_CACHE_MAX_AGE_SECONDS = _int("PHOTO_CACHE_MAX_AGE_SECONDS", 3600)
         self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")
         self.JSON_AS_ASCII = False

@@ -28,6 +28,7 @@ from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
+from app.security_headers import register_security_headers
 from app.sites.routes import blp as sites_blp
 from app.wiring import EXTENSION_KEY, Wiring
 
@@ -68,6 +69,7 @@ def create_app(config: object | None = None) -> Flask:
 def register_logging(app: Flask) -> None:
     configure_logging(app)
     register_request_hooks(app)
+    register_security_headers(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -21,7 +21,7 @@ from app.photos.derivatives import DISPLAY, THUMBNAIL, open_derivative
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.models import Photo
 from app.photos.notice import render_watermarked
-from app.photos.schemas import PhotoOut, PhotoSchema, PhotoUploadFormSchema
+from app.photos.schemas import PhotoOut, PhotoSchema, PhotoUploadFormSchema, UploadStatusSchema
 from app.photos.storage import LocalPathStore, PhotoStore
 from app.photos.upload import PartialQuota, append_photo_chunk, put_photo, resumable_offset
 from app.photos.view import evidence_flags_for_viewer
@@ -32,6 +32,12 @@ blp = Blueprint("photos", __name__, url_prefix="/api/v1/photos", description="�
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _DIGEST_ITEM = re.compile(r"^\s*sha-256\s*=\s*:?([A-Za-z0-9+/=]+):?\s*$", re.IGNORECASE)
 _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "HEIF": "heic"}
+# What an original is served as: the type read from its bytes at upload (processing._mime).
+ORIGINAL_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+_UPLOAD_HEADERS = {
+    "Upload-Offset": {"description": "Bytes received so far", "schema": {"type": "integer"}},
+    "Location": {"description": "This upload's URL", "schema": {"type": "string"}},
+}
 
 
 def _store() -> PhotoStore:
@@ -101,7 +107,9 @@ def _declared_sha256(form_value: str | None = None) -> str:
 
 
 def _cache_headers(resp: Response) -> Response:
-    resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    """Photos are evidence behind authorisation: a browser may keep them a while (ETag revalidates after),
+    a shared cache never, and not for long, so revoked access does not leave them in a browser for a year."""
+    resp.headers["Cache-Control"] = f"private, max-age={int(current_app.config['PHOTO_CACHE_MAX_AGE_SECONDS'])}"
     return resp
 
 
@@ -162,7 +170,7 @@ class PhotoById(MethodView):
 class PhotoOriginal(MethodView):
     @blp.auth()
     @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
-    @blp.binary_content(200, "application/octet-stream", "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)")
+    @blp.binary_content(200, ORIGINAL_TYPES, "原始字节（与上传完全一致）/ The exact bytes uploaded, as their image type")
     @blp.problem(404, "不存在或不在辖区内 / Not found")
     def get(self, photo_id: uuid.UUID) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
@@ -238,14 +246,15 @@ def _offset_header() -> int:
 @blp.route("/<uuid:photo_id>/uploads")
 class PhotoResumableUpload(MethodView):
     @blp.auth()
-    @blp.response(200, description="已接收的字节数在 Upload-Offset 头中 / Bytes received so far in Upload-Offset")
-    def post(self, photo_id: uuid.UUID) -> Response:
+    @blp.response(200, UploadStatusSchema, headers=_UPLOAD_HEADERS,
+                  description="续传：已接收的字节数 / Resuming: bytes received so far")
+    @blp.alt_response(201, schema=UploadStatusSchema, headers=_UPLOAD_HEADERS, success=True,
+                      description="新的续传上传（偏移 0）/ New resumable upload (offset 0)")
+    def post(self, photo_id: uuid.UUID) -> Any:
         """Start or look up a resumable upload of this photo; answers with the offset to resume from."""
         offset = resumable_offset(_store(), current_principal(), photo_id)
-        resp = Response(status=200 if offset else 201)
-        resp.headers["Upload-Offset"] = str(offset)
-        resp.headers["Location"] = f"/api/v1/photos/{photo_id}/uploads"
-        return resp
+        headers = {"Upload-Offset": str(offset), "Location": f"/api/v1/photos/{photo_id}/uploads"}
+        return {"photo_id": photo_id, "offset": offset}, (200 if offset else 201), headers
 
     @blp.auth()
     @blp.doc(parameters=[

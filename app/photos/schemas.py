@@ -19,6 +19,13 @@ class PhotoUploadFormSchema(ma.Schema):
     sha256 = ma.fields.String(required=True, metadata={"description": "SHA-256 of the file, 64 hex digits"})
 
 
+class UploadStatusSchema(ma.Schema):
+    """Where a resumable upload stands: the offset to send the next chunk from."""
+
+    photo_id = ma.fields.UUID()
+    offset = ma.fields.Integer(metadata={"description": "Bytes received so far (also in Upload-Offset)"})
+
+
 class GpsSchema(ma.Schema):
     lon = ma.fields.Float()
     lat = ma.fields.Float()
