@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from app.config import TestConfig
 from app.extensions import db
 from app.factory import create_app
-from scripts.localpg import LocalCluster
+from scripts.localpg import APP_ROLE, LocalCluster
 from tests.factories import issue_tokens, make_tree, make_user
 
 DATABASE = "lantian_outage"
@@ -39,7 +39,8 @@ def dedicated_cluster() -> Iterator[LocalCluster]:
 
 def migrated_app(cluster: LocalCluster, data_dir: Path, **settings: object) -> Flask:
     """An app on ``cluster``'s database (migrated on first use), with ``settings`` over TestConfig."""
-    config = TestConfig(cluster.ensure_database(DATABASE), str(data_dir))
+    # Migrated by the owner role, served as the runtime role, as in production (app/db_roles.py).
+    config = TestConfig(cluster.ensure_database(DATABASE), str(data_dir), owner_url=cluster.owner_url_for(DATABASE))
     for key, value in settings.items():
         setattr(config, key, value)
     application = create_app(config)
@@ -61,5 +62,5 @@ def terminate_app_connections(cluster: LocalCluster) -> int:
     """What an administrator's ``pg_terminate_backend`` does to every connection of the app role."""
     with cluster.connect() as conn:
         rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE usename = 'lantian' AND pid <> pg_backend_pid()").fetchall()
+                            "WHERE usename = %s AND pid <> pg_backend_pid()", (APP_ROLE,)).fetchall()
     return len(rows)

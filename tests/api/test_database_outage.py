@@ -49,7 +49,7 @@ def database(outage_cluster: LocalCluster) -> Iterator[LocalCluster]:
     yield outage_cluster
     outage_cluster.start()
     with outage_cluster.connect() as conn:
-        conn.execute("ALTER ROLE lantian CONNECTION LIMIT -1")
+        conn.execute("ALTER ROLE lantian_app CONNECTION LIMIT -1")
 
 
 def requests_needing_the_database(client: FlaskClient, tokens: dict[str, str]) -> dict[str, TestResponse]:
@@ -149,13 +149,13 @@ def test_too_many_connections_is_503_problem(outage_app: Flask, tokens: dict[str
                                              database: LocalCluster) -> None:
     client = outage_app.test_client()
     with database.connect() as conn:
-        conn.execute("ALTER ROLE lantian CONNECTION LIMIT 0")
+        conn.execute("ALTER ROLE lantian_app CONNECTION LIMIT 0")
     with outage_app.app_context():
         db.engine.dispose()  # no pooled connection left: the next request must open one
     for what, response in requests_needing_the_database(client, tokens).items():
         assert_unavailable(response, what)
     with database.connect() as conn:
-        conn.execute("ALTER ROLE lantian CONNECTION LIMIT -1")
+        conn.execute("ALTER ROLE lantian_app CONNECTION LIMIT -1")
     assert_serving(client, tokens)
 
 
