@@ -44,12 +44,14 @@
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
-| PORT | 8000 | port of ``make run`` |
+| HOST | 127.0.0.1 | address the front of ``make run`` (nginx) listens on; 0.0.0.0 to serve the network |
+| PORT | 8000 | port of ``make run`` (the front) |
 """
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -59,6 +61,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+# A request body may exceed the photo by this much multipart framing.
+UPLOAD_FRAMING_BYTES = 64 * 1024
+
+
+def max_request_body_bytes(environ: Mapping[str, str] = os.environ) -> int:
+    """Largest request body: MAX_UPLOAD_BYTES of photo plus framing (Flask's 413, and the front's in make run)."""
+    return int(environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)) + UPLOAD_FRAMING_BYTES
 
 
 def data_dir() -> Path:
@@ -116,7 +127,7 @@ class Config:
         self.PASSWORD_HASH_PARAMETERS: dict[str, int] | None = None  # argon2-cffi's defaults (RFC 9106)
         self.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
         # Flask's own 413 for whole bodies; the photo store enforces MAX_UPLOAD_BYTES on the image itself.
-        self.MAX_CONTENT_LENGTH = self.MAX_UPLOAD_BYTES + 64 * 1024
+        self.MAX_CONTENT_LENGTH = max_request_body_bytes()
         self.MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 50_000_000)
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)

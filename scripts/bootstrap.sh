@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Install what Lantian needs on Debian 12: PostgreSQL 15 + PostGIS 3, fonts and libraries
-# for PDFs and photos, then a virtualenv from requirements. Safe to run again.
+# for PDFs and photos, nginx (the buffering front of `make run`), then a virtualenv from requirements. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libharfbuzz-subset0 fonts-wqy-microhei
-          libpango-1.0-0 libpangoft2-1.0-0 python3-venv)
+          libpango-1.0-0 libpangoft2-1.0-0 python3-venv nginx-light)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,8 +1,9 @@
 """``make run``: local PostGIS (unless DATABASE_URL is set), migrations, checklists, demo data, gunicorn
-and the job worker (``flask jobs worker``: photo derivatives, periodic upkeep).
+behind the buffering nginx front (``scripts/front.py``), and the job worker (``flask jobs worker``: photo
+derivatives, periodic upkeep).
 
 Runs in the foreground; the worker is supervised (restarted with a backoff if it dies). Ctrl-C or SIGTERM
-stops gunicorn and the worker, then the local cluster.
+stops the front, gunicorn and the worker, then the local cluster.
 """
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
+from app.config import max_request_body_bytes
+from scripts.front import NginxFront
 from scripts.localpg import LocalCluster
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,14 +44,8 @@ def main() -> int:
         flask("db", "upgrade", "heads", env=env)
         for command in BOOT_COMMANDS:
             flask(*command, env=env)
-        port = env.get("PORT", "8000")
-        print_banner(port)
-        workers = env.get("WEB_CONCURRENCY", "4")
-        server = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--bind", f"0.0.0.0:{port}",
-             "--workers", workers, "--worker-class", "gthread", "--threads", "4", "--reuse-port",
-             "--no-control-socket", "--timeout", "60", "--access-logfile", "-"],
-            cwd=REPO, env=env)
+        front, server = start_serving(env, data_dir)
+        print_banner(front.host, front.port)
 
         # Background jobs (photo derivatives after the upload is acknowledged) run in this process.
         worker = Supervised([str(REPO / ".venv" / "bin" / "flask"), "jobs", "worker"], env=env)
@@ -55,6 +53,7 @@ def main() -> int:
 
         def forward(signum: int, _frame: object) -> None:
             worker.stop()
+            front.terminate()
             server.send_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, forward)
@@ -62,6 +61,7 @@ def main() -> int:
         try:
             return server.wait()
         finally:
+            front.stop()
             worker.stop()
             worker.join()
     finally:
@@ -130,10 +130,72 @@ BOOT_COMMANDS: list[tuple[str, ...]] = [
 ]
 
 
-def print_banner(port: str) -> None:
+def front_for(env: Mapping[str, str], data_dir: Path) -> NginxFront:
+    """The nginx front on HOST:PORT (127.0.0.1:8000 unless set), its files under ``<data folder>/front``."""
+    return NginxFront(data_dir / "front", host=env.get("HOST", "127.0.0.1"), port=int(env.get("PORT", "8000")),
+                      max_body_bytes=max_request_body_bytes(env))
+
+
+# gunicorn answers only the front, whose limits are stricter (8 KiB request and header lines): these keep
+# gunicorn's own plain-text 400/414/431 out of every client's sight.
+APP_SERVER_LIMITS = ["--limit-request-line", "8190", "--limit-request-fields", "32768",
+                     "--limit-request-field_size", "16384"]
+
+
+# gunicorn's default, with the client address the front reports (the peer is always the front).
+ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
+def app_server_command(env: Mapping[str, str], socket_path: Path) -> list[str]:
+    """gunicorn (gthread) on the unix socket the front proxies to."""
+    return [str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--bind", f"unix:{socket_path}",
+            "--workers", env.get("WEB_CONCURRENCY", "4"), "--worker-class", "gthread", "--threads", "4",
+            "--no-control-socket", "--timeout", "60", "--graceful-timeout", "20", *APP_SERVER_LIMITS]
+
+
+def start_app_server(env: Mapping[str, str], socket_path: Path, *, access_log: str = "-",
+                     **popen: object) -> subprocess.Popen[bytes]:
+    """Start gunicorn behind the front; the app takes the client address from the front's X-Forwarded-For."""
+    socket_path.unlink(missing_ok=True)  # left by a killed run
+    access = ["--access-logfile", access_log, "--access-logformat", ACCESS_LOG_FORMAT]
+    return subprocess.Popen([*app_server_command(env, socket_path), *access], cwd=REPO,
+                            env={**env, "TRUST_PROXY_HEADERS": "1"}, **popen)  # type: ignore[call-overload]
+
+
+def start_serving(env: Mapping[str, str], data_dir: Path, *, access_log: str = "-",
+                  **popen: object) -> tuple[NginxFront, subprocess.Popen[bytes]]:
+    """gunicorn on its socket, then the front before it; nothing left running if either fails to start."""
+    front = front_for(env, data_dir)
+    front.prepare()
+    server = start_app_server(env, front.upstream_socket, access_log=access_log, **popen)
+    try:
+        wait_for_socket(server, front.upstream_socket)
+        front.start()
+    except BaseException:
+        server.terminate()
+        server.wait()
+        raise
+    return front, server
+
+
+def wait_for_socket(server: subprocess.Popen[bytes], socket_path: Path, timeout: float = 60.0) -> None:
+    """Until gunicorn listens on ``socket_path``."""
+    deadline = time.monotonic() + timeout
+    while not socket_path.is_socket():
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}")
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise SystemExit(f"gunicorn did not listen on {socket_path}")
+        time.sleep(0.05)
+
+
+def print_banner(host: str, port: int) -> None:
     from app.demo.seed import DEMO_PASSWORD, DEMO_USERS
 
-    print("\n蓝天巡查 Lantian is starting on http://localhost:%s  (docs: /api/docs)" % port)
+    print(f"\n蓝天巡查 Lantian is starting on http://{host}:{port}  (docs: /api/docs)")
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        print(f"WARNING: HOST={host} serves the network, and the demo accounts below with it.")
     print("DEMO ONLY — these accounts exist for local trials; never use them in production:")
     for username, role, codes, _ in DEMO_USERS:
         print(f"  {username:24s} {role:11s} jurisdictions {','.join(codes):10s} password {DEMO_PASSWORD}")
