@@ -2,6 +2,7 @@
 
 Depends on nothing of the application but ``app.errors`` and ``app.docs_ui`` (the docs page): the Blueprint
 subclass, which needs the authorisation decorator, lives in ``app.blueprint``."""
+
 from __future__ import annotations
 
 import http
@@ -135,7 +136,9 @@ class ProblemSchema(ma.Schema):
     message_zh = ma.fields.String(metadata={"description": "中文说明"})
     message_en = ma.fields.String()
     request_id = ma.fields.String()
-    errors = ma.fields.List(ma.fields.Dict(), metadata={"description": "Field errors: path, code, message_zh, message_en"})
+    errors = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Field errors: path, code, message_zh, message_en"}
+    )
 
 
 class LantianApi(Api):
@@ -164,8 +167,11 @@ class LantianApi(Api):
         super()._register_swagger_ui_rule(blueprint)
         path = self.config.get("OPENAPI_SWAGGER_UI_PATH")
         if path is not None and self.config.get("OPENAPI_SWAGGER_UI_URL") is not None:
-            blueprint.add_url_rule(f"/{path.strip('/')}/{INITIALIZER_NAME}", endpoint="openapi_swagger_ui_init",
-                                   view_func=self._openapi_swagger_ui_init)
+            blueprint.add_url_rule(
+                f"/{path.strip('/')}/{INITIALIZER_NAME}",
+                endpoint="openapi_swagger_ui_init",
+                view_func=self._openapi_swagger_ui_init,
+            )
 
     def _openapi_swagger_ui(self) -> Response:
         """The docs page, with no inline script (its Content-Security-Policy allows none)."""

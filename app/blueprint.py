@@ -3,6 +3,7 @@
 Its own module so that the dependency runs one way: blueprint → auth → extensions → api (the Api subclass
 and error rendering), never back.
 """
+
 from __future__ import annotations
 
 from http import HTTPStatus
@@ -46,8 +47,10 @@ class Blueprint(SmorestBlueprint):
     def binary_content(self, status: int, content_type: str | tuple[str, ...], description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
         types = (content_type,) if isinstance(content_type, str) else content_type
-        content = {t: {"schema": {"type": "string", "format": "binary"} if not t.endswith("json")
-                       else {"type": "object"}} for t in types}
+        content = {
+            t: {"schema": {"type": "string", "format": "binary"} if not t.endswith("json") else {"type": "object"}}
+            for t in types
+        }
         return self.doc(responses={str(status): {"description": description, "content": content}})
 
     def problem(self, status: int, description: str) -> Any:

@@ -47,6 +47,7 @@
 | HOST | 127.0.0.1 | address the front of ``make run`` (nginx) listens on; 0.0.0.0 to serve the network |
 | PORT | 8000 | port of ``make run`` (the front) |
 """
+
 from __future__ import annotations
 
 import os
@@ -108,8 +109,11 @@ class Config:
         self.DATA_DIR = str(base)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or local_database_url(base)
         # Migrations run as the owner role; the application only ever connects as the runtime role.
-        self.DATABASE_OWNER_URL = (os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL")
-                                   or local_database_url(base, "lantian_owner"))
+        self.DATABASE_OWNER_URL = (
+            os.environ.get("DATABASE_OWNER_URL")
+            or os.environ.get("DATABASE_URL")
+            or local_database_url(base, "lantian_owner")
+        )
         self.DATABASE_RUNTIME_ROLE = runtime_role(self.SQLALCHEMY_DATABASE_URI)
         # pool_pre_ping: a pooled connection that died (server restarted, connection killed) is found on
         # checkout and the pool is refilled, so requests recover by themselves once the database is back.
@@ -132,8 +136,11 @@ class Config:
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
         self.PHOTO_MAX_DISTANCE_BY_KIND = {
-            k.strip(): int(v) for k, _, v in (p.partition("=") for p in
-                                              os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
+            k.strip(): int(v)
+            for k, _, v in (
+                p.partition("=") for p in os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip()
+            )
+        }
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
         self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
         self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)

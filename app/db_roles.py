@@ -11,6 +11,7 @@ are a function of this table, not of history. A new table with no entry here fai
 ships a table the app cannot read, or one it may freely rewrite), a changed entry or a renamed runtime role
 takes effect on the next upgrade, and evidence tables never inherit a blanket UPDATE/DELETE default.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,21 +80,28 @@ def grant_runtime_privileges(conn: Connection, role: str | None) -> None:
     """
     owner = str(conn.scalar(text("SELECT current_user")))
     if not role or role == owner:
-        logger.warning("runtime role is the owner role %r: privileges not separated (set DATABASE_OWNER_URL "
-                       "and DATABASE_URL to two roles)", owner)
+        logger.warning(
+            "runtime role is the owner role %r: privileges not separated (set DATABASE_OWNER_URL "
+            "and DATABASE_URL to two roles)",
+            owner,
+        )
         return
-    found = conn.execute(text("SELECT rolsuper, pg_has_role(:r, current_user, 'MEMBER') FROM pg_roles "
-                              "WHERE rolname = :r"), {"r": role}).first()
+    found = conn.execute(
+        text("SELECT rolsuper, pg_has_role(:r, current_user, 'MEMBER') FROM pg_roles WHERE rolname = :r"), {"r": role}
+    ).first()
     if found is None:
         raise RoleSetupError(f"runtime role {role!r} does not exist; create it (LOGIN, no other attribute)")
     if found[0] or found[1]:
         raise RoleSetupError(f"runtime role {role!r} is a superuser or a member of the owner {owner!r}")
-    tables = dict(conn.execute(text("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"))
-                  .tuples().all())
+    tables = dict(
+        conn.execute(text("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'")).tuples().all()
+    )
     owned_by_runtime = sorted(t for t, o in tables.items() if o == role)
     if owned_by_runtime:
-        raise RoleSetupError(f"runtime role {role!r} owns {', '.join(owned_by_runtime)}; run "
-                             f"REASSIGN OWNED BY {role} TO {owner} as a superuser first")
+        raise RoleSetupError(
+            f"runtime role {role!r} owns {', '.join(owned_by_runtime)}; run "
+            f"REASSIGN OWNED BY {role} TO {owner} as a superuser first"
+        )
     unknown = sorted(set(tables) - set(RUNTIME_PRIVILEGES) - FOREIGN_TABLES)
     if unknown:
         raise RoleSetupError(f"no runtime privileges declared for {', '.join(unknown)} (app/db_roles.py)")

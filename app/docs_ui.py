@@ -10,6 +10,7 @@ policy allows scripts from this origin only. What Swagger UI 4 needs besides:
 The online validator badge is turned off (``validatorUrl: null``): it would send the document's address to
 validator.swagger.io.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,11 @@ from typing import Any
 
 from flask import Response
 
-DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-            "form-action 'none'")
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
 
 INITIALIZER_NAME = "swagger-initializer.js"
 
@@ -51,7 +54,9 @@ def swagger_ui_page(title: str, assets_url: str, initializer_url: str) -> Respon
 def swagger_ui_initializer(spec_url: str, overrides: dict[str, Any]) -> Response:
     """Swagger UI's start-up script: the document's URL plus ``OPENAPI_SWAGGER_UI_CONFIG``."""
     config = {"url": spec_url, "dom_id": "#swagger-ui-container", "validatorUrl": None, **overrides}
-    script = ("window.onload = function () {\n"
-              f"  window.ui = SwaggerUIBundle({json.dumps(config, ensure_ascii=False)});\n"
-              "};\n")
+    script = (
+        "window.onload = function () {\n"
+        f"  window.ui = SwaggerUIBundle({json.dumps(config, ensure_ascii=False)});\n"
+        "};\n"
+    )
     return Response(script, mimetype="text/javascript")

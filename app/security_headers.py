@@ -12,6 +12,7 @@
   cannot be turned off without patching gunicorn); the nginx front does not pass it on and, with
   ``server_tokens off``, names no version either.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response

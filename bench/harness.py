@@ -2,6 +2,7 @@
 
 Nothing here asserts speed; it measures and prints. Traffic goes to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -39,8 +40,9 @@ class Server:
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = self.connection()
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -50,9 +52,12 @@ class Server:
             conn.close()
 
     def login(self, username: str, password: str) -> str:
-        status, _, body = self.request("POST", "/api/v1/auth/token",
-                                       json.dumps({"username": username, "password": password}).encode(),
-                                       {"Content-Type": "application/json"})
+        status, _, body = self.request(
+            "POST",
+            "/api/v1/auth/token",
+            json.dumps({"username": username, "password": password}).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert status == 200, body
         return json.loads(body)["access_token"]
 
@@ -62,8 +67,7 @@ def running_server(workers: int = 2, threads: int = 4) -> Iterator[Server]:
     """Throwaway PostGIS cluster (or DATABASE_URL), migrations, demo data, gunicorn on loopback."""
     base = Path(tempfile.mkdtemp(prefix="lantian-bench-"))
     base.chmod(0o711)
-    env = dict(os.environ, LANTIAN_DATA_DIR=str(base / "data"), LOG_LEVEL="WARNING",
-               LOGIN_MAX_FAILURES_PER_IP="100000")
+    env = dict(os.environ, LANTIAN_DATA_DIR=str(base / "data"), LOG_LEVEL="WARNING", LOGIN_MAX_FAILURES_PER_IP="100000")
     cluster = None
     if not env.get("DATABASE_URL"):
         cluster = LocalCluster(base / "pg", fast_unsafe=False)
@@ -77,10 +81,27 @@ def running_server(workers: int = 2, threads: int = 4) -> Iterator[Server]:
         subprocess.run([flask, *command], cwd=REPO, env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-         "--reuse-port", "--no-control-socket", "--log-level", "warning"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(REPO / ".venv" / "bin" / "gunicorn"),
+            "wsgi:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--reuse-port",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = Server(port, env)
     try:
         for _ in range(100):
@@ -110,12 +131,21 @@ class Result:
         lat = sorted(self.latencies_ms)
         p50 = statistics.median(lat)
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return (f"{self.name:48s} {self.requests / self.seconds:9.0f} req/s   p50 {p50:6.2f} ms   "
-                f"p99 {p99:6.2f} ms   statuses {dict(sorted(self.statuses.items()))}")
+        return (
+            f"{self.name:48s} {self.requests / self.seconds:9.0f} req/s   p50 {p50:6.2f} ms   "
+            f"p99 {p99:6.2f} ms   statuses {dict(sorted(self.statuses.items()))}"
+        )
 
 
-def load(server: Server, name: str, make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]],
-         *, total: int = 2000, concurrency: int = 8, max_seconds: float = 60.0) -> Result:
+def load(
+    server: Server,
+    name: str,
+    make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]],
+    *,
+    total: int = 2000,
+    concurrency: int = 8,
+    max_seconds: float = 60.0,
+) -> Result:
     """Send ``total`` requests over ``concurrency`` keep-alive connections (bounded in count and time)."""
     counter = iter(range(total))
     lock = threading.Lock()

@@ -3,6 +3,7 @@
 Compare with ../shared/PERFORMANCE.md (floors measured on this kind of machine). Each
 scenario is bounded in request count and time; traffic stays on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,10 +33,18 @@ def scenarios(server: Server) -> list[Result]:
         etag = headers.get("ETag") or headers.get("etag")
         print(f"checklist {key}: {len(body)} bytes, ETag {etag}")
         results.append(load(server, f"GET checklist {key} (200, full body)", lambda i: ("GET", path, None, auth)))
-        results.append(load(server, f"GET checklist {key} (304, If-None-Match)",
-                            lambda i: ("GET", path, None, auth | {"If-None-Match": etag or ""})))
-        results.append(load(server, f"GET checklist {key} (gzip)",
-                            lambda i: ("GET", path, None, auth | {"Accept-Encoding": "gzip"})))
+        results.append(
+            load(
+                server,
+                f"GET checklist {key} (304, If-None-Match)",
+                lambda i: ("GET", path, None, auth | {"If-None-Match": etag or ""}),
+            )
+        )
+        results.append(
+            load(
+                server, f"GET checklist {key} (gzip)", lambda i: ("GET", path, None, auth | {"Accept-Encoding": "gzip"})
+            )
+        )
 
     near = "/api/v1/sites?near=113.25,35.22&radius_m=3000&limit=20"
     if server.request("GET", near, headers=auth)[0] == 200:
@@ -46,10 +55,22 @@ def scenarios(server: Server) -> list[Result]:
     probe = f"/api/v1/photos/{uuid.uuid4()}"
     photo_headers = auth | {"Content-Type": "image/jpeg", "X-Content-SHA256": digest}
     if server.request("PUT", probe, photo, photo_headers)[0] in (200, 201):
-        results.append(load(server, f"PUT photo, new uuid each ({len(photo) // 1024} KiB JPEG, same bytes)",
-                            lambda i: ("PUT", f"/api/v1/photos/{uuid.uuid4()}", photo, photo_headers), total=300))
-        results.append(load(server, "PUT photo, same uuid retried (idempotent)",
-                            lambda i: ("PUT", probe, photo, photo_headers), total=300))
+        results.append(
+            load(
+                server,
+                f"PUT photo, new uuid each ({len(photo) // 1024} KiB JPEG, same bytes)",
+                lambda i: ("PUT", f"/api/v1/photos/{uuid.uuid4()}", photo, photo_headers),
+                total=300,
+            )
+        )
+        results.append(
+            load(
+                server,
+                "PUT photo, same uuid retried (idempotent)",
+                lambda i: ("PUT", probe, photo, photo_headers),
+                total=300,
+            )
+        )
     return results
 
 

@@ -1,4 +1,5 @@
 """Alembic environment (run through Flask-Migrate: ``flask db upgrade``)."""
+
 import logging
 from logging.config import fileConfig
 
@@ -19,6 +20,7 @@ logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
+
 
 def process_revision_directives(ctx, revision, directives):
     if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():

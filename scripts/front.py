@@ -10,6 +10,7 @@ Everything lives under ``<data folder>/front`` (configuration, pid, logs, tempor
 documents of the errors nginx answers itself); this is not the system's nginx service. As root the worker
 processes run as ``www-data``, like Debian's own nginx.
 """
+
 from __future__ import annotations
 
 import grp
@@ -36,26 +37,64 @@ ERRORS_URI = "/_front_errors/"
 # request (408) rather than answering; 499 (the client closed first) exists only in its log, where nobody is
 # left to read a document, and error_page refuses it.
 PROBLEMS: dict[int, tuple[str, str, str, str, str]] = {
-    400: ("bad_request", "请求格式有误", "Bad request",
-          "请求无法解析。", "The request could not be parsed."),
-    404: ("not_found", "资源不存在", "Not found",
-          "请求的资源不存在。", "The requested resource does not exist."),
-    408: ("request_timeout", "请求超时", "Request timeout",
-          "客户端发送请求过慢，连接已关闭。", "The client sent the request too slowly."),
-    413: ("payload_too_large", "上传内容过大", "Payload too large",
-          "请求体超过服务器允许的大小。", "The request body is larger than the server accepts."),
-    414: ("uri_too_long", "请求地址过长", "URI too long",
-          "请求地址超过服务器允许的长度。", "The request URI is longer than the server accepts."),
-    431: ("request_header_fields_too_large", "请求头过大", "Request header fields too large",
-          "请求头超过服务器允许的大小。", "The request headers are larger than the server accepts."),
-    500: ("internal_error", "服务器内部错误，请稍后重试", "Internal server error",
-          "服务器内部错误，请稍后重试。", "Internal server error; try again later."),
-    502: ("bad_gateway", "服务暂时不可用，请稍后重试", "Bad gateway",
-          "应用服务器暂时无法连接，请稍后重试。", "The application server could not be reached; try again later."),
-    503: ("service_unavailable", "服务暂时不可用，请稍后重试", "Service unavailable",
-          "服务暂时不可用，请稍后重试。", "The service is temporarily unavailable; try again later."),
-    504: ("gateway_timeout", "服务器处理超时，请稍后重试", "Gateway timeout",
-          "应用服务器未能及时应答，请稍后重试。", "The application server did not answer in time; try again later."),
+    400: ("bad_request", "请求格式有误", "Bad request", "请求无法解析。", "The request could not be parsed."),
+    404: ("not_found", "资源不存在", "Not found", "请求的资源不存在。", "The requested resource does not exist."),
+    408: (
+        "request_timeout",
+        "请求超时",
+        "Request timeout",
+        "客户端发送请求过慢，连接已关闭。",
+        "The client sent the request too slowly.",
+    ),
+    413: (
+        "payload_too_large",
+        "上传内容过大",
+        "Payload too large",
+        "请求体超过服务器允许的大小。",
+        "The request body is larger than the server accepts.",
+    ),
+    414: (
+        "uri_too_long",
+        "请求地址过长",
+        "URI too long",
+        "请求地址超过服务器允许的长度。",
+        "The request URI is longer than the server accepts.",
+    ),
+    431: (
+        "request_header_fields_too_large",
+        "请求头过大",
+        "Request header fields too large",
+        "请求头超过服务器允许的大小。",
+        "The request headers are larger than the server accepts.",
+    ),
+    500: (
+        "internal_error",
+        "服务器内部错误，请稍后重试",
+        "Internal server error",
+        "服务器内部错误，请稍后重试。",
+        "Internal server error; try again later.",
+    ),
+    502: (
+        "bad_gateway",
+        "服务暂时不可用，请稍后重试",
+        "Bad gateway",
+        "应用服务器暂时无法连接，请稍后重试。",
+        "The application server could not be reached; try again later.",
+    ),
+    503: (
+        "service_unavailable",
+        "服务暂时不可用，请稍后重试",
+        "Service unavailable",
+        "服务暂时不可用，请稍后重试。",
+        "The service is temporarily unavailable; try again later.",
+    ),
+    504: (
+        "gateway_timeout",
+        "服务器处理超时，请稍后重试",
+        "Gateway timeout",
+        "应用服务器未能及时应答，请稍后重试。",
+        "The application server did not answer in time; try again later.",
+    ),
 }
 # nginx's own code for "request header or cookie too large" is 494; clients get 431 (RFC 6585).
 ERROR_PAGES = {status: status for status in PROBLEMS} | {494: 431}
@@ -64,8 +103,16 @@ ERROR_PAGES = {status: status for status in PROBLEMS} | {494: 431}
 def problem_document(status: int) -> dict[str, object]:
     """The problem+json body of an error nginx answers itself (the fields of AppError.to_problem)."""
     code, title_zh, title_en, message_zh, message_en = PROBLEMS[status]
-    return {"type": PROBLEM_TYPE_PREFIX + code, "title": title_en, "status": status, "detail": message_en,
-            "code": code, "title_zh": title_zh, "message_zh": message_zh, "message_en": message_en}
+    return {
+        "type": PROBLEM_TYPE_PREFIX + code,
+        "title": title_en,
+        "status": status,
+        "detail": message_en,
+        "code": code,
+        "title_zh": title_zh,
+        "message_zh": message_zh,
+        "message_en": message_en,
+    }
 
 
 def find_nginx() -> str:
@@ -121,7 +168,8 @@ class NginxFront:
         self.base.chmod(0o711)
         for status in PROBLEMS:
             (self.base / "errors" / f"{status}.json").write_text(
-                json.dumps(problem_document(status), ensure_ascii=False) + "\n", encoding="utf-8")
+                json.dumps(problem_document(status), ensure_ascii=False) + "\n", encoding="utf-8"
+            )
         (self.base / "errors").chmod(0o755)
         # Only nginx (and root) may reach gunicorn: with TRUST_PROXY_HEADERS=1 whoever connects there chooses
         # the client address the app records.
@@ -137,9 +185,11 @@ class NginxFront:
         nofile = _open_files_limit()
         b = self.base
         error_pages = "\n".join(
-            f"        error_page {status} ={shown} {ERRORS_URI}{shown}.json;" if status != shown
+            f"        error_page {status} ={shown} {ERRORS_URI}{shown}.json;"
+            if status != shown
             else f"        error_page {status} {ERRORS_URI}{status}.json;"
-            for status, shown in sorted(ERROR_PAGES.items()))
+            for status, shown in sorted(ERROR_PAGES.items())
+        )
         user = f"user {self.run_as};\n" if self.run_as else ""
         return f"""\
 # Generated by scripts/front.py at every start of `make run`: edit that file, not this one.
@@ -243,8 +293,10 @@ http {{
         if self.run_as:
             probe = self.base / "errors" / "400.json"
             if subprocess.run(["runuser", "-u", self.run_as, "--", "test", "-r", str(probe)]).returncode != 0:
-                raise SystemExit(f"nginx's workers ({self.run_as}) cannot read {probe}: let others traverse "
-                                 f"the folders above {self.base} (chmod o+x)")
+                raise SystemExit(
+                    f"nginx's workers ({self.run_as}) cannot read {probe}: let others traverse "
+                    f"the folders above {self.base} (chmod o+x)"
+                )
 
     def start(self, timeout: float = 15.0) -> None:
         """Start nginx in the foreground (a child of this process) and wait until it accepts; ``prepare`` first."""
@@ -253,8 +305,10 @@ http {{
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise SystemExit(f"nginx exited with {self.proc.returncode}; see {self.error_log}:\n"
-                                 + self.error_log.read_text(errors="replace")[-2000:])
+                raise SystemExit(
+                    f"nginx exited with {self.proc.returncode}; see {self.error_log}:\n"
+                    + self.error_log.read_text(errors="replace")[-2000:]
+                )
             try:
                 with socket.create_connection((self.connect_host, self.port), timeout=1):
                     return

@@ -6,6 +6,7 @@ socket inside the folder only (no TCP), so nothing outside this machine can
 reach it. PostgreSQL refuses to run as root, so as root the cluster is owned
 by and run as the unprivileged ``postgres`` user.
 """
+
 from __future__ import annotations
 
 import glob
@@ -88,9 +89,21 @@ class LocalCluster:
         self.run.mkdir(exist_ok=True)
         os.chmod(self.base, 0o700)
         self._chown(self.base)
-        subprocess.run(self._cmd(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                 "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"),
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            self._cmd(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         settings = [
             "listen_addresses = ''",
             f"unix_socket_directories = '{self.run}'",
@@ -106,8 +119,14 @@ class LocalCluster:
             conf.write("\n# Lantian project-managed cluster\n" + "\n".join(settings) + "\n")
 
     def running(self) -> bool:
-        return subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+        return (
+            subprocess.run(
+                self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            ).returncode
+            == 0
+        )
 
     def start(self) -> None:
         if not self.initialised():
@@ -117,13 +136,21 @@ class LocalCluster:
         if self.run_as:  # the log file must be writable by the cluster's user
             self.log.touch(exist_ok=True)
             self._chown(self.log)
-        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                                 "-w", "-t", "60", "start"), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            self._cmd(
+                str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start"
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         if self.initialised() and self.running():
-            subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                                     "stop"), check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"),
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
 
     def ensure_database(self, dbname: str = APP_DATABASE) -> str:
         """Create the owner and runtime roles and the database (owned by the owner) with PostGIS; returns the
@@ -142,8 +169,9 @@ class LocalCluster:
                 if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
                     conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
             if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone() is None:
-                conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname),
-                                                                          sql.Identifier(OWNER_ROLE)))
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(dbname), sql.Identifier(OWNER_ROLE))
+                )
             legacy = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (LEGACY_ROLE,)).fetchone()
         with self.connect(dbname) as conn:
             # PostGIS is not a trusted extension: the superuser creates it, the roles use it.
@@ -151,8 +179,11 @@ class LocalCluster:
             if legacy is not None:
                 # A cluster from before the role split: its one role owned everything; the owner takes over
                 # (the database too), and the next `flask db upgrade` grants the runtime role.
-                conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(LEGACY_ROLE),
-                                                                        sql.Identifier(OWNER_ROLE)))
+                conn.execute(
+                    sql.SQL("REASSIGN OWNED BY {} TO {}").format(
+                        sql.Identifier(LEGACY_ROLE), sql.Identifier(OWNER_ROLE)
+                    )
+                )
         return self.url_for(dbname)
 
 

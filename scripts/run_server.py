@@ -5,6 +5,7 @@ derivatives, periodic upkeep).
 Runs in the foreground; the worker is supervised (restarted with a backoff if it dies). Ctrl-C or SIGTERM
 stops the front, gunicorn and the worker, then the local cluster.
 """
+
 from __future__ import annotations
 
 import os
@@ -132,14 +133,24 @@ BOOT_COMMANDS: list[tuple[str, ...]] = [
 
 def front_for(env: Mapping[str, str], data_dir: Path) -> NginxFront:
     """The nginx front on HOST:PORT (127.0.0.1:8000 unless set), its files under ``<data folder>/front``."""
-    return NginxFront(data_dir / "front", host=env.get("HOST", "127.0.0.1"), port=int(env.get("PORT", "8000")),
-                      max_body_bytes=max_request_body_bytes(env))
+    return NginxFront(
+        data_dir / "front",
+        host=env.get("HOST", "127.0.0.1"),
+        port=int(env.get("PORT", "8000")),
+        max_body_bytes=max_request_body_bytes(env),
+    )
 
 
 # gunicorn answers only the front, whose limits are stricter (8 KiB request and header lines): these keep
 # gunicorn's own plain-text 400/414/431 out of every client's sight.
-APP_SERVER_LIMITS = ["--limit-request-line", "8190", "--limit-request-fields", "32768",
-                     "--limit-request-field_size", "16384"]
+APP_SERVER_LIMITS = [
+    "--limit-request-line",
+    "8190",
+    "--limit-request-fields",
+    "32768",
+    "--limit-request-field_size",
+    "16384",
+]
 
 
 # gunicorn's default, with the client address the front reports (the peer is always the front).
@@ -148,22 +159,40 @@ ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)
 
 def app_server_command(env: Mapping[str, str], socket_path: Path) -> list[str]:
     """gunicorn (gthread) on the unix socket the front proxies to."""
-    return [str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--bind", f"unix:{socket_path}",
-            "--workers", env.get("WEB_CONCURRENCY", "4"), "--worker-class", "gthread", "--threads", "4",
-            "--no-control-socket", "--timeout", "60", "--graceful-timeout", "20", *APP_SERVER_LIMITS]
+    return [
+        str(REPO / ".venv" / "bin" / "gunicorn"),
+        "wsgi:app",
+        "--bind",
+        f"unix:{socket_path}",
+        "--workers",
+        env.get("WEB_CONCURRENCY", "4"),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--no-control-socket",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        *APP_SERVER_LIMITS,
+    ]
 
 
-def start_app_server(env: Mapping[str, str], socket_path: Path, *, access_log: str = "-",
-                     **popen: object) -> subprocess.Popen[bytes]:
+def start_app_server(
+    env: Mapping[str, str], socket_path: Path, *, access_log: str = "-", **popen: object
+) -> subprocess.Popen[bytes]:
     """Start gunicorn behind the front; the app takes the client address from the front's X-Forwarded-For."""
     socket_path.unlink(missing_ok=True)  # left by a killed run
     access = ["--access-logfile", access_log, "--access-logformat", ACCESS_LOG_FORMAT]
-    return subprocess.Popen([*app_server_command(env, socket_path), *access], cwd=REPO,
-                            env={**env, "TRUST_PROXY_HEADERS": "1"}, **popen)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [*app_server_command(env, socket_path), *access], cwd=REPO, env={**env, "TRUST_PROXY_HEADERS": "1"}, **popen
+    )  # type: ignore[call-overload]
 
 
-def start_serving(env: Mapping[str, str], data_dir: Path, *, access_log: str = "-",
-                  **popen: object) -> tuple[NginxFront, subprocess.Popen[bytes]]:
+def start_serving(
+    env: Mapping[str, str], data_dir: Path, *, access_log: str = "-", **popen: object
+) -> tuple[NginxFront, subprocess.Popen[bytes]]:
     """gunicorn on its socket, then the front before it; nothing left running if either fails to start."""
     front = front_for(env, data_dir)
     front.prepare()

@@ -6,6 +6,7 @@ never produce a second row.
 Versioning: ``version`` (the ETag) counts edits and server-side transitions; ``change_seq`` is taken from
 the ``inspection_change_seq`` sequence on every change and orders the sync feed (see feed.bump_change).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -13,13 +14,25 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import (BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, Sequence, SmallInteger,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
-from app.localtime import local_date, today_local
 from app.etags import version_etag
+from app.localtime import local_date, today_local
 
 if TYPE_CHECKING:
     from app.checklists.models import ChecklistVersion
@@ -51,8 +64,7 @@ class Inspection(TimestampMixin, Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     # Phone position converted to WGS-84; the CRS it was sent in is kept for the record.
-    location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326,
-                                                                 spatial_index=False))
+    location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326, spatial_index=False))
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     location_crs: Mapped[str | None] = mapped_column(String(8))
     alert_level: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
@@ -77,16 +89,23 @@ class Inspection(TimestampMixin, Base):
     site: Mapped[Site] = relationship(lazy="joined")
     checklist: Mapped[ChecklistVersion] = relationship(lazy="select")
     officers: Mapped[list[InspectionOfficer]] = relationship(
-        back_populates="inspection", cascade="all, delete-orphan", order_by="InspectionOfficer.position",
-        lazy="selectin")
+        back_populates="inspection",
+        cascade="all, delete-orphan",
+        order_by="InspectionOfficer.position",
+        lazy="selectin",
+    )
     answers: Mapped[list[InspectionAnswer]] = relationship(
-        back_populates="inspection", cascade="all, delete-orphan", order_by="InspectionAnswer.item_key",
-        lazy="selectin")
+        back_populates="inspection", cascade="all, delete-orphan", order_by="InspectionAnswer.item_key", lazy="selectin"
+    )
     photo_links: Mapped[list[InspectionPhotoLink]] = relationship(
-        back_populates="inspection", cascade="all, delete-orphan",
-        order_by="[InspectionPhotoLink.item_key, InspectionPhotoLink.position]", lazy="selectin")
+        back_populates="inspection",
+        cascade="all, delete-orphan",
+        order_by="[InspectionPhotoLink.item_key, InspectionPhotoLink.position]",
+        lazy="selectin",
+    )
     findings: Mapped[list[Finding]] = relationship(
-        back_populates="inspection", cascade="all, delete-orphan", order_by="Finding.id", lazy="selectin")
+        back_populates="inspection", cascade="all, delete-orphan", order_by="Finding.id", lazy="selectin"
+    )
 
     @property
     def etag(self) -> str:
@@ -109,8 +128,7 @@ class InspectionOfficer(Base):
 
     __tablename__ = "inspection_officers"
 
-    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"),
-                                                     primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(SmallInteger)
     # As recorded at the inspection (the user's badge can change later).
@@ -125,8 +143,7 @@ class InspectionAnswer(Base):
 
     __tablename__ = "inspection_answers"
 
-    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"),
-                                                     primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     item_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     data: Mapped[dict[str, Any]]
     # What the phone claimed; never trusted for measure/choice/code/count (the server re-evaluates).

@@ -1,8 +1,9 @@
 """Review: a supervisor returns a submitted inspection to the inspector with comments."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -16,15 +17,25 @@ from app.inspections.versions import ShowCurrent, stale_version
 from app.vocabulary import SUPERVISING_ROLES
 
 
-def return_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, comment: str,
-                      if_match: str | None, show_current: ShowCurrent) -> Inspection:
+def return_inspection(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    comment: str,
+    if_match: str | None,
+    show_current: ShowCurrent,
+) -> Inspection:
     """A supervisor sends a submitted inspection back to the inspector with comments (submitted → returned)."""
     inspection = load_for_update(session, inspection_id)
     if inspection is None or principal.role not in SUPERVISING_ROLES or not can_see(principal, inspection):
         raise inspection_not_found()
     sent_version = rules.require_if_match(if_match)
-    if (inspection.state == rules.RETURNED and sent_version == inspection.version - 1
-            and inspection.review_comment == comment and inspection.reviewed_by_id == principal.user_id):
+    if (
+        inspection.state == rules.RETURNED
+        and sent_version == inspection.version - 1
+        and inspection.review_comment == comment
+        and inspection.reviewed_by_id == principal.user_id
+    ):
         return inspection  # retry of the return whose response was lost
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
@@ -32,10 +43,16 @@ def return_inspection(session: Session, principal: Principal, inspection_id: uui
     before = {"state": inspection.state, "version": inspection.version}
     inspection.state = target
     inspection.review_comment = comment
-    inspection.reviewed_at = datetime.now(timezone.utc)
+    inspection.reviewed_at = datetime.now(UTC)
     inspection.reviewed_by_id = principal.user_id
     inspection.version += 1
-    record_audit(session, "inspection.return", "inspection", inspection.id, before=before,
-                 after={"state": inspection.state, "version": inspection.version, "comment": comment})
+    record_audit(
+        session,
+        "inspection.return",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"state": inspection.state, "version": inspection.version, "comment": comment},
+    )
     bump_change(session, inspection)
     return inspection

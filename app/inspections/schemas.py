@@ -1,4 +1,5 @@
 """Edge contract of the inspections API (shape only; existence and permissions are checked in services)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,6 @@ from app.inspections.rules import STATES
 from app.vocabulary import ALERT_LEVELS
 
 
-
 class LocationSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -19,8 +19,11 @@ class LocationSchema(ma.Schema):
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     accuracy_m = fields.Float(allow_nan=False, allow_none=True, validate=validate.Range(min=0))
-    crs = fields.String(load_default=DEFAULT_CRS, validate=validate.OneOf(CRS_CHOICES),
-                        metadata={"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)"})
+    crs = fields.String(
+        load_default=DEFAULT_CRS,
+        validate=validate.OneOf(CRS_CHOICES),
+        metadata={"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)"},
+    )
 
 
 class AnswerSchema(ma.Schema):
@@ -65,21 +68,34 @@ class InspectionPutSchema(ma.Schema):
 
     site_id = fields.Integer(required=True, strict=True)
     checklist_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    checklist_version = fields.String(validate=validate.Length(min=1, max=40),
-                                      metadata={"description": "version the phone used (or give checklist_hash)"})
+    checklist_version = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "version the phone used (or give checklist_hash)"},
+    )
     checklist_hash = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
-    officers = fields.List(OfficerRefField(), required=True, validate=validate.Length(max=20),
-                           metadata={"description": "user ids or badge numbers (执法证号) of the officers present"})
+    officers = fields.List(
+        OfficerRefField(),
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "user ids or badge numbers (执法证号) of the officers present"},
+    )
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(allow_none=True)
     location = fields.Nested(LocationSchema, allow_none=True)
     alert_level = fields.String(load_default="none", validate=validate.OneOf(ALERT_LEVELS))
     note = fields.String(allow_none=True, validate=validate.Length(max=10000))
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                          values=fields.Nested(AnswerSchema), load_default=dict)
-    reinspection_of = fields.UUID(allow_none=True, metadata={
-        "description": "复查：被复查的较早检查（同一场所，已提交或已审核）/ re-inspection of this earlier "
-                       "inspection (same site, submitted or approved)"})
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Nested(AnswerSchema),
+        load_default=dict,
+    )
+    reinspection_of = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "复查：被复查的较早检查（同一场所，已提交或已审核）/ re-inspection of this earlier "
+            "inspection (same site, submitted or approved)"
+        },
+    )
 
     @ma.validates_schema
     def _checklist_named(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -91,8 +107,11 @@ class ReturnSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=10000),
-                            metadata={"description": "退回意见 / what the inspector must fix"})
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=10000),
+        metadata={"description": "退回意见 / what the inspector must fix"},
+    )
 
 
 class FeedArgsSchema(ma.Schema):
@@ -104,6 +123,7 @@ class FeedArgsSchema(ma.Schema):
 
 
 # ------------------------------------------------------------------------------------------ output
+
 
 class FlagSchema(ma.Schema):
     code = fields.String()
@@ -119,8 +139,11 @@ class PhotoLinkSchema(ma.Schema):
     linked_at = fields.DateTime()
     uploaded = fields.Boolean(metadata={"description": "the photo's bytes have arrived"})
     derivatives_state = fields.String(allow_none=True)
-    flags = fields.List(fields.Nested(FlagSchema), allow_none=True,
-                        metadata={"description": "evidence flags (supervisors and admins only); never blocking"})
+    flags = fields.List(
+        fields.Nested(FlagSchema),
+        allow_none=True,
+        metadata={"description": "evidence flags (supervisors and admins only); never blocking"},
+    )
 
 
 class FindingSchema(ma.Schema):

@@ -1,4 +1,5 @@
 """``flask jobs worker|list|failed|retry``: run and inspect the job queue (procrastinate's tables)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -1,5 +1,6 @@
 """The record of failed job attempts (``job_errors``): a task middleware writes one row per exception,
 so an operator sees why a job failed (``flask jobs failed``), which procrastinate does not store."""
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,14 @@ def record_errors(call_next: SyncCallNext, context: JobContext, worker: Worker) 
         try:
             with flask_app_of(context).app_context():
                 try:
-                    db.session.add(JobError(job_id=job.id, task_name=job.task_name, attempt=job.attempts + 1,
-                                            error=f"{type(exc).__name__}: {exc}"[:2000]))
+                    db.session.add(
+                        JobError(
+                            job_id=job.id,
+                            task_name=job.task_name,
+                            attempt=job.attempts + 1,
+                            error=f"{type(exc).__name__}: {exc}"[:2000],
+                        )
+                    )
                     db.session.commit()
                 finally:
                     db.session.remove()
@@ -50,7 +57,9 @@ def record_errors(call_next: SyncCallNext, context: JobContext, worker: Worker) 
 def last_errors(session: Session, job_ids: list[int]) -> dict[int, JobError]:
     """The latest recorded error of each job in ``job_ids``."""
     rows = session.scalars(
-        select(JobError).where(JobError.job_id.in_(job_ids)).order_by(JobError.job_id, JobError.id.desc())
+        select(JobError)
+        .where(JobError.job_id.in_(job_ids))
+        .order_by(JobError.job_id, JobError.id.desc())
         .distinct(JobError.job_id)
     )
     return {row.job_id: row for row in rows}

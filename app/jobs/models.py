@@ -1,5 +1,6 @@
 """Errors of failed job attempts. procrastinate's own tables (``procrastinate_jobs`` …) keep a job's status
 and attempts but not why it failed; the worker writes one row here per failed attempt."""
+
 from __future__ import annotations
 
 from datetime import datetime

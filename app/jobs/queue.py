@@ -5,6 +5,7 @@ Deferring never opens a connection of its own: ``defer_in`` writes the job throu
 session, so a job commits (or rolls back) together with the rows it is about. Workers and ``flask jobs``
 open the queue on the application's database with ``opened``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """The queue's own upkeep: jobs left ``doing`` by a worker that died are put back in the queue."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ in its fetch function) and wakes them with LISTEN/NOTIFY. A worker stops on SIGT
 running jobs finish. A worker killed outright leaves its jobs ``doing``; they go back in the queue once its
 heartbeat is ``JOBS_STALLED_AFTER_SECONDS`` old: when the next worker starts, and every minute.
 """
+
 from __future__ import annotations
 
 import asyncio

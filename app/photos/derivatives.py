@@ -1,11 +1,12 @@
 """Derivatives (display image, thumbnail): made by a ``make_derivatives`` job (``app.photos.tasks``) after
 the response, or on demand when one is requested first. Services never commit; PIL stays in ``processing``
 (STYLE §4)."""
+
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,8 +61,12 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
     if store.derivative_exists(photo.sha256, DISPLAY) and store.derivative_exists(photo.sha256, THUMBNAIL):
         done = session.execute(
             select(Photo.display_width, Photo.display_height)
-            .where(Photo.sha256 == photo.sha256, Photo.derivatives_state == "ready",
-                   Photo.display_width.is_not(None), Photo.display_height.is_not(None))
+            .where(
+                Photo.sha256 == photo.sha256,
+                Photo.derivatives_state == "ready",
+                Photo.display_width.is_not(None),
+                Photo.display_height.is_not(None),
+            )
             .limit(1)
         ).first()
         if done is not None:
@@ -74,7 +79,7 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
 
 def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> None:
     """Make the derivatives of a row locked by the caller and record the outcome."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     photo.derivatives_attempts = (photo.derivatives_attempts or 0) + 1
     photo.derivatives_updated_at = now
     try:
@@ -93,8 +98,9 @@ def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixe
     session.flush()
 
 
-def make_pending_derivatives(session: Session, store: PhotoStore, photo_id: uuid.UUID, *,
-                             max_pixels: int) -> Photo | None:
+def make_pending_derivatives(
+    session: Session, store: PhotoStore, photo_id: uuid.UUID, *, max_pixels: int
+) -> Photo | None:
     """Job step: lock photo ``photo_id`` and, if it still waits, make its derivatives and record the
     state (``ready``; ``failed`` for bytes that will never decode or after ``MAX_DERIVATIVE_ATTEMPTS``;
     still ``pending`` after a transient failure). A photo already made (on demand, or by an earlier
@@ -125,8 +131,11 @@ def ensure_derivatives(session: Session, store: PhotoStore, photo: Photo, *, max
         raise DerivativeUnavailable(extra={"error_code": locked.derivatives_error, "photo_id": str(locked.id)})
     if locked.derivatives_state != "ready":
         raise DerivativeUnavailable(
-            "预览图暂时无法生成，请稍后重试", "The derivative could not be made now; try again later",
-            code="derivative_retry_later", extra={"photo_id": str(locked.id)})
+            "预览图暂时无法生成，请稍后重试",
+            "The derivative could not be made now; try again later",
+            code="derivative_retry_later",
+            extra={"photo_id": str(locked.id)},
+        )
     return locked
 
 
@@ -134,5 +143,3 @@ def open_derivative(session: Session, store: PhotoStore, photo: Photo, name: str
     """Bytes of ``display.jpg`` / ``thumb.jpg``, made now if the worker has not yet."""
     ensure_derivatives(session, store, photo, max_pixels=max_pixels)
     return store.read_derivative(photo.sha256, name)
-
-

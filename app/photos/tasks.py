@@ -9,6 +9,7 @@ the photo's own ``MAX_DERIVATIVE_ATTEMPTS`` marks it failed.
 
 Both jobs need the app servers' data folder (originals of the filesystem store, resumable partials).
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,10 +66,17 @@ def make_derivatives(context: JobContext, photo_id: str) -> str:
     app = flask_app_of(context)
     with app.app_context():
         try:
-            photo = make_pending_derivatives(current_session(), wiring(app).photo_store, uuid.UUID(photo_id),
-                                             max_pixels=int(app.config["MAX_IMAGE_PIXELS"]))
-            outcome = (photo.derivatives_state, photo.derivatives_error, photo.derivatives_attempts) \
-                if photo is not None else None
+            photo = make_pending_derivatives(
+                current_session(),
+                wiring(app).photo_store,
+                uuid.UUID(photo_id),
+                max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
+            )
+            outcome = (
+                (photo.derivatives_state, photo.derivatives_error, photo.derivatives_attempts)
+                if photo is not None
+                else None
+            )
             db.session.commit()
         finally:
             db.session.remove()

@@ -6,6 +6,7 @@ in-process against the WSGI app on the test PostGIS, with the demo data loaded s
 objects, once with a token of every role: an inspector's and a supervisor's 403s and 404s are
 answers too, and must be documented like an admin's 200s.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ from app.demo.seed import DEMO_PASSWORD, load_demo_data
 from tests.factories import login
 
 SKIP = re.compile(r"/auth/(token|refresh|logout)$")  # would lock out or log out the test's own token
-CHECKS = (schemathesis.checks.not_a_server_error, schemathesis.checks.response_schema_conformance,
-          schemathesis.checks.content_type_conformance)
+CHECKS = (
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.response_schema_conformance,
+    schemathesis.checks.content_type_conformance,
+)
 ROLES = ("demo.inspector", "demo.supervisor", "demo.admin")  # one demo user per role (app/demo/seed.py)
 
 
@@ -26,8 +30,7 @@ def _exercise(operation, headers: dict[str, str]) -> None:  # noqa: ANN001
     """Ten generated requests to ``operation``; raises when a response breaks the contract."""
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-              database=None)
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     def exercise(case) -> None:  # noqa: ANN001
         response = case.call(headers=headers)
         case.validate_response(response, checks=CHECKS)
@@ -45,8 +48,10 @@ def test_every_operation_honours_its_contract(app, client, session) -> None:
     failures: list[str] = []
     for username in ROLES:
         # identity: the in-process WSGI client does not undo gzip the way an HTTP client does
-        headers = {"Authorization": "Bearer " + login(client, username, DEMO_PASSWORD)["access_token"],
-                   "Accept-Encoding": "identity"}
+        headers = {
+            "Authorization": "Bearer " + login(client, username, DEMO_PASSWORD)["access_token"],
+            "Accept-Encoding": "identity",
+        }
         for operation in operations:
             try:
                 _exercise(operation, headers)

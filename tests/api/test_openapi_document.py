@@ -1,4 +1,5 @@
 """The OpenAPI document says what the service sends: problem+json errors, real image types, real bodies."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -72,16 +73,20 @@ def test_original_bytes_are_documented_as_the_image_types_served(spec, client, i
 def test_starting_a_resumable_upload_answers_json_as_documented(spec, client, inspector, store) -> None:
     documented = spec["paths"]["/api/v1/photos/{photo_id}/uploads"]["post"]["responses"]
     for status in ("200", "201"):
-        assert documented[status]["content"] == {"application/json": {"schema": {
-            "$ref": "#/components/schemas/UploadStatus"}}}
+        assert documented[status]["content"] == {
+            "application/json": {"schema": {"$ref": "#/components/schemas/UploadStatus"}}
+        }
         assert {"Upload-Offset", "Location"} <= set(documented[status]["headers"])
     data, pid = photo_bytes(PHOTO), new_id()
     start = client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector)
     assert start.status_code == 201 and start.mimetype == "application/json"
     assert start.get_json() == {"photo_id": pid, "offset": 0}
     assert start.headers["Upload-Offset"] == "0"
-    chunk = client.patch(f"/api/v1/photos/{pid}/uploads", data=data[:1000], headers={
-        **inspector, "Upload-Offset": "0", "X-Content-SHA256": sha256_hex(data)})
+    chunk = client.patch(
+        f"/api/v1/photos/{pid}/uploads",
+        data=data[:1000],
+        headers={**inspector, "Upload-Offset": "0", "X-Content-SHA256": sha256_hex(data)},
+    )
     assert chunk.status_code == 204
     resumed = client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector)
     assert resumed.status_code == 200 and resumed.get_json() == {"photo_id": pid, "offset": 1000}

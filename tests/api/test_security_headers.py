@@ -1,4 +1,5 @@
 """Response headers: what may be cached and where, what a page may load, no sniffing, no server banner."""
+
 from __future__ import annotations
 
 import re
@@ -66,8 +67,9 @@ def test_photo_bytes_are_cached_privately_and_briefly(app, client, inspector, st
         response = client.get(f"/api/v1/photos/{pid}/{suffix}", headers=inspector)
         assert response.status_code == 200, suffix
         assert response.headers["Cache-Control"] == "private, max-age=3600", suffix
-        revalidated = client.get(f"/api/v1/photos/{pid}/{suffix}",
-                                 headers={**inspector, "If-None-Match": response.headers["ETag"]})
+        revalidated = client.get(
+            f"/api/v1/photos/{pid}/{suffix}", headers={**inspector, "If-None-Match": response.headers["ETag"]}
+        )
         assert revalidated.status_code == 304, suffix
         assert revalidated.headers["Cache-Control"] == "private, max-age=3600", suffix
 
@@ -104,8 +106,18 @@ def test_docs_page_has_a_policy_without_inline_script(client) -> None:
     assert '"validatorUrl": null' in init.get_data(as_text=True)  # no call out to validator.swagger.io
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/api/openapi.json", "/api/docs", "/api/docs/assets/swagger-ui.css",
-                                  "/api/v1/me", "/api/v1/no-such-thing", "/api/docs/assets/no-such-file.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/api/openapi.json",
+        "/api/docs",
+        "/api/docs/assets/swagger-ui.css",
+        "/api/v1/me",
+        "/api/v1/no-such-thing",
+        "/api/docs/assets/no-such-file.js",
+    ],
+)
 def test_every_response_refuses_sniffing_framing_and_names_no_server(client, path) -> None:
     response = client.get(path)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -116,4 +128,3 @@ def test_every_response_refuses_sniffing_framing_and_names_no_server(client, pat
 def test_api_answers_forbid_loading_anything(client, inspector) -> None:
     response = client.get("/api/v1/me", headers=inspector)
     assert _directives(response.headers["Content-Security-Policy"])["default-src"] == ["'none'"]
-

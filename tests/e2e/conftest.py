@@ -1,4 +1,5 @@
 """A real gunicorn on loopback for the end-to-end tests, alone or behind the nginx front of ``make run``."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,12 @@ from tests.e2e.lossy_proxy import Gunicorn, free_port, running_gunicorn
 @pytest.fixture(scope="package")
 def server(app, database_url: str, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gunicorn]:
     """gunicorn on 127.0.0.1 against the run's database (the ``app`` fixture ran the migrations)."""
-    env = {"DATABASE_URL": database_url, "LANTIAN_DATA_DIR": str(data_dir), "SECRET_KEY": app.config["SECRET_KEY"],
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        "DATABASE_URL": database_url,
+        "LANTIAN_DATA_DIR": str(data_dir),
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "LOG_LEVEL": "WARNING",
+    }
     with running_gunicorn(env, tmp_path_factory.mktemp("gunicorn") / "gunicorn.log") as g:
         yield g
 
@@ -45,9 +50,15 @@ def front(app, database_url: str, data_dir: Path) -> Iterator[Front]:
         pytest.skip("nginx is not installed (apt-get install nginx-light): it is the front of make run")
     base = Path(tempfile.mkdtemp(prefix="lantian-front-"))
     base.chmod(0o711)  # nginx's workers run as www-data when we are root
-    env = {**os.environ, "DATABASE_URL": database_url, "LANTIAN_DATA_DIR": str(data_dir),
-           "SECRET_KEY": app.config["SECRET_KEY"], "LOG_LEVEL": "WARNING", "PORT": str(free_port()),
-           "WEB_CONCURRENCY": "2"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LANTIAN_DATA_DIR": str(data_dir),
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "LOG_LEVEL": "WARNING",
+        "PORT": str(free_port()),
+        "WEB_CONCURRENCY": "2",
+    }
     env.pop("HOST", None)
     log_path = base / "gunicorn.log"
     with log_path.open("wb") as log:

@@ -3,6 +3,7 @@
 Everything runs on loopback against nginx + gunicorn (2 workers × 4 threads) + the test run's PostGIS,
 started by the same functions as ``make run``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,14 @@ NORMAL_REQUESTS = 100
 MIB = 1024 * 1024
 
 
-def _request(front: Front, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+def _request(
+    front: Front,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(LOOPBACK, front.port, timeout=timeout)
     try:
         conn.request(method, path, body, headers or {})
@@ -78,6 +85,7 @@ def _listening_addresses(port: int) -> set[str]:
 
 # ============================================================================ slow clients
 
+
 class SlowClients:
     """``count`` raw connections that each send one byte per second and never finish their request.
 
@@ -102,8 +110,10 @@ class SlowClients:
                 continue
             self.connected += 1
             if i % 2:
-                s.sendall(b"POST /api/v1/auth/token HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: 100000\r\n\r\n")
+                s.sendall(
+                    b"POST /api/v1/auth/token HTTP/1.1\r\nHost: slow\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 100000\r\n\r\n"
+                )
                 self._pending.append(b"{")
             else:
                 self._pending.append(b"GET /readyz HTTP/1.1\r\nHost: slow\r\nX-Slow: " + b"a" * 10000)
@@ -128,7 +138,7 @@ class SlowClients:
                 if not open_[i]:
                     continue
                 data = self._pending[i]
-                byte = data[second % len(data):][:1] if len(data) > 1 else b"a"
+                byte = data[second % len(data) :][:1] if len(data) > 1 else b"a"
                 try:
                     s.send(byte)
                 except OSError:
@@ -155,8 +165,10 @@ def test_slow_clients_from_one_host_do_not_starve_other_clients(front: Front) ->
             time.sleep(max(0.0, started + (i + 1) * SLOW_SECONDS / NORMAL_REQUESTS - time.monotonic()))
         held = dict(slow.alive_after)
     rate = ok / NORMAL_REQUESTS
-    print(f"\nslow clients connected {slow.connected}/{SLOW_CLIENTS}, still sending after 5 s: {held.get(5)}; "
-          f"normal client {ok}/{NORMAL_REQUESTS} ok ({rate:.0%})")
+    print(
+        f"\nslow clients connected {slow.connected}/{SLOW_CLIENTS}, still sending after 5 s: {held.get(5)}; "
+        f"normal client {ok}/{NORMAL_REQUESTS} ok ({rate:.0%})"
+    )
     assert slow.connected == SLOW_CLIENTS  # the front took every slow connection ...
     assert held.get(5, 0) >= SLOW_CLIENTS * 0.9  # ... and held them while the normal client was served
     assert rate >= 0.99, failures
@@ -164,10 +176,13 @@ def test_slow_clients_from_one_host_do_not_starve_other_clients(front: Front) ->
 
 # ============================================================================ the front's own errors
 
+
 def test_oversized_body_gets_a_problem_from_the_front(front: Front) -> None:
     too_big = max_request_body_bytes() + 1
-    head = (f"PUT /api/v1/photos/{uuid.uuid4()} HTTP/1.1\r\nHost: test\r\nContent-Type: image/jpeg\r\n"
-            f"Content-Length: {too_big}\r\n\r\n").encode()
+    head = (
+        f"PUT /api/v1/photos/{uuid.uuid4()} HTTP/1.1\r\nHost: test\r\nContent-Type: image/jpeg\r\n"
+        f"Content-Length: {too_big}\r\n\r\n"
+    ).encode()
     _assert_problem(*_raw(front, head), 413, "payload_too_large")
 
 
@@ -176,8 +191,9 @@ def test_over_long_url_gets_a_problem_from_the_front(front: Front) -> None:
 
 
 def test_over_long_header_gets_a_problem_from_the_front(front: Front) -> None:
-    _assert_problem(*_request(front, "GET", "/healthz", headers={"X-Big": "x" * 9000}), 431,
-                    "request_header_fields_too_large")
+    _assert_problem(
+        *_request(front, "GET", "/healthz", headers={"X-Big": "x" * 9000}), 431, "request_header_fields_too_large"
+    )
 
 
 def test_unparseable_request_gets_a_problem_from_the_front(front: Front) -> None:
@@ -205,6 +221,7 @@ def test_front_hides_its_version(front: Front) -> None:
 
 # ============================================================================ photos through the front
 
+
 def _padded_jpeg(size: int) -> bytes:
     """A valid JPEG of exactly ``size`` bytes (a small image padded with comment segments)."""
     buffer = io.BytesIO()
@@ -220,9 +237,13 @@ def _padded_jpeg(size: int) -> bytes:
 
 
 def _login(front: Front, username: str) -> str:
-    status, _, body = _request(front, "POST", "/api/v1/auth/token",
-                               json.dumps({"username": username, "password": PASSWORD}).encode(),
-                               {"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"})
+    status, _, body = _request(
+        front,
+        "POST",
+        "/api/v1/auth/token",
+        json.dumps({"username": username, "password": PASSWORD}).encode(),
+        {"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9"},
+    )
     assert status == 200, body
     return json.loads(body)["access_token"]
 
@@ -246,12 +267,16 @@ def test_photo_of_the_largest_size_and_a_resumable_upload_pass_the_front(front: 
     path = f"/api/v1/photos/{uuid.uuid4()}/uploads"
     status, answer, _ = _request(front, "POST", path, headers=auth)
     assert status == 201 and answer["upload-offset"] == "0"
-    chunk = {**auth, "Content-Type": "application/offset+octet-stream",
-             "X-Content-SHA256": hashlib.sha256(other).hexdigest()}
+    chunk = {
+        **auth,
+        "Content-Type": "application/offset+octet-stream",
+        "X-Content-SHA256": hashlib.sha256(other).hexdigest(),
+    }
     status, answer, body = _request(front, "PATCH", path, other[:MIB], {**chunk, "Upload-Offset": "0"})
     assert status == 204 and answer["upload-offset"] == str(MIB), body
-    status, _, body = _request(front, "PATCH", path, other[MIB:],
-                               {**chunk, "Upload-Offset": str(MIB), "Upload-Complete": "?1"})
+    status, _, body = _request(
+        front, "PATCH", path, other[MIB:], {**chunk, "Upload-Offset": str(MIB), "Upload-Complete": "?1"}
+    )
     assert status == 201, body
 
     # the app saw the client's address as the front reported it, not one the client claimed

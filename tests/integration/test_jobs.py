@@ -1,6 +1,7 @@
 """The job queue (procrastinate on our PostgreSQL): uploads defer derivative jobs, workers run them,
 transient failures are retried, permanent ones stay visible, a killed worker loses nothing, and the
 periodic expiry job removes stale resumable uploads."""
+
 from __future__ import annotations
 
 import io
@@ -41,9 +42,12 @@ def inspector(client, session, tree):
 
 def _jobs(session, task: str = MAKE_DERIVATIVES) -> list:
     session.rollback()
-    return session.execute(text(
-        "SELECT id, status, attempts, args, scheduled_at FROM procrastinate_jobs WHERE task_name = :task ORDER BY id"),
-        {"task": task}).all()
+    return session.execute(
+        text(
+            "SELECT id, status, attempts, args, scheduled_at FROM procrastinate_jobs WHERE task_name = :task ORDER BY id"
+        ),
+        {"task": task},
+    ).all()
 
 
 def _upload(client, headers, name: str = GPS_JPEG) -> str:
@@ -80,8 +84,17 @@ def test_an_upload_rolled_back_leaves_no_job(session, store, tree):
 
     principal = Principal(user.id, user.username, user.role, ("/410000/410800/410811/",))
     data = photo_bytes(GPS_JPEG)
-    upload.put_photo(session, store, principal, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                     max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    upload.put_photo(
+        session,
+        store,
+        principal,
+        uuid.uuid4(),
+        io.BytesIO(data),
+        sha256_hex(data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     assert session.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 1  # inside the transaction …
     session.rollback()  # … the request died before COMMIT: neither the row nor its job exists
     assert session.scalar(select(Photo.id)) is None
@@ -119,8 +132,17 @@ def test_a_permanent_failure_ends_failed_and_shows_in_the_dead_letters(app, sess
     sha = sha256_hex(data)
     store.put_original(sha, data)
     uploader = session.scalar(text("SELECT id FROM users WHERE username = 'zhang.san'"))
-    photo = Photo(id=uuid.uuid4(), sha256=sha, uploader_id=uploader, scope_paths=["/410000/410800/410811/"],
-                  size_bytes=len(data), format="JPEG", mime="image/jpeg", width=100, height=100)
+    photo = Photo(
+        id=uuid.uuid4(),
+        sha256=sha,
+        uploader_id=uploader,
+        scope_paths=["/410000/410800/410811/"],
+        size_bytes=len(data),
+        format="JPEG",
+        mime="image/jpeg",
+        width=100,
+        height=100,
+    )
     session.add(photo)
     session.flush()
     job_id = defer_derivatives(session, photo.id)
@@ -154,10 +176,20 @@ def test_killing_a_worker_loses_no_job(app, client, session, store, inspector, d
     # Hold the photo's row lock so the first worker's job blocks inside its transaction.
     with db.engine.connect() as holder:
         holder.execute(text("SELECT id FROM photos WHERE id = :id FOR UPDATE"), {"id": pid})
-        env = {**os.environ, "DATABASE_URL": database_url, "LANTIAN_DATA_DIR": str(data_dir),
-               "SECRET_KEY": app.config["SECRET_KEY"], "JOBS_STALLED_AFTER_SECONDS": "1"}
-        worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=REPO, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LANTIAN_DATA_DIR": str(data_dir),
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "JOBS_STALLED_AFTER_SECONDS": "1",
+        }
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "jobs", "worker"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 30
             while _jobs(session)[0].status != "doing":
@@ -182,8 +214,9 @@ def test_killing_a_worker_loses_no_job(app, client, session, store, inspector, d
 def test_the_periodic_expiry_job_removes_stale_partials_and_keeps_fresh_ones(app, session, store, monkeypatch):
     from app.jobs.queue import defer_in, queue
 
-    assert [p.task.name for p in queue.periodic_registry.periodic_tasks.values()
-            if p.task.name == EXPIRE_STALE_PARTIALS] == [EXPIRE_STALE_PARTIALS]
+    assert [
+        p.task.name for p in queue.periodic_registry.periodic_tasks.values() if p.task.name == EXPIRE_STALE_PARTIALS
+    ] == [EXPIRE_STALE_PARTIALS]
     monkeypatch.setitem(app.config, "PHOTO_PARTIAL_MAX_AGE_HOURS", 1)
     stale, fresh = f"u1-{uuid.uuid4().hex}", f"u1-{uuid.uuid4().hex}"
     store.spool.append_partial(stale, 0, b"x" * 1000, None)

@@ -1,4 +1,5 @@
 """The nginx front's generated configuration and problem documents (no nginx needed)."""
+
 from __future__ import annotations
 
 from pathlib import Path

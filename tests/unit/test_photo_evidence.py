@@ -1,4 +1,5 @@
 """app.photos.evidence: flags inform review, they never block."""
+
 from __future__ import annotations
 
 import subprocess
@@ -39,13 +40,13 @@ def make_meta(**overrides) -> OriginalInfo:
 
 
 def flags_for(meta: OriginalInfo, **kw) -> list:
-    args = dict(
-        site_distance_m=25.0,
-        window_start=WINDOW_START,
-        window_end=WINDOW_END,
-        tolerance=timedelta(minutes=30),
-        reused_in_other_inspection=False,
-    )
+    args = {
+        "site_distance_m": 25.0,
+        "window_start": WINDOW_START,
+        "window_end": WINDOW_END,
+        "tolerance": timedelta(minutes=30),
+        "reused_in_other_inspection": False,
+    }
     args.update(kw)
     return evidence_flags(meta, **args)
 
