@@ -2,6 +2,7 @@
 
 Depends on nothing of the application but ``app.errors``: the Blueprint subclass, which needs the
 authorisation decorator, lives in ``app.blueprint``."""
+
 from __future__ import annotations
 
 import json
@@ -131,7 +132,9 @@ class ProblemSchema(ma.Schema):
     message_zh = ma.fields.String(metadata={"description": "中文说明"})
     message_en = ma.fields.String()
     request_id = ma.fields.String()
-    errors = ma.fields.List(ma.fields.Dict(), metadata={"description": "Field errors: path, code, message_zh, message_en"})
+    errors = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Field errors: path, code, message_zh, message_en"}
+    )
 
 
 class LantianApi(Api):

@@ -3,6 +3,7 @@
 Its own module so that the dependency runs one way: blueprint → auth → extensions → api (the Api subclass
 and error rendering), never back.
 """
+
 from __future__ import annotations
 
 from http import HTTPStatus
@@ -39,8 +40,9 @@ class Blueprint(SmorestBlueprint):
     def binary_content(self, status: int, content_type: str, description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
         schema = {"type": "string", "format": "binary"} if not content_type.endswith("json") else {"type": "object"}
-        return self.doc(responses={str(status): {"description": description,
-                                                 "content": {content_type: {"schema": schema}}}})
+        return self.doc(
+            responses={str(status): {"description": description, "content": {content_type: {"schema": schema}}}}
+        )
 
     def problem(self, status: int, description: str) -> Any:
         """Document an error answer of this endpoint: ``status`` with a problem+json body."""

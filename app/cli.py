@@ -4,6 +4,7 @@ Run them with the project's virtualenv from the repository root, e.g.
 ``.venv/bin/flask users create li.si --role inspector --jurisdiction 410811 --password-stdin``.
 Without ``DATABASE_URL`` they talk to the local cluster that ``make run`` manages.
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,16 +36,23 @@ demo_cli = AppGroup("demo", help="Demo data for local runs.")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, required=True, help="Division code; repeatable.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default=None)
-def create_user_command(username: str, role: str, jurisdictions: tuple[str, ...], password_stdin: bool,
-                        display_name: str | None) -> None:
+def create_user_command(
+    username: str, role: str, jurisdictions: tuple[str, ...], password_stdin: bool, display_name: str | None
+) -> None:
     """Create a user (the password is read from stdin, or prompted for)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_actor(None, "cli")
-    user = create_user(current_session(), username=username, role=role, password=password,
-                       jurisdiction_codes=list(jurisdictions), display_name=display_name)
+    user = create_user(
+        current_session(),
+        username=username,
+        role=role,
+        password=password,
+        jurisdiction_codes=list(jurisdictions),
+        display_name=display_name,
+    )
     db.session.commit()
     click.echo(f"created user {user.username} (id {user.id}, role {user.role})")
 

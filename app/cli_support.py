@@ -1,5 +1,6 @@
 """Shared pieces of CLI commands: field errors and problems printed the same way everywhere, and the
 ``validate | sync`` pair of the data catalogues (checklists, penalty rules)."""
+
 from __future__ import annotations
 
 import sys
@@ -50,12 +51,14 @@ class Catalogue:
     sync: Callable[[Session, Path], SyncReport]
 
 
-def add_catalogue_commands(group: click.Group, catalogue: Catalogue, *, dir_help: str,
-                           validate_help: str, sync_help: str) -> None:
+def add_catalogue_commands(
+    group: click.Group, catalogue: Catalogue, *, dir_help: str, validate_help: str, sync_help: str
+) -> None:
     """``validate`` (every problem with its path; exit 1 when any) and ``sync`` (validate, then store what is
     new; idempotent) for ``catalogue``, added to ``group``."""
-    dir_option = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
-                              help=dir_help)
+    dir_option = click.option(
+        "--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None, help=dir_help
+    )
 
     @group.command("validate", help=validate_help)
     @dir_option

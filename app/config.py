@@ -42,6 +42,7 @@
 | LOG_LEVEL | INFO | log level of the JSON logs |
 | PORT | 8000 | port of ``make run`` |
 """
+
 from __future__ import annotations
 
 import os
@@ -105,8 +106,11 @@ class Config:
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
         self.PHOTO_MAX_DISTANCE_BY_KIND = {
-            k.strip(): int(v) for k, _, v in (p.partition("=") for p in
-                                              os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip())}
+            k.strip(): int(v)
+            for k, _, v in (
+                p.partition("=") for p in os.environ.get("PHOTO_MAX_DISTANCE_BY_KIND", "").split(",") if p.strip()
+            )
+        }
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
         self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
         self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)

@@ -3,6 +3,7 @@
 A context variable rather than ``flask.g`` so services and CLI commands can
 read it without importing Flask.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar

@@ -4,6 +4,7 @@ Pure. Each listing decides what its cursor holds (the sync feed: the last change
 list: the query's fingerprint and the last row's sort key); this module only makes it opaque and reads it
 back, so every cursor in the API looks and fails alike.
 """
+
 from __future__ import annotations
 
 import base64

@@ -11,6 +11,7 @@ code is broken), and ending the request's session without raising. Rolling back 
 after its last statement raises, and a teardown that raises leaves the WSGI server to answer with its own
 HTML page.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,8 +55,9 @@ def is_database_unavailable(error: BaseException) -> bool:
         sqlstate = orig.sqlstate
         # No SQLSTATE: the failure is the connection's own (refused, lost, closed by the server),
         # not an error the server reported about a statement.
-        return (sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES)
-                or sqlstate in _UNAVAILABLE_SQLSTATES)
+        return (
+            sqlstate is None or sqlstate.startswith(_UNAVAILABLE_SQLSTATE_CLASSES) or sqlstate in _UNAVAILABLE_SQLSTATES
+        )
     return False
 
 
@@ -86,8 +88,11 @@ def discard_session() -> None:
     try:
         session.close()
     except Exception as exc:  # a dead connection: log and drop it, never fail the request over it
-        log.warning("database session could not be closed cleanly; its connection is discarded: %s",
-                    type(exc).__name__, extra={"error": str(exc).strip()[:500]})
+        log.warning(
+            "database session could not be closed cleanly; its connection is discarded: %s",
+            type(exc).__name__,
+            extra={"error": str(exc).strip()[:500]},
+        )
         try:
             session.invalidate()
         except Exception as again:  # nothing more to do: the session is dropped below
@@ -110,8 +115,11 @@ def register_database_outage_handling(app: Flask) -> None:
         if not is_database_unavailable(error):
             # Registered on these classes only to pick out outages; anything else stays a 500.
             return api.handle_unexpected(error)
-        log.warning("database unavailable: %s", type(error).__name__,
-                    extra={"error": str(getattr(error, "orig", None) or error).strip()[:500]})
+        log.warning(
+            "database unavailable: %s",
+            type(error).__name__,
+            extra={"error": str(getattr(error, "orig", None) or error).strip()[:500]},
+        )
         discard_session()
         return render_app_error(database_unavailable(retry_after_seconds()))
 

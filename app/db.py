@@ -1,4 +1,5 @@
 """The one declarative Base shared by the app and Alembic."""
+
 from __future__ import annotations
 
 import uuid

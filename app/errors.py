@@ -4,6 +4,7 @@ Services and pure modules raise ``AppError`` subclasses; ``app.http_errors``
 renders them as ``application/problem+json``.  This module imports nothing
 from Flask so pure code can raise these errors too.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -2,6 +2,7 @@
 
 Pure: the caller turns a malformed header into its own problem (428 for inspections, 422 for sites).
 """
+
 from __future__ import annotations
 
 import re

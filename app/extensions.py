@@ -1,4 +1,5 @@
 """Unbound extensions, initialised in the application factory."""
+
 from __future__ import annotations
 
 from flask_migrate import Migrate

@@ -1,4 +1,5 @@
 """The application factory: configuration, extensions, blueprints, commands — every feature wired here."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -41,8 +42,17 @@ class BoundedIntConverter(IntegerConverter):
 
 
 # Feature blueprints of the API, registered (and listed in the OpenAPI document) in this order.
-API_BLUEPRINTS = (auth_blp, jurisdictions_blp, audit_blp, geo_blp, sites_blp, checklists_blp, photos_blp,
-                  inspections_blp, penalties_blp)
+API_BLUEPRINTS = (
+    auth_blp,
+    jurisdictions_blp,
+    audit_blp,
+    geo_blp,
+    sites_blp,
+    checklists_blp,
+    photos_blp,
+    inspections_blp,
+    penalties_blp,
+)
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -74,10 +84,15 @@ def register_extensions(app: Flask) -> None:
     configure_hasher(app.config.get("PASSWORD_HASH_PARAMETERS"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
-    api.init_app(app, spec_kwargs={
-        "info": {"description": "蓝天巡查 — 大气污染防治现场检查 API / Lantian field-inspection API. "
-                                "All errors are application/problem+json (RFC 9457)."},
-    })
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "蓝天巡查 — 大气污染防治现场检查 API / Lantian field-inspection API. "
+                "All errors are application/problem+json (RFC 9457)."
+            },
+        },
+    )
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 

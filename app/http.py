@@ -1,4 +1,5 @@
 """Small HTTP helpers shared by routes: client IP, request ids, JSON logging."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,9 @@ def register_request_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
-        set_request_info(RequestInfo(request_id=g.request_id, ip=client_ip(),
-                                     user_agent=request.headers.get("User-Agent")))
+        set_request_info(
+            RequestInfo(request_id=g.request_id, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
+        )
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -46,12 +48,17 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         principal = getattr(g, "principal", None)
-        access_log.info("request", extra={
-            "request_id": request_id, "method": request.method, "path": request.path,
-            "status": response.status_code,
-            "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
-            "user": principal.username if principal else None,
-        })
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
+                "user": principal.username if principal else None,
+            },
+        )
         return response
 
 
@@ -77,9 +84,11 @@ def _drain_unread_body(response: Response) -> None:
 def configure_logging(app: Flask) -> None:
     """JSON logs on stderr (times in UTC, ISO 8601)."""
     handler = logging.StreamHandler(sys.stderr)
-    formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                              rename_fields={"asctime": "time", "levelname": "level"},
-                              datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter = JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s",
+        rename_fields={"asctime": "time", "levelname": "level"},
+        datefmt="%Y-%m-%dT%H:%M:%SZ",
+    )
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
@@ -101,7 +110,10 @@ def register_database_error_handler(app: Flask) -> None:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the database went away meanwhile: drop the session instead
             discard_session()
-        problem = AppError("请求中的某个值超出允许范围或格式无效。", "A value in the request is out of range or malformed.",
-                           code="invalid_value")
+        problem = AppError(
+            "请求中的某个值超出允许范围或格式无效。",
+            "A value in the request is out of range or malformed.",
+            code="invalid_value",
+        )
         problem.status = 422
         return render_app_error(problem)

@@ -13,6 +13,7 @@ scripts render correctly without explicit controls.
 
 Pure: imports nothing from Flask; raises ``app.errors`` problems.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,9 @@ def _constant(name: str) -> None:
 
 
 def _invalid_json(detail_en: str) -> AppError:
-    return AppError(f"请求体不是有效的 JSON：{detail_en}", f"The request body is not valid JSON: {detail_en}",
-                    code="invalid_json")
+    return AppError(
+        f"请求体不是有效的 JSON：{detail_en}", f"The request body is not valid JSON: {detail_en}", code="invalid_json"
+    )
 
 
 def load_json_body(data: bytes, *, max_depth: int) -> Any:
@@ -73,10 +75,16 @@ def load_json_body(data: bytes, *, max_depth: int) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed("请求体不是有效的 UTF-8 编码。", "The request body is not valid UTF-8.",
-                               code="invalid_unicode",
-                               errors=[FieldError("_body", "invalid_unicode", f"第 {exc.start} 字节处编码无效",
-                                                  f"invalid UTF-8 at byte {exc.start}")]) from None
+        raise ValidationFailed(
+            "请求体不是有效的 UTF-8 编码。",
+            "The request body is not valid UTF-8.",
+            code="invalid_unicode",
+            errors=[
+                FieldError(
+                    "_body", "invalid_unicode", f"第 {exc.start} 字节处编码无效", f"invalid UTF-8 at byte {exc.start}"
+                )
+            ],
+        ) from None
     if not text.strip():
         raise _invalid_json("the body is empty")
     try:
@@ -88,33 +96,47 @@ def load_json_body(data: bytes, *, max_depth: int) -> Any:
     except _NotJson as exc:  # NaN / Infinity literals
         raise _invalid_json(str(exc)) from None
     except ValueError:  # an integer literal beyond Python's digit limit (4300)
-        raise ValidationFailed(*_MESSAGES["number_out_of_range"], code="number_out_of_range",
-                               errors=[_out_of_range("_body", "…")]) from None
+        raise ValidationFailed(
+            *_MESSAGES["number_out_of_range"], code="number_out_of_range", errors=[_out_of_range("_body", "…")]
+        ) from None
     check_json_value(value, max_depth=max_depth)
     return value
 
 
 def _too_deep(path: str, max_depth: int) -> ValidationFailed:
-    return ValidationFailed(f"JSON 嵌套层数超过 {max_depth} 层。", f"The JSON nests deeper than {max_depth} levels.",
-                            code="json_too_deep",
-                            errors=[FieldError(path, "json_too_deep", f"嵌套超过 {max_depth} 层",
-                                               f"nested deeper than {max_depth} levels")])
+    return ValidationFailed(
+        f"JSON 嵌套层数超过 {max_depth} 层。",
+        f"The JSON nests deeper than {max_depth} levels.",
+        code="json_too_deep",
+        errors=[
+            FieldError(path, "json_too_deep", f"嵌套超过 {max_depth} 层", f"nested deeper than {max_depth} levels")
+        ],
+    )
 
 
 def _string_problem(text: str) -> tuple[str, str, str]:
     """(code, zh, en) of what is wrong with a string that ``_REFUSED`` matched."""
     if _SURROGATE.search(text):
-        return "invalid_unicode", "含有无效的 Unicode 字符（孤立代理项）", "contains invalid Unicode (an unpaired surrogate)"
+        return (
+            "invalid_unicode",
+            "含有无效的 Unicode 字符（孤立代理项）",
+            "contains invalid Unicode (an unpaired surrogate)",
+        )
     if _BIDI_CONTROL.search(text):
-        return ("bidi_control_character", "含有双向文本控制字符（U+202A–U+202E、U+2066–U+2069），不允许使用",
-                "contains a bidirectional control character (U+202A–U+202E, U+2066–U+2069), which is not allowed")
+        return (
+            "bidi_control_character",
+            "含有双向文本控制字符（U+202A–U+202E、U+2066–U+2069），不允许使用",
+            "contains a bidirectional control character (U+202A–U+202E, U+2066–U+2069), which is not allowed",
+        )
     return "control_character", "含有不允许的控制字符", "contains a control character that is not allowed"
 
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_unicode": ("请求中有字符串含有无效的 Unicode 字符。", "A string in the request contains invalid Unicode."),
-    "bidi_control_character": ("请求中有字符串含有双向文本控制字符。",
-                               "A string in the request contains a bidirectional control character."),
+    "bidi_control_character": (
+        "请求中有字符串含有双向文本控制字符。",
+        "A string in the request contains a bidirectional control character.",
+    ),
     "control_character": ("请求中有字符串含有控制字符。", "A string in the request contains a control character."),
     "number_out_of_range": ("请求中有数字超出允许范围。", "A number in the request is out of range."),
     "duplicate_key": ("请求中的对象含有重复的键。", "An object in the request repeats a key."),
@@ -148,13 +170,23 @@ def check_json_value(value: Any, *, max_depth: int) -> None:
         # The problem's code is the gravest kind found (a stable answer whatever order the walk took).
         codes = {e.code for e in errors}
         code = next(c for c in _MESSAGES if c in codes)
-        zh, en = _MESSAGES[code] if len(codes) == 1 else (
-            "请求中有多处内容不被接受，详见 errors。", "Several values in the request are refused; see errors.")
+        zh, en = (
+            _MESSAGES[code]
+            if len(codes) == 1
+            else ("请求中有多处内容不被接受，详见 errors。", "Several values in the request are refused; see errors.")
+        )
         raise ValidationFailed(zh, en, code=code, errors=sorted(errors, key=lambda e: e.path))
 
 
-def _visit(child: Any, parent: str, key: str | int | None, depth: int, stack: list[tuple[Any, str, int]],
-           errors: list[FieldError], max_depth: int) -> None:
+def _visit(
+    child: Any,
+    parent: str,
+    key: str | int | None,
+    depth: int,
+    stack: list[tuple[Any, str, int]],
+    errors: list[FieldError],
+    max_depth: int,
+) -> None:
     """Check a scalar at once; queue a non-empty container (after checking its depth)."""
     kind = type(child)
     if kind is str:

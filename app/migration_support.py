@@ -1,4 +1,5 @@
 """What Alembic should compare: our tables, not PostGIS's own, with geoalchemy2's spatial-index handling."""
+
 from __future__ import annotations
 
 from typing import Any

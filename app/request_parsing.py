@@ -9,6 +9,7 @@
 - Unknown query parameters are 422 naming the parameter: a misspelt filter must not silently return
   everything (webargs' default for the query string is to drop them).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -39,7 +40,8 @@ class LantianParser(FlaskParser):
         if not core.is_json(req.mimetype):
             raise UnsupportedMediaType(
                 f"请求体须为 JSON（Content-Type: application/json），收到的是 {req.mimetype or '（无）'}。",
-                f"The request body must be JSON (Content-Type: application/json), not {req.mimetype or '(none)'}.")
+                f"The request body must be JSON (Content-Type: application/json), not {req.mimetype or '(none)'}.",
+            )
         config = flask.current_app.config
         # Bounded well below MAX_CONTENT_LENGTH (sized for photos): checking every value of a body costs time.
         limit = config.get("JSON_MAX_BODY_BYTES", DEFAULT_JSON_MAX_BODY_BYTES)

@@ -2,6 +2,7 @@
 
 Pure: imports neither Flask nor SQLAlchemy, so rules, schemas and models all take their values from here.
 """
+
 from __future__ import annotations
 
 from typing import Final

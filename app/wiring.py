@@ -3,6 +3,7 @@
 Routes, CLI commands and the worker read them through ``wiring()`` and pass them on; services never look
 them up themselves.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

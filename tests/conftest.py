@@ -10,6 +10,7 @@ Layers: every test gets one marker by its folder (``unit``, ``e2e``; ``integrati
 tests/integration, tests/api and the tests directly in tests/), so ``pytest -m unit`` and
 the ``make test-unit|test-integration|test-e2e`` targets pick one layer.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -81,8 +82,11 @@ def _truncate_tables(cluster: LocalCluster, application: Flask) -> None:
     with application.app_context():
         db.session.remove()
     with cluster.connect("lantian_test") as conn:
-        tables = [r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall() if r[0] not in KEEP_TABLES]
+        tables = [
+            r[0]
+            for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+            if r[0] not in KEEP_TABLES
+        ]
         if tables:
             conn.execute("SET session_replication_role = replica")
             conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")

@@ -3,6 +3,7 @@
 Tests that are not about logging in get their tokens from ``issue_tokens`` (no HTTP round trip, no
 password check); tests of login, refresh and the login audit entry use ``login`` over HTTP.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -45,8 +46,14 @@ def make_tree(session: Session) -> list[str]:
 
 
 def make_user(session: Session, username: str, role: str, codes: list[str], *, active: bool = True) -> User:
-    user = User(username=username, role=role, password_hash=password_hash(), is_active=active,
-                display_name=username, jurisdictions=[get_jurisdiction_by_code(session, c) for c in codes])
+    user = User(
+        username=username,
+        role=role,
+        password_hash=password_hash(),
+        is_active=active,
+        display_name=username,
+        jurisdictions=[get_jurisdiction_by_code(session, c) for c in codes],
+    )
     session.add(user)
     session.flush()
     return user
@@ -68,13 +75,21 @@ def issue_tokens(session: Session, username: str) -> dict[str, Any]:
     assert user is not None, username
     c = current_app.config
     settings = auth_services.AuthSettings(
-        secret=c["SECRET_KEY"], access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"], refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
-        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"], max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
-        window_seconds=c["LOGIN_WINDOW_SECONDS"])
+        secret=c["SECRET_KEY"],
+        access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"],
+        refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
+        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
+        window_seconds=c["LOGIN_WINDOW_SECONDS"],
+    )
     pair = auth_services._open_session(session, user, settings)  # what services.login does once the password checks
     session.commit()
-    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token, "expires_in": pair.expires_in,
-            "token_type": pair.token_type}
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "expires_in": pair.expires_in,
+        "token_type": pair.token_type,
+    }
 
 
 def bearer(tokens: dict[str, str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ as that sync would leave it (tests/integration/test_shipped_catalogue.py compare
 
 Tests about syncing itself (changed files, versions, reports) keep calling the real services.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -52,8 +53,10 @@ def capture_sync(session: Session, model: Any, run_sync: Callable[[Session], obj
     table, audit = model.__table__, AuditEntry.__table__
     sequences = [f"pg_get_serial_sequence('{t.name}', 'id')" for t in (table, audit)]
     with _engine(session).connect() as conn:
-        saved = [conn.execute(text(f"SELECT last_value, is_called FROM {conn.scalar(text(f'SELECT {s}'))}")).one()
-                 for s in sequences]
+        saved = [
+            conn.execute(text(f"SELECT last_value, is_called FROM {conn.scalar(text(f'SELECT {s}'))}")).one()
+            for s in sequences
+        ]
         try:
             row_mark = conn.scalar(select(func.coalesce(func.max(table.c.id), 0)))
             audit_mark = conn.scalar(select(func.coalesce(func.max(audit.c.id), 0)))
@@ -71,8 +74,9 @@ def capture_sync(session: Session, model: Any, run_sync: Callable[[Session], obj
     return SyncedRows(
         model=model,
         rows=tuple({k: v for k, v in row.items() if k not in _FILLED_BY_THE_DATABASE} for row in written),
-        audits=tuple((e["action"], e["entity_type"], position[e["entity_id"]], e["before"], e["after"])
-                     for e in entries),
+        audits=tuple(
+            (e["action"], e["entity_type"], position[e["entity_id"]], e["before"], e["after"]) for e in entries
+        ),
     )
 
 
@@ -87,8 +91,11 @@ def replay(session: Session, synced: SyncedRows) -> list[int]:
     """Insert ``synced`` into the test's session (flushes, does not commit); returns the new row ids."""
     model = synced.model
     _require_empty(session, model)
-    ids = list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True),
-                               [dict(row) for row in synced.rows]))
+    ids = list(
+        session.scalars(
+            insert(model).returning(model.id, sort_by_parameter_order=True), [dict(row) for row in synced.rows]
+        )
+    )
     for action, entity_type, index, before, after in synced.audits:
         record_audit(session, action, entity_type, ids[index], before=before, after=after)
     session.flush()
@@ -102,11 +109,13 @@ def _shipped(session: Session, kind: str, model: Any) -> SyncedRows:
     if kind not in _captured:
         _require_empty(session, model)
         if kind == "checklists":
-            _captured[kind] = capture_sync(session, ChecklistVersion,
-                                           lambda s: sync_checklists(s, DEFAULT_CHECKLISTS_DIR))
+            _captured[kind] = capture_sync(
+                session, ChecklistVersion, lambda s: sync_checklists(s, DEFAULT_CHECKLISTS_DIR)
+            )
         else:
-            _captured[kind] = capture_sync(session, PenaltyRuleVersion,
-                                           lambda s: sync_penalty_rules(s, DEFAULT_RULES_DIR))
+            _captured[kind] = capture_sync(
+                session, PenaltyRuleVersion, lambda s: sync_penalty_rules(s, DEFAULT_RULES_DIR)
+            )
     return _captured[kind]
 
 

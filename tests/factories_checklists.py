@@ -1,10 +1,12 @@
 """Builders for checklist tests: a private copy of the catalogue to edit, syncing, and sites in zones."""
+
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from geoalchemy2.shape import from_shape
@@ -51,27 +53,50 @@ def sync(session: Session, checklists_dir: Path | str = DEFAULT_CHECKLISTS_DIR) 
     return report
 
 
-def make_zone(session: Session, kind: str, *, code: str | None = None, bounds: tuple[float, float, float, float] = ZONE_BOX,
-              jurisdiction_code: str = "410811") -> Any:
+def make_zone(
+    session: Session,
+    kind: str,
+    *,
+    code: str | None = None,
+    bounds: tuple[float, float, float, float] = ZONE_BOX,
+    jurisdiction_code: str = "410811",
+) -> Any:
     from app.zones.models import Zone
 
-    zone = Zone(code=code or f"T-{kind}", kind=kind, name_zh=f"测试{kind}", jurisdiction_id=
-                get_jurisdiction_by_code(session, jurisdiction_code).id,
-                geom=from_shape(MultiPolygon([box(*bounds)]), srid=4326))
+    zone = Zone(
+        code=code or f"T-{kind}",
+        kind=kind,
+        name_zh=f"测试{kind}",
+        jurisdiction_id=get_jurisdiction_by_code(session, jurisdiction_code).id,
+        geom=from_shape(MultiPolygon([box(*bounds)]), srid=4326),
+    )
     session.add(zone)
     session.flush()
     _rederive_memberships(session)
     return zone
 
 
-def make_site(session: Session, kind: str, attributes: dict[str, Any], *, at: tuple[float, float] = INSIDE,
-              jurisdiction_code: str = "410811001", name: str = "测试场所") -> Any:
+def make_site(
+    session: Session,
+    kind: str,
+    attributes: dict[str, Any],
+    *,
+    at: tuple[float, float] = INSIDE,
+    jurisdiction_code: str = "410811001",
+    name: str = "测试场所",
+) -> Any:
     """A site stored directly (jurisdiction given, zone membership derived by PostGIS like the geo feature does)."""
     from app.sites.models import Site
 
-    site = Site(kind=kind, name=name, operator_type="company", operator_name="测试公司", attributes=attributes,
-                geom=from_shape(Point(*at), srid=4326),
-                jurisdiction_id=get_jurisdiction_by_code(session, jurisdiction_code).id)
+    site = Site(
+        kind=kind,
+        name=name,
+        operator_type="company",
+        operator_name="测试公司",
+        attributes=attributes,
+        geom=from_shape(Point(*at), srid=4326),
+        jurisdiction_id=get_jurisdiction_by_code(session, jurisdiction_code).id,
+    )
     session.add(site)
     session.flush()
     _rederive_memberships(session)
@@ -80,8 +105,12 @@ def make_site(session: Session, kind: str, attributes: dict[str, Any], *, at: tu
 
 def _rederive_memberships(session: Session) -> None:
     session.execute(text("DELETE FROM site_zones"))
-    session.execute(text("INSERT INTO site_zones (site_id, zone_id) SELECT s.id, z.id FROM sites s JOIN zones z "
-                         "ON ST_Intersects(z.geom, s.geom)"))
+    session.execute(
+        text(
+            "INSERT INTO site_zones (site_id, zone_id) SELECT s.id, z.id FROM sites s JOIN zones z "
+            "ON ST_Intersects(z.geom, s.geom)"
+        )
+    )
     session.flush()
 
 

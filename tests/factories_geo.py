@@ -9,6 +9,7 @@ Layout (WGS-84, degrees):
     fireworks ban SY-FWB (owner 410811)  lon 113.22–113.28, lat 35.22–35.28
     fuel ban BA-FUEL (owner 410822)      lon 113.02–113.08, lat 35.22–35.28
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,17 +37,39 @@ def collection(*features: dict[str, Any]) -> dict[str, Any]:
 
 JURISDICTION_BOUNDARIES = collection(
     feature(square(113.20, 35.20, 113.30, 35.30), code="410811", name="山阳区", level="county", parent_code="410800"),
-    feature(square(113.25, 35.20, 113.30, 35.30), code="410811001", name="焦东街道", level="township", parent_code="410811"),
-    feature(square(113.20, 35.20, 113.25, 35.30), code="410811002", name="焦西街道", level="township", parent_code="410811"),
+    feature(
+        square(113.25, 35.20, 113.30, 35.30), code="410811001", name="焦东街道", level="township", parent_code="410811"
+    ),
+    feature(
+        square(113.20, 35.20, 113.25, 35.30), code="410811002", name="焦西街道", level="township", parent_code="410811"
+    ),
     feature(square(113.00, 35.20, 113.10, 35.30), code="410822", name="博爱县", level="county", parent_code="410800"),
-    feature(square(113.00, 35.20, 113.10, 35.30), code="410822001", name="清化镇街道", level="township", parent_code="410822"),
+    feature(
+        square(113.00, 35.20, 113.10, 35.30),
+        code="410822001",
+        name="清化镇街道",
+        level="township",
+        parent_code="410822",
+    ),
 )
 
 ZONES = collection(
-    feature(square(113.22, 35.22, 113.28, 35.28), code="SY-FWB", name="山阳区烟花爆竹禁燃区", kind="fireworks_ban",
-            jurisdiction_code="410811", designated_by="测试通告", valid_from="2020-01-01"),
-    feature(square(113.02, 35.22, 113.08, 35.28), code="BA-FUEL", name="博爱县禁燃区", kind="fuel_ban",
-            jurisdiction_code="410822"),
+    feature(
+        square(113.22, 35.22, 113.28, 35.28),
+        code="SY-FWB",
+        name="山阳区烟花爆竹禁燃区",
+        kind="fireworks_ban",
+        jurisdiction_code="410811",
+        designated_by="测试通告",
+        valid_from="2020-01-01",
+    ),
+    feature(
+        square(113.02, 35.22, 113.08, 35.28),
+        code="BA-FUEL",
+        name="博爱县禁燃区",
+        kind="fuel_ban",
+        jurisdiction_code="410822",
+    ),
 )
 
 

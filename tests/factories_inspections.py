@@ -1,4 +1,5 @@
 """Builders for inspection tests: the shipped catalogue, a site, officers, PUT bodies and answers."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,13 +37,24 @@ class World:
     headers: dict[str, dict[str, str]]
 
 
-def make_world(session: Session, client: FlaskClient, *, site_kind: str = "construction_site",
-               attributes: dict[str, Any] | None = None, at: tuple[float, float] = (113.245, 35.215)) -> World:
+def make_world(
+    session: Session,
+    client: FlaskClient,
+    *,
+    site_kind: str = "construction_site",
+    attributes: dict[str, Any] | None = None,
+    at: tuple[float, float] = (113.245, 35.215),
+) -> World:
     """Shipped catalogue installed, one site in 焦东街道 (山阳区), two inspectors on it, one elsewhere, two supervisors
     (山阳区 and 博爱县). Call after the ``tree`` fixture."""
     install_shipped_checklists(session)
-    site = make_site(session, site_kind, attributes if attributes is not None else {"floor_area_m2": 3000},
-                     at=at, jurisdiction_code="410811001")
+    site = make_site(
+        session,
+        site_kind,
+        attributes if attributes is not None else {"floor_area_m2": 3000},
+        at=at,
+        jurisdiction_code="410811001",
+    )
     users = {
         "insp_a": make_user(session, "insp_a", "inspector", ["410811"]),
         "insp_b": make_user(session, "insp_b", "inspector", ["410811"]),
@@ -53,9 +65,15 @@ def make_world(session: Session, client: FlaskClient, *, site_kind: str = "const
     users["insp_b"].badge_number = "豫执B-0002"
     session.commit()
     headers = {name: bearer(issue_tokens(session, name)) for name in users}
-    return World(site_id=site.id, inspector=users["insp_a"].id, colleague=users["insp_b"].id,
-                 other_inspector=users["insp_c"].id, supervisor=users["sup_sy"].id,
-                 other_supervisor=users["sup_ba"].id, headers=headers)
+    return World(
+        site_id=site.id,
+        inspector=users["insp_a"].id,
+        colleague=users["insp_b"].id,
+        other_inspector=users["insp_c"].id,
+        supervisor=users["sup_sy"].id,
+        other_supervisor=users["sup_ba"].id,
+        headers=headers,
+    )
 
 
 def passing_answer(item: dict[str, Any]) -> dict[str, Any]:
@@ -81,18 +99,26 @@ def applicable_items(session: Session, inspection_id: str) -> list[dict[str, Any
 
     inspection = session.get(Inspection, uuid.UUID(inspection_id))
     assert inspection is not None
-    return resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content),
-                             inspection_context(session, inspection))["items"]
+    return resolve_checklist(
+        ChecklistSpec.from_doc(inspection.checklist.content), inspection_context(session, inspection)
+    )["items"]
 
 
 def checklist_items(session: Session, key: str) -> list[dict[str, Any]]:
-    row = session.scalars(select(ChecklistVersion).where(ChecklistVersion.key == key,
-                                                         ChecklistVersion.is_current.is_(True))).one()
+    row = session.scalars(
+        select(ChecklistVersion).where(ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True))
+    ).one()
     return list(row.content["items"])
 
 
-def put_body(world: World, *, checklist: str = DUST, answers: dict[str, Any] | None = None,
-             officers: list[Any] | None = None, **overrides: Any) -> dict[str, Any]:
+def put_body(
+    world: World,
+    *,
+    checklist: str = DUST,
+    answers: dict[str, Any] | None = None,
+    officers: list[Any] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "site_id": world.site_id,
         "checklist_key": checklist,
@@ -108,8 +134,9 @@ def put_body(world: World, *, checklist: str = DUST, answers: dict[str, Any] | N
     return body
 
 
-def put(client: FlaskClient, headers: dict[str, str], inspection_id: str, body: dict[str, Any],
-        if_match: str | None = None) -> TestResponse:
+def put(
+    client: FlaskClient, headers: dict[str, str], inspection_id: str, body: dict[str, Any], if_match: str | None = None
+) -> TestResponse:
     extra = {"If-Match": if_match} if if_match is not None else {}
     return client.put(f"/api/v1/inspections/{inspection_id}", json=body, headers={**headers, **extra})
 

@@ -3,6 +3,7 @@
 Inspections are built directly from the models (not through the phone flow) so each test states exactly
 which items failed; the penalty hook is then called as the submit flow calls it.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -54,43 +55,89 @@ def make_construction_site(session: Session, at: tuple[float, float] = JIAODONG_
 
 
 def make_fireworks_shop(session: Session, at: tuple[float, float] = JIAODONG_POINT) -> Site:
-    return make_site(session, at[0], at[1], kind="fireworks_point", name="某烟花零售点",
-                     operator={"type": "individual", "name": "王某"}, attributes={"point_type": "shop"})
+    return make_site(
+        session,
+        at[0],
+        at[1],
+        kind="fireworks_point",
+        name="某烟花零售点",
+        operator={"type": "individual", "name": "王某"},
+        attributes={"point_type": "shop"},
+    )
 
 
 def _checklist_row(session: Session, key: str) -> ChecklistVersion:
     row = session.scalar(select(ChecklistVersion).where(ChecklistVersion.key == key))
     if row is None:
-        row = ChecklistVersion(key=key, version="1", content_hash=uuid.uuid4().hex + uuid.uuid4().hex,
-                               content={"key": key, "items": []}, title_zh=key, title_en=key,
-                               site_kinds=["construction_site"], source_file=None, is_current=True)
+        row = ChecklistVersion(
+            key=key,
+            version="1",
+            content_hash=uuid.uuid4().hex + uuid.uuid4().hex,
+            content={"key": key, "items": []},
+            title_zh=key,
+            title_en=key,
+            site_kinds=["construction_site"],
+            source_file=None,
+            is_current=True,
+        )
         session.add(row)
         session.flush()
     return row
 
 
-def make_inspection(session: Session, site: Site, failed: list[FailedItem], *, started_at: datetime = STARTED,
-                    state: str = "submitted", alert_level: str = "none", checklist_key: str = "test.checklist",
-                    created_by: int | None = None) -> Inspection:
+def make_inspection(
+    session: Session,
+    site: Site,
+    failed: list[FailedItem],
+    *,
+    started_at: datetime = STARTED,
+    state: str = "submitted",
+    alert_level: str = "none",
+    checklist_key: str = "test.checklist",
+    created_by: int | None = None,
+) -> Inspection:
     """A submitted inspection (submission 1) whose findings are the ``failed`` items."""
     if created_by is None:
         created_by = make_user(session, f"insp_{uuid.uuid4().hex[:8]}", "inspector", ["410811"]).id
     checklist = _checklist_row(session, checklist_key)
     inspection = Inspection(
-        id=uuid.uuid4(), site_id=site.id, checklist_version_id=checklist.id, checklist_key=checklist.key,
-        checklist_version=checklist.version, checklist_hash=checklist.content_hash, state=state, version=2,
-        change_seq=session.execute(select(CHANGE_SEQ.next_value())).scalar_one(), created_by_id=created_by,
-        started_at=started_at, ended_at=started_at + timedelta(hours=1), alert_level=alert_level,
-        last_put_hash="0" * 64, last_put_version=1, submission_count=1 if state != "draft" else 0,
-        submitted_at=started_at + timedelta(hours=2) if state != "draft" else None)
+        id=uuid.uuid4(),
+        site_id=site.id,
+        checklist_version_id=checklist.id,
+        checklist_key=checklist.key,
+        checklist_version=checklist.version,
+        checklist_hash=checklist.content_hash,
+        state=state,
+        version=2,
+        change_seq=session.execute(select(CHANGE_SEQ.next_value())).scalar_one(),
+        created_by_id=created_by,
+        started_at=started_at,
+        ended_at=started_at + timedelta(hours=1),
+        alert_level=alert_level,
+        last_put_hash="0" * 64,
+        last_put_version=1,
+        submission_count=1 if state != "draft" else 0,
+        submitted_at=started_at + timedelta(hours=2) if state != "draft" else None,
+    )
     session.add(inspection)
     session.flush()
     for item in failed:
-        session.add(Finding(
-            inspection_id=inspection.id, submission_no=1, item_key=item.item_key, checklist_key=checklist.key,
-            checklist_version=checklist.version, checklist_hash=checklist.content_hash, verdict="fail",
-            explanation={"zh": "不合格", "en": "failed"}, severity=item.severity, source_refs=item.source_refs,
-            penalty_keys=item.penalty_keys, answer=item.answer))
+        session.add(
+            Finding(
+                inspection_id=inspection.id,
+                submission_no=1,
+                item_key=item.item_key,
+                checklist_key=checklist.key,
+                checklist_version=checklist.version,
+                checklist_hash=checklist.content_hash,
+                verdict="fail",
+                explanation={"zh": "不合格", "en": "failed"},
+                severity=item.severity,
+                source_refs=item.source_refs,
+                penalty_keys=item.penalty_keys,
+                answer=item.answer,
+            )
+        )
     session.flush()
     session.expire(inspection, ["findings"])
     return inspection
@@ -127,7 +174,8 @@ def penalties_view_of(session: Session, inspection: Inspection) -> dict[str, Any
     return penalties_view(inspection_penalties(session, inspection))
 
 
-def recompute_view(session: Session, inspection: Inspection, reason: str,
-                   factors: dict[str, Any] | None = None) -> dict[str, Any]:
+def recompute_view(
+    session: Session, inspection: Inspection, reason: str, factors: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Recompute (no acting user) and return the breakdown the API shows."""
     return penalties_view(recompute_inspection_penalties(session, inspection, reason, factors))

@@ -1,4 +1,5 @@
 """Builders for photo tests: the sample photos (tests/photo_samples.py), hashes, uploads, a per-test photo store."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,16 +28,30 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def put_photo(client: FlaskClient, headers: dict[str, str], photo_id: str, data: bytes,
-              sha256: str | None = None, **extra_headers: str) -> TestResponse:
+def put_photo(
+    client: FlaskClient,
+    headers: dict[str, str],
+    photo_id: str,
+    data: bytes,
+    sha256: str | None = None,
+    **extra_headers: str,
+) -> TestResponse:
     """Raw-body PUT with X-Content-SHA256 (the hash of ``data`` unless given)."""
-    return client.put(f"/api/v1/photos/{photo_id}", data=data, headers={
-        **headers, "Content-Type": "application/octet-stream",
-        "X-Content-SHA256": sha256 if sha256 is not None else sha256_hex(data), **extra_headers})
+    return client.put(
+        f"/api/v1/photos/{photo_id}",
+        data=data,
+        headers={
+            **headers,
+            "Content-Type": "application/octet-stream",
+            "X-Content-SHA256": sha256 if sha256 is not None else sha256_hex(data),
+            **extra_headers,
+        },
+    )
 
 
 def png_bomb(width: int, height: int) -> bytes:
     """A tiny PNG declaring ``width`` × ``height`` pixels."""
+
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 

@@ -2,6 +2,7 @@
 
 The session-wide cluster keeps serving every other test; these tests stop, restart and starve only this one.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -60,6 +61,8 @@ def seed_user(application: Flask) -> dict[str, str]:
 def terminate_app_connections(cluster: LocalCluster) -> int:
     """What an administrator's ``pg_terminate_backend`` does to every connection of the app role."""
     with cluster.connect() as conn:
-        rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE usename = 'lantian' AND pid <> pg_backend_pid()").fetchall()
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE usename = 'lantian' AND pid <> pg_backend_pid()"
+        ).fetchall()
     return len(rows)

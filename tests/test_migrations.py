@@ -1,4 +1,5 @@
 """Migrations are reviewed code: one head, and the models match the schema they build."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -1,4 +1,5 @@
 """The test database is real PostGIS, built by the migrations, and tests are isolated."""
+
 from sqlalchemy import text
 
 
@@ -9,9 +10,11 @@ def test_postgis_is_installed(session) -> None:
 
 def test_spatial_function_really_runs(session) -> None:
     # A real geography distance, not a mock: 0.01° of latitude ≈ 1.11 km.
-    metres = session.execute(text(
-        "SELECT ST_Distance('SRID=4326;POINT(113.25 35.22)'::geography, 'SRID=4326;POINT(113.25 35.23)'::geography)"
-    )).scalar()
+    metres = session.execute(
+        text(
+            "SELECT ST_Distance('SRID=4326;POINT(113.25 35.22)'::geography, 'SRID=4326;POINT(113.25 35.23)'::geography)"
+        )
+    ).scalar()
     assert 1100 < metres < 1120
 
 

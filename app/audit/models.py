@@ -1,4 +1,5 @@
 """The audit table. UPDATE, DELETE and TRUNCATE are refused by a trigger (see migration 0001)."""
+
 from __future__ import annotations
 
 from datetime import datetime

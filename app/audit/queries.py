@@ -1,6 +1,6 @@
 """Which audit entries an admin may read (scoped to the admin's jurisdictions)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from sqlalchemy import ColumnElement, String, and_, cast, exists, or_, select
 from sqlalchemy.orm import Session
@@ -26,14 +26,23 @@ def visible_entries(session: Session, principal: Principal) -> ColumnElement[boo
     if roots and all(principal.covers(r) for r in roots):
         return None
     uj = user_jurisdictions
-    outside = (select(uj.c.user_id).join(Jurisdiction, Jurisdiction.id == uj.c.jurisdiction_id)
-               .where(uj.c.user_id == User.id, ~scope_clause(principal.jurisdiction_paths)))
+    outside = (
+        select(uj.c.user_id)
+        .join(Jurisdiction, Jurisdiction.id == uj.c.jurisdiction_id)
+        .where(uj.c.user_id == User.id, ~scope_clause(principal.jurisdiction_paths))
+    )
     managed = and_(exists(select(uj.c.user_id).where(uj.c.user_id == User.id)), ~exists(outside))
-    sites = (select(cast(Site.id, String)).join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-             .where(scope_clause(principal.jurisdiction_paths)))
-    inspections = (select(cast(Inspection.id, String)).join(Site, Site.id == Inspection.site_id)
-                   .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-                   .where(scope_clause(principal.jurisdiction_paths)))
+    sites = (
+        select(cast(Site.id, String))
+        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+        .where(scope_clause(principal.jurisdiction_paths))
+    )
+    inspections = (
+        select(cast(Inspection.id, String))
+        .join(Site, Site.id == Inspection.site_id)
+        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+        .where(scope_clause(principal.jurisdiction_paths))
+    )
     codes = select(Jurisdiction.code).where(scope_clause(principal.jurisdiction_paths))
     return or_(
         AuditEntry.actor_id.in_(select(User.id).where(managed)),
@@ -44,10 +53,15 @@ def visible_entries(session: Session, principal: Principal) -> ColumnElement[boo
     )
 
 
-
-
-def list_audit_entries(session: Session, principal: Principal, *, limit: int, entity_type: str | None = None,
-                       entity_id: str | None = None, before_id: int | None = None) -> list[AuditEntry]:
+def list_audit_entries(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    before_id: int | None = None,
+) -> list[AuditEntry]:
     """Newest entries first, within what ``principal`` may read; page with ``before_id``."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     visible = visible_entries(session, principal)

@@ -1,4 +1,5 @@
 """Audit log shapes."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -23,6 +24,7 @@ class AuditEntrySchema(ma.Schema):
 class AuditQueryArgsSchema(ma.Schema):
     entity_type = ma.fields.String()
     entity_id = ma.fields.String()
-    before_id = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**63 - 1),
-                                  metadata={"description": "Cursor: entries older than this id"})
+    before_id = ma.fields.Integer(
+        validate=ma.validate.Range(min=1, max=2**63 - 1), metadata={"description": "Cursor: entries older than this id"}
+    )
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))

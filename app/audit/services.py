@@ -1,4 +1,5 @@
 """Writing audit entries; every state-changing service calls ``record_audit``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,9 @@ def record_audit(
     before_j = json.loads(_canonical(before)) if before is not None else None
     after_j = json.loads(_canonical(after)) if after is not None else None
     digest = hashlib.sha256(
-        _canonical({"action": action, "entity": [entity_type, str(entity_id)], "before": before_j, "after": after_j}).encode()
+        _canonical(
+            {"action": action, "entity": [entity_type, str(entity_id)], "before": before_j, "after": after_j}
+        ).encode()
     ).hexdigest()
     entry = AuditEntry(
         actor_id=info.actor_id,

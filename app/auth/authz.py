@@ -1,8 +1,10 @@
 """The one authorisation helper: bearer token → Principal, role check, jurisdiction scope."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app, g, request
 
@@ -14,13 +16,16 @@ from app.extensions import current_session
 from app.vocabulary import ROLES
 
 
-
 def _bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("请先登录：缺少 Bearer 访问令牌。", "Log in first: a Bearer access token is required.",
-                           code="token_missing", extra={"_headers": {"WWW-Authenticate": "Bearer"}})
+        raise Unauthorized(
+            "请先登录：缺少 Bearer 访问令牌。",
+            "Log in first: a Bearer access token is required.",
+            code="token_missing",
+            extra={"_headers": {"WWW-Authenticate": "Bearer"}},
+        )
     return token.strip()
 
 
@@ -55,8 +60,9 @@ def current_principal() -> Principal:
     return principal
 
 
-def ensure_in_scope(principal: Principal, jurisdiction_path: str | None, what_zh: str = "对象",
-                    what_en: str = "Object") -> None:
+def ensure_in_scope(
+    principal: Principal, jurisdiction_path: str | None, what_zh: str = "对象", what_en: str = "Object"
+) -> None:
     """Objects outside the caller's jurisdictions do not exist for the caller (404, not 403)."""
     if not principal.covers(jurisdiction_path):
         raise NotFound(f"{what_zh}不存在或不在您的辖区内。", f"{what_en} not found in your jurisdictions.")

@@ -1,4 +1,5 @@
 """Users, their jurisdictions, login sessions (refresh tokens) and login attempts."""
+
 from __future__ import annotations
 
 import uuid

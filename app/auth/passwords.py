@@ -1,4 +1,5 @@
 """argon2id password hashing."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher
@@ -20,9 +21,15 @@ def configure_hasher(parameters: dict[str, int] | None) -> None:
     own) and are re-hashed at the next login (``needs_rehash``).
     """
     global _hasher, _DUMMY_HASH
-    hasher = PasswordHasher() if parameters is None else PasswordHasher(
-        time_cost=parameters["time_cost"], memory_cost=parameters["memory_cost"],
-        parallelism=parameters["parallelism"])
+    hasher = (
+        PasswordHasher()
+        if parameters is None
+        else PasswordHasher(
+            time_cost=parameters["time_cost"],
+            memory_cost=parameters["memory_cost"],
+            parallelism=parameters["parallelism"],
+        )
+    )
     if _cost(hasher) != _cost(_hasher):  # unchanged (production): keep the dummy hash made at import
         _hasher, _DUMMY_HASH = hasher, hasher.hash("lantian-dummy-password")
 

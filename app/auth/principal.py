@@ -1,4 +1,5 @@
 """The authenticated caller and its jurisdiction scope (pure: no Flask, no SQLAlchemy)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Auth endpoints (/api/v1/auth, /api/v1/me) and user administration (/api/v1/users)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,12 +7,18 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth import services
 from app.auth.authz import current_principal
 from app.auth.models import User
-from app.auth.schemas import (RefreshRequestSchema, TokenRequestSchema, TokenSchema, UserCreateSchema, UserSchema,
-                              UserUpdateSchema)
+from app.auth.schemas import (
+    RefreshRequestSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+from app.blueprint import Blueprint
 from app.extensions import current_session, db
 from app.http import client_ip
 
@@ -21,8 +28,11 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与�
 def _settings() -> services.AuthSettings:
     c = current_app.config
     return services.AuthSettings(
-        secret=c["SECRET_KEY"], access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"], refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
-        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"], max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
+        secret=c["SECRET_KEY"],
+        access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"],
+        refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
+        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
         window_seconds=c["LOGIN_WINDOW_SECONDS"],
     )
 
@@ -81,10 +91,16 @@ class Users(MethodView):
     @blp.alt_response(409, description="用户名已存在 / Username taken")
     def post(self, data: dict[str, Any]) -> User:
         """Create a user bound to jurisdictions within the admin's scope."""
-        user = services.create_user(current_session(), username=data["username"], role=data["role"],
-                                    password=data["password"], jurisdiction_codes=data["jurisdictions"],
-                                    display_name=data.get("display_name"), badge_number=data.get("badge_number"),
-                                    actor=current_principal())
+        user = services.create_user(
+            current_session(),
+            username=data["username"],
+            role=data["role"],
+            password=data["password"],
+            jurisdiction_codes=data["jurisdictions"],
+            display_name=data.get("display_name"),
+            badge_number=data.get("badge_number"),
+            actor=current_principal(),
+        )
         db.session.commit()
         return user
 
@@ -106,9 +122,16 @@ class UserById(MethodView):
         """Change role, jurisdictions, password or status; disabling revokes all sessions."""
         principal = current_principal()
         user = services.get_user_in_scope(current_session(), user_id, principal)
-        services.update_user(current_session(), user, actor=principal, role=data.get("role"),
-                             is_active=data.get("is_active"), password=data.get("password"),
-                             jurisdiction_codes=data.get("jurisdictions"), display_name=data.get("display_name"),
-                             badge_number=data.get("badge_number"))
+        services.update_user(
+            current_session(),
+            user,
+            actor=principal,
+            role=data.get("role"),
+            is_active=data.get("is_active"),
+            password=data.get("password"),
+            jurisdiction_codes=data.get("jurisdictions"),
+            display_name=data.get("display_name"),
+            badge_number=data.get("badge_number"),
+        )
         db.session.commit()
         return user

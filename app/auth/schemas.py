@@ -1,4 +1,5 @@
 """Request and response shapes for auth and users."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -44,8 +45,11 @@ class UserCreateSchema(ma.Schema):
     username = ma.fields.String(required=True, validate=validate.Length(min=3, max=64))
     password = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=10, max=256))
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
-    jurisdictions = ma.fields.List(ma.fields.String(validate=validate.Length(min=2, max=12)), required=True,
-                                   validate=validate.Length(min=1, max=50))
+    jurisdictions = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=2, max=12)),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
     display_name = ma.fields.String(validate=validate.Length(max=100))
     badge_number = ma.fields.String(validate=validate.Length(max=32))
 
@@ -53,8 +57,9 @@ class UserCreateSchema(ma.Schema):
 class UserUpdateSchema(ma.Schema):
     password = ma.fields.String(load_only=True, validate=validate.Length(min=10, max=256))
     role = ma.fields.String(validate=validate.OneOf(ROLES))
-    jurisdictions = ma.fields.List(ma.fields.String(validate=validate.Length(min=2, max=12)),
-                                   validate=validate.Length(min=1, max=50))
+    jurisdictions = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=2, max=12)), validate=validate.Length(min=1, max=50)
+    )
     is_active = ma.fields.Boolean()
     display_name = ma.fields.String(validate=validate.Length(max=100))
     badge_number = ma.fields.String(validate=validate.Length(max=32))

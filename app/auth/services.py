@@ -1,9 +1,10 @@
 """Login, refresh, logout and user management."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -12,8 +13,13 @@ from app.audit.services import record_audit
 from app.auth.models import AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
-from app.auth.tokens import (decode_access_token, hash_refresh_token, issue_access_token, new_refresh_token,
-                             refresh_token_session)
+from app.auth.tokens import (
+    decode_access_token,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+    refresh_token_session,
+)
 from app.context import set_actor
 from app.errors import Conflict, ErrorList, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
@@ -40,7 +46,7 @@ class TokenPair:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _own_connection(session: Session) -> Connection:
@@ -83,15 +89,26 @@ def _reserve_attempt(session: Session, username: str, ip: str, s: AuthSettings) 
     with _own_connection(session) as conn:
         conn.execute(select(func.pg_advisory_xact_lock(_LOCK_ACCOUNT, func.hashtext(username))))
         conn.execute(select(func.pg_advisory_xact_lock(_LOCK_IP, func.hashtext(ip))))
-        by_account = conn.scalar(select(func.count()).select_from(LoginAttempt)
-                                 .where(LoginAttempt.username == username, LoginAttempt.at >= since)) or 0
-        by_ip = conn.scalar(select(func.count()).select_from(LoginAttempt)
-                            .where(LoginAttempt.ip == ip, LoginAttempt.at >= since)) or 0
+        by_account = (
+            conn.scalar(
+                select(func.count())
+                .select_from(LoginAttempt)
+                .where(LoginAttempt.username == username, LoginAttempt.at >= since)
+            )
+            or 0
+        )
+        by_ip = (
+            conn.scalar(
+                select(func.count()).select_from(LoginAttempt).where(LoginAttempt.ip == ip, LoginAttempt.at >= since)
+            )
+            or 0
+        )
         if by_account >= s.max_failures_account or by_ip >= s.max_failures_ip:
             conn.rollback()
             raise _locked_out(s)
-        attempt_id: int = conn.execute(insert(LoginAttempt).values(username=username, ip=ip)
-                                       .returning(LoginAttempt.id)).scalar_one()
+        attempt_id: int = conn.execute(
+            insert(LoginAttempt).values(username=username, ip=ip).returning(LoginAttempt.id)
+        ).scalar_one()
         conn.commit()
     return attempt_id
 
@@ -107,13 +124,16 @@ def _open_session(session: Session, user: User, s: AuthSettings) -> TokenPair:
     session_id = uuid.uuid4()
     refresh = new_refresh_token(s.secret, session_id)
     auth_session = AuthSession(
-        id=session_id, user_id=user.id, refresh_token_hash=hash_refresh_token(refresh),
+        id=session_id,
+        user_id=user.id,
+        refresh_token_hash=hash_refresh_token(refresh),
         expires_at=_now() + timedelta(seconds=s.refresh_ttl),
     )
     session.add(auth_session)
     session.flush()
-    access = issue_access_token(s.secret, user_id=user.id, session_id=auth_session.id, role=user.role,
-                                ttl_seconds=s.access_ttl)
+    access = issue_access_token(
+        s.secret, user_id=user.id, session_id=auth_session.id, role=user.role, ttl_seconds=s.access_ttl
+    )
     return TokenPair(access, refresh, s.access_ttl)
 
 
@@ -139,33 +159,44 @@ def login(session: Session, username: str, password: str, ip: str, s: AuthSettin
 def refresh(session: Session, refresh_token: str, s: AuthSettings) -> TokenPair:
     """Rotate a refresh token; a replayed (already rotated) token, however old, revokes the whole session."""
     token_hash = hash_refresh_token(refresh_token)
-    current = session.scalar(select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update(of=AuthSession))
+    current = session.scalar(
+        select(AuthSession).where(AuthSession.refresh_token_hash == token_hash).with_for_update(of=AuthSession)
+    )
     if current is None:
         # Not the session's current token, yet one we issued for it (signed session id): it was rotated
         # already. Tokens issued before they carried their session are known by the previous hash only.
         replayed_id = refresh_token_session(s.secret, refresh_token) or session.scalar(
-            select(AuthSession.id).where(AuthSession.previous_token_hash == token_hash))
+            select(AuthSession.id).where(AuthSession.previous_token_hash == token_hash)
+        )
         if replayed_id is not None:
             # Token theft or a lost response followed by a retry: end the session either way.
             _revoke_on_own_connection(session, replayed_id, "refresh_reuse")
-        raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
+        raise Unauthorized(
+            "刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid"
+        )
     if current.revoked_at is not None or current.expires_at <= _now():
-        raise Unauthorized("刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid")
+        raise Unauthorized(
+            "刷新令牌无效或已被撤销。", "Refresh token invalid or revoked.", code="refresh_token_invalid"
+        )
     if not current.user.is_active:
         raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
     new_token = new_refresh_token(s.secret, current.id)
     current.previous_token_hash = token_hash
     current.refresh_token_hash = hash_refresh_token(new_token)
     session.flush()
-    access = issue_access_token(s.secret, user_id=current.user_id, session_id=current.id, role=current.user.role,
-                                ttl_seconds=s.access_ttl)
+    access = issue_access_token(
+        s.secret, user_id=current.user_id, session_id=current.id, role=current.user.role, ttl_seconds=s.access_ttl
+    )
     return TokenPair(access, new_token, s.access_ttl)
 
 
 def _revoke_on_own_connection(session: Session, session_id: uuid.UUID, reason: str) -> None:
     with _own_connection(session) as conn:
-        conn.execute(update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
-                     .values(revoked_at=func.now(), revoked_reason=reason))
+        conn.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=func.now(), revoked_reason=reason)
+        )
         conn.commit()
 
 
@@ -190,8 +221,14 @@ def authenticate(session: Session, secret: str, token: str) -> Principal:
     except ValueError:
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
     row = session.execute(
-        select(AuthSession.user_id, AuthSession.revoked_at, User.username, User.role, User.is_active,
-               func.array_remove(func.array_agg(Jurisdiction.path), None).label("paths"))
+        select(
+            AuthSession.user_id,
+            AuthSession.revoked_at,
+            User.username,
+            User.role,
+            User.is_active,
+            func.array_remove(func.array_agg(Jurisdiction.path), None).label("paths"),
+        )
         .join(User, User.id == AuthSession.user_id)
         .outerjoin(user_jurisdictions, user_jurisdictions.c.user_id == User.id)
         .outerjoin(Jurisdiction, Jurisdiction.id == user_jurisdictions.c.jurisdiction_id)
@@ -210,37 +247,62 @@ def _validate_user_fields(username: str | None, role: str | None, password: str 
     if username is not None and not (3 <= len(username) <= 64):
         errors.add("username", "invalid_username", "用户名长度须为 3–64 个字符。", "Username must be 3–64 characters.")
     if role is not None and role not in ROLES:
-        errors.add("role", "invalid_role", f"角色须为 {', '.join(ROLES)} 之一。", f"Role must be one of {', '.join(ROLES)}.")
+        errors.add(
+            "role", "invalid_role", f"角色须为 {', '.join(ROLES)} 之一。", f"Role must be one of {', '.join(ROLES)}."
+        )
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors.add("password", "password_too_short", f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。",
-                   f"Password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        errors.add(
+            "password",
+            "password_too_short",
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符。",
+            f"Password must have at least {MIN_PASSWORD_LENGTH} characters.",
+        )
     if errors:
         raise ValidationFailed(errors=errors.items)
 
 
 def _jurisdictions_in_scope(session: Session, codes: list[str], actor: Principal | None) -> list[Jurisdiction]:
     if not codes:
-        raise ValidationFailed("至少指定一个辖区。", "At least one jurisdiction is required.",
-                               code="jurisdiction_required")
+        raise ValidationFailed(
+            "至少指定一个辖区。", "At least one jurisdiction is required.", code="jurisdiction_required"
+        )
     found = [get_jurisdiction_by_code(session, c) for c in codes]
     if actor is not None:
         outside = [j.code for j in found if not actor.covers(j.path)]
         if outside:
-            raise Forbidden(f"辖区 {', '.join(outside)} 不在您的管辖范围内。",
-                            f"Jurisdictions {', '.join(outside)} are outside your scope.", code="out_of_scope")
+            raise Forbidden(
+                f"辖区 {', '.join(outside)} 不在您的管辖范围内。",
+                f"Jurisdictions {', '.join(outside)} are outside your scope.",
+                code="out_of_scope",
+            )
     return found
 
 
-def create_user(session: Session, *, username: str, role: str, password: str, jurisdiction_codes: list[str],
-                display_name: str | None = None, badge_number: str | None = None,
-                actor: Principal | None = None) -> User:
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    jurisdiction_codes: list[str],
+    display_name: str | None = None,
+    badge_number: str | None = None,
+    actor: Principal | None = None,
+) -> User:
     """Create a user bound to jurisdictions (an admin may only grant jurisdictions in its own scope)."""
     _validate_user_fields(username, role, password)
     jurisdictions = _jurisdictions_in_scope(session, jurisdiction_codes, actor)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在。", f"Username {username} already exists.", code="username_taken")
-    user = User(username=username, role=role, password_hash=hash_password(password), display_name=display_name,
-                badge_number=badge_number, jurisdictions=jurisdictions, is_active=True)
+    user = User(
+        username=username,
+        role=role,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        badge_number=badge_number,
+        jurisdictions=jurisdictions,
+        is_active=True,
+    )
     session.add(user)
     session.flush()
     record_audit(session, "user.create", "user", user.id, after=user_summary(user))
@@ -266,10 +328,18 @@ def get_user_in_scope(session: Session, user_id: int, actor: Principal) -> User:
     return user
 
 
-def update_user(session: Session, user: User, *, actor: Principal, role: str | None = None,
-                is_active: bool | None = None, password: str | None = None,
-                jurisdiction_codes: list[str] | None = None, display_name: str | None = None,
-                badge_number: str | None = None) -> User:
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    actor: Principal,
+    role: str | None = None,
+    is_active: bool | None = None,
+    password: str | None = None,
+    jurisdiction_codes: list[str] | None = None,
+    display_name: str | None = None,
+    badge_number: str | None = None,
+) -> User:
     """Change a user; disabling revokes every open session at once."""
     _validate_user_fields(None, role, password)
     before = user_summary(user)
@@ -288,8 +358,11 @@ def update_user(session: Session, user: User, *, actor: Principal, role: str | N
             raise Conflict("不能停用自己的账号。", "You cannot disable your own account.", code="cannot_disable_self")
         user.is_active = is_active
     if is_active is False or password is not None:
-        session.execute(update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-                        .values(revoked_at=func.now(), revoked_reason="disabled" if is_active is False else "password"))
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=func.now(), revoked_reason="disabled" if is_active is False else "password")
+        )
     session.flush()
     record_audit(session, "user.update", "user", user.id, before=before, after=user_summary(user))
     return user
@@ -297,7 +370,10 @@ def update_user(session: Session, user: User, *, actor: Principal, role: str | N
 
 def user_summary(user: User) -> dict[str, object]:
     return {
-        "username": user.username, "role": user.role, "is_active": user.is_active,
-        "display_name": user.display_name, "badge_number": user.badge_number,
+        "username": user.username,
+        "role": user.role,
+        "is_active": user.is_active,
+        "display_name": user.display_name,
+        "badge_number": user.badge_number,
         "jurisdictions": sorted(j.code for j in user.jurisdictions),
     }

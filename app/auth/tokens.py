@@ -1,4 +1,5 @@
 """Access tokens (short-lived JWT) and refresh tokens (opaque, stored hashed)."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -15,9 +16,10 @@ from app.errors import Unauthorized
 ALGORITHM = "HS256"
 
 
-def issue_access_token(secret: str, *, user_id: int, session_id: uuid.UUID, role: str, ttl_seconds: int,
-                       now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+def issue_access_token(
+    secret: str, *, user_id: int, session_id: uuid.UUID, role: str, ttl_seconds: int, now: datetime | None = None
+) -> str:
+    now = now or datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "sid": str(session_id),
@@ -33,7 +35,9 @@ def decode_access_token(secret: str, token: str) -> dict:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired") from None
+        raise Unauthorized(
+            "访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired"
+        ) from None
     except jwt.PyJWTError:
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
     if claims.get("typ") != "access":

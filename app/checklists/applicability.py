@@ -21,12 +21,14 @@ kind is one of its ``site_kinds``, its ``jurisdictions`` is "all" or intersects 
 lies within ``effective``. An item whose condition reads a jurisdiction parameter that is still unset is
 listed as applicable (fail-safe) with ``unset_parameters`` naming what the jurisdiction must set.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date as _date
-from typing import Any, Mapping
+from typing import Any
 
 from json_logic import jsonLogic
 
@@ -36,8 +38,17 @@ from app.checklists.spec import ChecklistSpec
 from app.errors import FieldError, ValidationFailed
 from app.vocabulary import ALERT_RANK
 
-HEADER_FIELDS = ("key", "version", "title", "description", "variant", "site_kinds", "jurisdictions",
-                 "effective", "sources")
+HEADER_FIELDS = (
+    "key",
+    "version",
+    "title",
+    "description",
+    "variant",
+    "site_kinds",
+    "jurisdictions",
+    "effective",
+    "sources",
+)
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 _CONTEXT_LABELS = {
@@ -49,8 +60,13 @@ _CONTEXT_LABELS = {
     "site.kind": ("场所类别", "site kind"),
     "zones": ("所在区域", "zones"),
 }
-_ALERT_NAMES = {0: ("无预警", "no alert"), 1: ("蓝色预警", "blue alert"), 2: ("黄色预警", "yellow alert"),
-                3: ("橙色预警", "orange alert"), 4: ("红色预警", "red alert")}
+_ALERT_NAMES = {
+    0: ("无预警", "no alert"),
+    1: ("蓝色预警", "blue alert"),
+    2: ("黄色预警", "yellow alert"),
+    3: ("橙色预警", "orange alert"),
+    4: ("红色预警", "red alert"),
+}
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "=", "===": "=", "!=": "≠", "!==": "≠"}
 
 
@@ -75,7 +91,11 @@ def normalise_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
             errors.append(FieldError("context.date", "invalid_date", "日期无效", "date is not a valid day"))
     level = ctx.get("alert_level") or "none"
     if level not in ALERT_RANK:
-        errors.append(FieldError("context.alert_level", "invalid_choice", f"未知预警级别：{level}", f"unknown alert level: {level}"))
+        errors.append(
+            FieldError(
+                "context.alert_level", "invalid_choice", f"未知预警级别：{level}", f"unknown alert level: {level}"
+            )
+        )
     ctx["alert_level"] = level
     ctx.setdefault("alert_rank", ALERT_RANK.get(level, 0))
     ctx["params"] = dict(ctx.get("params") or {})
@@ -89,11 +109,17 @@ def checklist_applies(checklist: ChecklistSpec, ctx: Mapping[str, Any]) -> tuple
     reasons (zh/en). ``ctx`` is a ``normalise_context`` result."""
     reasons: list[dict[str, str]] = []
     if ctx["site"]["kind"] not in checklist.site_kinds:
-        reasons.append({"zh": f"场所类别 {ctx['site']['kind']} 不在本检查表适用范围内",
-                        "en": f"site kind {ctx['site']['kind']} is not covered by this checklist"})
+        reasons.append(
+            {
+                "zh": f"场所类别 {ctx['site']['kind']} 不在本检查表适用范围内",
+                "en": f"site kind {ctx['site']['kind']} is not covered by this checklist",
+            }
+        )
     jur = checklist.jurisdictions
     if jur is not None and not set(jur) & set(ctx["jurisdictions"]):
-        reasons.append({"zh": "场所所在辖区不适用本检查表", "en": "the site's jurisdiction is not covered by this checklist"})
+        reasons.append(
+            {"zh": "场所所在辖区不适用本检查表", "en": "the site's jurisdiction is not covered by this checklist"}
+        )
     since, until = checklist.effective_from, checklist.effective_to
     if since and ctx["date"] < since:
         reasons.append({"zh": f"检查表自 {since} 起施行", "en": f"checklist in force from {since}"})
@@ -103,6 +129,7 @@ def checklist_applies(checklist: ChecklistSpec, ctx: Mapping[str, Any]) -> tuple
 
 
 # ------------------------------------------------------------------------------------- explanations
+
 
 class _Labels:
     """Bilingual names of zones, site attributes and context variables, for ``applies_because``."""
@@ -196,7 +223,7 @@ def _describe(cond: Any, data: dict[str, Any], labels: _Labels) -> tuple[str, st
     """Describe the parts of a (true) condition in zh/en, showing the site's actual values."""
     if not isinstance(cond, dict) or len(cond) != 1:
         return (_lit(cond), _lit(cond))
-    (op, args), = cond.items()
+    ((op, args),) = cond.items()
     args = args if isinstance(args, list) else [args]
     if op == "and":
         parts = [_describe(a, data, labels) for a in args]
@@ -234,20 +261,31 @@ def _unset_params(cond: Any, data: dict[str, Any]) -> list[str]:
     return sorted(set(names))
 
 
-def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labels,
-                   out: dict[str, Any]) -> None:
+def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labels, out: dict[str, Any]) -> None:
     """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``."""
     for item in checklist.items:
         cond = item.applies_when
         if cond is None or cond is True:
-            out["items"].append({**item.doc, "applies_when": None,
-                                 "applies_because": {"zh": "所有此类场所均适用", "en": "applies to every site of this kind"}})
+            out["items"].append(
+                {
+                    **item.doc,
+                    "applies_when": None,
+                    "applies_because": {"zh": "所有此类场所均适用", "en": "applies to every site of this kind"},
+                }
+            )
             continue
         unset = _unset_params(cond, data)
         if unset:
-            out["items"].append({**item.doc, "unset_parameters": unset, "applies_because": {
-                "zh": f"辖区参数 {', '.join(unset)} 尚未设定，暂按适用列入",
-                "en": f"jurisdiction parameter(s) {', '.join(unset)} not set yet; listed as applicable"}})
+            out["items"].append(
+                {
+                    **item.doc,
+                    "unset_parameters": unset,
+                    "applies_because": {
+                        "zh": f"辖区参数 {', '.join(unset)} 尚未设定，暂按适用列入",
+                        "en": f"jurisdiction parameter(s) {', '.join(unset)} not set yet; listed as applicable",
+                    },
+                }
+            )
             continue
         if _truthy(cond, data):
             zh, en = _describe(cond, data, labels)
@@ -256,8 +294,9 @@ def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labe
             out["not_applicable"].append({"key": item.key, "applies_when": cond})
 
 
-def resolve_checklist(checklist: ChecklistSpec, context: Mapping[str, Any], *,
-                      vocabulary: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def resolve_checklist(
+    checklist: ChecklistSpec, context: Mapping[str, Any], *, vocabulary: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The checklist as it applies at one site on one day.
 
     Returns the checklist header plus:

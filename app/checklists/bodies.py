@@ -2,6 +2,7 @@
 
 Content per hash never changes, so an encoded body can be kept for the life of the process.
 """
+
 from __future__ import annotations
 
 import gzip

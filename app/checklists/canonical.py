@@ -3,6 +3,7 @@
 Pure module (no Flask, no SQLAlchemy). Changing either function changes every stored hash and every ETag
 phones hold: both are part of the wire format.
 """
+
 from __future__ import annotations
 
 import hashlib

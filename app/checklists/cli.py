@@ -6,6 +6,7 @@
   runs it on every start.
 - ``set-param`` sets a jurisdiction's value for a checklist parameter no plan fixes.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,16 +27,21 @@ from app.extensions import current_session, db
 checklists_cli = AppGroup("checklists", help="Checklist catalogue: validate and sync the files under checklists/.")
 
 
-
 def _folder(checklists_dir: Path | None) -> Path:
     return Path(checklists_dir or current_app.config["CHECKLISTS_DIR"])
 
 
 add_catalogue_commands(
     checklists_cli,
-    Catalogue(name="checklists", file_label="checklist", actor="checklists-sync", folder=_folder,
-              count_files=lambda root: len(checklist_files(root)), validate=validate_checklist_files,
-              sync=sync_checklists),
+    Catalogue(
+        name="checklists",
+        file_label="checklist",
+        actor="checklists-sync",
+        folder=_folder,
+        count_files=lambda root: len(checklist_files(root)),
+        validate=validate_checklist_files,
+        sync=sync_checklists,
+    ),
     dir_help="Checklists folder (default: CHECKLISTS_DIR).",
     validate_help="Validate every checklist file (schema, keys, seed references, conditions, penalty rule keys).",
     sync_help="Validate, then store new or changed checklist files as new versions (no-op when nothing changed).",

@@ -4,16 +4,38 @@ Pure module (no Flask, no SQLAlchemy). A condition reads the context described i
 names it may read are the context names, the site attributes of the checklist's site kinds
 (``site_kinds.yaml``) and the checklist's own parameters.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from app.checklists.spec import ChecklistSpec
 
 #: JSON Logic operators a checklist condition may use (a subset every JSON Logic port implements).
 ALLOWED_OPERATORS = frozenset(
-    {"and", "or", "!", "!!", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "var", "if",
-     "some", "all", "none", "missing", "missing_some"}
+    {
+        "and",
+        "or",
+        "!",
+        "!!",
+        "==",
+        "!=",
+        "===",
+        "!==",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "in",
+        "var",
+        "if",
+        "some",
+        "all",
+        "none",
+        "missing",
+        "missing_some",
+    }
 )
 #: Top-level context names a condition may read with ``var`` (besides site.attributes.* and params.*).
 CONTEXT_NAMES = frozenset({"site.kind", "zones", "date", "month", "alert_level", "alert_rank", "jurisdictions"})
@@ -42,7 +64,7 @@ def iter_vars(cond: Any, *, relative: bool = False) -> Iterable[tuple[str, bool]
         return
     if not isinstance(cond, dict) or len(cond) != 1:
         return
-    (op, args), = cond.items()
+    ((op, args),) = cond.items()
     if op == "var":
         name = args[0] if isinstance(args, list) and args else args
         yield (str(name) if name is not None else ""), relative
@@ -54,7 +76,9 @@ def iter_vars(cond: Any, *, relative: bool = False) -> Iterable[tuple[str, bool]
     yield from iter_vars(args if isinstance(args, list) else [args], relative=relative)
 
 
-def condition_problems(cond: Any, vocabulary: set[str], zones: set[str], alert_levels: set[str]) -> list[tuple[str, str]]:
+def condition_problems(
+    cond: Any, vocabulary: set[str], zones: set[str], alert_levels: set[str]
+) -> list[tuple[str, str]]:
     """Problems with a condition as ``(zh, en)`` messages; empty when well-formed."""
     problems: list[tuple[str, str]] = []
 
@@ -68,15 +92,20 @@ def condition_problems(cond: Any, vocabulary: set[str], zones: set[str], alert_l
         if len(node) != 1:
             problems.append(("JSON Logic 对象必须恰有一个运算符", "a JSON Logic object must have exactly one operator"))
             return
-        (op, args), = node.items()
+        ((op, args),) = node.items()
         if op not in ALLOWED_OPERATORS:
             problems.append((f"不允许的运算符 {op!r}", f"operator {op!r} is not allowed"))
             return
         if op == "var":
             return
         arglist = args if isinstance(args, list) else [args]
-        if (op == "in" and len(arglist) == 2 and isinstance(arglist[0], str) and arglist[1] == {"var": "zones"}
-                and arglist[0] not in zones):
+        if (
+            op == "in"
+            and len(arglist) == 2
+            and isinstance(arglist[0], str)
+            and arglist[1] == {"var": "zones"}
+            and arglist[0] not in zones
+        ):
             problems.append((f"未知区域类别 {arglist[0]!r}", f"unknown zone kind {arglist[0]!r}"))
         if op in {"==", "!=", "===", "!=="} and len(arglist) == 2 and {"var": "alert_level"} in arglist:
             other = arglist[1] if arglist[0] == {"var": "alert_level"} else arglist[0]
@@ -89,5 +118,7 @@ def condition_problems(cond: Any, vocabulary: set[str], zones: set[str], alert_l
         if relative:
             continue
         if name not in vocabulary:
-            problems.append((f"条件引用了未知的上下文变量 {name!r}", f"condition reads unknown context variable {name!r}"))
+            problems.append(
+                (f"条件引用了未知的上下文变量 {name!r}", f"condition reads unknown context variable {name!r}")
+            )
     return problems

@@ -13,14 +13,16 @@ Comparisons (``limit.comparison`` = how a reading must relate to the limit to PA
 ``lt`` 低于, ``ge`` 不低于, ``gt`` 高于. ``readings.combine``: ``all`` every reading must pass; ``mean`` the
 mean is compared; ``max`` the largest reading is compared. A missing ``unit`` is taken as the item's unit.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping, TypeGuard
+from typing import Any, TypeGuard
 
 from app.checklists.spec import CodeFormat, Comparison, ItemSpec, Limit
 from app.errors import FieldError
@@ -31,11 +33,11 @@ _CMP_SYMBOL = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
 
 @dataclass(frozen=True)
 class Evaluation:
-    verdict: str                                   # pass | fail | incomplete
+    verdict: str  # pass | fail | incomplete
     errors: list[FieldError] = field(default_factory=list)
-    explanation: dict[str, str] = field(default_factory=dict)   # {"zh": ..., "en": ...}
-    not_applicable: bool = False                   # check item answered "na" (recorded as pass)
-    value: float | None = None                     # the combined measured value compared with the limit
+    explanation: dict[str, str] = field(default_factory=dict)  # {"zh": ..., "en": ...}
+    not_applicable: bool = False  # check item answered "na" (recorded as pass)
+    value: float | None = None  # the combined measured value compared with the limit
 
     @property
     def failed(self) -> bool:
@@ -69,7 +71,7 @@ def resolve_limit(limit: Limit, params: Mapping[str, Any] | None) -> float | Non
     return limit.value
 
 
-Explanation = dict[str, str]   # {"zh": ..., "en": ...}
+Explanation = dict[str, str]  # {"zh": ..., "en": ...}
 
 
 def _reading_errors(item: ItemSpec, answer: Mapping[str, Any], errors: list[FieldError]) -> Explanation | None:
@@ -78,8 +80,15 @@ def _reading_errors(item: ItemSpec, answer: Mapping[str, Any], errors: list[Fiel
     key, unit, rng = item.key, item.unit, item.range
     values = answer.get("values")
     if answer.get("unit") not in (None, unit):
-        errors.append(_e(key, "unit", "unit_mismatch", f"单位应为 {unit}，收到 {answer.get('unit')}",
-                         f"unit must be {unit}, got {answer.get('unit')}"))
+        errors.append(
+            _e(
+                key,
+                "unit",
+                "unit_mismatch",
+                f"单位应为 {unit}，收到 {answer.get('unit')}",
+                f"unit must be {unit}, got {answer.get('unit')}",
+            )
+        )
     if not isinstance(values, list) or not values:
         errors.append(_e(key, "values", "readings_missing", "缺少测量读数", "measured readings are missing"))
         return {"zh": "缺少测量读数", "en": "no readings"}
@@ -87,19 +96,32 @@ def _reading_errors(item: ItemSpec, answer: Mapping[str, Any], errors: list[Fiel
         errors.append(_e(key, "values", "not_a_number", "读数必须是数字", "readings must be numbers"))
         return {"zh": "读数无效", "en": "invalid readings"}
     if len(values) < item.readings.min_count:
-        errors.append(_e(key, "values", "too_few_readings",
-                         f"至少需要 {item.readings.min_count} 个读数，收到 {len(values)} 个",
-                         f"at least {item.readings.min_count} readings required, got {len(values)}"))
+        errors.append(
+            _e(
+                key,
+                "values",
+                "too_few_readings",
+                f"至少需要 {item.readings.min_count} 个读数，收到 {len(values)} 个",
+                f"at least {item.readings.min_count} readings required, got {len(values)}",
+            )
+        )
     implausible = [v for v in values if not rng.min <= v <= rng.max]
     if implausible:
-        errors.append(_e(key, "values", "implausible_value",
-                         f"读数 {', '.join(map(_fmt, implausible))} 超出合理范围 {_fmt(rng.min)}–{_fmt(rng.max)} {unit}",
-                         f"reading(s) {', '.join(map(_fmt, implausible))} outside plausible range {_fmt(rng.min)}–{_fmt(rng.max)} {unit}"))
+        errors.append(
+            _e(
+                key,
+                "values",
+                "implausible_value",
+                f"读数 {', '.join(map(_fmt, implausible))} 超出合理范围 {_fmt(rng.min)}–{_fmt(rng.max)} {unit}",
+                f"reading(s) {', '.join(map(_fmt, implausible))} outside plausible range {_fmt(rng.min)}–{_fmt(rng.max)} {unit}",
+            )
+        )
     return None
 
 
-def _evaluate_measure(item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None,
-                      errors: list[FieldError]) -> tuple[str, Explanation, float | None]:
+def _evaluate_measure(
+    item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None, errors: list[FieldError]
+) -> tuple[str, Explanation, float | None]:
     assert item.unit is not None and item.readings is not None and item.limit is not None  # schema: measure
     key, unit = item.key, item.unit
     unusable = _reading_errors(item, answer, errors)
@@ -108,8 +130,15 @@ def _evaluate_measure(item: ItemSpec, answer: Mapping[str, Any], params: Mapping
     values: list[float] = answer["values"]
     limit = resolve_limit(item.limit, params)
     if limit is None:
-        errors.append(_e(key, "", "limit_not_configured", "该项限值须由辖区设定，尚未设定",
-                         "this item's limit must be set by the jurisdiction and is not set yet"))
+        errors.append(
+            _e(
+                key,
+                "",
+                "limit_not_configured",
+                "该项限值须由辖区设定，尚未设定",
+                "this item's limit must be set by the jurisdiction and is not set yet",
+            )
+        )
         return "incomplete", {"zh": "限值未设定", "en": "limit not configured"}, None
     if errors:
         return "incomplete", {"zh": "读数不完整或无效", "en": "readings incomplete or invalid"}, None
@@ -120,19 +149,27 @@ def _evaluate_measure(item: ItemSpec, answer: Mapping[str, Any], params: Mapping
     if combine == "all":
         failing = [v for v in values if not passes(v, cmp_, limit)]
         verdict = "fail" if failing else "pass"
-        worst = (max(values) if cmp_ in ("lt", "le") else min(values))
-        return verdict, {
-            "zh": f"{len(values)} 个读数中 {len(failing)} 个不满足 {sym} {lim_txt}（{item.limit.wording_zh}）",
-            "en": f"{len(failing)} of {len(values)} readings fail {sym} {lim_txt}",
-        }, worst
+        worst = max(values) if cmp_ in ("lt", "le") else min(values)
+        return (
+            verdict,
+            {
+                "zh": f"{len(values)} 个读数中 {len(failing)} 个不满足 {sym} {lim_txt}（{item.limit.wording_zh}）",
+                "en": f"{len(failing)} of {len(values)} readings fail {sym} {lim_txt}",
+            },
+            worst,
+        )
     combined = sum(values) / len(values) if combine == "mean" else max(values)
     verdict = "pass" if passes(combined, cmp_, limit) else "fail"
     what_zh, what_en = ("平均值", "mean") if combine == "mean" else ("最大值", "maximum")
     ok_zh, ok_en = ("满足", "meets") if verdict == "pass" else ("不满足", "fails")
-    return verdict, {
-        "zh": f"{what_zh} {_fmt(combined)} {unit} {ok_zh} {sym} {lim_txt}（{item.limit.wording_zh}）",
-        "en": f"{what_en} {_fmt(combined)} {unit} {ok_en} {sym} {lim_txt}",
-    }, combined
+    return (
+        verdict,
+        {
+            "zh": f"{what_zh} {_fmt(combined)} {unit} {ok_zh} {sym} {lim_txt}（{item.limit.wording_zh}）",
+            "en": f"{what_en} {_fmt(combined)} {unit} {ok_en} {sym} {lim_txt}",
+        },
+        combined,
+    )
 
 
 def _code_pattern(fmt: CodeFormat, params: Mapping[str, Any] | None) -> str:
@@ -140,8 +177,9 @@ def _code_pattern(fmt: CodeFormat, params: Mapping[str, Any] | None) -> str:
     return override if isinstance(override, str) and override else fmt.pattern
 
 
-def _evaluate_code(item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None,
-                   errors: list[FieldError]) -> tuple[str, Explanation]:
+def _evaluate_code(
+    item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None, errors: list[FieldError]
+) -> tuple[str, Explanation]:
     assert item.format is not None  # schema: code items require a format
     key, fmt = item.key, item.format
     code = answer.get("code")
@@ -152,7 +190,9 @@ def _evaluate_code(item: ItemSpec, answer: Mapping[str, Any], params: Mapping[st
         code = re.sub(r"\s+", "", code).upper()
     if not re.fullmatch(_code_pattern(fmt, params), code):
         d = fmt.description
-        errors.append(_e(key, "code", "code_format", f"编码格式不符：应为{d.zh}", f"code has the wrong format: expected {d.en}"))
+        errors.append(
+            _e(key, "code", "code_format", f"编码格式不符：应为{d.zh}", f"code has the wrong format: expected {d.en}")
+        )
         return "incomplete", {"zh": f"编码 {code} 格式不符", "en": f"code {code} has the wrong format"}
     return "pass", {"zh": f"编码 {code} 格式正确", "en": f"code {code} is well-formed"}
 
@@ -173,8 +213,9 @@ def _evaluate_choice(item: ItemSpec, answer: Mapping[str, Any], errors: list[Fie
     return "pass", {"zh": f"“{opt.label.zh}”合规", "en": f"'{opt.label.en}' is compliant"}
 
 
-def _evaluate_count(item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None,
-                    errors: list[FieldError]) -> tuple[str, Explanation]:
+def _evaluate_count(
+    item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None, errors: list[FieldError]
+) -> tuple[str, Explanation]:
     key = item.key
     count = answer.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
@@ -195,18 +236,28 @@ def _evaluate_count(item: ItemSpec, answer: Mapping[str, Any], params: Mapping[s
     }
 
 
-def _evaluate_check(item: ItemSpec, answer: Mapping[str, Any], errors: list[FieldError]) -> tuple[str, Explanation, bool]:
+def _evaluate_check(
+    item: ItemSpec, answer: Mapping[str, Any], errors: list[FieldError]
+) -> tuple[str, Explanation, bool]:
     """A check item: the inspector's verdict is the observation; "na" only where the item allows it."""
     key = item.key
     v = answer.get("verdict")
     if v == "na":
         if item.na_allowed:
             return "pass", {"zh": "现场不适用", "en": "not applicable on site"}, True
-        errors.append(_e(key, "verdict", "na_not_allowed", "本项不可选“不适用”", "this item cannot be answered 'not applicable'"))
+        errors.append(
+            _e(key, "verdict", "na_not_allowed", "本项不可选“不适用”", "this item cannot be answered 'not applicable'")
+        )
         return "incomplete", {"zh": "不可选不适用", "en": "'na' not allowed"}, False
     if v in ("pass", "fail"):
-        return v, {"zh": "检查员现场判定：" + ("合格" if v == "pass" else "不合格"),
-                   "en": "inspector's observation: " + ("compliant" if v == "pass" else "non-compliant")}, False
+        return (
+            v,
+            {
+                "zh": "检查员现场判定：" + ("合格" if v == "pass" else "不合格"),
+                "en": "inspector's observation: " + ("compliant" if v == "pass" else "non-compliant"),
+            },
+            False,
+        )
     errors.append(_e(key, "verdict", "verdict_missing", "缺少检查结论", "verdict is missing"))
     return "incomplete", {"zh": "未作答", "en": "not answered"}, False
 
@@ -241,12 +292,20 @@ def _check_photos(item: ItemSpec, answer: Mapping[str, Any], verdict: str, error
     if valid < need:
         why_zh = "本项须始终拍照" if ev.always else "不合格项须附照片证据"
         why_en = "this item always needs photos" if ev.always else "a failed item needs photo evidence"
-        errors.append(_e(key, "photos", "evidence_required", f"{why_zh}：至少 {need} 张，收到 {valid} 张",
-                         f"{why_en}: at least {need}, got {valid}"))
+        errors.append(
+            _e(
+                key,
+                "photos",
+                "evidence_required",
+                f"{why_zh}：至少 {need} 张，收到 {valid} 张",
+                f"{why_en}: at least {need}, got {valid}",
+            )
+        )
 
 
-def evaluate_answer(item: ItemSpec, answer: Mapping[str, Any] | None, *,
-                    params: Mapping[str, Any] | None = None) -> Evaluation:
+def evaluate_answer(
+    item: ItemSpec, answer: Mapping[str, Any] | None, *, params: Mapping[str, Any] | None = None
+) -> Evaluation:
     """Evaluate one answer. ``params`` are jurisdiction parameter values (for ``{"param": ...}`` limits and
     code-format overrides). Errors make the answer unusable for submission; the verdict is still reported
     when it could be computed (e.g. a failed check without its photos is ``fail`` with ``evidence_required``)."""

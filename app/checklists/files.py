@@ -3,6 +3,7 @@
 Pure module (no Flask, no SQLAlchemy). YAML dates stay strings, so the data read from a file equals the
 JSON served to phones (and hashed; see ``canonical.content_hash``).
 """
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,8 @@ def checklist_files(checklists_dir: str | Path) -> list[Path]:
     """Checklist files directly under ``checklists_dir`` (sub-folders hold schema, seeds and penalties)."""
     root = Path(checklists_dir)
     return sorted(
-        p for p in root.iterdir()
+        p
+        for p in root.iterdir()
         if p.is_file() and p.suffix in CHECKLIST_SUFFIXES and p.name not in NON_CHECKLIST_FILES
     )
 

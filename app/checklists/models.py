@@ -4,6 +4,7 @@
 UPDATE that changes a column other than ``is_current``. Inspections reference ``key`` + ``version``
 (or ``content_hash``), so every version stays readable forever.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,8 +48,9 @@ class ChecklistParameterValue(Base):
 
     __tablename__ = "checklist_parameter_values"
     __table_args__ = (
-        UniqueConstraint("jurisdiction_id", "checklist_key", "name",
-                         name="uq_checklist_parameter_values_jurisdiction_key_name"),
+        UniqueConstraint(
+            "jurisdiction_id", "checklist_key", "name", name="uq_checklist_parameter_values_jurisdiction_key_name"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

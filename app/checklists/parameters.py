@@ -2,6 +2,7 @@
 
 The most specific jurisdiction in a site's chain wins (a county overrides its city). Audited; flushes, never commits.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,9 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_by_code
 
 
-def set_checklist_parameter(session: Session, jurisdiction_code: str, checklist_key: str, name: str,
-                            value: Any) -> ChecklistParameterValue:
+def set_checklist_parameter(
+    session: Session, jurisdiction_code: str, checklist_key: str, name: str, value: Any
+) -> ChecklistParameterValue:
     """Set a jurisdiction's value for a ``jurisdiction_configurable`` checklist parameter (audited)."""
     jurisdiction = get_jurisdiction_by_code(session, jurisdiction_code)
     checklist = get_current_checklist(session, checklist_key)
@@ -28,27 +30,44 @@ def set_checklist_parameter(session: Session, jurisdiction_code: str, checklist_
         raise ValidationFailed(
             f"检查表 {checklist_key} 没有可由辖区设定的参数 {name}。",
             f"Checklist {checklist_key} has no jurisdiction-configurable parameter {name}.",
-            errors=[FieldError("name", "unknown_parameter", f"未知参数：{name}", f"unknown parameter: {name}")])
+            errors=[FieldError("name", "unknown_parameter", f"未知参数：{name}", f"unknown parameter: {name}")],
+        )
     if spec.type == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise ValidationFailed("参数值须为数字。", "The parameter value must be a number.",
-                               errors=[FieldError("value", "not_a_number", "须为数字", "must be a number")])
-    row = session.scalar(select(ChecklistParameterValue).where(
-        ChecklistParameterValue.jurisdiction_id == jurisdiction.id,
-        ChecklistParameterValue.checklist_key == checklist_key, ChecklistParameterValue.name == name))
+        raise ValidationFailed(
+            "参数值须为数字。",
+            "The parameter value must be a number.",
+            errors=[FieldError("value", "not_a_number", "须为数字", "must be a number")],
+        )
+    row = session.scalar(
+        select(ChecklistParameterValue).where(
+            ChecklistParameterValue.jurisdiction_id == jurisdiction.id,
+            ChecklistParameterValue.checklist_key == checklist_key,
+            ChecklistParameterValue.name == name,
+        )
+    )
     before = {"value": row.value} if row is not None else None
     if row is None:
-        row = ChecklistParameterValue(jurisdiction_id=jurisdiction.id, checklist_key=checklist_key, name=name, value=value)
+        row = ChecklistParameterValue(
+            jurisdiction_id=jurisdiction.id, checklist_key=checklist_key, name=name, value=value
+        )
         session.add(row)
     else:
         row.value = value
     session.flush()
-    record_audit(session, "checklist.parameter_set", "checklist_parameter", row.id, before=before,
-                 after={"jurisdiction": jurisdiction_code, "checklist_key": checklist_key, "name": name, "value": value})
+    record_audit(
+        session,
+        "checklist.parameter_set",
+        "checklist_parameter",
+        row.id,
+        before=before,
+        after={"jurisdiction": jurisdiction_code, "checklist_key": checklist_key, "name": name, "value": value},
+    )
     return row
 
 
-def checklist_parameters_by_key(session: Session, jurisdiction_codes: list[str],
-                                checklist_keys: list[str]) -> dict[str, dict[str, Any]]:
+def checklist_parameters_by_key(
+    session: Session, jurisdiction_codes: list[str], checklist_keys: list[str]
+) -> dict[str, dict[str, Any]]:
     """``checklist_parameters_for`` of several checklists in one query: ``{key: {name: value}}``."""
     out: dict[str, dict[str, Any]] = {key: {} for key in checklist_keys}
     if not jurisdiction_codes or not checklist_keys:
@@ -57,7 +76,8 @@ def checklist_parameters_by_key(session: Session, jurisdiction_codes: list[str],
         select(ChecklistParameterValue.checklist_key, ChecklistParameterValue.name, ChecklistParameterValue.value)
         .join(Jurisdiction, Jurisdiction.id == ChecklistParameterValue.jurisdiction_id)
         .where(Jurisdiction.code.in_(jurisdiction_codes), ChecklistParameterValue.checklist_key.in_(checklist_keys))
-        .order_by(func.length(Jurisdiction.path)))
+        .order_by(func.length(Jurisdiction.path))
+    )
     for key, name, value in rows:
         out[key][name] = value
     return out

@@ -3,6 +3,7 @@
 The decisions are ``applicability``'s (pure); this module loads the current versions, the jurisdiction's
 parameter values and the site's context.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,8 +25,13 @@ from app.sites.models import Site
 from app.sites.services import site_context
 
 
-def resolve_checklists_for_context(session: Session, context: dict[str, Any], key: str | None = None, *,
-                                   checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> dict[str, Any]:
+def resolve_checklists_for_context(
+    session: Session,
+    context: dict[str, Any],
+    key: str | None = None,
+    *,
+    checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
+) -> dict[str, Any]:
     """Resolve every current checklist covering the context's site kind.
 
     Returns ``{"context": ..., "checklists": [resolved...], "not_applicable": [{key, version, content_hash,
@@ -34,10 +40,14 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
     and ``not_applicable`` items with their raw conditions, so a phone can re-evaluate offline.
     """
     ctx = normalise_context(context)
-    query = select(ChecklistVersion).where(
-        ChecklistVersion.is_current.is_(True),
-        ChecklistVersion.site_kinds.contains([ctx["site"]["kind"]]),
-    ).order_by(ChecklistVersion.key)
+    query = (
+        select(ChecklistVersion)
+        .where(
+            ChecklistVersion.is_current.is_(True),
+            ChecklistVersion.site_kinds.contains([ctx["site"]["kind"]]),
+        )
+        .order_by(ChecklistVersion.key)
+    )
     if key is not None:
         query = query.where(ChecklistVersion.key == key)
     vocabulary = load_site_kinds(site_kinds_path(checklists_dir))
@@ -49,8 +59,15 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
         if applies:
             applicable.append((row, spec))
         else:
-            skipped.append({"key": row.key, "version": row.version, "content_hash": row.content_hash,
-                            "title": row.content.get("title"), "reasons": reasons})
+            skipped.append(
+                {
+                    "key": row.key,
+                    "version": row.version,
+                    "content_hash": row.content_hash,
+                    "title": row.content.get("title"),
+                    "reasons": reasons,
+                }
+            )
     params = checklist_parameters_by_key(session, ctx["jurisdictions"], [row.key for row, _ in applicable])
     resolved: list[dict[str, Any]] = []
     for row, spec in applicable:
@@ -61,9 +78,15 @@ def resolve_checklists_for_context(session: Session, context: dict[str, Any], ke
     return {"context": public_ctx, "checklists": resolved, "not_applicable": skipped}
 
 
-def resolve_checklists_for_site(session: Session, site: Site, on_date: date | None = None,
-                                alert_level: str | None = None, key: str | None = None, *,
-                                checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> dict[str, Any]:
+def resolve_checklists_for_site(
+    session: Session,
+    site: Site,
+    on_date: date | None = None,
+    alert_level: str | None = None,
+    key: str | None = None,
+    *,
+    checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
+) -> dict[str, Any]:
     """The checklists that apply at ``site`` on ``on_date`` (default today, Asia/Shanghai) under ``alert_level``.
 
     ``checklists_dir`` is the configured catalogue folder (``CHECKLISTS_DIR``): its ``site_kinds.yaml``

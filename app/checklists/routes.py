@@ -13,15 +13,19 @@ serialises in the steady state.
   must be revalidated on every use, which costs a 304: a plan change reaches phones on the next request),
   and ``private, max-age=31536000, immutable`` for ``/versions/{version}`` (rows never change).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
+from app.blueprint import Blueprint
+from app.checklists.bodies import EncodedBody, encode_body, encoded_checklist, encoded_checklist_schema
+from app.checklists.resolution import resolve_checklists_for_site
 from app.checklists.schemas import (
     ChecklistDocumentSchema,
     ChecklistIndexEntrySchema,
@@ -29,15 +33,14 @@ from app.checklists.schemas import (
     ResolvedSiteChecklistsSchema,
     SiteChecklistQueryArgsSchema,
 )
-from app.checklists.bodies import EncodedBody, encode_body, encoded_checklist, encoded_checklist_schema
-from app.checklists.resolution import resolve_checklists_for_site
 from app.checklists.versions import checklist_not_found, current_hash, index_hash, list_current_checklists, version_hash
 from app.errors import NotFound
 from app.extensions import current_session
 from app.sites.services import get_site
 
-blp = Blueprint("checklists", __name__, url_prefix="/api/v1",
-                description="检查表 / Checklists (content-hash ETags, gzip)")
+blp = Blueprint(
+    "checklists", __name__, url_prefix="/api/v1", description="检查表 / Checklists (content-hash ETags, gzip)"
+)
 
 REVALIDATE = "private, no-cache"
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -60,8 +63,9 @@ def _headers(resp: Response, digest: str, gz: bool, cache_control: str) -> Respo
     return resp
 
 
-def conditional_json(digest: str | None, body: Callable[[], EncodedBody], cache_control: str,
-                     missing: Callable[[], Exception]) -> Response:
+def conditional_json(
+    digest: str | None, body: Callable[[], EncodedBody], cache_control: str, missing: Callable[[], Exception]
+) -> Response:
     """304 when ``If-None-Match`` names ``digest``; else the (cached) body, gzipped when accepted."""
     if digest is None:
         raise missing()
@@ -99,8 +103,9 @@ class ChecklistCurrent(MethodView):
     def get(self, key: str) -> Response:
         """The current version of a checklist, exactly as in its file (ETag = content hash)."""
         digest = current_hash(current_session(), key)
-        return conditional_json(digest, lambda: encoded_checklist(current_session(), digest or ""), REVALIDATE,
-                                _no_checklist(key))
+        return conditional_json(
+            digest, lambda: encoded_checklist(current_session(), digest or ""), REVALIDATE, _no_checklist(key)
+        )
 
 
 @blp.route("/checklists/<key>/versions/<version>")
@@ -112,8 +117,9 @@ class ChecklistAtVersion(MethodView):
     def get(self, key: str, version: str) -> Response:
         """A checklist at one version, current or old (immutable: old inspections cite it)."""
         digest = version_hash(current_session(), key, version)
-        return conditional_json(digest, lambda: encoded_checklist(current_session(), digest or ""), IMMUTABLE,
-                                _no_checklist(key, version))
+        return conditional_json(
+            digest, lambda: encoded_checklist(current_session(), digest or ""), IMMUTABLE, _no_checklist(key, version)
+        )
 
 
 @blp.route("/schemas/checklist")
@@ -136,7 +142,12 @@ class SiteChecklist(MethodView):
     def get(self, args: dict[str, Any], site_id: int) -> dict[str, Any]:
         """Checklists that apply at a site (kind, jurisdiction, zones, date, alert level), items with reasons."""
         site = get_site(current_session(), site_id, current_principal())  # out of scope → 404
-        result = resolve_checklists_for_site(current_session(), site, on_date=args["date"],
-                                             alert_level=args["alert_level"], key=args["key"],
-                                             checklists_dir=current_app.config["CHECKLISTS_DIR"])
+        result = resolve_checklists_for_site(
+            current_session(),
+            site,
+            on_date=args["date"],
+            alert_level=args["alert_level"],
+            key=args["key"],
+            checklists_dir=current_app.config["CHECKLISTS_DIR"],
+        )
         return {"site_id": site.id, **result}

@@ -1,4 +1,5 @@
 """Edge shapes of the checklist API (the checklist document itself is defined by its JSON Schema)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -46,10 +47,17 @@ class JsonSchemaDocumentSchema(ma.Schema):
 class SiteChecklistQueryArgsSchema(ma.Schema):
     """Query string of ``GET /api/v1/sites/{id}/checklist``."""
 
-    date = ma.fields.Date(load_default=None, metadata={"description": "检查日期 / inspection date (default: today, Asia/Shanghai)"})
-    alert_level = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ALERT_LEVELS),
-                                   metadata={"description": "重污染天气预警级别 / heavy-pollution alert level (default none)"})
-    key = ma.fields.String(load_default=None, metadata={"description": "只解析该检查表 / resolve only this checklist key"})
+    date = ma.fields.Date(
+        load_default=None, metadata={"description": "检查日期 / inspection date (default: today, Asia/Shanghai)"}
+    )
+    alert_level = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(ALERT_LEVELS),
+        metadata={"description": "重污染天气预警级别 / heavy-pollution alert level (default none)"},
+    )
+    key = ma.fields.String(
+        load_default=None, metadata={"description": "只解析该检查表 / resolve only this checklist key"}
+    )
 
 
 class ResolvedSiteChecklistsSchema(ma.Schema):
@@ -58,11 +66,20 @@ class ResolvedSiteChecklistsSchema(ma.Schema):
     site_id = ma.fields.Raw()
     # marshmallow's SchemaMeta removes declared fields from the class, so this does not shadow
     # Schema.context at run time; the stubs only see a class attribute redefining it.
-    context = ma.fields.Dict(metadata={  # type: ignore[assignment]
-        "description": "site kind + attributes, zones, date, month, alert level/rank, "
-                       "jurisdiction chain: the JSON Logic data of every applies_when"})
-    checklists = ma.fields.List(ma.fields.Dict(), metadata={
-        "description": "resolved checklists: header, content_hash, parameters, items (with applies_because and raw "
-                       "applies_when), not_applicable items with their raw conditions"})
-    not_applicable = ma.fields.List(ma.fields.Dict(), metadata={
-        "description": "checklists for this site kind that do not apply here/now, with reasons"})
+    context = ma.fields.Dict(
+        metadata={  # type: ignore[assignment]
+            "description": "site kind + attributes, zones, date, month, alert level/rank, "
+            "jurisdiction chain: the JSON Logic data of every applies_when"
+        }
+    )
+    checklists = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={
+            "description": "resolved checklists: header, content_hash, parameters, items (with applies_because and raw "
+            "applies_when), not_applicable items with their raw conditions"
+        },
+    )
+    not_applicable = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "checklists for this site kind that do not apply here/now, with reasons"},
+    )

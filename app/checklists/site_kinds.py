@@ -4,6 +4,7 @@ Pure module (no Flask, no SQLAlchemy). The file is owned by the checklist featur
 attributes by these names); the sites feature validates site attributes against it. Callers pass the
 checklists folder they were configured with (``CHECKLISTS_DIR``).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -6,6 +6,7 @@ k of item N, e.g. ``003#15(4)``), ``SEED§LABEL`` (a section outside the numbere
 of the plan's task section as ``"N"`` (and ``"N(k)"`` for their （k） sub-items) and every section label as
 ``"§..."``, e.g. ``{"000": {"17", "15(4)", "§五(二)", "§一(二)3", ...}}``.
 """
+
 from __future__ import annotations
 
 import re

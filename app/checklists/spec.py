@@ -6,10 +6,12 @@ view from a document that already passed the JSON Schema (sync validates every f
 decisions (applicability, answer evaluation, semantic validation) read named fields instead of dict keys.
 Each view keeps the mapping it was built from in ``doc`` so the wire form can be served unchanged.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, cast
+from typing import Any, Literal, cast
 
 ItemKind = Literal["check", "measure", "choice", "code", "count", "text"]
 #: How a reading must relate to the limit to PASS: le 不高于/不超过, lt 低于, ge 不低于, gt 高于.
@@ -41,8 +43,8 @@ class Limit:
 
     comparison: Comparison
     wording_zh: str
-    value: Number | None = None        # fixed by the plan
-    param: str | None = None           # ``{"param": name}``: set by the jurisdiction
+    value: Number | None = None  # fixed by the plan
+    param: str | None = None  # ``{"param": name}``: set by the jurisdiction
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Limit:
@@ -78,13 +80,17 @@ class Range:
 class CodeFormat:
     pattern: str
     description: Text
-    param: str | None = None           # a jurisdiction parameter whose value, when set, replaces ``pattern``
+    param: str | None = None  # a jurisdiction parameter whose value, when set, replaces ``pattern``
     normalize: Literal["upper_strip", "none"] = "upper_strip"
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> CodeFormat:
-        return cls(pattern=doc["pattern"], description=Text.from_doc(doc["description"]),
-                   param=doc.get("param"), normalize=doc.get("normalize", "upper_strip"))
+        return cls(
+            pattern=doc["pattern"],
+            description=Text.from_doc(doc["description"]),
+            param=doc.get("param"),
+            normalize=doc.get("normalize", "upper_strip"),
+        )
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,11 @@ class Evidence:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> Evidence:
         doc = doc or {}
-        return cls(photos_when_failed=bool(doc.get("photos_when_failed")), always=bool(doc.get("always")),
-                   min_photos=doc.get("min_photos", 1))
+        return cls(
+            photos_when_failed=bool(doc.get("photos_when_failed")),
+            always=bool(doc.get("always")),
+            min_photos=doc.get("min_photos", 1),
+        )
 
 
 @dataclass(frozen=True)
@@ -145,16 +154,24 @@ class ItemSpec:
         """The typed view of one (schema-valid) item; keys the schema does not know (e.g. a resolved
         item's ``applies_because``) are ignored."""
         return cls(
-            key=doc["key"], kind=doc["kind"], prompt=Text.from_doc(doc["prompt"]),
-            severity=doc.get("severity", "medium"), sources=tuple(doc.get("source") or ()),
-            required=doc.get("required", True), na_allowed=bool(doc.get("na_allowed")), unit=doc.get("unit"),
+            key=doc["key"],
+            kind=doc["kind"],
+            prompt=Text.from_doc(doc["prompt"]),
+            severity=doc.get("severity", "medium"),
+            sources=tuple(doc.get("source") or ()),
+            required=doc.get("required", True),
+            na_allowed=bool(doc.get("na_allowed")),
+            unit=doc.get("unit"),
             limit=Limit.from_doc(doc["limit"]) if doc.get("limit") else None,
             readings=Readings.from_doc(doc["readings"]) if doc.get("readings") else None,
             range=Range.from_doc(doc["range"]) if doc.get("range") else None,
             format=CodeFormat.from_doc(doc["format"]) if doc.get("format") else None,
             options=tuple(Option.from_doc(o) for o in doc.get("options") or ()),
-            evidence=Evidence.from_doc(doc.get("evidence")), applies_when=doc.get("applies_when"),
-            penalties=tuple(doc.get("penalties") or ()), guidance=_text(doc.get("guidance")), doc=doc,
+            evidence=Evidence.from_doc(doc.get("evidence")),
+            applies_when=doc.get("applies_when"),
+            penalties=tuple(doc.get("penalties") or ()),
+            guidance=_text(doc.get("guidance")),
+            doc=doc,
         )
 
 
@@ -171,8 +188,14 @@ class ParameterSpec:
 
     @classmethod
     def from_doc(cls, name: str, doc: Mapping[str, Any]) -> ParameterSpec:
-        return cls(name=name, description=Text.from_doc(doc["description"]), type=doc.get("type"),
-                   unit=doc.get("unit"), default=doc.get("default"), sources=tuple(doc.get("source") or ()))
+        return cls(
+            name=name,
+            description=Text.from_doc(doc["description"]),
+            type=doc.get("type"),
+            unit=doc.get("unit"),
+            default=doc.get("default"),
+            sources=tuple(doc.get("source") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -186,8 +209,9 @@ class SourceDoc:
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> SourceDoc:
-        return cls(seed=doc["seed"], title=doc["title"], doc_number=doc.get("doc_number"),
-                   jurisdiction=doc.get("jurisdiction"))
+        return cls(
+            seed=doc["seed"], title=doc["title"], doc_number=doc.get("doc_number"), jurisdiction=doc.get("jurisdiction")
+        )
 
 
 @dataclass(frozen=True)
@@ -225,12 +249,16 @@ class ChecklistSpec:
         eff = doc.get("effective") or {}
         var = doc.get("variant")
         return cls(
-            key=doc["key"], version=str(doc["version"]), title=Text.from_doc(doc["title"]),
+            key=doc["key"],
+            version=str(doc["version"]),
+            title=Text.from_doc(doc["title"]),
             site_kinds=tuple(doc.get("site_kinds") or ()),
             jurisdictions=None if jur == "all" else tuple(cast(list[str], jur)),
             sources=tuple(SourceDoc.from_doc(s) for s in doc.get("sources") or ()),
             items=tuple(ItemSpec.from_doc(i) for i in doc.get("items") or ()),
             parameters=tuple(ParameterSpec.from_doc(n, p) for n, p in (doc.get("parameters") or {}).items()),
-            effective_from=eff.get("from"), effective_to=eff.get("to"),
-            variant=Variant(family=var["family"], note=_text(var.get("note"))) if var else None, doc=doc,
+            effective_from=eff.get("from"),
+            effective_to=eff.get("to"),
+            variant=Variant(family=var["family"], note=_text(var.get("note"))) if var else None,
+            doc=doc,
         )

@@ -2,6 +2,7 @@
 
 Rows are immutable (DB trigger, migration 0003); only ``is_current`` flips. Services flush, never commit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,9 +36,9 @@ def validate_checklist_files(checklists_dir: str | Path, sources_dir: str | Path
 
 @dataclass
 class SyncReport:
-    created: list[str] = field(default_factory=list)      # "key@version hash"
-    reinstated: list[str] = field(default_factory=list)   # an older content became current again
-    retired: list[str] = field(default_factory=list)      # key no longer has a file: no current version
+    created: list[str] = field(default_factory=list)  # "key@version hash"
+    reinstated: list[str] = field(default_factory=list)  # an older content became current again
+    retired: list[str] = field(default_factory=list)  # key no longer has a file: no current version
     unchanged: list[str] = field(default_factory=list)
 
     @property
@@ -65,14 +66,20 @@ def _label(row: ChecklistVersion) -> str:
 
 
 def _summary(row: ChecklistVersion) -> dict[str, Any]:
-    return {"key": row.key, "version": row.version, "content_hash": row.content_hash,
-            "source_file": row.source_file, "is_current": row.is_current}
+    return {
+        "key": row.key,
+        "version": row.version,
+        "content_hash": row.content_hash,
+        "source_file": row.source_file,
+        "is_current": row.is_current,
+    }
 
 
 def _set_current(session: Session, row: ChecklistVersion) -> ChecklistVersion | None:
     """Make ``row`` the current version of its key; returns the version it replaced."""
-    previous = session.scalar(select(ChecklistVersion).where(
-        ChecklistVersion.key == row.key, ChecklistVersion.is_current.is_(True)))
+    previous = session.scalar(
+        select(ChecklistVersion).where(ChecklistVersion.key == row.key, ChecklistVersion.is_current.is_(True))
+    )
     if previous is not None and previous.id != row.id:
         previous.is_current = False
         session.flush()  # clear the old flag before setting the new one (partial unique index)
@@ -90,19 +97,29 @@ def _plan(session: Session, root: Path) -> list[_Planned]:
         digest = content_hash(doc)
         existing = session.scalar(select(ChecklistVersion).where(ChecklistVersion.content_hash == digest))
         if existing is None:
-            clash = session.scalar(select(ChecklistVersion).where(
-                ChecklistVersion.key == doc["key"], ChecklistVersion.version == str(doc["version"])))
+            clash = session.scalar(
+                select(ChecklistVersion).where(
+                    ChecklistVersion.key == doc["key"], ChecklistVersion.version == str(doc["version"])
+                )
+            )
             if clash is not None:
-                errors.append(FieldError(
-                    f"{path.name}.version", "version_not_bumped",
-                    f"{doc['key']} 的内容已改变，但版本号仍为 {doc['version']}（已存内容 {clash.content_hash[:12]}）：请提高 version",
-                    f"{doc['key']} changed but its version is still {doc['version']} "
-                    f"(stored content {clash.content_hash[:12]}): bump `version`"))
+                errors.append(
+                    FieldError(
+                        f"{path.name}.version",
+                        "version_not_bumped",
+                        f"{doc['key']} 的内容已改变，但版本号仍为 {doc['version']}（已存内容 {clash.content_hash[:12]}）：请提高 version",
+                        f"{doc['key']} changed but its version is still {doc['version']} "
+                        f"(stored content {clash.content_hash[:12]}): bump `version`",
+                    )
+                )
         plans.append(_Planned(path.name, doc, digest, existing))
     if errors:
-        raise ValidationFailed("检查表内容已改变但版本号未提高，未同步任何内容",
-                               "A changed checklist kept its version; nothing was synced",
-                               errors=errors, code="checklist_version_not_bumped")
+        raise ValidationFailed(
+            "检查表内容已改变但版本号未提高，未同步任何内容",
+            "A changed checklist kept its version; nothing was synced",
+            errors=errors,
+            code="checklist_version_not_bumped",
+        )
     return plans
 
 
@@ -111,19 +128,38 @@ def _store(session: Session, plan: _Planned, report: SyncReport) -> None:
     doc, existing = plan.doc, plan.existing
     if existing is None:
         row = ChecklistVersion(
-            key=doc["key"], version=str(doc["version"]), content_hash=plan.digest, content=doc,
-            title_zh=doc["title"]["zh"], title_en=doc["title"]["en"], site_kinds=list(doc["site_kinds"]),
-            source_file=plan.file_name, is_current=False)
+            key=doc["key"],
+            version=str(doc["version"]),
+            content_hash=plan.digest,
+            content=doc,
+            title_zh=doc["title"]["zh"],
+            title_en=doc["title"]["en"],
+            site_kinds=list(doc["site_kinds"]),
+            source_file=plan.file_name,
+            is_current=False,
+        )
         session.add(row)
         session.flush()
         previous = _set_current(session, row)
-        record_audit(session, "checklist.version_create", "checklist_version", row.id,
-                     before=_summary(previous) if previous else None, after=_summary(row))
+        record_audit(
+            session,
+            "checklist.version_create",
+            "checklist_version",
+            row.id,
+            before=_summary(previous) if previous else None,
+            after=_summary(row),
+        )
         report.created.append(_label(row))
     elif not existing.is_current:
         previous = _set_current(session, existing)
-        record_audit(session, "checklist.version_reinstate", "checklist_version", existing.id,
-                     before=_summary(previous) if previous else None, after=_summary(existing))
+        record_audit(
+            session,
+            "checklist.version_reinstate",
+            "checklist_version",
+            existing.id,
+            before=_summary(previous) if previous else None,
+            after=_summary(existing),
+        )
         report.reinstated.append(_label(existing))
     else:
         report.unchanged.append(_label(existing))
@@ -131,8 +167,11 @@ def _store(session: Session, plan: _Planned, report: SyncReport) -> None:
 
 def _retire_missing(session: Session, keys_in_files: set[str], report: SyncReport) -> None:
     """A key without a file any more keeps its versions but loses its current one."""
-    for row in session.scalars(select(ChecklistVersion).where(
-            ChecklistVersion.is_current.is_(True), ChecklistVersion.key.not_in(keys_in_files))):
+    for row in session.scalars(
+        select(ChecklistVersion).where(
+            ChecklistVersion.is_current.is_(True), ChecklistVersion.key.not_in(keys_in_files)
+        )
+    ):
         before = _summary(row)
         row.is_current = False
         record_audit(session, "checklist.retire", "checklist_version", row.id, before=before, after=_summary(row))
@@ -151,8 +190,12 @@ def sync_checklists(session: Session, checklists_dir: str | Path, sources_dir: s
     root = Path(checklists_dir)
     errors = validate_checklist_files(root, sources_dir)
     if errors:
-        raise ValidationFailed("检查表文件未通过校验，未同步任何内容", "Checklist files are invalid; nothing was synced",
-                               errors=errors, code="checklists_invalid")
+        raise ValidationFailed(
+            "检查表文件未通过校验，未同步任何内容",
+            "Checklist files are invalid; nothing was synced",
+            errors=errors,
+            code="checklists_invalid",
+        )
     session.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK_ID)))
     plans = _plan(session, root)
     report = SyncReport()

@@ -4,13 +4,15 @@ Pure module (no Flask, no SQLAlchemy). The Flask CLI (``flask checklists validat
 ``validate_catalogue`` through ``sync.validate_checklist_files``, which adds the penalty rule keys.
 Error paths are ``<file name>.<json path>``.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -44,15 +46,29 @@ class _RefCheck:
             m = REF_RE.match(ref)
             p = f"{path}.{i}"
             if not m:
-                out.append(_err(p, "source_malformed", f"来源引用格式错误：{ref}", f"malformed source reference: {ref}"))
+                out.append(
+                    _err(p, "source_malformed", f"来源引用格式错误：{ref}", f"malformed source reference: {ref}")
+                )
             elif m.group("seed") not in self.index:
                 out.append(_err(p, "source_unknown_seed", f"来源文件不存在：{ref}", f"no such seed: {ref}"))
             elif not ref_exists(ref, self.index):
-                out.append(_err(p, "source_not_in_seed", f"所引条款在来源文本中不存在：{ref}",
-                                f"cited item or section does not exist in the seed text: {ref}"))
+                out.append(
+                    _err(
+                        p,
+                        "source_not_in_seed",
+                        f"所引条款在来源文本中不存在：{ref}",
+                        f"cited item or section does not exist in the seed text: {ref}",
+                    )
+                )
             elif m.group("seed") not in self.declared_seeds:
-                out.append(_err(p, "source_undeclared", f"来源 {m.group('seed')} 未列入检查表 sources",
-                                f"seed {m.group('seed')} is not listed in the checklist's sources"))
+                out.append(
+                    _err(
+                        p,
+                        "source_undeclared",
+                        f"来源 {m.group('seed')} 未列入检查表 sources",
+                        f"seed {m.group('seed')} is not listed in the checklist's sources",
+                    )
+                )
         return out
 
 
@@ -61,44 +77,84 @@ def _value_errors(item: ItemSpec, base: str, params: set[str]) -> list[FieldErro
     errors: list[FieldError] = []
     limit, rng, fmt = item.limit, item.range, item.format
     if limit and limit.param is not None and limit.param not in params:
-        errors.append(_err(f"{base}.limit.value", "unknown_parameter", f"未声明的参数：{limit.param}",
-                           f"undeclared parameter: {limit.param}"))
+        errors.append(
+            _err(
+                f"{base}.limit.value",
+                "unknown_parameter",
+                f"未声明的参数：{limit.param}",
+                f"undeclared parameter: {limit.param}",
+            )
+        )
     if rng:
         if rng.min > rng.max:
             errors.append(_err(f"{base}.range", "range_invalid", "合理范围下限大于上限", "range min is above max"))
         elif limit and limit.value is not None and not rng.min <= limit.value <= rng.max:
-            errors.append(_err(f"{base}.limit.value", "limit_outside_range", "限值不在合理范围内",
-                               "limit lies outside the plausible range"))
+            errors.append(
+                _err(
+                    f"{base}.limit.value",
+                    "limit_outside_range",
+                    "限值不在合理范围内",
+                    "limit lies outside the plausible range",
+                )
+            )
     if fmt:
         try:
             re.compile(fmt.pattern)
         except re.error as exc:
-            errors.append(_err(f"{base}.format.pattern", "pattern_invalid", f"正则表达式无效：{exc}", f"invalid regex: {exc}"))
+            errors.append(
+                _err(f"{base}.format.pattern", "pattern_invalid", f"正则表达式无效：{exc}", f"invalid regex: {exc}")
+            )
         if fmt.param and fmt.param not in params:
-            errors.append(_err(f"{base}.format.param", "unknown_parameter", f"未声明的参数：{fmt.param}",
-                               f"undeclared parameter: {fmt.param}"))
+            errors.append(
+                _err(
+                    f"{base}.format.param",
+                    "unknown_parameter",
+                    f"未声明的参数：{fmt.param}",
+                    f"undeclared parameter: {fmt.param}",
+                )
+            )
     if item.options:
         keys = [o.key for o in item.options]
         if len(set(keys)) != len(keys):
             errors.append(_err(f"{base}.options", "duplicate_option_key", "选项键重复", "duplicate option key"))
         if {o.noncompliant for o in item.options} != {True, False}:
-            errors.append(_err(f"{base}.options", "options_one_sided", "选项须同时包含合规与不合规项",
-                               "options must include both compliant and non-compliant choices"))
+            errors.append(
+                _err(
+                    f"{base}.options",
+                    "options_one_sided",
+                    "选项须同时包含合规与不合规项",
+                    "options must include both compliant and non-compliant choices",
+                )
+            )
     if item.evidence.photos_required and item.evidence.min_photos < 1:
-        errors.append(_err(f"{base}.evidence.min_photos", "evidence_invalid", "要求照片时最少张数须≥1",
-                           "min_photos must be at least 1 when photos are required"))
+        errors.append(
+            _err(
+                f"{base}.evidence.min_photos",
+                "evidence_invalid",
+                "要求照片时最少张数须≥1",
+                "min_photos must be at least 1 when photos are required",
+            )
+        )
     return errors
 
 
 def _penalty_errors(item: ItemSpec, base: str, penalty_rule_keys: set[str] | None) -> list[FieldError]:
     if penalty_rule_keys is None:
         return []
-    return [_err(f"{base}.penalties.{j}", "unknown_penalty_rule", f"未知处罚规则：{pk}", f"unknown penalty rule: {pk}")
-            for j, pk in enumerate(item.penalties) if pk not in penalty_rule_keys]
+    return [
+        _err(f"{base}.penalties.{j}", "unknown_penalty_rule", f"未知处罚规则：{pk}", f"unknown penalty rule: {pk}")
+        for j, pk in enumerate(item.penalties)
+        if pk not in penalty_rule_keys
+    ]
 
 
-def _semantic_errors(spec: ChecklistSpec, where: str, index: dict[str, set[str]], site_kinds: dict[str, Any],
-                     penalty_rule_keys: set[str] | None) -> list[FieldError]:
+def _semantic_errors(
+    spec: ChecklistSpec,
+    where: str,
+    index: dict[str, set[str]],
+    site_kinds: dict[str, Any],
+    penalty_rule_keys: set[str] | None,
+) -> list[FieldError]:
     errors: list[FieldError] = []
     zones = set(site_kinds.get("zones", {}))
     alert_levels = {a["key"] for a in site_kinds.get("alert_levels", [])}
@@ -112,8 +168,11 @@ def _semantic_errors(spec: ChecklistSpec, where: str, index: dict[str, set[str]]
     for i, item in enumerate(spec.items):
         base = f"{where}.items.{i}"
         if item.key in seen:
-            errors.append(_err(f"{base}.key", "duplicate_item_key", f"检查项键重复：{item.key}",
-                               f"duplicate item key: {item.key}"))
+            errors.append(
+                _err(
+                    f"{base}.key", "duplicate_item_key", f"检查项键重复：{item.key}", f"duplicate item key: {item.key}"
+                )
+            )
         seen.add(item.key)
         errors += refs.errors(item.sources, f"{base}.source")
         if item.applies_when is not None:
@@ -122,7 +181,11 @@ def _semantic_errors(spec: ChecklistSpec, where: str, index: dict[str, set[str]]
         errors += _value_errors(item, base, params)
         errors += _penalty_errors(item, base, penalty_rule_keys)
     if spec.effective_from and spec.effective_to and spec.effective_from > spec.effective_to:
-        errors.append(_err(f"{where}.effective", "effective_invalid", "有效期起始晚于结束", "effective.from is after effective.to"))
+        errors.append(
+            _err(
+                f"{where}.effective", "effective_invalid", "有效期起始晚于结束", "effective.from is after effective.to"
+            )
+        )
     return errors
 
 
@@ -168,14 +231,30 @@ def validate_catalogue(
         try:
             doc = load_checklist_file(path)
         except (ValueError, yaml.YAMLError, json.JSONDecodeError) as exc:
-            errors.append(_err(path.name, "unreadable", f"无法读取检查表文件：{exc}", f"cannot read checklist file: {exc}"))
+            errors.append(
+                _err(path.name, "unreadable", f"无法读取检查表文件：{exc}", f"cannot read checklist file: {exc}")
+            )
             continue
-        errors.extend(validate_checklist(doc, where=path.name, index=index, site_kinds=site_kinds,
-                                         penalty_rule_keys=penalty_rule_keys, validator=validator))
+        errors.extend(
+            validate_checklist(
+                doc,
+                where=path.name,
+                index=index,
+                site_kinds=site_kinds,
+                penalty_rule_keys=penalty_rule_keys,
+                validator=validator,
+            )
+        )
         key = doc.get("key")
         if isinstance(key, str):
             if key in keys:
-                errors.append(_err(f"{path.name}.key", "duplicate_checklist_key",
-                                   f"检查表键重复：{key}（亦见 {keys[key]}）", f"duplicate checklist key: {key} (also in {keys[key]})"))
+                errors.append(
+                    _err(
+                        f"{path.name}.key",
+                        "duplicate_checklist_key",
+                        f"检查表键重复：{key}（亦见 {keys[key]}）",
+                        f"duplicate checklist key: {key} (also in {keys[key]})",
+                    )
+                )
             keys.setdefault(key, path.name)
     return errors

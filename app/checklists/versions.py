@@ -2,6 +2,7 @@
 
 Rows are immutable (DB trigger, migration 0003); old versions stay readable forever (inspections cite them).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,26 +19,32 @@ def checklist_not_found(key: str, version: str | None = None) -> NotFound:
     """NotFound for checklist ``key`` (or for ``key`` at ``version``)."""
     if version is None:
         return NotFound(f"检查表 {key} 不存在。", f"Checklist {key} not found.", code="checklist_not_found")
-    return NotFound(f"检查表 {key} 无版本 {version}。", f"Checklist {key} has no version {version}.",
-                    code="checklist_version_not_found")
+    return NotFound(
+        f"检查表 {key} 无版本 {version}。",
+        f"Checklist {key} has no version {version}.",
+        code="checklist_version_not_found",
+    )
 
 
 def current_hash(session: Session, key: str) -> str | None:
     """Content hash of the current version of ``key`` (reads only the hash column, for ETag checks)."""
-    return session.scalar(select(ChecklistVersion.content_hash).where(
-        ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True)))
+    return session.scalar(
+        select(ChecklistVersion.content_hash).where(ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True))
+    )
 
 
 def version_hash(session: Session, key: str, version: str) -> str | None:
     """Content hash of ``key`` at ``version`` (hash column only)."""
-    return session.scalar(select(ChecklistVersion.content_hash).where(
-        ChecklistVersion.key == key, ChecklistVersion.version == version))
+    return session.scalar(
+        select(ChecklistVersion.content_hash).where(ChecklistVersion.key == key, ChecklistVersion.version == version)
+    )
 
 
 def get_current_checklist(session: Session, key: str) -> ChecklistVersion:
     """The current version of checklist ``key``."""
-    row = session.scalar(select(ChecklistVersion).where(
-        ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True)))
+    row = session.scalar(
+        select(ChecklistVersion).where(ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True))
+    )
     if row is None:
         raise checklist_not_found(key)
     return row
@@ -45,8 +52,9 @@ def get_current_checklist(session: Session, key: str) -> ChecklistVersion:
 
 def get_checklist_version(session: Session, key: str, version: str) -> ChecklistVersion:
     """Checklist ``key`` at ``version`` (current or not: old versions stay readable forever)."""
-    row = session.scalar(select(ChecklistVersion).where(
-        ChecklistVersion.key == key, ChecklistVersion.version == version))
+    row = session.scalar(
+        select(ChecklistVersion).where(ChecklistVersion.key == key, ChecklistVersion.version == version)
+    )
     if row is None:
         raise checklist_not_found(key, version)
     return row
@@ -62,12 +70,28 @@ def get_checklist_by_hash(session: Session, digest: str) -> ChecklistVersion:
 
 def list_current_checklists(session: Session) -> list[dict[str, Any]]:
     """Index of current versions (no content loaded): key, version, content_hash, title, site_kinds."""
-    rows = session.execute(select(
-        ChecklistVersion.key, ChecklistVersion.version, ChecklistVersion.content_hash,
-        ChecklistVersion.title_zh, ChecklistVersion.title_en, ChecklistVersion.site_kinds,
-    ).where(ChecklistVersion.is_current.is_(True)).order_by(ChecklistVersion.key))
-    return [{"key": r.key, "version": r.version, "content_hash": r.content_hash,
-             "title": {"zh": r.title_zh, "en": r.title_en}, "site_kinds": r.site_kinds} for r in rows]
+    rows = session.execute(
+        select(
+            ChecklistVersion.key,
+            ChecklistVersion.version,
+            ChecklistVersion.content_hash,
+            ChecklistVersion.title_zh,
+            ChecklistVersion.title_en,
+            ChecklistVersion.site_kinds,
+        )
+        .where(ChecklistVersion.is_current.is_(True))
+        .order_by(ChecklistVersion.key)
+    )
+    return [
+        {
+            "key": r.key,
+            "version": r.version,
+            "content_hash": r.content_hash,
+            "title": {"zh": r.title_zh, "en": r.title_en},
+            "site_kinds": r.site_kinds,
+        }
+        for r in rows
+    ]
 
 
 def index_hash(index: list[dict[str, Any]]) -> str:

@@ -1,4 +1,5 @@
 """Demo data for ``make run``: a jurisdiction tree and one user per role. DEMO ONLY."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -49,8 +50,14 @@ def load_demo_data(session: Session) -> list[str]:
         upsert_jurisdiction(session, code=code, name_zh=name_zh, name_en=name_en, level=level, parent_code=parent)
     for username, role, codes, display in DEMO_USERS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username=username, role=role, password=DEMO_PASSWORD, jurisdiction_codes=codes,
-                        display_name=display)
+            create_user(
+                session,
+                username=username,
+                role=role,
+                password=DEMO_PASSWORD,
+                jurisdiction_codes=codes,
+                display_name=display,
+            )
             report.append(f"demo user {username} ({role}) created")
     report.extend(load_demo_geography(session))
     report.extend(_demo_checklist_parameters(session))

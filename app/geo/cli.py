@@ -1,4 +1,5 @@
 """``flask geo import FILE --as jurisdictions|zones [--kind KIND] [--crs wgs84|gcj02|bd09]`` and ``flask geo export``."""
+
 from __future__ import annotations
 
 import click
@@ -26,8 +27,14 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     set_actor(None, "cli")
     try:
         with open(file, "rb") as fp:
-            result = import_geojson(current_session(), fp, mode=mode, kind=kind, crs=crs,
-                                    limits=ImportLimits.from_config(current_app.config).for_cli())
+            result = import_geojson(
+                current_session(),
+                fp,
+                mode=mode,
+                kind=kind,
+                crs=crs,
+                limits=ImportLimits.from_config(current_app.config).for_cli(),
+            )
     except AppError as exc:  # ValidationFailed, or a limit (too deep, too many vertices)
         db.session.rollback()
         click.echo(f"rejected: {exc.detail_zh} / {exc.detail_en}", err=True)
@@ -37,8 +44,10 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
     db.session.commit()
     for r in result.repairs:
         click.echo(f"repaired {r['path']}: {r['message_zh']} / {r['message_en']}")
-    click.echo(f"{result.feature_count} features: {len(result.created)} created, {len(result.replaced)} replaced, "
-               f"{len(result.unchanged)} unchanged; {result.sites_moved} sites moved")
+    click.echo(
+        f"{result.feature_count} features: {len(result.created)} created, {len(result.replaced)} replaced, "
+        f"{len(result.unchanged)} unchanged; {result.sites_moved} sites moved"
+    )
 
 
 @geo_cli.command("export")
@@ -47,4 +56,6 @@ def import_command(file: str, mode: str, kind: str | None, crs: str) -> None:
 def export_command(what: str, crs: str) -> None:
     """Print a FeatureCollection of every jurisdiction boundary or zone."""
     session = current_session()
-    click.echo(export_jurisdictions(session, None, crs) if what == "jurisdictions" else export_zones(session, None, crs))
+    click.echo(
+        export_jurisdictions(session, None, crs) if what == "jurisdictions" else export_zones(session, None, crs)
+    )

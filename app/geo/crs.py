@@ -20,6 +20,7 @@ GCJ-02 step is the identity, the BD-09 step is not).
 Inverses use prcoords' iterative ("bored", Caijun 2014) functions: round trips are at
 the millimetre level inside China (tested < 1 m).
 """
+
 from __future__ import annotations
 
 import json
@@ -103,13 +104,12 @@ def check_lon_lat(lon: Any, lat: Any, *, path_lon: str = "lon", path_lat: str = 
         else:
             out.append(number)
     if errors:
-        raise ValidationFailed(
-            "坐标无效", "Invalid coordinates", errors=errors, code="invalid_coordinates"
-        )
+        raise ValidationFailed("坐标无效", "Invalid coordinates", errors=errors, code="invalid_coordinates")
     return out[0], out[1]
 
 
 # --- point transforms --------------------------------------------------------------
+
 
 def _wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
     if not in_china(lon, lat):
@@ -200,7 +200,11 @@ def transform_geometry(geometry: dict[str, Any], from_crs: str, to_crs: str) -> 
     """
     from_crs, to_crs = parse_crs(from_crs), parse_crs(to_crs)
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
-    out = {k: v for k, v in geometry.items() if k not in ("coordinates", "geometries", "bbox")} if isinstance(geometry, dict) else {}
+    out = (
+        {k: v for k, v in geometry.items() if k not in ("coordinates", "geometries", "bbox")}
+        if isinstance(geometry, dict)
+        else {}
+    )
     if gtype == "GeometryCollection":
         out["geometries"] = [transform_geometry(g, from_crs, to_crs) for g in geometry.get("geometries") or []]
         return out

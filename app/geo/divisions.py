@@ -2,6 +2,7 @@
 
 Pure module: no Flask, no SQLAlchemy.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection
@@ -50,14 +51,21 @@ def inferred_parent_code(code: str) -> str | None:
     return None
 
 
-def read_level(props: dict[str, Any], code: str | None, ppath: str, errors: list[FieldError],
-               allowed_levels: Collection[str]) -> str | None:
+def read_level(
+    props: dict[str, Any], code: str | None, ppath: str, errors: list[FieldError], allowed_levels: Collection[str]
+) -> str | None:
     """The division's ``level``, inferred from its code when absent."""
     level = props.get("level")
     if level is None and code is not None:
         level = inferred_division_level(code)
     if level is not None and level not in allowed_levels:
-        errors.append(FieldError(f"{ppath}.level", "invalid_level", f"level 须为 {' | '.join(allowed_levels)} 之一",
-                                 f"level must be one of {' | '.join(allowed_levels)}"))
+        errors.append(
+            FieldError(
+                f"{ppath}.level",
+                "invalid_level",
+                f"level 须为 {' | '.join(allowed_levels)} 之一",
+                f"level must be one of {' | '.join(allowed_levels)}",
+            )
+        )
         return None
     return level

@@ -10,6 +10,7 @@ Each feature needs ``properties.code`` and ``properties.name``; optional propert
 ``valid_to``, ``designated_by`` and ``jurisdiction_code`` (zones: the owning jurisdiction).
 Every other property is kept in ``ImportedFeature.properties``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
@@ -28,10 +29,19 @@ from app.vocabulary import JURISDICTION_LEVELS
 Mode = Literal["jurisdictions", "zones"]
 MODES: tuple[str, ...] = ("jurisdictions", "zones")
 
-_CRS84_NAMES = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326", "urn:ogc:def:crs:OGC::CRS84"}
+_CRS84_NAMES = {
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:EPSG::4326",
+    "EPSG:4326",
+    "urn:ogc:def:crs:OGC::CRS84",
+}
 
-NOT_A_FEATURE_COLLECTION = FieldError("type", "not_feature_collection", "文件须为 GeoJSON FeatureCollection",
-                                      "The file must be a GeoJSON FeatureCollection")
+NOT_A_FEATURE_COLLECTION = FieldError(
+    "type",
+    "not_feature_collection",
+    "文件须为 GeoJSON FeatureCollection",
+    "The file must be a GeoJSON FeatureCollection",
+)
 FEATURES_MISSING = FieldError("features", "features_missing", "缺少 features 数组", "The features array is missing")
 
 
@@ -48,30 +58,56 @@ def validate_feature(
     """Validate the feature at ``features[index]`` (properties and geometry)."""
     base = f"features[{index}]"
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        return FeatureResult(index, None, [FieldError(f"{base}.type", "not_a_feature", "每个元素须为 GeoJSON Feature",
-                                                      "Each element must be a GeoJSON Feature")])
+        return FeatureResult(
+            index,
+            None,
+            [
+                FieldError(
+                    f"{base}.type",
+                    "not_a_feature",
+                    "每个元素须为 GeoJSON Feature",
+                    "Each element must be a GeoJSON Feature",
+                )
+            ],
+        )
     errors: list[FieldError] = []
     ppath = f"{base}.properties"
     props = feature.get("properties")
     if not isinstance(props, dict):
-        errors.append(FieldError(ppath, "properties_missing", "要素缺少 properties（须含 code 与 name）",
-                                 "The feature has no properties (code and name are required)"))
+        errors.append(
+            FieldError(
+                ppath,
+                "properties_missing",
+                "要素缺少 properties（须含 code 与 name）",
+                "The feature has no properties (code and name are required)",
+            )
+        )
         props = {}
     elif mode == "jurisdictions":
         props = normalise_division_properties(props)
-    values = _read_properties(props, ppath, errors, mode=mode, kind=kind, allowed_kinds=allowed_kinds,
-                              allowed_levels=allowed_levels)
+    values = _read_properties(
+        props, ppath, errors, mode=mode, kind=kind, allowed_kinds=allowed_kinds, allowed_levels=allowed_levels
+    )
     check = validate_geometry(feature.get("geometry"), path=f"{base}.geometry", crs=crs)
     errors.extend(check.errors)
     if errors or check.geometry is None:
         return FeatureResult(index, None, errors, check.notices)
-    accepted = ImportedFeature(index=index, geometry=check.geometry, repaired=check.repaired, properties=dict(props),
-                               **values)
+    accepted = ImportedFeature(
+        index=index, geometry=check.geometry, repaired=check.repaired, properties=dict(props), **values
+    )
     return FeatureResult(index, accepted, [], check.notices)
 
 
-def _read_properties(props: dict[str, Any], ppath: str, errors: list[FieldError], *, mode: Mode, kind: str | None,
-                     allowed_kinds: Collection[str], allowed_levels: Collection[str]) -> dict[str, Any]:
+def _read_properties(
+    props: dict[str, Any],
+    ppath: str,
+    errors: list[FieldError],
+    *,
+    mode: Mode,
+    kind: str | None,
+    allowed_kinds: Collection[str],
+    allowed_levels: Collection[str],
+) -> dict[str, Any]:
     """The ``ImportedFeature`` fields read from ``properties``, in the order their errors are reported."""
     code = read_code(props, ppath, errors)
     name = read_name(props, ppath, errors)
@@ -118,14 +154,20 @@ def validate_features(
             deadline.check(f"features[{index}]")
         if limits is not None:
             total += _check_parsed_vertices(feature, index, total, limits)
-        result = validate_feature(feature, index, mode=mode, kind=kind, crs=crs, allowed_kinds=allowed_kinds,
-                                  allowed_levels=allowed_levels)
+        result = validate_feature(
+            feature, index, mode=mode, kind=kind, crs=crs, allowed_kinds=allowed_kinds, allowed_levels=allowed_levels
+        )
         if result.feature is not None:
             code = result.feature.code
             if code in seen:
-                result.errors.append(FieldError(f"features[{index}].properties.code", "duplicate_code",
-                                                f"代码 {code} 与 features[{seen[code]}] 重复",
-                                                f"Code {code} repeats features[{seen[code]}]"))
+                result.errors.append(
+                    FieldError(
+                        f"features[{index}].properties.code",
+                        "duplicate_code",
+                        f"代码 {code} 与 features[{seen[code]}] 重复",
+                        f"Code {code} repeats features[{seen[code]}]",
+                    )
+                )
                 result.feature = None
             else:
                 seen[code] = index
@@ -151,9 +193,12 @@ def check_legacy_crs(member: Any) -> FieldError | None:
     name = member.get("properties", {}).get("name") if isinstance(member, dict) else None
     if name in _CRS84_NAMES:
         return None
-    return FieldError("crs", "unsupported_crs_member",
-                      f"不支持文件声明的坐标参考系 {name!r}；请使用 WGS-84 经纬度并用 --crs 指定 wgs84/gcj02/bd09",
-                      f"Unsupported crs member {name!r}; supply lon/lat and choose wgs84|gcj02|bd09 with --crs")
+    return FieldError(
+        "crs",
+        "unsupported_crs_member",
+        f"不支持文件声明的坐标参考系 {name!r}；请使用 WGS-84 经纬度并用 --crs 指定 wgs84/gcj02/bd09",
+        f"Unsupported crs member {name!r}; supply lon/lat and choose wgs84|gcj02|bd09 with --crs",
+    )
 
 
 def validate_feature_collection(doc: Any, **options: Any) -> ImportReport:

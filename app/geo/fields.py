@@ -1,12 +1,13 @@
 """Marshmallow fields for the HTTP edge: GeoJSON geometries, coordinate systems, ``lon,lat`` pairs, bboxes."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import marshmallow as ma
 
-from app.geo.crs import CRS_CHOICES, parse_crs
 from app.errors import ValidationFailed
+from app.geo.crs import CRS_CHOICES, parse_crs
 
 # RFC 7946 §12: the media type of GeoJSON bodies, in and out.
 GEOJSON_MIMETYPE = "application/geo+json"
@@ -35,8 +36,9 @@ class Crs(ma.fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("load_default", "wgs84")
-        kwargs.setdefault("metadata", {"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)",
-                                       "enum": list(CRS_CHOICES)})
+        kwargs.setdefault(
+            "metadata", {"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)", "enum": list(CRS_CHOICES)}
+        )
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

@@ -1,4 +1,5 @@
 """What a GeoJSON import did, and the PostGIS-checked features it writes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,10 +28,17 @@ class ImportResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "mode": self.mode, "crs": self.crs, "kind": self.kind, "feature_count": self.feature_count,
-            "created": self.created, "replaced": self.replaced, "unchanged": self.unchanged,
+            "mode": self.mode,
+            "crs": self.crs,
+            "kind": self.kind,
+            "feature_count": self.feature_count,
+            "created": self.created,
+            "replaced": self.replaced,
+            "unchanged": self.unchanged,
             "reparented": self.reparented,
-            "repairs": self.repairs, "notices": self.notices, "sites_moved": self.sites_moved,
+            "repairs": self.repairs,
+            "notices": self.notices,
+            "sites_moved": self.sites_moved,
         }
 
 
@@ -50,5 +58,9 @@ def geometry_digest(wkb: bytes | None) -> str | None:
 
 def outside_scope(index: int, code: str) -> FieldError:
     """The error for a feature the scoped caller may not import."""
-    return FieldError(f"features[{index}].properties.code", "outside_scope",
-                      f"{code} 不在您的辖区内，不能导入", f"{code} is outside your jurisdictions and cannot be imported")
+    return FieldError(
+        f"features[{index}].properties.code",
+        "outside_scope",
+        f"{code} 不在您的辖区内，不能导入",
+        f"{code} is outside your jurisdictions and cannot be imported",
+    )

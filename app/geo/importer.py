@@ -16,6 +16,7 @@ Steps:
    then, only when no feature has an error, write (audited) and re-derive the sites' jurisdictions
    or zone memberships.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,9 +37,18 @@ from app.geo.streaming import BinaryReader, validate_stream
 from app.geo.zone_properties import ZONE_KINDS
 
 
-def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, mode: str, kind: str | None = None,
-                   crs: str = "wgs84", scope: Sequence[str] | None = None, is_demo: bool = False,
-                   limits: ImportLimits | None = None, clock: Callable[[], float] = time.monotonic) -> ImportResult:
+def import_geojson(
+    session: Session,
+    source: BinaryReader | dict[str, Any],
+    *,
+    mode: str,
+    kind: str | None = None,
+    crs: str = "wgs84",
+    scope: Sequence[str] | None = None,
+    is_demo: bool = False,
+    limits: ImportLimits | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ImportResult:
     """Validate and import a FeatureCollection (a binary stream, read incrementally, or parsed JSON).
 
     ``scope``: the caller's jurisdiction paths (API); ``None`` = unrestricted (CLI, demo loader).
@@ -50,10 +60,18 @@ def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, m
     _check_options(mode, kind)
     limits = limits or ImportLimits()
     deadline = Deadline(limits.max_seconds, clock)
-    options: dict[str, Any] = {"mode": mode, "kind": kind if mode == "zones" else None, "crs": crs, "allowed_kinds": ZONE_KINDS,
-               "deadline": deadline}
-    report: ImportReport = (validate_feature_collection(source, limits=limits, **options) if isinstance(source, dict)
-                            else validate_stream(source, limits=limits, **options))
+    options: dict[str, Any] = {
+        "mode": mode,
+        "kind": kind if mode == "zones" else None,
+        "crs": crs,
+        "allowed_kinds": ZONE_KINDS,
+        "deadline": deadline,
+    }
+    report: ImportReport = (
+        validate_feature_collection(source, limits=limits, **options)
+        if isinstance(source, dict)
+        else validate_stream(source, limits=limits, **options)
+    )
     result = ImportResult(mode=mode, crs=crs, kind=kind, feature_count=report.feature_count)
     result.repairs = [n.to_dict() for n in report.notices if n.code == "geometry_repaired"]
     result.notices = [n.to_dict() for n in report.notices if n.code != "geometry_repaired"]
@@ -76,7 +94,10 @@ def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, m
         raise ValidationFailed(
             f"GeoJSON 导入被拒绝：{len(errors)} 处错误，整批未导入",
             f"GeoJSON import rejected: {len(errors)} error(s); nothing was imported",
-            errors=errors, extra={"repairs": result.repairs}, code="geojson_invalid")
+            errors=errors,
+            extra={"repairs": result.repairs},
+            code="geojson_invalid",
+        )
     session.flush()
     return result
 
@@ -84,9 +105,20 @@ def import_geojson(session: Session, source: BinaryReader | dict[str, Any], *, m
 def _check_options(mode: str, kind: str | None) -> None:
     """``mode`` and ``kind`` come from the caller, not the file: reject unknown values before reading it."""
     if mode not in MODES:
-        raise ValidationFailed(f"导入类型须为 {' | '.join(MODES)}", f"'as' must be one of {' | '.join(MODES)}",
-                               errors=[FieldError("as", "invalid_mode", "导入类型无效", "Invalid import type")], code="invalid_mode")
+        raise ValidationFailed(
+            f"导入类型须为 {' | '.join(MODES)}",
+            f"'as' must be one of {' | '.join(MODES)}",
+            errors=[FieldError("as", "invalid_mode", "导入类型无效", "Invalid import type")],
+            code="invalid_mode",
+        )
     if mode == "zones" and kind is not None and kind not in ZONE_KINDS:
-        raise ValidationFailed(f"未知的区域类别 {kind}", f"Unknown zone kind {kind}",
-                               errors=[FieldError("kind", "invalid_kind", f"可选 {' | '.join(ZONE_KINDS)}",
-                                                  f"use one of {' | '.join(ZONE_KINDS)}")], code="invalid_kind")
+        raise ValidationFailed(
+            f"未知的区域类别 {kind}",
+            f"Unknown zone kind {kind}",
+            errors=[
+                FieldError(
+                    "kind", "invalid_kind", f"可选 {' | '.join(ZONE_KINDS)}", f"use one of {' | '.join(ZONE_KINDS)}"
+                )
+            ],
+            code="invalid_kind",
+        )

@@ -14,6 +14,7 @@ it is seen, with a stable code:
 
 ``None`` disables a limit (the CLI drops the per-import ones, see ``for_cli``).
 """
+
 from __future__ import annotations
 
 import time
@@ -41,11 +42,14 @@ class ImportLimits:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ImportLimits:
         """The limits set in the app's configuration (``GEO_IMPORT_*``)."""
-        return cls(max_depth=config.get("GEO_IMPORT_MAX_DEPTH", DEFAULT_MAX_DEPTH),
-                   max_vertices_per_feature=config.get("GEO_IMPORT_MAX_VERTICES_PER_FEATURE",
-                                                       DEFAULT_MAX_VERTICES_PER_FEATURE),
-                   max_vertices=config.get("GEO_IMPORT_MAX_VERTICES", DEFAULT_MAX_VERTICES),
-                   max_seconds=config.get("GEO_IMPORT_MAX_SECONDS", DEFAULT_MAX_SECONDS))
+        return cls(
+            max_depth=config.get("GEO_IMPORT_MAX_DEPTH", DEFAULT_MAX_DEPTH),
+            max_vertices_per_feature=config.get(
+                "GEO_IMPORT_MAX_VERTICES_PER_FEATURE", DEFAULT_MAX_VERTICES_PER_FEATURE
+            ),
+            max_vertices=config.get("GEO_IMPORT_MAX_VERTICES", DEFAULT_MAX_VERTICES),
+            max_seconds=config.get("GEO_IMPORT_MAX_SECONDS", DEFAULT_MAX_SECONDS),
+        )
 
     def for_cli(self) -> ImportLimits:
         """An operator at a terminal may import a province's town boundaries (millions of vertices, minutes):
@@ -59,9 +63,11 @@ UNLIMITED = ImportLimits(None, None, None, None)
 def too_deep(limit: int) -> ValidationFailed:
     """The refusal of a document nested deeper than ``limit``."""
     return ValidationFailed(
-        f"GeoJSON 嵌套层级超过 {limit} 层，整批拒绝", f"The GeoJSON nests deeper than {limit} levels; nothing was imported",
+        f"GeoJSON 嵌套层级超过 {limit} 层，整批拒绝",
+        f"The GeoJSON nests deeper than {limit} levels; nothing was imported",
         errors=[FieldError("", "geojson_too_deep", f"嵌套层级超过 {limit}", f"Nesting deeper than {limit}")],
-        code="geojson_too_deep")
+        code="geojson_too_deep",
+    )
 
 
 def too_many_vertices(path: str, limit: int, *, whole_file: bool) -> PayloadTooLarge:
@@ -71,7 +77,8 @@ def too_many_vertices(path: str, limit: int, *, whole_file: bool) -> PayloadTooL
         f"{what_zh}的坐标点超过 {limit} 个，整批拒绝；请简化几何图形或分批导入",
         f"More than {limit} vertices in {what_en}; nothing was imported. Simplify the geometry or split the file",
         errors=[FieldError(path, "too_many_vertices", f"坐标点超过 {limit} 个", f"More than {limit} vertices")],
-        code="too_many_vertices")
+        code="too_many_vertices",
+    )
 
 
 class Deadline:
@@ -89,8 +96,11 @@ class Deadline:
                 f"导入处理超过 {self._max:g} 秒（停止于{stage}），整批拒绝；请分批导入或简化几何图形",
                 f"The import took longer than {self._max:g} s (stopped at {stage}); nothing was imported. "
                 "Split the file or simplify the geometries",
-                errors=[FieldError("", "import_too_slow", f"处理超时（{stage}）", f"Processing time exceeded ({stage})")],
-                code="import_too_slow")
+                errors=[
+                    FieldError("", "import_too_slow", f"处理超时（{stage}）", f"Processing time exceeded ({stage})")
+                ],
+                code="import_too_slow",
+            )
 
 
 def count_positions(coordinates: Any, limit: int | None = None) -> int:

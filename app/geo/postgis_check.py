@@ -1,4 +1,5 @@
 """PostGIS's second opinion on each geometry shapely accepted: ``ST_IsValid``, else ``ST_MakeValid``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,20 +23,31 @@ _POSTGIS_CHECK = text("""
 """)
 
 
-def postgis_check(session: Session, feature: ImportedFeature, errors: list[FieldError],
-                  repairs: list[dict[str, str]]) -> CheckedFeature | None:
+def postgis_check(
+    session: Session, feature: ImportedFeature, errors: list[FieldError], repairs: list[dict[str, str]]
+) -> CheckedFeature | None:
     """The feature as PostGIS will store it; None (and an error) when PostGIS cannot repair it."""
     path = f"features[{feature.index}].geometry"
     row = session.execute(_POSTGIS_CHECK, {"wkt": feature.wkt}).one()
     if row.empty or not row.area_m2:
-        errors.append(FieldError(path, "geometry_unrepairable",
-                                 f"PostGIS 认为几何图形无效且 ST_MakeValid 无法修复：{row.reason}",
-                                 f"PostGIS finds the geometry invalid and ST_MakeValid cannot repair it: {row.reason}"))
+        errors.append(
+            FieldError(
+                path,
+                "geometry_unrepairable",
+                f"PostGIS 认为几何图形无效且 ST_MakeValid 无法修复：{row.reason}",
+                f"PostGIS finds the geometry invalid and ST_MakeValid cannot repair it: {row.reason}",
+            )
+        )
         return None
     if not row.valid:
-        repairs.append(FieldError(path, "geometry_repaired_postgis",
-                                  f"PostGIS 判定几何图形无效（{row.reason}），已用 ST_MakeValid 修复",
-                                  f"PostGIS found the geometry invalid ({row.reason}); repaired with ST_MakeValid").to_dict())
+        repairs.append(
+            FieldError(
+                path,
+                "geometry_repaired_postgis",
+                f"PostGIS 判定几何图形无效（{row.reason}），已用 ST_MakeValid 修复",
+                f"PostGIS found the geometry invalid ({row.reason}); repaired with ST_MakeValid",
+            ).to_dict()
+        )
     wkb = bytes(row.wkb)
     return CheckedFeature(feature, wkb, hashlib.sha256(wkb).hexdigest())
 

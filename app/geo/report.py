@@ -2,6 +2,7 @@
 
 Pure module: no Flask, no SQLAlchemy.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -87,8 +88,14 @@ def collect(results: Iterable[FeatureResult], report: ImportReport) -> ImportRep
             if len(report.errors) < MAX_ERRORS:
                 report.errors.append(e)
             elif len(report.errors) == MAX_ERRORS:
-                report.errors.append(FieldError("features", "too_many_errors", f"错误超过 {MAX_ERRORS} 处，其余未列出",
-                                                f"More than {MAX_ERRORS} errors; the rest are not listed"))
+                report.errors.append(
+                    FieldError(
+                        "features",
+                        "too_many_errors",
+                        f"错误超过 {MAX_ERRORS} 处，其余未列出",
+                        f"More than {MAX_ERRORS} errors; the rest are not listed",
+                    )
+                )
     if report.feature_count == 0 and not report.errors:
         report.errors.append(FieldError("features", "no_features", "文件不含任何要素", "The file contains no features"))
     return report

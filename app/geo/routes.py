@@ -2,6 +2,7 @@
 jurisdictions and zones through this package's import machinery; the locate and export
 endpoints belong to the features whose data they read and are nested here, so their URLs
 and their OpenAPI tag stay those of the map layer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 from flask import current_app, request
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
+from app.blueprint import Blueprint
 from app.errors import UnsupportedMediaType
 from app.extensions import current_session, db
 from app.geo.importer import import_geojson
@@ -44,11 +45,19 @@ class GeoImport(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Import a GeoJSON FeatureCollection of jurisdictions or zones (all-or-nothing, audited)."""
         if request.mimetype not in _ACCEPTED_BODY_TYPES:
-            raise UnsupportedMediaType("请以 application/geo+json 或 application/json 上传 GeoJSON",
-                                       "Send the GeoJSON as application/geo+json or application/json")
-        result = import_geojson(current_session(), _BodyReader(request.stream), mode=args["as_"], kind=args.get("kind"),
-                                crs=args["crs"], scope=current_principal().jurisdiction_paths,
-                                limits=ImportLimits.from_config(current_app.config))
+            raise UnsupportedMediaType(
+                "请以 application/geo+json 或 application/json 上传 GeoJSON",
+                "Send the GeoJSON as application/geo+json or application/json",
+            )
+        result = import_geojson(
+            current_session(),
+            _BodyReader(request.stream),
+            mode=args["as_"],
+            kind=args.get("kind"),
+            crs=args["crs"],
+            scope=current_principal().jurisdiction_paths,
+            limits=ImportLimits.from_config(current_app.config),
+        )
         db.session.commit()
         return result.to_dict()
 

@@ -1,4 +1,5 @@
 """GeoJSON import shapes: query arguments and the import's result."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -22,8 +23,12 @@ class ImportResultSchema(ma.Schema):
     created = ma.fields.List(ma.fields.String())
     replaced = ma.fields.List(ma.fields.String())
     unchanged = ma.fields.List(ma.fields.String())
-    reparented = ma.fields.List(ma.fields.String(), metadata={
-        "description": "Existing jurisdictions moved under another parent (their boundary may be unchanged)"})
-    repairs = ma.fields.List(ma.fields.Dict(), metadata={"description": "Geometries repaired (path, code, message_zh, message_en)"})
+    reparented = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "Existing jurisdictions moved under another parent (their boundary may be unchanged)"},
+    )
+    repairs = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Geometries repaired (path, code, message_zh, message_en)"}
+    )
     notices = ma.fields.List(ma.fields.Dict())
     sites_moved = ma.fields.Integer()

@@ -4,6 +4,7 @@ Pure module: no Flask, no SQLAlchemy. A district's sub-district boundaries are a
 a province's town boundaries exceed 100 MB of JSON, which ``json.load`` would inflate to
 gigabytes of Python objects; ``ijson`` keeps memory at one feature plus the results.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -98,8 +99,10 @@ def iter_features(fp: BinaryReader, top: TopLevel | None = None, limits: ImportL
                 yield value  # a scalar element (e.g. null): let validation reject it
     except ijson.JSONError as exc:
         raise ValidationFailed(
-            "文件不是有效的 JSON", f"The file is not valid JSON: {exc}",
-            errors=[FieldError("", "invalid_json", "JSON 语法错误", f"JSON syntax error: {exc}")], code="invalid_json",
+            "文件不是有效的 JSON",
+            f"The file is not valid JSON: {exc}",
+            errors=[FieldError("", "invalid_json", "JSON 语法错误", f"JSON syntax error: {exc}")],
+            code="invalid_json",
         ) from exc
 
 
@@ -112,8 +115,14 @@ def _check_vertices(limits: ImportLimits, index: int, positions: int, total: int
         raise too_many_vertices("features", limits.max_vertices, whole_file=True)
 
 
-def iter_validated(fp: BinaryReader, report: ImportReport | None = None, *, limits: ImportLimits = UNLIMITED,
-                   deadline: Deadline | None = None, **options: Any) -> Iterator[FeatureResult]:
+def iter_validated(
+    fp: BinaryReader,
+    report: ImportReport | None = None,
+    *,
+    limits: ImportLimits = UNLIMITED,
+    deadline: Deadline | None = None,
+    **options: Any,
+) -> Iterator[FeatureResult]:
     """Stream-validate ``fp``; yields one ``FeatureResult`` per feature.
 
     After the generator is exhausted, ``report`` (if given) holds top-level errors found
@@ -132,8 +141,9 @@ def iter_validated(fp: BinaryReader, report: ImportReport | None = None, *, limi
             report.errors.insert(0, crs_error)
 
 
-def validate_stream(fp: BinaryReader, *, limits: ImportLimits = UNLIMITED, deadline: Deadline | None = None,
-                    **options: Any) -> ImportReport:
+def validate_stream(
+    fp: BinaryReader, *, limits: ImportLimits = UNLIMITED, deadline: Deadline | None = None, **options: Any
+) -> ImportReport:
     """Like ``validate_feature_collection`` but reading ``fp`` incrementally."""
     report = ImportReport()
     top_errors = ImportReport()

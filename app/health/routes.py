@@ -1,12 +1,13 @@
 """/healthz (process up) and /readyz (database, PostGIS, migrations at head)."""
+
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
+import swagger_ui_bundle
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-import swagger_ui_bundle
 from flask import Blueprint, jsonify, send_from_directory
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
@@ -54,8 +55,12 @@ def readyz() -> ResponseReturnValue:
         discard_session()
         if is_database_unavailable(exc):
             seconds = retry_after_seconds()
-            body = {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__,
-                    "retry_after": seconds}
+            body = {
+                "status": "unavailable",
+                "database": "unreachable",
+                "error": type(exc).__name__,
+                "retry_after": seconds,
+            }
             return jsonify(body), 503, {"Retry-After": str(seconds)}
         checks["error"] = type(exc).__name__
         ready = False

@@ -1,4 +1,5 @@
 """Who may see and change an inspection: its participants, and supervisors covering its site."""
+
 from __future__ import annotations
 
 import uuid
@@ -30,13 +31,18 @@ def is_participant(principal: Principal, inspection: Inspection) -> bool:
 
 
 def inspection_not_found() -> NotFound:
-    return NotFound("检查记录不存在或不在您的权限范围内。", "Inspection not found in your scope.",
-                    code="inspection_not_found")
+    return NotFound(
+        "检查记录不存在或不在您的权限范围内。", "Inspection not found in your scope.", code="inspection_not_found"
+    )
 
 
 def load_for_update(session: Session, inspection_id: uuid.UUID) -> Inspection | None:
-    return session.scalars(select(Inspection).where(Inspection.id == inspection_id)
-                           .with_for_update(of=Inspection).execution_options(populate_existing=True)).first()
+    return session.scalars(
+        select(Inspection)
+        .where(Inspection.id == inspection_id)
+        .with_for_update(of=Inspection)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def get_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:

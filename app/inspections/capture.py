@@ -1,5 +1,6 @@
 """Capture: the phone's idempotent PUT of a draft inspection, with the site, checklist version, officers and
 earlier inspection it names resolved (every problem listed at once)."""
+
 from __future__ import annotations
 
 import uuid
@@ -50,8 +51,9 @@ class _Refs:
 REINSPECTABLE_STATES = ("submitted", "approved")
 
 
-def _reinspection_errors(session: Session, principal: Principal, payload: dict[str, Any], site: Site | None,
-                         inspection_id: uuid.UUID | None) -> tuple[Inspection | None, list[FieldError]]:
+def _reinspection_errors(
+    session: Session, principal: Principal, payload: dict[str, Any], site: Site | None, inspection_id: uuid.UUID | None
+) -> tuple[Inspection | None, list[FieldError]]:
     """The earlier inspection named by ``reinspection_of``, or the reasons it cannot be used.
 
     In scope = the earlier inspection's site lies in the caller's jurisdictions (a re-inspection is often
@@ -62,24 +64,43 @@ def _reinspection_errors(session: Session, principal: Principal, payload: dict[s
         return None, []
     path = "reinspection_of"
     if earlier_id == inspection_id:
-        return None, [FieldError(path, "reinspection_of_self", "检查不能复查其自身",
-                                 "an inspection cannot be a re-inspection of itself")]
+        return None, [
+            FieldError(
+                path, "reinspection_of_self", "检查不能复查其自身", "an inspection cannot be a re-inspection of itself"
+            )
+        ]
     earlier = session.get(Inspection, earlier_id)
     if earlier is None or not principal.covers(earlier.site.jurisdiction.path):
-        return None, [FieldError(path, "reinspection_not_found", "被复查的检查不存在或不在您的辖区内",
-                                 "the inspection to re-inspect was not found in your jurisdictions")]
+        return None, [
+            FieldError(
+                path,
+                "reinspection_not_found",
+                "被复查的检查不存在或不在您的辖区内",
+                "the inspection to re-inspect was not found in your jurisdictions",
+            )
+        ]
     errors = []
     if site is not None and earlier.site_id != site.id:
-        errors.append(FieldError(path, "reinspection_other_site", "复查须针对同一场所",
-                                 "a re-inspection must be of the same site"))
+        errors.append(
+            FieldError(
+                path, "reinspection_other_site", "复查须针对同一场所", "a re-inspection must be of the same site"
+            )
+        )
     if earlier.state not in REINSPECTABLE_STATES:
-        errors.append(FieldError(path, "reinspection_not_submitted", "被复查的检查须已提交或已审核",
-                                 "the inspection to re-inspect must be submitted or approved"))
+        errors.append(
+            FieldError(
+                path,
+                "reinspection_not_submitted",
+                "被复查的检查须已提交或已审核",
+                "the inspection to re-inspect must be submitted or approved",
+            )
+        )
     return earlier, errors
 
 
-def _named_checklist_version(session: Session, payload: dict[str, Any],
-                             site: Site | None) -> tuple[ChecklistVersion | None, list[FieldError]]:
+def _named_checklist_version(
+    session: Session, payload: dict[str, Any], site: Site | None
+) -> tuple[ChecklistVersion | None, list[FieldError]]:
     """The checklist version a PUT names, or why it does not fit the site or the answers sent."""
     errors: list[FieldError] = []
     key = payload["checklist_key"]
@@ -90,24 +111,41 @@ def _named_checklist_version(session: Session, payload: dict[str, Any],
         stmt = stmt.where(ChecklistVersion.version == payload["checklist_version"])
     checklist = session.scalars(stmt).first()
     if checklist is None:
-        errors.append(FieldError("checklist_version", "checklist_not_found",
-                                 f"检查表 {key} 的该版本不存在", f"checklist {key} has no such version"))
+        errors.append(
+            FieldError(
+                "checklist_version",
+                "checklist_not_found",
+                f"检查表 {key} 的该版本不存在",
+                f"checklist {key} has no such version",
+            )
+        )
     elif site is not None and site.kind not in (checklist.site_kinds or []):
-        errors.append(FieldError("checklist_key", "checklist_not_for_site_kind",
-                                 f"检查表 {key} 不适用于场所类别 {site.kind}",
-                                 f"checklist {key} does not cover site kind {site.kind}"))
+        errors.append(
+            FieldError(
+                "checklist_key",
+                "checklist_not_for_site_kind",
+                f"检查表 {key} 不适用于场所类别 {site.kind}",
+                f"checklist {key} does not cover site kind {site.kind}",
+            )
+        )
     if checklist is not None:
         item_keys = {i["key"] for i in checklist.content.get("items", [])}
         for answer_key in payload.get("answers", {}):
             if answer_key not in item_keys:
-                errors.append(FieldError(f"answers.{answer_key}", "unknown_item",
-                                         f"检查表中没有此检查项：{answer_key}",
-                                         f"the checklist has no item {answer_key}"))
+                errors.append(
+                    FieldError(
+                        f"answers.{answer_key}",
+                        "unknown_item",
+                        f"检查表中没有此检查项：{answer_key}",
+                        f"the checklist has no item {answer_key}",
+                    )
+                )
     return checklist, errors
 
 
-def _resolve_officers(session: Session, refs: list[dict[str, Any]],
-                      site: Site | None) -> tuple[list[User], list[FieldError]]:
+def _resolve_officers(
+    session: Session, refs: list[dict[str, Any]], site: Site | None
+) -> tuple[list[User], list[FieldError]]:
     """The officers a PUT names (by user id or badge number), in order, or why each cannot be named."""
     officers: list[User] = []
     errors: list[FieldError] = []
@@ -118,29 +156,48 @@ def _resolve_officers(session: Session, refs: list[dict[str, Any]],
             user = session.scalars(select(User).where(User.badge_number == ref["badge_number"])).first()
         if user is None or not user.is_active:
             what = ref["user_id"] if ref["user_id"] is not None else ref["badge_number"]
-            errors.append(FieldError(f"officers.{i}", "officer_not_found", f"执法人员不存在：{what}",
-                                     f"no such enforcement officer: {what}"))
+            errors.append(
+                FieldError(
+                    f"officers.{i}",
+                    "officer_not_found",
+                    f"执法人员不存在：{what}",
+                    f"no such enforcement officer: {what}",
+                )
+            )
         elif user in officers:
             errors.append(FieldError(f"officers.{i}", "officer_duplicate", "执法人员重复", "officer listed twice"))
         elif site is not None and not any(site.jurisdiction.path.startswith(j.path) for j in user.jurisdictions):
             # Naming an officer grants them the inspection and its evidence: only officers with
             # jurisdiction over the site may be named.
-            errors.append(FieldError(f"officers.{i}", "officer_out_of_jurisdiction",
-                                     f"执法人员 {user.display_name or user.username} 对该场所无管辖权",
-                                     f"officer {user.username} has no jurisdiction over this site"))
+            errors.append(
+                FieldError(
+                    f"officers.{i}",
+                    "officer_out_of_jurisdiction",
+                    f"执法人员 {user.display_name or user.username} 对该场所无管辖权",
+                    f"officer {user.username} has no jurisdiction over this site",
+                )
+            )
         else:
             officers.append(user)
     return officers, errors
 
 
-def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any], settings: Settings,
-                  inspection_id: uuid.UUID | None = None) -> _Refs:
+def _resolve_refs(
+    session: Session,
+    principal: Principal,
+    payload: dict[str, Any],
+    settings: Settings,
+    inspection_id: uuid.UUID | None = None,
+) -> _Refs:
     """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
     errors: list[FieldError] = []
     site = session.get(Site, payload["site_id"])
     if site is None or not principal.covers(site.jurisdiction.path):
-        errors.append(FieldError("site_id", "site_not_found", "场所不存在或不在您的辖区内",
-                                 "site not found in your jurisdictions"))
+        errors.append(
+            FieldError(
+                "site_id", "site_not_found", "场所不存在或不在您的辖区内", "site not found in your jurisdictions"
+            )
+        )
     checklist, checklist_errors = _named_checklist_version(session, payload, site)
     errors += checklist_errors
     officers, officer_errors = _resolve_officers(session, payload["officers"], site)
@@ -148,21 +205,23 @@ def _resolve_refs(session: Session, principal: Principal, payload: dict[str, Any
     if not errors:
         errors += rules.officer_errors(len(officers), settings.min_officers)
     if payload.get("ended_at") is not None:
-        errors += [e for e in rules.window_errors(payload["started_at"], payload["ended_at"])
-                   if e.code == "ends_before_start"]
+        errors += [
+            e for e in rules.window_errors(payload["started_at"], payload["ended_at"]) if e.code == "ends_before_start"
+        ]
     earlier, reinspection_errors = _reinspection_errors(session, principal, payload, site, inspection_id)
     errors += reinspection_errors
     if errors:
-        raise ValidationFailed("检查记录有字段未通过校验，详见 errors。", "Some fields are invalid; see errors.",
-                               errors=errors)
+        raise ValidationFailed(
+            "检查记录有字段未通过校验，详见 errors。", "Some fields are invalid; see errors.", errors=errors
+        )
     assert site is not None and checklist is not None
     return _Refs(site, checklist, officers, earlier)
-
 
 
 @dataclass(frozen=True)
 class _Position:
     """Where the phone was: a WGS84 point, its accuracy, and the CRS the phone sent it in."""
+
     point: WKBElement | None = None
     accuracy_m: float | None = None
     crs_sent: str | None = None
@@ -235,8 +294,13 @@ def _apply_answers(inspection: Inspection, answers: dict[str, dict[str, Any]]) -
             link.position = pos
 
 
-def _refuse_unviewable_photos(session: Session, principal: Principal, inspection: Inspection | None,
-                              payload: dict[str, Any], evidence: EvidenceLinks) -> None:
+def _refuse_unviewable_photos(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection | None,
+    payload: dict[str, Any],
+    evidence: EvidenceLinks,
+) -> None:
     """Refuse a new link to an existing photo the caller may not view, with the photo endpoint's own 404.
 
     A link reveals the photo's evidence flags (GPS, capture time, editing history, other inspections using
@@ -245,8 +309,7 @@ def _refuse_unviewable_photos(session: Session, principal: Principal, inspection
     re-judged (the merge rule never drops them, and a replayed body must not start failing).
     """
     linked = {lk.photo_id for lk in inspection.photo_links} if inspection is not None else set()
-    sent = {uuid.UUID(str(pid)) for answer in payload.get("answers", {}).values()
-            for pid in answer.get("photos") or []}
+    sent = {uuid.UUID(str(pid)) for answer in payload.get("answers", {}).values() for pid in answer.get("photos") or []}
     new = sorted(sent - linked)
     if not new:
         return
@@ -255,17 +318,28 @@ def _refuse_unviewable_photos(session: Session, principal: Principal, inspection
 
 
 def _audit_after(inspection: Inspection) -> dict[str, Any]:
-    return {"state": inspection.state, "version": inspection.version, "site_id": inspection.site_id,
-            "checklist": [inspection.checklist_key, inspection.checklist_version],
-            "officers": [o.user_id for o in inspection.officers],
-            "answers": {a.item_key: a.data for a in inspection.answers},
-            "photos": [[lk.item_key, str(lk.photo_id)] for lk in inspection.photo_links],
-            "reinspection_of": str(inspection.reinspection_of_id) if inspection.reinspection_of_id else None}
+    return {
+        "state": inspection.state,
+        "version": inspection.version,
+        "site_id": inspection.site_id,
+        "checklist": [inspection.checklist_key, inspection.checklist_version],
+        "officers": [o.user_id for o in inspection.officers],
+        "answers": {a.item_key: a.data for a in inspection.answers},
+        "photos": [[lk.item_key, str(lk.photo_id)] for lk in inspection.photo_links],
+        "reinspection_of": str(inspection.reinspection_of_id) if inspection.reinspection_of_id else None,
+    }
 
 
-def put_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
-                   if_match: str | None, settings: Settings, show_current: ShowCurrent,
-                   evidence: EvidenceLinks) -> PutResult:
+def put_inspection(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    payload: dict[str, Any],
+    if_match: str | None,
+    settings: Settings,
+    show_current: ShowCurrent,
+    evidence: EvidenceLinks,
+) -> PutResult:
     """Create or update a draft (or returned) inspection from the phone; idempotent.
 
     - unknown id: created (no If-Match needed); a concurrent create of the same id waits on the primary key
@@ -301,25 +375,44 @@ def put_inspection(session: Session, principal: Principal, inspection_id: uuid.U
     inspection.last_put_version = inspection.version
     session.flush()
     refresh_link_flags(session, inspection, settings=settings)
-    record_audit(session, "inspection.update", "inspection", inspection.id, before=before,
-                 after=_audit_after(inspection))
+    record_audit(
+        session, "inspection.update", "inspection", inspection.id, before=before, after=_audit_after(inspection)
+    )
     bump_change(session, inspection)
     return PutResult(inspection, False)
 
 
-def _create(session: Session, principal: Principal, inspection_id: uuid.UUID, payload: dict[str, Any],
-            body_hash: str, settings: Settings, evidence: EvidenceLinks) -> tuple[Inspection, bool]:
+def _create(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    payload: dict[str, Any],
+    body_hash: str,
+    settings: Settings,
+    evidence: EvidenceLinks,
+) -> tuple[Inspection, bool]:
     """Insert the inspection unless a concurrent PUT did; the row, locked, and whether this call created it."""
     refs = _resolve_refs(session, principal, payload, settings, inspection_id)
     _refuse_unviewable_photos(session, principal, None, payload, evidence)
     inserted = session.execute(
-        pg_insert(Inspection).values(
-            id=inspection_id, site_id=refs.site.id, checklist_version_id=refs.checklist.id,
-            checklist_key=refs.checklist.key, checklist_version=refs.checklist.version,
-            checklist_hash=refs.checklist.content_hash, state=rules.DRAFT, version=1,
-            change_seq=CHANGE_SEQ.next_value(), created_by_id=principal.user_id,
-            started_at=payload["started_at"], last_put_hash=body_hash, last_put_version=1,
-        ).on_conflict_do_nothing(index_elements=["id"]).returning(Inspection.id)
+        pg_insert(Inspection)
+        .values(
+            id=inspection_id,
+            site_id=refs.site.id,
+            checklist_version_id=refs.checklist.id,
+            checklist_key=refs.checklist.key,
+            checklist_version=refs.checklist.version,
+            checklist_hash=refs.checklist.content_hash,
+            state=rules.DRAFT,
+            version=1,
+            change_seq=CHANGE_SEQ.next_value(),
+            created_by_id=principal.user_id,
+            started_at=payload["started_at"],
+            last_put_hash=body_hash,
+            last_put_version=1,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Inspection.id)
     ).scalar()
     inspection = load_for_update(session, inspection_id)
     assert inspection is not None

@@ -1,10 +1,11 @@
 """Photos as evidence in inspections: link flags, the photo's scope, and the four answers the photos
 feature asks of inspections (wired in ``create_app``): ``flags_for_photo``, ``refresh_flags_for_photo``,
 ``participant_may_view_photo`` and ``watermark_context_for_photo``."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2 import Geography
@@ -15,10 +16,10 @@ from app.auth.principal import Principal
 from app.inspections.access import can_see, is_participant, took_part
 from app.inspections.models import Inspection, InspectionPhotoLink
 from app.inspections.settings import Settings
+from app.photos.access import set_photo_scope
 from app.photos.evidence import evidence_flags
 from app.photos.evidence_links import WatermarkContext
 from app.photos.models import Photo
-from app.photos.access import set_photo_scope
 from app.sites.models import Site
 
 
@@ -29,45 +30,62 @@ def uploaded_photos(session: Session, photo_ids: list[uuid.UUID]) -> dict[uuid.U
 
 # ============================================================================ link flags
 
+
 def _window(inspection: Inspection) -> tuple[datetime, datetime] | None:
     if inspection.started_at is None:
         return None
-    end = inspection.ended_at or max(inspection.started_at, datetime.now(timezone.utc))
+    end = inspection.ended_at or max(inspection.started_at, datetime.now(UTC))
     return inspection.started_at, end
 
 
-def compute_link_flags(session: Session, inspection: Inspection, photo: Photo,
-                       settings: Settings) -> list[dict[str, Any]]:
+def compute_link_flags(
+    session: Session, inspection: Inspection, photo: Photo, settings: Settings
+) -> list[dict[str, Any]]:
     """Evidence flags of one linked photo; never blocking."""
     distance = None
     if photo.location is not None:
         # PostGIS geography distance in metres between the photo's GPS point and the site geometry.
         distance = session.scalar(
             select(func.ST_Distance(cast(Photo.location, Geography), cast(Site.geom, Geography)))
-            .select_from(Photo).join(Site, Site.id == inspection.site_id).where(Photo.id == photo.id))
-    others = sorted({str(i) for i in session.scalars(
-        select(InspectionPhotoLink.inspection_id)
-        .join(Photo, Photo.id == InspectionPhotoLink.photo_id)
-        .where(Photo.sha256 == photo.sha256, InspectionPhotoLink.inspection_id != inspection.id))})
+            .select_from(Photo)
+            .join(Site, Site.id == inspection.site_id)
+            .where(Photo.id == photo.id)
+        )
+    others = sorted(
+        {
+            str(i)
+            for i in session.scalars(
+                select(InspectionPhotoLink.inspection_id)
+                .join(Photo, Photo.id == InspectionPhotoLink.photo_id)
+                .where(Photo.sha256 == photo.sha256, InspectionPhotoLink.inspection_id != inspection.id)
+            )
+        }
+    )
     window = _window(inspection)
     assert window is not None
     flags = evidence_flags(
-        photo, site_distance_m=float(distance) if distance is not None else None,
+        photo,
+        site_distance_m=float(distance) if distance is not None else None,
         max_distance_m=settings.max_distance_for(inspection.site.kind),
-        window_start=window[0], window_end=window[1], tolerance=settings.photo_time_tolerance,
-        reused_in_other_inspection=bool(others), other_inspections=others)
+        window_start=window[0],
+        window_end=window[1],
+        tolerance=settings.photo_time_tolerance,
+        reused_in_other_inspection=bool(others),
+        other_inspections=others,
+    )
     return [f.to_dict() for f in flags]
 
 
-def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Settings,
-                       only_missing: bool = False) -> None:
+def refresh_link_flags(
+    session: Session, inspection: Inspection, *, settings: Settings, only_missing: bool = False
+) -> None:
     """(Re)compute the flags of every link whose photo has arrived; links to photos not yet uploaded keep
     ``flags = None``. Also narrows each linked photo's visibility to the inspection's jurisdiction."""
     ids = [lk.photo_id for lk in inspection.photo_links if not (only_missing and lk.flags is not None)]
     if not ids:
         return
     photos = uploaded_photos(session, ids)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for link in inspection.photo_links:
         photo = photos.get(link.photo_id)
         if photo is None:
@@ -79,8 +97,9 @@ def refresh_link_flags(session: Session, inspection: Inspection, *, settings: Se
         sync_photo_scope(session, photo)
 
 
-def visible_flags(session: Session, flags: list[dict[str, Any]] | None,
-                  principal: Principal | None) -> list[dict[str, Any]] | None:
+def visible_flags(
+    session: Session, flags: list[dict[str, Any]] | None, principal: Principal | None
+) -> list[dict[str, Any]] | None:
     """Flags as ``principal`` may read them: ``reused_photo`` names only the other inspections the viewer may
     see and counts the rest (``other_inspections_hidden``). ``principal=None`` (internal use): unchanged."""
     if flags is None or principal is None:
@@ -90,8 +109,14 @@ def visible_flags(session: Session, flags: list[dict[str, Any]] | None,
         others = (flag.get("details") or {}).get("other_inspections")
         if flag.get("code") == "reused_photo" and others is not None:
             shown = [str(raw) for raw in others if _may_see_other(session, principal, raw)]
-            flag = {**flag, "details": {**flag["details"], "other_inspections": shown,
-                                        "other_inspections_hidden": len(others) - len(shown)}}
+            flag = {
+                **flag,
+                "details": {
+                    **flag["details"],
+                    "other_inspections": shown,
+                    "other_inspections_hidden": len(others) - len(shown),
+                },
+            }
         out.append(flag)
     return out
 
@@ -106,6 +131,7 @@ def _may_see_other(session: Session, principal: Principal, raw: object) -> bool:
 
 # ============================================================================ photo scope and visibility
 
+
 def _evidence_inspections(session: Session, photo: Photo) -> list[Inspection]:
     """Inspections a photo is evidence in: linked, and the photo's uploader took part (creator or officer).
 
@@ -113,8 +139,11 @@ def _evidence_inspections(session: Session, photo: Photo) -> list[Inspection]:
     a photo id must not be a way to see it.
     """
     inspections = session.scalars(
-        select(Inspection).join(InspectionPhotoLink, InspectionPhotoLink.inspection_id == Inspection.id)
-        .where(InspectionPhotoLink.photo_id == photo.id).distinct()).all()
+        select(Inspection)
+        .join(InspectionPhotoLink, InspectionPhotoLink.inspection_id == Inspection.id)
+        .where(InspectionPhotoLink.photo_id == photo.id)
+        .distinct()
+    ).all()
     return [i for i in inspections if took_part(i, photo.uploader_id)]
 
 
@@ -129,13 +158,15 @@ def sync_photo_scope(session: Session, photo: Photo) -> None:
 
 # ============================================================================ answers to the photos feature
 
+
 def flags_for_photo(session: Session, photo: Photo, principal: Principal | None) -> list[dict[str, Any]]:
     """Flag provider for GET /api/v1/photos/{id}: the stored flags of every link of the photo, each tagged
     with its inspection and item — only links of inspections the viewer may see, and ``reused_photo``
     redacted for the viewer (``visible_flags``). ``principal=None`` (internal use): nothing is hidden."""
     out = []
-    for link in session.scalars(select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo.id)
-                                .order_by(InspectionPhotoLink.id)):
+    for link in session.scalars(
+        select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo.id).order_by(InspectionPhotoLink.id)
+    ):
         if principal is not None and not can_see(principal, link.inspection):
             continue
         for flag in visible_flags(session, link.flags, principal) or []:
@@ -157,7 +188,7 @@ def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID, *, settings: 
     links = list(session.scalars(select(InspectionPhotoLink).where(InspectionPhotoLink.photo_id == photo_id)))
     for link in links:
         link.flags = compute_link_flags(session, link.inspection, photo, settings)
-        link.flags_computed_at = datetime.now(timezone.utc)
+        link.flags_computed_at = datetime.now(UTC)
     session.flush()
     if links:
         sync_photo_scope(session, photo)
@@ -173,8 +204,9 @@ def watermark_context_for_photo(session: Session, photo: Photo) -> WatermarkCont
     inspection = inspections[0]
     site = inspection.site
     officers = tuple(o.name or str(o.user_id) for o in inspection.officers)
-    return WatermarkContext(site_name=site.name, site_address=site.address, officers=officers,
-                            inspection_ref=str(inspection.id))
+    return WatermarkContext(
+        site_name=site.name, site_address=site.address, officers=officers, inspection_ref=str(inspection.id)
+    )
 
 
 def participant_may_view_photo(session: Session, principal: Principal, photo: Photo) -> bool:

@@ -13,6 +13,7 @@ Why an advisory lock:
     that only hands out seqs below the oldest in-flight writer's — needs a registry of in-flight
     transactions; the lock is simpler and easy to test.)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ def bump_change(session: Session, inspection: Inspection) -> None:
 @dataclass(frozen=True)
 class FeedPage:
     """One page of the sync feed: the inspections in change order and where to continue."""
+
     inspections: list[Inspection]
     next_cursor: str
     has_more: bool
@@ -63,26 +65,39 @@ def decode_cursor(cursor: str | None) -> int:
         raw = cursors.decode_cursor(cursor)
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
-        seq = int(raw[len(_CURSOR_PREFIX):])
+        seq = int(raw[len(_CURSOR_PREFIX) :])
         if seq < 0:
             raise ValueError(raw)
         return seq
     except ValueError:  # MalformedCursor included
-        raise ValidationFailed("同步游标无效", "Invalid sync cursor", errors=[
-            FieldError("updated_since", "invalid_cursor", "同步游标无效，请使用上次响应中的 next_cursor",
-                       "invalid cursor: pass next_cursor from the previous response")]) from None
+        raise ValidationFailed(
+            "同步游标无效",
+            "Invalid sync cursor",
+            errors=[
+                FieldError(
+                    "updated_since",
+                    "invalid_cursor",
+                    "同步游标无效，请使用上次响应中的 next_cursor",
+                    "invalid cursor: pass next_cursor from the previous response",
+                )
+            ],
+        ) from None
 
 
 def _visible_to(principal: Principal) -> ColumnElement[bool]:
     if principal.role in SUPERVISING_ROLES:
         return scope_clause(principal.jurisdiction_paths)
-    return or_(Inspection.created_by_id == principal.user_id,
-               exists().where(InspectionOfficer.inspection_id == Inspection.id,
-                              InspectionOfficer.user_id == principal.user_id))
+    return or_(
+        Inspection.created_by_id == principal.user_id,
+        exists().where(
+            InspectionOfficer.inspection_id == Inspection.id, InspectionOfficer.user_id == principal.user_id
+        ),
+    )
 
 
-def inspection_feed(session: Session, principal: Principal, updated_since: str | None, limit: int,
-                    settings: Settings) -> FeedPage:
+def inspection_feed(
+    session: Session, principal: Principal, updated_since: str | None, limit: int, settings: Settings
+) -> FeedPage:
     """Inspections the caller may see whose last change is after the cursor, in change order.
 
     Each change gives the inspection a new ``change_seq`` (edits, submissions, returns, reviews), so a phone
@@ -90,11 +105,16 @@ def inspection_feed(session: Session, principal: Principal, updated_since: str |
     """
     limit = max(1, min(limit, settings.feed_max_limit))
     after = decode_cursor(updated_since)
-    rows = list(session.scalars(
-        select(Inspection).join(Site, Site.id == Inspection.site_id)
-        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-        .where(Inspection.change_seq > after, _visible_to(principal))
-        .order_by(Inspection.change_seq).limit(limit + 1)))
+    rows = list(
+        session.scalars(
+            select(Inspection)
+            .join(Site, Site.id == Inspection.site_id)
+            .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+            .where(Inspection.change_seq > after, _visible_to(principal))
+            .order_by(Inspection.change_seq)
+            .limit(limit + 1)
+        )
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1].change_seq if rows else after

@@ -5,6 +5,7 @@ What depends on the viewer is explicit: evidence flags are shown to supervisors 
 for photos they may view (``viewer=None``, internal use, shows them unredacted), and ``reused_photo`` names
 only inspections the viewer may see (``evidence.visible_flags``).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -39,24 +40,38 @@ def _location(inspection: Inspection) -> dict[str, Any] | None:
         return None
     point = to_shape(inspection.location)
     assert isinstance(point, Point)  # a Geometry("POINT") column; to_shape is typed BaseGeometry
-    return {"lon": point.x, "lat": point.y, "accuracy_m": inspection.location_accuracy_m,
-            "crs": "wgs84", "crs_sent": inspection.location_crs}
+    return {
+        "lon": point.x,
+        "lat": point.y,
+        "accuracy_m": inspection.location_accuracy_m,
+        "crs": "wgs84",
+        "crs_sent": inspection.location_crs,
+    }
 
 
 def _review(inspection: Inspection) -> dict[str, Any] | None:
     """The last return (kept after resubmission, so the inspector can still read what was asked)."""
     if inspection.review_comment is None and inspection.reviewed_at is None:
         return None
-    return {"comment": inspection.review_comment, "at": inspection.reviewed_at, "by": inspection.reviewed_by_id,
-            "item_comments": list(inspection.review_item_comments or [])}
+    return {
+        "comment": inspection.review_comment,
+        "at": inspection.reviewed_at,
+        "by": inspection.reviewed_by_id,
+        "item_comments": list(inspection.review_item_comments or []),
+    }
 
 
 def _decision(inspection: Inspection) -> dict[str, Any] | None:
     """The supervisor's final decision, as the phone's sync feed shows it."""
     if inspection.decision is None:
         return None
-    return {"action": inspection.decision, "by": inspection.decided_by_id, "at": inspection.decided_at,
-            "reason": inspection.decision_reason, "item_comments": list(inspection.decision_item_comments or [])}
+    return {
+        "action": inspection.decision,
+        "by": inspection.decided_by_id,
+        "at": inspection.decided_at,
+        "reason": inspection.decision_reason,
+        "item_comments": list(inspection.decision_item_comments or []),
+    }
 
 
 def _may_see_flags(session: Session, viewer: Principal | None, photo: Photo | None) -> bool:
@@ -70,31 +85,53 @@ def _may_see_flags(session: Session, viewer: Principal | None, photo: Photo | No
     return can_view_photo(viewer, photo) or participant_may_view_photo(session, viewer, photo)
 
 
-def _photo_links(session: Session, inspection: Inspection, viewer: Principal | None,
-                 photos: dict[uuid.UUID, Photo]) -> list[dict[str, Any]]:
+def _photo_links(
+    session: Session, inspection: Inspection, viewer: Principal | None, photos: dict[uuid.UUID, Photo]
+) -> list[dict[str, Any]]:
     """The links with upload state and, for supervisors and admins who may view the photo, the evidence
     flags."""
-    return [{
-        "photo_id": link.photo_id, "item_key": link.item_key, "position": link.position,
-        "linked_at": link.linked_at, "uploaded": link.photo_id in photos,
-        "derivatives_state": photos[link.photo_id].derivatives_state if link.photo_id in photos else None,
-        "flags": (visible_flags(session, link.flags, viewer)
-                  if _may_see_flags(session, viewer, photos.get(link.photo_id)) else None),
-    } for link in inspection.photo_links]
+    return [
+        {
+            "photo_id": link.photo_id,
+            "item_key": link.item_key,
+            "position": link.position,
+            "linked_at": link.linked_at,
+            "uploaded": link.photo_id in photos,
+            "derivatives_state": photos[link.photo_id].derivatives_state if link.photo_id in photos else None,
+            "flags": (
+                visible_flags(session, link.flags, viewer)
+                if _may_see_flags(session, viewer, photos.get(link.photo_id))
+                else None
+            ),
+        }
+        for link in inspection.photo_links
+    ]
 
 
 def _findings(inspection: Inspection) -> list[dict[str, Any]]:
-    return [{
-        "id": f.id, "item_key": f.item_key, "checklist_key": f.checklist_key,
-        "checklist_version": f.checklist_version, "checklist_hash": f.checklist_hash, "verdict": f.verdict,
-        "phone_verdict": f.phone_verdict, "explanation": f.explanation, "value": f.value,
-        "severity": f.severity, "source_refs": f.source_refs, "penalty_keys": f.penalty_keys,
-        "photo_ids": f.photo_ids,
-    } for f in inspection.current_findings]
+    return [
+        {
+            "id": f.id,
+            "item_key": f.item_key,
+            "checklist_key": f.checklist_key,
+            "checklist_version": f.checklist_version,
+            "checklist_hash": f.checklist_hash,
+            "verdict": f.verdict,
+            "phone_verdict": f.phone_verdict,
+            "explanation": f.explanation,
+            "value": f.value,
+            "severity": f.severity,
+            "source_refs": f.source_refs,
+            "penalty_keys": f.penalty_keys,
+            "photo_ids": f.photo_ids,
+        }
+        for f in inspection.current_findings
+    ]
 
 
-def present_inspection(session: Session, inspection: Inspection, viewer: Principal | None,
-                       photos: dict[uuid.UUID, Photo] | None = None) -> dict[str, Any]:
+def present_inspection(
+    session: Session, inspection: Inspection, viewer: Principal | None, photos: dict[uuid.UUID, Photo] | None = None
+) -> dict[str, Any]:
     """The inspection as ``viewer`` sees it. ``photos`` (the arrived photos by id, possibly of more
     inspections) saves the look-up when the caller has made it for a whole page."""
     if photos is None:
@@ -106,10 +143,14 @@ def present_inspection(session: Session, inspection: Inspection, viewer: Princip
         "version": inspection.version,
         "etag": inspection.etag,
         "site": {"id": site.id, "name": site.name, "kind": site.kind, "jurisdiction": site.jurisdiction.code},
-        "checklist": {"key": inspection.checklist_key, "version": inspection.checklist_version,
-                      "hash": inspection.checklist_hash},
-        "officers": [{"user_id": o.user_id, "badge_number": o.badge_number, "name": o.name}
-                     for o in inspection.officers],
+        "checklist": {
+            "key": inspection.checklist_key,
+            "version": inspection.checklist_version,
+            "hash": inspection.checklist_hash,
+        },
+        "officers": [
+            {"user_id": o.user_id, "badge_number": o.badge_number, "name": o.name} for o in inspection.officers
+        ],
         "started_at": inspection.started_at,
         "ended_at": inspection.ended_at,
         "location": _location(inspection),
@@ -132,23 +173,35 @@ def present_inspection(session: Session, inspection: Inspection, viewer: Princip
 def present_feed(session: Session, page: FeedPage, viewer: Principal) -> dict[str, Any]:
     """A feed page as ``viewer`` sees it, with one photo look-up for the page, not one per inspection."""
     photos = uploaded_photos(session, [link.photo_id for i in page.inspections for link in i.photo_links])
-    return {"items": [present_inspection(session, i, viewer, photos) for i in page.inspections],
-            "next_cursor": page.next_cursor, "has_more": page.has_more}
+    return {
+        "items": [present_inspection(session, i, viewer, photos) for i in page.inspections],
+        "next_cursor": page.next_cursor,
+        "has_more": page.has_more,
+    }
 
 
 def current_state_for(session: Session, viewer: Principal) -> ShowCurrent:
     """The current state as a 412 body shows it to ``viewer`` (the same dump as a 200 response)."""
+
     def show(inspection: Inspection) -> dict[str, Any]:
         dumped: dict[str, Any] = InspectionSchema().dump(present_inspection(session, inspection, viewer))
         return dumped
+
     return show
 
 
 def present_review_settings(settings: JurisdictionReviewSettings) -> dict[str, Any]:
     """A jurisdiction's review settings as ``schemas.ReviewSettingsSchema`` dumps them."""
     row = settings.row
-    return {"jurisdiction": settings.jurisdiction.code,
-            "own": None if row is None else {"two_person_rule": row.two_person_rule, "reason": row.reason,
-                                             "updated_by": row.updated_by_id, "updated_at": row.updated_at},
-            "effective": {"two_person_rule": settings.effective.two_person_rule,
-                          "source": settings.effective.source}}
+    return {
+        "jurisdiction": settings.jurisdiction.code,
+        "own": None
+        if row is None
+        else {
+            "two_person_rule": row.two_person_rule,
+            "reason": row.reason,
+            "updated_by": row.updated_by_id,
+            "updated_at": row.updated_at,
+        },
+        "effective": {"two_person_rule": settings.effective.two_person_rule, "source": settings.effective.source},
+    }

@@ -1,5 +1,6 @@
 """Inspections API: idempotent capture (PUT), submission, review (return, approve, reject), review settings,
 sync feed."""
+
 from __future__ import annotations
 
 import uuid
@@ -32,8 +33,9 @@ from app.inspections.schemas import (
 from app.inspections.submission import submit_inspection
 from app.wiring import wiring
 
-blp = Blueprint("inspections", __name__, url_prefix="/api/v1/inspections",
-                description="现场检查记录 / Field inspections")
+blp = Blueprint(
+    "inspections", __name__, url_prefix="/api/v1/inspections", description="现场检查记录 / Field inspections"
+)
 
 _ETAG_DOC = {"headers": {"ETag": {"description": "版本 / inspection version", "schema": {"type": "string"}}}}
 
@@ -50,8 +52,9 @@ class InspectionFeed(MethodView):
     @blp.response(200, FeedSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sync feed: inspections changed after the cursor (updated_since), oldest change first."""
-        page = inspection_feed(current_session(), current_principal(), args["updated_since"], args["limit"],
-                               wiring().inspection_settings)
+        page = inspection_feed(
+            current_session(), current_principal(), args["updated_since"], args["limit"], wiring().inspection_settings
+        )
         return present_feed(current_session(), page, current_principal())
 
 
@@ -74,10 +77,16 @@ class InspectionById(MethodView):
     @blp.problem(404, "不存在（检查记录，或所链接的照片不可见）/ Not found (the inspection, or a linked photo)")
     def put(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
-        result = put_inspection(current_session(), current_principal(), inspection_id, payload,
-                                request.headers.get("If-Match"), wiring().inspection_settings,
-                                current_state_for(current_session(), current_principal()),
-                                wiring().photo_evidence)
+        result = put_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload,
+            request.headers.get("If-Match"),
+            wiring().inspection_settings,
+            current_state_for(current_session(), current_principal()),
+            wiring().photo_evidence,
+        )
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
 
@@ -93,9 +102,14 @@ class InspectionSubmit(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def post(self, inspection_id: uuid.UUID) -> Any:
         """Submit: validate against the resolved checklist, re-evaluate on the server, create findings."""
-        inspection = submit_inspection(current_session(), current_principal(), inspection_id,
-                                       request.headers.get("If-Match"), wiring().inspection_settings,
-                                       current_state_for(current_session(), current_principal()))
+        inspection = submit_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            request.headers.get("If-Match"),
+            wiring().inspection_settings,
+            current_state_for(current_session(), current_principal()),
+        )
         db.session.commit()
         return _with_etag(inspection)
 
@@ -112,10 +126,15 @@ class InspectionReturn(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Return a submitted inspection to the inspector with comments (supervisors)."""
-        inspection = return_inspection(current_session(), current_principal(), inspection_id, payload["comment"],
-                                       request.headers.get("If-Match"),
-                                       current_state_for(current_session(), current_principal()),
-                                       payload["item_comments"])
+        inspection = return_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload["comment"],
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+            payload["item_comments"],
+        )
         db.session.commit()
         return _with_etag(inspection)
 
@@ -133,9 +152,14 @@ class InspectionApprove(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Approve a submitted inspection (supervisors; final; not by its creator or officers)."""
-        inspection = approve_inspection(current_session(), current_principal(), inspection_id, payload["reason"],
-                                        request.headers.get("If-Match"),
-                                        current_state_for(current_session(), current_principal()))
+        inspection = approve_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload["reason"],
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+        )
         db.session.commit()
         return _with_etag(inspection)
 
@@ -153,9 +177,15 @@ class InspectionReject(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Reject a submitted inspection with a reason and per-item comments (supervisors; final)."""
-        inspection = reject_inspection(current_session(), current_principal(), inspection_id, payload["reason"],
-                                       payload["item_comments"], request.headers.get("If-Match"),
-                                       current_state_for(current_session(), current_principal()))
+        inspection = reject_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload["reason"],
+            payload["item_comments"],
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+        )
         db.session.commit()
         return _with_etag(inspection)
 
@@ -176,7 +206,8 @@ class ReviewSettingsByCode(MethodView):
     @blp.problem(404, "不存在 / Not found")
     def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Set whether the two-person rule applies in a jurisdiction and below (admins; reason required; audited)."""
-        body = present_review_settings(put_review_settings(current_session(), current_principal(), code,
-                                                  data["two_person_rule"], data["reason"]))
+        body = present_review_settings(
+            put_review_settings(current_session(), current_principal(), code, data["two_person_rule"], data["reason"])
+        )
         db.session.commit()
         return body

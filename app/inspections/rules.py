@@ -10,12 +10,14 @@ Lifecycle::
 Every transition happens on the server; a phone can only ask for one (PUT edits, POST /submit).
 Supervisors drive ``return``, ``approve`` and ``reject`` (review.py); approved and rejected are final.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from app import etags
 from app.errors import Conflict, FieldError, Forbidden, PreconditionRequired
@@ -61,9 +63,12 @@ def next_state(action: str, state: str) -> str:
     if target is None:
         s_zh, s_en = STATE_LABELS.get(state, (state, state))
         a_zh, a_en = ACTION_LABELS.get(action, (action, action))
-        raise Conflict(f"检查记录当前为“{s_zh}”状态，不能{a_zh}。",
-                       f"The inspection is {s_en}; '{a_en}' is not allowed in this state.",
-                       code="invalid_state_transition", extra={"state": state, "action": action})
+        raise Conflict(
+            f"检查记录当前为“{s_zh}”状态，不能{a_zh}。",
+            f"The inspection is {s_en}; '{a_en}' is not allowed in this state.",
+            code="invalid_state_transition",
+            extra={"state": state, "action": action},
+        )
     return target
 
 
@@ -74,10 +79,12 @@ DECISIONS = ("approve", "reject")
 
 
 def own_inspection_error() -> Forbidden:
-    return Forbidden("不能审核自己创建或参与执法的检查记录（查审分离），请由其他审核人员处理。",
-                     "You may not decide on an inspection you created or took part in as an officer "
-                     "(the investigator does not review); another supervisor must decide.",
-                     code="own_inspection")
+    return Forbidden(
+        "不能审核自己创建或参与执法的检查记录（查审分离），请由其他审核人员处理。",
+        "You may not decide on an inspection you created or took part in as an officer "
+        "(the investigator does not review); another supervisor must decide.",
+        code="own_inspection",
+    )
 
 
 def check_two_person_rule(reviewer_id: int, creator_id: int, officer_ids: Iterable[int], enforced: bool) -> None:
@@ -91,16 +98,25 @@ def check_two_person_rule(reviewer_id: int, creator_id: int, officer_ids: Iterab
         raise own_inspection_error()
 
 
-def item_comment_errors(comments: Iterable[Mapping[str, str]], known_items: Iterable[str],
-                        path: str = "item_comments") -> list[FieldError]:
+def item_comment_errors(
+    comments: Iterable[Mapping[str, str]], known_items: Iterable[str], path: str = "item_comments"
+) -> list[FieldError]:
     """Per-item review comments must name items of the inspection (answered or with a finding)."""
     known = set(known_items)
-    return [FieldError(f"{path}.{i}.item_key", "unknown_item",
-                       f"检查记录中没有检查项 {c['item_key']}", f"the inspection has no item {c['item_key']}")
-            for i, c in enumerate(comments) if c["item_key"] not in known]
+    return [
+        FieldError(
+            f"{path}.{i}.item_key",
+            "unknown_item",
+            f"检查记录中没有检查项 {c['item_key']}",
+            f"the inspection has no item {c['item_key']}",
+        )
+        for i, c in enumerate(comments)
+        if c["item_key"] not in known
+    ]
 
 
 # ----------------------------------------------------------------------------------- ETag / If-Match
+
 
 def etag_for(version: int) -> str:
     """Strong ETag of an inspection version."""
@@ -112,20 +128,25 @@ def parse_if_match(header: str | None) -> int | None:
     try:
         return etags.parse_if_match(header)
     except etags.MalformedIfMatch:
-        raise PreconditionRequired("If-Match 必须是本检查记录的一个版本标签，例如 \"3\"。",
-                                   'If-Match must be one version tag of this inspection, e.g. "3".',
-                                   code="if_match_invalid") from None
+        raise PreconditionRequired(
+            "If-Match 必须是本检查记录的一个版本标签，例如 \"3\"。",
+            'If-Match must be one version tag of this inspection, e.g. "3".',
+            code="if_match_invalid",
+        ) from None
 
 
 def require_if_match(header: str | None) -> int:
     version = parse_if_match(header)
     if version is None:
-        raise PreconditionRequired("修改已有检查记录须携带 If-Match 版本头（取自上次响应的 ETag）。",
-                                   "Updating an existing inspection requires If-Match (the ETag of your last response).")
+        raise PreconditionRequired(
+            "修改已有检查记录须携带 If-Match 版本头（取自上次响应的 ETag）。",
+            "Updating an existing inspection requires If-Match (the ETag of your last response).",
+        )
     return version
 
 
 # ----------------------------------------------------------------------------------- request hashing
+
 
 def canonical_hash(payload: Any) -> str:
     """sha256 of canonical JSON: the identity of a PUT body for lost-response replays."""
@@ -134,6 +155,7 @@ def canonical_hash(payload: Any) -> str:
 
 
 # ----------------------------------------------------------------------------------- photo-link merge
+
 
 def merge_photo_links(existing: Mapping[str, list[str]], sent: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """Photo links after an edit: never dropped.
@@ -155,6 +177,7 @@ def merge_photo_links(existing: Mapping[str, list[str]], sent: Mapping[str, list
 
 # ----------------------------------------------------------------------------------- completeness
 
+
 @dataclass(frozen=True)
 class OfficerRef:
     user_id: int | None
@@ -165,22 +188,32 @@ def officer_errors(count: int, min_officers: int, path: str = "officers") -> lis
     # 行政处罚法第四十二条: 执法人员不得少于两人 (the number is configurable: MIN_OFFICERS).
     if count >= min_officers:
         return []
-    return [FieldError(path, "too_few_officers",
-                       f"现场执法人员不得少于 {min_officers} 人（《行政处罚法》第四十二条），当前 {count} 人",
-                       f"at least {min_officers} enforcement officers must be present (Administrative "
-                       f"Penalty Law Art. 42); got {count}")]
+    return [
+        FieldError(
+            path,
+            "too_few_officers",
+            f"现场执法人员不得少于 {min_officers} 人（《行政处罚法》第四十二条），当前 {count} 人",
+            f"at least {min_officers} enforcement officers must be present (Administrative "
+            f"Penalty Law Art. 42); got {count}",
+        )
+    ]
 
 
 def missing_answer_error(item_key: str, prompt: Mapping[str, str] | None = None) -> FieldError:
     zh = (prompt or {}).get("zh") or item_key
     en = (prompt or {}).get("en") or item_key
-    return FieldError(f"answers.{item_key}", "answer_missing", f"适用检查项未作答：{zh}",
-                      f"applicable item not answered: {en}")
+    return FieldError(
+        f"answers.{item_key}", "answer_missing", f"适用检查项未作答：{zh}", f"applicable item not answered: {en}"
+    )
 
 
 def photo_not_uploaded_error(item_key: str, photo_id: str) -> FieldError:
-    return FieldError(f"answers.{item_key}.photos", "photo_not_uploaded",
-                      f"照片 {photo_id} 已关联但尚未上传", f"photo {photo_id} is linked but not uploaded yet")
+    return FieldError(
+        f"answers.{item_key}.photos",
+        "photo_not_uploaded",
+        f"照片 {photo_id} 已关联但尚未上传",
+        f"photo {photo_id} is linked but not uploaded yet",
+    )
 
 
 def window_errors(started_at: Any, ended_at: Any) -> list[FieldError]:
@@ -190,8 +223,9 @@ def window_errors(started_at: Any, ended_at: Any) -> list[FieldError]:
     if ended_at is None:
         errors.append(FieldError("ended_at", "required", "缺少检查结束时间", "the end time is missing"))
     if started_at is not None and ended_at is not None and ended_at < started_at:
-        errors.append(FieldError("ended_at", "ends_before_start", "结束时间早于开始时间",
-                                 "the end time is before the start time"))
+        errors.append(
+            FieldError("ended_at", "ends_before_start", "结束时间早于开始时间", "the end time is before the start time")
+        )
     return errors
 
 

@@ -1,4 +1,5 @@
 """Edge contract of the inspections API (shape only; existence and permissions are checked in services)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,6 @@ from app.inspections.rules import STATES
 from app.vocabulary import ALERT_LEVELS
 
 
-
 class LocationSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -19,8 +19,11 @@ class LocationSchema(ma.Schema):
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
     accuracy_m = fields.Float(allow_nan=False, allow_none=True, validate=validate.Range(min=0))
-    crs = fields.String(load_default=DEFAULT_CRS, validate=validate.OneOf(CRS_CHOICES),
-                        metadata={"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)"})
+    crs = fields.String(
+        load_default=DEFAULT_CRS,
+        validate=validate.OneOf(CRS_CHOICES),
+        metadata={"description": "wgs84 (GPS) | gcj02 (Gaode/Tencent) | bd09 (Baidu)"},
+    )
 
 
 class AnswerSchema(ma.Schema):
@@ -65,21 +68,34 @@ class InspectionPutSchema(ma.Schema):
 
     site_id = fields.Integer(required=True, strict=True)
     checklist_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    checklist_version = fields.String(validate=validate.Length(min=1, max=40),
-                                      metadata={"description": "version the phone used (or give checklist_hash)"})
+    checklist_version = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "version the phone used (or give checklist_hash)"},
+    )
     checklist_hash = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"))
-    officers = fields.List(OfficerRefField(), required=True, validate=validate.Length(max=20),
-                           metadata={"description": "user ids or badge numbers (执法证号) of the officers present"})
+    officers = fields.List(
+        OfficerRefField(),
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "user ids or badge numbers (执法证号) of the officers present"},
+    )
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(allow_none=True)
     location = fields.Nested(LocationSchema, allow_none=True)
     alert_level = fields.String(load_default="none", validate=validate.OneOf(ALERT_LEVELS))
     note = fields.String(allow_none=True, validate=validate.Length(max=10000))
-    answers = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                          values=fields.Nested(AnswerSchema), load_default=dict)
-    reinspection_of = fields.UUID(allow_none=True, metadata={
-        "description": "复查：被复查的较早检查（同一场所，已提交或已审核）/ re-inspection of this earlier "
-                       "inspection (same site, submitted or approved)"})
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.Nested(AnswerSchema),
+        load_default=dict,
+    )
+    reinspection_of = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "复查：被复查的较早检查（同一场所，已提交或已审核）/ re-inspection of this earlier "
+            "inspection (same site, submitted or approved)"
+        },
+    )
 
     @ma.validates_schema
     def _checklist_named(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -113,17 +129,23 @@ class ItemCommentSchema(ma.Schema):
 
 
 def _item_comments(description: str) -> fields.List:
-    return fields.List(fields.Nested(ItemCommentSchema), load_default=list,
-                       validate=validate.Length(max=MAX_ITEM_COMMENTS),
-                       metadata={"description": description})
+    return fields.List(
+        fields.Nested(ItemCommentSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_ITEM_COMMENTS),
+        metadata={"description": description},
+    )
 
 
 class ReturnSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    comment = fields.String(required=True, validate=validate.Length(min=1, max=10000),
-                            metadata={"description": "退回意见 / what the inspector must fix"})
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=10000),
+        metadata={"description": "退回意见 / what the inspector must fix"},
+    )
     item_comments = _item_comments("逐项意见（检查项须属于本检查记录）/ per-item comments (items of this inspection)")
 
 
@@ -131,16 +153,22 @@ class ApproveSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    reason = NonBlankString(validate=validate.Length(min=1, max=MAX_REASON), load_default=None,
-                            metadata={"description": "审核意见（可选）/ optional approval note"})
+    reason = NonBlankString(
+        validate=validate.Length(min=1, max=MAX_REASON),
+        load_default=None,
+        metadata={"description": "审核意见（可选）/ optional approval note"},
+    )
 
 
 class RejectSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    reason = NonBlankString(required=True, validate=validate.Length(min=1, max=MAX_REASON),
-                            metadata={"description": "驳回理由 / why the inspection is rejected"})
+    reason = NonBlankString(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "驳回理由 / why the inspection is rejected"},
+    )
     item_comments = _item_comments("逐项意见（检查项须属于本检查记录）/ per-item comments (items of this inspection)")
 
 
@@ -148,10 +176,15 @@ class ReviewSettingsPutSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    two_person_rule = fields.Boolean(required=True, metadata={
-        "description": "false: a participant of an inspection may decide on it (waiver; reason required)"})
-    reason = NonBlankString(required=True, validate=validate.Length(min=1, max=MAX_REASON),
-                            metadata={"description": "设置理由 / why (audited)"})
+    two_person_rule = fields.Boolean(
+        required=True,
+        metadata={"description": "false: a participant of an inspection may decide on it (waiver; reason required)"},
+    )
+    reason = NonBlankString(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "设置理由 / why (audited)"},
+    )
 
 
 class FeedArgsSchema(ma.Schema):
@@ -163,6 +196,7 @@ class FeedArgsSchema(ma.Schema):
 
 
 # ------------------------------------------------------------------------------------------ output
+
 
 class FlagSchema(ma.Schema):
     code = fields.String()
@@ -178,8 +212,11 @@ class PhotoLinkSchema(ma.Schema):
     linked_at = fields.DateTime()
     uploaded = fields.Boolean(metadata={"description": "the photo's bytes have arrived"})
     derivatives_state = fields.String(allow_none=True)
-    flags = fields.List(fields.Nested(FlagSchema), allow_none=True,
-                        metadata={"description": "evidence flags (supervisors and admins only); never blocking"})
+    flags = fields.List(
+        fields.Nested(FlagSchema),
+        allow_none=True,
+        metadata={"description": "evidence flags (supervisors and admins only); never blocking"},
+    )
 
 
 class FindingSchema(ma.Schema):
@@ -240,10 +277,14 @@ class InspectionSchema(ma.Schema):
     answers = fields.Dict(metadata={"description": "item key -> answer as sent, photos = every linked photo"})
     photos = fields.List(fields.Nested(PhotoLinkSchema))
     findings = fields.List(fields.Nested(FindingSchema))
-    review = fields.Nested(ReviewSchema, allow_none=True,
-                           metadata={"description": "the last return: comment, at, by, item comments"})
-    decision = fields.Nested(DecisionSchema, allow_none=True,
-                             metadata={"description": "审核结论 / the supervisor's final decision (approve/reject)"})
+    review = fields.Nested(
+        ReviewSchema, allow_none=True, metadata={"description": "the last return: comment, at, by, item comments"}
+    )
+    decision = fields.Nested(
+        DecisionSchema,
+        allow_none=True,
+        metadata={"description": "审核结论 / the supervisor's final decision (approve/reject)"},
+    )
     reinspection_of = fields.UUID(allow_none=True, metadata={"description": "the earlier inspection re-inspected"})
     submitted_at = fields.DateTime(allow_none=True)
     submission_count = fields.Integer()
@@ -261,14 +302,19 @@ class ReviewSettingsOwnSchema(ma.Schema):
 
 class EffectiveReviewSettingsSchema(ma.Schema):
     two_person_rule = fields.Boolean()
-    source = fields.String(allow_none=True, metadata={"description": "jurisdiction whose setting applies; "
-                                                                     "null: the default (rule in force)"})
+    source = fields.String(
+        allow_none=True,
+        metadata={"description": "jurisdiction whose setting applies; null: the default (rule in force)"},
+    )
 
 
 class ReviewSettingsSchema(ma.Schema):
     jurisdiction = fields.String()
-    own = fields.Nested(ReviewSettingsOwnSchema, allow_none=True,
-                        metadata={"description": "this jurisdiction's own row; null: inherits"})
+    own = fields.Nested(
+        ReviewSettingsOwnSchema,
+        allow_none=True,
+        metadata={"description": "this jurisdiction's own row; null: inherits"},
+    )
     effective = fields.Nested(EffectiveReviewSettingsSchema)
 
 

@@ -1,10 +1,11 @@
 """Submission: the inspection is checked against its checklist as it applies on the day, re-evaluated on the
 server, its findings recorded and the penalty engine called — one transaction."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from app.sites.services import site_context
 @dataclass(frozen=True)
 class LinkedPhotos:
     """The photos linked to each item, and which of them have arrived."""
+
     by_item: dict[str, list[uuid.UUID]]
     uploaded: frozenset[uuid.UUID]
 
@@ -45,6 +47,7 @@ class LinkedPhotos:
 @dataclass(frozen=True)
 class EvaluatedItem:
     """One applicable, answered item with the server's evaluation and what its finding records."""
+
     key: str
     severity: str | None
     source_refs: list[str]
@@ -57,6 +60,7 @@ class EvaluatedItem:
 @dataclass(frozen=True)
 class ChecklistCheck:
     """The inspection's checklist as it applies on the day, and the answers evaluated against it."""
+
     errors: list[FieldError]
     evaluated: list[EvaluatedItem]
     parameters: Any
@@ -84,13 +88,14 @@ def linked_photos(session: Session, inspection: Inspection) -> LinkedPhotos:
     return LinkedPhotos(by_item, uploaded)
 
 
-def check_against_checklist(inspection: Inspection, context: dict[str, Any],
-                            photos: LinkedPhotos) -> ChecklistCheck:
+def check_against_checklist(inspection: Inspection, context: dict[str, Any], photos: LinkedPhotos) -> ChecklistCheck:
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
     code here that reads checklist item specs)."""
     resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
-    errors = [FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
-              for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))]
+    errors = [
+        FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
+        for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))
+    ]
     answers = {a.item_key: a for a in inspection.answers}
     evaluated = []
     for item in resolved.get("items", []):
@@ -100,17 +105,33 @@ def check_against_checklist(inspection: Inspection, context: dict[str, Any],
             continue
         evidence = photos.arrived(item["key"])
         # The server's verdict: evaluate_answer recomputes measure/choice/code/count from the values.
-        evaluation = evaluate_answer(ItemSpec.from_doc(item), {**answer.data, "photos": evidence}, params=resolved.get("parameters"))
+        evaluation = evaluate_answer(
+            ItemSpec.from_doc(item), {**answer.data, "photos": evidence}, params=resolved.get("parameters")
+        )
         errors += evaluation.errors
-        evaluated.append(EvaluatedItem(item["key"], item.get("severity"), list(item.get("source") or []),
-                                       list(item.get("penalties") or []), answer, evaluation, evidence))
-    return ChecklistCheck(errors, evaluated, resolved.get("parameters"),
-                          [i["key"] for i in resolved.get("items", [])],
-                          [i["key"] for i in resolved.get("not_applicable", [])])
+        evaluated.append(
+            EvaluatedItem(
+                item["key"],
+                item.get("severity"),
+                list(item.get("source") or []),
+                list(item.get("penalties") or []),
+                answer,
+                evaluation,
+                evidence,
+            )
+        )
+    return ChecklistCheck(
+        errors,
+        evaluated,
+        resolved.get("parameters"),
+        [i["key"] for i in resolved.get("items", [])],
+        [i["key"] for i in resolved.get("not_applicable", [])],
+    )
 
 
-def _submission_errors(inspection: Inspection, check: ChecklistCheck, photos: LinkedPhotos,
-                       settings: Settings) -> list[FieldError]:
+def _submission_errors(
+    inspection: Inspection, check: ChecklistCheck, photos: LinkedPhotos, settings: Settings
+) -> list[FieldError]:
     errors = list(check.errors)
     errors += rules.officer_errors(len(inspection.officers), settings.min_officers)
     errors += rules.window_errors(inspection.started_at, inspection.ended_at)
@@ -122,18 +143,34 @@ def _submission_errors(inspection: Inspection, check: ChecklistCheck, photos: Li
 def _record_findings(session: Session, inspection: Inspection, check: ChecklistCheck) -> None:
     for item in check.evaluated:
         evaluation = item.evaluation
-        session.add(Finding(
-            inspection=inspection, submission_no=inspection.submission_count, item_key=item.key,
-            checklist_key=inspection.checklist_key, checklist_version=inspection.checklist_version,
-            checklist_hash=inspection.checklist_hash,
-            verdict=rules.finding_verdict(evaluation.verdict, evaluation.not_applicable),
-            phone_verdict=item.answer.phone_verdict, explanation=dict(evaluation.explanation),
-            value=evaluation.value, severity=item.severity, source_refs=item.source_refs,
-            penalty_keys=item.penalty_keys, answer={**item.answer.data, "photos": item.evidence}))
+        session.add(
+            Finding(
+                inspection=inspection,
+                submission_no=inspection.submission_count,
+                item_key=item.key,
+                checklist_key=inspection.checklist_key,
+                checklist_version=inspection.checklist_version,
+                checklist_hash=inspection.checklist_hash,
+                verdict=rules.finding_verdict(evaluation.verdict, evaluation.not_applicable),
+                phone_verdict=item.answer.phone_verdict,
+                explanation=dict(evaluation.explanation),
+                value=evaluation.value,
+                severity=item.severity,
+                source_refs=item.source_refs,
+                penalty_keys=item.penalty_keys,
+                answer={**item.answer.data, "photos": item.evidence},
+            )
+        )
 
 
-def submit_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID, if_match: str | None,
-                      settings: Settings, show_current: ShowCurrent) -> Inspection:
+def submit_inspection(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    if_match: str | None,
+    settings: Settings,
+    show_current: ShowCurrent,
+) -> Inspection:
     """Validate, re-evaluate on the server, create findings and call the penalty engine — one transaction.
 
     Re-submitting an inspection that is already submitted with If-Match naming the current version or the
@@ -143,8 +180,7 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
     if inspection is None or not is_participant(principal, inspection):
         raise inspection_not_found()
     sent_version = rules.require_if_match(if_match)
-    if inspection.state == rules.SUBMITTED and sent_version in (inspection.version,
-                                                                inspection.submitted_from_version):
+    if inspection.state == rules.SUBMITTED and sent_version in (inspection.version, inspection.submitted_from_version):
         return inspection
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
@@ -157,25 +193,40 @@ def submit_inspection(session: Session, principal: Principal, inspection_id: uui
         raise ValidationFailed(
             f"检查记录不完整或有误，共 {len(errors)} 处，详见 errors。",
             f"The inspection is incomplete or invalid in {len(errors)} place(s); see errors.",
-            code="inspection_incomplete", errors=errors)
+            code="inspection_incomplete",
+            errors=errors,
+        )
 
     before = {"state": inspection.state, "version": inspection.version}
     inspection.submission_count += 1
     _record_findings(session, inspection, check)
     inspection.state = target
-    inspection.submitted_at = datetime.now(timezone.utc)
+    inspection.submitted_at = datetime.now(UTC)
     inspection.submitted_by_id = principal.user_id
     inspection.submitted_from_version = sent_version
     inspection.site_context = {
-        "context": context, "parameters": check.parameters,
-        "applicable_items": check.applicable_items, "not_applicable_items": check.not_applicable_items}
+        "context": context,
+        "parameters": check.parameters,
+        "applicable_items": check.applicable_items,
+        "not_applicable_items": check.not_applicable_items,
+    }
     inspection.version += 1
     session.flush()
     session.expire(inspection, ["findings"])
     refresh_link_flags(session, inspection, settings=settings)
     compute_penalties_for_inspection(session, inspection, principal)
-    record_audit(session, "inspection.submit", "inspection", inspection.id, before=before, after={
-        "state": inspection.state, "version": inspection.version, "submission": inspection.submission_count,
-        "findings": {f.item_key: f.verdict for f in inspection.current_findings}})
+    record_audit(
+        session,
+        "inspection.submit",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={
+            "state": inspection.state,
+            "version": inspection.version,
+            "submission": inspection.submission_count,
+            "findings": {f.item_key: f.verdict for f in inspection.current_findings},
+        },
+    )
     bump_change(session, inspection)
     return inspection

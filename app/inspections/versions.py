@@ -1,4 +1,5 @@
 """Optimistic concurrency: the 412 answer to a stale If-Match carries the current state for the phone to merge."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -18,5 +19,9 @@ def stale_version(inspection: Inspection, sent_version: int, show_current: ShowC
         f"检查记录已被修改（您的版本 {sent_version}，当前版本 {inspection.version}），请合并后重试。",
         f"The inspection changed (your version {sent_version}, current {inspection.version}); merge and retry.",
         code="version_stale",
-        extra={"current": show_current(inspection), "current_version": inspection.version,
-               "_headers": {"ETag": inspection.etag}})
+        extra={
+            "current": show_current(inspection),
+            "current_version": inspection.version,
+            "_headers": {"ETag": inspection.etag},
+        },
+    )

@@ -1,4 +1,5 @@
 """Export jurisdiction boundaries as a GeoJSON FeatureCollection that ``flask geo import`` takes back."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(jso
 
 def export_jurisdictions(session: Session, paths: Sequence[str] | None, crs: str = WGS84) -> str:
     """FeatureCollection (text) of jurisdictions with a boundary, in scope; re-importable as-is."""
-    stmt = (select(_JURISDICTIONS_FC).select_from(_J.outerjoin(_P, _P.c.id == _J.c.parent_id))
-            .where(_J.c.boundary.is_not(None), scope_clause(paths, _J.c.path)))
+    stmt = (
+        select(_JURISDICTIONS_FC)
+        .select_from(_J.outerjoin(_P, _P.c.id == _J.c.parent_id))
+        .where(_J.c.boundary.is_not(None), scope_clause(paths, _J.c.path))
+    )
     return feature_collection_from_wgs84(session.execute(stmt).scalar_one(), crs)

@@ -1,4 +1,5 @@
 """Locate a point: the jurisdiction chain and the zones that cover it, within the caller's scope."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +17,9 @@ from app.localtime import today_local
 from app.zones.queries import jurisdictions_covering, point, zones_covering
 
 
-def locate(session: Session, lon: float, lat: float, crs: str, paths: Sequence[str] | None,
-           on: date | None = None) -> dict[str, Any]:
+def locate(
+    session: Session, lon: float, lat: float, crs: str, paths: Sequence[str] | None, on: date | None = None
+) -> dict[str, Any]:
     """Jurisdiction chain (root first → smallest) and zones covering a point, within ``paths``.
 
     Jurisdictions and zones outside the caller's scope are left out; ancestors above the
@@ -28,13 +30,19 @@ def locate(session: Session, lon: float, lat: float, crs: str, paths: Sequence[s
     pt = point(wlon, wlat)
     covering = jurisdictions_covering(session, pt, paths)
     if not covering:
-        raise NotFound("该位置不在您辖区内任何行政区划的边界范围内。",
-                       "The point lies in none of your jurisdictions' boundaries.", code="location_out_of_scope")
+        raise NotFound(
+            "该位置不在您辖区内任何行政区划的边界范围内。",
+            "The point lies in none of your jurisdictions' boundaries.",
+            code="location_out_of_scope",
+        )
     leaf = covering[0]
     codes = chain_codes(leaf.path)
     by_code = {j.code: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.code.in_(codes)))}
-    chain = [by_code[c] for c in codes if c in by_code
-             and (paths is None or any(by_code[c].path.startswith(p) for p in paths))]
+    chain = [
+        by_code[c]
+        for c in codes
+        if c in by_code and (paths is None or any(by_code[c].path.startswith(p) for p in paths))
+    ]
     on = on or today_local()
     zones = zones_covering(session, pt, paths)
     return {
@@ -42,8 +50,18 @@ def locate(session: Session, lon: float, lat: float, crs: str, paths: Sequence[s
         "wgs84": {"lon": wlon, "lat": wlat},
         "jurisdictions": [_jurisdiction_ref(j) for j in chain],
         "jurisdiction_order": "root_first",
-        "zones": [{"code": z.code, "kind": z.kind, "name_zh": z.name_zh, "name_en": z.name_en,
-                   "valid_from": z.valid_from, "valid_to": z.valid_to, "in_force": z.in_force(on)} for z in zones],
+        "zones": [
+            {
+                "code": z.code,
+                "kind": z.kind,
+                "name_zh": z.name_zh,
+                "name_en": z.name_en,
+                "valid_from": z.valid_from,
+                "valid_to": z.valid_to,
+                "in_force": z.in_force(on),
+            }
+            for z in zones
+        ],
     }
 
 

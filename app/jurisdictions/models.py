@@ -1,4 +1,5 @@
 """Jurisdiction rows: GB/T 2260 division codes, a parent tree and (optionally) a boundary."""
+
 from __future__ import annotations
 
 from geoalchemy2 import Geometry, WKBElement
@@ -6,7 +7,6 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, TimestampMixin
-
 
 
 class Jurisdiction(TimestampMixin, Base):

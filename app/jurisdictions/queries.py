@@ -1,4 +1,5 @@
 """The one SQL form of jurisdiction scope: at or below any of the caller's jurisdictions."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

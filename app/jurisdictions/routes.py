@@ -1,4 +1,5 @@
 """Jurisdiction endpoints: the tree (/api/v1/jurisdictions) and its map layer (/api/v1/geo/locate, /geo/jurisdictions.geojson)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal, ensure_in_scope
+from app.blueprint import Blueprint
 from app.extensions import current_session
 from app.geo.fields import GEOJSON_MIMETYPE
 from app.jurisdictions.geojson_export import export_jurisdictions
@@ -17,8 +18,7 @@ from app.jurisdictions.queries import jurisdictions_in_scope
 from app.jurisdictions.schemas import JurisdictionExportArgsSchema, JurisdictionSchema, LocateArgsSchema, LocateSchema
 from app.jurisdictions.services import get_jurisdiction_by_code
 
-blp = Blueprint("jurisdictions", __name__, url_prefix="/api/v1/jurisdictions",
-                description="行政区划 / Jurisdictions")
+blp = Blueprint("jurisdictions", __name__, url_prefix="/api/v1/jurisdictions", description="行政区划 / Jurisdictions")
 
 # Nested in the geo blueprint (app/geo/routes.py), which gives these URLs /api/v1/geo and the "geo" tag.
 map_blp = Blueprint("jurisdiction_maps", __name__)

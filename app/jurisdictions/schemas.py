@@ -1,4 +1,5 @@
 """Jurisdiction shapes: the tree, and the map layer's locate and export arguments."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -35,6 +36,8 @@ class LocateArgsSchema(ma.Schema):
 class LocateSchema(ma.Schema):
     input = ma.fields.Dict()
     wgs84 = ma.fields.Dict()
-    jurisdictions = ma.fields.List(ma.fields.Dict(), metadata={"description": "Root first, smallest last; in scope only"})
+    jurisdictions = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Root first, smallest last; in scope only"}
+    )
     jurisdiction_order = ma.fields.String()
     zones = ma.fields.List(ma.fields.Dict())

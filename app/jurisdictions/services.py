@@ -1,4 +1,5 @@
 """Creating and looking up jurisdictions."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
@@ -14,7 +15,9 @@ def get_jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
     """The jurisdiction with this division code, or NotFound."""
     found = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
     if found is None:
-        raise NotFound(f"行政区划代码 {code} 不存在。", f"No jurisdiction with code {code}.", code="jurisdiction_not_found")
+        raise NotFound(
+            f"行政区划代码 {code} 不存在。", f"No jurisdiction with code {code}.", code="jurisdiction_not_found"
+        )
     return found
 
 
@@ -28,8 +31,9 @@ def upsert_jurisdiction(
     path = (parent.path if parent else "/") + code + "/"
     existing = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
     if existing is None:
-        existing = Jurisdiction(code=code, name_zh=name_zh, name_en=name_en, level=level, path=path,
-                                parent_id=parent.id if parent else None)
+        existing = Jurisdiction(
+            code=code, name_zh=name_zh, name_en=name_en, level=level, path=path, parent_id=parent.id if parent else None
+        )
         session.add(existing)
         session.flush()
         record_audit(session, "jurisdiction.create", "jurisdiction", code, after=jurisdiction_summary(existing))

@@ -1,4 +1,5 @@
 """Line arithmetic: integer fen, rounding, positions inside a range, counted units (pure)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -41,9 +42,18 @@ def count(finding: FindingInput, unit: str) -> int:
         return 1
     value = finding.counts.get(key, 1)
     if not is_int(value) or value < 0:
-        raise ValidationFailed("计数必须为非负整数", "Counts must be non-negative integers",
-                               errors=[FieldError(f"{finding.item_key}.counts.{key}", "bad_count",
-                                                  "计数必须为非负整数", "Count must be a non-negative integer")])
+        raise ValidationFailed(
+            "计数必须为非负整数",
+            "Counts must be non-negative integers",
+            errors=[
+                FieldError(
+                    f"{finding.item_key}.counts.{key}",
+                    "bad_count",
+                    "计数必须为非负整数",
+                    "Count must be a non-negative integer",
+                )
+            ],
+        )
     return value
 
 
@@ -69,7 +79,16 @@ def daily_days(order_date: date, reinspection_date: date) -> int:
 def check_original_amount(rule_key: str, original: object) -> int:
     """The original fine a daily penalty repeats: a non-negative integer number of fen."""
     if not is_int(original) or original < 0:
-        raise ValidationFailed("原处罚数额必须为整数（分）", "Original fine must be integer fen",
-                               errors=[FieldError(f"prior_decision_amounts_fen.{rule_key}", "bad_amount",
-                                                  "原处罚数额必须为非负整数（分）", "Must be a non-negative integer (fen)")])
+        raise ValidationFailed(
+            "原处罚数额必须为整数（分）",
+            "Original fine must be integer fen",
+            errors=[
+                FieldError(
+                    f"prior_decision_amounts_fen.{rule_key}",
+                    "bad_amount",
+                    "原处罚数额必须为非负整数（分）",
+                    "Must be a non-negative integer (fen)",
+                )
+            ],
+        )
     return original

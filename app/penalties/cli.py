@@ -5,6 +5,7 @@
   ``PenaltyRuleVersion`` and retires entries no longer in the files (old versions stay readable; computed
   inspection lines keep citing them). Idempotent; ``make run`` runs it on every start.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,16 +19,21 @@ from app.penalties.catalogue import sync_penalty_rules, validate_penalty_rules
 penalties_cli = AppGroup("penalties", help="Penalty rules: validate and sync checklists/penalties/*.yaml.")
 
 
-
 def _folder(rules_dir: Path | None) -> Path:
     return Path(rules_dir) if rules_dir else Path(current_app.config["CHECKLISTS_DIR"]) / "penalties"
 
 
 add_catalogue_commands(
     penalties_cli,
-    Catalogue(name="penalty rules", file_label="penalty rule", actor="penalties-sync", folder=_folder,
-              count_files=lambda root: len(sorted(root.glob("*.yaml"))), validate=validate_penalty_rules,
-              sync=sync_penalty_rules),
+    Catalogue(
+        name="penalty rules",
+        file_label="penalty rule",
+        actor="penalties-sync",
+        folder=_folder,
+        count_files=lambda root: len(sorted(root.glob("*.yaml"))),
+        validate=validate_penalty_rules,
+        sync=sync_penalty_rules,
+    ),
     dir_help="Penalty rules folder (default: CHECKLISTS_DIR/penalties).",
     validate_help="Validate every penalty rule file (schema, periods, policy defaults, companion measures).",
     sync_help="Validate, then store new or changed rule entries as new versions (no-op when nothing changed).",

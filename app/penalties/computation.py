@@ -2,11 +2,12 @@
 
 Services flush, never commit. Who acts is a ``Principal`` passed in by the entry point.
 """
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -42,8 +43,16 @@ class InspectionPenalties:
     computation: PenaltyComputation | None
 
 
-def _compute(session: Session, inspection: Inspection, previous: PenaltyComputation | None, *, trigger: str,
-             reason: str | None, by: Principal | None, factors: dict[str, Any] | None = None) -> PenaltyComputation:
+def _compute(
+    session: Session,
+    inspection: Inspection,
+    previous: PenaltyComputation | None,
+    *,
+    trigger: str,
+    reason: str | None,
+    by: Principal | None,
+    factors: dict[str, Any] | None = None,
+) -> PenaltyComputation:
     findings = penalty_findings(inspection)
     if factors is None and previous is not None:
         factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
@@ -56,11 +65,17 @@ def _compute(session: Session, inspection: Inspection, previous: PenaltyComputat
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)
     computation = PenaltyComputation(
-        inspection_id=inspection.id, is_current=True, trigger=trigger, reason=reason,
-        computed_by=by.username if by else None, inspection_date=ctx.inspection_date,
+        inspection_id=inspection.id,
+        is_current=True,
+        trigger=trigger,
+        reason=reason,
+        computed_by=by.username if by else None,
+        inspection_date=ctx.inspection_date,
         context={**context_summary(ctx), "reinspection": reinspection.summary() if reinspection is not None else None},
-        skipped=[list(s) for s in result.skipped], policy_used=dict(result.policy_used),
-        discretion_factors=dict(factors) if factors else None)
+        skipped=[list(s) for s in result.skipped],
+        policy_used=dict(result.policy_used),
+        discretion_factors=dict(factors) if factors else None,
+    )
     session.add(computation)
     for position, line in enumerate(result.lines):
         setting = used_settings.get(line.rule_key)
@@ -72,8 +87,9 @@ def _compute(session: Session, inspection: Inspection, previous: PenaltyComputat
     return computation
 
 
-def compute_penalties_for_inspection(session: Session, inspection: Inspection,
-                                     by: Principal | None = None) -> list[PenaltyLineRow]:
+def compute_penalties_for_inspection(
+    session: Session, inspection: Inspection, by: Principal | None = None
+) -> list[PenaltyLineRow]:
     """The submit hook: compute and store the penalty lines of a (just submitted) inspection.
 
     Runs the pure engine with the rules in force on the inspection date (Asia/Shanghai), the jurisdiction's
@@ -82,8 +98,14 @@ def compute_penalties_for_inspection(session: Session, inspection: Inspection,
     """
     previous = current_computation(session, inspection.id)
     computation = _compute(session, inspection, previous, trigger="submit", reason=None, by=by)
-    record_audit(session, "penalty.compute", "inspection", inspection.id,
-                 before=lines_summary(previous), after=lines_summary(computation))
+    record_audit(
+        session,
+        "penalty.compute",
+        "inspection",
+        inspection.id,
+        before=lines_summary(previous),
+        after=lines_summary(computation),
+    )
     return list(computation.lines)
 
 
@@ -101,9 +123,14 @@ def _check_factors(factors: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
-def recompute_inspection_penalties(session: Session, inspection: Inspection, reason: str,
-                                   factors: dict[str, Any] | None = None, *,
-                                   by: Principal | None = None) -> InspectionPenalties:
+def recompute_inspection_penalties(
+    session: Session,
+    inspection: Inspection,
+    reason: str,
+    factors: dict[str, Any] | None = None,
+    *,
+    by: Principal | None = None,
+) -> InspectionPenalties:
     """Recompute on purpose (rule change, admin-set amount, corrected data): new lines, audited before/after.
 
     ``factors`` (supervisor): any of ``cooperation``, ``prompt_correction``, ``first_offence_slight_harm``
@@ -112,36 +139,62 @@ def recompute_inspection_penalties(session: Session, inspection: Inspection, rea
     shown in the breakdown and audited. Later computations (resubmission, recomputes) keep them.
     """
     if not isinstance(reason, str) or len(reason.strip()) < 4:
-        raise ValidationFailed("重新计算必须填写理由", "A reason is required to recompute",
-                               errors=[FieldError("reason", "reason_required", "重新计算必须填写书面理由",
-                                                  "A written reason is required to recompute")])
+        raise ValidationFailed(
+            "重新计算必须填写理由",
+            "A reason is required to recompute",
+            errors=[
+                FieldError(
+                    "reason", "reason_required", "重新计算必须填写书面理由", "A written reason is required to recompute"
+                )
+            ],
+        )
     reason = reason.strip()
     if inspection.state == "draft":
-        raise RuleViolation("草稿检查尚未提交，不能计算处罚", "A draft inspection has not been submitted yet",
-                            code="inspection_not_submitted")
+        raise RuleViolation(
+            "草稿检查尚未提交，不能计算处罚",
+            "A draft inspection has not been submitted yet",
+            code="inspection_not_submitted",
+        )
     previous = current_computation(session, inspection.id)
     merged: dict[str, Any] | None = None
     if factors:
         errors = _check_factors(factors)
         if errors:
             raise ValidationFailed("裁量因素无效", "Invalid discretion factors", errors=errors)
-        base = {k: v for k, v in ((previous.discretion_factors if previous else None) or {}).items()
-                if k in FACTOR_FLAGS or k == "finder_level"}
-        merged = {**base, **factors, "reason": reason, "set_by": by.username if by else None,
-                  "set_at": datetime.now(timezone.utc).isoformat()}
-    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason, by=by,
-                           factors=merged)
+        base = {
+            k: v
+            for k, v in ((previous.discretion_factors if previous else None) or {}).items()
+            if k in FACTOR_FLAGS or k == "finder_level"
+        }
+        merged = {
+            **base,
+            **factors,
+            "reason": reason,
+            "set_by": by.username if by else None,
+            "set_at": datetime.now(UTC).isoformat(),
+        }
+    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason, by=by, factors=merged)
     before = lines_summary(previous)
     if before is not None and previous is not None:
         before["discretion_factors"] = previous.discretion_factors
-    record_audit(session, "penalty.recompute", "inspection", inspection.id, before=before,
-                 after={**(lines_summary(computation) or {}), "reason": reason,
-                        "discretion_factors": computation.discretion_factors})
+    record_audit(
+        session,
+        "penalty.recompute",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={
+            **(lines_summary(computation) or {}),
+            "reason": reason,
+            "discretion_factors": computation.discretion_factors,
+        },
+    )
     return InspectionPenalties(inspection.id, computation)
 
 
-def override_penalty_line(session: Session, inspection: Inspection, line_id: int, amount_fen: int,
-                          reason: str, by: Principal | None) -> PenaltyLineRow:
+def override_penalty_line(
+    session: Session, inspection: Inspection, line_id: int, amount_fen: int, reason: str, by: Principal | None
+) -> PenaltyLineRow:
     """A supervisor sets a line's amount within the legal range with a written reason (audited)."""
     computation = current_computation(session, inspection.id)
     row = session.get(PenaltyLineRow, line_id, with_for_update=True)
@@ -151,11 +204,21 @@ def override_penalty_line(session: Session, inspection: Inspection, line_id: int
     before = {"amount_fen": row.amount_fen, "status": row.status, "override": row.override}
     d = new.to_dict()
     row.amount_fen, row.status, row.explanation = new.amount_fen, new.status, d["explanation"]
-    row.override = {**d["override"], "at": datetime.now(timezone.utc).isoformat()}
+    row.override = {**d["override"], "at": datetime.now(UTC).isoformat()}
     session.flush()
-    record_audit(session, "penalty.override", "penalty_line", row.id, before=before,
-                 after={"amount_fen": row.amount_fen, "status": row.status, "override": row.override,
-                        "inspection_id": str(inspection.id)})
+    record_audit(
+        session,
+        "penalty.override",
+        "penalty_line",
+        row.id,
+        before=before,
+        after={
+            "amount_fen": row.amount_fen,
+            "status": row.status,
+            "override": row.override,
+            "inspection_id": str(inspection.id),
+        },
+    )
     return row
 
 
@@ -167,20 +230,25 @@ def inspection_penalties(session: Session, inspection: Inspection) -> Inspection
 # ------------------------------------------------------------------------------------- route entry points
 # Same scope as the inspection itself (app.inspections.access.can_see): others get 404.
 
+
 def get_inspection_penalties(session: Session, principal: Principal, inspection_id: uuid.UUID) -> InspectionPenalties:
     """The penalty breakdown of an inspection the caller may see."""
     return inspection_penalties(session, get_inspection(session, principal, inspection_id))
 
 
-def recompute_penalties(session: Session, principal: Principal, inspection_id: uuid.UUID, reason: str,
-                        factors: dict[str, Any] | None = None) -> InspectionPenalties:
+def recompute_penalties(
+    session: Session, principal: Principal, inspection_id: uuid.UUID, reason: str, factors: dict[str, Any] | None = None
+) -> InspectionPenalties:
     """Supervisor/admin: recompute an inspection's penalties on purpose, optionally setting factors (audited)."""
-    return recompute_inspection_penalties(session, get_inspection(session, principal, inspection_id), reason,
-                                          factors, by=principal)
+    return recompute_inspection_penalties(
+        session, get_inspection(session, principal, inspection_id), reason, factors, by=principal
+    )
 
 
-def override_line(session: Session, principal: Principal, inspection_id: uuid.UUID, line_id: int, amount_fen: int,
-                  reason: str) -> PenaltyLineRow:
+def override_line(
+    session: Session, principal: Principal, inspection_id: uuid.UUID, line_id: int, amount_fen: int, reason: str
+) -> PenaltyLineRow:
     """Supervisor/admin: override one line's amount within the legal range (audited)."""
-    return override_penalty_line(session, get_inspection(session, principal, inspection_id), line_id,
-                                 amount_fen, reason, principal)
+    return override_penalty_line(
+        session, get_inspection(session, principal, inspection_id), line_id, amount_fen, reason, principal
+    )

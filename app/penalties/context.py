@@ -1,4 +1,5 @@
 """The engine's inputs for one inspection: failed findings, payers, repeats, re-inspection facts, settings."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,8 +56,9 @@ def _failing_readings(item: dict[str, Any], answer: dict[str, Any], params: dict
     return sum(1 for v in numbers if not passes(float(v), spec.comparison, limit)) or None
 
 
-def _counts(answer: dict[str, Any] | None, item: dict[str, Any] | None = None,
-            params: dict[str, Any] | None = None) -> dict[str, int]:
+def _counts(
+    answer: dict[str, Any] | None, item: dict[str, Any] | None = None, params: dict[str, Any] | None = None
+) -> dict[str, int]:
     """Counted units of a failed item (per machine, per fire point, per vehicle, per item seized).
 
     - ``count`` items: the count the inspector recorded (e.g. 3 fire points found → 3 fire points);
@@ -89,10 +91,17 @@ def penalty_findings(inspection: Inspection) -> list[FindingInput]:
         if f.verdict != "fail" or not f.penalty_keys:
             continue
         answer = f.answer or {}
-        out.append(FindingInput(
-            checklist_key=f.checklist_key, item_key=f.item_key, penalty_keys=tuple(f.penalty_keys),
-            source_refs=tuple(f.source_refs or ()), counts=_counts(answer, items.get(f.item_key), params),
-            severity=f.severity or "medium", serious_consequence=bool(answer.get("serious_consequence"))))
+        out.append(
+            FindingInput(
+                checklist_key=f.checklist_key,
+                item_key=f.item_key,
+                penalty_keys=tuple(f.penalty_keys),
+                source_refs=tuple(f.source_refs or ()),
+                counts=_counts(answer, items.get(f.item_key), params),
+                severity=f.severity or "medium",
+                serious_consequence=bool(answer.get("serious_consequence")),
+            )
+        )
     return out
 
 
@@ -103,10 +112,15 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
     rows = session.execute(
         select(Finding.item_key, Inspection)
         .join(Inspection, Inspection.id == Finding.inspection_id)
-        .where(Inspection.site_id == inspection.site_id, Inspection.id != inspection.id,
-               Inspection.state.in_(COUNTED_STATES), Finding.verdict == "fail",
-               Finding.submission_no == Inspection.submission_count,
-               Finding.item_key.in_(sorted(item_keys)))).all()
+        .where(
+            Inspection.site_id == inspection.site_id,
+            Inspection.id != inspection.id,
+            Inspection.state.in_(COUNTED_STATES),
+            Finding.verdict == "fail",
+            Finding.submission_no == Inspection.submission_count,
+            Finding.item_key.in_(sorted(item_keys)),
+        )
+    ).all()
     out: dict[str, list[date]] = {}
     for item_key, earlier in rows:
         out.setdefault(item_key, []).append(earlier.local_date)
@@ -129,11 +143,14 @@ class Reinspection:
     note: str | None = None
 
     def summary(self) -> dict[str, Any]:
-        return {"earlier_inspection": self.earlier_id,
-                "order_to_correct_date": self.order_date.isoformat() if self.order_date else None,
-                "order_date_source": "earlier inspection submitted_at (Asia/Shanghai)" if self.order_date else None,
-                "continuing_items": sorted(self.continuing_items), "prior_decision_amounts_fen": self.prior_amounts_fen,
-                "note": self.note}
+        return {
+            "earlier_inspection": self.earlier_id,
+            "order_to_correct_date": self.order_date.isoformat() if self.order_date else None,
+            "order_date_source": "earlier inspection submitted_at (Asia/Shanghai)" if self.order_date else None,
+            "continuing_items": sorted(self.continuing_items),
+            "prior_decision_amounts_fen": self.prior_amounts_fen,
+            "note": self.note,
+        }
 
 
 def reinspection_facts(session: Session, inspection: Inspection, findings: list[FindingInput]) -> Reinspection | None:
@@ -173,9 +190,13 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
     return Reinspection(earlier_id, order_date, continuing, prior)
 
 
-def build_penalty_context(session: Session, inspection: Inspection, findings: list[FindingInput],
-                          factors: dict[str, Any] | None,
-                          again: Reinspection | None) -> tuple[PenaltyContext, EffectiveSettings]:
+def build_penalty_context(
+    session: Session,
+    inspection: Inspection,
+    findings: list[FindingInput],
+    factors: dict[str, Any] | None,
+    again: Reinspection | None,
+) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
     re-inspection facts (``again``, from ``reinspection_facts``) and the discretion factors a supervisor set."""
     site = inspection.site
@@ -193,29 +214,41 @@ def build_penalty_context(session: Session, inspection: Inspection, findings: li
         policy["discretion"] = dict(settings.discretion)
     factors = factors or {}
     ctx = PenaltyContext(
-        inspection_date=on_date, jurisdiction_chain=tuple(chain),
+        inspection_date=on_date,
+        jurisdiction_chain=tuple(chain),
         responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
-        violator=_violator(site), alert_level=inspection.alert_level or "none", repeat_offences=repeats,
-        policy=policy, finder_level=factors.get("finder_level"),
-        cooperation=bool(factors.get("cooperation")), prompt_correction=bool(factors.get("prompt_correction")),
+        violator=_violator(site),
+        alert_level=inspection.alert_level or "none",
+        repeat_offences=repeats,
+        policy=policy,
+        finder_level=factors.get("finder_level"),
+        cooperation=bool(factors.get("cooperation")),
+        prompt_correction=bool(factors.get("prompt_correction")),
         first_offence_slight_harm=bool(factors.get("first_offence_slight_harm")),
         order_to_correct_date=again.order_date if again else None,
         reinspection_date=on_date if again and again.order_date else None,
         prior_decision_amounts_fen=dict(again.prior_amounts_fen) if again else {},
-        continuing_items=again.continuing_items if again else frozenset())
+        continuing_items=again.continuing_items if again else frozenset(),
+    )
     return ctx, settings
 
 
 def context_summary(ctx: PenaltyContext) -> dict[str, Any]:
     return {
-        "inspection_date": ctx.inspection_date.isoformat(), "jurisdiction_chain": list(ctx.jurisdiction_chain),
-        "responsible_subdistrict": None if ctx.responsible_subdistrict is None else {
-            "code": ctx.responsible_subdistrict.code, "name": ctx.responsible_subdistrict.name},
-        "violator": None if ctx.violator is None else {
-            "name": ctx.violator.name, "credit_code": ctx.violator.credit_code, "kind": ctx.violator.resolved_kind},
-        "alert_level": ctx.alert_level, "repeat_offences": dict(ctx.repeat_offences),
-        "finder_level": ctx.finder_level, "policy": dict(ctx.policy),
-        "cooperation": ctx.cooperation, "prompt_correction": ctx.prompt_correction,
+        "inspection_date": ctx.inspection_date.isoformat(),
+        "jurisdiction_chain": list(ctx.jurisdiction_chain),
+        "responsible_subdistrict": None
+        if ctx.responsible_subdistrict is None
+        else {"code": ctx.responsible_subdistrict.code, "name": ctx.responsible_subdistrict.name},
+        "violator": None
+        if ctx.violator is None
+        else {"name": ctx.violator.name, "credit_code": ctx.violator.credit_code, "kind": ctx.violator.resolved_kind},
+        "alert_level": ctx.alert_level,
+        "repeat_offences": dict(ctx.repeat_offences),
+        "finder_level": ctx.finder_level,
+        "policy": dict(ctx.policy),
+        "cooperation": ctx.cooperation,
+        "prompt_correction": ctx.prompt_correction,
         "first_offence_slight_harm": ctx.first_offence_slight_harm,
         "order_to_correct_date": ctx.order_to_correct_date.isoformat() if ctx.order_to_correct_date else None,
         "reinspection_date": ctx.reinspection_date.isoformat() if ctx.reinspection_date else None,
@@ -224,8 +257,9 @@ def context_summary(ctx: PenaltyContext) -> dict[str, Any]:
     }
 
 
-def apply_amount_settings(rules: list[RuleVersion],
-                          settings: EffectiveSettings) -> tuple[list[RuleVersion], dict[str, AmountSetting]]:
+def apply_amount_settings(
+    rules: list[RuleVersion], settings: EffectiveSettings
+) -> tuple[list[RuleVersion], dict[str, AmountSetting]]:
     """The rules with the amounts an admin set for this jurisdiction on `to_be_set` versions, and key -> setting."""
     out: list[RuleVersion] = []
     used: dict[str, AmountSetting] = {}

@@ -3,6 +3,7 @@
 See ``app.penalties.engine`` for the method as a whole; the parameters are ``DEFAULT_DISCRETION``, overridable
 per jurisdiction through ``ctx.policy["discretion"]``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -36,14 +37,21 @@ def discretion_params(ctx: PenaltyContext) -> dict[str, Any]:
     params = dict(DEFAULT_DISCRETION)
     params.update(dict(ctx.policy.get("discretion", {}) or {}))
     if params["alert_upper_end_from"] not in ALERT_RANK:
-        raise ValidationFailed("预警等级设置无效", "Invalid alert threshold setting",
-                               errors=[FieldError("policy.discretion.alert_upper_end_from", "bad_value",
-                                                  "预警等级设置无效", "Invalid alert level")])
+        raise ValidationFailed(
+            "预警等级设置无效",
+            "Invalid alert threshold setting",
+            errors=[
+                FieldError(
+                    "policy.discretion.alert_upper_end_from", "bad_value", "预警等级设置无效", "Invalid alert level"
+                )
+            ],
+        )
     return params
 
 
-def position(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext,
-             params: dict[str, Any]) -> tuple[int, list[Factor], list[Sentence]]:
+def position(
+    rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any]
+) -> tuple[int, list[Factor], list[Sentence]]:
     """Position (0..100) inside the range, the factors used and the explanation sentences they add."""
     factors: list[Factor] = []
     sentences: list[Sentence] = []
@@ -59,8 +67,9 @@ def position(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext,
     if repeats > 0:
         delta = min(repeats * params["repeat_pct"], params["repeat_cap_pct"])
         at += delta
-        factors.append(Factor("repeat_offence", f"{repeats} prior within {params['repeat_window_days']} days",
-                              f"+{delta}%"))
+        factors.append(
+            Factor("repeat_offence", f"{repeats} prior within {params['repeat_window_days']} days", f"+{delta}%")
+        )
     else:
         factors.append(Factor("repeat_offence", "none", "0%"))
     if ctx.cooperation:

@@ -1,9 +1,11 @@
 """The engine's values: findings and context in, penalty lines out (pure: no Flask, no SQLAlchemy)."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 # Level of the supervision team that found the problem (000§五(二)).
 FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
@@ -79,8 +81,11 @@ class PenaltyContext:
 
     @property
     def is_failed_reinspection(self) -> bool:
-        return (self.order_to_correct_date is not None and self.reinspection_date is not None
-                and self.reinspection_date > self.order_to_correct_date)
+        return (
+            self.order_to_correct_date is not None
+            and self.reinspection_date is not None
+            and self.reinspection_date > self.order_to_correct_date
+        )
 
 
 # --------------------------------------------------------------------------- outputs
@@ -148,24 +153,35 @@ class PenaltyLine:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "rule_key": self.rule_key, "rule_version": self.rule_version, "rule_hash": self.rule_hash,
-            "kind": self.kind, "title": {"zh": self.title_zh, "en": self.title_en},
+            "rule_key": self.rule_key,
+            "rule_version": self.rule_version,
+            "rule_hash": self.rule_hash,
+            "kind": self.kind,
+            "title": {"zh": self.title_zh, "en": self.title_en},
             "payer": {"type": self.payer.type, "code": self.payer.code, "name": self.payer.name},
             "basis": [{"ref": r, "text": t} for r, t in self.basis],
             "authority": {"zh": self.authority_zh, "en": self.authority_en},
-            "unit": self.unit, "counted_units": self.counted_units,
+            "unit": self.unit,
+            "counted_units": self.counted_units,
             "base_amount_fen": self.base_amount_fen,
             "range_fen": list(self.range_fen) if self.range_fen else None,
             "factors": [{"name": f.name, "level": f.level, "effect": f.effect} for f in self.factors],
-            "amount_fen": self.amount_fen, "status": self.status,
+            "amount_fen": self.amount_fen,
+            "status": self.status,
             "explanation": {"zh": list(self.explanation_zh), "en": list(self.explanation_en)},
-            "source_refs": list(self.source_refs), "item_keys": list(self.item_keys),
-            "verified": self.verified, "blocking_reasons": list(self.blocking_reasons),
+            "source_refs": list(self.source_refs),
+            "item_keys": list(self.item_keys),
+            "verified": self.verified,
+            "blocking_reasons": list(self.blocking_reasons),
             "daily_days": self.daily_days,
-            "override": None if self.override is None else {
+            "override": None
+            if self.override is None
+            else {
                 "amount_before_fen": self.override.amount_before_fen,
                 "amount_after_fen": self.override.amount_after_fen,
-                "reason": self.override.reason, "by": self.override.by},
+                "reason": self.override.reason,
+                "by": self.override.by,
+            },
         }
 
 

@@ -64,9 +64,11 @@ set, only findings of those items continue the ordered violation; other items fa
 new violations and get an ordinary line. Measures marked
 ``only_on_refusal`` (停工整治 etc.) are emitted only on such a failed re-inspection.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from app.penalties.discretion import discretion_params
 from app.penalties.domain import MONETARY_KINDS, FindingInput, PenaltyContext, PenaltyLine, PenaltyResult
@@ -92,15 +94,19 @@ def _applies_when(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyCont
     if cond.serious_consequence is not None and cond.serious_consequence != serious:
         return f"serious_consequence is {serious}"
     # 拒不改正: measures such as 责令停工整治 follow only a refused order (a failed re-inspection).
-    if (cond.only_on_refusal and not ctx.is_failed_reinspection
-            and not (cond.also_without_refusal_if_serious_consequence and serious)):
+    if (
+        cond.only_on_refusal
+        and not ctx.is_failed_reinspection
+        and not (cond.also_without_refusal_if_serious_consequence and serious)
+    ):
         return "only after a refusal to correct (failed re-inspection)"
     return None
 
 
 # --------------------------------------------------------------------------- policy selection
-def _select(candidates: dict[str, RuleVersion], ctx: PenaltyContext,
-            defaults: Mapping[str, str]) -> tuple[dict[str, str], dict[str, tuple[str, str]], Skipped]:
+def _select(
+    candidates: dict[str, RuleVersion], ctx: PenaltyContext, defaults: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, tuple[str, str]], Skipped]:
     """Apply policy settings. Returns (kept key -> note), policy used, skipped."""
     kept: dict[str, str] = {}
     skipped: Skipped = []
@@ -129,8 +135,10 @@ def _select(candidates: dict[str, RuleVersion], ctx: PenaltyContext,
         used[setting] = (fallback, chosen or "")
         for k in keys:
             if options[k] == fallback:
-                kept[k] = (f"policy {setting}={chosen} has no rule in force on {ctx.inspection_date.isoformat()}; "
-                           f"fell back to {fallback}")
+                kept[k] = (
+                    f"policy {setting}={chosen} has no rule in force on {ctx.inspection_date.isoformat()}; "
+                    f"fell back to {fallback}"
+                )
             else:
                 skipped.append((k, f"policy fallback {setting}={fallback}"))
     return kept, used, skipped
@@ -145,8 +153,9 @@ def _add_findings(groups: dict[str, list[FindingInput]], key: str, findings: Ite
             group.append(f)
 
 
-def _candidates(groups: dict[str, list[FindingInput]], current: dict[str, RuleVersion], known: set[str],
-                ctx: PenaltyContext) -> tuple[dict[str, RuleVersion], Skipped]:
+def _candidates(
+    groups: dict[str, list[FindingInput]], current: dict[str, RuleVersion], known: set[str], ctx: PenaltyContext
+) -> tuple[dict[str, RuleVersion], Skipped]:
     """The rule version in force and applicable for each key, and (key, reason) for the keys that have none."""
     candidates: dict[str, RuleVersion] = {}
     skipped: Skipped = []
@@ -165,8 +174,14 @@ def _candidates(groups: dict[str, list[FindingInput]], current: dict[str, RuleVe
     return candidates, skipped
 
 
-def _money_lines(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
-                 policy_note: str, skipped: Skipped) -> list[PenaltyLine]:
+def _money_lines(
+    rule: RuleVersion,
+    group: list[FindingInput],
+    ctx: PenaltyContext,
+    params: dict[str, Any],
+    policy_note: str,
+    skipped: Skipped,
+) -> list[PenaltyLine]:
     """The lines of one fine or fiscal deduction: ordinary, or daily on a failed re-inspection (Air Law Art. 123)."""
     key = rule.key
     if not (rule.kind == "statutory_fine" and ctx.is_failed_reinspection and key in ctx.prior_decision_amounts_fen):
@@ -185,8 +200,13 @@ def _money_lines(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyConte
     return lines
 
 
-def _measure_lines(measure_keys: dict[str, list[FindingInput]], current: dict[str, RuleVersion],
-                   ctx: PenaltyContext, lines: list[PenaltyLine], skipped: Skipped) -> list[PenaltyLine]:
+def _measure_lines(
+    measure_keys: dict[str, list[FindingInput]],
+    current: dict[str, RuleVersion],
+    ctx: PenaltyContext,
+    lines: list[PenaltyLine],
+    skipped: Skipped,
+) -> list[PenaltyLine]:
     """Lines of the measures cited directly or as companions of a fine, each once."""
     out: list[PenaltyLine] = []
     for key in sorted(measure_keys):
@@ -204,8 +224,9 @@ def _measure_lines(measure_keys: dict[str, list[FindingInput]], current: dict[st
     return out
 
 
-def compute_penalties(findings: Iterable[FindingInput], ctx: PenaltyContext,
-                      rules: Sequence[RuleVersion]) -> PenaltyResult:
+def compute_penalties(
+    findings: Iterable[FindingInput], ctx: PenaltyContext, rules: Sequence[RuleVersion]
+) -> PenaltyResult:
     """Map the failed items of one inspection to penalty lines (see the module docstring for the method)."""
     params = discretion_params(ctx)
     current = rules_in_force(rules, ctx.inspection_date)
@@ -231,7 +252,8 @@ def compute_penalties(findings: Iterable[FindingInput], ctx: PenaltyContext,
             _add_findings(measure_keys, key, group)
     lines += _measure_lines(measure_keys, current, ctx, lines, skipped)
 
-    lines.sort(key=lambda l: ({"fiscal_deduction": 0, "statutory_fine": 1}.get(l.kind, 2), l.rule_key,
-                              l.daily_days or 0))
+    lines.sort(
+        key=lambda l: ({"fiscal_deduction": 0, "statutory_fine": 1}.get(l.kind, 2), l.rule_key, l.daily_days or 0)
+    )
     policy_used = {setting: option for setting, (option, _requested) in sorted(used.items())}
     return PenaltyResult(tuple(lines), tuple(sorted(set(skipped))), policy_used)

@@ -1,4 +1,5 @@
 """One penalty line from one rule and the findings that cite it; a supervisor's override (pure)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -24,18 +25,24 @@ def payer_for(rule: RuleVersion, ctx: PenaltyContext) -> Payer:
 
 def _common(rule: RuleVersion, group: list[FindingInput]) -> dict[str, Any]:
     return {
-        "rule_key": rule.key, "rule_version": rule.version, "rule_hash": rule.rule_hash,
-        "kind": rule.kind, "title_zh": rule.title.zh, "title_en": rule.title.en,
+        "rule_key": rule.key,
+        "rule_version": rule.version,
+        "rule_hash": rule.rule_hash,
+        "kind": rule.kind,
+        "title_zh": rule.title.zh,
+        "title_en": rule.title.en,
         "basis": tuple((b.ref, b.text) for b in rule.basis),
-        "authority_zh": rule.authority.zh, "authority_en": rule.authority.en,
+        "authority_zh": rule.authority.zh,
+        "authority_en": rule.authority.en,
         "source_refs": tuple(sorted({ref for f in group for ref in f.source_refs})),
         "item_keys": tuple(sorted({f.item_key for f in group})),
         "verified": rule.verified.status,
     }
 
 
-def _preamble(rule: RuleVersion, ctx: PenaltyContext, payer: Payer,
-              policy_note: str) -> tuple[list[Sentence], list[str]]:
+def _preamble(
+    rule: RuleVersion, ctx: PenaltyContext, payer: Payer, policy_note: str
+) -> tuple[list[Sentence], list[str]]:
     """The opening sentences of a money line and what blocks issuing it."""
     sentences = [explanation.basis(b.ref for b in rule.basis)]
     blocking: list[str] = []
@@ -56,8 +63,9 @@ def _preamble(rule: RuleVersion, ctx: PenaltyContext, payer: Payer,
     return sentences, blocking
 
 
-def money_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any],
-               policy_note: str) -> PenaltyLine:
+def money_line(
+    rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext, params: dict[str, Any], policy_note: str
+) -> PenaltyLine:
     """A fine or fiscal deduction: blocked (amount to be set), exempt (first offence) or computed."""
     payer = payer_for(rule, ctx)
     sentences, blocking = _preamble(rule, ctx, payer, policy_note)
@@ -68,23 +76,43 @@ def money_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext
     if isinstance(amount, ToBeSet):
         # Never invent a number: issuing stays blocked until an admin sets the jurisdiction's amount.
         zh, en = explanation.split([*sentences, explanation.amount_to_be_set()])
-        return PenaltyLine(**base, base_amount_fen=None, range_fen=None, factors=(), amount_fen=None,
-                           status="blocked_amount_to_be_set", explanation_zh=zh, explanation_en=en,
-                           blocking_reasons=("amount_to_be_set", *blocking))
+        return PenaltyLine(
+            **base,
+            base_amount_fen=None,
+            range_fen=None,
+            factors=(),
+            amount_fen=None,
+            status="blocked_amount_to_be_set",
+            explanation_zh=zh,
+            explanation_en=en,
+            blocking_reasons=("amount_to_be_set", *blocking),
+        )
     if rule.kind == "statutory_fine" and discretion.first_offence_exempt(group, ctx, params):
         zh, en = explanation.split([*sentences, explanation.first_offence_exempt()])
-        return PenaltyLine(**base, base_amount_fen=amount.fen if isinstance(amount, Fixed) else None,
-                           range_fen=(amount.min_fen, amount.max_fen) if isinstance(amount, Range) else None,
-                           factors=(Factor("first_offence_slight_harm_corrected", "yes",
-                                           "exempt (行政处罚法第三十三条)"),),
-                           amount_fen=0, status="exempt", explanation_zh=zh, explanation_en=en,
-                           blocking_reasons=tuple(b for b in blocking if b != "party_kind_unknown"))
+        return PenaltyLine(
+            **base,
+            base_amount_fen=amount.fen if isinstance(amount, Fixed) else None,
+            range_fen=(amount.min_fen, amount.max_fen) if isinstance(amount, Range) else None,
+            factors=(Factor("first_offence_slight_harm_corrected", "yes", "exempt (行政处罚法第三十三条)"),),
+            amount_fen=0,
+            status="exempt",
+            explanation_zh=zh,
+            explanation_en=en,
+            blocking_reasons=tuple(b for b in blocking if b != "party_kind_unknown"),
+        )
     return _priced_line(rule, amount, group, ctx, params, base, sentences, tuple(blocking))
 
 
-def _priced_line(rule: RuleVersion, amount: Fixed | Range, group: list[FindingInput], ctx: PenaltyContext,
-                 params: dict[str, Any], base: dict[str, Any], sentences: list[Sentence],
-                 blocking: tuple[str, ...]) -> PenaltyLine:
+def _priced_line(
+    rule: RuleVersion,
+    amount: Fixed | Range,
+    group: list[FindingInput],
+    ctx: PenaltyContext,
+    params: dict[str, Any],
+    base: dict[str, Any],
+    sentences: list[Sentence],
+    blocking: tuple[str, ...],
+) -> PenaltyLine:
     range_fen: tuple[int, int] | None = None
     if isinstance(amount, Fixed):
         per_unit = amount.fen
@@ -94,8 +122,7 @@ def _priced_line(rule: RuleVersion, amount: Fixed | Range, group: list[FindingIn
         range_fen = (lo, hi)
         at, factors, notes = discretion.position(rule, group, ctx, params)
         per_unit = amounts.amount_in_range(lo, hi, at)
-        sentences += [explanation.discretion_factors(factors), *notes,
-                       explanation.range_position(lo, hi, at, per_unit)]
+        sentences += [explanation.discretion_factors(factors), *notes, explanation.range_position(lo, hi, at, per_unit)]
     units = base["counted_units"]
     total = per_unit * units
     cap = rule.stacking.cap_fen
@@ -108,9 +135,17 @@ def _priced_line(rule: RuleVersion, amount: Fixed | Range, group: list[FindingIn
     if rule.kind == "statutory_fine" and not rule.daily_continuous.allowed:
         sentences.append(explanation.no_daily_penalty())
     zh, en = explanation.split(sentences)
-    return PenaltyLine(**base, base_amount_fen=per_unit, range_fen=range_fen, factors=tuple(factors),
-                       amount_fen=total, status="computed", explanation_zh=zh, explanation_en=en,
-                       blocking_reasons=blocking)
+    return PenaltyLine(
+        **base,
+        base_amount_fen=per_unit,
+        range_fen=range_fen,
+        factors=tuple(factors),
+        amount_fen=total,
+        status="computed",
+        explanation_zh=zh,
+        explanation_en=en,
+        blocking_reasons=blocking,
+    )
 
 
 def daily_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine | None:
@@ -123,37 +158,81 @@ def daily_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext
     start = date.fromordinal(ctx.order_to_correct_date.toordinal() + 1)
     total = original * days
     payer = payer_for(rule, ctx)
-    zh, en = explanation.split(explanation.daily_penalty(
-        (b.ref for b in rule.daily_continuous.basis), ctx.order_to_correct_date,
-        ctx.reinspection_date, start, days, original, total))
+    zh, en = explanation.split(
+        explanation.daily_penalty(
+            (b.ref for b in rule.daily_continuous.basis),
+            ctx.order_to_correct_date,
+            ctx.reinspection_date,
+            start,
+            days,
+            original,
+            total,
+        )
+    )
     blocking: tuple[str, ...] = () if (payer.name or payer.code) else ("payer_unresolved",)
     if not rule.verified.status:
         blocking = blocking + ("unverified",)
-    return PenaltyLine(**_common(rule, group), payer=payer, unit="per_day", counted_units=days,
-                       base_amount_fen=original, range_fen=None,
-                       factors=(Factor("daily_continuous", f"{days} days", f"× {days}"),),
-                       amount_fen=total, status="computed", explanation_zh=zh, explanation_en=en,
-                       blocking_reasons=blocking, daily_days=days)
+    return PenaltyLine(
+        **_common(rule, group),
+        payer=payer,
+        unit="per_day",
+        counted_units=days,
+        base_amount_fen=original,
+        range_fen=None,
+        factors=(Factor("daily_continuous", f"{days} days", f"× {days}"),),
+        amount_fen=total,
+        status="computed",
+        explanation_zh=zh,
+        explanation_en=en,
+        blocking_reasons=blocking,
+        daily_days=days,
+    )
 
 
 def measure_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine:
     """A non-monetary measure (order to correct, stop work, seal and stop use)."""
     units = amounts.units(rule, group)
-    zh, en = explanation.split([explanation.basis(b.ref for b in rule.basis),
-                                explanation.measure(rule.title.zh, rule.title.en, units, rule.unit)])
-    return PenaltyLine(**_common(rule, group), payer=payer_for(rule, ctx), unit=rule.unit, counted_units=units,
-                       base_amount_fen=None, range_fen=None, factors=(), amount_fen=None, status="non_monetary",
-                       explanation_zh=zh, explanation_en=en)
+    zh, en = explanation.split(
+        [
+            explanation.basis(b.ref for b in rule.basis),
+            explanation.measure(rule.title.zh, rule.title.en, units, rule.unit),
+        ]
+    )
+    return PenaltyLine(
+        **_common(rule, group),
+        payer=payer_for(rule, ctx),
+        unit=rule.unit,
+        counted_units=units,
+        base_amount_fen=None,
+        range_fen=None,
+        factors=(),
+        amount_fen=None,
+        status="non_monetary",
+        explanation_zh=zh,
+        explanation_en=en,
+    )
 
 
 def _override_errors(amount_fen: object, reason: object) -> list[FieldError]:
     errors: list[FieldError] = []
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        errors.append(FieldError("amount_fen", "not_integer_fen", "金额必须为整数（分），不得使用浮点数",
-                                 "Amount must be an integer number of fen, never a float"))
+        errors.append(
+            FieldError(
+                "amount_fen",
+                "not_integer_fen",
+                "金额必须为整数（分），不得使用浮点数",
+                "Amount must be an integer number of fen, never a float",
+            )
+        )
     if not isinstance(reason, str) or len(reason.strip()) < 4:
-        errors.append(FieldError("reason", "reason_required", "调整金额必须填写书面理由",
-                                 "A written reason is required to override an amount"))
+        errors.append(
+            FieldError(
+                "reason",
+                "reason_required",
+                "调整金额必须填写书面理由",
+                "A written reason is required to override an amount",
+            )
+        )
     return errors
 
 
@@ -169,11 +248,15 @@ def apply_override(line: PenaltyLine, amount_fen: int, reason: str, *, by: str |
     if errors:
         raise ValidationFailed("调整无效", "Invalid override", errors=errors)
     if line.kind not in MONETARY_KINDS:
-        raise RuleViolation("非罚款类措施不能调整金额", "Non-monetary measures have no amount to override",
-                            code="override_not_monetary")
+        raise RuleViolation(
+            "非罚款类措施不能调整金额", "Non-monetary measures have no amount to override", code="override_not_monetary"
+        )
     if line.status == "blocked_amount_to_be_set":
-        raise RuleViolation("规则金额未设定，须由管理员先设定", "The rule has no amount yet; an admin must set it first",
-                            code="override_amount_to_be_set")
+        raise RuleViolation(
+            "规则金额未设定，须由管理员先设定",
+            "The rule has no amount yet; an admin must set it first",
+            code="override_amount_to_be_set",
+        )
     legal = line.legal_total_range_fen
     assert legal is not None
     lo, hi = legal
@@ -182,9 +265,16 @@ def apply_override(line: PenaltyLine, amount_fen: int, reason: str, *, by: str |
         raise RuleViolation(
             f"金额 {yuan(amount_fen)} 元超出法定幅度 {yuan(lo)}–{yuan(hi)} 元",
             f"Amount {yuan(amount_fen)} yuan is outside the legal range {yuan(lo)}–{yuan(hi)} yuan",
-            code="override_out_of_range", extra={"range_fen": [lo, hi]})
+            code="override_out_of_range",
+            extra={"range_fen": [lo, hi]},
+        )
     reason = reason.strip()
     zh, en = explanation.override(line.amount_fen or 0, amount_fen, reason)
-    return replace(line, amount_fen=amount_fen, status="exempt" if exempting else "computed",
-                   override=Override(line.amount_fen, amount_fen, reason, by),
-                   explanation_zh=line.explanation_zh + (zh,), explanation_en=line.explanation_en + (en,))
+    return replace(
+        line,
+        amount_fen=amount_fen,
+        status="exempt" if exempting else "computed",
+        override=Override(line.amount_fen, amount_fen, reason, by),
+        explanation_zh=line.explanation_zh + (zh,),
+        explanation_en=line.explanation_en + (en,),
+    )

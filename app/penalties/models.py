@@ -9,6 +9,7 @@
   the inspection is submitted and only change through an audited recompute or override; a later rule file
   change does not touch them.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -86,7 +87,8 @@ class PenaltyComputation(Base):
     discretion_factors: Mapped[dict[str, Any] | None]
 
     lines: Mapped[list[PenaltyLineRow]] = relationship(
-        back_populates="computation", order_by="PenaltyLineRow.position", lazy="selectin")
+        back_populates="computation", order_by="PenaltyLineRow.position", lazy="selectin"
+    )
 
 
 class PenaltyLineRow(Base):

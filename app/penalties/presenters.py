@@ -1,10 +1,10 @@
 """Response bodies of the penalty endpoints, from the values services return (called only from routes)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from app.penalties.amounts import yuan
-
 from app.penalties.computation import InspectionPenalties
 from app.penalties.discretion import DEFAULT_DISCRETION
 from app.penalties.models import PenaltyLineRow
@@ -22,17 +22,32 @@ def line_view(row: PenaltyLineRow) -> dict[str, Any]:
     line = line_from_row(row)
     legal = line.legal_total_range_fen
     return {
-        "id": row.id, "rule_key": row.rule_key, "rule_version": row.rule_version, "rule_hash": row.rule_hash,
-        "kind": row.kind, "title": row.title, "basis": row.basis, "authority": row.authority,
+        "id": row.id,
+        "rule_key": row.rule_key,
+        "rule_version": row.rule_version,
+        "rule_hash": row.rule_hash,
+        "kind": row.kind,
+        "title": row.title,
+        "basis": row.basis,
+        "authority": row.authority,
         "payer": {"type": row.payer_type, "code": row.payer_code, "name": row.payer_name},
-        "unit": row.unit, "counted_units": row.counted_units, "base_amount_fen": row.base_amount_fen,
+        "unit": row.unit,
+        "counted_units": row.counted_units,
+        "base_amount_fen": row.base_amount_fen,
         "range_fen": [row.range_min_fen, row.range_max_fen] if row.range_min_fen is not None else None,
         "legal_total_range_fen": list(legal) if legal else None,
-        "factors": row.factors, "amount_fen": row.amount_fen,
+        "factors": row.factors,
+        "amount_fen": row.amount_fen,
         "amount_yuan": yuan(row.amount_fen) if row.amount_fen is not None else None,
-        "status": row.status, "explanation": row.explanation, "source_refs": row.source_refs,
-        "item_keys": row.item_keys, "verified": row.verified, "blocking_reasons": row.blocking_reasons,
-        "daily_days": row.daily_days, "amount_setting": row.amount_setting, "override": row.override,
+        "status": row.status,
+        "explanation": row.explanation,
+        "source_refs": row.source_refs,
+        "item_keys": row.item_keys,
+        "verified": row.verified,
+        "blocking_reasons": row.blocking_reasons,
+        "daily_days": row.daily_days,
+        "amount_setting": row.amount_setting,
+        "override": row.override,
     }
 
 
@@ -40,29 +55,48 @@ def penalties_view(penalties: InspectionPenalties) -> dict[str, Any]:
     """Lines with their full breakdown, totals per kind and per payer (fen and 元), and whether issuable."""
     computation = penalties.computation
     if computation is None:
-        return {"inspection_id": str(penalties.inspection_id), "computed": False, "computation": None, "lines": [],
-                "totals": {k: money(0) for k in MONEY_KINDS}, "payers": [], "issuable": False,
-                "blocking": [{"line_id": None, "rule_key": None, "reasons": ["not_computed"]}]}
+        return {
+            "inspection_id": str(penalties.inspection_id),
+            "computed": False,
+            "computation": None,
+            "lines": [],
+            "totals": {k: money(0) for k in MONEY_KINDS},
+            "payers": [],
+            "issuable": False,
+            "blocking": [{"line_id": None, "rule_key": None, "reasons": ["not_computed"]}],
+        }
     rows = list(computation.lines)
     payers: dict[tuple[str, str | None, str | None], dict[str, int]] = {}
     for r in rows:
         if r.kind in MONEY_KINDS:
-            per = payers.setdefault((r.payer_type, r.payer_code, r.payer_name), {k: 0 for k in MONEY_KINDS})
+            per = payers.setdefault((r.payer_type, r.payer_code, r.payer_name), dict.fromkeys(MONEY_KINDS, 0))
             per[r.kind] += r.amount_fen or 0
-    blocking = [{"line_id": r.id, "rule_key": r.rule_key, "reasons": r.blocking_reasons}
-                for r in rows if r.blocking_reasons]
+    blocking = [
+        {"line_id": r.id, "rule_key": r.rule_key, "reasons": r.blocking_reasons} for r in rows if r.blocking_reasons
+    ]
     return {
-        "inspection_id": str(penalties.inspection_id), "computed": True,
-        "computation": {"id": computation.id, "trigger": computation.trigger, "reason": computation.reason,
-                        "computed_by": computation.computed_by, "computed_at": computation.computed_at.isoformat(),
-                        "inspection_date": computation.inspection_date.isoformat(),
-                        "context": computation.context, "policy_used": computation.policy_used,
-                        "skipped": computation.skipped, "discretion_factors": computation.discretion_factors},
+        "inspection_id": str(penalties.inspection_id),
+        "computed": True,
+        "computation": {
+            "id": computation.id,
+            "trigger": computation.trigger,
+            "reason": computation.reason,
+            "computed_by": computation.computed_by,
+            "computed_at": computation.computed_at.isoformat(),
+            "inspection_date": computation.inspection_date.isoformat(),
+            "context": computation.context,
+            "policy_used": computation.policy_used,
+            "skipped": computation.skipped,
+            "discretion_factors": computation.discretion_factors,
+        },
         "lines": [line_view(r) for r in rows],
         "totals": {k: money(v) for k, v in totals_fen(rows).items()},
-        "payers": [{"type": t, "code": c, "name": n, "totals": {k: money(v) for k, v in per.items()}}
-                   for (t, c, n), per in payers.items()],
-        "issuable": not blocking, "blocking": blocking,
+        "payers": [
+            {"type": t, "code": c, "name": n, "totals": {k: money(v) for k, v in per.items()}}
+            for (t, c, n), per in payers.items()
+        ],
+        "issuable": not blocking,
+        "blocking": blocking,
     }
 
 
@@ -71,13 +105,24 @@ def rule_view(entry: RuleInForce) -> dict[str, Any]:
     rule, doc = entry.rule, entry.rule.doc  # the wire form is the stored entry as written
     amount = rule.amount
     return {
-        "key": rule.key, "version": rule.version, "rule_hash": rule.rule_hash, "kind": rule.kind,
-        "title": doc["title"], "basis": doc["basis"], "authority": doc["authority"],
+        "key": rule.key,
+        "version": rule.version,
+        "rule_hash": rule.rule_hash,
+        "kind": rule.kind,
+        "title": doc["title"],
+        "basis": doc["basis"],
+        "authority": doc["authority"],
         "amount_fen": amount.fen if isinstance(amount, Fixed) else None,
         "range_fen": [amount.min_fen, amount.max_fen] if isinstance(amount, Range) else None,
-        "amount_status": entry.amount_status, "amount_setting": entry.setting, "unit": rule.unit,
-        "payer": rule.payer, "effective": doc["effective"], "verified": doc["verified"],
-        "policy": doc.get("policy"), "jurisdictions": doc["jurisdictions"], "source_file": rule.source_file,
+        "amount_status": entry.amount_status,
+        "amount_setting": entry.setting,
+        "unit": rule.unit,
+        "payer": rule.payer,
+        "effective": doc["effective"],
+        "verified": doc["verified"],
+        "policy": doc.get("policy"),
+        "jurisdictions": doc["jurisdictions"],
+        "source_file": rule.source_file,
     }
 
 

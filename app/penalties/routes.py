@@ -1,4 +1,5 @@
 """Penalty endpoints: rules in force, jurisdiction settings, an inspection's penalty lines."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,8 +7,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
+from app.blueprint import Blueprint
 from app.extensions import current_session, db
 from app.localtime import today_local
 from app.penalties import computation, presenters, settings
@@ -33,8 +34,10 @@ class PenaltyRules(MethodView):
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Penalty rules in force on a date (default today), with verified flags and amount status."""
         on = args["on"] or today_local()
-        return [presenters.rule_view(r) for r in
-                settings.rules_in_force_on(current_session(), on, args["jurisdiction"], current_principal())]
+        return [
+            presenters.rule_view(r)
+            for r in settings.rules_in_force_on(current_session(), on, args["jurisdiction"], current_principal())
+        ]
 
 
 @blp.route("/penalties/settings/<code>")
@@ -53,7 +56,9 @@ class PenaltySettings(MethodView):
     @blp.problem(422, "设置无效 / Invalid settings")
     def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Replace a jurisdiction's penalty settings (audited)."""
-        body = presenters.settings_view(settings.put_penalty_settings(current_session(), code, data, current_principal()))
+        body = presenters.settings_view(
+            settings.put_penalty_settings(current_session(), code, data, current_principal())
+        )
         db.session.commit()
         return body
 
@@ -66,7 +71,8 @@ class InspectionPenalties(MethodView):
     def get(self, inspection_id: uuid.UUID) -> dict[str, Any]:
         """Penalty lines of an inspection with the full breakdown, totals per payer kind and issuability."""
         return presenters.penalties_view(
-            computation.get_inspection_penalties(current_session(), current_principal(), inspection_id))
+            computation.get_inspection_penalties(current_session(), current_principal(), inspection_id)
+        )
 
 
 @blp.route("/inspections/<uuid:inspection_id>/penalties/recompute")
@@ -79,8 +85,11 @@ class RecomputePenalties(MethodView):
     def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
         """Recompute with the rules and settings in force now, optionally setting discretion factors
         (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
-        body = presenters.penalties_view(computation.recompute_penalties(
-            current_session(), current_principal(), inspection_id, data["reason"], data.get("factors")))
+        body = presenters.penalties_view(
+            computation.recompute_penalties(
+                current_session(), current_principal(), inspection_id, data["reason"], data.get("factors")
+            )
+        )
         db.session.commit()
         return body
 
@@ -94,7 +103,10 @@ class OverridePenaltyLine(MethodView):
     @blp.problem(422, "超出法定幅度或缺少理由 / Out of range or no reason")
     def post(self, data: dict[str, Any], inspection_id: uuid.UUID, line_id: int) -> dict[str, Any]:
         """Set a line's amount within the legal range with a written reason (audited)."""
-        body = presenters.line_view(computation.override_line(
-            current_session(), current_principal(), inspection_id, line_id, data["amount_fen"], data["reason"]))
+        body = presenters.line_view(
+            computation.override_line(
+                current_session(), current_principal(), inspection_id, line_id, data["amount_fen"], data["reason"]
+            )
+        )
         db.session.commit()
         return body

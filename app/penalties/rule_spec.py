@@ -6,6 +6,7 @@ passed the JSON Schema and keeps the entry in ``doc``, so storage, ``rule_hash``
 The engine (``app.penalties.engine`` and the line, discretion and explanation functions) reads only these
 typed values.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,13 @@ from typing import Any, Literal
 
 from app.checklists.spec import Text
 
-RuleKind = Literal["statutory_fine", "fiscal_deduction", "order_to_correct", "seal_and_stop_use", "stop_work",
-                   "confiscation"]
+RuleKind = Literal[
+    "statutory_fine", "fiscal_deduction", "order_to_correct", "seal_and_stop_use", "stop_work", "confiscation"
+]
 AmountStatus = Literal["set", "to_be_set", "not_applicable"]
-Unit = Literal["per_case", "per_failed_measure", "per_machine", "per_vehicle", "per_fire_point", "per_day",
-               "per_item_seized"]
+Unit = Literal[
+    "per_case", "per_failed_measure", "per_machine", "per_vehicle", "per_fire_point", "per_day", "per_item_seized"
+]
 StackingMode = Literal["sum_units", "once_per_inspection"]
 PayerType = Literal["violator", "responsible_jurisdiction"]
 
@@ -159,21 +162,22 @@ class AppliesWhen:
     """Conditions beyond date and jurisdiction; a missing condition does not restrict."""
 
     finder_levels: tuple[str, ...] | None = None  # 000§五(二): found by national/provincial/city teams
-    party_kinds: tuple[str, ...] | None = None    # unit | individual
-    serious_consequence: bool | None = None       # 造成严重后果 (Henan Art. 79)
-    only_on_refusal: bool = False                 # 拒不改正: after a failed re-inspection only
+    party_kinds: tuple[str, ...] | None = None  # unit | individual
+    serious_consequence: bool | None = None  # 造成严重后果 (Henan Art. 79)
+    only_on_refusal: bool = False  # 拒不改正: after a failed re-inspection only
     also_without_refusal_if_serious_consequence: bool = False
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> AppliesWhen:
         doc = doc or {}
         levels, kinds = doc.get("finder_levels"), doc.get("party_kinds")
-        return cls(finder_levels=tuple(levels) if levels is not None else None,
-                   party_kinds=tuple(kinds) if kinds is not None else None,
-                   serious_consequence=doc.get("serious_consequence"),
-                   only_on_refusal=bool(doc.get("only_on_refusal")),
-                   also_without_refusal_if_serious_consequence=bool(
-                       doc.get("also_without_refusal_if_serious_consequence")))
+        return cls(
+            finder_levels=tuple(levels) if levels is not None else None,
+            party_kinds=tuple(kinds) if kinds is not None else None,
+            serious_consequence=doc.get("serious_consequence"),
+            only_on_refusal=bool(doc.get("only_on_refusal")),
+            also_without_refusal_if_serious_consequence=bool(doc.get("also_without_refusal_if_serious_consequence")),
+        )
 
 
 @dataclass(frozen=True)
@@ -188,8 +192,12 @@ class PolicyChoice:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> PolicyChoice:
         reason = doc.get("default_reason")
-        return cls(setting=doc["setting"], option=doc["option"], default=bool(doc.get("default")),
-                   default_reason=Text.from_doc(reason) if reason else None)
+        return cls(
+            setting=doc["setting"],
+            option=doc["option"],
+            default=bool(doc.get("default")),
+            default_reason=Text.from_doc(reason) if reason else None,
+        )
 
 
 # --------------------------------------------------------------------------- one rule version
@@ -219,7 +227,7 @@ class RuleVersion:
     companion_measures: tuple[str, ...] = ()
     notes: Text | None = None
     source_index: int | None = None  # position in its file (files only)
-    row_id: int | None = None        # ``PenaltyRuleVersion.id`` (stored rules only)
+    row_id: int | None = None  # ``PenaltyRuleVersion.id`` (stored rules only)
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -236,29 +244,51 @@ class RuleVersion:
         the verification of the amount the rule file could not give. ``doc`` and ``rule_hash`` stay the stored
         version's: lines keep citing it."""
         assert isinstance(self.amount, ToBeSet)
-        return replace(self, amount=setting.amount,
-                       discretion="factor_position_v1" if isinstance(setting.amount, Range) else self.discretion,
-                       verified=Verification(True, f"jurisdiction setting: {setting.document_ref}"))
+        return replace(
+            self,
+            amount=setting.amount,
+            discretion="factor_position_v1" if isinstance(setting.amount, Range) else self.discretion,
+            verified=Verification(True, f"jurisdiction setting: {setting.document_ref}"),
+        )
 
     @classmethod
-    def from_doc(cls, doc: Mapping[str, Any], *, source_file: str, rule_hash: str | None = None,
-                 source_index: int | None = None, row_id: int | None = None) -> RuleVersion:
+    def from_doc(
+        cls,
+        doc: Mapping[str, Any],
+        *,
+        source_file: str,
+        rule_hash: str | None = None,
+        source_index: int | None = None,
+        row_id: int | None = None,
+    ) -> RuleVersion:
         """The typed view of one (schema-valid) rule entry; ``rule_hash`` defaults to the entry's content hash.
         Raises ``ValueError`` for an impossible effective date."""
         policy, notes = doc.get("policy"), doc.get("notes")
         return cls(
-            key=doc["key"], version=doc["version"], title=Text.from_doc(doc["title"]), kind=doc["kind"],
-            basis=_basis(doc["basis"]), authority=Text.from_doc(doc["authority"]),
-            amount=amount_from_doc(doc["amount"], doc["amount_status"]), unit=doc["unit"],
-            stacking=Stacking.from_doc(doc["stacking"]), effective=Period.from_doc(doc["effective"]),
-            verified=Verification.from_doc(doc["verified"]), payer=doc["payer"],
+            key=doc["key"],
+            version=doc["version"],
+            title=Text.from_doc(doc["title"]),
+            kind=doc["kind"],
+            basis=_basis(doc["basis"]),
+            authority=Text.from_doc(doc["authority"]),
+            amount=amount_from_doc(doc["amount"], doc["amount_status"]),
+            unit=doc["unit"],
+            stacking=Stacking.from_doc(doc["stacking"]),
+            effective=Period.from_doc(doc["effective"]),
+            verified=Verification.from_doc(doc["verified"]),
+            payer=doc["payer"],
             jurisdictions=JurisdictionScope(tuple(doc["jurisdictions"])),
             daily_continuous=DailyContinuous.from_doc(doc["daily_continuous"]),
-            rule_hash=rule_hash if rule_hash is not None else content_hash(doc), source_file=source_file,
+            rule_hash=rule_hash if rule_hash is not None else content_hash(doc),
+            source_file=source_file,
             applies_when=AppliesWhen.from_doc(doc.get("applies_when")),
-            policy=PolicyChoice.from_doc(policy) if policy else None, discretion=doc.get("discretion"),
+            policy=PolicyChoice.from_doc(policy) if policy else None,
+            discretion=doc.get("discretion"),
             companion_measures=tuple(doc.get("companion_measures") or ()),
-            notes=Text.from_doc(notes) if notes else None, source_index=source_index, row_id=row_id, doc=doc,
+            notes=Text.from_doc(notes) if notes else None,
+            source_index=source_index,
+            row_id=row_id,
+            doc=doc,
         )
 
 
@@ -287,6 +317,12 @@ class AmountSetting:
             amount = Fixed(int(doc["amount_fen"]))
         else:
             amount = Range(int(doc["min_fen"]), int(doc["max_fen"]))
-        return cls(rule_version=doc["rule_version"], amount=amount, document_ref=doc.get("document_ref"),
-                   set_by=doc.get("set_by"), set_at=doc.get("set_at"), jurisdiction_code=doc.get("jurisdiction_code"),
-                   doc=doc)
+        return cls(
+            rule_version=doc["rule_version"],
+            amount=amount,
+            document_ref=doc.get("document_ref"),
+            set_by=doc.get("set_by"),
+            set_at=doc.get("set_at"),
+            jurisdiction_code=doc.get("jurisdiction_code"),
+            doc=doc,
+        )

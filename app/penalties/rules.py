@@ -6,14 +6,16 @@ inspection date. Rules are validated once and loaded as typed ``RuleVersion`` va
 that keep the entry as written in ``doc`` and carry ``source_file`` and ``rule_hash`` (sha256 of the entry as
 written), so a computed line records exactly which text it used.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
@@ -24,6 +26,7 @@ from app.penalties.rule_spec import PolicyChoice, Range, RuleVersion
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RULES_DIR = REPO_ROOT / "checklists" / "penalties"
 SCHEMA_PATH = REPO_ROOT / "checklists" / "schema" / "penalty_rule.schema.json"
+
 
 def _schema_validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -67,7 +70,9 @@ def _read_files(directory: Path) -> tuple[list[_Entry], list[FieldError]]:
         schema_errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         for err in schema_errors:
             where = path.name + ":" + ".".join(str(p) for p in err.absolute_path)
-            errors.append(FieldError(where, "schema", f"不符合规则模式：{err.message}", f"Schema violation: {err.message}"))
+            errors.append(
+                FieldError(where, "schema", f"不符合规则模式：{err.message}", f"Schema violation: {err.message}")
+            )
         if not schema_errors:
             entries.extend(_entries(data, path.name))
     return entries, errors
@@ -81,15 +86,28 @@ def _check_entry(entry: _Entry, known_keys: set[str]) -> list[FieldError]:
     errors: list[FieldError] = []
     end = rule.effective.end
     if end is not None and end < rule.effective.start:
-        errors.append(FieldError(entry.where + ".effective", "period_reversed", "施行期间结束早于开始",
-                                 "Effective period ends before it starts"))
+        errors.append(
+            FieldError(
+                entry.where + ".effective",
+                "period_reversed",
+                "施行期间结束早于开始",
+                "Effective period ends before it starts",
+            )
+        )
     if isinstance(rule.amount, Range) and rule.amount.min_fen > rule.amount.max_fen:
-        errors.append(FieldError(entry.where + ".amount", "range_reversed", "罚款下限高于上限",
-                                 "Amount minimum exceeds maximum"))
+        errors.append(
+            FieldError(entry.where + ".amount", "range_reversed", "罚款下限高于上限", "Amount minimum exceeds maximum")
+        )
     for measure in rule.companion_measures:
         if measure not in known_keys:
-            errors.append(FieldError(entry.where + ".companion_measures", "unknown_rule",
-                                     f"未知的措施规则：{measure}", f"Unknown measure rule: {measure}"))
+            errors.append(
+                FieldError(
+                    entry.where + ".companion_measures",
+                    "unknown_rule",
+                    f"未知的措施规则：{measure}",
+                    f"Unknown measure rule: {measure}",
+                )
+            )
     return errors
 
 
@@ -97,16 +115,25 @@ def _check_versions(key: str, versions: list[_Entry]) -> list[FieldError]:
     """One key's versions: one kind, distinct version names, effective periods that do not overlap."""
     errors: list[FieldError] = []
     if len({v.doc["kind"] for v in versions}) > 1:
-        errors.append(FieldError(key, "kind_changes", "同一规则各版本的种类不一致", "Versions of one rule key differ in kind"))
+        errors.append(
+            FieldError(key, "kind_changes", "同一规则各版本的种类不一致", "Versions of one rule key differ in kind")
+        )
     names = [v.doc["version"] for v in versions]
     if len(names) != len(set(names)):
         errors.append(FieldError(key, "duplicate_version", "规则版本重复", "Duplicate rule version"))
-    periods = sorted((r.effective.start, r.effective.end or date.max, r.version) for v in versions
-                     if (r := v.rule) is not None)
+    periods = sorted(
+        (r.effective.start, r.effective.end or date.max, r.version) for v in versions if (r := v.rule) is not None
+    )
     for (_s1, e1, v1), (s2, _e2, v2) in pairwise(periods):
         if s2 <= e1:
-            errors.append(FieldError(key, "periods_overlap", f"版本 {v1} 与 {v2} 施行期间重叠",
-                                     f"Versions {v1} and {v2} have overlapping effective periods"))
+            errors.append(
+                FieldError(
+                    key,
+                    "periods_overlap",
+                    f"版本 {v1} 与 {v2} 施行期间重叠",
+                    f"Versions {v1} and {v2} have overlapping effective periods",
+                )
+            )
     return errors
 
 
@@ -118,8 +145,9 @@ def _cross_check(entries: list[_Entry]) -> list[FieldError]:
     for key, versions in by_key.items():
         errors += _check_versions(key, versions)
     # Every entry counts here, even one with an impossible date (already reported above).
-    return errors + _check_policy_defaults([PolicyChoice.from_doc(e.doc["policy"]) for e in entries
-                                            if e.doc.get("policy")])
+    return errors + _check_policy_defaults(
+        [PolicyChoice.from_doc(e.doc["policy"]) for e in entries if e.doc.get("policy")]
+    )
 
 
 def _check_policy_defaults(choices: list[PolicyChoice]) -> list[FieldError]:
@@ -134,9 +162,14 @@ def _check_policy_defaults(choices: list[PolicyChoice]) -> list[FieldError]:
     for setting in sorted(settings):
         options = defaults.get(setting, set())
         if len(options) != 1:
-            errors.append(FieldError(f"policy.{setting}", "policy_default",
-                                     f"政策设置 {setting} 必须恰有一个默认选项（现有 {sorted(options)}）",
-                                     f"Policy setting {setting} needs exactly one default option (has {sorted(options)})"))
+            errors.append(
+                FieldError(
+                    f"policy.{setting}",
+                    "policy_default",
+                    f"政策设置 {setting} 必须恰有一个默认选项（现有 {sorted(options)}）",
+                    f"Policy setting {setting} needs exactly one default option (has {sorted(options)})",
+                )
+            )
     return errors
 
 
@@ -154,8 +187,9 @@ def load_rules(directory: Path | str = DEFAULT_RULES_DIR) -> list[RuleVersion]:
     if not errors:
         errors = _cross_check(entries)
     if errors:
-        raise ValidationFailed("处罚规则文件无效", "Penalty rule files are invalid", errors=errors,
-                               code="penalty_rules_invalid")
+        raise ValidationFailed(
+            "处罚规则文件无效", "Penalty rule files are invalid", errors=errors, code="penalty_rules_invalid"
+        )
     return [e.rule for e in entries if e.rule is not None]
 
 

@@ -1,4 +1,5 @@
 """Penalty API shapes (edge contract only: no I/O). Money is integer fen; ``yuan`` strings are for display."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -13,8 +14,12 @@ class _Strict(ma.Schema):
 
 
 class RulesQueryArgsSchema(_Strict):
-    on = fields.Date(load_default=None, metadata={"description": "日期（默认今天，北京时间）/ Date (default: today, Asia/Shanghai)"})
-    jurisdiction = fields.String(load_default=None, metadata={"description": "显示该辖区设定的金额 / Show this jurisdiction's set amounts"})
+    on = fields.Date(
+        load_default=None, metadata={"description": "日期（默认今天，北京时间）/ Date (default: today, Asia/Shanghai)"}
+    )
+    jurisdiction = fields.String(
+        load_default=None, metadata={"description": "显示该辖区设定的金额 / Show this jurisdiction's set amounts"}
+    )
 
 
 class PenaltyRuleSchema(ma.Schema):
@@ -114,19 +119,32 @@ class DiscretionFactorsSchema(_Strict):
     cooperation = fields.Boolean(metadata={"description": "配合调查 / cooperated with the investigation"})
     prompt_correction = fields.Boolean(metadata={"description": "及时改正 / corrected promptly (行政处罚法 Art. 32)"})
     first_offence_slight_harm = fields.Boolean(
-        metadata={"description": "初次违法且危害后果轻微 / first offence with slight harm (行政处罚法 Art. 33)"})
-    finder_level = fields.String(allow_none=True, validate=validate.OneOf(FINDER_LEVELS),
-        metadata={"description": "发现问题的督导层级 / level of the team that found it (000§五(二))"})
+        metadata={"description": "初次违法且危害后果轻微 / first offence with slight harm (行政处罚法 Art. 33)"}
+    )
+    finder_level = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(FINDER_LEVELS),
+        metadata={"description": "发现问题的督导层级 / level of the team that found it (000§五(二))"},
+    )
 
 
 class RecomputeSchema(_Strict):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    factors = fields.Nested(DiscretionFactorsSchema, load_default=None, allow_none=True,
-                            metadata={"description": "审核人设定的裁量因素（与已有的合并）/ discretion factors set by "
-                                                     "the supervisor (merged over those already set)"})
+    factors = fields.Nested(
+        DiscretionFactorsSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "审核人设定的裁量因素（与已有的合并）/ discretion factors set by "
+            "the supervisor (merged over those already set)"
+        },
+    )
 
 
 class OverrideSchema(_Strict):
-    amount_fen = fields.Integer(required=True, strict=True,
-                                metadata={"description": "整数（分）/ integer fen; 0 = 不予处罚 (statutory fines only)"})
+    amount_fen = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "整数（分）/ integer fen; 0 = 不予处罚 (statutory fines only)"},
+    )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))

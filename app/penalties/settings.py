@@ -1,9 +1,11 @@
 """Jurisdiction penalty settings: policy options, discretion parameters, amounts a jurisdiction sets."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,10 +35,15 @@ class EffectiveSettings:
 def effective_penalty_settings(session: Session, chain: Iterable[str]) -> EffectiveSettings:
     """Merge settings from the root down the chain: the nearest jurisdiction that sets a value wins."""
     codes = list(chain)
-    rows = dict(session.execute(
-        select(Jurisdiction.code, JurisdictionPenaltySettings)
-        .join(JurisdictionPenaltySettings, JurisdictionPenaltySettings.jurisdiction_id == Jurisdiction.id)
-        .where(Jurisdiction.code.in_(codes))).tuples().all())
+    rows = dict(
+        session.execute(
+            select(Jurisdiction.code, JurisdictionPenaltySettings)
+            .join(JurisdictionPenaltySettings, JurisdictionPenaltySettings.jurisdiction_id == Jurisdiction.id)
+            .where(Jurisdiction.code.in_(codes))
+        )
+        .tuples()
+        .all()
+    )
     policy: dict[str, str] = {}
     discretion: dict[str, Any] = {}
     amounts: dict[str, dict[str, Any]] = {}
@@ -55,8 +62,11 @@ def effective_penalty_settings(session: Session, chain: Iterable[str]) -> Effect
 def jurisdiction_in_scope(session: Session, code: str, principal: Principal | None) -> Jurisdiction:
     jurisdiction = get_jurisdiction_by_code(session, code)
     if principal is not None and not principal.covers(jurisdiction.path):
-        raise NotFound("辖区不存在或不在您的辖区内。", "Jurisdiction not found in your jurisdictions.",
-                       code="jurisdiction_not_found")
+        raise NotFound(
+            "辖区不存在或不在您的辖区内。",
+            "Jurisdiction not found in your jurisdictions.",
+            code="jurisdiction_not_found",
+        )
     return jurisdiction
 
 
@@ -70,17 +80,20 @@ class JurisdictionSettings:
     rules: list[RuleVersion]
 
 
-def _settings_of(session: Session, jurisdiction: Jurisdiction, row: JurisdictionPenaltySettings | None,
-                 rules: list[RuleVersion]) -> JurisdictionSettings:
-    return JurisdictionSettings(jurisdiction, row, effective_penalty_settings(session, chain_codes(jurisdiction.path)),
-                                rules)
+def _settings_of(
+    session: Session, jurisdiction: Jurisdiction, row: JurisdictionPenaltySettings | None, rules: list[RuleVersion]
+) -> JurisdictionSettings:
+    return JurisdictionSettings(
+        jurisdiction, row, effective_penalty_settings(session, chain_codes(jurisdiction.path)), rules
+    )
 
 
 def get_penalty_settings(session: Session, code: str, principal: Principal) -> JurisdictionSettings:
     """A jurisdiction's own penalty settings, what applies there after inheritance, and the options."""
     jurisdiction = jurisdiction_in_scope(session, code, principal)
-    row = session.scalar(select(JurisdictionPenaltySettings).where(
-        JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id))
+    row = session.scalar(
+        select(JurisdictionPenaltySettings).where(JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id)
+    )
     return _settings_of(session, jurisdiction, row, stored_rules(session))
 
 
@@ -94,12 +107,23 @@ def _check_policy(data: dict[str, Any], rules: list[RuleVersion]) -> list[FieldE
     options = policy_options(rules)
     for setting, option in (data.get("policy") or {}).items():
         if setting not in options:
-            errors.append(FieldError(f"policy.{setting}", "unknown_setting", f"未知的政策设置：{setting}",
-                                     f"Unknown policy setting: {setting}"))
+            errors.append(
+                FieldError(
+                    f"policy.{setting}",
+                    "unknown_setting",
+                    f"未知的政策设置：{setting}",
+                    f"Unknown policy setting: {setting}",
+                )
+            )
         elif option not in options[setting]:
-            errors.append(FieldError(f"policy.{setting}", "unknown_option",
-                                     f"选项必须是以下之一：{', '.join(options[setting])}",
-                                     f"Option must be one of: {', '.join(options[setting])}"))
+            errors.append(
+                FieldError(
+                    f"policy.{setting}",
+                    "unknown_option",
+                    f"选项必须是以下之一：{', '.join(options[setting])}",
+                    f"Option must be one of: {', '.join(options[setting])}",
+                )
+            )
     return errors
 
 
@@ -107,8 +131,14 @@ def _check_discretion(data: dict[str, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     for name, value in (data.get("discretion") or {}).items():
         if name not in DEFAULT_DISCRETION:
-            errors.append(FieldError(f"discretion.{name}", "unknown_parameter", f"未知的裁量参数：{name}",
-                                     f"Unknown discretion parameter: {name}"))
+            errors.append(
+                FieldError(
+                    f"discretion.{name}",
+                    "unknown_parameter",
+                    f"未知的裁量参数：{name}",
+                    f"Unknown discretion parameter: {name}",
+                )
+            )
             continue
         default = DEFAULT_DISCRETION[name]
         if name == "alert_upper_end_from":
@@ -118,8 +148,9 @@ def _check_discretion(data: dict[str, Any]) -> list[FieldError]:
         else:
             ok = is_int(value) and -100 <= value <= 10_000
         if not ok:
-            errors.append(FieldError(f"discretion.{name}", "bad_value", "裁量参数取值无效",
-                                     "Invalid discretion parameter value"))
+            errors.append(
+                FieldError(f"discretion.{name}", "bad_value", "裁量参数取值无效", "Invalid discretion parameter value")
+            )
     return errors
 
 
@@ -133,45 +164,85 @@ def _check_amounts(data: dict[str, Any], rules: list[RuleVersion]) -> list[Field
         where = f"amounts.{key}"
         if key not in to_be_set:
             # Never let a jurisdiction replace an amount the law or plan gives.
-            errors.append(FieldError(where, "amount_not_to_be_set", "该规则无“由辖区设定”的金额，不能设定",
-                                     "This rule has no amount 'to be set by the jurisdiction'"))
+            errors.append(
+                FieldError(
+                    where,
+                    "amount_not_to_be_set",
+                    "该规则无“由辖区设定”的金额，不能设定",
+                    "This rule has no amount 'to be set by the jurisdiction'",
+                )
+            )
             continue
         version = spec.get("rule_version")
         if version is None and len(to_be_set[key]) == 1:
             version = next(iter(to_be_set[key]))
             spec["rule_version"] = version
         if version not in to_be_set[key]:
-            errors.append(FieldError(f"{where}.rule_version", "unknown_version",
-                                     f"须指定金额待设定的规则版本：{', '.join(sorted(to_be_set[key]))}",
-                                     f"Give the rule version whose amount is to be set: {', '.join(sorted(to_be_set[key]))}"))
+            errors.append(
+                FieldError(
+                    f"{where}.rule_version",
+                    "unknown_version",
+                    f"须指定金额待设定的规则版本：{', '.join(sorted(to_be_set[key]))}",
+                    f"Give the rule version whose amount is to be set: {', '.join(sorted(to_be_set[key]))}",
+                )
+            )
         has_fixed = spec.get("amount_fen") is not None
         has_range = spec.get("min_fen") is not None or spec.get("max_fen") is not None
         if has_fixed == has_range:
-            errors.append(FieldError(where, "amount_shape", "须给出固定金额 amount_fen，或幅度 min_fen 与 max_fen 之一",
-                                     "Give either a fixed amount_fen or a range min_fen + max_fen"))
-        elif has_range and not (isinstance(spec.get("min_fen"), int) and isinstance(spec.get("max_fen"), int)
-                                and 0 < spec["min_fen"] <= spec["max_fen"]):
-            errors.append(FieldError(where, "bad_range", "幅度须为正整数（分）且下限不高于上限",
-                                     "Range must be positive integer fen with min <= max"))
+            errors.append(
+                FieldError(
+                    where,
+                    "amount_shape",
+                    "须给出固定金额 amount_fen，或幅度 min_fen 与 max_fen 之一",
+                    "Give either a fixed amount_fen or a range min_fen + max_fen",
+                )
+            )
+        elif has_range and not (
+            isinstance(spec.get("min_fen"), int)
+            and isinstance(spec.get("max_fen"), int)
+            and 0 < spec["min_fen"] <= spec["max_fen"]
+        ):
+            errors.append(
+                FieldError(
+                    where,
+                    "bad_range",
+                    "幅度须为正整数（分）且下限不高于上限",
+                    "Range must be positive integer fen with min <= max",
+                )
+            )
         if not str(spec.get("document_ref") or "").strip():
-            errors.append(FieldError(f"{where}.document_ref", "document_required",
-                                     "须注明设定金额所依据的文件（文号）", "Name the document the amount comes from"))
+            errors.append(
+                FieldError(
+                    f"{where}.document_ref",
+                    "document_required",
+                    "须注明设定金额所依据的文件（文号）",
+                    "Name the document the amount comes from",
+                )
+            )
     return errors
 
 
-def put_penalty_settings(session: Session, code: str, data: dict[str, Any],
-                         principal: Principal) -> JurisdictionSettings:
+def put_penalty_settings(
+    session: Session, code: str, data: dict[str, Any], principal: Principal
+) -> JurisdictionSettings:
     """Replace a jurisdiction's penalty settings (admin; audited with before/after)."""
     jurisdiction = jurisdiction_in_scope(session, code, principal)
     rules = stored_rules(session)
-    data = {"policy": dict(data.get("policy") or {}), "discretion": dict(data.get("discretion") or {}),
-            "amounts": {k: dict(v) for k, v in (data.get("amounts") or {}).items()}}
+    data = {
+        "policy": dict(data.get("policy") or {}),
+        "discretion": dict(data.get("discretion") or {}),
+        "amounts": {k: dict(v) for k, v in (data.get("amounts") or {}).items()},
+    }
     errors = _check_settings(data, rules)
     if errors:
-        raise ValidationFailed("处罚设置无效", "Invalid penalty settings", errors=errors,
-                               code="penalty_settings_invalid")
-    row = session.scalar(select(JurisdictionPenaltySettings).where(
-        JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id).with_for_update())
+        raise ValidationFailed(
+            "处罚设置无效", "Invalid penalty settings", errors=errors, code="penalty_settings_invalid"
+        )
+    row = session.scalar(
+        select(JurisdictionPenaltySettings)
+        .where(JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id)
+        .with_for_update()
+    )
     before = None
     old_amounts: dict[str, Any] = {}
     if row is None:
@@ -180,12 +251,16 @@ def put_penalty_settings(session: Session, code: str, data: dict[str, Any],
     else:
         before = {"policy": row.policy, "discretion": row.discretion, "amounts": row.amounts, "version": row.version}
         old_amounts = dict(row.amounts or {})
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     amounts: dict[str, Any] = {}
     for key, spec in data["amounts"].items():
-        entry = {"rule_version": spec["rule_version"], "amount_fen": spec.get("amount_fen"),
-                 "min_fen": spec.get("min_fen"), "max_fen": spec.get("max_fen"),
-                 "document_ref": str(spec["document_ref"]).strip()}
+        entry = {
+            "rule_version": spec["rule_version"],
+            "amount_fen": spec.get("amount_fen"),
+            "min_fen": spec.get("min_fen"),
+            "max_fen": spec.get("max_fen"),
+            "document_ref": str(spec["document_ref"]).strip(),
+        }
         old = old_amounts.get(key)
         if old and all(old.get(k) == v for k, v in entry.items()):
             entry.update(set_by=old.get("set_by"), set_at=old.get("set_at"))  # unchanged: keep who/when
@@ -197,8 +272,14 @@ def put_penalty_settings(session: Session, code: str, data: dict[str, Any],
     row.updated_by = principal.username
     session.flush()
     after = {"policy": row.policy, "discretion": row.discretion, "amounts": row.amounts, "version": row.version}
-    record_audit(session, "penalty_settings.update", "jurisdiction_penalty_settings", jurisdiction.code,
-                 before=before, after=after)
+    record_audit(
+        session,
+        "penalty_settings.update",
+        "jurisdiction_penalty_settings",
+        jurisdiction.code,
+        before=before,
+        after=after,
+    )
     session.refresh(row)
     return _settings_of(session, jurisdiction, row, rules)
 
@@ -216,8 +297,9 @@ class RuleInForce:
         return "set_by_jurisdiction" if status == "to_be_set" and self.setting else status
 
 
-def rules_in_force_on(session: Session, on_date: date, jurisdiction_code: str | None = None,
-                      principal: Principal | None = None) -> list[RuleInForce]:
+def rules_in_force_on(
+    session: Session, on_date: date, jurisdiction_code: str | None = None, principal: Principal | None = None
+) -> list[RuleInForce]:
     """Rules in force on a date, by key, with a jurisdiction's set amounts when a code is given."""
     rules = stored_rules(session)
     amounts: dict[str, dict[str, Any]] = {}

@@ -1,4 +1,5 @@
 """Who may see a photo, and narrowing that scope. Services never commit."""
+
 from __future__ import annotations
 
 import uuid

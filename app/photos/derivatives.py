@@ -1,10 +1,11 @@
 """Derivatives (display image, thumbnail): made by the worker after the response, or on demand when one
 is requested first. Services never commit; PIL stays in ``processing`` (STYLE §4)."""
+
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,8 +60,12 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
     if store.derivative_exists(photo.sha256, DISPLAY) and store.derivative_exists(photo.sha256, THUMBNAIL):
         done = session.execute(
             select(Photo.display_width, Photo.display_height)
-            .where(Photo.sha256 == photo.sha256, Photo.derivatives_state == "ready",
-                   Photo.display_width.is_not(None), Photo.display_height.is_not(None))
+            .where(
+                Photo.sha256 == photo.sha256,
+                Photo.derivatives_state == "ready",
+                Photo.display_width.is_not(None),
+                Photo.display_height.is_not(None),
+            )
             .limit(1)
         ).first()
         if done is not None:
@@ -73,7 +78,7 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
 
 def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> None:
     """Make the derivatives of a row locked by the caller and record the outcome."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     photo.derivatives_attempts = (photo.derivatives_attempts or 0) + 1
     photo.derivatives_updated_at = now
     try:
@@ -92,8 +97,9 @@ def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixe
     session.flush()
 
 
-def process_next_pending(session: Session, store: PhotoStore, *, max_pixels: int,
-                         skip: set[uuid.UUID] | None = None) -> Photo | None:
+def process_next_pending(
+    session: Session, store: PhotoStore, *, max_pixels: int, skip: set[uuid.UUID] | None = None
+) -> Photo | None:
     """Worker step: lock the oldest pending photo nobody else holds (``FOR UPDATE SKIP
     LOCKED``), make its derivatives, record the state. None when the queue is empty.
     The caller commits (one photo per transaction keeps row locks short)."""
@@ -130,8 +136,11 @@ def ensure_derivatives(session: Session, store: PhotoStore, photo: Photo, *, max
         raise DerivativeUnavailable(extra={"error_code": locked.derivatives_error, "photo_id": str(locked.id)})
     if locked.derivatives_state != "ready":
         raise DerivativeUnavailable(
-            "预览图暂时无法生成，请稍后重试", "The derivative could not be made now; try again later",
-            code="derivative_retry_later", extra={"photo_id": str(locked.id)})
+            "预览图暂时无法生成，请稍后重试",
+            "The derivative could not be made now; try again later",
+            code="derivative_retry_later",
+            extra={"photo_id": str(locked.id)},
+        )
     return locked
 
 
@@ -139,5 +148,3 @@ def open_derivative(session: Session, store: PhotoStore, photo: Photo, name: str
     """Bytes of ``display.jpg`` / ``thumb.jpg``, made now if the worker has not yet."""
     ensure_derivatives(session, store, photo, max_pixels=max_pixels)
     return store.read_derivative(photo.sha256, name)
-
-

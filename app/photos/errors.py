@@ -25,6 +25,7 @@ Status choices:
 - ``stored_original_corrupt`` → 500 (bytes already stored under a hash do not hash to
   it: disk corruption or tampering; never silently overwritten).
 """
+
 from __future__ import annotations
 
 from app.errors import AppError, Conflict, PayloadTooLarge

@@ -32,11 +32,13 @@ Codes (stable):
    do rewrite EXIF — correct for "EXIF edited by software", and ``details.reasons``
    tells the supervisor which rule fired.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from app.localtime import LOCAL_TZ
 from app.photos.metadata import GpsFix
@@ -118,7 +120,12 @@ class Flag:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message_zh": self.message_zh, "message_en": self.message_en, "details": self.details}
+        return {
+            "code": self.code,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "details": self.details,
+        }
 
 
 def _aware(dt: datetime, assume_tz: tzinfo) -> datetime:
@@ -175,8 +182,9 @@ def _position_flag(photo_meta: PhotoMeta, site_distance_m: float | None, max_dis
     )
 
 
-def _time_flag(taken: datetime | None, window_start: datetime, window_end: datetime, tolerance: timedelta,
-               assume_tz: tzinfo) -> Flag | None:
+def _time_flag(
+    taken: datetime | None, window_start: datetime, window_end: datetime, tolerance: timedelta, assume_tz: tzinfo
+) -> Flag | None:
     if taken is None:
         return Flag("no_capture_time", "照片未记录拍摄时间", "the photo has no capture time")
     naive = taken.tzinfo is None
@@ -205,8 +213,12 @@ def _time_flag(taken: datetime | None, window_start: datetime, window_end: datet
 def _reuse_flag(reused_in_other_inspection: bool, other_inspections: Sequence[str]) -> Flag | None:
     if not reused_in_other_inspection:
         return None
-    return Flag("reused_photo", "同一张照片已用于其他检查", "the same photo is linked to another inspection",
-                {"other_inspections": list(other_inspections)})
+    return Flag(
+        "reused_photo",
+        "同一张照片已用于其他检查",
+        "the same photo is linked to another inspection",
+        {"other_inspections": list(other_inspections)},
+    )
 
 
 def _editing_flag(photo_meta: PhotoMeta, modified_tolerance: timedelta | None) -> Flag | None:
@@ -215,8 +227,12 @@ def _editing_flag(photo_meta: PhotoMeta, modified_tolerance: timedelta | None) -
     )
     if not reasons:
         return None
-    return Flag("edited_by_software", "照片元数据显示曾被软件编辑", "photo metadata shows it was edited by software",
-                {"reasons": reasons})
+    return Flag(
+        "edited_by_software",
+        "照片元数据显示曾被软件编辑",
+        "photo metadata shows it was edited by software",
+        {"reasons": reasons},
+    )
 
 
 def evidence_flags(

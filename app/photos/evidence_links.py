@@ -3,11 +3,13 @@
 Photos know nothing of inspections. ``create_app`` builds one ``EvidenceLinks`` from the inspections
 feature's functions, and the photo routes pass it to the photo services that need it.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -58,5 +60,6 @@ def _no_context(session: Session, photo: Photo) -> WatermarkContext | None:
 
 
 # Photos used as evidence nowhere: for tools and tests that handle photos alone.
-NO_EVIDENCE_LINKS = EvidenceLinks(flags=_no_flags, on_arrival=_nothing_on_arrival, may_view=_no_one_else,
-                                  notice_context=_no_context)
+NO_EVIDENCE_LINKS = EvidenceLinks(
+    flags=_no_flags, on_arrival=_nothing_on_arrival, may_view=_no_one_else, notice_context=_no_context
+)

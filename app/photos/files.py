@@ -4,6 +4,7 @@ no SQLAlchemy, no PIL.
 Durability recipe ("file and row never disagree after a crash"): write a temp file, fsync it, publish it
 under its final name, fsync the directory — and only then let the caller commit its row.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,7 +97,9 @@ def temp_path(directory: Path) -> Path:
 
 def too_large(max_bytes: int) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"上传内容超过 {max_bytes} 字节上限", f"Upload exceeds the limit of {max_bytes} bytes", extra={"max_bytes": max_bytes}
+        f"上传内容超过 {max_bytes} 字节上限",
+        f"Upload exceeds the limit of {max_bytes} bytes",
+        extra={"max_bytes": max_bytes},
     )
 
 
@@ -108,8 +111,9 @@ def checksum_mismatch(expected: str, actual: str) -> ChecksumMismatch:
     )
 
 
-def receive_verified(stream: IO[bytes], tmp: Path, expected_sha256: str, max_bytes: int | None,
-                     *, fsync: bool = True) -> int:
+def receive_verified(
+    stream: IO[bytes], tmp: Path, expected_sha256: str, max_bytes: int | None, *, fsync: bool = True
+) -> int:
     """Copy ``stream`` into the new file ``tmp`` while hashing and counting → bytes written.
     Over ``max_bytes`` → ``payload_too_large``, hash ≠ ``expected_sha256`` → ``checksum_mismatch``;
     the caller removes ``tmp`` in every case (it holds refused bytes on error). Shared by every

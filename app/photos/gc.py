@@ -1,10 +1,11 @@
 """Files and rows that disagree ("file and row never disagree after a crash"), and crash leftovers:
 ``flask photos gc`` reports them and, asked to, deletes the files (never rows: rows are evidence)."""
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,8 +27,13 @@ class GcReport:
 
     @property
     def clean(self) -> bool:
-        return not (self.originals_without_rows or self.rows_without_originals or self.derivatives_without_rows
-                    or self.temp_leftovers or self.stale_partials)
+        return not (
+            self.originals_without_rows
+            or self.rows_without_originals
+            or self.derivatives_without_rows
+            or self.temp_leftovers
+            or self.stale_partials
+        )
 
     def lines(self) -> list[str]:
         out = [
@@ -52,11 +58,16 @@ def _old_enough(store: PhotoStore, sha256: str, min_age: timedelta) -> bool:
     mtime = store.original_modified_at(sha256)
     if mtime is None:  # deleted meanwhile
         return False
-    return datetime.now(timezone.utc).timestamp() - mtime >= min_age.total_seconds()
+    return datetime.now(UTC).timestamp() - mtime >= min_age.total_seconds()
 
 
-def find_orphans(session: Session, store: PhotoStore, *, min_age: timedelta = timedelta(hours=1),
-                 partial_age: timedelta = timedelta(days=7)) -> GcReport:
+def find_orphans(
+    session: Session,
+    store: PhotoStore,
+    *,
+    min_age: timedelta = timedelta(hours=1),
+    partial_age: timedelta = timedelta(days=7),
+) -> GcReport:
     """Files and rows that disagree, plus crash leftovers. Reads only."""
     referenced = set(session.scalars(select(Photo.sha256).distinct()))
     report = GcReport()
@@ -68,8 +79,10 @@ def find_orphans(session: Session, store: PhotoStore, *, min_age: timedelta = ti
     missing = referenced - on_disk
     if missing:
         report.rows_without_originals = [
-            (pid, sha) for pid, sha in session.execute(
-                select(Photo.id, Photo.sha256).where(Photo.sha256.in_(missing)).order_by(Photo.created_at))
+            (pid, sha)
+            for pid, sha in session.execute(
+                select(Photo.id, Photo.sha256).where(Photo.sha256.in_(missing)).order_by(Photo.created_at)
+            )
         ]
     # Derivatives are only made for committed rows, so no grace period is needed here.
     report.derivatives_without_rows = [(sha, name) for sha, name in store.iter_derivatives() if sha not in referenced]
@@ -94,5 +107,3 @@ def delete_orphans(store: PhotoStore, report: GcReport) -> int:
         store.spool.abort_partial(upload_id)
         removed += 1
     return removed
-
-

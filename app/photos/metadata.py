@@ -5,12 +5,13 @@ the fiddly parts (DMS → decimal, hemisphere refs, 0/0 rationals, garbage dates
 unit-testable with plain numbers, and ``evidence`` can use the dataclasses without
 importing PIL.
 """
+
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 __all__ = [
@@ -203,7 +204,7 @@ def _gps_time(date_stamp: Any, time_stamp: Any) -> datetime | None:
         return None
     if h >= 24 or m >= 60 or s >= 61:
         return None
-    return day.replace(tzinfo=timezone.utc) + timedelta(hours=h, minutes=m, seconds=s)
+    return day.replace(tzinfo=UTC) + timedelta(hours=h, minutes=m, seconds=s)
 
 
 _EXIF_DT = re.compile(r"^\s*(\d{4})[:\-/](\d{2})[:\-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
@@ -239,4 +240,3 @@ def parse_exif_offset(value: Any) -> timezone | None:
     if int(hh) > 14 or int(mm) >= 60:
         return None
     return timezone(timedelta(minutes=-minutes if sign == "-" else minutes))
-

@@ -11,6 +11,7 @@ the ``reused_photo`` evidence flag reports (``app.inspections.evidence.compute_l
 Originals are evidence: after the INSERT only the derivative columns and the scope may
 change. Migration 0004 installs a trigger that refuses any other UPDATE and any DELETE.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -66,9 +67,7 @@ class Photo(Base):
     taken_at_offset_min: Mapped[int | None] = mapped_column(SmallInteger)
     taken_at_source: Mapped[str | None] = mapped_column(String(32))
     modified_at_local: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))  # IFD0 DateTime
-    location: Mapped[WKBElement | None] = mapped_column(
-        Geometry(geometry_type="POINT", srid=4326, spatial_index=True)
-    )
+    location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326, spatial_index=True))
     gps_accuracy_m: Mapped[float | None] = mapped_column(Float)
     gps_time_utc: Mapped[datetime | None]
     gps_problem: Mapped[str | None] = mapped_column(String(16))  # metadata.GPS_* when location is NULL

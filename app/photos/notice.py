@@ -1,5 +1,6 @@
 """Notice copies: the photo with a text band (capture time, coordinates, and what the linked inspection
 names), cached per text. Services never commit; PIL stays in ``processing`` (STYLE §4)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -57,8 +58,14 @@ def watermark_lines_for(photo: Photo, context: WatermarkContext | None = None) -
 
 
 def render_watermarked(
-    session: Session, store: PhotoStore, photo: Photo, links: EvidenceLinks, *, max_pixels: int,
-    context: WatermarkContext | None = None, font_path: str | None = None,
+    session: Session,
+    store: PhotoStore,
+    photo: Photo,
+    links: EvidenceLinks,
+    *,
+    max_pixels: int,
+    context: WatermarkContext | None = None,
+    font_path: str | None = None,
 ) -> bytes:
     """The notice copy for ``context`` (or the one the evidence feature gives), cached per text."""
     if photo.derivatives_state == "failed":
@@ -68,11 +75,10 @@ def render_watermarked(
     if store.derivative_exists(photo.sha256, name):
         return store.read_derivative(photo.sha256, name)
     try:
-        data = processing.make_watermarked(original_source(store, photo.sha256), lines, font_path=font_path,
-                                           max_pixels=max_pixels)
+        data = processing.make_watermarked(
+            original_source(store, photo.sha256), lines, font_path=font_path, max_pixels=max_pixels
+        )
     except PERMANENT_DERIVATIVE_ERRORS as exc:
         raise DerivativeUnavailable(extra={"error_code": exc.code, "photo_id": str(photo.id)}) from exc
     store.put_derivative(photo.sha256, name, data)
     return data
-
-

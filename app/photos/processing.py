@@ -20,6 +20,7 @@ phone; retrying would not help. The phone learns it from the derivative state.
 Never set ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` anywhere in the process: it
 would make truncated images decode silently (a unit test guards the default).
 """
+
 from __future__ import annotations
 
 import io
@@ -99,7 +100,15 @@ _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 
 # Exceptions Pillow and its plugins raise on malformed input (besides UnidentifiedImageError).
 _DECODE_ERRORS = (
-    OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
 )
 
 # Magic numbers of formats we refuse, only to make the error message helpful; nothing
@@ -167,9 +176,7 @@ def _open(fp: IO[bytes], max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise _too_many(None, max_pixels) from exc
     except _DECODE_ERRORS as exc:
-        raise ImageUndecodable(
-            f"图片头部无法解析：{exc}", f"Image header cannot be parsed: {exc}"
-        ) from exc
+        raise ImageUndecodable(f"图片头部无法解析：{exc}", f"Image header cannot be parsed: {exc}") from exc
     if im.format == "MPO":
         # A multi-picture JPEG (CIPA DC-007; e.g. Panasonic Lumix LX7, stereo cameras) is a JPEG whose
         # first frame is the photo; Pillow opens it at that frame. Everything downstream treats it as
@@ -205,7 +212,8 @@ def _decoder_boundary() -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - unknown Pillow/plugin failure on these bytes
         log.warning("image decoder failed unexpectedly", exc_info=True)
         raise ImageUndecodable(
-            f"图片无法解码（{type(exc).__name__}）", f"Image cannot be decoded ({type(exc).__name__})",
+            f"图片无法解码（{type(exc).__name__}）",
+            f"Image cannot be decoded ({type(exc).__name__})",
             extra={"decoder_error": type(exc).__name__},
         ) from exc
 
@@ -447,9 +455,7 @@ def _decode_jpeg_scan(data: bytes, max_pixels: int, scale: int) -> Image.Image:
         im.load()
         return im.convert("RGB")
     except _DECODE_ERRORS as exc:
-        raise ImageUndecodable(
-            f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}"
-        ) from exc
+        raise ImageUndecodable(f"图片数据损坏或不完整：{exc}", f"Image data is corrupt or truncated: {exc}") from exc
     finally:
         im.close()
 
@@ -583,4 +589,3 @@ def make_watermarked(
         draw.text((margin, y), text, font=font, fill=(255, 255, 255))
         y += line_height
     return _jpeg(out, icc, quality)
-

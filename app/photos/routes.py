@@ -1,4 +1,5 @@
 """Photo endpoints: idempotent upload, metadata, original bytes and derivatives."""
+
 from __future__ import annotations
 
 import base64
@@ -47,8 +48,10 @@ def _max_pixels() -> int:
 
 
 def _partial_quota() -> PartialQuota:
-    return PartialQuota(int(current_app.config["PHOTO_PARTIALS_MAX_PER_USER"]),
-                        int(current_app.config["PHOTO_PARTIALS_MAX_BYTES_PER_USER"]))
+    return PartialQuota(
+        int(current_app.config["PHOTO_PARTIALS_MAX_PER_USER"]),
+        int(current_app.config["PHOTO_PARTIALS_MAX_BYTES_PER_USER"]),
+    )
 
 
 def _out(photo: Photo) -> PhotoOut:
@@ -76,8 +79,11 @@ def _sha_from_digest_headers() -> str | None:
             except (binascii.Error, ValueError):
                 raw = b""
             if len(raw) != 32:
-                raise _bad_checksum_field(header, f"{header} 中的 sha-256 不是有效的 Base64 摘要",
-                                          f"The sha-256 in {header} is not a valid base64 digest")
+                raise _bad_checksum_field(
+                    header,
+                    f"{header} 中的 sha-256 不是有效的 Base64 摘要",
+                    f"The sha-256 in {header} is not a valid base64 digest",
+                )
             return raw.hex()
     return None
 
@@ -87,8 +93,9 @@ def _declared_sha256(form_value: str | None = None) -> str:
     if value:
         value = value.strip()
         if not _HEX64.match(value):
-            raise _bad_checksum_field("X-Content-SHA256", "SHA-256 必须是 64 位十六进制",
-                                      "SHA-256 must be 64 hexadecimal digits")
+            raise _bad_checksum_field(
+                "X-Content-SHA256", "SHA-256 必须是 64 位十六进制", "SHA-256 must be 64 hexadecimal digits"
+            )
         return value.lower()
     from_digest = _sha_from_digest_headers()
     if from_digest:
@@ -106,8 +113,14 @@ def _cache_headers(resp: Response) -> Response:
 
 
 def _send_bytes(data: bytes, photo: Photo, suffix: str) -> Response:
-    resp = send_file(io.BytesIO(data), mimetype="image/jpeg", etag=hashlib.sha256(data).hexdigest()[:40],
-                     conditional=True, download_name=f"{photo.id}-{suffix}.jpg", max_age=None)
+    resp = send_file(
+        io.BytesIO(data),
+        mimetype="image/jpeg",
+        etag=hashlib.sha256(data).hexdigest()[:40],
+        conditional=True,
+        download_name=f"{photo.id}-{suffix}.jpg",
+        max_age=None,
+    )
     resp.headers["Content-Disposition"] = f'inline; filename="{photo.id}-{suffix}.jpg"'
     return _cache_headers(resp)
 
@@ -115,36 +128,56 @@ def _send_bytes(data: bytes, photo: Photo, suffix: str) -> Response:
 @blp.route("/<uuid:photo_id>")
 class PhotoById(MethodView):
     @blp.auth()
-    @blp.doc(requestBody={
-        "description": "原始图片字节（JPEG/PNG/WebP/HEIC），或 multipart 的 file + sha256 / Raw image bytes, or multipart",
-        "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "image/*": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": PhotoUploadFormSchema},
+    @blp.doc(
+        requestBody={
+            "description": "原始图片字节（JPEG/PNG/WebP/HEIC），或 multipart 的 file + sha256 / Raw image bytes, or multipart",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "image/*": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {"schema": PhotoUploadFormSchema},
+            },
         },
-    }, parameters=[
-        {"in": "header", "name": "X-Content-SHA256", "schema": {"type": "string"},
-         "description": "SHA-256 (hex) of the bytes; or Repr-Digest/Content-Digest: sha-256=:base64:"},
-    ])
+        parameters=[
+            {
+                "in": "header",
+                "name": "X-Content-SHA256",
+                "schema": {"type": "string"},
+                "description": "SHA-256 (hex) of the bytes; or Repr-Digest/Content-Digest: sha-256=:base64:",
+            },
+        ],
+    )
     @blp.response(200, PhotoSchema, description="同一照片已存在（重复上传）/ Already uploaded (idempotent repeat)")
     @blp.alt_response(201, schema=PhotoSchema, description="已创建 / Created")
     @blp.problem(409, "编号已用于其他内容 / Id holds other bytes")
     @blp.problem(413, "超过大小上限 / Too large")
-    @blp.problem(422, "checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
-                 "image_undecodable | image_truncated | validation_failed")
+    @blp.problem(
+        422,
+        "checksum_mismatch | unsupported_image_format | image_too_many_pixels | "
+        "image_undecodable | image_truncated | validation_failed",
+    )
     def put(self, photo_id: uuid.UUID) -> Any:
         """Upload a photo under the phone's UUID (idempotent; the original is kept byte for byte)."""
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("file")
             if upload is None:
-                raise ValidationFailed("缺少 file 部分", "The multipart body has no 'file' part",
-                                       errors=[FieldError("file", "required", "缺少文件", "file is required")])
+                raise ValidationFailed(
+                    "缺少 file 部分",
+                    "The multipart body has no 'file' part",
+                    errors=[FieldError("file", "required", "缺少文件", "file is required")],
+                )
             sha256, stream = _declared_sha256(request.form.get("sha256")), upload.stream
         else:
             sha256, stream = _declared_sha256(), request.stream
         result = put_photo(
-            current_session(), _store(), current_principal(), photo_id, stream, sha256,
-            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]), max_pixels=_max_pixels(), links=_links(),
+            current_session(),
+            _store(),
+            current_principal(),
+            photo_id,
+            stream,
+            sha256,
+            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+            max_pixels=_max_pixels(),
+            links=_links(),
         )
         db.session.commit()
         headers = {"Location": f"/api/v1/photos/{photo_id}", "ETag": f'"{result.photo.sha256}"'}
@@ -162,17 +195,25 @@ class PhotoById(MethodView):
 class PhotoOriginal(MethodView):
     @blp.auth()
     @blp.response(200, description="原始字节（与上传完全一致）/ The exact bytes uploaded")
-    @blp.binary_content(200, "application/octet-stream", "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)")
+    @blp.binary_content(
+        200,
+        "application/octet-stream",
+        "原始字节（与上传完全一致）/ The exact bytes uploaded (image/jpeg, image/png, image/webp or image/heic)",
+    )
     @blp.problem(404, "不存在或不在辖区内 / Not found")
     def get(self, photo_id: uuid.UUID) -> Response:
         """The original bytes, exactly as uploaded (ETag = SHA-256)."""
         photo = get_visible_photo(current_session(), current_principal(), photo_id, _links())
         store = _store()
         name = f"{photo.id}.{_EXT.get(photo.format, 'bin')}"
-        source: Any = store.original_path(photo.sha256) if isinstance(store, LocalPathStore) \
+        source: Any = (
+            store.original_path(photo.sha256)
+            if isinstance(store, LocalPathStore)
             else io.BytesIO(store.read_original(photo.sha256))
-        resp = send_file(source, mimetype=photo.mime, etag=photo.sha256, conditional=True,
-                         download_name=name, max_age=None)
+        )
+        resp = send_file(
+            source, mimetype=photo.mime, etag=photo.sha256, conditional=True, download_name=name, max_age=None
+        )
         resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
         resp.headers["Repr-Digest"] = "sha-256=:" + base64.b64encode(bytes.fromhex(photo.sha256)).decode() + ":"
         return _cache_headers(resp)
@@ -219,8 +260,14 @@ class PhotoWatermarked(MethodView):
     def get(self, photo_id: uuid.UUID) -> Response:
         """Copy for notices: capture time, coordinates and (when linked) site and officers below the photo."""
         photo = get_visible_photo(current_session(), current_principal(), photo_id, _links())
-        data = render_watermarked(current_session(), _store(), photo, _links(), max_pixels=_max_pixels(),
-                                  font_path=current_app.config.get("PHOTO_WATERMARK_FONT"))
+        data = render_watermarked(
+            current_session(),
+            _store(),
+            photo,
+            _links(),
+            max_pixels=_max_pixels(),
+            font_path=current_app.config.get("PHOTO_WATERMARK_FONT"),
+        )
         return _send_bytes(data, photo, "watermarked")
 
 
@@ -230,8 +277,11 @@ class PhotoWatermarked(MethodView):
 def _offset_header() -> int:
     raw = request.headers.get("Upload-Offset", "")
     if not raw.isdigit():
-        raise ValidationFailed("缺少或无效的 Upload-Offset 头", "Upload-Offset header missing or invalid",
-                               errors=[FieldError("Upload-Offset", "required", "需要非负整数", "non-negative integer")])
+        raise ValidationFailed(
+            "缺少或无效的 Upload-Offset 头",
+            "Upload-Offset header missing or invalid",
+            errors=[FieldError("Upload-Offset", "required", "需要非负整数", "non-negative integer")],
+        )
     return int(raw)
 
 
@@ -248,13 +298,24 @@ class PhotoResumableUpload(MethodView):
         return resp
 
     @blp.auth()
-    @blp.doc(parameters=[
-        {"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}},
-        {"in": "header", "name": "X-Content-SHA256", "required": True, "schema": {"type": "string"},
-         "description": "SHA-256 of the WHOLE photo"},
-        {"in": "header", "name": "Upload-Complete", "schema": {"type": "string", "enum": ["?0", "?1"]},
-         "description": "?1 on the last chunk"},
-    ])
+    @blp.doc(
+        parameters=[
+            {"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}},
+            {
+                "in": "header",
+                "name": "X-Content-SHA256",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "SHA-256 of the WHOLE photo",
+            },
+            {
+                "in": "header",
+                "name": "Upload-Complete",
+                "schema": {"type": "string", "enum": ["?0", "?1"]},
+                "description": "?1 on the last chunk",
+            },
+        ]
+    )
     @blp.response(204, description="块已保存，Upload-Offset 为新偏移 / Chunk stored; Upload-Offset is the new offset")
     @blp.alt_response(201, schema=PhotoSchema, description="最后一块：照片已创建 / Last chunk: photo created")
     @blp.problem(409, "upload_offset_mismatch (current_offset) | photo_id_conflict")
@@ -266,9 +327,18 @@ class PhotoResumableUpload(MethodView):
         offset, sha256 = _offset_header(), _declared_sha256()
         complete = request.headers.get("Upload-Complete", "?0").strip() == "?1"
         new_offset, result = append_photo_chunk(
-            current_session(), _store(), current_principal(), photo_id, offset=offset, chunk=request.get_data(cache=False),
-            sha256=sha256, complete=complete, max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
-            max_pixels=_max_pixels(), links=_links(), quota=_partial_quota(),
+            current_session(),
+            _store(),
+            current_principal(),
+            photo_id,
+            offset=offset,
+            chunk=request.get_data(cache=False),
+            sha256=sha256,
+            complete=complete,
+            max_bytes=int(current_app.config["MAX_UPLOAD_BYTES"]),
+            max_pixels=_max_pixels(),
+            links=_links(),
+            quota=_partial_quota(),
         )
         db.session.commit()
         if result is None:

@@ -34,6 +34,7 @@ Credentials come from boto3's usual chain (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_
 ``AWS_SESSION_TOKEN``, ``AWS_PROFILE`` and ``~/.aws``, instance or container roles); the region
 from ``AWS_DEFAULT_REGION`` / ``AWS_REGION``. We never read or store them ourselves.
 """
+
 from __future__ import annotations
 
 import base64
@@ -66,12 +67,14 @@ _ALREADY_THERE = {"412", "PreconditionFailed"}
 _CONCURRENT = {"409", "ConditionalRequestConflict"}
 
 
-def s3_client(*, endpoint_url: str | None = None, addressing_style: str = "auto",
-              region_name: str | None = None) -> Any:
+def s3_client(
+    *, endpoint_url: str | None = None, addressing_style: str = "auto", region_name: str | None = None
+) -> Any:
     """A boto3 S3 client using boto3's own credential/region chain (nothing read here)."""
     config = BotoConfig(s3={"addressing_style": addressing_style}, retries={"mode": "standard", "max_attempts": 5})
-    return boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, region_name=region_name or None,
-                                          config=config)
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint_url or None, region_name=region_name or None, config=config
+    )
 
 
 def _code(exc: ClientError) -> str:
@@ -91,8 +94,9 @@ class S3PhotoStore:
     ``client`` is a boto3 S3 client (thread-safe, shared by requests); ``local_root`` a folder
     on local disk for the spool: upload temp files (``spool/``) and resumable partials (``partials/``)."""
 
-    def __init__(self, client: Any, bucket: str, *, prefix: str = "", local_root: str | Path,
-                 conditional_put: bool = True) -> None:
+    def __init__(
+        self, client: Any, bucket: str, *, prefix: str = "", local_root: str | Path, conditional_put: bool = True
+    ) -> None:
         if not bucket:
             raise RuntimeError("PHOTO_STORAGE=s3 needs PHOTO_S3_BUCKET")
         self.client = client
@@ -134,7 +138,7 @@ class S3PhotoStore:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + under):
             for obj in page.get("Contents", ()):
-                yield str(obj["Key"])[len(self.prefix):]
+                yield str(obj["Key"])[len(self.prefix) :]
 
     def _delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)  # idempotent: absent keys are fine
@@ -170,9 +174,14 @@ class S3PhotoStore:
         with open(path, "rb") as body:
             try:
                 self.client.put_object(
-                    Bucket=self.bucket, Key=key, Body=body, ContentLength=size,
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentLength=size,
                     ContentType="application/octet-stream",
-                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(), **extra)
+                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode(),
+                    **extra,
+                )
             except ClientError as exc:
                 if not _is(exc, _ALREADY_THERE | _CONCURRENT):
                     raise
@@ -209,7 +218,8 @@ class S3PhotoStore:
             body.close()
         if actual != sha256:
             raise StoredOriginalCorrupt(
-                "存储中的原始照片与其哈希值不符", "A stored original does not match its hash",
+                "存储中的原始照片与其哈希值不符",
+                "A stored original does not match its hash",
                 extra={"sha256": sha256, "actual_sha256": actual},
             )
 
@@ -227,8 +237,12 @@ class S3PhotoStore:
 
     def put_derivative(self, sha256: str, name: str, data: bytes) -> None:
         """Create or replace a derivative (a PUT is atomic: readers see old or new, never half)."""
-        self.client.put_object(Bucket=self.bucket, Key=self.derivative_key(sha256, name), Body=bytes(data),
-                               ContentType="image/jpeg" if name.endswith(".jpg") else "application/octet-stream")
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.derivative_key(sha256, name),
+            Body=bytes(data),
+            ContentType="image/jpeg" if name.endswith(".jpg") else "application/octet-stream",
+        )
 
     def derivative_exists(self, sha256: str, name: str) -> bool:
         return self._head(self.derivative_key(sha256, name)) is not None

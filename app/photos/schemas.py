@@ -1,4 +1,5 @@
 """Photo shapes at the HTTP edge."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -102,19 +103,26 @@ class PhotoSchema(ma.Schema):
         lon_lat = photo.lon_lat
         if lon_lat is None:
             return None
-        return GpsSchema().dump({"lon": lon_lat[0], "lat": lon_lat[1], "accuracy_m": photo.gps_accuracy_m,
-                                 "time_utc": photo.gps_time_utc})
+        return GpsSchema().dump(
+            {"lon": lon_lat[0], "lat": lon_lat[1], "accuracy_m": photo.gps_accuracy_m, "time_utc": photo.gps_time_utc}
+        )
 
     def _derivatives(self, obj: PhotoOut) -> dict[str, Any]:
         photo = obj.photo
         base = f"{API_PREFIX}/{photo.id}"
-        return DerivativesSchema().dump({
-            "state": photo.derivatives_state, "error_code": photo.derivatives_error,
-            "attempts": photo.derivatives_attempts, "updated_at": photo.derivatives_updated_at,
-            "display_width": photo.display_width, "display_height": photo.display_height,
-            "display_url": f"{base}/display", "thumbnail_url": f"{base}/thumbnail",
-            "watermarked_url": f"{base}/watermarked",
-        })
+        return DerivativesSchema().dump(
+            {
+                "state": photo.derivatives_state,
+                "error_code": photo.derivatives_error,
+                "attempts": photo.derivatives_attempts,
+                "updated_at": photo.derivatives_updated_at,
+                "display_width": photo.display_width,
+                "display_height": photo.display_height,
+                "display_url": f"{base}/display",
+                "thumbnail_url": f"{base}/thumbnail",
+                "watermarked_url": f"{base}/watermarked",
+            }
+        )
 
     def _original_url(self, obj: PhotoOut) -> str:
         return f"{API_PREFIX}/{obj.photo.id}/original"

@@ -11,6 +11,7 @@ The filesystem store keeps its originals under the same root, so a completed par
 into place (no second copy). Behind several app servers the chunks of one resumable upload must reach
 the same server (sticky routing) or share the data folder; the one-shot PUT has no such constraint.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -59,8 +60,9 @@ class LocalSpool:
     # ------------------------------------------------------------------ temp files
 
     @contextmanager
-    def received(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None,
-                 *, fsync: bool = True) -> Iterator[tuple[Path, int]]:
+    def received(
+        self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None, *, fsync: bool = True
+    ) -> Iterator[tuple[Path, int]]:
         """Receive ``stream`` into a spool temp file while hashing (413 / 422 ``checksum_mismatch``
         there) → (path, size) of the verified file, removed when the block ends."""
         expected = check_sha(expected_sha256)
@@ -118,7 +120,8 @@ class LocalSpool:
             created = current == 0
             if offset != current:
                 raise UploadOffsetMismatch(
-                    f"服务器已接收 {current} 字节，请从该偏移继续", f"Server has {current} bytes; resume from there",
+                    f"服务器已接收 {current} 字节，请从该偏移继续",
+                    f"Server has {current} bytes; resume from there",
                     extra={"current_offset": current},
                 )
             if max_bytes is not None and current + len(chunk) > max_bytes:
@@ -142,9 +145,7 @@ class LocalSpool:
         expected = check_sha(expected_sha256)
         path = self.partial_path(upload_id)
         if not path.is_file():
-            raise UploadOffsetMismatch(
-                "没有找到该分段上传", "No such partial upload", extra={"current_offset": 0}
-            )
+            raise UploadOffsetMismatch("没有找到该分段上传", "No such partial upload", extra={"current_offset": 0})
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
             path.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ crash after the publish but before the DB commit leaves an original without a ro
 
 ``S3PhotoStore`` (``app/photos/s3.py``) implements the same protocol on an S3-compatible bucket.
 """
+
 from __future__ import annotations
 
 import io
@@ -110,8 +111,7 @@ class LocalPathStore(Protocol):
     def original_path(self, sha256: str) -> Path: ...
 
 
-def complete_partial(store: PhotoStore, upload_id: str, expected_sha256: str,
-                     max_bytes: int | None) -> StoredOriginal:
+def complete_partial(store: PhotoStore, upload_id: str, expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
     """Publish a finished resumable upload as an original: its hash is verified in the spool first
     (mismatch → ``checksum_mismatch``, partial discarded); the partial is removed only once the
     store has the original (a failed publish can be completed again)."""
@@ -191,7 +191,8 @@ class FilesystemPhotoStore:
         if actual != sha256:
             # Never overwrite evidence, not even with the "right" bytes: an operator must look.
             raise StoredOriginalCorrupt(
-                "存储中的原始照片与其哈希值不符", "A stored original does not match its hash",
+                "存储中的原始照片与其哈希值不符",
+                "A stored original does not match its hash",
                 extra={"sha256": sha256, "actual_sha256": actual},
             )
 

@@ -8,6 +8,7 @@ later (``derivatives.process_next_pending`` in the worker, or ``ensure_derivativ
 is requested first). A crash between the store write and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,9 +66,16 @@ def _uuid_taken(photo: Photo, sha256: str) -> Conflict:
 def _existing(photo: Photo, principal: Principal, sha256: str) -> PhotoUpload:
     if photo.sha256 != sha256 or photo.uploader_id != principal.user_id:
         # Another uploader's uuid: refuse without serving its content.
-        raise _uuid_taken(photo, sha256) if photo.uploader_id == principal.user_id else Conflict(
-            "该照片编号已被占用；请生成新的编号。", "This photo id is taken; generate a new id.",
-            code="photo_id_conflict", extra={"photo_id": str(photo.id)})
+        raise (
+            _uuid_taken(photo, sha256)
+            if photo.uploader_id == principal.user_id
+            else Conflict(
+                "该照片编号已被占用；请生成新的编号。",
+                "This photo id is taken; generate a new id.",
+                code="photo_id_conflict",
+                extra={"photo_id": str(photo.id)},
+            )
+        )
     return PhotoUpload(photo, created=False)
 
 
@@ -75,7 +83,9 @@ def _clip(value: str | None, length: int = 200) -> str | None:
     return value[:length] if value else value
 
 
-def _row_values(photo_id: uuid.UUID, principal: Principal, sha256: str, size: int, info: OriginalInfo) -> dict[str, Any]:
+def _row_values(
+    photo_id: uuid.UUID, principal: Principal, sha256: str, size: int, info: OriginalInfo
+) -> dict[str, Any]:
     taken = info.taken_at
     offset_min = None
     if taken is not None and taken.tzinfo is not None:
@@ -149,8 +159,15 @@ def put_photo(
     return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
 
 
-def _register_original(session: Session, store: PhotoStore, principal: Principal, photo_id: uuid.UUID,
-                       stored: StoredOriginal, max_pixels: int, links: EvidenceLinks) -> PhotoUpload:
+def _register_original(
+    session: Session,
+    store: PhotoStore,
+    principal: Principal,
+    photo_id: uuid.UUID,
+    stored: StoredOriginal,
+    max_pixels: int,
+    links: EvidenceLinks,
+) -> PhotoUpload:
     """The original is durable and its hash verified: read its metadata, insert the row."""
     sha256 = stored.sha256
     try:
@@ -182,9 +199,17 @@ def _register_original(session: Session, store: PhotoStore, principal: Principal
     photo = session.get(Photo, photo_id)
     assert photo is not None
     record_audit(
-        session, "photo.create", "photo", photo_id,
-        after={"sha256": sha256, "size_bytes": stored.size, "uploader_id": principal.user_id,
-               "format": info.format, "original_was_new": stored.created},
+        session,
+        "photo.create",
+        "photo",
+        photo_id,
+        after={
+            "sha256": sha256,
+            "size_bytes": stored.size,
+            "uploader_id": principal.user_id,
+            "format": info.format,
+            "original_was_new": stored.created,
+        },
     )
     _run_arrival_hook(session, links, photo_id)
     session.refresh(photo)
@@ -213,16 +238,21 @@ class PartialQuota:
 
 def _quota_exceeded(limit: str, maximum: int, current: int) -> UploadQuotaExceeded:
     if limit == "open_partials":
-        zh, en = (f"未完成的分段上传已达 {maximum} 个上限，请先完成已有的上传",
-                  f"You have {current} unfinished resumable uploads (limit {maximum}); finish those first")
+        zh, en = (
+            f"未完成的分段上传已达 {maximum} 个上限，请先完成已有的上传",
+            f"You have {current} unfinished resumable uploads (limit {maximum}); finish those first",
+        )
     else:
-        zh, en = (f"未完成的分段上传合计超过 {maximum} 字节上限，请先完成已有的上传",
-                  f"Unfinished resumable uploads would hold more than {maximum} bytes; finish those first")
+        zh, en = (
+            f"未完成的分段上传合计超过 {maximum} 字节上限，请先完成已有的上传",
+            f"Unfinished resumable uploads would hold more than {maximum} bytes; finish those first",
+        )
     return UploadQuotaExceeded(zh, en, extra={"limit": limit, "max": maximum, "current": current})
 
 
-def _check_quota(store: PhotoStore, principal: Principal, upload_id: str, offset: int, chunk_len: int,
-                 quota: PartialQuota) -> None:
+def _check_quota(
+    store: PhotoStore, principal: Principal, upload_id: str, offset: int, chunk_len: int, quota: PartialQuota
+) -> None:
     """Refuse a chunk that would open one partial too many or park too many bytes (429). Finished
     uploads free their share at once; stale ones when the worker expires them."""
     current = store.spool.partial_offset(upload_id)
@@ -271,5 +301,3 @@ def append_photo_chunk(
         return new_offset, None
     stored = complete_partial(store, upload_id, sha256, max_bytes)
     return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
-
-

@@ -1,4 +1,5 @@
 """What a viewer sees of a photo beyond its row: the evidence flags the evidence feature shows them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,8 @@ from app.photos.models import Photo
 __all__ = ["evidence_flags_for_viewer"]
 
 
-def evidence_flags_for_viewer(session: Session, principal: Principal, photo: Photo,
-                              links: EvidenceLinks) -> list[dict[str, Any]]:
+def evidence_flags_for_viewer(
+    session: Session, principal: Principal, photo: Photo, links: EvidenceLinks
+) -> list[dict[str, Any]]:
     """Evidence flags of the photo's links that ``principal`` may see."""
     return links.flags(session, photo, principal)

@@ -11,6 +11,7 @@ runs all the time (``flask photos gc`` only when an operator asks), and an uploa
 freed when its partial goes. The worker must therefore share the app servers' data folder (it does
 already, for the originals of the filesystem store).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,14 @@ from app.wiring import wiring
 log = logging.getLogger(__name__)
 
 
-def drain_pending(session: Session, store: PhotoStore, *, max_pixels: int, limit: int | None = None,
-                  stop: threading.Event | None = None) -> int:
+def drain_pending(
+    session: Session,
+    store: PhotoStore,
+    *,
+    max_pixels: int,
+    limit: int | None = None,
+    stop: threading.Event | None = None,
+) -> int:
     """Process pending photos until none is left (or ``limit``/``stop``); commits each. → count."""
     done = 0
     skip: set[uuid.UUID] = set()
@@ -57,8 +64,9 @@ def expire_stale_partials(store: PhotoStore, max_age: timedelta) -> int:
     return len(expired)
 
 
-def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = None,
-               stop: threading.Event | None = None) -> int:
+def run_worker(
+    app: Flask, *, once: bool = False, poll_seconds: float | None = None, stop: threading.Event | None = None
+) -> int:
     """Loop until ``stop`` is set (SIGTERM in the CLI); ``once`` drains the queue and returns."""
     stop = stop or threading.Event()
     poll = poll_seconds if poll_seconds is not None else float(app.config.get("PHOTO_WORKER_POLL_SECONDS", 2))
@@ -72,8 +80,9 @@ def run_worker(app: Flask, *, once: bool = False, poll_seconds: float | None = N
             log.exception("expiring stale partial uploads failed")
         with app.app_context():
             try:
-                total += drain_pending(current_session(), store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]),
-                                       stop=stop)
+                total += drain_pending(
+                    current_session(), store, max_pixels=int(app.config["MAX_IMAGE_PIXELS"]), stop=stop
+                )
             except Exception:  # noqa: BLE001 - e.g. the database restarting: log, wait, retry
                 log.exception("photo worker pass failed")
                 db.session.rollback()

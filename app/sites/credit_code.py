@@ -19,6 +19,7 @@ and the GB 32100 check character. We do not check that the authority/category pa
 the division code is one currently assigned: those lists change, and a real code must not
 be refused because our copy is stale.
 """
+
 from __future__ import annotations
 
 from app.errors import FieldError

@@ -1,4 +1,5 @@
 """Registered sites (construction sites, gas stations, restaurants …) and their zone memberships."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Site look-ups on PostGIS: scope, nearby (geography, metres), bbox, text search, keyset pages."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.types import UserDefinedType
 
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import scope_clause
 from app.sites.models import Site, SiteZone
 from app.zones.models import Zone
-from app.jurisdictions.queries import scope_clause
 from app.zones.queries import point
 
 
@@ -43,8 +44,14 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter, *, limit: int,
-                 after: tuple[float | None, int] | None = None) -> list[tuple[Site, float | None]]:
+def search_sites(
+    session: Session,
+    paths: Sequence[str] | None,
+    flt: SiteFilter,
+    *,
+    limit: int,
+    after: tuple[float | None, int] | None = None,
+) -> list[tuple[Site, float | None]]:
     """Sites in scope matching ``flt``: nearest first (then id) with ``near``, else by id.
 
     ``after`` is the keyset position ``(distance_m or None, id)`` of the last row of the previous page.
@@ -64,9 +71,13 @@ def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter,
         conds.append(Site.kind == flt.kind)
     if flt.q:
         q = flt.q.strip()
-        conds.append(or_(Site.name.ilike(f"%{_escape_like(q)}%", escape="\\"),
-                         Site.operator_credit_code == q.upper(),
-                         func.upper(Site.code) == q.upper()))
+        conds.append(
+            or_(
+                Site.name.ilike(f"%{_escape_like(q)}%", escape="\\"),
+                Site.operator_credit_code == q.upper(),
+                func.upper(Site.code) == q.upper(),
+            )
+        )
     if after is not None:
         last_d, last_id = after
         if distance is not None and last_d is not None:
@@ -74,8 +85,11 @@ def search_sites(session: Session, paths: Sequence[str] | None, flt: SiteFilter,
         else:
             conds.append(Site.id > last_id)
     stmt = select(Site, distance.label("distance_m")) if distance is not None else select(Site)
-    stmt = (stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
-            .options(contains_eager(Site.jurisdiction)).where(*conds))  # scope's join also loads site.jurisdiction
+    stmt = (
+        stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
+        .options(contains_eager(Site.jurisdiction))
+        .where(*conds)
+    )  # scope's join also loads site.jurisdiction
     stmt = stmt.order_by(distance, Site.id) if distance is not None else stmt.order_by(Site.id)
     rows = session.execute(stmt.limit(limit)).all()
     if distance is not None:
@@ -88,13 +102,21 @@ def zones_by_site(session: Session, site_ids: Sequence[int]) -> dict[int, list[Z
     out: dict[int, list[Zone]] = defaultdict(list)
     if not site_ids:
         return out
-    rows = session.execute(select(SiteZone.site_id, Zone).join(Zone, Zone.id == SiteZone.zone_id)
-                           .where(SiteZone.site_id.in_(list(site_ids))).order_by(Zone.kind, Zone.code))
+    rows = session.execute(
+        select(SiteZone.site_id, Zone)
+        .join(Zone, Zone.id == SiteZone.zone_id)
+        .where(SiteZone.site_id.in_(list(site_ids)))
+        .order_by(Zone.kind, Zone.code)
+    )
     for site_id, zone in rows:
         out[site_id].append(zone)
     return out
 
 
 def site_in_scope(session: Session, site_id: int, paths: Sequence[str] | None) -> Site | None:
-    return session.scalar(select(Site).join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
-                          .options(contains_eager(Site.jurisdiction)).where(Site.id == site_id, scope_clause(paths)))
+    return session.scalar(
+        select(Site)
+        .join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
+        .options(contains_eager(Site.jurisdiction))
+        .where(Site.id == site_id, scope_clause(paths))
+    )

@@ -1,4 +1,5 @@
 """Sites registry endpoints, scoped to the caller's jurisdictions (out of scope → 404)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,16 +7,23 @@ from typing import Any
 from flask import current_app, request
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
+from app.blueprint import Blueprint
 from app.errors import FieldError, ValidationFailed
+from app.etags import MalformedIfMatch, parse_if_match, version_etag
 from app.extensions import current_session, db
 from app.geo.crs import WGS84, to_wgs84
 from app.sites.queries import SiteFilter, zones_by_site
-from app.sites.schemas import (SitePageSchema, SiteQueryArgsSchema, SiteReadArgsSchema, SiteCreateSchema, SiteSchema,
-                               SiteUpdateSchema, site_output)
+from app.sites.schemas import (
+    SiteCreateSchema,
+    SitePageSchema,
+    SiteQueryArgsSchema,
+    SiteReadArgsSchema,
+    SiteSchema,
+    SiteUpdateSchema,
+    site_output,
+)
 from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
-from app.etags import MalformedIfMatch, parse_if_match, version_etag
 
 blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites", description="场所登记 / Sites registry")
 
@@ -35,8 +43,11 @@ def _if_match() -> int | None:
     try:
         return parse_if_match(request.headers.get("If-Match"))
     except MalformedIfMatch:
-        raise ValidationFailed("If-Match 须为场所版本号", "If-Match must be the site's version (ETag)",
-                               errors=[FieldError("If-Match", "invalid_etag", "版本号无效", "Invalid ETag")]) from None
+        raise ValidationFailed(
+            "If-Match 须为场所版本号",
+            "If-Match must be the site's version (ETag)",
+            errors=[FieldError("If-Match", "invalid_etag", "版本号无效", "Invalid ETag")],
+        ) from None
 
 
 @blp.route("")
@@ -46,8 +57,9 @@ class Sites(MethodView):
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
-        rows, next_cursor = list_sites(current_session(), current_principal(), _filter(args),
-                                       cursor=args.get("cursor"), limit=args["limit"])
+        rows, next_cursor = list_sites(
+            current_session(), current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
+        )
         zones = zones_by_site(current_session(), [s.id for s, _ in rows])
         crs = args.get("crs", WGS84)
         return {"items": [site_output(s, crs, zones.get(s.id, []), d) for s, d in rows], "next_cursor": next_cursor}
@@ -57,8 +69,9 @@ class Sites(MethodView):
     @blp.response(201, SiteSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a site; its jurisdiction and zones are derived from its geometry (audited)."""
-        site = create_site(current_session(), data, principal=current_principal(),
-                           checklists_dir=current_app.config["CHECKLISTS_DIR"])
+        site = create_site(
+            current_session(), data, principal=current_principal(), checklists_dir=current_app.config["CHECKLISTS_DIR"]
+        )
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 201, {"ETag": version_etag(site.version), "Location": f"/api/v1/sites/{site.id}"}
@@ -73,7 +86,11 @@ class SiteById(MethodView):
     def get(self, args: dict[str, Any], site_id: int) -> Any:
         """One site, coordinates in `crs`."""
         site = get_site(current_session(), site_id, current_principal())
-        return site_output(site, args["crs"], site_zones(current_session(), site)), 200, {"ETag": version_etag(site.version)}
+        return (
+            site_output(site, args["crs"], site_zones(current_session(), site)),
+            200,
+            {"ETag": version_etag(site.version)},
+        )
 
     @blp.auth("supervisor", "admin")
     @blp.arguments(SiteUpdateSchema)
@@ -84,8 +101,14 @@ class SiteById(MethodView):
         """Change a site (optional If-Match: its version); location is re-derived (audited)."""
         principal = current_principal()
         site = get_site(current_session(), site_id, principal)
-        update_site(current_session(), site, data, principal=principal, expected_version=_if_match(),
-                    checklists_dir=current_app.config["CHECKLISTS_DIR"])
+        update_site(
+            current_session(),
+            site,
+            data,
+            principal=principal,
+            expected_version=_if_match(),
+            checklists_dir=current_app.config["CHECKLISTS_DIR"],
+        )
         db.session.commit()
         out = site_output(site, data.get("crs", WGS84), site_zones(current_session(), site))
         return out, 200, {"ETag": version_etag(site.version)}

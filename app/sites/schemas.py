@@ -1,4 +1,5 @@
 """Site shapes at the HTTP edge."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,14 +13,21 @@ from app.zones.models import Zone
 
 
 class OperatorSchema(ma.Schema):
-    type = ma.fields.String(required=True, validate=ma.validate.OneOf(PARTY_TYPES),
-                            metadata={"description": "company (单位) | individual (个人)"})
+    type = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(PARTY_TYPES),
+        metadata={"description": "company (单位) | individual (个人)"},
+    )
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    credit_code = ma.fields.String(allow_none=True, metadata={"description": "统一社会信用代码 (18 chars, check character verified)"})
+    credit_code = ma.fields.String(
+        allow_none=True, metadata={"description": "统一社会信用代码 (18 chars, check character verified)"}
+    )
 
 
 class SiteCreateSchema(ma.Schema):
-    code = ma.fields.String(validate=ma.validate.Length(min=1, max=64), metadata={"description": "Optional registry code"})
+    code = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=64), metadata={"description": "Optional registry code"}
+    )
     kind = ma.fields.String(required=True, metadata={"description": "A kind of checklists/site_kinds.yaml"})
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     operator = ma.fields.Nested(OperatorSchema, required=True)
@@ -27,8 +35,12 @@ class SiteCreateSchema(ma.Schema):
     geometry = GeoJSONGeometry(required=True)
     crs = Crs()
     attributes = ma.fields.Dict(load_default=dict)
-    jurisdiction_code = ma.fields.String(metadata={"description": "Used only where no boundary covers the site; "
-                                                                  "otherwise it must contain the derived jurisdiction"})
+    jurisdiction_code = ma.fields.String(
+        metadata={
+            "description": "Used only where no boundary covers the site; "
+            "otherwise it must contain the derived jurisdiction"
+        }
+    )
 
 
 class SiteUpdateSchema(ma.Schema):
@@ -44,11 +56,15 @@ class SiteUpdateSchema(ma.Schema):
 
 class SiteQueryArgsSchema(ma.Schema):
     near = NumberList(2, metadata={"description": "lon,lat (in `crs`): nearest first, with distance_m"})
-    radius_m = ma.fields.Float(validate=ma.validate.Range(min=0, max=200_000, min_inclusive=False),
-                               metadata={"description": "With near: only sites within this many metres (geography)"})
+    radius_m = ma.fields.Float(
+        validate=ma.validate.Range(min=0, max=200_000, min_inclusive=False),
+        metadata={"description": "With near: only sites within this many metres (geography)"},
+    )
     bbox = NumberList(4, metadata={"description": "minlon,minlat,maxlon,maxlat (in `crs`)"})
-    q = ma.fields.String(validate=ma.validate.Length(min=1, max=200),
-                         metadata={"description": "Part of the name, or an exact 统一社会信用代码 or site code"})
+    q = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "Part of the name, or an exact 统一社会信用代码 or site code"},
+    )
     kind = ma.fields.String()
     crs = Crs()
     cursor = ma.fields.String(metadata={"description": "Opaque cursor from next_cursor"})
@@ -108,11 +124,21 @@ class SitePageSchema(ma.Schema):
 def site_output(site: Site, crs: str, zones: list[Zone], distance_m: float | None = None) -> dict[str, Any]:
     """The dict ``SiteSchema`` dumps: geometry converted to ``crs``."""
     out: dict[str, Any] = {
-        "id": site.id, "code": site.code, "kind": site.kind, "name": site.name,
+        "id": site.id,
+        "code": site.code,
+        "kind": site.kind,
+        "name": site.name,
         "operator": {"type": site.operator_type, "name": site.operator_name, "credit_code": site.operator_credit_code},
-        "address": site.address, "geometry": geometry_geojson(site.geom, crs), "crs": crs,
-        "attributes": site.attributes, "jurisdiction": site.jurisdiction, "zones": zones,
-        "is_demo": site.is_demo, "version": site.version, "created_at": site.created_at, "updated_at": site.updated_at,
+        "address": site.address,
+        "geometry": geometry_geojson(site.geom, crs),
+        "crs": crs,
+        "attributes": site.attributes,
+        "jurisdiction": site.jurisdiction,
+        "zones": zones,
+        "is_demo": site.is_demo,
+        "version": site.version,
+        "created_at": site.created_at,
+        "updated_at": site.updated_at,
     }
     if distance_m is not None:
         out["distance_m"] = distance_m

@@ -9,6 +9,7 @@ Location is derived on every save:
 * ``site_zones`` = zones the site geometry intersects, re-derived on save and whenever zones
   are imported (``app.geo.importer``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,6 +32,7 @@ from app.auth.principal import Principal
 from app.checklists.files import DEFAULT_CHECKLISTS_DIR
 from app.checklists.site_kinds import load_site_kinds, site_kinds_path
 from app.errors import FieldError, NotFound, PreconditionFailed, ValidationFailed
+from app.etags import version_etag
 from app.geo.crs import WGS84, parse_crs, transform_geometry
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
@@ -40,13 +42,13 @@ from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
 from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
 from app.zones.models import Zone
 from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
-from app.etags import version_etag
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
 # ------------------------------------------------------------------------------ site kinds
+
 
 def site_kinds(checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> dict[str, Any]:
     """``kinds`` of ``<checklists_dir>/site_kinds.yaml`` (owned by the checklist feature; the entry point
@@ -68,8 +70,14 @@ def attribute_errors(kind: str, attributes: Any, kinds: dict[str, Any]) -> list[
     for err in sorted(validator.iter_errors(attributes), key=lambda e: list(e.absolute_path)):
         path = ".".join(["attributes", *[str(p) for p in err.absolute_path]])
         if err.validator == "additionalProperties":
-            out.append(FieldError(path, "unknown_attribute", f"该类场所没有此属性：{err.message}",
-                                  f"Not an attribute of {kind}: {err.message}"))
+            out.append(
+                FieldError(
+                    path,
+                    "unknown_attribute",
+                    f"该类场所没有此属性：{err.message}",
+                    f"Not an attribute of {kind}: {err.message}",
+                )
+            )
         else:
             out.append(FieldError(path, "invalid_attribute", f"属性取值无效：{err.message}", err.message))
     return out
@@ -77,21 +85,34 @@ def attribute_errors(kind: str, attributes: Any, kinds: dict[str, Any]) -> list[
 
 # ------------------------------------------------------------------------------ validation
 
+
 def _geometry_errors(kind: str, geometry: Any, crs: str) -> tuple[dict[str, Any] | None, list[FieldError]]:
     """Validate a GeoJSON geometry for ``kind`` and convert it to WGS-84."""
     want = "LineString" if kind in LINE_KINDS else "Point"
     if not isinstance(geometry, dict) or geometry.get("type") != want:
         got = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
-        return None, [FieldError("geometry.type", "geometry_type_mismatch",
-                                 f"{kind} 的几何类型须为 {want}，实际为 {got}", f"A {kind} needs a {want}, got {got}")]
+        return None, [
+            FieldError(
+                "geometry.type",
+                "geometry_type_mismatch",
+                f"{kind} 的几何类型须为 {want}，实际为 {got}",
+                f"A {kind} needs a {want}, got {got}",
+            )
+        ]
     try:
         wgs = transform_geometry(geometry, crs, WGS84)
     except ValidationFailed as exc:
         return None, [FieldError(f"geometry.{e.path}", e.code, e.message_zh, e.message_en) for e in exc.errors]
     shp = shape(wgs)
     if want == "LineString" and (len(wgs["coordinates"]) < 2 or shp.length == 0):
-        return None, [FieldError("geometry.coordinates", "line_too_short", "线段至少需要两个不同的点",
-                                 "A line needs at least two distinct positions")]
+        return None, [
+            FieldError(
+                "geometry.coordinates",
+                "line_too_short",
+                "线段至少需要两个不同的点",
+                "A line needs at least two distinct positions",
+            )
+        ]
     return wgs, []
 
 
@@ -100,15 +121,27 @@ def _operator_errors(operator: Any) -> list[FieldError]:
     if not isinstance(operator, dict):
         return [FieldError("operator", "missing_property", "缺少经营者信息", "operator is required")]
     if operator.get("type") not in PARTY_TYPES:
-        errors.append(FieldError("operator.type", "invalid_party_type", f"经营者类型须为 {' | '.join(PARTY_TYPES)}",
-                                 f"operator.type must be one of {' | '.join(PARTY_TYPES)}"))
+        errors.append(
+            FieldError(
+                "operator.type",
+                "invalid_party_type",
+                f"经营者类型须为 {' | '.join(PARTY_TYPES)}",
+                f"operator.type must be one of {' | '.join(PARTY_TYPES)}",
+            )
+        )
     if not (isinstance(operator.get("name"), str) and operator["name"].strip()):
         errors.append(FieldError("operator.name", "missing_property", "缺少经营者名称", "operator.name is required"))
     code = operator.get("credit_code")
     if code in (None, ""):
         if operator.get("type") == "company":
-            errors.append(FieldError("operator.credit_code", "missing_property", "单位须提供统一社会信用代码",
-                                     "A company needs its unified social credit code"))
+            errors.append(
+                FieldError(
+                    "operator.credit_code",
+                    "missing_property",
+                    "单位须提供统一社会信用代码",
+                    "A company needs its unified social credit code",
+                )
+            )
     else:
         err = credit_code_error(code, path="operator.credit_code")
         if err is not None:
@@ -116,32 +149,56 @@ def _operator_errors(operator: Any) -> list[FieldError]:
     return errors
 
 
-def _locate(session: Session, geom_wgs: dict[str, Any], jurisdiction_code: str | None,
-            principal: Principal | None) -> tuple[Jurisdiction | None, list[FieldError]]:
+def _locate(
+    session: Session, geom_wgs: dict[str, Any], jurisdiction_code: str | None, principal: Principal | None
+) -> tuple[Jurisdiction | None, list[FieldError]]:
     ewkb = from_shape(shape(geom_wgs), srid=4326)
     derived = smallest_jurisdiction_covering(session, func.ST_PointOnSurface(ewkb))
     given: Jurisdiction | None = None
     if jurisdiction_code:
         given = session.scalar(select(Jurisdiction).where(Jurisdiction.code == jurisdiction_code))
         if given is None:
-            return None, [FieldError("jurisdiction_code", "unknown_jurisdiction", f"行政区划 {jurisdiction_code} 不存在",
-                                     f"No jurisdiction {jurisdiction_code}")]
+            return None, [
+                FieldError(
+                    "jurisdiction_code",
+                    "unknown_jurisdiction",
+                    f"行政区划 {jurisdiction_code} 不存在",
+                    f"No jurisdiction {jurisdiction_code}",
+                )
+            ]
     if derived is not None and given is not None and not derived.path.startswith(given.path):
-        return None, [FieldError("jurisdiction_code", "location_mismatch",
-                                 f"场所位置在 {derived.name_zh}（{derived.code}），不在 {given.name_zh}（{given.code}）",
-                                 f"The location lies in {derived.code}, not in {given.code}")]
+        return None, [
+            FieldError(
+                "jurisdiction_code",
+                "location_mismatch",
+                f"场所位置在 {derived.name_zh}（{derived.code}），不在 {given.name_zh}（{given.code}）",
+                f"The location lies in {derived.code}, not in {given.code}",
+            )
+        ]
     found = derived or given
     if found is None:
-        return None, [FieldError("geometry", "no_jurisdiction",
-                                 "没有行政区划边界覆盖该位置，请提供 jurisdiction_code",
-                                 "No jurisdiction boundary covers this location; give jurisdiction_code")]
+        return None, [
+            FieldError(
+                "geometry",
+                "no_jurisdiction",
+                "没有行政区划边界覆盖该位置，请提供 jurisdiction_code",
+                "No jurisdiction boundary covers this location; give jurisdiction_code",
+            )
+        ]
     if principal is not None and not principal.covers(found.path):
-        return None, [FieldError("geometry", "outside_scope", f"该位置（{found.code}）不在您的辖区内",
-                                 f"This location ({found.code}) is outside your jurisdictions")]
+        return None, [
+            FieldError(
+                "geometry",
+                "outside_scope",
+                f"该位置（{found.code}）不在您的辖区内",
+                f"This location ({found.code}) is outside your jurisdictions",
+            )
+        ]
     return found, []
 
 
 # ------------------------------------------------------------------------------ presentation helpers
+
 
 def geometry_geojson(geom: WKBElement, crs: str = WGS84) -> dict[str, Any]:
     """GeoJSON of a stored (WGS-84) geometry, converted to ``crs``."""
@@ -152,10 +209,17 @@ def geometry_geojson(geom: WKBElement, crs: str = WGS84) -> dict[str, Any]:
 def site_summary(site: Site) -> dict[str, Any]:
     """Audit snapshot of a site."""
     return {
-        "code": site.code, "kind": site.kind, "name": site.name, "operator_type": site.operator_type,
-        "operator_name": site.operator_name, "operator_credit_code": site.operator_credit_code,
-        "address": site.address, "geometry": geometry_geojson(site.geom) if site.geom is not None else None,
-        "attributes": site.attributes, "jurisdiction_id": site.jurisdiction_id, "version": site.version,
+        "code": site.code,
+        "kind": site.kind,
+        "name": site.name,
+        "operator_type": site.operator_type,
+        "operator_name": site.operator_name,
+        "operator_credit_code": site.operator_credit_code,
+        "address": site.address,
+        "geometry": geometry_geojson(site.geom) if site.geom is not None else None,
+        "attributes": site.attributes,
+        "jurisdiction_id": site.jurisdiction_id,
+        "version": site.version,
     }
 
 
@@ -164,14 +228,27 @@ def site_summary(site: Site) -> dict[str, Any]:
 _FIELDS = ("kind", "name", "operator", "address", "geometry", "attributes")
 
 
-def _apply(session: Session, site: Site, data: dict[str, Any], principal: Principal | None, *,
-           creating: bool, kinds: dict[str, Any]) -> None:
+def _apply(
+    session: Session,
+    site: Site,
+    data: dict[str, Any],
+    principal: Principal | None,
+    *,
+    creating: bool,
+    kinds: dict[str, Any],
+) -> None:
     crs = parse_crs(data.get("crs"))
     kind = data.get("kind", site.kind)
     errors: list[FieldError] = []
     if kind not in kinds:
-        errors.append(FieldError("kind", "invalid_kind", f"未知的场所类别 {kind}，可选 {' | '.join(kinds)}",
-                                 f"Unknown site kind {kind}; use one of {' | '.join(kinds)}"))
+        errors.append(
+            FieldError(
+                "kind",
+                "invalid_kind",
+                f"未知的场所类别 {kind}，可选 {' | '.join(kinds)}",
+                f"Unknown site kind {kind}; use one of {' | '.join(kinds)}",
+            )
+        )
     if "name" in data and not (isinstance(data["name"], str) and data["name"].strip()):
         errors.append(FieldError("name", "missing_property", "名称不能为空", "name must not be empty"))
     if "operator" in data:
@@ -214,16 +291,27 @@ def _apply(session: Session, site: Site, data: dict[str, Any], principal: Princi
         site.jurisdiction = jurisdiction
 
 
-def create_site(session: Session, data: dict[str, Any], *, principal: Principal | None,
-                is_demo: bool = False, checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> Site:
+def create_site(
+    session: Session,
+    data: dict[str, Any],
+    *,
+    principal: Principal | None,
+    is_demo: bool = False,
+    checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
+) -> Site:
     """Create a site from validated input (``kind``, ``name``, ``operator``, ``geometry`` [+ ``crs``],
     ``address``, ``attributes``, optional ``jurisdiction_code`` and ``code``). Audited as ``site.create``.
     Kinds and their attributes come from ``<checklists_dir>/site_kinds.yaml``."""
     missing = [f for f in ("kind", "name", "operator", "geometry") if f not in data]
     if missing:
-        raise ValidationFailed("缺少必填字段", "Missing required fields", code="site_invalid",
-                               errors=[FieldError(f, "missing_property", "缺少必填字段", "Missing data for required field.")
-                                       for f in missing])
+        raise ValidationFailed(
+            "缺少必填字段",
+            "Missing required fields",
+            code="site_invalid",
+            errors=[
+                FieldError(f, "missing_property", "缺少必填字段", "Missing data for required field.") for f in missing
+            ],
+        )
     site = Site(is_demo=is_demo, version=1, attributes={})
     _apply(session, site, data, principal, creating=True, kinds=site_kinds(checklists_dir))
     session.add(site)
@@ -233,12 +321,22 @@ def create_site(session: Session, data: dict[str, Any], *, principal: Principal 
     return site
 
 
-def update_site(session: Session, site: Site, data: dict[str, Any], *, principal: Principal | None,
-                expected_version: int | None = None, checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR) -> Site:
+def update_site(
+    session: Session,
+    site: Site,
+    data: dict[str, Any],
+    *,
+    principal: Principal | None,
+    expected_version: int | None = None,
+    checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
+) -> Site:
     """Change some fields of a site (``If-Match`` → ``expected_version``; stale → 412). Audited as ``site.update``."""
     if expected_version is not None and expected_version != site.version:
-        raise PreconditionFailed(f"场所已被修改（当前版本 {site.version}）", f"The site changed (current version {site.version})",
-                                 extra={"current_version": site.version, "_headers": {"ETag": version_etag(site.version)}})
+        raise PreconditionFailed(
+            f"场所已被修改（当前版本 {site.version}）",
+            f"The site changed (current version {site.version})",
+            extra={"current_version": site.version, "_headers": {"ETag": version_etag(site.version)}},
+        )
     before = site_summary(site)
     _apply(session, site, data, principal, creating=False, kinds=site_kinds(checklists_dir))
     after = site_summary(site)
@@ -252,6 +350,7 @@ def update_site(session: Session, site: Site, data: dict[str, Any], *, principal
 
 
 # ------------------------------------------------------------------------------ reads
+
 
 def get_site(session: Session, site_id: int, principal: Principal) -> Site:
     """The site if it lies in the caller's jurisdictions; otherwise NotFound (404, never 403)."""
@@ -267,8 +366,9 @@ def _fingerprint(flt: SiteFilter) -> str:
 
 
 def encode_cursor(flt: SiteFilter, distance_m: float | None, site_id: int) -> str:
-    return cursors.encode_cursor(json.dumps({"f": _fingerprint(flt), "d": distance_m, "id": site_id},
-                                            separators=(",", ":")))
+    return cursors.encode_cursor(
+        json.dumps({"f": _fingerprint(flt), "d": distance_m, "id": site_id}, separators=(",", ":"))
+    )
 
 
 def decode_cursor(flt: SiteFilter, cursor: str) -> tuple[float | None, int]:
@@ -278,13 +378,22 @@ def decode_cursor(flt: SiteFilter, cursor: str) -> tuple[float | None, int]:
             raise ValueError("cursor belongs to another query")
         return (float(raw["d"]) if raw["d"] is not None else None), int(raw["id"])
     except (ValueError, KeyError, TypeError) as exc:  # MalformedCursor and JSONDecodeError are ValueErrors
-        raise ValidationFailed("翻页游标无效或与查询条件不符", "Invalid cursor, or a cursor from a different query",
-                               errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
-                               code="invalid_cursor") from exc
+        raise ValidationFailed(
+            "翻页游标无效或与查询条件不符",
+            "Invalid cursor, or a cursor from a different query",
+            errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
+            code="invalid_cursor",
+        ) from exc
 
 
-def list_sites(session: Session, principal: Principal, flt: SiteFilter, *, cursor: str | None = None,
-               limit: int = DEFAULT_PAGE_SIZE) -> tuple[list[tuple[Site, float | None]], str | None]:
+def list_sites(
+    session: Session,
+    principal: Principal,
+    flt: SiteFilter,
+    *,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> tuple[list[tuple[Site, float | None]], str | None]:
     """One page of sites in scope, and the cursor of the next page (None on the last page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     after = decode_cursor(flt, cursor) if cursor else None
@@ -324,7 +433,13 @@ def responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None
     lowest code (deterministic)."""
     ref = func.ST_PointOnSurface(Site.geom)
     return session.scalar(
-        select(Jurisdiction).join(Site, Site.id == site.id)
-        .where(Jurisdiction.level == "township", Jurisdiction.boundary.is_not(None),
-               func.ST_Covers(Jurisdiction.boundary, ref))
-        .order_by(Jurisdiction.code).limit(1))
+        select(Jurisdiction)
+        .join(Site, Site.id == site.id)
+        .where(
+            Jurisdiction.level == "township",
+            Jurisdiction.boundary.is_not(None),
+            func.ST_Covers(Jurisdiction.boundary, ref),
+        )
+        .order_by(Jurisdiction.code)
+        .limit(1)
+    )

@@ -1,4 +1,5 @@
 """Export zones as a GeoJSON FeatureCollection that ``flask geo import`` takes back."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -28,8 +29,11 @@ json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(jso
 
 def export_zones(session: Session, paths: Sequence[str] | None, crs: str = WGS84, kind: str | None = None) -> str:
     """FeatureCollection (text) of zones owned by in-scope jurisdictions; re-importable as-is."""
-    stmt = (select(_ZONES_FC).select_from(_Z.join(_J, _J.c.id == _Z.c.jurisdiction_id))
-            .where(scope_clause(paths, _J.c.path)))
+    stmt = (
+        select(_ZONES_FC)
+        .select_from(_Z.join(_J, _J.c.id == _Z.c.jurisdiction_id))
+        .where(scope_clause(paths, _J.c.path))
+    )
     if kind:
         stmt = stmt.where(_Z.c.kind == kind)
     return feature_collection_from_wgs84(session.execute(stmt).scalar_one(), crs)

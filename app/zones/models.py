@@ -1,5 +1,6 @@
 """Zone rows: a designated area of one kind (``app.geo.zone_properties.ZONE_KINDS``), owned by a
 jurisdiction, valid for a period."""
+
 from __future__ import annotations
 
 from datetime import date

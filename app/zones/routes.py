@@ -1,4 +1,5 @@
 """Zone endpoints: the map layer's zones export (/api/v1/geo/zones.geojson)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from app.blueprint import Blueprint
 from app.auth.authz import current_principal
+from app.blueprint import Blueprint
 from app.extensions import current_session
 from app.geo.fields import GEOJSON_MIMETYPE
 from app.zones.geojson_export import export_zones

@@ -1,4 +1,5 @@
 """Zone shapes: the map layer's export arguments."""
+
 from __future__ import annotations
 
 import marshmallow as ma

@@ -1,4 +1,5 @@
 """Login, refresh, logout, revocation and rate limiting."""
+
 from __future__ import annotations
 
 import threading
@@ -150,8 +151,9 @@ def test_parallel_wrong_passwords_verify_at_most_the_account_limit(client, inspe
     def guess(i: int) -> None:
         own = app.test_client()
         barrier.wait()
-        statuses.append(own.post("/api/v1/auth/token", json={"username": "zhang.san",
-                                                              "password": f"wrong-{i}"}).status_code)
+        statuses.append(
+            own.post("/api/v1/auth/token", json={"username": "zhang.san", "password": f"wrong-{i}"}).status_code
+        )
 
     threads = [threading.Thread(target=guess, args=(i,)) for i in range(guesses)]
     for t in threads:
@@ -164,7 +166,9 @@ def test_parallel_wrong_passwords_verify_at_most_the_account_limit(client, inspe
 
 def test_successful_logins_do_not_count_towards_the_lock_out(client, inspector, app) -> None:
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 1):
-        assert client.post("/api/v1/auth/token", json={"username": "zhang.san", "password": PASSWORD}).status_code == 200
+        assert (
+            client.post("/api/v1/auth/token", json={"username": "zhang.san", "password": PASSWORD}).status_code == 200
+        )
 
 
 def test_login_is_locked_per_ip_across_accounts(client, inspector, app) -> None:

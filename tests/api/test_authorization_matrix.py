@@ -1,4 +1,5 @@
 """Role × endpoint matrix and jurisdiction scope, over every /api/v1 endpoint the app registers."""
+
 from __future__ import annotations
 
 import re
@@ -76,8 +77,11 @@ def test_admin_of_one_district_cannot_see_users_of_another(client, session, tree
 def test_admin_cannot_grant_jurisdictions_outside_its_scope(client, session, tree) -> None:
     make_user(session, "admin.shanyang", "admin", ["410811"])
     session.commit()
-    response = client.post("/api/v1/users", headers=bearer(issue_tokens(session, "admin.shanyang")), json={
-        "username": "new.one", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410822"]})
+    response = client.post(
+        "/api/v1/users",
+        headers=bearer(issue_tokens(session, "admin.shanyang")),
+        json={"username": "new.one", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410822"]},
+    )
     assert response.status_code == 403
     assert response.get_json()["code"] == "out_of_scope"
 

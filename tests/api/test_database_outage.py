@@ -1,6 +1,7 @@
 """While the database is down, every request that needs it answers 503 problem+json with Retry-After;
 when it is back, the same app serves again by itself. Runs on a dedicated cluster (tests/outage_cluster.py),
 so the session-wide one keeps serving the other tests."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -79,7 +80,8 @@ def assert_serving(client: FlaskClient, tokens: dict[str, str]) -> None:
 
 
 def test_requests_answer_503_problem_while_the_database_is_stopped_and_recover_when_it_is_back(
-        outage_app: Flask, tokens: dict[str, str], database: LocalCluster) -> None:
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
     client = outage_app.test_client()
     assert_serving(client, tokens)  # the pool now holds connections that the stop will kill
 
@@ -99,8 +101,9 @@ def test_requests_answer_503_problem_while_the_database_is_stopped_and_recover_w
     assert_serving(client, tokens)  # the same app, nothing reset by hand
 
 
-def test_a_restart_between_requests_is_invisible(outage_app: Flask, tokens: dict[str, str],
-                                                  database: LocalCluster) -> None:
+def test_a_restart_between_requests_is_invisible(
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
     # Every pooled connection died with the old server; pre-ping finds them dead on checkout and reconnects.
     client = outage_app.test_client()
     assert_serving(client, tokens)
@@ -111,16 +114,18 @@ def test_a_restart_between_requests_is_invisible(outage_app: Flask, tokens: dict
     assert_serving(client, tokens)
 
 
-def test_connections_killed_by_an_administrator_are_replaced(outage_app: Flask, tokens: dict[str, str],
-                                                             database: LocalCluster) -> None:
+def test_connections_killed_by_an_administrator_are_replaced(
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
     client = outage_app.test_client()
     assert_serving(client, tokens)
     assert terminate_app_connections(database) > 0
     assert_serving(client, tokens)
 
 
-def test_a_connection_killed_during_a_request_is_503_problem(outage_cluster: LocalCluster, outage_data_dir: Path,
-                                                             tokens: dict[str, str], database: LocalCluster) -> None:
+def test_a_connection_killed_during_a_request_is_503_problem(
+    outage_cluster: LocalCluster, outage_data_dir: Path, tokens: dict[str, str], database: LocalCluster
+) -> None:
     # Admin shutdown of the very connection a request is using: the next statement finds it gone.
     application = migrated_app(outage_cluster, outage_data_dir, DATABASE_RETRY_AFTER_SECONDS=RETRY_AFTER)
 
@@ -145,8 +150,7 @@ def test_a_connection_killed_during_a_request_is_503_problem(outage_cluster: Loc
     assert_serving(client, tokens)
 
 
-def test_too_many_connections_is_503_problem(outage_app: Flask, tokens: dict[str, str],
-                                             database: LocalCluster) -> None:
+def test_too_many_connections_is_503_problem(outage_app: Flask, tokens: dict[str, str], database: LocalCluster) -> None:
     client = outage_app.test_client()
     with database.connect() as conn:
         conn.execute("ALTER ROLE lantian CONNECTION LIMIT 0")
@@ -159,11 +163,15 @@ def test_too_many_connections_is_503_problem(outage_app: Flask, tokens: dict[str
     assert_serving(client, tokens)
 
 
-def test_an_exhausted_pool_is_503_problem(outage_cluster: LocalCluster, outage_data_dir: Path,
-                                          tokens: dict[str, str], database: LocalCluster) -> None:
-    application = migrated_app(outage_cluster, outage_data_dir, DATABASE_RETRY_AFTER_SECONDS=RETRY_AFTER,
-                               SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0,
-                                                          "pool_timeout": 0.2})
+def test_an_exhausted_pool_is_503_problem(
+    outage_cluster: LocalCluster, outage_data_dir: Path, tokens: dict[str, str], database: LocalCluster
+) -> None:
+    application = migrated_app(
+        outage_cluster,
+        outage_data_dir,
+        DATABASE_RETRY_AFTER_SECONDS=RETRY_AFTER,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2},
+    )
     with application.app_context():
         engine = db.engine
     client = application.test_client()
@@ -178,7 +186,8 @@ def test_an_exhausted_pool_is_503_problem(outage_cluster: LocalCluster, outage_d
 
 
 def test_the_session_teardown_never_raises_when_the_connection_died_under_it(
-        outage_app: Flask, tokens: dict[str, str], database: LocalCluster) -> None:
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
     # A statement ran (a transaction is open), then the server dropped the connection: ending the app
     # context rolls back over a dead socket. That must be logged and dropped, not raised.
     context = outage_app.app_context()
@@ -192,7 +201,8 @@ def test_the_session_teardown_never_raises_when_the_connection_died_under_it(
 
 
 def test_the_session_teardown_never_raises_while_the_database_is_stopped(
-        outage_app: Flask, tokens: dict[str, str], database: LocalCluster) -> None:
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
     context = outage_app.app_context()
     context.push()
     try:

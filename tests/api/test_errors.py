@@ -1,4 +1,5 @@
 """Every error is application/problem+json with a stable code and zh/en messages; no HTML, no traces."""
+
 from __future__ import annotations
 
 import pytest
@@ -90,7 +91,8 @@ def test_a_query_number_beyond_bigint_is_422(client, session, tree) -> None:
 
     make_user(session, "admin.wang", "admin", ["410000"])
     session.commit()
-    response = client.get("/api/v1/audit?before_id=177744187011355707429978374144",
-                          headers=bearer(issue_tokens(session, "admin.wang")))
+    response = client.get(
+        "/api/v1/audit?before_id=177744187011355707429978374144", headers=bearer(issue_tokens(session, "admin.wang"))
+    )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"

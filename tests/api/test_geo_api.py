@@ -1,4 +1,5 @@
 """Map-layer API: locate (edges, CRS, scope), GeoJSON import (admin, all-or-nothing, audit), scoped export."""
+
 from __future__ import annotations
 
 import json
@@ -57,11 +58,14 @@ def test_locate_in_gcj02_lands_where_the_wgs84_point_is(client, geo) -> None:
     assert _locate(client, "sy.sup", lon, lat).get_json()["zones"] == []
 
 
-@pytest.mark.parametrize(("lon", "inside"), [
-    (113.22, True),          # exactly on the west edge
-    (113.2200001, True),     # 1 cm inside
-    (113.2199999, False),    # 1 cm outside
-])
+@pytest.mark.parametrize(
+    ("lon", "inside"),
+    [
+        (113.22, True),  # exactly on the west edge
+        (113.2200001, True),  # 1 cm inside
+        (113.2199999, False),  # 1 cm outside
+    ],
+)
 def test_points_on_and_near_a_zone_edge(client, geo, lon, inside) -> None:
     zones = _locate(client, "sy.sup", lon, 35.25).get_json()["zones"]
     assert bool(zones) is inside
@@ -92,8 +96,12 @@ def test_locate_rejects_an_unknown_crs(client, geo) -> None:
 
 
 def _import(client, username, doc, query):
-    return client.post(f"/api/v1/geo/import?{query}", data=json.dumps(doc), content_type="application/geo+json",
-                       headers=_auth(client, username))
+    return client.post(
+        f"/api/v1/geo/import?{query}",
+        data=json.dumps(doc),
+        content_type="application/geo+json",
+        headers=_auth(client, username),
+    )
 
 
 def test_admin_imports_boundaries_and_zones(client, session, bare) -> None:
@@ -120,12 +128,19 @@ def test_import_with_one_bad_feature_writes_nothing_and_lists_errors(client, ses
     paths = [e["path"] for e in response.get_json()["errors"]]
     assert "features[2].geometry.coordinates[0][0]" in paths and "features[3].properties.name" in paths
     assert session.scalar(select(func.count()).select_from(Jurisdiction).where(Jurisdiction.boundary.is_not(None))) == 0
-    assert session.scalar(select(func.count()).select_from(AuditEntry)
-                          .where(AuditEntry.action == "jurisdiction.boundary_replace")) == 0
+    assert (
+        session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "jurisdiction.boundary_replace")
+        )
+        == 0
+    )
 
 
 def test_repaired_geometry_is_reported_in_the_response(client, bare) -> None:
-    bow_tie = {"type": "Polygon", "coordinates": [[[113.2, 35.2], [113.3, 35.3], [113.3, 35.2], [113.2, 35.3], [113.2, 35.2]]]}
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [[[113.2, 35.2], [113.3, 35.3], [113.3, 35.2], [113.2, 35.3], [113.2, 35.2]]],
+    }
     response = _import(client, "root", collection(feature(bow_tie, code="410811", name="山阳区")), "as=jurisdictions")
     assert response.status_code == 200
     assert response.get_json()["repairs"][0]["code"] == "geometry_repaired"
@@ -141,7 +156,9 @@ def test_zone_import_rederives_site_memberships(client, session, geo) -> None:
     site = make_site(session, 113.29, 35.29)
     session.commit()
     assert client.get(f"/api/v1/sites/{site.id}", headers=_auth(client, "root")).get_json()["zones"] == []
-    doc = collection(feature(square(113.28, 35.28, 113.30, 35.30), code="SY-NRMM", name="非道路", jurisdiction_code="410811"))
+    doc = collection(
+        feature(square(113.28, 35.28, 113.30, 35.30), code="SY-NRMM", name="非道路", jurisdiction_code="410811")
+    )
     assert _import(client, "root", doc, "as=zones&kind=nrmm_control").status_code == 200
     zones = client.get(f"/api/v1/sites/{site.id}", headers=_auth(client, "root")).get_json()["zones"]
     assert [z["code"] for z in zones] == ["SY-NRMM"]
@@ -180,23 +197,38 @@ def test_export_in_gcj02_round_trips_through_import(client, session, geo) -> Non
 
 
 def test_import_refuses_non_json_bodies(client, bare) -> None:
-    response = client.post("/api/v1/geo/import?as=zones", data="x", content_type="text/plain", headers=_auth(client, "root"))
+    response = client.post(
+        "/api/v1/geo/import?as=zones", data="x", content_type="text/plain", headers=_auth(client, "root")
+    )
     assert response.status_code == 415
 
 
 def test_too_deeply_nested_import_is_a_422_problem(client, bare) -> None:
     body = b'{"type": "FeatureCollection", "features": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"
-    response = client.post("/api/v1/geo/import?as=jurisdictions", data=body, content_type="application/geo+json",
-                           headers=_auth(client, "root"))
+    response = client.post(
+        "/api/v1/geo/import?as=jurisdictions",
+        data=body,
+        content_type="application/geo+json",
+        headers=_auth(client, "root"),
+    )
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert response.get_json()["code"] == "geojson_too_deep"
 
 
 def test_import_over_the_configured_vertex_limit_is_a_413_problem(app, client, session, bare, monkeypatch) -> None:
     monkeypatch.setitem(app.config, "GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 4)
-    doc = collection(feature({"type": "Polygon", "coordinates": [[[113.2, 35.2], [113.3, 35.2], [113.3, 35.3],
-                                                                  [113.25, 35.32], [113.2, 35.3], [113.2, 35.2]]]},
-                             code="410811", name="山阳区"))
+    doc = collection(
+        feature(
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[113.2, 35.2], [113.3, 35.2], [113.3, 35.3], [113.25, 35.32], [113.2, 35.3], [113.2, 35.2]]
+                ],
+            },
+            code="410811",
+            name="山阳区",
+        )
+    )
     response = _import(client, "root", doc, "as=jurisdictions")
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
     body = response.get_json()

@@ -3,6 +3,7 @@
 JSON bodies: bounded nesting, valid Unicode, no bidi controls, strict JSON (no NaN, no duplicate keys, finite
 numbers), and the JSON content type required. Query strings: unknown parameters are refused, not ignored.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,14 @@ def paths_of(body: dict[str, Any]) -> dict[str, str]:
     return {e["path"]: e["code"] for e in body.get("errors", [])}
 
 
-def send(client: FlaskClient, method: str, url: str, body: str | bytes, headers: dict[str, str] | None = None,
-         content_type: str = "application/json") -> Any:
+def send(
+    client: FlaskClient,
+    method: str,
+    url: str,
+    body: str | bytes,
+    headers: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> Any:
     return client.open(url, method=method, data=body, content_type=content_type, headers=headers or {})
 
 
@@ -78,11 +85,23 @@ JSON_ENDPOINTS = [
 
 def test_the_endpoint_list_covers_every_json_body_in_the_openapi_document(client) -> None:
     spec = client.get("/api/openapi.json").get_json()
-    declared = {(method.upper(), path) for path, ops in spec["paths"].items() for method, op in ops.items()
-                if isinstance(op, dict) and "application/json" in op.get("requestBody", {}).get("content", {})}
-    filled = {(m, p.replace("1/override", "{line_id}/override").replace("users/1", "users/{user_id}")
-               .replace("sites/1", "sites/{site_id}").replace(INSPECTION_ID, "{inspection_id}")
-               .replace("410811", "{code}")) for m, p in JSON_ENDPOINTS}
+    declared = {
+        (method.upper(), path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if isinstance(op, dict) and "application/json" in op.get("requestBody", {}).get("content", {})
+    }
+    filled = {
+        (
+            m,
+            p.replace("1/override", "{line_id}/override")
+            .replace("users/1", "users/{user_id}")
+            .replace("sites/1", "sites/{site_id}")
+            .replace(INSPECTION_ID, "{inspection_id}")
+            .replace("410811", "{code}"),
+        )
+        for m, p in JSON_ENDPOINTS
+    }
     assert filled == declared
 
 
@@ -118,8 +137,9 @@ def test_nesting_limit_is_the_configured_depth(client, app) -> None:
 
 
 def test_post_site_nested_deep_is_422(client, admin) -> None:
-    response = send(client, "POST", "/api/v1/sites", '{"name": "x", "attributes": ' + "[" * 900 + "]" * 900 + "}",
-                    admin)
+    response = send(
+        client, "POST", "/api/v1/sites", '{"name": "x", "attributes": ' + "[" * 900 + "]" * 900 + "}", admin
+    )
     body = assert_problem(response, 422, "json_too_deep")
     assert body["errors"][0]["path"].startswith("attributes")
 
@@ -139,17 +159,25 @@ def test_unpaired_surrogate_in_a_site_name_is_422(client, admin) -> None:
 
 
 def test_unpaired_surrogates_in_inspection_note_answer_text_and_answer_key_are_422(client, admin) -> None:
-    text = ('{"note": "\\ud800", "answers": {"dust_fence": {"value": "ok", "note": "x\\udfff"}, '
-            '"k\\ud801": {"value": "y"}}}')
-    body = assert_problem(send(client, "PUT", f"/api/v1/inspections/{INSPECTION_ID}", text, admin),
-                          422, "invalid_unicode")
-    assert paths_of(body) == {"note": "invalid_unicode", "answers.dust_fence.note": "invalid_unicode",
-                              "answers.k\\ud801": "invalid_unicode"}
+    text = (
+        '{"note": "\\ud800", "answers": {"dust_fence": {"value": "ok", "note": "x\\udfff"}, '
+        '"k\\ud801": {"value": "y"}}}'
+    )
+    body = assert_problem(
+        send(client, "PUT", f"/api/v1/inspections/{INSPECTION_ID}", text, admin), 422, "invalid_unicode"
+    )
+    assert paths_of(body) == {
+        "note": "invalid_unicode",
+        "answers.dust_fence.note": "invalid_unicode",
+        "answers.k\\ud801": "invalid_unicode",
+    }
 
 
 def test_unpaired_surrogate_in_a_user_display_name_is_422(client, admin) -> None:
-    text = ('{"username": "new.user", "password": "long-enough-password", "role": "inspector", '
-            '"jurisdictions": ["410811"], "display_name": "\\ud83d"}')
+    text = (
+        '{"username": "new.user", "password": "long-enough-password", "role": "inspector", '
+        '"jurisdictions": ["410811"], "display_name": "\\ud83d"}'
+    )
     body = assert_problem(send(client, "POST", "/api/v1/users", text, admin), 422, "invalid_unicode")
     assert paths_of(body) == {"display_name": "invalid_unicode"}
 
@@ -178,27 +206,35 @@ def test_bidi_controls_in_operator_and_address_are_listed_with_their_paths(clien
     assert paths_of(body) == {"address": "bidi_control_character", "operator.name": "bidi_control_character"}
 
 
-@pytest.mark.parametrize(("method", "url", "data", "path"), [
-    ("POST", f"/api/v1/inspections/{INSPECTION_ID}/return", {"comment": "请补拍\u202e照片"}, "comment"),
-    ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/recompute", {"reason": "\u2066x"}, "reason"),
-    ("PATCH", "/api/v1/users/1", {"display_name": "王\u202d五"}, "display_name"),
-    ("PUT", f"/api/v1/inspections/{INSPECTION_ID}", {"answers": {"a": {"text": "\u2069"}}}, "answers.a.text"),
-])
-def test_bidi_controls_in_free_text_are_422(client, admin, method: str, url: str, data: dict[str, Any],
-                                            path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "url", "data", "path"),
+    [
+        ("POST", f"/api/v1/inspections/{INSPECTION_ID}/return", {"comment": "请补拍\u202e照片"}, "comment"),
+        ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/recompute", {"reason": "\u2066x"}, "reason"),
+        ("PATCH", "/api/v1/users/1", {"display_name": "王\u202d五"}, "display_name"),
+        ("PUT", f"/api/v1/inspections/{INSPECTION_ID}", {"answers": {"a": {"text": "\u2069"}}}, "answers.a.text"),
+    ],
+)
+def test_bidi_controls_in_free_text_are_422(
+    client, admin, method: str, url: str, data: dict[str, Any], path: str
+) -> None:
     body = assert_problem(client.open(url, method=method, json=data, headers=admin), 422, "bidi_control_character")
     assert paths_of(body) == {path: "bidi_control_character"}
 
 
 def test_nul_in_a_site_name_is_422_not_500(client, admin) -> None:
-    body = assert_problem(client.post("/api/v1/sites", json=site_data(113.26, 35.25, name="工\x00地"), headers=admin),
-                          422, "control_character")
+    body = assert_problem(
+        client.post("/api/v1/sites", json=site_data(113.26, 35.25, name="工\x00地"), headers=admin),
+        422,
+        "control_character",
+    )
     assert paths_of(body) == {"name": "control_character"}
 
 
 def test_tabs_and_newlines_in_free_text_are_accepted(client, admin, geo) -> None:
-    response = client.post("/api/v1/sites", json=site_data(113.26, 35.25, address="测试路 1 号\n东门\t北侧"),
-                           headers=admin)
+    response = client.post(
+        "/api/v1/sites", json=site_data(113.26, 35.25, address="测试路 1 号\n东门\t北侧"), headers=admin
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -209,8 +245,9 @@ def test_form_encoded_penalty_settings_are_415_and_leave_the_policy_alone(client
     sync_penalty_rules(session)
     session.commit()
     url = "/api/v1/penalties/settings/410811"
-    assert client.put(url, json={"policy": {"construction_dust_basis": "air_law_115"}},
-                      headers=admin).status_code == 200
+    assert (
+        client.put(url, json={"policy": {"construction_dust_basis": "air_law_115"}}, headers=admin).status_code == 200
+    )
     response = client.put(url, data={"policy": "x"}, headers=admin)
     assert_problem(response, 415, "unsupported_media_type")
     got = client.get(url, headers=admin).get_json()
@@ -220,8 +257,14 @@ def test_form_encoded_penalty_settings_are_415_and_leave_the_policy_alone(client
 def test_patch_site_with_a_non_json_body_is_415_and_changes_nothing(client, session, admin, geo) -> None:
     site_id = make_site(session, 113.26, 35.25).id
     session.commit()
-    response = send(client, "PATCH", f"/api/v1/sites/{site_id}", '{"name": "新名称"}', {**admin, "If-Match": '"1"'},
-                    content_type="text/plain")
+    response = send(
+        client,
+        "PATCH",
+        f"/api/v1/sites/{site_id}",
+        '{"name": "新名称"}',
+        {**admin, "If-Match": '"1"'},
+        content_type="text/plain",
+    )
     assert_problem(response, 415, "unsupported_media_type")
     site = client.get(f"/api/v1/sites/{site_id}", headers=admin).get_json()
     assert site["name"] == "测试工地" and site["version"] == 1
@@ -233,24 +276,34 @@ NOT_JSON = ["application/x-www-form-urlencoded", "text/plain", "multipart/form-d
 @pytest.mark.parametrize(("method", "url"), JSON_ENDPOINTS)
 def test_every_json_endpoint_requires_the_json_content_type(client, admin, method: str, url: str) -> None:
     for content_type in NOT_JSON:
-        response = client.open(url, method=method, data=b'{"reason": "x"}' if content_type else b"",
-                                headers=admin, content_type=content_type)
+        response = client.open(
+            url,
+            method=method,
+            data=b'{"reason": "x"}' if content_type else b"",
+            headers=admin,
+            content_type=content_type,
+        )
         assert_problem(response, 415, "unsupported_media_type")
 
 
 def test_json_with_a_charset_parameter_is_accepted(client, session) -> None:
     make_user(session, "someone", "inspector", [])
     session.commit()
-    response = send(client, "POST", "/api/v1/auth/token",
-                    json.dumps({"username": "someone", "password": "correct-horse-battery"}),
-                    content_type="application/json; charset=utf-8")
+    response = send(
+        client,
+        "POST",
+        "/api/v1/auth/token",
+        json.dumps({"username": "someone", "password": "correct-horse-battery"}),
+        content_type="application/json; charset=utf-8",
+    )
     assert response.status_code == 200, response.get_json()
 
 
 def test_photo_uploads_still_take_raw_bytes(client, admin) -> None:
     # Not a JSON endpoint: the content-type rule does not reach it (it answers on its own terms, never 415 JSON).
-    response = client.put(f"/api/v1/photos/{INSPECTION_ID}", data=b"not an image", headers=admin,
-                          content_type="image/jpeg")
+    response = client.put(
+        f"/api/v1/photos/{INSPECTION_ID}", data=b"not an image", headers=admin, content_type="image/jpeg"
+    )
     assert response.status_code != 415
     assert response.status_code < 500
 
@@ -258,18 +311,21 @@ def test_photo_uploads_still_take_raw_bytes(client, admin) -> None:
 # --- 3. unknown query parameters -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "param"), [
-    ("/api/v1/inspections?state=submitted", "state"),
-    ("/api/v1/inspections?limit=5&bogus=1", "bogus"),
-    ("/api/v1/sites?kinds=construction_site", "kinds"),
-    ("/api/v1/sites/1?verbose=1", "verbose"),
-    ("/api/v1/audit?action=site.create", "action"),
-    ("/api/v1/penalties/rules?jurisdiction_code=410811", "jurisdiction_code"),
-    ("/api/v1/sites/1/checklist?level=orange", "level"),
-    ("/api/v1/geo/locate?lon=113.2&lat=35.2&x=1", "x"),
-    ("/api/v1/geo/jurisdictions.geojson?bogus=1", "bogus"),
-    ("/api/v1/geo/zones.geojson?bogus=1", "bogus"),
-])
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/v1/inspections?state=submitted", "state"),
+        ("/api/v1/inspections?limit=5&bogus=1", "bogus"),
+        ("/api/v1/sites?kinds=construction_site", "kinds"),
+        ("/api/v1/sites/1?verbose=1", "verbose"),
+        ("/api/v1/audit?action=site.create", "action"),
+        ("/api/v1/penalties/rules?jurisdiction_code=410811", "jurisdiction_code"),
+        ("/api/v1/sites/1/checklist?level=orange", "level"),
+        ("/api/v1/geo/locate?lon=113.2&lat=35.2&x=1", "x"),
+        ("/api/v1/geo/jurisdictions.geojson?bogus=1", "bogus"),
+        ("/api/v1/geo/zones.geojson?bogus=1", "bogus"),
+    ],
+)
 def test_unknown_query_parameter_is_422_naming_it(client, admin, url: str, param: str) -> None:
     body = assert_problem(client.get(url, headers=admin), 422, "validation_failed")
     assert paths_of(body)[param] == "unknown_field"
@@ -281,6 +337,7 @@ def test_known_query_parameters_still_work(client, admin) -> None:
 
 
 # --- more hostile bodies against every JSON endpoint -----------------------------------------------------
+
 
 def test_a_json_body_beyond_its_own_limit_is_413_before_parsing(client, app) -> None:
     limit = app.config["JSON_MAX_BODY_BYTES"]

@@ -1,5 +1,6 @@
 """Photos ↔ inspections: flags for photos that arrive after the link, visibility through the inspection,
 and reuse flags that never name inspections outside the viewer's scope."""
+
 from __future__ import annotations
 
 import pytest
@@ -53,7 +54,8 @@ def test_photo_uploaded_after_the_link_gets_its_flags(client, world, store):  # 
 
 
 def test_linked_photo_is_visible_to_the_inspections_officers_and_its_jurisdictions_supervisors(
-        client, session, world, store):  # noqa: ANN001
+    client, session, world, store
+):  # noqa: ANN001
     pid = upload(client, world.headers["insp_a"])
     url = f"/api/v1/photos/{pid}"
     assert client.get(url, headers=world.headers["insp_b"]).status_code == 404  # not linked yet
@@ -66,8 +68,7 @@ def test_linked_photo_is_visible_to_the_inspections_officers_and_its_jurisdictio
     assert session.get(Photo, pid).scope_paths == ["/410000/410800/410811/410811001/"]
 
 
-def test_linking_a_photo_the_caller_may_not_view_is_refused_and_widens_nobodys_access(
-        client, session, world, store):  # noqa: ANN001
+def test_linking_a_photo_the_caller_may_not_view_is_refused_and_widens_nobodys_access(client, session, world, store):  # noqa: ANN001
     pid = upload(client, world.headers["insp_c"])  # insp_c takes no part in the inspection
     body = put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [pid]}})
     refused = put(client, world.headers["insp_a"], new_id(), body)
@@ -88,7 +89,8 @@ def _problem_fields(response):  # noqa: ANN001, ANN201
 
 
 def test_linking_another_countys_photo_is_refused_like_the_photo_endpoint_and_reveals_nothing(
-        client, session, world, store):  # noqa: ANN001
+    client, session, world, store
+):  # noqa: ANN001
     pid = _other_county_photo(client, session)
     lon_lat = session.get(Photo, pid).lon_lat
     assert lon_lat is not None
@@ -132,10 +134,10 @@ def test_flags_of_a_photo_outside_the_viewers_scope_are_not_shown(client, sessio
     assert "details" not in str(shown["photos"])
 
 
-def test_reuse_flag_counts_inspections_outside_the_viewers_scope_instead_of_naming_them(
-        client, session, world, store):  # noqa: ANN001
-    boai_site = make_site(session, "construction_site", {"floor_area_m2": 3000}, at=(113.06, 35.17),
-                          jurisdiction_code="410822001")
+def test_reuse_flag_counts_inspections_outside_the_viewers_scope_instead_of_naming_them(client, session, world, store):  # noqa: ANN001
+    boai_site = make_site(
+        session, "construction_site", {"floor_area_m2": 3000}, at=(113.06, 35.17), jurisdiction_code="410822001"
+    )
     make_user(session, "insp_ba1", "inspector", ["410822"])
     make_user(session, "insp_ba2", "inspector", ["410822"])
     make_user(session, "sup_city", "supervisor", ["410800"])
@@ -144,8 +146,12 @@ def test_reuse_flag_counts_inspections_outside_the_viewers_scope_instead_of_nami
     h_ba1, h_city = bearer(issue_tokens(session, "insp_ba1")), bearer(issue_tokens(session, "sup_city"))
     boai_photo = upload(client, h_ba1)  # the same bytes, uploaded in 博爱县
     boai_inspection = new_id()
-    body = put_body(world, site_id=boai_site_id, officers=["insp_ba1", "insp_ba2"],
-                    answers={"hoarding": {"verdict": "fail", "photos": [boai_photo]}})
+    body = put_body(
+        world,
+        site_id=boai_site_id,
+        officers=["insp_ba1", "insp_ba2"],
+        answers={"hoarding": {"verdict": "fail", "photos": [boai_photo]}},
+    )
     body["officers"] = [login_id(session, "insp_ba1"), login_id(session, "insp_ba2")]
     assert put(client, h_ba1, boai_inspection, body).status_code == 201
 

@@ -1,4 +1,5 @@
 """PUT /api/v1/inspections/{uuid}: idempotent create, If-Match, lost-response replays, merge rules."""
+
 from __future__ import annotations
 
 import threading
@@ -72,7 +73,9 @@ def test_stale_if_match_is_412_with_the_current_state(client, session, tree):  #
     world = make_world(session, client)
     iid = new_id()
     put(client, world.headers["insp_a"], iid, put_body(world))
-    assert put(client, world.headers["insp_a"], iid, put_body(world, note="first edit"), if_match='"1"').status_code == 200
+    assert (
+        put(client, world.headers["insp_a"], iid, put_body(world, note="first edit"), if_match='"1"').status_code == 200
+    )
     response = put(client, world.headers["insp_a"], iid, put_body(world, note="edit from an old copy"), if_match='"1"')
     assert response.status_code == 412
     problem = response.get_json()
@@ -107,16 +110,34 @@ def test_an_older_body_with_a_stale_if_match_is_still_412(client, session, tree)
 def test_edit_replaces_answers_but_keeps_photo_links(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     iid, p1, p2, p3 = new_id(), new_id(), new_id(), new_id()
-    put(client, world.headers["insp_a"], iid, put_body(world, answers={
-        "hoarding": {"verdict": "fail", "photos": [p1]}, "material_cover": {"verdict": "pass", "photos": [p3]}}))
-    response = put(client, world.headers["insp_a"], iid, put_body(world, answers={
-        "hoarding": {"verdict": "fail", "photos": [p2]}}), if_match='"1"')
+    put(
+        client,
+        world.headers["insp_a"],
+        iid,
+        put_body(
+            world,
+            answers={
+                "hoarding": {"verdict": "fail", "photos": [p1]},
+                "material_cover": {"verdict": "pass", "photos": [p3]},
+            },
+        ),
+    )
+    response = put(
+        client,
+        world.headers["insp_a"],
+        iid,
+        put_body(world, answers={"hoarding": {"verdict": "fail", "photos": [p2]}}),
+        if_match='"1"',
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert set(body["answers"]) == {"hoarding"}
     assert body["answers"]["hoarding"]["photos"] == [p2, p1]
     assert {(p["item_key"], p["photo_id"]) for p in body["photos"]} == {
-        ("hoarding", p1), ("hoarding", p2), ("material_cover", p3)}
+        ("hoarding", p1),
+        ("hoarding", p2),
+        ("material_cover", p3),
+    }
     assert all(p["uploaded"] is False for p in body["photos"])
 
 
@@ -130,13 +151,17 @@ def test_fewer_officers_than_required_is_422(client, session, tree):  # noqa: AN
 
 def test_unknown_officer_site_and_item_are_all_listed(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
-    body = put_body(world, officers=[world.inspector, "NO-SUCH-BADGE"], site_id=999999,
-                    answers={"not_an_item": {"verdict": "pass"}})
+    body = put_body(
+        world, officers=[world.inspector, "NO-SUCH-BADGE"], site_id=999999, answers={"not_an_item": {"verdict": "pass"}}
+    )
     response = put(client, world.headers["insp_a"], new_id(), body)
     assert response.status_code == 422
     codes = {(e["path"], e["code"]) for e in response.get_json()["errors"]}
-    assert {("site_id", "site_not_found"), ("officers.1", "officer_not_found"),
-            ("answers.not_an_item", "unknown_item")} <= codes
+    assert {
+        ("site_id", "site_not_found"),
+        ("officers.1", "officer_not_found"),
+        ("answers.not_an_item", "unknown_item"),
+    } <= codes
 
 
 def test_phone_location_in_gcj02_is_stored_as_wgs84(client, session, tree):  # noqa: ANN001
@@ -180,8 +205,10 @@ def test_an_officer_without_jurisdiction_over_the_site_is_refused(client, sessio
     # Naming an officer grants them the inspection and its photos: a 博爱县 user cannot be named
     # on a 山阳区 site.
     world = make_world(session, client)
-    response = put(client, world.headers["insp_a"], new_id(),
-                   put_body(world, officers=[world.inspector, world.other_supervisor]))
+    response = put(
+        client, world.headers["insp_a"], new_id(), put_body(world, officers=[world.inspector, world.other_supervisor])
+    )
     assert response.status_code == 422
     assert [(e["path"], e["code"]) for e in response.get_json()["errors"]] == [
-        ("officers.1", "officer_out_of_jurisdiction")]
+        ("officers.1", "officer_out_of_jurisdiction")
+    ]

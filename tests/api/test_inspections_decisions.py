@@ -1,5 +1,6 @@
 """POST /api/v1/inspections/{uuid}/approve|reject: supervisors' final decisions, the two-person rule and its
 waiver (PUT /api/v1/inspections/review-settings/{code}), per-item review comments, concurrent decisions."""
+
 from __future__ import annotations
 
 import threading
@@ -28,16 +29,24 @@ def _item_keys(client, world, iid: str) -> list[str]:  # noqa: ANN001
     return sorted(client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).get_json()["answers"])
 
 
-def _decide(client, headers: dict[str, str], iid: str, action: str, body: dict[str, Any] | None = None,  # noqa: ANN001
-            if_match: str | None = '"3"'):  # noqa: ANN202
+def _decide(
+    client,
+    headers: dict[str, str],
+    iid: str,
+    action: str,
+    body: dict[str, Any] | None = None,  # noqa: ANN001
+    if_match: str | None = '"3"',
+):  # noqa: ANN202
     extra = {"If-Match": if_match} if if_match is not None else {}
-    return client.post(f"/api/v1/inspections/{iid}/{action}", json=body if body is not None else {},
-                       headers={**headers, **extra})
+    return client.post(
+        f"/api/v1/inspections/{iid}/{action}", json=body if body is not None else {}, headers={**headers, **extra}
+    )
 
 
 def _feed(client, headers, cursor: str | None = None) -> dict[str, Any]:  # noqa: ANN001
-    response = client.get("/api/v1/inspections", query_string={"updated_since": cursor} if cursor else {},
-                          headers=headers)
+    response = client.get(
+        "/api/v1/inspections", query_string={"updated_since": cursor} if cursor else {}, headers=headers
+    )
     assert response.status_code == 200
     return response.get_json()
 
@@ -54,6 +63,7 @@ def _admin(session, name: str = "admin_sy", code: str = "410811") -> dict[str, s
 
 
 # ------------------------------------------------------------------------------------------- transitions
+
 
 def test_approve_reaches_the_phone_with_the_decision(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
@@ -86,8 +96,9 @@ def test_reject_with_item_comments_reaches_the_phone(client, session, tree):  # 
     key = _item_keys(client, world, iid)[0]
     cursor = _feed(client, world.headers["insp_a"])["next_cursor"]
     comments = [{"item_key": key, "comment": "照片与现场不符"}]
-    response = _decide(client, world.headers["sup_sy"], iid, "reject",
-                       {"reason": "证据不足", "item_comments": comments})
+    response = _decide(
+        client, world.headers["sup_sy"], iid, "reject", {"reason": "证据不足", "item_comments": comments}
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["state"] == "rejected"
     [item] = _feed(client, world.headers["insp_a"], cursor)["items"]
@@ -112,9 +123,11 @@ def test_return_with_item_comments_still_works_and_is_resubmittable(client, sess
     iid = _submitted(client, session, world)
     key = _item_keys(client, world, iid)[0]
     comments = [{"item_key": key, "comment": "请补拍"}]
-    response = client.post(f"/api/v1/inspections/{iid}/return",
-                           json={"comment": "退回补充", "item_comments": comments},
-                           headers={**world.headers["sup_sy"], "If-Match": '"3"'})
+    response = client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "退回补充", "item_comments": comments},
+        headers={**world.headers["sup_sy"], "If-Match": '"3"'},
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["state"] == "returned" and body["decision"] is None
@@ -132,13 +145,17 @@ def test_item_comment_on_an_unknown_item_is_422_and_changes_nothing(client, sess
     response = _decide(client, world.headers["sup_sy"], iid, "reject", {"reason": "x", "item_comments": bad})
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["code"] == "unknown_item"
-    returned = client.post(f"/api/v1/inspections/{iid}/return", json={"comment": "x", "item_comments": bad},
-                           headers={**world.headers["sup_sy"], "If-Match": '"3"'})
+    returned = client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "x", "item_comments": bad},
+        headers={**world.headers["sup_sy"], "If-Match": '"3"'},
+    )
     assert returned.status_code == 422
     assert client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).get_json()["state"] == "submitted"
 
 
 # ------------------------------------------------------------------------------------------- refusals
+
 
 def test_inspectors_are_refused_by_role(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
@@ -232,12 +249,16 @@ def test_the_creator_may_not_decide_on_it(client, session, tree):  # noqa: ANN00
 
 # ------------------------------------------------------------------------------------------- the waiver
 
+
 def test_admin_waiver_lets_a_participant_decide_and_is_audited(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     admin = _admin(session)
     iid = _submitted(client, session, world, officers=[world.inspector, world.supervisor])
-    response = client.put("/api/v1/inspections/review-settings/410811", headers=admin,
-                          json={"two_person_rule": False, "reason": "本区审核人员仅一人（临时）"})
+    response = client.put(
+        "/api/v1/inspections/review-settings/410811",
+        headers=admin,
+        json={"two_person_rule": False, "reason": "本区审核人员仅一人（临时）"},
+    )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["effective"] == {"two_person_rule": False, "source": "410811"}
     # Inherited by the sub-district the site is in.
@@ -253,8 +274,14 @@ def test_a_nearer_setting_restores_the_rule(client, session, tree):  # noqa: ANN
     admin = _admin(session)
     iid = _submitted(client, session, world, officers=[world.inspector, world.supervisor])
     for code, rule in (("410811", False), ("410811001", True)):
-        assert client.put(f"/api/v1/inspections/review-settings/{code}", headers=admin,
-                          json={"two_person_rule": rule, "reason": "调整"}).status_code == 200
+        assert (
+            client.put(
+                f"/api/v1/inspections/review-settings/{code}",
+                headers=admin,
+                json={"two_person_rule": rule, "reason": "调整"},
+            ).status_code
+            == 200
+        )
     assert _decide(client, world.headers["sup_sy"], iid, "approve").status_code == 403
 
 
@@ -273,6 +300,7 @@ def test_review_settings_are_for_admins_in_scope_with_a_reason(client, session, 
 
 # ------------------------------------------------------------------------------------------- concurrency
 
+
 def test_concurrent_decisions_one_wins_the_other_gets_412(app, client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     admin = _admin(session)
@@ -286,8 +314,10 @@ def test_concurrent_decisions_one_wins_the_other_gets_412(app, client, session, 
         response = _decide(own, headers, iid, action, body)
         results[who] = (response.status_code, response.get_json())
 
-    threads = [threading.Thread(target=send, args=("approve", world.headers["sup_sy"], "approve", {})),
-               threading.Thread(target=send, args=("reject", admin, "reject", {"reason": "不予通过"}))]
+    threads = [
+        threading.Thread(target=send, args=("approve", world.headers["sup_sy"], "approve", {})),
+        threading.Thread(target=send, args=("reject", admin, "reject", {"reason": "不予通过"})),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,5 @@
 """GET /api/v1/inspections?updated_since=: change-ordered sync feed with an opaque cursor, scoped."""
+
 from __future__ import annotations
 
 from tests.factories_inspections import applicable_items, make_world, new_id, passing_answer, put, put_body, submit
@@ -53,8 +54,11 @@ def test_server_side_return_reaches_the_phone_with_its_comment(client, session, 
     other = new_id()
     put(client, world.headers["insp_a"], other, put_body(world))
     _, cursor = _catch_up(client, world.headers["insp_a"], None)
-    response = client.post(f"/api/v1/inspections/{iid}/return", json={"comment": "请补拍围挡照片"},
-                           headers={**world.headers["sup_sy"], "If-Match": '"3"'})
+    response = client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "请补拍围挡照片"},
+        headers={**world.headers["sup_sy"], "If-Match": '"3"'},
+    )
     assert response.status_code == 200, response.get_json()
     assert response.headers["ETag"] == '"4"'
     page = _feed(client, world.headers["insp_a"], cursor)
@@ -67,8 +71,11 @@ def test_server_side_return_reaches_the_phone_with_its_comment(client, session, 
 def test_whole_history_in_one_catch_up_lists_every_inspection_once(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     iid = _submitted(client, session, world)
-    client.post(f"/api/v1/inspections/{iid}/return", json={"comment": "退回"},
-                headers={**world.headers["sup_sy"], "If-Match": '"3"'})
+    client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "退回"},
+        headers={**world.headers["sup_sy"], "If-Match": '"3"'},
+    )
     drafts = [new_id(), new_id()]
     for d in drafts:
         put(client, world.headers["insp_b"], d, put_body(world))
@@ -97,14 +104,18 @@ def test_supervisor_of_another_district_gets_404_and_an_empty_feed(client, sessi
 def test_supervisor_of_another_district_cannot_return(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
     iid = _submitted(client, session, world)
-    response = client.post(f"/api/v1/inspections/{iid}/return", json={"comment": "x"},
-                           headers={**world.headers["sup_ba"], "If-Match": '"3"'})
+    response = client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "x"},
+        headers={**world.headers["sup_ba"], "If-Match": '"3"'},
+    )
     assert response.status_code == 404
 
 
 def test_invalid_cursor_is_422(client, session, tree):  # noqa: ANN001
     world = make_world(session, client)
-    response = client.get("/api/v1/inspections", query_string={"updated_since": "bm9wZQ"},
-                          headers=world.headers["insp_a"])
+    response = client.get(
+        "/api/v1/inspections", query_string={"updated_since": "bm9wZQ"}, headers=world.headers["insp_a"]
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["code"] == "invalid_cursor"

@@ -1,4 +1,5 @@
 """PUT /inspections/{uuid} with reinspection_of: same site, submitted/approved, in scope."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,15 +31,21 @@ def test_reinspection_of_a_submitted_inspection_of_the_same_site_is_recorded(cli
 
 def test_reinspection_refusals_are_listed(client, session, world):
     draft = earlier(session, world, state="draft")
-    other_site = make_site(session, "construction_site", {"floor_area_m2": 3000}, at=(113.25, 35.22),
-                           jurisdiction_code="410811001")
+    other_site = make_site(
+        session, "construction_site", {"floor_area_m2": 3000}, at=(113.25, 35.22), jurisdiction_code="410811001"
+    )
     elsewhere = earlier(session, world, site=other_site)
-    boai_site = make_site(session, "construction_site", {"floor_area_m2": 3000}, at=(113.06, 35.17),
-                          jurisdiction_code="410822001")
+    boai_site = make_site(
+        session, "construction_site", {"floor_area_m2": 3000}, at=(113.06, 35.17), jurisdiction_code="410822001"
+    )
     out_of_scope = earlier(session, world, site=boai_site)
     h = world.headers["insp_a"]
-    cases = {draft: "reinspection_not_submitted", elsewhere: "reinspection_other_site",
-             out_of_scope: "reinspection_not_found", new_id(): "reinspection_not_found"}
+    cases = {
+        draft: "reinspection_not_submitted",
+        elsewhere: "reinspection_other_site",
+        out_of_scope: "reinspection_not_found",
+        new_id(): "reinspection_not_found",
+    }
     for earlier_id, code in cases.items():
         response = put(client, h, new_id(), put_body(world, reinspection_of=earlier_id))
         assert response.status_code == 422, response.get_json()

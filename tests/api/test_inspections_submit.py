@@ -1,4 +1,5 @@
 """POST /api/v1/inspections/{uuid}/submit: completeness, server verdicts, findings, evidence flags."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,8 +34,14 @@ def _upload(client, headers, name: str = GPS_PHOTO) -> str:  # noqa: ANN001
     return pid
 
 
-def _draft(client, session, world, checklist: str = DUST, overrides: dict | None = None,  # noqa: ANN001
-           photos: dict | None = None) -> tuple[str, dict]:
+def _draft(
+    client,
+    session,
+    world,
+    checklist: str = DUST,
+    overrides: dict | None = None,  # noqa: ANN001
+    photos: dict | None = None,
+) -> tuple[str, dict]:
     """A draft whose applicable items are all answered to pass, then overridden."""
     iid = new_id()
     assert put(client, world.headers["insp_a"], iid, put_body(world, checklist=checklist)).status_code == 201
@@ -43,8 +50,9 @@ def _draft(client, session, world, checklist: str = DUST, overrides: dict | None
     answers.update(overrides or {})
     for key, pids in (photos or {}).items():
         answers[key] = {**answers[key], "photos": pids}
-    response = put(client, world.headers["insp_a"], iid, put_body(world, checklist=checklist, answers=answers),
-                   if_match='"1"')
+    response = put(
+        client, world.headers["insp_a"], iid, put_body(world, checklist=checklist, answers=answers), if_match='"1"'
+    )
     assert response.status_code == 200, response.get_json()
     return iid, answers
 
@@ -80,9 +88,17 @@ def test_linked_photo_not_uploaded_blocks_submission(client, session, tree):  # 
 def test_server_verdict_overrides_the_phone_verdict(client, session, tree, store):  # noqa: ANN001
     world = make_world(session, client)
     pid = _upload(client, world.headers["insp_a"])
-    iid, _ = _draft(client, session, world, checklist=NRMM, overrides={
-        # 20 years in use, limit ≤ 15: the phone claims "pass".
-        "years_in_use": {"values": [20], "unit": "a", "verdict": "pass"}}, photos={"info_card_posted": [pid]})
+    iid, _ = _draft(
+        client,
+        session,
+        world,
+        checklist=NRMM,
+        overrides={
+            # 20 years in use, limit ≤ 15: the phone claims "pass".
+            "years_in_use": {"values": [20], "unit": "a", "verdict": "pass"}
+        },
+        photos={"info_card_posted": [pid]},
+    )
     response = submit(client, world.headers["insp_a"], iid, '"2"')
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
@@ -98,8 +114,13 @@ def test_server_verdict_overrides_the_phone_verdict(client, session, tree, store
 def test_failed_item_with_evidence_becomes_a_failed_finding_with_penalty_keys(client, session, tree, store):  # noqa: ANN001
     world = make_world(session, client)
     pid = _upload(client, world.headers["insp_a"])
-    iid, _ = _draft(client, session, world, overrides={"hoarding": {"verdict": "fail", "note": "东侧缺失"}},
-                    photos={"hoarding": [pid]})
+    iid, _ = _draft(
+        client,
+        session,
+        world,
+        overrides={"hoarding": {"verdict": "fail", "note": "东侧缺失"}},
+        photos={"hoarding": [pid]},
+    )
     body = submit(client, world.headers["insp_a"], iid, '"2"').get_json()
     hoarding = next(f for f in body["findings"] if f["item_key"] == "hoarding")
     assert hoarding["verdict"] == "fail"

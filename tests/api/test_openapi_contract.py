@@ -4,6 +4,7 @@ No response may be a 5xx, and every response must match what the OpenAPI documen
 (problem+json errors included). Runs in-process against the WSGI app on the test PostGIS,
 with an admin token and the demo data loaded, so requests reach real objects.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,10 @@ def test_every_operation_honours_its_contract(app, client, session) -> None:
     load_demo_data(session)
     session.commit()
     # identity: the in-process WSGI client does not undo gzip the way an HTTP client does
-    headers = {"Authorization": "Bearer " + login(client, "demo.admin", DEMO_PASSWORD)["access_token"],
-               "Accept-Encoding": "identity"}
+    headers = {
+        "Authorization": "Bearer " + login(client, "demo.admin", DEMO_PASSWORD)["access_token"],
+        "Accept-Encoding": "identity",
+    }
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures: list[str] = []
     tested = 0
@@ -34,8 +37,9 @@ def test_every_operation_honours_its_contract(app, client, session) -> None:
         tested += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(
+            max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+        )
         def exercise(case) -> None:  # noqa: ANN001
             response = case.call(headers=headers)
             case.validate_response(response, checks=CHECKS)

@@ -1,4 +1,5 @@
 """PUT/GET /api/v1/photos on real bytes from tests/data/photos and samples derived from them."""
+
 from __future__ import annotations
 
 import base64
@@ -120,16 +121,18 @@ def test_original_is_byte_identical_with_the_sha256_as_etag(client, store, inspe
     assert response.get_data() == data
     assert response.headers["ETag"] == f'"{sha256_hex(data)}"'
     assert response.content_type == "image/jpeg"
-    again = client.get(f"/api/v1/photos/{pid}/original",
-                       headers={**inspector, "If-None-Match": f'"{sha256_hex(data)}"'})
+    again = client.get(
+        f"/api/v1/photos/{pid}/original", headers={**inspector, "If-None-Match": f'"{sha256_hex(data)}"'}
+    )
     assert again.status_code == 304
 
 
 def test_same_id_with_different_bytes_is_a_conflict(client, store, inspector):
     pid = new_id()
     assert put_photo(client, inspector, pid, photo_bytes(GPS_JPEG)).status_code == 201
-    body = _problem(put_photo(client, inspector, pid, photo_bytes("drew__jpg__HTC_Desire.jpg")), 409,
-                    "photo_id_conflict")
+    body = _problem(
+        put_photo(client, inspector, pid, photo_bytes("drew__jpg__HTC_Desire.jpg")), 409, "photo_id_conflict"
+    )
     assert body["existing_sha256"] == sha256_hex(photo_bytes(GPS_JPEG))
 
 
@@ -143,8 +146,12 @@ def test_same_bytes_under_a_new_id_is_a_second_photo_sharing_one_original(client
 
 def test_multipart_upload_with_sha256_field_is_accepted(client, store, inspector):
     data, pid = photo_bytes("drew__jpg__HTC_Desire.jpg"), new_id()
-    response = client.put(f"/api/v1/photos/{pid}", headers=inspector, content_type="multipart/form-data",
-                          data={"file": (io.BytesIO(data), "x.jpg"), "sha256": sha256_hex(data)})
+    response = client.put(
+        f"/api/v1/photos/{pid}",
+        headers=inspector,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), "x.jpg"), "sha256": sha256_hex(data)},
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["sha256"] == sha256_hex(data)
 
@@ -152,8 +159,9 @@ def test_multipart_upload_with_sha256_field_is_accepted(client, store, inspector
 def test_repr_digest_header_is_accepted_instead_of_hex(client, store, inspector):
     data, pid = photo_bytes("drew__jpg__HTC_Desire.jpg"), new_id()
     digest = base64.b64encode(bytes.fromhex(sha256_hex(data))).decode()
-    response = client.put(f"/api/v1/photos/{pid}", data=data,
-                          headers={**inspector, "Repr-Digest": f"sha-256=:{digest}:"})
+    response = client.put(
+        f"/api/v1/photos/{pid}", data=data, headers={**inspector, "Repr-Digest": f"sha-256=:{digest}:"}
+    )
     assert response.status_code == 201, response.get_json()
 
 
@@ -175,8 +183,11 @@ def test_hash_mismatch_is_refused_and_leaves_nothing(client, session, store, ins
 
 
 def test_truncated_jpeg_is_refused_at_upload(client, session, store, inspector):
-    _problem(put_photo(client, inspector, new_id(), photo_bytes("pillow__Tests__images__truncated_jpeg.jpg")),
-             422, "image_undecodable")
+    _problem(
+        put_photo(client, inspector, new_id(), photo_bytes("pillow__Tests__images__truncated_jpeg.jpg")),
+        422,
+        "image_undecodable",
+    )
     assert _count(session, Photo) == 0
     assert stored_originals(store) == []
 
@@ -219,15 +230,22 @@ def test_jpeg_cut_in_half_is_refused_at_upload(client, store, inspector):
 
 
 def test_not_an_image_behind_a_jpg_name_is_unsupported(client, store, inspector):
-    _problem(put_photo(client, inspector, new_id(),
-                       photo_bytes("drew__jpg__ImageTestSuite__f012a4321f00f12af6b1eee7580ffb9c.jpg")),
-             422, "unsupported_image_format")
+    _problem(
+        put_photo(
+            client, inspector, new_id(), photo_bytes("drew__jpg__ImageTestSuite__f012a4321f00f12af6b1eee7580ffb9c.jpg")
+        ),
+        422,
+        "unsupported_image_format",
+    )
     assert stored_originals(store) == []
 
 
 def test_gif_decompression_bomb_is_refused_as_unsupported_format(client, store, inspector):
-    body = _problem(put_photo(client, inspector, new_id(), photo_bytes("pillow__Tests__images__decompression_bomb.gif")),
-                    422, "unsupported_image_format")
+    body = _problem(
+        put_photo(client, inspector, new_id(), photo_bytes("pillow__Tests__images__decompression_bomb.gif")),
+        422,
+        "unsupported_image_format",
+    )
     assert body["detected_format"] == "GIF"
 
 
@@ -362,14 +380,18 @@ def photo_of_inspector(client, store, inspector):
     return pid
 
 
-@pytest.mark.parametrize(("username", "role", "codes", "visible"), [
-    ("li.si", "inspector", ["410811"], False),  # a colleague: not the uploader
-    ("wang.wu", "supervisor", ["410811"], True),
-    ("zhao.liu", "admin", ["410800"], True),  # the city covers the district
-    ("qian.qi", "supervisor", ["410822"], False),  # another county
-])
+@pytest.mark.parametrize(
+    ("username", "role", "codes", "visible"),
+    [
+        ("li.si", "inspector", ["410811"], False),  # a colleague: not the uploader
+        ("wang.wu", "supervisor", ["410811"], True),
+        ("zhao.liu", "admin", ["410800"], True),  # the city covers the district
+        ("qian.qi", "supervisor", ["410822"], False),  # another county
+    ],
+)
 def test_photo_is_visible_to_the_uploader_and_supervisors_of_its_jurisdiction_only(
-        client, session, photo_of_inspector, username, role, codes, visible):
+    client, session, photo_of_inspector, username, role, codes, visible
+):
     make_user(session, username, role, codes)
     session.commit()
     headers = bearer(issue_tokens(session, username))
@@ -396,9 +418,16 @@ def test_unknown_or_malformed_photo_id_is_404(client, store, inspector):
 
 
 def _patch(client, headers, pid, offset, chunk, sha, complete=False):
-    return client.patch(f"/api/v1/photos/{pid}/uploads", data=chunk, headers={
-        **headers, "Upload-Offset": str(offset), "X-Content-SHA256": sha,
-        "Upload-Complete": "?1" if complete else "?0"})
+    return client.patch(
+        f"/api/v1/photos/{pid}/uploads",
+        data=chunk,
+        headers={
+            **headers,
+            "Upload-Offset": str(offset),
+            "X-Content-SHA256": sha,
+            "Upload-Complete": "?1" if complete else "?0",
+        },
+    )
 
 
 def test_resumable_upload_in_chunks_creates_the_photo_once(client, session, store, inspector):
@@ -410,11 +439,11 @@ def test_resumable_upload_in_chunks_creates_the_photo_once(client, session, stor
     assert first.status_code == 204 and first.headers["Upload-Offset"] == str(third)
     # the connection dropped; the phone asks where to resume
     assert client.post(f"/api/v1/photos/{pid}/uploads", headers=inspector).headers["Upload-Offset"] == str(third)
-    assert _patch(client, inspector, pid, third, data[third:2 * third], sha).status_code == 204
-    done = _patch(client, inspector, pid, 2 * third, data[2 * third:], sha, complete=True)
+    assert _patch(client, inspector, pid, third, data[third : 2 * third], sha).status_code == 204
+    done = _patch(client, inspector, pid, 2 * third, data[2 * third :], sha, complete=True)
     assert done.status_code == 201, done.get_json()
     assert done.get_json()["sha256"] == sha
-    again = _patch(client, inspector, pid, 2 * third, data[2 * third:], sha, complete=True)  # answer was lost
+    again = _patch(client, inspector, pid, 2 * third, data[2 * third :], sha, complete=True)  # answer was lost
     assert again.status_code == 200
     assert client.get(f"/api/v1/photos/{pid}/original", headers=inspector).get_data() == data
     assert _count(session, Photo) == 1
@@ -423,8 +452,9 @@ def test_resumable_upload_in_chunks_creates_the_photo_once(client, session, stor
 def test_resumable_chunk_at_the_wrong_offset_tells_the_current_offset(client, store, inspector):
     data, pid = photo_bytes(GPS_JPEG), new_id()
     _patch(client, inspector, pid, 0, data[:1000], sha256_hex(data))
-    body = _problem(_patch(client, inspector, pid, 500, data[500:1500], sha256_hex(data)), 409,
-                    "upload_offset_mismatch")
+    body = _problem(
+        _patch(client, inspector, pid, 500, data[500:1500], sha256_hex(data)), 409, "upload_offset_mismatch"
+    )
     assert body["current_offset"] == 1000
 
 
@@ -442,8 +472,9 @@ def test_opening_one_resumable_upload_too_many_is_429_naming_the_limit(app, clie
     assert _patch(client, inspector, new_id(), 0, data[:1000], sha).status_code == 204
 
 
-def test_parking_too_many_bytes_in_partials_is_429_and_keeps_what_was_received(app, client, store, inspector,
-                                                                                monkeypatch):
+def test_parking_too_many_bytes_in_partials_is_429_and_keeps_what_was_received(
+    app, client, store, inspector, monkeypatch
+):
     monkeypatch.setitem(app.config, "PHOTO_PARTIALS_MAX_BYTES_PER_USER", 5000)
     data, pid = photo_bytes(GPS_JPEG), new_id()
     sha = sha256_hex(data)
@@ -470,6 +501,7 @@ def test_watermark_shows_capture_time_in_beijing_time() -> None:
     from app.photos.models import Photo
     from app.photos.notice import watermark_lines_for
 
-    photo = Photo(id=uuid.uuid4(), sha256="0" * 64, taken_at_local=datetime(2026, 11, 20, 1, 30),
-                  taken_at_offset_min=0)  # 01:30 UTC
+    photo = Photo(
+        id=uuid.uuid4(), sha256="0" * 64, taken_at_local=datetime(2026, 11, 20, 1, 30), taken_at_offset_min=0
+    )  # 01:30 UTC
     assert watermark_lines_for(photo)[0].startswith("拍摄时间 / Taken: 2026-11-20 09:30:00 北京时间")

@@ -5,6 +5,7 @@ World: the `tree` fixture with square boundaries (tests/factories_geo.py), one c
 (山阳区 410811), a submitted inspection there by ``insp.owner`` with computed penalty lines, a draft by the
 same inspector, and users of 山阳区 and 博爱县 (410822) in every role.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,14 +48,18 @@ def w(session, tree, client):  # noqa: ANN001, ANN201
     users = {name: make_user(session, name, role, codes) for name, (role, codes) in USERS.items()}
     users["both"] = make_user(session, "both.districts", "supervisor", ["410811", "410822"])
     site = make_construction_site(session)
-    submitted = make_inspection(session, site, dust_failures("hoarding", "material_cover"),
-                                created_by=users["insp.owner"].id)
+    submitted = make_inspection(
+        session, site, dust_failures("hoarding", "material_cover"), created_by=users["insp.owner"].id
+    )
     compute_penalties_for_inspection(session, submitted)
     draft = make_inspection(session, site, [], state="draft", created_by=users["insp.owner"].id)
     session.commit()
     line_id = session.scalars(select(PenaltyLineRow.id).where(PenaltyLineRow.inspection_id == submitted.id)).first()
     return {
-        "site": site.id, "submitted": str(submitted.id), "draft": str(draft.id), "line": line_id,
+        "site": site.id,
+        "submitted": str(submitted.id),
+        "draft": str(draft.id),
+        "line": line_id,
         "ids": {name: u.id for name, u in users.items()},
         "h": {name: bearer(issue_tokens(session, name)) for name in USERS},
     }
@@ -76,13 +81,19 @@ def committed(session):  # noqa: ANN001, ANN201
 def audit_count(session) -> int:  # noqa: ANN001
     """Committed audit entries other than logins."""
     return committed(session).scalar(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.action != "auth.login"))
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action != "auth.login")
+    )
 
 
 def audit_actions(session, after: int = 0) -> list[str]:  # noqa: ANN001
     """Committed audit actions (logins left out) with id > ``after``."""
-    return list(committed(session).scalars(select(AuditEntry.action).where(
-        AuditEntry.action != "auth.login", AuditEntry.id > after).order_by(AuditEntry.id)))
+    return list(
+        committed(session).scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.action != "auth.login", AuditEntry.id > after)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def audit_mark(session) -> int:  # noqa: ANN001
@@ -95,12 +106,20 @@ def assert_not_found(response) -> None:  # noqa: ANN001
 
 
 def put_body(w: dict[str, Any], officer_ids: list[int]) -> dict[str, Any]:
-    return {"site_id": w["site"], "checklist_key": "test.checklist", "checklist_version": "1",
-            "officers": officer_ids, "started_at": "2026-11-20T09:00:00+08:00",
-            "ended_at": "2026-11-20T10:00:00+08:00", "alert_level": "none", "answers": {}}
+    return {
+        "site_id": w["site"],
+        "checklist_key": "test.checklist",
+        "checklist_version": "1",
+        "officers": officer_ids,
+        "started_at": "2026-11-20T09:00:00+08:00",
+        "ended_at": "2026-11-20T10:00:00+08:00",
+        "alert_level": "none",
+        "answers": {},
+    }
 
 
 # ----------------------------------------------------------------------------------------------- tokens
+
 
 def test_refresh_token_is_not_an_access_token(client, w):  # noqa: ANN001
     tokens = login(client, "sup.sy")
@@ -134,12 +153,16 @@ def test_role_claim_in_the_token_is_not_trusted(client, session, w):  # noqa: AN
 
 # ------------------------------------------------------------------------------------------------ users
 
+
 def test_admin_cannot_read_or_edit_users_of_another_district(client, session, w):  # noqa: ANN001
     target = w["ids"]["sup.ba"]
     before = audit_count(session)
     assert_not_found(client.get(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"]))
-    assert_not_found(client.patch(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"],
-                                  json={"role": "admin", "password": "taken-over-now"}))
+    assert_not_found(
+        client.patch(
+            f"/api/v1/users/{target}", headers=w["h"]["admin.sy"], json={"role": "admin", "password": "taken-over-now"}
+        )
+    )
     assert_not_found(client.patch(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"], json={"is_active": False}))
     assert audit_count(session) == before
     committed(session)
@@ -155,8 +178,12 @@ def test_admin_cannot_take_over_a_user_who_also_serves_another_district(client, 
     listed = {u["username"] for u in client.get("/api/v1/users", headers=w["h"]["admin.sy"]).get_json()}
     assert "both.districts" not in listed
     assert_not_found(client.get(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"]))
-    for change in ({"password": "taken-over-now"}, {"role": "admin"}, {"jurisdictions": ["410811"]},
-                   {"is_active": False}):
+    for change in (
+        {"password": "taken-over-now"},
+        {"role": "admin"},
+        {"jurisdictions": ["410811"]},
+        {"is_active": False},
+    ):
         assert_not_found(client.patch(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"], json=change))
     committed(session)
     user = session.get(User, target)
@@ -168,11 +195,15 @@ def test_admin_cannot_take_over_a_user_who_also_serves_another_district(client, 
 def test_admin_cannot_grant_a_jurisdiction_above_its_scope(client, session, w):  # noqa: ANN001
     before = audit_count(session)
     target = w["ids"]["insp.peer"]
-    response = client.patch(f"/api/v1/users/{target}", headers=w["h"]["admin.sy"],
-                            json={"role": "admin", "jurisdictions": ["410800"]})
+    response = client.patch(
+        f"/api/v1/users/{target}", headers=w["h"]["admin.sy"], json={"role": "admin", "jurisdictions": ["410800"]}
+    )
     assert response.status_code == 403 and response.get_json()["code"] == "out_of_scope"
-    created = client.post("/api/v1/users", headers=w["h"]["admin.sy"], json={
-        "username": "new.city.admin", "password": "long-enough-pw", "role": "admin", "jurisdictions": ["410800"]})
+    created = client.post(
+        "/api/v1/users",
+        headers=w["h"]["admin.sy"],
+        json={"username": "new.city.admin", "password": "long-enough-pw", "role": "admin", "jurisdictions": ["410800"]},
+    )
     assert created.status_code == 403
     committed(session)
     assert session.get(User, target).role == "inspector"
@@ -206,18 +237,23 @@ def test_disabling_a_user_revokes_its_sessions_and_is_audited(client, session, w
     assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 401
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
     committed(session)
-    assert session.scalar(select(func.count()).select_from(AuthSession).where(
-        AuthSession.user_id == target, AuthSession.revoked_at.is_(None))) == 0
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(AuthSession)
+            .where(AuthSession.user_id == target, AuthSession.revoked_at.is_(None))
+        )
+        == 0
+    )
     assert audit_actions(session, mark) == ["user.update"]
 
 
 # ------------------------------------------------------------------------------------------------ audit
 
+
 def test_audit_log_of_one_district_is_not_readable_by_another_districts_admin(client, session, w):  # noqa: ANN001
-    client.patch(f"/api/v1/users/{w['ids']['insp.peer']}", headers=w["h"]["admin.sy"],
-                 json={"display_name": "改名"})
-    client.patch(f"/api/v1/users/{w['ids']['insp.ba']}", headers=w["h"]["admin.ba"],
-                 json={"display_name": "改名"})
+    client.patch(f"/api/v1/users/{w['ids']['insp.peer']}", headers=w["h"]["admin.sy"], json={"display_name": "改名"})
+    client.patch(f"/api/v1/users/{w['ids']['insp.ba']}", headers=w["h"]["admin.ba"], json={"display_name": "改名"})
     seen_by_ba = client.get("/api/v1/audit", headers=w["h"]["admin.ba"]).get_json()
     assert all(e["actor_username"] != "admin.sy" for e in seen_by_ba)
     assert str(w["ids"]["insp.peer"]) not in {e["entity_id"] for e in seen_by_ba if e["entity_type"] == "user"}
@@ -231,11 +267,14 @@ def test_province_admin_reads_the_whole_audit_log(client, session, w):  # noqa: 
     make_user(session, "admin.prov", "admin", ["410000"])
     session.commit()
     client.patch(f"/api/v1/users/{w['ids']['insp.ba']}", headers=w["h"]["admin.ba"], json={"display_name": "改名"})
-    entries = client.get("/api/v1/audit?entity_type=user", headers=bearer(issue_tokens(session, "admin.prov"))).get_json()
+    entries = client.get(
+        "/api/v1/audit?entity_type=user", headers=bearer(issue_tokens(session, "admin.prov"))
+    ).get_json()
     assert str(w["ids"]["insp.ba"]) in {e["entity_id"] for e in entries}
 
 
 # ------------------------------------------------------------------------------------------------ sites
+
 
 def test_sites_of_another_district_do_not_exist_for_the_caller(client, session, w):  # noqa: ANN001
     before = audit_count(session)
@@ -254,17 +293,27 @@ def test_sites_of_another_district_do_not_exist_for_the_caller(client, session, 
 def test_supervisor_cannot_move_a_site_out_of_or_create_one_outside_its_scope(client, session, w):  # noqa: ANN001
     before = audit_count(session)
     url = f"/api/v1/sites/{w['site']}"
-    moved = client.patch(url, headers=w["h"]["sup.sy"],
-                         json={"geometry": {"type": "Point", "coordinates": [113.05, 35.25]}})  # 博爱县
+    moved = client.patch(
+        url, headers=w["h"]["sup.sy"], json={"geometry": {"type": "Point", "coordinates": [113.05, 35.25]}}
+    )  # 博爱县
     assert moved.status_code == 422 and moved.get_json()["errors"][0]["code"] == "outside_scope"
-    created = client.post("/api/v1/sites", headers=w["h"]["sup.sy"], json={
-        "kind": "construction_site", "name": "越界工地", "address": "博爱县",
-        "operator": {"type": "company", "name": "某公司", "credit_code": CREDIT_CODE},
-        "geometry": {"type": "Point", "coordinates": [113.05, 35.25]}, "attributes": {"floor_area_m2": 6000}})
+    created = client.post(
+        "/api/v1/sites",
+        headers=w["h"]["sup.sy"],
+        json={
+            "kind": "construction_site",
+            "name": "越界工地",
+            "address": "博爱县",
+            "operator": {"type": "company", "name": "某公司", "credit_code": CREDIT_CODE},
+            "geometry": {"type": "Point", "coordinates": [113.05, 35.25]},
+            "attributes": {"floor_area_m2": 6000},
+        },
+    )
     assert created.status_code == 422 and created.get_json()["errors"][0]["code"] == "outside_scope"
     # a sub-district supervisor cannot move a site into the other sub-district either
-    sideways = client.patch(url, headers=w["h"]["sup.jd"],
-                            json={"geometry": {"type": "Point", "coordinates": [113.22, 35.25]}})  # 焦西
+    sideways = client.patch(
+        url, headers=w["h"]["sup.jd"], json={"geometry": {"type": "Point", "coordinates": [113.22, 35.25]}}
+    )  # 焦西
     assert sideways.status_code == 422
     assert audit_count(session) == before
 
@@ -275,6 +324,7 @@ def test_inspectors_cannot_write_sites(client, w):  # noqa: ANN001
 
 
 # ------------------------------------------------------------------------------------------ inspections
+
 
 @pytest.mark.parametrize("who", ["insp.peer", "insp.ba", "sup.ba", "admin.ba"])
 def test_inspection_reads_outside_scope_are_404(client, w, who):  # noqa: ANN001
@@ -288,13 +338,16 @@ def test_inspection_reads_outside_scope_are_404(client, w, who):  # noqa: ANN001
 def test_same_district_inspector_cannot_edit_or_submit_anothers_inspection(client, session, w):  # noqa: ANN001
     body = put_body(w, [w["ids"]["insp.peer"], w["ids"]["insp.owner"]])
     before = audit_count(session)
-    assert_not_found(client.put(f"/api/v1/inspections/{w['draft']}", headers={**w["h"]["insp.peer"],
-                                                                               "If-Match": '"2"'}, json=body))
-    assert_not_found(client.post(f"/api/v1/inspections/{w['draft']}/submit",
-                                 headers={**w["h"]["insp.peer"], "If-Match": '"2"'}))
+    assert_not_found(
+        client.put(f"/api/v1/inspections/{w['draft']}", headers={**w["h"]["insp.peer"], "If-Match": '"2"'}, json=body)
+    )
+    assert_not_found(
+        client.post(f"/api/v1/inspections/{w['draft']}/submit", headers={**w["h"]["insp.peer"], "If-Match": '"2"'})
+    )
     # even the district's supervisor: only the officers write an inspection
-    assert_not_found(client.put(f"/api/v1/inspections/{w['draft']}", headers={**w["h"]["sup.sy"],
-                                                                              "If-Match": '"2"'}, json=body))
+    assert_not_found(
+        client.put(f"/api/v1/inspections/{w['draft']}", headers={**w["h"]["sup.sy"], "If-Match": '"2"'}, json=body)
+    )
     assert audit_count(session) == before
 
 
@@ -324,14 +377,18 @@ def test_return_is_for_the_districts_supervisors_and_audited(client, session, w)
 
 # ------------------------------------------------------------------------------------------- penalties
 
+
 def test_penalty_writes_outside_scope_are_404_and_leave_no_trace(client, session, w):  # noqa: ANN001
     base = f"/api/v1/inspections/{w['submitted']}/penalties"
     before = audit_count(session)
     mark = audit_mark(session)
     for who in ("sup.ba", "admin.ba"):
         assert_not_found(client.post(f"{base}/recompute", headers=w["h"][who], json={"reason": "越权重新计算"}))
-        assert_not_found(client.post(f"{base}/{w['line']}/override", headers=w["h"][who],
-                                     json={"amount_fen": 0, "reason": "越权改判为零"}))
+        assert_not_found(
+            client.post(
+                f"{base}/{w['line']}/override", headers=w["h"][who], json={"amount_fen": 0, "reason": "越权改判为零"}
+            )
+        )
     for who in ("insp.owner", "insp.peer"):
         assert client.post(f"{base}/recompute", headers=w["h"][who], json={"reason": "越权重新计算"}).status_code == 403
     assert audit_count(session) == before
@@ -343,14 +400,16 @@ def test_penalty_writes_outside_scope_are_404_and_leave_no_trace(client, session
 def test_penalty_line_of_another_inspection_cannot_be_overridden_through_mine(client, session, w):  # noqa: ANN001
     """The line id must belong to the inspection in the URL (scope is checked on the URL's inspection)."""
     other_site = make_construction_site(session, at=(113.05, 35.25), name="博爱工地")
-    other = make_inspection(session, other_site, dust_failures("hoarding"),
-                            created_by=w["ids"]["insp.ba"])
+    other = make_inspection(session, other_site, dust_failures("hoarding"), created_by=w["ids"]["insp.ba"])
     compute_penalties_for_inspection(session, other)
     session.commit()
     foreign_line = session.scalars(select(PenaltyLineRow.id).where(PenaltyLineRow.inspection_id == other.id)).first()
     before = audit_count(session)
-    response = client.post(f"/api/v1/inspections/{w['submitted']}/penalties/{foreign_line}/override",
-                           headers=w["h"]["sup.sy"], json={"amount_fen": 0, "reason": "借道改判他区处罚"})
+    response = client.post(
+        f"/api/v1/inspections/{w['submitted']}/penalties/{foreign_line}/override",
+        headers=w["h"]["sup.sy"],
+        json={"amount_fen": 0, "reason": "借道改判他区处罚"},
+    )
     assert_not_found(response)
     assert audit_count(session) == before
 
@@ -359,8 +418,13 @@ def test_penalty_settings_of_another_jurisdiction_are_404(client, session, w):  
     before = audit_count(session)
     for code in ("410822", "410800", "410000"):
         assert_not_found(client.get(f"/api/v1/penalties/settings/{code}", headers=w["h"]["admin.sy"]))
-        assert_not_found(client.put(f"/api/v1/penalties/settings/{code}", headers=w["h"]["admin.sy"],
-                                    json={"discretion": {"repeat_window_days": 1}}))
+        assert_not_found(
+            client.put(
+                f"/api/v1/penalties/settings/{code}",
+                headers=w["h"]["admin.sy"],
+                json={"discretion": {"repeat_window_days": 1}},
+            )
+        )
     assert client.get("/api/v1/penalties/settings/410811001", headers=w["h"]["admin.sy"]).status_code == 200
     assert client.get("/api/v1/penalties/rules?jurisdiction=410822", headers=w["h"]["sup.sy"]).status_code == 404
     assert audit_count(session) == before
@@ -371,8 +435,10 @@ def test_computed_penalty_line_cannot_be_rewritten_in_the_database(session, w): 
         session.execute(text("UPDATE penalty_lines SET amount_fen = 1 WHERE id = :id"), {"id": w["line"]})
     session.rollback()
     with pytest.raises(DBAPIError, match="penalty_lines"):
-        session.execute(text("UPDATE penalty_lines SET rule_key = 'forged', override = '{\"by\": \"x\"}'::jsonb "
-                             "WHERE id = :id"), {"id": w["line"]})
+        session.execute(
+            text("UPDATE penalty_lines SET rule_key = 'forged', override = '{\"by\": \"x\"}'::jsonb WHERE id = :id"),
+            {"id": w["line"]},
+        )
     session.rollback()
     with pytest.raises(DBAPIError, match="penalty_lines"):
         session.execute(text("DELETE FROM penalty_lines WHERE id = :id"), {"id": w["line"]})
@@ -388,15 +454,22 @@ def test_computed_penalty_line_cannot_be_rewritten_in_the_database(session, w): 
 def test_override_still_works_with_the_line_guard(client, session, w):  # noqa: ANN001
     mark = audit_mark(session)
     base = f"/api/v1/inspections/{w['submitted']}/penalties"
-    fine = next(l for l in client.get(base, headers=w["h"]["sup.sy"]).get_json()["lines"]
-                if l["rule_key"] == "fine.henan_76_construction_dust")
-    response = client.post(f"{base}/{fine['id']}/override", headers=w["h"]["sup.sy"],
-                           json={"amount_fen": fine["range_fen"][0], "reason": "当事人积极整改"})
+    fine = next(
+        l
+        for l in client.get(base, headers=w["h"]["sup.sy"]).get_json()["lines"]
+        if l["rule_key"] == "fine.henan_76_construction_dust"
+    )
+    response = client.post(
+        f"{base}/{fine['id']}/override",
+        headers=w["h"]["sup.sy"],
+        json={"amount_fen": fine["range_fen"][0], "reason": "当事人积极整改"},
+    )
     assert response.status_code == 200, response.get_json()
     assert audit_actions(session, mark)[-1] == "penalty.override"
 
 
 # ---------------------------------------------------------------------------------------------- photos
+
 
 def _upload(client, headers, name=PHOTO) -> str:  # noqa: ANN001
     pid = str(uuid.uuid4())
@@ -423,9 +496,17 @@ def test_someone_elses_photo_id_cannot_be_overwritten_or_probed(client, session,
             response = put_photo(client, w["h"][who], pid, data)
             assert response.status_code == 409 and response.content_type == "application/problem+json"
             assert "existing_sha256" not in response.get_json()
-    chunk = client.patch(f"/api/v1/photos/{pid}/uploads", data=other, headers={
-        **w["h"]["insp.peer"], "Upload-Offset": "0", "Upload-Complete": "?1",
-        "X-Content-SHA256": sha256_hex(other), "Content-Type": "application/offset+octet-stream"})
+    chunk = client.patch(
+        f"/api/v1/photos/{pid}/uploads",
+        data=other,
+        headers={
+            **w["h"]["insp.peer"],
+            "Upload-Offset": "0",
+            "Upload-Complete": "?1",
+            "X-Content-SHA256": sha256_hex(other),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
     assert chunk.status_code == 409
     assert audit_count(session) == before
     got = client.get(f"/api/v1/photos/{pid}/original", headers=w["h"]["insp.owner"])
@@ -460,6 +541,7 @@ def test_stored_photo_hash_cannot_be_rewritten_in_the_database(client, session, 
 
 # ------------------------------------------------------------------------------------ jurisdictions/geo
 
+
 def test_jurisdictions_outside_scope_are_404_and_not_listed(client, w):  # noqa: ANN001
     assert_not_found(client.get("/api/v1/jurisdictions/410822", headers=w["h"]["sup.sy"]))
     assert_not_found(client.get("/api/v1/jurisdictions/410800", headers=w["h"]["sup.sy"]))
@@ -480,15 +562,31 @@ def test_geo_export_and_locate_stay_in_scope(client, w):  # noqa: ANN001
 
 def test_admin_cannot_import_boundaries_or_zones_of_another_district(client, session, w):  # noqa: ANN001
     before = audit_count(session)
-    other = collection(feature(square(113.0, 35.2, 113.1, 35.3), code="410822", name="博爱县", level="county",
-                               parent_code="410800"))
-    response = client.post("/api/v1/geo/import?as=jurisdictions", headers=w["h"]["admin.sy"],
-                           data=json.dumps(other), content_type="application/geo+json")
+    other = collection(
+        feature(square(113.0, 35.2, 113.1, 35.3), code="410822", name="博爱县", level="county", parent_code="410800")
+    )
+    response = client.post(
+        "/api/v1/geo/import?as=jurisdictions",
+        headers=w["h"]["admin.sy"],
+        data=json.dumps(other),
+        content_type="application/geo+json",
+    )
     assert response.status_code == 422 and response.content_type == "application/problem+json"
-    zone = collection(feature(square(113.02, 35.22, 113.08, 35.28), code="BA-FUEL", name="博爱县禁燃区",
-                              kind="fuel_ban", jurisdiction_code="410822"))
-    response = client.post("/api/v1/geo/import?as=zones&kind=fuel_ban", headers=w["h"]["admin.sy"],
-                           data=json.dumps(zone), content_type="application/geo+json")
+    zone = collection(
+        feature(
+            square(113.02, 35.22, 113.08, 35.28),
+            code="BA-FUEL",
+            name="博爱县禁燃区",
+            kind="fuel_ban",
+            jurisdiction_code="410822",
+        )
+    )
+    response = client.post(
+        "/api/v1/geo/import?as=zones&kind=fuel_ban",
+        headers=w["h"]["admin.sy"],
+        data=json.dumps(zone),
+        content_type="application/geo+json",
+    )
     assert response.status_code == 422
     assert audit_count(session) == before
 
@@ -497,18 +595,36 @@ def test_admin_cannot_claim_another_districts_site_by_drawing_a_sub_district_ove
     other_site = make_construction_site(session, at=(113.05, 35.25), name="博爱工地")
     session.commit()
     mark = audit_mark(session)
-    enclave = collection(feature(square(113.04, 35.24, 113.06, 35.26), code="410811099", name="飞地",
-                                 level="township", parent_code="410811"))
-    response = client.post("/api/v1/geo/import?as=jurisdictions", headers=w["h"]["admin.sy"],
-                           data=json.dumps(enclave), content_type="application/geo+json")
+    enclave = collection(
+        feature(
+            square(113.04, 35.24, 113.06, 35.26), code="410811099", name="飞地", level="township", parent_code="410811"
+        )
+    )
+    response = client.post(
+        "/api/v1/geo/import?as=jurisdictions",
+        headers=w["h"]["admin.sy"],
+        data=json.dumps(enclave),
+        content_type="application/geo+json",
+    )
     assert response.status_code == 422 and response.content_type == "application/problem+json"
     assert "boundary_crosses_scope" in {e["code"] for e in response.get_json()["errors"]}
     assert_not_found(client.get(f"/api/v1/sites/{other_site.id}", headers=w["h"]["admin.sy"]))
     assert client.get(f"/api/v1/sites/{other_site.id}", headers=w["h"]["admin.ba"]).status_code == 200
     assert audit_actions(session, mark) == []
     # a sub-district inside its own territory is still fine
-    inside = collection(feature(square(113.26, 35.26, 113.27, 35.27), code="410811098", name="新街道",
-                                level="township", parent_code="410811"))
-    ok = client.post("/api/v1/geo/import?as=jurisdictions", headers=w["h"]["admin.sy"],
-                     data=json.dumps(inside), content_type="application/geo+json")
+    inside = collection(
+        feature(
+            square(113.26, 35.26, 113.27, 35.27),
+            code="410811098",
+            name="新街道",
+            level="township",
+            parent_code="410811",
+        )
+    )
+    ok = client.post(
+        "/api/v1/geo/import?as=jurisdictions",
+        headers=w["h"]["admin.sy"],
+        data=json.dumps(inside),
+        content_type="application/geo+json",
+    )
     assert ok.status_code == 200, ok.get_json()

@@ -1,4 +1,5 @@
 """Sites registry API: create/read/update with CRS, derived location, search, pages, and scoping."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,14 +51,21 @@ def test_inspector_cannot_create_sites(client, geo) -> None:
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize(("override", "path", "code"), [
-    ({"operator": {"type": "company", "name": "某公司", "credit_code": CREDIT_CODE[:-1] + "B"}}, "operator.credit_code", "credit_code_check"),
-    ({"operator": {"type": "company", "name": "某公司"}}, "operator.credit_code", "missing_property"),
-    ({"attributes": {"floor_area_m2": -1}}, "attributes.floor_area_m2", "invalid_attribute"),
-    ({"attributes": {"seats": 3}}, "attributes", "unknown_attribute"),
-    ({"kind": "road_segment", "attributes": {}}, "geometry.type", "geometry_type_mismatch"),
-    ({"kind": "spaceport"}, "kind", "invalid_kind"),
-])
+@pytest.mark.parametrize(
+    ("override", "path", "code"),
+    [
+        (
+            {"operator": {"type": "company", "name": "某公司", "credit_code": CREDIT_CODE[:-1] + "B"}},
+            "operator.credit_code",
+            "credit_code_check",
+        ),
+        ({"operator": {"type": "company", "name": "某公司"}}, "operator.credit_code", "missing_property"),
+        ({"attributes": {"floor_area_m2": -1}}, "attributes.floor_area_m2", "invalid_attribute"),
+        ({"attributes": {"seats": 3}}, "attributes", "unknown_attribute"),
+        ({"kind": "road_segment", "attributes": {}}, "geometry.type", "geometry_type_mismatch"),
+        ({"kind": "spaceport"}, "kind", "invalid_kind"),
+    ],
+)
 def test_invalid_site_is_rejected_with_field_errors(client, geo, override, path, code) -> None:
     response = client.post("/api/v1/sites", json=site_data(113.26, 35.25, **override), headers=_auth(client, "sy.sup"))
     assert response.status_code == 422
@@ -66,16 +74,22 @@ def test_invalid_site_is_rejected_with_field_errors(client, geo, override, path,
 
 
 def test_road_segment_is_a_linestring(client, geo) -> None:
-    data = site_data(0, 0, kind="road_segment", attributes={"road_class": "main", "length_m": 800},
-                     geometry={"type": "LineString", "coordinates": [[113.21, 35.21], [113.29, 35.21]]})
+    data = site_data(
+        0,
+        0,
+        kind="road_segment",
+        attributes={"road_class": "main", "length_m": 800},
+        geometry={"type": "LineString", "coordinates": [[113.21, 35.21], [113.29, 35.21]]},
+    )
     response = client.post("/api/v1/sites", json=data, headers=_auth(client, "sy.sup"))
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["geometry"]["type"] == "LineString"
 
 
 def test_individual_operator_needs_no_credit_code(client, geo) -> None:
-    data = site_data(113.26, 35.25, kind="restaurant", attributes={"seats": 20},
-                     operator={"type": "individual", "name": "张三"})
+    data = site_data(
+        113.26, 35.25, kind="restaurant", attributes={"seats": 20}, operator={"type": "individual", "name": "张三"}
+    )
     assert client.post("/api/v1/sites", json=data, headers=_auth(client, "sy.sup")).status_code == 201
 
 
@@ -88,9 +102,13 @@ def test_near_is_nearest_first_with_geography_distances(client, session, geo) ->
     distances = [i["distance_m"] for i in items]
     assert distances == sorted(distances) and len(items) == 4
     for item in items:
-        expected = session.execute(text(
-            "SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(113.25, 35.25), 4326)::geography) "
-            "FROM sites WHERE id = :id"), {"id": item["id"]}).scalar_one()
+        expected = session.execute(
+            text(
+                "SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(113.25, 35.25), 4326)::geography) "
+                "FROM sites WHERE id = :id"
+            ),
+            {"id": item["id"]},
+        ).scalar_one()
         assert item["distance_m"] == pytest.approx(expected, abs=0.01)
     assert items[0]["distance_m"] == pytest.approx(455.6, abs=1.0)  # 0.005° of longitude at 35.25° N
 
@@ -99,7 +117,9 @@ def test_near_with_radius_keeps_only_sites_within_it(client, session, geo) -> No
     make_site(session, 113.255, 35.25)
     make_site(session, 113.29, 35.25)
     session.commit()
-    items = client.get("/api/v1/sites?near=113.25,35.25&radius_m=1000", headers=_auth(client, "sy.insp")).get_json()["items"]
+    items = client.get("/api/v1/sites?near=113.25,35.25&radius_m=1000", headers=_auth(client, "sy.insp")).get_json()[
+        "items"
+    ]
     assert len(items) == 1 and items[0]["distance_m"] < 1000
 
 
@@ -107,15 +127,24 @@ def test_near_in_gcj02_measures_from_the_converted_point(client, session, geo) -
     make_site(session, 113.255, 35.25)
     session.commit()
     gcj = from_wgs84(113.25, 35.25, "gcj02")
-    item = client.get(f"/api/v1/sites?near={gcj[0]},{gcj[1]}&crs=gcj02", headers=_auth(client, "sy.insp")).get_json()["items"][0]
+    item = client.get(f"/api/v1/sites?near={gcj[0]},{gcj[1]}&crs=gcj02", headers=_auth(client, "sy.insp")).get_json()[
+        "items"
+    ][0]
     assert item["distance_m"] == pytest.approx(455.6, abs=1.0)
 
 
 def test_bbox_q_and_kind_filter(client, session, geo) -> None:
     make_site(session, 113.21, 35.21, name="北区工地", code="SY-CS-0001")
     make_site(session, 113.29, 35.29, name="南区工地")
-    make_site(session, 113.29, 35.21, name="小饭馆", kind="restaurant", attributes={"seats": 10},
-              operator={"type": "company", "name": "饭馆公司", "credit_code": "91410811LTDM000297"})
+    make_site(
+        session,
+        113.29,
+        35.21,
+        name="小饭馆",
+        kind="restaurant",
+        attributes={"seats": 10},
+        operator={"type": "company", "name": "饭馆公司", "credit_code": "91410811LTDM000297"},
+    )
     session.commit()
     headers = _auth(client, "sy.insp")
     names = lambda url: [i["name"] for i in client.get(url, headers=headers).get_json()["items"]]  # noqa: E731
@@ -158,8 +187,11 @@ def test_patch_moves_site_rederives_location_and_is_audited(client, session, geo
     site_id = make_site(session, 113.26, 35.25).id
     session.commit()
     headers = _auth(client, "sy.sup")
-    response = client.patch(f"/api/v1/sites/{site_id}", json={"geometry": {"type": "Point", "coordinates": [113.21, 35.29]}},
-                            headers={**headers, "If-Match": '"1"'})
+    response = client.patch(
+        f"/api/v1/sites/{site_id}",
+        json={"geometry": {"type": "Point", "coordinates": [113.21, 35.29]}},
+        headers={**headers, "If-Match": '"1"'},
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["jurisdiction"]["code"] == "410811002" and body["zones"] == [] and body["version"] == 2
@@ -169,8 +201,9 @@ def test_patch_moves_site_rederives_location_and_is_audited(client, session, geo
 def test_patch_with_stale_if_match_is_412(client, session, geo) -> None:
     site_id = make_site(session, 113.26, 35.25).id
     session.commit()
-    response = client.patch(f"/api/v1/sites/{site_id}", json={"name": "新名称"},
-                            headers={**_auth(client, "sy.sup"), "If-Match": '"7"'})
+    response = client.patch(
+        f"/api/v1/sites/{site_id}", json={"name": "新名称"}, headers={**_auth(client, "sy.sup"), "If-Match": '"7"'}
+    )
     assert response.status_code == 412
 
 
@@ -200,6 +233,7 @@ def test_site_outside_every_boundary_needs_a_jurisdiction_code(client, geo) -> N
 
 
 def test_jurisdiction_code_must_contain_the_derived_location(client, geo) -> None:
-    response = client.post("/api/v1/sites", json=site_data(113.26, 35.25, jurisdiction_code="410811002"),
-                           headers=_auth(client, "sy.sup"))
+    response = client.post(
+        "/api/v1/sites", json=site_data(113.26, 35.25, jurisdiction_code="410811002"), headers=_auth(client, "sy.sup")
+    )
     assert response.status_code == 422 and response.get_json()["errors"][0]["code"] == "location_mismatch"

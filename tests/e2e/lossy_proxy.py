@@ -13,6 +13,7 @@ One request per connection: the client must send ``Connection: close`` and a ``C
 (no chunked uploads), and the server closes after answering, which marks the end of the response.
 The proxy handles at most ``max_connections`` connections and is stopped with ``close()``.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -43,6 +44,7 @@ def free_port() -> int:
 
 
 # ============================================================================ proxy
+
 
 @dataclass
 class ConnectionRecord:
@@ -104,9 +106,16 @@ def _status_of(response: bytes) -> int | None:
 class LossyProxy:
     """Loopback proxy with seeded, per-connection loss (see module docstring)."""
 
-    def __init__(self, upstream_port: int, *, seed: int, weights: Mapping[str, float],
-                 guarantee: Iterable[tuple[Callable[[str], bool], str]] = (), max_connections: int = 1000,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        *,
+        seed: int,
+        weights: Mapping[str, float],
+        guarantee: Iterable[tuple[Callable[[str], bool], str]] = (),
+        max_connections: int = 1000,
+        timeout: float = 30.0,
+    ) -> None:
         """``guarantee``: (predicate on the request head, mode) pairs; the first request whose head matches
         and that drew ``forward`` gets ``mode`` instead (once per pair), so every loss mode is sure to hit
         the requests that matter whatever the seed draws."""
@@ -159,7 +168,7 @@ class LossyProxy:
                     break
             try:
                 client, _ = self._listener.accept()
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
             except OSError:
                 break
@@ -196,7 +205,7 @@ class LossyProxy:
             if record.mode == "forward":
                 out = response
             elif record.mode == "truncate" and len(response) > 1:
-                out = response[:1 + int(cut_fraction * (len(response) - 1))]  # 1 .. len-1 bytes
+                out = response[: 1 + int(cut_fraction * (len(response) - 1))]  # 1 .. len-1 bytes
             else:  # lost
                 out = b""
             client.sendall(out)
@@ -214,6 +223,7 @@ class LossyProxy:
 
 # ============================================================================ gunicorn
 
+
 @dataclass
 class Gunicorn:
     port: int
@@ -222,17 +232,39 @@ class Gunicorn:
 
 
 @contextmanager
-def running_gunicorn(env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 4,
-                     startup_timeout: float = 30.0) -> Iterator[Gunicorn]:
+def running_gunicorn(
+    env: Mapping[str, str], log_path: Path, *, workers: int = 2, threads: int = 4, startup_timeout: float = 30.0
+) -> Iterator[Gunicorn]:
     """A real gunicorn (gthread) on 127.0.0.1:<free port>; always terminated (SIGTERM, then SIGKILL)."""
     port = free_port()
     full_env = {**os.environ, **env}
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [str(REPO / ".venv" / "bin" / "gunicorn"), "wsgi:app", "--bind", f"{LOOPBACK}:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-         "--no-control-socket", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning"],
-        cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            str(REPO / ".venv" / "bin" / "gunicorn"),
+            "wsgi:app",
+            "--bind",
+            f"{LOOPBACK}:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--no-control-socket",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
@@ -264,6 +296,7 @@ def running_gunicorn(env: Mapping[str, str], log_path: Path, *, workers: int = 2
 
 # ============================================================================ the phone
 
+
 class GaveUp(AssertionError):
     pass
 
@@ -291,8 +324,9 @@ class Phone:
     tries: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
-    def request(self, method: str, path: str, *, body: bytes | None = None,
-                headers: Mapping[str, str] | None = None) -> Answer:
+    def request(
+        self, method: str, path: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None
+    ) -> Answer:
         sent = {"Connection": "close", "Accept": "application/json", **(headers or {})}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"

@@ -1,5 +1,6 @@
 """A real gunicorn while its database stops and starts: 503 problem+json with Retry-After, never the
 server's own error page, and serving again by itself afterwards (a dedicated cluster, not the run's)."""
+
 from __future__ import annotations
 
 import http.client
@@ -20,9 +21,13 @@ def outage() -> Iterator[tuple[LocalCluster, Gunicorn, dict[str, str]]]:
         data_dir = Path(cluster.base).parent / "data"
         application = migrated_app(cluster, data_dir)
         tokens = seed_user(application)
-        env = {"DATABASE_URL": application.config["SQLALCHEMY_DATABASE_URI"], "LANTIAN_DATA_DIR": str(data_dir),
-               "SECRET_KEY": application.config["SECRET_KEY"], "LOG_LEVEL": "WARNING",
-               "DATABASE_RETRY_AFTER_SECONDS": "3"}
+        env = {
+            "DATABASE_URL": application.config["SQLALCHEMY_DATABASE_URI"],
+            "LANTIAN_DATA_DIR": str(data_dir),
+            "SECRET_KEY": application.config["SECRET_KEY"],
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_RETRY_AFTER_SECONDS": "3",
+        }
         with running_gunicorn(env, Path(cluster.base).parent / "gunicorn.log") as server:
             yield cluster, server, tokens
 

@@ -1,4 +1,5 @@
 """Answers sent before the body is read must not break the phone's connection."""
+
 from __future__ import annotations
 
 import hashlib
@@ -23,12 +24,19 @@ def test_repeated_photo_upload_on_one_keepalive_connection(server: Gunicorn, ses
     make_user(session, "keep.alive", "inspector", ["410811"])
     session.commit()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    conn.request("POST", "/api/v1/auth/token", json.dumps({"username": "keep.alive", "password": PASSWORD}),
-                 {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/token",
+        json.dumps({"username": "keep.alive", "password": PASSWORD}),
+        {"Content-Type": "application/json"},
+    )
     token = json.loads(conn.getresponse().read())["access_token"]
     photo = _jpeg()
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg",
-               "X-Content-SHA256": hashlib.sha256(photo).hexdigest()}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "image/jpeg",
+        "X-Content-SHA256": hashlib.sha256(photo).hexdigest(),
+    }
     path = f"/api/v1/photos/{uuid.uuid4()}"
     statuses = []
     for _ in range(4):  # the first creates; the repeats are answered without needing the body

@@ -8,6 +8,7 @@ concurrent edit by re-reading and merging, and submits. The database is then che
 and no duplicated inspections, photos, links, findings, penalty computations or audit entries, and every
 stored original is byte-identical to what the phone made.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,12 +54,14 @@ def write_kind(head: str) -> str | None:
 
 WRITES = ("photo upload", "inspection create", "inspection edit", "submit")
 # ... and, whatever the seed draws, each kind of write meets each loss mode at least once.
-GUARANTEE = [((lambda head, k=kind: write_kind(head) == k), mode)
-             for mode in ("lost", "truncate", "drop") for kind in WRITES]
+GUARANTEE = [
+    ((lambda head, k=kind: write_kind(head) == k), mode) for mode in ("lost", "truncate", "drop") for kind in WRITES
+]
 COLLEAGUE_NOTE = "同事补充：东侧围挡已拍照 / colleague: east hoarding photographed"
 
 
 # ============================================================================ fixtures
+
 
 @pytest.fixture()
 def demo(session) -> dict[str, Any]:  # noqa: ANN001
@@ -71,13 +74,18 @@ def demo(session) -> dict[str, Any]:  # noqa: ANN001
     session.commit()
     sites = dict(session.execute(text("SELECT code, id FROM sites WHERE code LIKE 'DEMO-%'")).all())
     users = dict(session.execute(text("SELECT username, id FROM users")).all())
-    lonlat = {code: session.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
-                                         "FROM sites WHERE code = :c"), {"c": code}).one()
-              for code in sites}
+    lonlat = {
+        code: session.execute(
+            text("SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM sites WHERE code = :c"),
+            {"c": code},
+        ).one()
+        for code in sites
+    }
     return {"sites": sites, "users": users, "lonlat": lonlat, "password": DEMO_PASSWORD}
 
 
 # ============================================================================ what the phone makes
+
 
 def _dms(value: float) -> tuple[float, float, float]:
     deg = int(value)
@@ -131,23 +139,39 @@ def plan_answers(plan: Planned, items: list[dict[str, Any]]) -> None:
         if ev.get("always") and photo_ids:
             need = max(1, ev.get("min_photos", 1))
             plan.answers[item["key"]]["photos"], photo_ids = photo_ids[:need], photo_ids[need:]
-    fail = next(i for i in items if i["kind"] == "check" and (i.get("evidence") or {}).get("photos_when_failed")
-                and not plan.answers[i["key"]].get("photos"))
+    fail = next(
+        i
+        for i in items
+        if i["kind"] == "check"
+        and (i.get("evidence") or {}).get("photos_when_failed")
+        and not plan.answers[i["key"]].get("photos")
+    )
     plan.failed_item = fail["key"]
     need = max(1, (fail.get("evidence") or {}).get("min_photos", 1))
     remaining = photo_ids or list(plan.photos)[:need]
-    plan.answers[fail["key"]] = {"verdict": "fail", "note": "现场发现问题 / problem found on site",
-                                 "photos": remaining}
+    plan.answers[fail["key"]] = {"verdict": "fail", "note": "现场发现问题 / problem found on site", "photos": remaining}
 
 
-def put_body(plan: Planned, site_id: int, officers: list[int], started: datetime,
-             answers: dict[str, Any] | None, lonlat: tuple[float, float], note: str | None = None) -> dict[str, Any]:
-    body = {"site_id": site_id, "checklist_key": plan.checklist_key,
-            "checklist_version": shipped_version(plan.checklist_key),
-            "officers": officers, "started_at": started.isoformat(),
-            "ended_at": (started + timedelta(minutes=40)).isoformat(),
-            "location": {"lon": lonlat[0], "lat": lonlat[1], "accuracy_m": 6.0, "crs": "wgs84"},
-            "alert_level": "none", "answers": answers or {}}
+def put_body(
+    plan: Planned,
+    site_id: int,
+    officers: list[int],
+    started: datetime,
+    answers: dict[str, Any] | None,
+    lonlat: tuple[float, float],
+    note: str | None = None,
+) -> dict[str, Any]:
+    body = {
+        "site_id": site_id,
+        "checklist_key": plan.checklist_key,
+        "checklist_version": shipped_version(plan.checklist_key),
+        "officers": officers,
+        "started_at": started.isoformat(),
+        "ended_at": (started + timedelta(minutes=40)).isoformat(),
+        "location": {"lon": lonlat[0], "lat": lonlat[1], "accuracy_m": 6.0, "crs": "wgs84"},
+        "alert_level": "none",
+        "answers": answers or {},
+    }
     if note is not None:
         body["note"] = note
     return body
@@ -155,9 +179,14 @@ def put_body(plan: Planned, site_id: int, officers: list[int], started: datetime
 
 # ============================================================================ the phone's script
 
+
 def upload_photo(phone: Phone, photo_id: str, data: bytes) -> None:
-    answer = phone.request("PUT", f"/api/v1/photos/{photo_id}", body=data, headers={
-        "Content-Type": "application/octet-stream", "X-Content-SHA256": hashlib.sha256(data).hexdigest()})
+    answer = phone.request(
+        "PUT",
+        f"/api/v1/photos/{photo_id}",
+        body=data,
+        headers={"Content-Type": "application/octet-stream", "X-Content-SHA256": hashlib.sha256(data).hexdigest()},
+    )
     assert answer.status in (200, 201), answer.body
     assert answer.body["sha256"] == hashlib.sha256(data).hexdigest()
 
@@ -192,16 +221,20 @@ def put_inspection(phone: Phone, plan: Planned, body: dict[str, Any]) -> dict[st
     raise AssertionError(f"{path}: still 412 after merging")
 
 
-def run_phone(phone: Phone, colleague: Phone, plans: list[Planned], demo: dict[str, Any],
-              started: datetime) -> dict[str, dict[str, Any]]:
+def run_phone(
+    phone: Phone, colleague: Phone, plans: list[Planned], demo: dict[str, Any], started: datetime
+) -> dict[str, dict[str, Any]]:
     """Returns the last body the phone PUT for each inspection (what the server must hold)."""
     officers = [demo["users"]["demo.inspector"], demo["users"]["demo.inspector2"]]
     final_bodies: dict[str, dict[str, Any]] = {}
     for plan in plans:
         site_id = demo["sites"][plan.site_code]
         lonlat = demo["lonlat"][plan.site_code]
-        resolved = phone.json("GET", f"/api/v1/sites/{site_id}/checklist?key={plan.checklist_key}"
-                                     f"&date={started.date().isoformat()}&alert_level=none")
+        resolved = phone.json(
+            "GET",
+            f"/api/v1/sites/{site_id}/checklist?key={plan.checklist_key}"
+            f"&date={started.date().isoformat()}&alert_level=none",
+        )
         assert resolved.status == 200, resolved.body
         (checklist,) = resolved.body["checklists"]
         plan_answers(plan, checklist["items"])
@@ -212,8 +245,12 @@ def run_phone(phone: Phone, colleague: Phone, plans: list[Planned], demo: dict[s
         if plan.colleague_edits_first:
             # the colleague (officer on the same inspection, good signal) adds a note from their own phone
             seen = colleague.json("GET", f"/api/v1/inspections/{plan.id}")
-            edited = colleague.json("PUT", f"/api/v1/inspections/{plan.id}", {**draft, "note": COLLEAGUE_NOTE},
-                                    headers={"If-Match": seen.etag or ""})
+            edited = colleague.json(
+                "PUT",
+                f"/api/v1/inspections/{plan.id}",
+                {**draft, "note": COLLEAGUE_NOTE},
+                headers={"If-Match": seen.etag or ""},
+            )
             assert edited.status == 200, edited.body
         # 2. photos and the full answers (order depends on the plan), 3. submit
         full = put_body(plan, site_id, officers, started, plan.answers, lonlat)
@@ -247,6 +284,7 @@ def download(port: int, token: str | None, path: str) -> bytes:
 
 # ============================================================================ the test
 
+
 def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, demo, data_dir: Path) -> None:  # noqa: ANN001
     now = datetime.now(LOCAL).replace(microsecond=0)
     started = now - timedelta(hours=1)
@@ -254,16 +292,28 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
 
     def photos_near(code: str, n: int, base: int) -> dict[str, bytes]:
         lon, lat = demo["lonlat"][code]
-        return {str(uuid.uuid4()): camera_jpeg(lon + 0.0002 * k, lat + 0.0001 * k, taken + timedelta(minutes=k),
-                                               base + k) for k in range(n)}
+        return {
+            str(uuid.uuid4()): camera_jpeg(lon + 0.0002 * k, lat + 0.0001 * k, taken + timedelta(minutes=k), base + k)
+            for k in range(n)
+        }
 
     real = photo_bytes(REAL_PHOTO)
     plans = [
         Planned(str(uuid.uuid4()), "DEMO-CS-001", "construction_dust.henan", photos_near("DEMO-CS-001", 3, 1)),
-        Planned(str(uuid.uuid4()), "DEMO-CS-002", "construction_dust.henan",
-                {**photos_near("DEMO-CS-002", 1, 11), str(uuid.uuid4()): real}, colleague_edits_first=True),
-        Planned(str(uuid.uuid4()), "DEMO-NRMM-001", "nrmm_labels", photos_near("DEMO-NRMM-001", 3, 21),
-                link_before_upload=True),
+        Planned(
+            str(uuid.uuid4()),
+            "DEMO-CS-002",
+            "construction_dust.henan",
+            {**photos_near("DEMO-CS-002", 1, 11), str(uuid.uuid4()): real},
+            colleague_edits_first=True,
+        ),
+        Planned(
+            str(uuid.uuid4()),
+            "DEMO-NRMM-001",
+            "nrmm_labels",
+            photos_near("DEMO-NRMM-001", 3, 21),
+            link_before_upload=True,
+        ),
     ]
     sent_photos = {pid: data for p in plans for pid, data in p.photos.items()}
 
@@ -274,17 +324,23 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
         colleague.login("demo.inspector2", demo["password"])
         final_bodies = run_phone(phone, colleague, plans, demo, started)
     counts = proxy.counts()
-    print(f"\nproxy: {len(proxy.records)} connections, modes {dict(counts)} "
-          f"({sum(r.forced for r in proxy.records)} set by GUARANTEE); phone retries: {len(phone.failures)}; "
-          f"most tries for one request: {phone.tries.most_common(1)[0][1]}")
+    print(
+        f"\nproxy: {len(proxy.records)} connections, modes {dict(counts)} "
+        f"({sum(r.forced for r in proxy.records)} set by GUARANTEE); phone retries: {len(phone.failures)}; "
+        f"most tries for one request: {phone.tries.most_common(1)[0][1]}"
+    )
 
     # -------------------------------------------------- every loss mode happened
     for mode in WEIGHTS:
         assert counts[mode] >= 1, (mode, counts)
     # the server committed, then the phone never got (all of) the answer: the retry must change nothing
     after_commit = Counter((r.mode, write_kind(r.head)) for r in proxy.records if r.upstream_status in (200, 201))
-    print("loss after commit:", dict(after_commit), "| dropped:",
-          dict(Counter(write_kind(r.head) or "read" for r in proxy.records if r.mode == "drop")))
+    print(
+        "loss after commit:",
+        dict(after_commit),
+        "| dropped:",
+        dict(Counter(write_kind(r.head) or "read" for r in proxy.records if r.mode == "drop")),
+    )
     for mode in ("lost", "truncate"):
         for kind in WRITES:
             assert after_commit[(mode, kind)] >= 1, (mode, kind, after_commit)
@@ -304,17 +360,21 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
         assert row.note == (COLLEAGUE_NOTE if plan.colleague_edits_first else None)
         # create, (colleague edit), phone's edit, submit
         assert row.version == (4 if plan.colleague_edits_first else 3), row
-        stored = {r.item_key: r.data for r in q("SELECT item_key, data FROM inspection_answers "
-                                                "WHERE inspection_id = :i", i=plan.id)}
-        expected = {k: {f: v for f, v in a.items() if f != "photos" and v is not None}
-                    for k, a in final_bodies[plan.id]["answers"].items()}
+        stored = {
+            r.item_key: r.data
+            for r in q("SELECT item_key, data FROM inspection_answers WHERE inspection_id = :i", i=plan.id)
+        }
+        expected = {
+            k: {f: v for f, v in a.items() if f != "photos" and v is not None}
+            for k, a in final_bodies[plan.id]["answers"].items()
+        }
         assert stored == expected
         links = q("SELECT item_key, photo_id FROM inspection_photo_links WHERE inspection_id = :i", i=plan.id)
         expected_links = [(k, pid) for k, a in plan.answers.items() for pid in a.get("photos", [])]
         assert sorted((k, str(p)) for k, p in links) == sorted(expected_links)
         assert {str(p) for _, p in links} == set(plan.photos)
 
-    # -------------------------------------------------- findings: once per submission, server verdicts
+        # -------------------------------------------------- findings: once per submission, server verdicts
         findings = q("SELECT item_key, verdict, submission_no FROM findings WHERE inspection_id = :i", i=plan.id)
         assert sorted(f.item_key for f in findings) == sorted(plan.applicable)
         assert {f.submission_no for f in findings} == {1}
@@ -323,8 +383,7 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
         assert q("SELECT count(*) FROM penalty_computations WHERE inspection_id = :i", i=plan.id)[0][0] == 1
 
     # -------------------------------------------------- photos: one row per uuid, byte-identical originals
-    photo_rows = {str(r.id): r for r in q("SELECT id, sha256, size_bytes, location IS NOT NULL AS has_gps "
-                                          "FROM photos")}
+    photo_rows = {str(r.id): r for r in q("SELECT id, sha256, size_bytes, location IS NOT NULL AS has_gps FROM photos")}
     assert set(photo_rows) == set(sent_photos)
     for pid, data in sent_photos.items():
         digest = hashlib.sha256(data).hexdigest()
@@ -336,8 +395,10 @@ def test_lossy_phone_ends_with_exactly_what_it_sent(server: Gunicorn, session, d
     assert all(photo_rows[pid].has_gps for pid in made_here)
 
     # -------------------------------------------------- audit: one creation per photo and per inspection
-    audit = Counter((r.action, r.entity_id) for r in q("SELECT action, entity_id FROM audit_log "
-                                                       "WHERE entity_type IN ('photo', 'inspection')"))
+    audit = Counter(
+        (r.action, r.entity_id)
+        for r in q("SELECT action, entity_id FROM audit_log WHERE entity_type IN ('photo', 'inspection')")
+    )
     for pid in sent_photos:
         assert audit[("photo.create", pid)] == 1
     assert sum(n for (action, _), n in audit.items() if action == "photo.create") == len(sent_photos)

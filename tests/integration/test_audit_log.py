@@ -1,4 +1,5 @@
 """The audit log is append-only, enforced by the database for the application's own role."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,11 @@ def test_state_changes_are_audited_with_actor_and_request(client, session, tree)
     make_user(session, "admin.wang", "admin", ["410000"])
     session.commit()
     headers = bearer(login(client, "admin.wang")) | {"X-Request-ID": "req-create-user-1", "User-Agent": "phone/1.0"}
-    response = client.post("/api/v1/users", headers=headers, json={
-        "username": "li.si", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410811"]})
+    response = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={"username": "li.si", "password": "long-enough-pw", "role": "inspector", "jurisdictions": ["410811"]},
+    )
     assert response.status_code == 201
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create"))
     assert entry.actor_username == "admin.wang"

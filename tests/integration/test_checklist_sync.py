@@ -1,4 +1,5 @@
 """`flask checklists validate|sync`: validation, immutable versions, one current version per key, audit."""
+
 from __future__ import annotations
 
 import pytest
@@ -143,8 +144,9 @@ def test_each_new_version_is_audited(session, tmp_path) -> None:
     sync(session, root)
     edit_checklist(root, "fireworks_ban", _bump)
     sync(session, root)
-    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "checklist.version_create")
-                            .order_by(AuditEntry.id.desc())).first()
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "checklist.version_create").order_by(AuditEntry.id.desc())
+    ).first()
     assert entry.after["key"] == "fireworks_ban" and entry.after["version"] == "2"
     assert entry.before["version"] == "1"
 
@@ -192,16 +194,21 @@ def test_set_param_command_stores_an_audited_jurisdiction_value(app, session, tr
     install_shipped_checklists(session)
     session.commit()
     result = app.test_cli_runner().invoke(
-        args=["checklists", "set-param", "410811", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
+        args=["checklists", "set-param", "410811", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"]
+    )
     assert result.exit_code == 0, result.output
     assert checklist_parameters_for(session, ["410811"], "construction_dust.henan") == {
-        "monitoring_min_floor_area_m2": 5000}
-    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "checklist.parameter_set")).after["value"] == 5000
+        "monitoring_min_floor_area_m2": 5000
+    }
+    assert (
+        session.scalar(select(AuditEntry).where(AuditEntry.action == "checklist.parameter_set")).after["value"] == 5000
+    )
 
 
 def test_set_param_command_rejects_an_unknown_jurisdiction(app, session, tree) -> None:
     install_shipped_checklists(session)
     session.commit()
     result = app.test_cli_runner().invoke(
-        args=["checklists", "set-param", "999999", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"])
+        args=["checklists", "set-param", "999999", "construction_dust.henan", "monitoring_min_floor_area_m2", "5000"]
+    )
     assert result.exit_code == 1

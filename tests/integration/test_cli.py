@@ -1,4 +1,5 @@
 """The operator CLI."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,7 +11,8 @@ from tests.factories import login
 def test_users_create_reads_password_from_stdin(app, client, session, tree) -> None:
     result = app.test_cli_runner().invoke(
         args=["users", "create", "wang.wu", "--role", "supervisor", "--jurisdiction", "410811", "--password-stdin"],
-        input="a-very-long-password\n")
+        input="a-very-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = session.scalar(select(User).where(User.username == "wang.wu"))
     assert user.role == "supervisor" and [j.code for j in user.jurisdictions] == ["410811"]
@@ -20,7 +22,8 @@ def test_users_create_reads_password_from_stdin(app, client, session, tree) -> N
 def test_users_create_rejects_unknown_jurisdiction(app, tree) -> None:
     result = app.test_cli_runner().invoke(
         args=["users", "create", "wang.wu", "--role", "inspector", "--jurisdiction", "999999", "--password-stdin"],
-        input="a-very-long-password\n")
+        input="a-very-long-password\n",
+    )
     assert result.exit_code != 0
 
 

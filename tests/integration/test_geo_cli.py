@@ -1,4 +1,5 @@
 """``flask geo import`` / ``flask geo export``."""
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,17 @@ def test_geo_import_jurisdictions_then_zones_from_files(app, session, tree, tmp_
     result = runner.invoke(args=["geo", "import", str(path), "--as", "jurisdictions"])
     assert result.exit_code == 0, result.output
     assert "5 created" in result.output
-    ring = [list(from_wgs84(x, y, "gcj02")) for x, y in [(113.22, 35.22), (113.28, 35.22), (113.28, 35.28), (113.22, 35.28), (113.22, 35.22)]]
+    ring = [
+        list(from_wgs84(x, y, "gcj02"))
+        for x, y in [(113.22, 35.22), (113.28, 35.22), (113.28, 35.28), (113.22, 35.28), (113.22, 35.22)]
+    ]
     zones = tmp_path / "z.geojson"
-    zones.write_text(json.dumps(collection(feature({"type": "Polygon", "coordinates": [ring]}, code="FWB", name="禁燃区"))))
-    result = runner.invoke(args=["geo", "import", str(zones), "--as", "zones", "--kind", "fireworks_ban", "--crs", "gcj02"])
+    zones.write_text(
+        json.dumps(collection(feature({"type": "Polygon", "coordinates": [ring]}, code="FWB", name="禁燃区")))
+    )
+    result = runner.invoke(
+        args=["geo", "import", str(zones), "--as", "zones", "--kind", "fireworks_ban", "--crs", "gcj02"]
+    )
     assert result.exit_code == 0, result.output
     zone = session.scalar(select(Zone).where(Zone.code == "FWB"))
     assert zone.kind == "fireworks_ban"
@@ -30,8 +38,10 @@ def test_geo_import_jurisdictions_then_zones_from_files(app, session, tree, tmp_
 
 
 def test_geo_import_rejects_the_whole_file_and_lists_errors(app, session, tree, tmp_path) -> None:
-    doc = collection(feature(square(113.2, 35.2, 113.3, 35.3), code="410811", name="山阳区"),
-                     feature(None, code="410822", name="博爱县"))
+    doc = collection(
+        feature(square(113.2, 35.2, 113.3, 35.3), code="410811", name="山阳区"),
+        feature(None, code="410822", name="博爱县"),
+    )
     path = tmp_path / "bad.geojson"
     path.write_text(json.dumps(doc))
     result = app.test_cli_runner().invoke(args=["geo", "import", str(path), "--as", "jurisdictions"])

@@ -1,4 +1,5 @@
 """GeoJSON import into PostGIS: replace-by-code, repairs, per-feature errors, all-or-nothing, audit."""
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,11 @@ def test_import_sets_boundaries_and_creates_zones(session, tree) -> None:
 def test_importing_an_existing_code_replaces_its_boundary_and_is_audited(session, tree) -> None:
     make_geography(session)
     session.commit()
-    result = import_geojson(session, collection(
-        feature(square(113.20, 35.20, 113.31, 35.31), code="410811", name="山阳区")), mode="jurisdictions")
+    result = import_geojson(
+        session,
+        collection(feature(square(113.20, 35.20, 113.31, 35.31), code="410811", name="山阳区")),
+        mode="jurisdictions",
+    )
     session.commit()
     assert result.replaced == ["410811"]
     assert "113.31" in _boundary_wkt(session, "410811")
@@ -53,9 +57,14 @@ def test_reimporting_the_same_shape_changes_nothing(session, tree) -> None:
 
 def test_one_bad_feature_rejects_the_whole_import(session, tree) -> None:
     bad = collection(
-        feature(square(113.20, 35.20, 113.30, 35.30), code="410811", name="山阳区", level="county", parent_code="410800"),
-        feature({"type": "Polygon", "coordinates": [[[113.0, 35.0], [113.1, 35.0], [113.0, 35.0]]]},
-                code="410822", name="博爱县"),
+        feature(
+            square(113.20, 35.20, 113.30, 35.30), code="410811", name="山阳区", level="county", parent_code="410800"
+        ),
+        feature(
+            {"type": "Polygon", "coordinates": [[[113.0, 35.0], [113.1, 35.0], [113.0, 35.0]]]},
+            code="410822",
+            name="博爱县",
+        ),
     )
     with pytest.raises(ValidationFailed) as info:
         import_geojson(session, bad, mode="jurisdictions")
@@ -65,7 +74,9 @@ def test_one_bad_feature_rejects_the_whole_import(session, tree) -> None:
 
 
 def test_unknown_parent_is_a_per_feature_error(session, tree) -> None:
-    doc = collection(feature(square(113.2, 35.2, 113.3, 35.3), code="999999", name="无", level="county", parent_code="999000"))
+    doc = collection(
+        feature(square(113.2, 35.2, 113.3, 35.3), code="999999", name="无", level="county", parent_code="999000")
+    )
     with pytest.raises(ValidationFailed) as info:
         import_geojson(session, doc, mode="jurisdictions")
     assert info.value.errors[0].code == "unknown_parent"
@@ -73,12 +84,17 @@ def test_unknown_parent_is_a_per_feature_error(session, tree) -> None:
 
 
 def test_bow_tie_polygon_is_repaired_and_reported(session, tree) -> None:
-    bow_tie = {"type": "Polygon", "coordinates": [[[113.2, 35.2], [113.3, 35.3], [113.3, 35.2], [113.2, 35.3], [113.2, 35.2]]]}
+    bow_tie = {
+        "type": "Polygon",
+        "coordinates": [[[113.2, 35.2], [113.3, 35.3], [113.3, 35.2], [113.2, 35.3], [113.2, 35.2]]],
+    }
     result = import_geojson(session, collection(feature(bow_tie, code="410811", name="山阳区")), mode="jurisdictions")
     session.commit()
     assert result.repairs and result.repairs[0]["path"] == "features[0].geometry"
     assert session.scalar(select(func.ST_IsValid(Jurisdiction.boundary)).where(Jurisdiction.code == "410811"))
-    assert session.scalar(select(func.ST_NumGeometries(Jurisdiction.boundary)).where(Jurisdiction.code == "410811")) == 2
+    assert (
+        session.scalar(select(func.ST_NumGeometries(Jurisdiction.boundary)).where(Jurisdiction.code == "410811")) == 2
+    )
 
 
 def test_streamed_file_imports_like_parsed_json(session, tree) -> None:
@@ -90,8 +106,12 @@ def test_streamed_file_imports_like_parsed_json(session, tree) -> None:
 
 def test_zone_kind_from_option_and_owner_derived_from_boundaries(session, tree) -> None:
     import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
-    import_geojson(session, collection(feature(square(113.26, 35.21, 113.27, 35.22), code="NRMM-1", name="非道路")),
-                   mode="zones", kind="nrmm_control")
+    import_geojson(
+        session,
+        collection(feature(square(113.26, 35.21, 113.27, 35.22), code="NRMM-1", name="非道路")),
+        mode="zones",
+        kind="nrmm_control",
+    )
     session.commit()
     zone = session.scalar(select(Zone).where(Zone.code == "NRMM-1"))
     assert zone.kind == "nrmm_control"
@@ -101,9 +121,16 @@ def test_zone_kind_from_option_and_owner_derived_from_boundaries(session, tree) 
 def test_gcj02_import_is_stored_in_wgs84(session, tree) -> None:
     from app.geo.crs import from_wgs84
 
-    ring = [list(from_wgs84(x, y, "gcj02")) for x, y in [(113.2, 35.2), (113.3, 35.2), (113.3, 35.3), (113.2, 35.3), (113.2, 35.2)]]
-    import_geojson(session, collection(feature({"type": "Polygon", "coordinates": [ring]}, code="410811", name="山阳区")),
-                   mode="jurisdictions", crs="gcj02")
+    ring = [
+        list(from_wgs84(x, y, "gcj02"))
+        for x, y in [(113.2, 35.2), (113.3, 35.2), (113.3, 35.3), (113.2, 35.3), (113.2, 35.2)]
+    ]
+    import_geojson(
+        session,
+        collection(feature({"type": "Polygon", "coordinates": [ring]}, code="410811", name="山阳区")),
+        mode="jurisdictions",
+        crs="gcj02",
+    )
     session.commit()
     xmin = session.scalar(select(func.ST_XMin(Jurisdiction.boundary)).where(Jurisdiction.code == "410811"))
     assert xmin == pytest.approx(113.2, abs=1e-6)
@@ -112,11 +139,22 @@ def test_gcj02_import_is_stored_in_wgs84(session, tree) -> None:
 def test_adcode_style_division_files_import_as_they_are(session, tree) -> None:
     # The shape of widely circulated division files: numeric adcode, parent {adcode}, level "district".
     districts = collection(
-        {"type": "Feature", "geometry": square(113.20, 35.20, 113.30, 35.30),
-         "properties": {"adcode": 410811, "name": "山阳区", "level": "district", "parent": {"adcode": 410800},
-                        "center": [113.254, 35.214]}},
-        {"type": "Feature", "geometry": square(112.85, 35.05, 113.00, 35.20),
-         "properties": {"adcode": 410882, "name": "沁阳市"}},  # level and parent implied by the code
+        {
+            "type": "Feature",
+            "geometry": square(113.20, 35.20, 113.30, 35.30),
+            "properties": {
+                "adcode": 410811,
+                "name": "山阳区",
+                "level": "district",
+                "parent": {"adcode": 410800},
+                "center": [113.254, 35.214],
+            },
+        },
+        {
+            "type": "Feature",
+            "geometry": square(112.85, 35.05, 113.00, 35.20),
+            "properties": {"adcode": 410882, "name": "沁阳市"},
+        },  # level and parent implied by the code
     )
     import_geojson(session, districts, mode="jurisdictions")
     session.commit()
@@ -133,8 +171,13 @@ def test_import_past_its_deadline_is_refused_and_writes_nothing(session, tree) -
 
     ticks = iter(range(1000))
     with pytest.raises(PayloadTooLarge) as info:
-        import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions", limits=ImportLimits(max_seconds=6),
-                       clock=lambda: float(next(ticks)))  # each look at the clock is one second later
+        import_geojson(
+            session,
+            JURISDICTION_BOUNDARIES,
+            mode="jurisdictions",
+            limits=ImportLimits(max_seconds=6),
+            clock=lambda: float(next(ticks)),
+        )  # each look at the clock is one second later
     session.rollback()
     assert info.value.code == "import_too_slow"
     assert _boundary_wkt(session, "410811") is None
@@ -144,8 +187,15 @@ def test_zone_drawn_inside_another_county_is_refused_naming_its_owner(session, t
     import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
     session.commit()
     # "belongs" to 山阳区 410811 but lies in 博爱县 (lon 113.00–113.10)
-    doc = collection(feature(square(113.02, 35.22, 113.08, 35.28), code="SY-FWB-2", name="禁燃区", kind="fireworks_ban",
-                             jurisdiction_code="410811"))
+    doc = collection(
+        feature(
+            square(113.02, 35.22, 113.08, 35.28),
+            code="SY-FWB-2",
+            name="禁燃区",
+            kind="fireworks_ban",
+            jurisdiction_code="410811",
+        )
+    )
     with pytest.raises(ValidationFailed) as info:
         import_geojson(session, doc, mode="zones")
     session.rollback()
@@ -158,19 +208,40 @@ def test_zone_drawn_inside_another_county_is_refused_naming_its_owner(session, t
 def test_zone_straying_past_its_owner_only_by_boundary_noise_is_accepted(session, tree) -> None:
     import_geojson(session, JURISDICTION_BOUNDARIES, mode="jurisdictions")
     # 山阳区 ends at lon 113.30; 0.0002° (about 18 m) past it is noise, 0.002° (about 180 m) is not
-    noisy = collection(feature(square(113.22, 35.22, 113.3002, 35.28), code="Z-NOISE", name="禁燃区",
-                               kind="fireworks_ban", jurisdiction_code="410811"))
+    noisy = collection(
+        feature(
+            square(113.22, 35.22, 113.3002, 35.28),
+            code="Z-NOISE",
+            name="禁燃区",
+            kind="fireworks_ban",
+            jurisdiction_code="410811",
+        )
+    )
     assert import_geojson(session, noisy, mode="zones").created == ["Z-NOISE"]
-    beyond = collection(feature(square(113.22, 35.22, 113.302, 35.28), code="Z-BEYOND", name="禁燃区",
-                                kind="fireworks_ban", jurisdiction_code="410811"))
+    beyond = collection(
+        feature(
+            square(113.22, 35.22, 113.302, 35.28),
+            code="Z-BEYOND",
+            name="禁燃区",
+            kind="fireworks_ban",
+            jurisdiction_code="410811",
+        )
+    )
     with pytest.raises(ValidationFailed) as info:
         import_geojson(session, beyond, mode="zones")
     assert info.value.errors[0].code == "zone_outside_owner"
 
 
 def test_zone_of_a_jurisdiction_without_boundary_is_refused(session, tree) -> None:
-    doc = collection(feature(square(113.22, 35.22, 113.28, 35.28), code="Z1", name="禁燃区", kind="fireworks_ban",
-                             jurisdiction_code="410811"))
+    doc = collection(
+        feature(
+            square(113.22, 35.22, 113.28, 35.28),
+            code="Z1",
+            name="禁燃区",
+            kind="fireworks_ban",
+            jurisdiction_code="410811",
+        )
+    )
     with pytest.raises(ValidationFailed) as info:
         import_geojson(session, doc, mode="zones")
     assert [(e.path, e.code) for e in info.value.errors] == [("features[0].geometry", "owner_boundary_missing")]
@@ -190,7 +261,9 @@ def test_districts_before_their_city_are_refused_naming_the_missing_parent(sessi
         import_geojson(session, collection(HUALONG, QINGFENG), mode="jurisdictions")
     session.rollback()
     assert [(e.path, e.code) for e in info.value.errors] == [
-        ("features[0].properties.parent_code", "unknown_parent"), ("features[1].properties.parent_code", "unknown_parent")]
+        ("features[0].properties.parent_code", "unknown_parent"),
+        ("features[1].properties.parent_code", "unknown_parent"),
+    ]
     assert all("410900" in e.message_en and "410900" in e.message_zh for e in info.value.errors)
     assert _path(session, "410902") is None
     # once the city is there, the same file hangs under it

@@ -1,4 +1,5 @@
 """Site location services on PostGIS: context for checklists, payer for penalties, demo geography."""
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,21 @@ def test_site_context_lists_zone_kinds_and_the_chain_root_first(session, tree) -
 
 def test_site_context_leaves_out_zones_not_in_force_that_day(session, tree) -> None:
     make_geography(session)
-    import_geojson(session, collection(feature(square(113.25, 35.24, 113.27, 35.26), code="OLD-NRMM", name="旧区",
-                                               kind="nrmm_control", jurisdiction_code="410811",
-                                               valid_from="2018-01-01", valid_to="2019-12-31")), mode="zones")
+    import_geojson(
+        session,
+        collection(
+            feature(
+                square(113.25, 35.24, 113.27, 35.26),
+                code="OLD-NRMM",
+                name="旧区",
+                kind="nrmm_control",
+                jurisdiction_code="410811",
+                valid_from="2018-01-01",
+                valid_to="2019-12-31",
+            )
+        ),
+        mode="zones",
+    )
     site = make_site(session, 113.26, 35.25)
     session.commit()
     assert site_context(session, site, date(2019, 6, 1))["zones"] == ["nrmm_control"]
@@ -47,8 +60,11 @@ def test_responsible_subdistrict_is_the_township_containing_the_site(session, tr
 
 
 def test_responsible_subdistrict_is_none_without_township_boundaries(session, tree) -> None:
-    import_geojson(session, collection(feature(square(113.2, 35.2, 113.3, 35.3), code="410811", name="山阳区")),
-                   mode="jurisdictions")
+    import_geojson(
+        session,
+        collection(feature(square(113.2, 35.2, 113.3, 35.3), code="410811", name="山阳区")),
+        mode="jurisdictions",
+    )
     site = make_site(session, 113.26, 35.25)
     session.commit()
     assert site.jurisdiction.code == "410811"
@@ -75,4 +91,6 @@ def test_demo_load_is_idempotent(session) -> None:
     assert load_demo_geography(session) == []
     session.commit()
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits
-    assert session.scalar(select(func.count()).select_from(Jurisdiction).where(Jurisdiction.boundary.is_not(None))) == 11
+    assert (
+        session.scalar(select(func.count()).select_from(Jurisdiction).where(Jurisdiction.boundary.is_not(None))) == 11
+    )

@@ -1,4 +1,5 @@
 """The sync feed's classic gap: sequence values committed out of order (feed.bump_change)."""
+
 from __future__ import annotations
 
 import threading
@@ -15,9 +16,14 @@ from tests.factories_inspections import make_world, new_id, put, put_body
 
 def _visible_seqs(after: int) -> list[tuple[str, int]]:
     with Session(db.engine) as reader:
-        return [(str(i), s) for i, s in reader.execute(
-            select(Inspection.id, Inspection.change_seq).where(Inspection.change_seq > after)
-            .order_by(Inspection.change_seq))]
+        return [
+            (str(i), s)
+            for i, s in reader.execute(
+                select(Inspection.id, Inspection.change_seq)
+                .where(Inspection.change_seq > after)
+                .order_by(Inspection.change_seq)
+            )
+        ]
 
 
 def test_a_later_change_cannot_commit_before_an_earlier_seq(client, session, tree):  # noqa: ANN001

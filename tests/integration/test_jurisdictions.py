@@ -1,4 +1,5 @@
 """The jurisdiction tree keeps its materialised paths consistent."""
+
 from __future__ import annotations
 
 from app.jurisdictions.services import get_jurisdiction_by_code, upsert_jurisdiction

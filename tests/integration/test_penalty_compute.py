@@ -1,7 +1,8 @@
 """Penalty lines computed from stored inspections on real PostGIS (golden cases of the engine, through the DB)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -46,7 +47,11 @@ def test_three_failed_dust_measures_charge_300k_yuan_to_the_subdistrict_whose_po
     session.commit()
     fiscal = by_key(lines, "fiscal.dust_measure_failed")
     assert (fiscal.counted_units, fiscal.amount_fen, fiscal.base_amount_fen) == (3, 30_000_000, 10_000_000)
-    assert (fiscal.payer_type, fiscal.payer_code, fiscal.payer_name) == ("responsible_jurisdiction", "410811001", "焦东街道")
+    assert (fiscal.payer_type, fiscal.payer_code, fiscal.payer_name) == (
+        "responsible_jurisdiction",
+        "410811001",
+        "焦东街道",
+    )
     assert fiscal.basis[0]["ref"] == "000§五(二)"
     fines = [l for l in lines if l.kind == "statutory_fine"]
     assert [l.rule_key for l in fines] == ["fine.henan_76_construction_dust"]
@@ -64,8 +69,9 @@ def test_the_fiscal_payer_follows_the_polygon_not_the_district(session, world):
 
 def test_fireworks_sale_in_the_ban_area_gives_50k_yuan_deduction_and_a_regulation_36_fine(session, world):
     shop = make_fireworks_shop(session)
-    inspection = make_inspection(session, shop, [FailedItem("no_sale_in_ban_area", FIREWORKS_SALE_KEYS,
-                                                            source_refs=["000#20", "000§五(二)"])])
+    inspection = make_inspection(
+        session, shop, [FailedItem("no_sale_in_ban_area", FIREWORKS_SALE_KEYS, source_refs=["000#20", "000§五(二)"])]
+    )
     lines = compute_penalties_for_inspection(session, inspection)
     assert by_key(lines, "fiscal.fireworks_in_ban_area").amount_fen == 5_000_000
     fine = by_key(lines, "fine.fireworks_reg_36_unlicensed_sale")
@@ -78,17 +84,23 @@ def test_lines_are_bigint_fen_never_float(session, world):
     inspection = make_inspection(session, make_construction_site(session), dust_failures("hoarding"))
     compute_penalties_for_inspection(session, inspection)
     session.commit()
-    types = dict(session.execute(text(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'penalty_lines' "
-        "AND column_name LIKE '%fen'")).all())
+    types = dict(
+        session.execute(
+            text(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'penalty_lines' "
+                "AND column_name LIKE '%fen'"
+            )
+        ).all()
+    )
     assert set(types.values()) == {"bigint"}
 
 
 def test_inspection_date_is_the_beijing_date(session, world):
     # 2021-12-31 20:00 UTC is 2022-01-01 04:00 in Beijing: the 2022 plan (from 2022-01-01) is in force.
-    started = datetime(2021, 12, 31, 20, 0, tzinfo=timezone.utc)
-    inspection = make_inspection(session, make_construction_site(session), dust_failures("hoarding"),
-                                 started_at=started)
+    started = datetime(2021, 12, 31, 20, 0, tzinfo=UTC)
+    inspection = make_inspection(
+        session, make_construction_site(session), dust_failures("hoarding"), started_at=started
+    )
     lines = compute_penalties_for_inspection(session, inspection)
     assert "fiscal.dust_measure_failed" in [l.rule_key for l in lines]
     view = penalties_view_of(session, inspection)
@@ -120,8 +132,13 @@ def test_rule_file_change_makes_a_new_version_and_computed_amounts_stay_until_re
     report = sync_penalty_rules(session, changed)
     session.commit()
     assert [c.split("@")[0] for c in report.created] == ["fiscal.dust_measure_failed"]
-    versions = list(session.scalars(select(PenaltyRuleVersion).where(
-        PenaltyRuleVersion.key == "fiscal.dust_measure_failed").order_by(PenaltyRuleVersion.id)))
+    versions = list(
+        session.scalars(
+            select(PenaltyRuleVersion)
+            .where(PenaltyRuleVersion.key == "fiscal.dust_measure_failed")
+            .order_by(PenaltyRuleVersion.id)
+        )
+    )
     assert [(v.content["amount"], v.is_current) for v in versions] == [(10_000_000, False), (12_000_000, True)]
 
     kept = penalties_view_of(session, inspection)

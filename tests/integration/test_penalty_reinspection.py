@@ -1,4 +1,5 @@
 """Re-inspections (按日连续处罚), counted units and supervisor discretion factors, through real PostGIS."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,8 +22,11 @@ from tests.factories_penalties import (
 )
 
 VOC_KEYS = ["fine.air_law_108_voc"]
-STRAW_CHECK_KEYS = ["fiscal.straw_burning_fire_point", "fine.air_law_119_open_burning_straw_leaves",
-                    "fine.henan_80_straw_burning"]
+STRAW_CHECK_KEYS = [
+    "fiscal.straw_burning_fire_point",
+    "fine.air_law_119_open_burning_straw_leaves",
+    "fine.henan_80_straw_burning",
+]
 NRMM_CONTROL_KEYS = ["fine.henan_74_nrmm_banned_zone", "measure.nrmm_stop_use_banned_zone"]
 
 
@@ -114,19 +118,39 @@ def test_without_an_order_on_the_earlier_inspection_no_daily_penalty(session, wo
 # ------------------------------------------------------------------ counted units
 def test_three_straw_fire_points_cost_1_5_million_yuan(session, world):
     site = make_construction_site(session)
-    inspection = make_inspection(session, site, [
-        FailedItem("no_straw_fire_point", STRAW_CHECK_KEYS, severity="critical", source_refs=["002#20"]),
-        FailedItem("fire_point_count", ["fiscal.straw_burning_fire_point"], severity="critical",
-                   source_refs=["002#20"], answer={"count": 3})])
+    inspection = make_inspection(
+        session,
+        site,
+        [
+            FailedItem("no_straw_fire_point", STRAW_CHECK_KEYS, severity="critical", source_refs=["002#20"]),
+            FailedItem(
+                "fire_point_count",
+                ["fiscal.straw_burning_fire_point"],
+                severity="critical",
+                source_refs=["002#20"],
+                answer={"count": 3},
+            ),
+        ],
+    )
     fiscal = by_key(compute_penalties_for_inspection(session, inspection), "fiscal.straw_burning_fire_point")
     assert (fiscal.unit, fiscal.counted_units, fiscal.amount_fen) == ("per_fire_point", 3, 150_000_000)
 
 
 def test_two_machines_in_the_nrmm_control_area_are_two_henan_74_fines(session, world):
     site = make_construction_site(session)
-    inspection = make_inspection(session, site, [
-        FailedItem("control_area_class_iii", NRMM_CONTROL_KEYS, severity="high", source_refs=["000#14"],
-                   answer={"verdict": "fail", "count": 2})])
+    inspection = make_inspection(
+        session,
+        site,
+        [
+            FailedItem(
+                "control_area_class_iii",
+                NRMM_CONTROL_KEYS,
+                severity="high",
+                source_refs=["000#14"],
+                answer={"verdict": "fail", "count": 2},
+            )
+        ],
+    )
     lines = compute_penalties_for_inspection(session, inspection)
     fine = by_key(lines, "fine.henan_74_nrmm_banned_zone")
     assert fine.counted_units == 2
@@ -137,9 +161,14 @@ def test_two_machines_in_the_nrmm_control_area_are_two_henan_74_fines(session, w
 
 def test_a_machine_whose_count_was_not_recorded_counts_once(session, world):
     site = make_construction_site(session)
-    inspection = make_inspection(session, site, [
-        FailedItem("control_area_class_iii", NRMM_CONTROL_KEYS, severity="high"),
-        FailedItem("emission_stage", NRMM_CONTROL_KEYS, severity="high", answer={"choice": "china_2"})])
+    inspection = make_inspection(
+        session,
+        site,
+        [
+            FailedItem("control_area_class_iii", NRMM_CONTROL_KEYS, severity="high"),
+            FailedItem("emission_stage", NRMM_CONTROL_KEYS, severity="high", answer={"choice": "china_2"}),
+        ],
+    )
     fine = by_key(compute_penalties_for_inspection(session, inspection), "fine.henan_74_nrmm_banned_zone")
     assert fine.counted_units == 1
 
@@ -150,8 +179,12 @@ def test_first_offence_slight_harm_and_prompt_correction_exempt_the_fine_but_not
     inspection = make_inspection(session, site, dust_failures("hoarding"))
     compute_penalties_for_inspection(session, inspection)
     session.commit()
-    view = recompute_view(session, inspection, "当事人首次违法、危害轻微并已当场改正", factors={
-        "first_offence_slight_harm": True, "prompt_correction": True, "cooperation": True})
+    view = recompute_view(
+        session,
+        inspection,
+        "当事人首次违法、危害轻微并已当场改正",
+        factors={"first_offence_slight_harm": True, "prompt_correction": True, "cooperation": True},
+    )
     session.commit()
     fine = next(l for l in view["lines"] if l["rule_key"] == "fine.henan_76_construction_dust")
     assert (fine["status"], fine["amount_fen"]) == ("exempt", 0)

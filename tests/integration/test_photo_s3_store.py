@@ -1,4 +1,5 @@
 """S3PhotoStore against a real S3 protocol endpoint (moto's in-process server)."""
+
 from __future__ import annotations
 
 import io
@@ -116,8 +117,7 @@ def test_an_existing_original_is_never_overwritten_by_a_conditional_put(store):
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError) as err:
-        store.client.put_object(Bucket=store.bucket, Key=store.original_key(sha), Body=b"tampered",
-                                IfNoneMatch="*")
+        store.client.put_object(Bucket=store.bucket, Key=store.original_key(sha), Body=b"tampered", IfNoneMatch="*")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
     assert store.read_original(sha) == data
 
@@ -165,8 +165,12 @@ def test_a_body_over_the_size_limit_never_reaches_the_bucket(store):
 
 
 def test_head_then_put_mode_for_endpoints_without_conditional_writes(s3_endpoint, bucket, tmp_path):
-    store = S3PhotoStore(s3_client(endpoint_url=s3_endpoint, addressing_style="path"), bucket,
-                         local_root=tmp_path / "local", conditional_put=False)
+    store = S3PhotoStore(
+        s3_client(endpoint_url=s3_endpoint, addressing_style="path"),
+        bucket,
+        local_root=tmp_path / "local",
+        conditional_put=False,
+    )
     data = photo_bytes(GPS_JPEG)
     assert store.put_original(sha256_hex(data), data).created is True
     assert store.put_original(sha256_hex(data), data).created is False
@@ -206,7 +210,8 @@ def test_listing_pages_through_more_than_one_page_of_keys(store):
     for i in range(5):
         store.put_original(sha256_hex(bytes([i])), bytes([i]))
     store.client.meta.events.register(
-        "before-parameter-build.s3.ListObjectsV2", lambda params, **_: params.setdefault("MaxKeys", 2))
+        "before-parameter-build.s3.ListObjectsV2", lambda params, **_: params.setdefault("MaxKeys", 2)
+    )
     assert sorted(store.iter_originals()) == shas
 
 
@@ -228,11 +233,29 @@ def uploader(session, tree) -> Principal:
 def test_gc_finds_an_object_whose_row_was_never_committed(session, store, uploader):
     data = photo_bytes(GPS_JPEG)
     kept_data = photo_bytes(OTHER_JPEG)
-    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(kept_data), sha256_hex(kept_data),
-                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    upload.put_photo(
+        session,
+        store,
+        uploader,
+        uuid.uuid4(),
+        io.BytesIO(kept_data),
+        sha256_hex(kept_data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     session.commit()
-    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    upload.put_photo(
+        session,
+        store,
+        uploader,
+        uuid.uuid4(),
+        io.BytesIO(data),
+        sha256_hex(data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     session.rollback()  # the process "died" after the upload, before COMMIT
     assert session.scalar(select(Photo.id).where(Photo.sha256 == sha256_hex(data))) is None
 
@@ -248,8 +271,17 @@ def test_gc_finds_an_object_whose_row_was_never_committed(session, store, upload
 
 def test_gc_reports_a_row_whose_object_is_missing(session, store, uploader):
     data = photo_bytes(GPS_JPEG)
-    uploaded = upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                                  max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    uploaded = upload.put_photo(
+        session,
+        store,
+        uploader,
+        uuid.uuid4(),
+        io.BytesIO(data),
+        sha256_hex(data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     session.commit()
     store.client.delete_object(Bucket=store.bucket, Key=store.original_key(sha256_hex(data)))
     report = gc.find_orphans(session, store, min_age=timedelta(0))
@@ -264,8 +296,13 @@ def s3_app(app, database_url, s3_endpoint, bucket, tmp_path):
     """A second app on the same database, configured like production with PHOTO_STORAGE=s3."""
     config = app_config.TestConfig(database_url, str(tmp_path / "data"))
     # The store is built by create_app from the configuration, as in production.
-    for key, value in dict(PHOTO_STORAGE="s3", PHOTO_S3_BUCKET=bucket, PHOTO_S3_PREFIX="prod",
-                           PHOTO_S3_ENDPOINT_URL=s3_endpoint, PHOTO_S3_ADDRESSING_STYLE="path").items():
+    for key, value in dict(
+        PHOTO_STORAGE="s3",
+        PHOTO_S3_BUCKET=bucket,
+        PHOTO_S3_PREFIX="prod",
+        PHOTO_S3_ENDPOINT_URL=s3_endpoint,
+        PHOTO_S3_ADDRESSING_STYLE="path",
+    ).items():
         setattr(config, key, value)
     application = create_app(config)
     yield application

@@ -1,4 +1,5 @@
 """Files and rows never disagree silently: gc finds orphans both ways; evidence rows are immutable."""
+
 from __future__ import annotations
 
 import uuid
@@ -41,8 +42,17 @@ def _upload(session, store, principal, name: str = GPS_JPEG) -> Photo:
     import io
 
     data = photo_bytes(name)
-    result = upload.put_photo(session, store, principal, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                                max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    result = upload.put_photo(
+        session,
+        store,
+        principal,
+        uuid.uuid4(),
+        io.BytesIO(data),
+        sha256_hex(data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     session.commit()
     return result.photo
 
@@ -55,8 +65,17 @@ def test_crash_between_file_write_and_commit_leaves_an_orphan_gc_lists(app, sess
     import io
 
     data = photo_bytes(GPS_JPEG)
-    upload.put_photo(session, store, uploader, uuid.uuid4(), io.BytesIO(data), sha256_hex(data),
-                       max_bytes=None, max_pixels=50_000_000, links=NO_EVIDENCE_LINKS)
+    upload.put_photo(
+        session,
+        store,
+        uploader,
+        uuid.uuid4(),
+        io.BytesIO(data),
+        sha256_hex(data),
+        max_bytes=None,
+        max_pixels=50_000_000,
+        links=NO_EVIDENCE_LINKS,
+    )
     session.rollback()  # the process "died" before COMMIT: the file is durable, the row is not
     assert session.scalar(select(Photo.id)) is None
 
@@ -139,8 +158,17 @@ def test_worker_marks_undecodable_originals_failed_and_the_api_says_so(app, sess
     data = photo_bytes("pillow__Tests__images__truncated_jpeg.jpg")
     sha = sha256_hex(data)
     store.put_original(sha, data)
-    photo = Photo(id=uuid.uuid4(), sha256=sha, uploader_id=uploader.user_id, scope_paths=list(uploader.jurisdiction_paths),
-                  size_bytes=len(data), format="JPEG", mime="image/jpeg", width=100, height=100)
+    photo = Photo(
+        id=uuid.uuid4(),
+        sha256=sha,
+        uploader_id=uploader.user_id,
+        scope_paths=list(uploader.jurisdiction_paths),
+        size_bytes=len(data),
+        format="JPEG",
+        mime="image/jpeg",
+        width=100,
+        height=100,
+    )
     session.add(photo)
     session.commit()
     assert drain_worker(app, store) == 1
@@ -172,8 +200,13 @@ def test_two_workers_never_take_the_same_photo(app, session, store, uploader):
     _upload(session, store, uploader, "drew__jpg__HTC_Desire.jpg")
     # Worker A locks the oldest pending photo and holds its transaction open …
     with app.app_context():
-        locked = db.session.scalars(select(Photo).where(Photo.derivatives_state == "pending")
-                                    .order_by(Photo.created_at).limit(1).with_for_update(skip_locked=True)).one()
+        locked = db.session.scalars(
+            select(Photo)
+            .where(Photo.derivatives_state == "pending")
+            .order_by(Photo.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).one()
         # … while worker B (another connection) skips it and takes the other one.
         with app.app_context():
             taken = derivatives.process_next_pending(db.session, store, max_pixels=50_000_000)

@@ -1,4 +1,5 @@
 """The shipped-files fixtures (tests/factories_catalogue.py) leave the database exactly as the real syncs do."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,10 @@ def _database(session) -> dict[str, list[dict[str, Any]]]:  # noqa: ANN001
     out = {}
     for model in (PenaltyRuleVersion, ChecklistVersion, AuditEntry):
         table = model.__table__
-        out[table.name] = [{k: v for k, v in row.items() if k not in WRITTEN_AT}
-                           for row in session.execute(select(table).order_by(table.c.id)).mappings()]
+        out[table.name] = [
+            {k: v for k, v in row.items() if k not in WRITTEN_AT}
+            for row in session.execute(select(table).order_by(table.c.id)).mappings()
+        ]
     return out
 
 

@@ -18,8 +18,13 @@ def load(name):
 
 
 def ctx(kind, attrs=None, zones=(), date="2024-05-02", alert="none", chain=SHANYANG, params=None):
-    c = {"site": {"kind": kind, "attributes": attrs or {}}, "zones": list(zones), "date": date,
-         "alert_level": alert, "jurisdictions": chain}
+    c = {
+        "site": {"kind": kind, "attributes": attrs or {}},
+        "zones": list(zones),
+        "date": date,
+        "alert_level": alert,
+        "jurisdictions": chain,
+    }
     if params is not None:
         c["params"] = params
     return c
@@ -33,14 +38,17 @@ HENAN_PARAMS = {"monitoring_min_floor_area_m2": 5000}
 
 
 def test_large_site_in_built_up_area_gets_video_and_two_prohibitions_henan():
-    r = resolve_checklist(load("construction_dust_henan.yaml"),
-                          ctx("construction_site", {"floor_area_m2": 6000}, zones=["built_up_area"], params=HENAN_PARAMS))
+    r = resolve_checklist(
+        load("construction_dust_henan.yaml"),
+        ctx("construction_site", {"floor_area_m2": 6000}, zones=["built_up_area"], params=HENAN_PARAMS),
+    )
     assert {"online_monitoring_platform", "no_onsite_concrete_mixing", "no_onsite_mortar_mixing"} <= keys(r)
 
 
 def test_small_site_outside_built_up_area_gets_neither_henan():
-    r = resolve_checklist(load("construction_dust_henan.yaml"),
-                          ctx("construction_site", {"floor_area_m2": 3000}, params=HENAN_PARAMS))
+    r = resolve_checklist(
+        load("construction_dust_henan.yaml"), ctx("construction_site", {"floor_area_m2": 3000}, params=HENAN_PARAMS)
+    )
     assert not {"online_monitoring_platform", "no_onsite_concrete_mixing", "no_onsite_mortar_mixing"} & keys(r)
     assert {"online_monitoring_platform", "no_onsite_concrete_mixing"} <= {i["key"] for i in r["not_applicable"]}
 
@@ -53,14 +61,18 @@ def test_erqi_video_item_applies_from_5000_m2():
 
 
 def test_erqi_earthwork_site_gets_video_whatever_its_area():
-    r = resolve_checklist(load("construction_dust_erqi_2018.yaml"),
-                          ctx("construction_site", {"floor_area_m2": 100, "involves_earthwork": True}, date="2018-11-01", chain=ERQI))
+    r = resolve_checklist(
+        load("construction_dust_erqi_2018.yaml"),
+        ctx("construction_site", {"floor_area_m2": 100, "involves_earthwork": True}, date="2018-11-01", chain=ERQI),
+    )
     assert "video_monitoring" in keys(r)
 
 
 def test_reason_names_the_matched_condition_and_value():
-    r = resolve_checklist(load("construction_dust_erqi_2018.yaml"),
-                          ctx("construction_site", {"floor_area_m2": 6000}, date="2018-11-01", chain=ERQI))
+    r = resolve_checklist(
+        load("construction_dust_erqi_2018.yaml"),
+        ctx("construction_site", {"floor_area_m2": 6000}, date="2018-11-01", chain=ERQI),
+    )
     item = next(i for i in r["items"] if i["key"] == "video_monitoring")
     assert "6000" in item["applies_because"]["zh"] and "5000" in item["applies_because"]["en"]
     assert item["applies_when"]["or"]
@@ -84,8 +96,10 @@ def test_fireworks_shop_outside_ban_area_gets_no_ban_items():
 
 
 def test_fireworks_shop_inside_ban_area_gets_sale_and_discharge_items():
-    r = resolve_checklist(load("fireworks_ban.yaml"),
-                          ctx("fireworks_point", {"point_type": "shop"}, zones=["fireworks_ban"], chain=MENGZHOU))
+    r = resolve_checklist(
+        load("fireworks_ban.yaml"),
+        ctx("fireworks_point", {"point_type": "shop"}, zones=["fireworks_ban"], chain=MENGZHOU),
+    )
     assert {"no_sale_in_ban_area", "no_discharge_in_ban_area", "seized_fireworks_count"} <= keys(r)
     assert "licensed_sales_point" not in keys(r)
 
@@ -107,9 +121,13 @@ def test_ldar_applies_from_1000_seal_points():
 
 def test_tank_rule_follows_true_vapour_pressure_bands():
     cl = load("voc_sealing_erqi_2018.yaml")
+
     def tank_items(p):
-        r = resolve_checklist(cl, ctx("voc_enterprise", {"max_tank_true_vapour_pressure_kpa": p}, date="2018-12-01", chain=ERQI))
+        r = resolve_checklist(
+            cl, ctx("voc_enterprise", {"max_tank_true_vapour_pressure_kpa": p}, date="2018-12-01", chain=ERQI)
+        )
         return keys(r) & {"tank_type_high_pressure", "tank_type_mid_pressure"}
+
     assert tank_items(76.6) == {"tank_type_high_pressure"}
     assert tank_items(76.5) == {"tank_type_mid_pressure"}
     assert tank_items(5.2) == {"tank_type_mid_pressure"}
@@ -145,5 +163,8 @@ def test_wrong_site_kind_gets_nothing():
 
 def test_invalid_context_is_rejected_with_field_errors():
     with pytest.raises(ValidationFailed) as exc:
-        resolve_checklist(load("fireworks_ban.yaml"), {"site": {"kind": "fireworks_point"}, "date": "2024/1/1", "alert_level": "purple"})
+        resolve_checklist(
+            load("fireworks_ban.yaml"),
+            {"site": {"kind": "fireworks_point"}, "date": "2024/1/1", "alert_level": "purple"},
+        )
     assert {e.path for e in exc.value.errors} == {"context.date", "context.alert_level"}

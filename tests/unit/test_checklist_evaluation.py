@@ -1,6 +1,5 @@
-from pathlib import Path
-
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ def item(file, key):
     return ItemSpec.from_doc(next(i for i in load_checklist_file(CHECKLISTS / file)["items"] if i["key"] == key))
 
 
-ROAD = ("road_dust.yaml", "dust_main_road_shanyang")   # 000#17: 主干道积尘不高于5克/平方米, ≥6 points
+ROAD = ("road_dust.yaml", "dust_main_road_shanyang")  # 000#17: 主干道积尘不高于5克/平方米, ≥6 points
 
 
 def test_le_limit_passes_exactly_at_the_limit():
@@ -57,18 +56,30 @@ def test_implausible_value_is_an_error():
 
 
 def _measure(comparison, combine="max", limit=10.0):
-    return ItemSpec.from_doc({
-        "key": "m", "kind": "measure", "prompt": {"zh": "测", "en": "m"}, "unit": "mg/m3", "severity": "low",
-        "source": ["000#17"], "limit": {"value": limit, "comparison": comparison, "wording_zh": "x"},
-        "readings": {"min_count": 1, "combine": combine}, "range": {"min": 0, "max": 1000}})
+    return ItemSpec.from_doc(
+        {
+            "key": "m",
+            "kind": "measure",
+            "prompt": {"zh": "测", "en": "m"},
+            "unit": "mg/m3",
+            "severity": "low",
+            "source": ["000#17"],
+            "limit": {"value": limit, "comparison": comparison, "wording_zh": "x"},
+            "readings": {"min_count": 1, "combine": combine},
+            "range": {"min": 0, "max": 1000},
+        }
+    )
 
 
-@pytest.mark.parametrize("comparison,at_limit,below,above", [
-    ("le", "pass", "pass", "fail"),   # 不高于
-    ("lt", "fail", "pass", "fail"),   # 低于
-    ("ge", "pass", "fail", "pass"),   # 不低于
-    ("gt", "fail", "fail", "pass"),   # 高于
-])
+@pytest.mark.parametrize(
+    "comparison,at_limit,below,above",
+    [
+        ("le", "pass", "pass", "fail"),  # 不高于
+        ("lt", "fail", "pass", "fail"),  # 低于
+        ("ge", "pass", "fail", "pass"),  # 不低于
+        ("gt", "fail", "fail", "pass"),  # 高于
+    ],
+)
 def test_comparisons_at_and_around_the_limit(comparison, at_limit, below, above):
     it = _measure(comparison)
     assert evaluate_answer(it, {"values": [10]}).verdict == at_limit
@@ -129,7 +140,9 @@ def test_check_verdict_is_the_inspectors_observation():
 
 
 def test_na_only_where_allowed():
-    assert evaluate_answer(item("construction_dust_henan.yaml", "strong_wind_controls"), {"verdict": "na"}).not_applicable
+    assert evaluate_answer(
+        item("construction_dust_henan.yaml", "strong_wind_controls"), {"verdict": "na"}
+    ).not_applicable
     ev = evaluate_answer(item("construction_dust_henan.yaml", "hoarding"), {"verdict": "na"})
     assert ev.verdict == "incomplete" and ev.errors[0].code == "na_not_allowed"
 

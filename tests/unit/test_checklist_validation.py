@@ -22,7 +22,9 @@ def test_every_shipped_checklist_validates_with_known_penalty_rules():
 
 
 def _write_catalogue(tmp_path: Path, doc: dict) -> Path:
-    (tmp_path / "site_kinds.yaml").write_text((CHECKLISTS / "site_kinds.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "site_kinds.yaml").write_text(
+        (CHECKLISTS / "site_kinds.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     (tmp_path / "x.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return tmp_path
 
@@ -30,8 +32,15 @@ def _write_catalogue(tmp_path: Path, doc: dict) -> Path:
 def _minimal(item_overrides: dict | None = None) -> dict:
     item = {"key": "a", "prompt": {"zh": "甲", "en": "a"}, "kind": "check", "severity": "low", "source": ["000#17"]}
     item.update(item_overrides or {})
-    return {"key": "x", "version": "1", "title": {"zh": "甲", "en": "x"}, "site_kinds": ["construction_site"],
-            "jurisdictions": "all", "sources": [{"seed": "000", "title": "t"}], "items": [item]}
+    return {
+        "key": "x",
+        "version": "1",
+        "title": {"zh": "甲", "en": "x"},
+        "site_kinds": ["construction_site"],
+        "jurisdictions": "all",
+        "sources": [{"seed": "000", "title": "t"}],
+        "items": [item],
+    }
 
 
 def test_source_pointing_at_missing_item_is_rejected(tmp_path):

@@ -1,4 +1,5 @@
 """统一社会信用代码 validation (GB 32100-2015)."""
+
 from __future__ import annotations
 
 import pytest

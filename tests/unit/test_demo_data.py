@@ -1,4 +1,5 @@
 """The shipped demo geography and demo sites are consistent."""
+
 from __future__ import annotations
 
 import itertools
@@ -48,7 +49,11 @@ def district(jurisdictions):
 
 @pytest.fixture(scope="module")
 def townships(jurisdictions):
-    return {f["properties"]["code"]: shape(f["geometry"]) for f in jurisdictions["features"] if f["properties"]["level"] == "township"}
+    return {
+        f["properties"]["code"]: shape(f["geometry"])
+        for f in jurisdictions["features"]
+        if f["properties"]["level"] == "township"
+    }
 
 
 def test_jurisdiction_file_passes_import_validation_without_repairs(jurisdictions):
@@ -103,7 +108,10 @@ def test_about_fifty_sites_cover_every_kind(sites):
 
 
 def test_every_site_is_labelled_demo(sites):
-    assert all(s["demo"] and s["name"].startswith("（演示）") and "演示" in s["address"] and "演示" in s["operator"]["name"] for s in sites)
+    assert all(
+        s["demo"] and s["name"].startswith("（演示）") and "演示" in s["address"] and "演示" in s["operator"]["name"]
+        for s in sites
+    )
 
 
 def test_every_site_lies_inside_the_district(sites, district):

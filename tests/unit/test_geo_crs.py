@@ -1,4 +1,5 @@
 """WGS-84 / GCJ-02 / BD-09 conversions."""
+
 from __future__ import annotations
 
 import math
@@ -91,7 +92,9 @@ def test_gcj02_to_bd09_matches_coordtransform_reference():
     assert haversine_m(*transform_point(116.404, 39.915, "gcj02", "bd09"), 116.41036949371029, 39.92133699351021) < 0.01
 
 
-@pytest.mark.parametrize("lon, lat", [(2.3522, 48.8566), (-74.006, 40.7128), (139.6917, 35.6895), (0.0, 0.0), (151.2, -33.87)])
+@pytest.mark.parametrize(
+    "lon, lat", [(2.3522, 48.8566), (-74.006, 40.7128), (139.6917, 35.6895), (0.0, 0.0), (151.2, -33.87)]
+)
 def test_points_outside_china_are_untouched_by_gcj02(lon, lat):
     assert not in_china(lon, lat)
     assert from_wgs84(lon, lat, "gcj02") == (lon, lat)
@@ -117,7 +120,10 @@ def test_wgs84_is_identity():
     assert from_wgs84(113.25, 35.22, "wgs84") == (113.25, 35.22)
 
 
-@pytest.mark.parametrize("raw, expected", [(None, "wgs84"), ("", "wgs84"), ("GCJ02", "gcj02"), ("gcj-02", "gcj02"), ("BD09", "bd09"), ("WGS-84", "wgs84")])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [(None, "wgs84"), ("", "wgs84"), ("GCJ02", "gcj02"), ("gcj-02", "gcj02"), ("BD09", "bd09"), ("WGS-84", "wgs84")],
+)
 def test_parse_crs_normalises_names(raw, expected):
     assert parse_crs(raw) == expected
 
@@ -152,7 +158,10 @@ def test_transform_geometry_converts_every_position_and_keeps_altitude():
 
 def test_transform_geometry_round_trips_a_multipolygon_and_a_collection():
     mp = {"type": "MultiPolygon", "coordinates": [[[[113.2, 35.2], [113.3, 35.2], [113.3, 35.3], [113.2, 35.2]]]]}
-    gc = {"type": "GeometryCollection", "geometries": [mp, {"type": "LineString", "coordinates": [[113.2, 35.2], [113.21, 35.21]]}]}
+    gc = {
+        "type": "GeometryCollection",
+        "geometries": [mp, {"type": "LineString", "coordinates": [[113.2, 35.2], [113.21, 35.21]]}],
+    }
     back = transform_geometry(transform_geometry(gc, "wgs84", "bd09"), "bd09", "wgs84")
     src = gc["geometries"][1]["coordinates"][1]
     got = back["geometries"][1]["coordinates"][1]

@@ -1,4 +1,5 @@
 """Bounds on a GeoJSON import: nesting depth, vertices per feature and per file, processing time."""
+
 from __future__ import annotations
 
 import io
@@ -32,14 +33,19 @@ def ring(n: int) -> list[list[float]]:
     """A closed ring of ``n`` positions (a regular polygon around 113.25, 35.25)."""
     import math
 
-    pts = [[113.25 + 0.01 * math.cos(2 * math.pi * k / (n - 1)), 35.25 + 0.01 * math.sin(2 * math.pi * k / (n - 1))]
-           for k in range(n - 1)]
+    pts = [
+        [113.25 + 0.01 * math.cos(2 * math.pi * k / (n - 1)), 35.25 + 0.01 * math.sin(2 * math.pi * k / (n - 1))]
+        for k in range(n - 1)
+    ]
     return pts + [pts[0]]
 
 
 def feature(code: str, n: int = 5) -> dict:
-    return {"type": "Feature", "properties": {"code": code, "name": code, "level": "county"},
-            "geometry": {"type": "Polygon", "coordinates": [ring(n)]}}
+    return {
+        "type": "Feature",
+        "properties": {"code": code, "name": code, "level": "county"},
+        "geometry": {"type": "Polygon", "coordinates": [ring(n)]},
+    }
 
 
 def doc(*features: dict) -> bytes:
@@ -48,8 +54,10 @@ def doc(*features: dict) -> bytes:
 
 def test_deeply_nested_document_is_refused_with_the_depth_code_before_it_is_read_to_the_end() -> None:
     depth = 200_000
-    head = b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": ' \
-           b'{"type": "Polygon", "coordinates": '
+    head = (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": '
+        b'{"type": "Polygon", "coordinates": '
+    )
     body = head + b"[" * depth + b"]" * depth + b"}}]}"
     reader = CountingReader(body)
     with pytest.raises(ValidationFailed) as info:
@@ -77,18 +85,24 @@ def test_feature_with_too_many_vertices_is_refused_413_before_the_file_is_read()
 
 def test_vertices_are_bounded_per_import_too() -> None:
     limits = ImportLimits(max_vertices_per_feature=100, max_vertices=250)
-    assert validate_stream(io.BytesIO(doc(feature("A", 100), feature("B", 100))), mode="jurisdictions", limits=limits).ok
+    assert validate_stream(
+        io.BytesIO(doc(feature("A", 100), feature("B", 100))), mode="jurisdictions", limits=limits
+    ).ok
     with pytest.raises(PayloadTooLarge) as info:
-        validate_stream(io.BytesIO(doc(feature("A", 100), feature("B", 100), feature("C", 100))),
-                        mode="jurisdictions", limits=limits)
+        validate_stream(
+            io.BytesIO(doc(feature("A", 100), feature("B", 100), feature("C", 100))),
+            mode="jurisdictions",
+            limits=limits,
+        )
     assert [(e.path, e.code) for e in info.value.errors] == [("features", "too_many_vertices")]
 
 
 def test_parsed_documents_are_bounded_like_streamed_ones() -> None:
     limits = ImportLimits(max_vertices_per_feature=100)
     with pytest.raises(PayloadTooLarge) as info:
-        validate_feature_collection(json.loads(doc(feature("A", 5), feature("B", 101))), mode="jurisdictions",
-                                    limits=limits)
+        validate_feature_collection(
+            json.loads(doc(feature("A", 5), feature("B", 101))), mode="jurisdictions", limits=limits
+        )
     assert info.value.errors[0].path == "features[1].geometry"
 
 
@@ -108,8 +122,7 @@ def test_import_that_runs_past_its_deadline_is_refused_with_a_stable_code() -> N
     ticks = _ticking_clock()
     deadline = Deadline(3, lambda: next(ticks))  # every look at the clock is one more second
     with pytest.raises(PayloadTooLarge) as info:
-        validate_stream(io.BytesIO(doc(*(feature(str(k)) for k in range(10)))), mode="jurisdictions",
-                        deadline=deadline)
+        validate_stream(io.BytesIO(doc(*(feature(str(k)) for k in range(10)))), mode="jurisdictions", deadline=deadline)
     assert info.value.code == "import_too_slow" and info.value.errors[0].code == "import_too_slow"
 
 

@@ -1,4 +1,5 @@
 """GeoJSON import validation: per-feature errors, repairs, streaming."""
+
 from __future__ import annotations
 
 import io
@@ -51,12 +52,16 @@ def test_numeric_adcode_is_accepted_as_text():
 
 def test_exterior_rings_are_oriented_counter_clockwise():
     clockwise = list(reversed(SQUARE))
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [clockwise]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [clockwise]})), mode="jurisdictions"
+    )
     assert shape(report.features[0].geometry).geoms[0].exterior.is_ccw
 
 
 def test_bow_tie_is_repaired_into_two_polygons_with_a_notice():
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [BOW_TIE]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [BOW_TIE]})), mode="jurisdictions"
+    )
     assert report.ok
     f = report.features[0]
     assert f.repaired
@@ -68,20 +73,26 @@ def test_bow_tie_is_repaired_into_two_polygons_with_a_notice():
 
 def test_collinear_ring_is_rejected_as_unrepairable():
     flat = [[113.20, 35.20], [113.21, 35.20], [113.22, 35.20], [113.20, 35.20]]
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [flat]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [flat]})), mode="jurisdictions"
+    )
     assert codes(report) == [("features[0].geometry", "geometry_unrepairable")]
     assert report.features == []
 
 
 def test_wrong_geometry_type_is_rejected():
-    report = validate_feature_collection(collection(feature(geometry={"type": "Point", "coordinates": [113.2, 35.2]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Point", "coordinates": [113.2, 35.2]})), mode="jurisdictions"
+    )
     assert codes(report) == [("features[0].geometry.type", "geometry_type_unsupported")]
 
 
 def test_missing_code_is_reported_at_its_path():
     f = feature()
     del f["properties"]["code"]
-    report = validate_feature_collection(collection(feature(code="A"), feature(code="B"), feature(code="C"), f), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(code="A"), feature(code="B"), feature(code="C"), f), mode="jurisdictions"
+    )
     assert codes(report) == [("features[3].properties.code", "missing_property")]
     assert len(report.features) == 3
 
@@ -95,36 +106,50 @@ def test_missing_name_and_properties_are_reported():
 
 
 def test_unclosed_ring_is_rejected():
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1] + [[113.2, 35.2001]]]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:-1] + [[113.2, 35.2001]]]})),
+        mode="jurisdictions",
+    )
     assert codes(report) == [("features[0].geometry.coordinates[0]", "ring_not_closed")]
 
 
 def test_ring_with_three_positions_is_rejected():
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:2] + SQUARE[:1]]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [SQUARE[:2] + SQUARE[:1]]})),
+        mode="jurisdictions",
+    )
     assert codes(report) == [("features[0].geometry.coordinates[0]", "ring_too_short")]
 
 
 def test_out_of_range_coordinate_is_rejected_with_swap_hint():
     swapped = [[lat, lon] for lon, lat in SQUARE]
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [swapped]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [swapped]})), mode="jurisdictions"
+    )
     assert codes(report) == [("features[0].geometry.coordinates[0][0]", "coordinate_out_of_range")]
     assert "swapped" in report.errors[0].message_en
 
 
 def test_polygon_coordinates_one_level_too_shallow_is_wrong_dimension():
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": SQUARE})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": SQUARE})), mode="jurisdictions"
+    )
     assert codes(report)[0][1] == "wrong_dimension"
 
 
 def test_four_ordinates_is_wrong_dimension():
     ring = [p + [0.0, 0.0] for p in SQUARE]
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [ring]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [ring]})), mode="jurisdictions"
+    )
     assert codes(report) == [("features[0].geometry.coordinates[0][0]", "wrong_dimension")]
 
 
 def test_altitude_is_dropped_with_a_notice():
     ring = [p + [120.0] for p in SQUARE]
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [ring]})), mode="jurisdictions")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [ring]})), mode="jurisdictions"
+    )
     assert report.ok
     assert report.notices[0].code == "altitude_dropped"
     assert len(report.features[0].geometry["coordinates"][0][0][0]) == 2
@@ -135,7 +160,10 @@ def test_empty_multipolygon_and_missing_geometry_are_rejected():
     missing = feature(code="X")
     missing["geometry"] = None
     report = validate_feature_collection(collection(empty, missing), mode="jurisdictions")
-    assert codes(report) == [("features[0].geometry.coordinates", "geometry_empty"), ("features[1].geometry", "geometry_missing")]
+    assert codes(report) == [
+        ("features[0].geometry.coordinates", "geometry_empty"),
+        ("features[1].geometry", "geometry_missing"),
+    ]
 
 
 def test_duplicate_codes_in_one_file_are_rejected():
@@ -159,33 +187,66 @@ def test_zone_kind_comes_from_properties_or_import_option():
 
 
 def test_zone_kind_missing_unknown_or_mismatched_is_rejected():
-    assert codes(validate_feature_collection(collection(feature(code="Z1")), mode="zones")) == [("features[0].properties.kind", "missing_property")]
-    assert codes(validate_feature_collection(collection(feature(code="Z1", kind="fireworks")), mode="zones"))[0][1] == "invalid_kind"
-    assert codes(validate_feature_collection(collection(feature(code="Z1", kind="fuel_ban")), mode="zones", kind="nrmm_control"))[0][1] == "kind_mismatch"
+    assert codes(validate_feature_collection(collection(feature(code="Z1")), mode="zones")) == [
+        ("features[0].properties.kind", "missing_property")
+    ]
+    assert (
+        codes(validate_feature_collection(collection(feature(code="Z1", kind="fireworks")), mode="zones"))[0][1]
+        == "invalid_kind"
+    )
+    assert (
+        codes(
+            validate_feature_collection(
+                collection(feature(code="Z1", kind="fuel_ban")), mode="zones", kind="nrmm_control"
+            )
+        )[0][1]
+        == "kind_mismatch"
+    )
 
 
 def test_zone_dates_are_parsed_and_period_checked():
-    ok = validate_feature_collection(collection(feature(code="Z1", kind="fuel_ban", valid_from="2022-01-01", designated_by="（演示）文件")), mode="zones")
+    ok = validate_feature_collection(
+        collection(feature(code="Z1", kind="fuel_ban", valid_from="2022-01-01", designated_by="（演示）文件")),
+        mode="zones",
+    )
     assert str(ok.features[0].valid_from) == "2022-01-01"
     assert ok.features[0].designated_by == "（演示）文件"
-    bad = validate_feature_collection(collection(feature(code="Z1", kind="fuel_ban", valid_from="2022-01-01", valid_to="2021-01-01")), mode="zones")
+    bad = validate_feature_collection(
+        collection(feature(code="Z1", kind="fuel_ban", valid_from="2022-01-01", valid_to="2021-01-01")), mode="zones"
+    )
     assert codes(bad) == [("features[0].properties.valid_to", "invalid_period")]
-    assert codes(validate_feature_collection(collection(feature(code="Z1", kind="fuel_ban", valid_from="1/1/2022")), mode="zones"))[0][1] == "invalid_date"
+    assert (
+        codes(
+            validate_feature_collection(
+                collection(feature(code="Z1", kind="fuel_ban", valid_from="1/1/2022")), mode="zones"
+            )
+        )[0][1]
+        == "invalid_date"
+    )
 
 
 def test_unknown_jurisdiction_level_is_rejected():
-    assert codes(validate_feature_collection(collection(feature(level="village")), mode="jurisdictions"))[0][1] == "invalid_level"
+    assert (
+        codes(validate_feature_collection(collection(feature(level="village")), mode="jurisdictions"))[0][1]
+        == "invalid_level"
+    )
 
 
 def test_gcj02_input_is_converted_to_wgs84():
     gcj_ring = [list(from_wgs84(lon, lat, "gcj02")) for lon, lat in SQUARE]
-    report = validate_feature_collection(collection(feature(geometry={"type": "Polygon", "coordinates": [gcj_ring]})), mode="jurisdictions", crs="gcj02")
+    report = validate_feature_collection(
+        collection(feature(geometry={"type": "Polygon", "coordinates": [gcj_ring]})), mode="jurisdictions", crs="gcj02"
+    )
     got = shape(report.features[0].geometry)
     assert got.symmetric_difference(shape({"type": "Polygon", "coordinates": [SQUARE]})).area < 1e-12
 
 
 def test_every_bad_feature_is_listed_and_raise_for_errors_reports_them_all():
-    bad = collection(feature(code="A", geometry={"type": "Point", "coordinates": [0, 0]}), feature(code="B"), feature(code="", name=""))
+    bad = collection(
+        feature(code="A", geometry={"type": "Point", "coordinates": [0, 0]}),
+        feature(code="B"),
+        feature(code="", name=""),
+    )
     report = validate_feature_collection(bad, mode="jurisdictions")
     with pytest.raises(ValidationFailed) as info:
         report.raise_for_errors()
@@ -207,12 +268,15 @@ def test_validate_geometry_alone_reports_repair():
 
 # --- streaming --------------------------------------------------------------------------
 
+
 def as_stream(doc) -> io.BytesIO:
     return io.BytesIO(json.dumps(doc, ensure_ascii=False).encode())
 
 
 def test_stream_matches_in_memory_validation():
-    doc = collection(feature(code="A"), feature(code="B", geometry={"type": "Polygon", "coordinates": [BOW_TIE]}), feature(code=""))
+    doc = collection(
+        feature(code="A"), feature(code="B", geometry={"type": "Polygon", "coordinates": [BOW_TIE]}), feature(code="")
+    )
     doc["name"] = "demo"
     streamed = validate_stream(as_stream(doc), mode="jurisdictions")
     loaded = validate_feature_collection(doc, mode="jurisdictions")
@@ -223,7 +287,13 @@ def test_stream_matches_in_memory_validation():
 
 
 def test_stream_with_type_after_features_and_crs_member():
-    text = json.dumps({"features": [feature()], "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}, "type": "FeatureCollection"})
+    text = json.dumps(
+        {
+            "features": [feature()],
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+            "type": "FeatureCollection",
+        }
+    )
     assert validate_stream(io.BytesIO(text.encode()), mode="jurisdictions").ok
 
 

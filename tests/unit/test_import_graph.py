@@ -3,6 +3,7 @@
 Walks the source with ``ast`` (nothing is imported), so a cycle that only bites at start-up in some import
 order is caught here, in every order.
 """
+
 from __future__ import annotations
 
 import ast
@@ -23,7 +24,8 @@ def _modules() -> dict[str, ast.Module]:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _top_level_imports(tree: ast.Module, known: set[str]) -> set[str]:
@@ -45,6 +47,7 @@ def _top_level_imports(tree: ast.Module, known: set[str]) -> set[str]:
                 visit(node.orelse)
                 for handler in getattr(node, "handlers", []):
                     visit(handler.body)
+
     visit(tree.body)
     return {m for m in out if m in known}
 
@@ -158,6 +161,9 @@ def test_no_private_name_is_imported_from_another_feature() -> None:
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app."):
                 if _feature(node.module) == _feature(name):
                     continue
-                offenders += [f"{name} imports {node.module}.{a.name}" for a in node.names
-                              if a.name.startswith("_") and not a.name.startswith("__")]
+                offenders += [
+                    f"{name} imports {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
     assert offenders == []

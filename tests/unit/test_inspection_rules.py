@@ -1,7 +1,8 @@
 """Pure inspection rules: lifecycle, If-Match parsing, photo-link merge, officer and window checks."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -9,18 +10,33 @@ from app.errors import Conflict, PreconditionRequired
 from app.inspections import rules
 
 
-@pytest.mark.parametrize("action,state,target", [
-    ("submit", "draft", "submitted"), ("return", "submitted", "returned"), ("submit", "returned", "submitted"),
-    ("approve", "submitted", "approved"), ("reject", "submitted", "rejected"), ("edit", "returned", "returned"),
-])
+@pytest.mark.parametrize(
+    "action,state,target",
+    [
+        ("submit", "draft", "submitted"),
+        ("return", "submitted", "returned"),
+        ("submit", "returned", "submitted"),
+        ("approve", "submitted", "approved"),
+        ("reject", "submitted", "rejected"),
+        ("edit", "returned", "returned"),
+    ],
+)
 def test_lifecycle_allows_the_documented_transitions(action: str, state: str, target: str) -> None:
     assert rules.next_state(action, state) == target
 
 
-@pytest.mark.parametrize("action,state", [
-    ("edit", "submitted"), ("edit", "approved"), ("submit", "approved"), ("return", "draft"),
-    ("approve", "returned"), ("reject", "draft"), ("submit", "rejected"),
-])
+@pytest.mark.parametrize(
+    "action,state",
+    [
+        ("edit", "submitted"),
+        ("edit", "approved"),
+        ("submit", "approved"),
+        ("return", "draft"),
+        ("approve", "returned"),
+        ("reject", "draft"),
+        ("submit", "rejected"),
+    ],
+)
 def test_lifecycle_refuses_other_transitions_with_409(action: str, state: str) -> None:
     with pytest.raises(Conflict) as info:
         rules.next_state(action, state)
@@ -77,17 +93,22 @@ def test_officers_below_the_minimum_cite_article_42() -> None:
 
 
 def test_window_needs_both_ends_in_order() -> None:
-    start = datetime(2026, 11, 20, 1, tzinfo=timezone.utc)
-    end = datetime(2026, 11, 20, 2, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 20, 1, tzinfo=UTC)
+    end = datetime(2026, 11, 20, 2, tzinfo=UTC)
     assert rules.window_errors(start, end) == []
     assert [e.code for e in rules.window_errors(start, None)] == ["required"]
     assert [e.code for e in rules.window_errors(end, start)] == ["ends_before_start"]
 
 
-@pytest.mark.parametrize("evidence,verdict,count", [
-    ({"photos_when_failed": True, "min_photos": 2}, "fail", 2), ({"photos_when_failed": True}, "pass", 0),
-    ({"always": True}, "pass", 1), ({}, "fail", 0),
-])
+@pytest.mark.parametrize(
+    "evidence,verdict,count",
+    [
+        ({"photos_when_failed": True, "min_photos": 2}, "fail", 2),
+        ({"photos_when_failed": True}, "pass", 0),
+        ({"always": True}, "pass", 1),
+        ({}, "fail", 0),
+    ],
+)
 def test_required_photo_count(evidence: dict, verdict: str, count: int) -> None:
     assert rules.required_photo_count({"evidence": evidence}, verdict) == count
 

@@ -1,5 +1,6 @@
 """Golden cases worked by hand from the sources (000§五(二), 002#20/003#30, Air Law, Henan regulation,
 Fireworks Safety Regulation). Amounts in fen: 1 yuan = 100 fen."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -27,8 +28,13 @@ def rules():
 
 
 def ctx(**changes):
-    base = PenaltyContext(inspection_date=date(2022, 6, 15), jurisdiction_chain=SHANYANG,
-                          responsible_subdistrict=JIAODONG, violator=BUILDER, finder_level="city")
+    base = PenaltyContext(
+        inspection_date=date(2022, 6, 15),
+        jurisdiction_chain=SHANYANG,
+        responsible_subdistrict=JIAODONG,
+        violator=BUILDER,
+        finder_level="city",
+    )
     return replace(base, **changes)
 
 
@@ -67,8 +73,9 @@ def test_three_failed_dust_measures_give_one_statutory_line_under_henan_76_by_de
 
 
 def test_construction_dust_policy_can_select_air_law_115(rules):
-    result = compute_penalties(dust_findings("fence", "cover", "wash"),
-                               ctx(policy={"construction_dust_basis": "air_law_115"}), rules)
+    result = compute_penalties(
+        dust_findings("fence", "cover", "wash"), ctx(policy={"construction_dust_basis": "air_law_115"}), rules
+    )
     fine = line(result, "fine.air_law_115_construction_dust")
     assert fine.amount_fen == 7_300_000  # 10,000 + 90,000 x 0.7
     assert "fine.henan_76_construction_dust" not in keys(result)
@@ -82,9 +89,13 @@ def test_construction_dust_also_orders_correction_but_not_stop_work_on_first_vis
 
 # --- fireworks sale in the ban area
 def test_fireworks_sale_in_ban_area_gives_50k_fiscal_deduction_and_regulation_36_fine(rules):
-    finding = FindingInput("fireworks", "no_sale_in_ban_area",
-                      ("fiscal.fireworks_in_ban_area", "fine.fireworks_reg_36_unlicensed_sale"),
-                      ("000#20", "000§五(二)"), counts={"items_seized": 40})
+    finding = FindingInput(
+        "fireworks",
+        "no_sale_in_ban_area",
+        ("fiscal.fireworks_in_ban_area", "fine.fireworks_reg_36_unlicensed_sale"),
+        ("000#20", "000§五(二)"),
+        counts={"items_seized": 40},
+    )
     shop = Party("某烟花零售店", None, "individual")
     result = compute_penalties([finding], ctx(inspection_date=date(2023, 1, 18), violator=shop), rules)
     assert line(result, "fiscal.fireworks_in_ban_area").amount_fen == 5_000_000
@@ -98,18 +109,28 @@ def test_fireworks_sale_in_ban_area_gives_50k_fiscal_deduction_and_regulation_36
 
 # --- NRMM
 def test_nrmm_without_label_is_sealed_and_stopped_with_no_money(rules):
-    finding = FindingInput("nrmm", "info_card_posted", ("measure.nrmm_seal_and_stop_use",), ("000#14",),
-                      counts={"machines": 2})
+    finding = FindingInput(
+        "nrmm", "info_card_posted", ("measure.nrmm_seal_and_stop_use",), ("000#14",), counts={"machines": 2}
+    )
     result = compute_penalties([finding], ctx(), rules)
     measure = line(result, "measure.nrmm_seal_and_stop_use")
     assert (measure.kind, measure.status, measure.amount_fen, measure.counted_units) == (
-        "seal_and_stop_use", "non_monetary", None, 2)
+        "seal_and_stop_use",
+        "non_monetary",
+        None,
+        2,
+    )
     assert result.total_fines_fen == 0 and result.total_fiscal_fen == 0
 
 
 def test_nrmm_used_in_control_area_is_fined_within_henan_74_range_per_machine(rules):
-    finding = FindingInput("nrmm", "stage_allowed_in_control_area", ("fine.henan_74_nrmm_banned_zone",), ("000#14",),
-                      counts={"machines": 2})
+    finding = FindingInput(
+        "nrmm",
+        "stage_allowed_in_control_area",
+        ("fine.henan_74_nrmm_banned_zone",),
+        ("000#14",),
+        counts={"machines": 2},
+    )
     result = compute_penalties([finding], ctx(), rules)
     fine = line(result, "fine.henan_74_nrmm_banned_zone")
     assert fine.range_fen == (500_000, 2_000_000)
@@ -134,8 +155,11 @@ def test_inspection_before_henan_regulation_uses_the_older_national_rule(rules):
 
 
 def test_inspection_after_the_2018_amendment_uses_the_2018_text(rules):
-    result = compute_penalties(dust_findings("fence"), ctx(inspection_date=date(2019, 5, 1),
-                                                           policy={"construction_dust_basis": "air_law_115"}), rules)
+    result = compute_penalties(
+        dust_findings("fence"),
+        ctx(inspection_date=date(2019, 5, 1), policy={"construction_dust_basis": "air_law_115"}),
+        rules,
+    )
     fine = line(result, "fine.air_law_115_construction_dust")
     assert (fine.rule_version, fine.status) == ("air-law-2018", "computed")
 
@@ -158,8 +182,9 @@ def test_rule_without_amount_blocks_issuing(rules):
 
 def test_unverified_rule_version_needs_confirmation(rules):
     finding = FindingInput("fireworks", "no_discharge", ("fine.henan_82_fireworks_discharge_individual",))
-    result = compute_penalties([finding], ctx(inspection_date=date(2023, 1, 22),
-                                              violator=Party("张某", None, "individual")), rules)
+    result = compute_penalties(
+        [finding], ctx(inspection_date=date(2023, 1, 22), violator=Party("张某", None, "individual")), rules
+    )
     fine = line(result, "fine.henan_82_fireworks_discharge_individual")
     assert fine.rule_version == "henan-2021" and not fine.verified
     assert "unverified" in fine.blocking_reasons
@@ -183,24 +208,41 @@ def test_fiscal_schedule_needs_a_supervision_team_finder(rules):
 
 
 def test_straw_fire_points_cost_500k_yuan_each(rules):
-    finding = FindingInput("burning", "straw_fire_point", ("fiscal.straw_burning_fire_point",), ("002#20",),
-                      counts={"fire_points": 2})
+    finding = FindingInput(
+        "burning", "straw_fire_point", ("fiscal.straw_burning_fire_point",), ("002#20",), counts={"fire_points": 2}
+    )
     town = JurisdictionRef("410822100", "清化镇")
-    result = compute_penalties([finding], ctx(inspection_date=date(2023, 10, 8),
-                                              jurisdiction_chain=("410000", "410800", "410822"),
-                                              responsible_subdistrict=town), rules)
+    result = compute_penalties(
+        [finding],
+        ctx(
+            inspection_date=date(2023, 10, 8),
+            jurisdiction_chain=("410000", "410800", "410822"),
+            responsible_subdistrict=town,
+        ),
+        rules,
+    )
     fiscal = line(result, "fiscal.straw_burning_fire_point")
     assert (fiscal.amount_fen, fiscal.payer.name) == (100_000_000, "清化镇")
 
 
 def test_fireworks_discharge_range_depends_on_party_kind(rules):
-    finding = FindingInput("fireworks", "no_discharge", ("fine.fireworks_reg_42_discharge_in_ban_area",
-                                                    "fine.henan_82_fireworks_discharge_individual",
-                                                    "fine.henan_82_fireworks_discharge_unit"))
+    finding = FindingInput(
+        "fireworks",
+        "no_discharge",
+        (
+            "fine.fireworks_reg_42_discharge_in_ban_area",
+            "fine.henan_82_fireworks_discharge_individual",
+            "fine.henan_82_fireworks_discharge_unit",
+        ),
+    )
     on = date(2020, 1, 25)
-    person = line(compute_penalties([finding], ctx(inspection_date=on, violator=Party("张某", None, "individual")),
-                                    rules), "fine.henan_82_fireworks_discharge_individual")
-    company = line(compute_penalties([finding], ctx(inspection_date=on), rules), "fine.henan_82_fireworks_discharge_unit")
+    person = line(
+        compute_penalties([finding], ctx(inspection_date=on, violator=Party("张某", None, "individual")), rules),
+        "fine.henan_82_fireworks_discharge_individual",
+    )
+    company = line(
+        compute_penalties([finding], ctx(inspection_date=on), rules), "fine.henan_82_fireworks_discharge_unit"
+    )
     assert person.range_fen == (50_000, 100_000) and company.range_fen == (100_000, 500_000)
 
 
@@ -220,13 +262,17 @@ def test_orange_alert_pushes_to_the_upper_end(rules):
 
 def test_repeat_offence_raises_the_amount(rules):
     first = line(compute_penalties(dust_findings("fence"), ctx(), rules), "fine.henan_76_construction_dust")
-    again = line(compute_penalties(dust_findings("fence"), ctx(repeat_offences={"fence": 1}), rules),
-                 "fine.henan_76_construction_dust")
+    again = line(
+        compute_penalties(dust_findings("fence"), ctx(repeat_offences={"fence": 1}), rules),
+        "fine.henan_76_construction_dust",
+    )
     assert (first.amount_fen, again.amount_fen) == (6_000_000, 8_000_000)  # 50% -> 75%
 
 
 def test_first_offence_with_slight_harm_is_exempt_but_fiscal_deduction_stays(rules):
-    result = compute_penalties(dust_findings("fence"), ctx(first_offence_slight_harm=True, prompt_correction=True), rules)
+    result = compute_penalties(
+        dust_findings("fence"), ctx(first_offence_slight_harm=True, prompt_correction=True), rules
+    )
     fine = line(result, "fine.henan_76_construction_dust")
     assert (fine.status, fine.amount_fen) == ("exempt", 0)
     assert line(result, "fiscal.dust_measure_failed").amount_fen == 10_000_000
@@ -249,10 +295,15 @@ def test_repeat_window_counts_only_the_last_two_years():
 
 # --- daily continuous penalties
 def test_failed_reinspection_counts_daily_penalty_from_the_day_after_the_order(rules):
-    result = compute_penalties(dust_findings("fence"), ctx(order_to_correct_date=date(2022, 3, 1),
-                                                           reinspection_date=date(2022, 3, 11),
-                                                           prior_decision_amounts_fen={
-                                                               "fine.henan_76_construction_dust": 2_000_000}), rules)
+    result = compute_penalties(
+        dust_findings("fence"),
+        ctx(
+            order_to_correct_date=date(2022, 3, 1),
+            reinspection_date=date(2022, 3, 11),
+            prior_decision_amounts_fen={"fine.henan_76_construction_dust": 2_000_000},
+        ),
+        rules,
+    )
     daily = line(result, "fine.henan_76_construction_dust")
     assert (daily.unit, daily.daily_days, daily.amount_fen) == ("per_day", 10, 20_000_000)
     assert "measure.stop_work_construction_dust" in keys(result)
@@ -260,8 +311,15 @@ def test_failed_reinspection_counts_daily_penalty_from_the_day_after_the_order(r
 
 def test_no_daily_penalty_where_the_law_does_not_allow_it(rules):
     finding = FindingInput("voc", "enclosed", ("fine.air_law_108_voc",))
-    result = compute_penalties([finding], ctx(order_to_correct_date=date(2022, 3, 1), reinspection_date=date(2022, 3, 11),
-                                              prior_decision_amounts_fen={"fine.air_law_108_voc": 5_000_000}), rules)
+    result = compute_penalties(
+        [finding],
+        ctx(
+            order_to_correct_date=date(2022, 3, 1),
+            reinspection_date=date(2022, 3, 11),
+            prior_decision_amounts_fen={"fine.air_law_108_voc": 5_000_000},
+        ),
+        rules,
+    )
     assert "fine.air_law_108_voc" not in keys(result)
     assert "measure.stop_production_voc" in keys(result)
 
@@ -301,7 +359,8 @@ def test_override_of_a_rule_without_amount_is_refused(rules):
 
 def test_money_is_never_float(rules):
     findings = dust_findings("fence", "cover") + [
-        FindingInput("nrmm", "stage", ("fine.henan_74_nrmm_banned_zone",), counts={"machines": 3})]
+        FindingInput("nrmm", "stage", ("fine.henan_74_nrmm_banned_zone",), counts={"machines": 3})
+    ]
     result = compute_penalties(findings, ctx(alert_level="yellow", repeat_offences={"stage": 1}), rules)
     for l in result.lines:
         for value in (l.amount_fen, l.base_amount_fen, *(l.range_fen or ())):

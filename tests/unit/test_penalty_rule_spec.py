@@ -1,4 +1,5 @@
 """Typed rule versions: built once from the entry as written, which stays the stored and hashed form."""
+
 from __future__ import annotations
 
 import json
@@ -56,9 +57,16 @@ def test_stored_content_round_trips_to_the_same_typed_rule(rules):
 
 def test_jurisdiction_amount_setting_replaces_to_be_set_and_verifies_by_its_document(rules):
     rule = _by_key(rules, "fiscal.open_burning_waste_leaves")
-    setting = AmountSetting.from_doc({"rule_version": rule.version, "amount_fen": None, "min_fen": 100_000,
-                                      "max_fen": 500_000, "document_ref": "山政办〔2023〕1号",
-                                      "jurisdiction_code": "410811"})
+    setting = AmountSetting.from_doc(
+        {
+            "rule_version": rule.version,
+            "amount_fen": None,
+            "min_fen": 100_000,
+            "max_fen": 500_000,
+            "document_ref": "山政办〔2023〕1号",
+            "jurisdiction_code": "410811",
+        }
+    )
     set_rule = rule.with_amount_setting(setting)
     assert set_rule.amount == Range(100_000, 500_000) and set_rule.amount_status == "set"
     assert set_rule.discretion == "factor_position_v1" and set_rule.verified.status

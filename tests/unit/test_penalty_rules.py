@@ -1,4 +1,5 @@
 """Penalty rule files: schema, versions, policy defaults, and quotes that must match the seeds."""
+
 from __future__ import annotations
 
 import re
@@ -35,13 +36,22 @@ def rules():
 
 def _good_rule(**changes):
     rule = {
-        "key": "fine.test_rule", "version": "v1", "title": {"zh": "测试", "en": "Test"},
-        "kind": "statutory_fine", "basis": [{"ref": "大气污染防治法第一百一十六条", "text": "处二千元以上二万元以下的罚款"}],
-        "authority": {"zh": "部门", "en": "Department"}, "amount": {"min": 200000, "max": 2000000},
-        "amount_status": "set", "discretion": "factor_position_v1", "unit": "per_case",
+        "key": "fine.test_rule",
+        "version": "v1",
+        "title": {"zh": "测试", "en": "Test"},
+        "kind": "statutory_fine",
+        "basis": [{"ref": "大气污染防治法第一百一十六条", "text": "处二千元以上二万元以下的罚款"}],
+        "authority": {"zh": "部门", "en": "Department"},
+        "amount": {"min": 200000, "max": 2000000},
+        "amount_status": "set",
+        "discretion": "factor_position_v1",
+        "unit": "per_case",
         "stacking": {"mode": "once_per_inspection", "cap_fen": None},
-        "effective": {"from": "2018-10-26", "to": None}, "verified": {"status": True, "source": "test"},
-        "payer": "violator", "jurisdictions": ["all"], "daily_continuous": {"allowed": False},
+        "effective": {"from": "2018-10-26", "to": None},
+        "verified": {"status": True, "source": "test"},
+        "payer": "violator",
+        "jurisdictions": ["all"],
+        "daily_continuous": {"allowed": False},
     }
     rule.update(changes)
     return rule
@@ -73,7 +83,9 @@ def test_seed_quotes_occur_in_the_seed_files(rules):
 
 def test_fiscal_amounts_match_000_section_5_2(rules):
     current = rules_in_force(rules, date(2022, 6, 1))
-    yuan = {k: r.amount.fen // 100 for k, r in current.items() if k.startswith("fiscal.") and isinstance(r.amount, Fixed)}
+    yuan = {
+        k: r.amount.fen // 100 for k, r in current.items() if k.startswith("fiscal.") and isinstance(r.amount, Fixed)
+    }
     assert yuan["fiscal.dust_measure_failed"] == 100_000
     assert yuan["fiscal.coal_boiler_small"] == 100_000
     assert yuan["fiscal.fireworks_in_ban_area"] == 50_000
@@ -140,8 +152,9 @@ def test_fiscal_deduction_must_be_charged_to_the_jurisdiction(tmp_path):
 
 
 def test_overlapping_versions_are_rejected(tmp_path):
-    errors = validate_rules(_write(tmp_path, _good_rule(), _good_rule(version="v2",
-                                                                      effective={"from": "2020-01-01", "to": None})))
+    errors = validate_rules(
+        _write(tmp_path, _good_rule(), _good_rule(version="v2", effective={"from": "2020-01-01", "to": None}))
+    )
     assert [e.code for e in errors] == ["periods_overlap"]
 
 
@@ -157,6 +170,11 @@ def test_policy_setting_without_default_is_rejected(tmp_path):
 
 def test_load_rules_raises_with_every_problem(tmp_path):
     with pytest.raises(ValidationFailed) as info:
-        load_rules(_write(tmp_path, _good_rule(amount={"min": 5, "max": 1}), _good_rule(key="fine.b", version="x",
-                                                                                  companion_measures=["measure.nope"])))
+        load_rules(
+            _write(
+                tmp_path,
+                _good_rule(amount={"min": 5, "max": 1}),
+                _good_rule(key="fine.b", version="x", companion_measures=["measure.nope"]),
+            )
+        )
     assert {e.code for e in info.value.errors} == {"range_reversed", "unknown_rule"}

@@ -1,4 +1,5 @@
 """app.photos.evidence: flags inform review, they never block."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,5 +1,6 @@
 """app.photos.processing on the real files in tests/data/photos (see MANIFEST.tsv), the samples derived
 from them in tests/photo_samples.py, and JPEGs made here with GPS EXIF around 焦作 (113.24 E, 35.22 N)."""
+
 from __future__ import annotations
 
 import io
@@ -79,7 +80,8 @@ def test_format_is_not_taken_from_the_file_name(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "row", rows(lambda r: _float(r["gps_lat"]) is not None and (_float(r["gps_lat"]), _float(r["gps_lon"])) != (0.0, 0.0))
+    "row",
+    rows(lambda r: _float(r["gps_lat"]) is not None and (_float(r["gps_lat"]), _float(r["gps_lon"])) != (0.0, 0.0)),
 )
 def test_gps_decimal_degrees_match_the_manifest(row):
     info = inspect_original(photo_path(row["file"]))
@@ -122,7 +124,9 @@ def test_photo_without_gps_reports_missing():
     assert info.gps is None and info.gps_problem == "missing"
 
 
-@pytest.mark.parametrize("name", ["pillow__Tests__images__hopper_bad_exif.jpg", "pillow__Tests__images__invalid-exif.jpg"])
+@pytest.mark.parametrize(
+    "name", ["pillow__Tests__images__hopper_bad_exif.jpg", "pillow__Tests__images__invalid-exif.jpg"]
+)
 def test_corrupt_exif_still_inspects_without_metadata(name):
     info = inspect_original(photo_path(name))
     assert info.taken_at is None and info.gps is None
@@ -241,8 +245,9 @@ def _mpo(first=(200, 30, 30), second=(30, 30, 200), size=(96, 64)) -> bytes:
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "Panasonic", "DMC-LX7"
     buf = io.BytesIO()
-    Image.new("RGB", size, first).save(buf, "MPO", save_all=True, append_images=[Image.new("RGB", size, second)],
-                                       exif=exif)
+    Image.new("RGB", size, first).save(
+        buf, "MPO", save_all=True, append_images=[Image.new("RGB", size, second)], exif=exif
+    )
     return buf.getvalue()
 
 
@@ -367,8 +372,13 @@ def _assert_no_metadata(jpeg: bytes) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["derived__gps_fractional_seconds.jpg", "derived__large_orientation_3.jpg", "drew__webp__Issue_473_Java_.webp",
-     "derived__heic_gps_offset_time.heic", "drew__jpg__Apple_iPhone_4.jpg"],
+    [
+        "derived__gps_fractional_seconds.jpg",
+        "derived__large_orientation_3.jpg",
+        "drew__webp__Issue_473_Java_.webp",
+        "derived__heic_gps_offset_time.heic",
+        "drew__jpg__Apple_iPhone_4.jpg",
+    ],
 )
 def test_derivatives_carry_no_exif_or_gps(name):
     result = make_derivatives(photo_path(name))
@@ -379,8 +389,18 @@ def test_derivatives_carry_no_exif_or_gps(name):
 # --------------------------------------------------------------------------- our own JPEGs with GPS EXIF
 
 
-def _jpeg_with_gps(lat_dms, lat_ref, lon_dms, lon_ref, *, size=(640, 480), taken="2026:11:20 09:30:00",
-                   offset: str | None = "+08:00", software: str | None = None, orientation: int | None = None) -> bytes:
+def _jpeg_with_gps(
+    lat_dms,
+    lat_ref,
+    lon_dms,
+    lon_ref,
+    *,
+    size=(640, 480),
+    taken="2026:11:20 09:30:00",
+    offset: str | None = "+08:00",
+    software: str | None = None,
+    orientation: int | None = None,
+) -> bytes:
     im = Image.new("RGB", size, (120, 160, 200))
     exif = Image.Exif()
     exif[0x010F] = "Xiaomi"

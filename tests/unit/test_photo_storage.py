@@ -1,4 +1,5 @@
 """app.photos.storage.FilesystemPhotoStore and its LocalSpool: write-once, atomic, verified."""
+
 from __future__ import annotations
 
 import hashlib

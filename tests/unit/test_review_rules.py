@@ -1,4 +1,5 @@
 """rules.check_two_person_rule and rules.item_comment_errors: pure review decisions."""
+
 from __future__ import annotations
 
 import pytest
