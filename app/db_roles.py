@@ -51,6 +51,7 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "inspection_answers": FULL,  # an edit of a draft replaces the set
     "inspection_photo_links": EDIT,  # never removed; frozen once submitted except flags (trigger)
     "findings": APPEND,  # written once at a submission (trigger)
+    "review_settings": EDIT,  # an admin's waiver of the two-person rule, per jurisdiction (audited)
     # The job queue (procrastinate's tables, migration 0009): workers claim, retry and finish jobs.
     "procrastinate_jobs": FULL,
     "procrastinate_events": FULL,

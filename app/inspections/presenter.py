@@ -9,7 +9,6 @@ only inspections the viewer may see (``evidence.visible_flags``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import to_shape
@@ -20,15 +19,12 @@ from app.auth.principal import Principal
 from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
 from app.inspections.feed import FeedPage
 from app.inspections.models import Inspection
+from app.inspections.review_settings import JurisdictionReviewSettings
 from app.inspections.schemas import InspectionSchema
 from app.inspections.versions import ShowCurrent
 from app.photos.access import can_view_photo
 from app.photos.models import Photo
 from app.vocabulary import SUPERVISING_ROLES
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
 
 
 def _answers(inspection: Inspection) -> dict[str, Any]:
@@ -54,9 +50,28 @@ def _location(inspection: Inspection) -> dict[str, Any] | None:
 
 
 def _review(inspection: Inspection) -> dict[str, Any] | None:
+    """The last return (kept after resubmission, so the inspector can still read what was asked)."""
     if inspection.review_comment is None and inspection.reviewed_at is None:
         return None
-    return {"comment": inspection.review_comment, "at": _iso(inspection.reviewed_at), "by": inspection.reviewed_by_id}
+    return {
+        "comment": inspection.review_comment,
+        "at": inspection.reviewed_at,
+        "by": inspection.reviewed_by_id,
+        "item_comments": list(inspection.review_item_comments or []),
+    }
+
+
+def _decision(inspection: Inspection) -> dict[str, Any] | None:
+    """The supervisor's final decision, as the phone's sync feed shows it."""
+    if inspection.decision is None:
+        return None
+    return {
+        "action": inspection.decision,
+        "by": inspection.decided_by_id,
+        "at": inspection.decided_at,
+        "reason": inspection.decision_reason,
+        "item_comments": list(inspection.decision_item_comments or []),
+    }
 
 
 def _may_see_flags(session: Session, viewer: Principal | None, photo: Photo | None) -> bool:
@@ -145,6 +160,7 @@ def present_inspection(
         "photos": _photo_links(session, inspection, viewer, photos),
         "findings": _findings(inspection),
         "review": _review(inspection),
+        "decision": _decision(inspection),
         "reinspection_of": inspection.reinspection_of_id,
         "submitted_at": inspection.submitted_at,
         "submission_count": inspection.submission_count,
@@ -172,3 +188,20 @@ def current_state_for(session: Session, viewer: Principal) -> ShowCurrent:
         return dumped
 
     return show
+
+
+def present_review_settings(settings: JurisdictionReviewSettings) -> dict[str, Any]:
+    """A jurisdiction's review settings as ``schemas.ReviewSettingsSchema`` dumps them."""
+    row = settings.row
+    return {
+        "jurisdiction": settings.jurisdiction.code,
+        "own": None
+        if row is None
+        else {
+            "two_person_rule": row.two_person_rule,
+            "reason": row.reason,
+            "updated_by": row.updated_by_id,
+            "updated_at": row.updated_at,
+        },
+        "effective": {"two_person_rule": settings.effective.two_person_rule, "source": settings.effective.source},
+    }

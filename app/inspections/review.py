@@ -1,20 +1,53 @@
-"""Review: a supervisor returns a submitted inspection to the inspector with comments."""
+"""Review: a supervisor returns a submitted inspection with comments, or decides on it (approve/reject).
+
+Every review action needs the inspection's current version in ``If-Match``, so two supervisors acting at
+once cannot both win: the row is locked (``load_for_update``), the first bumps the version, the second
+gets 412 with the state the first left. Decisions respect the two-person rule (rules.check_two_person_rule)
+unless the jurisdiction's admin waived it (review_settings).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
+from app.errors import ValidationFailed
 from app.inspections import rules
 from app.inspections.access import can_see, inspection_not_found, load_for_update
 from app.inspections.feed import bump_change
 from app.inspections.models import Inspection
+from app.inspections.review_settings import effective_review_settings
 from app.inspections.versions import ShowCurrent, stale_version
 from app.vocabulary import SUPERVISING_ROLES
+
+#: {"item_key": ..., "comment": ...} as validated by schemas.ItemCommentSchema.
+ItemComments = Sequence[dict[str, str]]
+
+
+def _load_for_review(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
+    inspection = load_for_update(session, inspection_id)
+    if inspection is None or principal.role not in SUPERVISING_ROLES or not can_see(principal, inspection):
+        raise inspection_not_found()
+    return inspection
+
+
+def _check_item_comments(inspection: Inspection, item_comments: ItemComments) -> list[dict[str, str]]:
+    """The comments as stored, after checking each names an item of this inspection (422 otherwise)."""
+    known = {a.item_key for a in inspection.answers} | {f.item_key for f in inspection.current_findings}
+    errors = rules.item_comment_errors(item_comments, known)
+    if errors:
+        raise ValidationFailed(
+            "逐项意见所指的检查项不在本检查记录中。",
+            "An item comment names an item this inspection does not have.",
+            errors=rules.sorted_errors(errors),
+        )
+    return [{"item_key": c["item_key"], "comment": c["comment"]} for c in item_comments]
 
 
 def return_inspection(
@@ -24,25 +57,28 @@ def return_inspection(
     comment: str,
     if_match: str | None,
     show_current: ShowCurrent,
+    item_comments: ItemComments = (),
 ) -> Inspection:
     """A supervisor sends a submitted inspection back to the inspector with comments (submitted → returned)."""
-    inspection = load_for_update(session, inspection_id)
-    if inspection is None or principal.role not in SUPERVISING_ROLES or not can_see(principal, inspection):
-        raise inspection_not_found()
+    inspection = _load_for_review(session, principal, inspection_id)
     sent_version = rules.require_if_match(if_match)
+    comments = [dict(c) for c in item_comments]
     if (
         inspection.state == rules.RETURNED
         and sent_version == inspection.version - 1
         and inspection.review_comment == comment
         and inspection.reviewed_by_id == principal.user_id
+        and (inspection.review_item_comments or []) == comments
     ):
         return inspection  # retry of the return whose response was lost
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
     target = rules.next_state("return", inspection.state)
+    stored = _check_item_comments(inspection, item_comments)
     before = {"state": inspection.state, "version": inspection.version}
     inspection.state = target
     inspection.review_comment = comment
+    inspection.review_item_comments = stored or None
     inspection.reviewed_at = datetime.now(UTC)
     inspection.reviewed_by_id = principal.user_id
     inspection.version += 1
@@ -52,7 +88,84 @@ def return_inspection(
         "inspection",
         inspection.id,
         before=before,
-        after={"state": inspection.state, "version": inspection.version, "comment": comment},
+        after={"state": inspection.state, "version": inspection.version, "comment": comment, "item_comments": stored},
     )
     bump_change(session, inspection)
     return inspection
+
+
+def _decide(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    action: str,
+    reason: str | None,
+    item_comments: ItemComments,
+    if_match: str | None,
+    show_current: ShowCurrent,
+) -> Inspection:
+    inspection = _load_for_review(session, principal, inspection_id)
+    sent_version = rules.require_if_match(if_match)
+    comments = [dict(c) for c in item_comments]
+    if (
+        inspection.decision == action
+        and sent_version == inspection.version - 1
+        and inspection.decided_by_id == principal.user_id
+        and inspection.decision_reason == reason
+        and (inspection.decision_item_comments or []) == comments
+    ):
+        return inspection  # retry of the decision whose response was lost
+    # Before the version check: whoever took part can never decide, however fresh their copy.
+    rules.check_two_person_rule(
+        principal.user_id,
+        inspection.created_by_id,
+        [o.user_id for o in inspection.officers],
+        effective_review_settings(session, inspection.site.jurisdiction.path).two_person_rule,
+    )
+    if sent_version != inspection.version:
+        raise stale_version(inspection, sent_version, show_current)
+    target = rules.next_state(action, inspection.state)
+    stored = _check_item_comments(inspection, item_comments)
+    before: dict[str, Any] = {"state": inspection.state, "version": inspection.version}
+    inspection.state = target
+    inspection.decision = action
+    inspection.decided_at = datetime.now(UTC)
+    inspection.decided_by_id = principal.user_id
+    inspection.decision_reason = reason
+    inspection.decision_item_comments = stored or None
+    inspection.version += 1
+    record_audit(
+        session,
+        f"inspection.{action}",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={"state": inspection.state, "version": inspection.version, "reason": reason, "item_comments": stored},
+    )
+    bump_change(session, inspection)
+    return inspection
+
+
+def approve_inspection(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    reason: str | None,
+    if_match: str | None,
+    show_current: ShowCurrent,
+) -> Inspection:
+    """A supervisor approves a submitted inspection (submitted → approved, final)."""
+    return _decide(session, principal, inspection_id, "approve", reason, (), if_match, show_current)
+
+
+def reject_inspection(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    reason: str,
+    item_comments: ItemComments,
+    if_match: str | None,
+    show_current: ShowCurrent,
+) -> Inspection:
+    """A supervisor rejects a submitted inspection with a reason (submitted → rejected, final)."""
+    return _decide(session, principal, inspection_id, "reject", reason, item_comments, if_match, show_current)

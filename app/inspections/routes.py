@@ -1,4 +1,5 @@
-"""Inspections API: idempotent capture (PUT), submission, return, sync feed."""
+"""Inspections API: idempotent capture (PUT), submission, review (return, approve, reject), review settings,
+sync feed."""
 
 from __future__ import annotations
 
@@ -15,9 +16,20 @@ from app.inspections.access import get_inspection
 from app.inspections.capture import put_inspection
 from app.inspections.feed import inspection_feed
 from app.inspections.models import Inspection
-from app.inspections.presenter import current_state_for, present_feed, present_inspection
-from app.inspections.review import return_inspection
-from app.inspections.schemas import FeedArgsSchema, FeedSchema, InspectionPutSchema, InspectionSchema, ReturnSchema
+from app.inspections.presenter import current_state_for, present_feed, present_inspection, present_review_settings
+from app.inspections.review import approve_inspection, reject_inspection, return_inspection
+from app.inspections.review_settings import get_review_settings, put_review_settings
+from app.inspections.schemas import (
+    ApproveSchema,
+    FeedArgsSchema,
+    FeedSchema,
+    InspectionPutSchema,
+    InspectionSchema,
+    RejectSchema,
+    ReturnSchema,
+    ReviewSettingsPutSchema,
+    ReviewSettingsSchema,
+)
 from app.inspections.submission import submit_inspection
 from app.wiring import wiring
 
@@ -107,6 +119,7 @@ class InspectionReturn(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(ReturnSchema)
     @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.problem(422, "缺少意见，或逐项意见指向不存在的检查项 / Comment missing, or an unknown item")
     @blp.problem(409, "状态不允许退回 / Not returnable in this state")
     @blp.problem(412, "版本过期 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
@@ -120,6 +133,81 @@ class InspectionReturn(MethodView):
             payload["comment"],
             request.headers.get("If-Match"),
             current_state_for(current_session(), current_principal()),
+            payload["item_comments"],
         )
         db.session.commit()
         return _with_etag(inspection)
+
+
+@blp.route("/<uuid:inspection_id>/approve")
+class InspectionApprove(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.problem(403, "无权限，或审核人参与了该检查（own_inspection）/ Forbidden, or own inspection")
+    @blp.problem(422, "意见为空或过长 / Blank or overlong reason")
+    @blp.problem(409, "仅已提交的检查可审核 / Only a submitted inspection can be approved")
+    @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在 / Not found")
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Approve a submitted inspection (supervisors; final; not by its creator or officers)."""
+        inspection = approve_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload["reason"],
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+        )
+        db.session.commit()
+        return _with_etag(inspection)
+
+
+@blp.route("/<uuid:inspection_id>/reject")
+class InspectionReject(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(RejectSchema)
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.problem(403, "无权限，或审核人参与了该检查（own_inspection）/ Forbidden, or own inspection")
+    @blp.problem(422, "缺少理由，或逐项意见指向不存在的检查项 / Reason missing, or an unknown item")
+    @blp.problem(409, "仅已提交的检查可驳回 / Only a submitted inspection can be rejected")
+    @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在 / Not found")
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Reject a submitted inspection with a reason and per-item comments (supervisors; final)."""
+        inspection = reject_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload["reason"],
+            payload["item_comments"],
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+        )
+        db.session.commit()
+        return _with_etag(inspection)
+
+
+@blp.route("/review-settings/<code>")
+class ReviewSettingsByCode(MethodView):
+    @blp.auth("admin")
+    @blp.response(200, ReviewSettingsSchema)
+    @blp.problem(404, "不存在 / Not found")
+    def get(self, code: str) -> dict[str, Any]:
+        """A jurisdiction's review settings (two-person rule): its own row and what applies there."""
+        return present_review_settings(get_review_settings(current_session(), current_principal(), code))
+
+    @blp.auth("admin")
+    @blp.arguments(ReviewSettingsPutSchema)
+    @blp.response(200, ReviewSettingsSchema)
+    @blp.problem(422, "缺少理由 / Reason required")
+    @blp.problem(404, "不存在 / Not found")
+    def put(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Set whether the two-person rule applies in a jurisdiction and below (admins; reason required; audited)."""
+        body = present_review_settings(
+            put_review_settings(current_session(), current_principal(), code, data["two_person_rule"], data["reason"])
+        )
+        db.session.commit()
+        return body

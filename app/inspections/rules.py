@@ -8,7 +8,7 @@ Lifecycle::
                                  └─────────reject──────────────────────────────────────▶ rejected
 
 Every transition happens on the server; a phone can only ask for one (PUT edits, POST /submit).
-``approve``/``reject`` are modelled now; no endpoint drives them yet.
+Supervisors drive ``return``, ``approve`` and ``reject`` (review.py); approved and rejected are final.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import etags
-from app.errors import Conflict, FieldError, PreconditionRequired
+from app.errors import Conflict, FieldError, Forbidden, PreconditionRequired
 from app.etags import version_etag
 
 DRAFT, SUBMITTED, RETURNED, APPROVED, REJECTED = "draft", "submitted", "returned", "approved", "rejected"
@@ -70,6 +70,49 @@ def next_state(action: str, state: str) -> str:
             extra={"state": state, "action": action},
         )
     return target
+
+
+# ----------------------------------------------------------------------------------- review
+
+#: The supervisor's decisions: action -> the value stored in ``inspections.decision``.
+DECISIONS = ("approve", "reject")
+
+
+def own_inspection_error() -> Forbidden:
+    return Forbidden(
+        "不能审核自己创建或参与执法的检查记录（查审分离），请由其他审核人员处理。",
+        "You may not decide on an inspection you created or took part in as an officer "
+        "(the investigator does not review); another supervisor must decide.",
+        code="own_inspection",
+    )
+
+
+def check_two_person_rule(reviewer_id: int, creator_id: int, officer_ids: Iterable[int], enforced: bool) -> None:
+    """Raise 403 ``own_inspection`` when the reviewer took part in the inspection and the rule is in force.
+
+    查审分离: the result of an investigation is reviewed by someone other than those who investigated
+    (行政处罚法第五十七条: 调查终结，行政机关负责人应当对调查结果进行审查). A jurisdiction's admin may waive
+    it, with a recorded reason, where too few staff make it impossible (review_settings).
+    """
+    if enforced and (reviewer_id == creator_id or reviewer_id in set(officer_ids)):
+        raise own_inspection_error()
+
+
+def item_comment_errors(
+    comments: Iterable[Mapping[str, str]], known_items: Iterable[str], path: str = "item_comments"
+) -> list[FieldError]:
+    """Per-item review comments must name items of the inspection (answered or with a finding)."""
+    known = set(known_items)
+    return [
+        FieldError(
+            f"{path}.{i}.item_key",
+            "unknown_item",
+            f"检查记录中没有检查项 {c['item_key']}",
+            f"the inspection has no item {c['item_key']}",
+        )
+        for i, c in enumerate(comments)
+        if c["item_key"] not in known
+    ]
 
 
 # ----------------------------------------------------------------------------------- ETag / If-Match

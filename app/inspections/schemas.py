@@ -103,6 +103,40 @@ class InspectionPutSchema(ma.Schema):
             raise ma.ValidationError("Give checklist_version or checklist_hash.", "checklist_version")
 
 
+#: Bounds of review texts: a reason or comment is a paragraph, not a document.
+MAX_REASON = 2000
+MAX_ITEM_COMMENTS = 200
+
+
+class NonBlankString(fields.String):
+    """A string that is not empty or only whitespace (stored as sent)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ma.ValidationError("Must not be blank.")
+        return text
+
+
+class ItemCommentSchema(ma.Schema):
+    """A reviewer's comment on one item of the inspection."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    item_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    comment = NonBlankString(required=True, validate=validate.Length(min=1, max=MAX_REASON))
+
+
+def _item_comments(description: str) -> fields.List:
+    return fields.List(
+        fields.Nested(ItemCommentSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_ITEM_COMMENTS),
+        metadata={"description": description},
+    )
+
+
 class ReturnSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -111,6 +145,45 @@ class ReturnSchema(ma.Schema):
         required=True,
         validate=validate.Length(min=1, max=10000),
         metadata={"description": "退回意见 / what the inspector must fix"},
+    )
+    item_comments = _item_comments("逐项意见（检查项须属于本检查记录）/ per-item comments (items of this inspection)")
+
+
+class ApproveSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    reason = NonBlankString(
+        validate=validate.Length(min=1, max=MAX_REASON),
+        load_default=None,
+        metadata={"description": "审核意见（可选）/ optional approval note"},
+    )
+
+
+class RejectSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    reason = NonBlankString(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "驳回理由 / why the inspection is rejected"},
+    )
+    item_comments = _item_comments("逐项意见（检查项须属于本检查记录）/ per-item comments (items of this inspection)")
+
+
+class ReviewSettingsPutSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    two_person_rule = fields.Boolean(
+        required=True,
+        metadata={"description": "false: a participant of an inspection may decide on it (waiver; reason required)"},
+    )
+    reason = NonBlankString(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "设置理由 / why (audited)"},
     )
 
 
@@ -168,6 +241,26 @@ class OfficerSchema(ma.Schema):
     name = fields.String(allow_none=True)
 
 
+class ItemCommentOutSchema(ma.Schema):
+    item_key = fields.String()
+    comment = fields.String()
+
+
+class ReviewSchema(ma.Schema):
+    comment = fields.String(allow_none=True)
+    at = fields.DateTime(allow_none=True)
+    by = fields.Integer(allow_none=True)
+    item_comments = fields.List(fields.Nested(ItemCommentOutSchema))
+
+
+class DecisionSchema(ma.Schema):
+    action = fields.String(validate=validate.OneOf(("approve", "reject")))
+    by = fields.Integer()
+    at = fields.DateTime()
+    reason = fields.String(allow_none=True)
+    item_comments = fields.List(fields.Nested(ItemCommentOutSchema))
+
+
 class InspectionSchema(ma.Schema):
     id = fields.UUID()
     state = fields.String(validate=validate.OneOf(STATES))
@@ -184,13 +277,45 @@ class InspectionSchema(ma.Schema):
     answers = fields.Dict(metadata={"description": "item key -> answer as sent, photos = every linked photo"})
     photos = fields.List(fields.Nested(PhotoLinkSchema))
     findings = fields.List(fields.Nested(FindingSchema))
-    review = fields.Dict(allow_none=True, metadata={"description": "comment, at, by (return/approve/reject)"})
+    review = fields.Nested(
+        ReviewSchema, allow_none=True, metadata={"description": "the last return: comment, at, by, item comments"}
+    )
+    decision = fields.Nested(
+        DecisionSchema,
+        allow_none=True,
+        metadata={"description": "审核结论 / the supervisor's final decision (approve/reject)"},
+    )
     reinspection_of = fields.UUID(allow_none=True, metadata={"description": "the earlier inspection re-inspected"})
     submitted_at = fields.DateTime(allow_none=True)
     submission_count = fields.Integer()
     created_by = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class ReviewSettingsOwnSchema(ma.Schema):
+    two_person_rule = fields.Boolean()
+    reason = fields.String()
+    updated_by = fields.Integer()
+    updated_at = fields.DateTime()
+
+
+class EffectiveReviewSettingsSchema(ma.Schema):
+    two_person_rule = fields.Boolean()
+    source = fields.String(
+        allow_none=True,
+        metadata={"description": "jurisdiction whose setting applies; null: the default (rule in force)"},
+    )
+
+
+class ReviewSettingsSchema(ma.Schema):
+    jurisdiction = fields.String()
+    own = fields.Nested(
+        ReviewSettingsOwnSchema,
+        allow_none=True,
+        metadata={"description": "this jurisdiction's own row; null: inherits"},
+    )
+    effective = fields.Nested(EffectiveReviewSettingsSchema)
 
 
 class FeedSchema(ma.Schema):
