@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import click
@@ -13,6 +14,8 @@ from app.extensions import current_session, db
 from app.jobs.errors import last_errors
 from app.jobs.queue import opened
 from app.jobs.worker import run_worker
+from app.photos.derivatives import reopen_failed_derivatives
+from app.photos.tasks import MAKE_DERIVATIVES
 
 jobs_cli = AppGroup("jobs", help="Background jobs: the worker and the queue.")
 
@@ -77,5 +80,11 @@ def retry_command(job_id: int) -> None:
             raise click.ClickException(f"no job {job_id}")
         if found[0].status != Status.FAILED.value:
             raise click.ClickException(f"job {job_id} is {found[0].status}; only failed jobs are retried")
+        job = found[0]
+        if job.task_name == MAKE_DERIVATIVES and reopen_failed_derivatives(
+            current_session(), uuid.UUID(str(job.task_kwargs["photo_id"]))
+        ):
+            click.echo(f"photo {job.task_kwargs['photo_id']} waits for its derivatives again")
+        db.session.commit()
         queue.job_manager.retry_job_by_id(job_id, retry_at=datetime.now(UTC))
     click.echo(f"job {job_id} queued again")

@@ -114,6 +114,17 @@ def make_pending_derivatives(
     return photo
 
 
+def reopen_failed_derivatives(session: Session, photo_id: uuid.UUID) -> bool:
+    """An operator retries a failed derivative job: the photo waits again, with its attempts counted afresh
+    (otherwise the retried job would find it failed and skip it). False when the photo had not failed."""
+    photo = session.scalars(select(Photo).where(Photo.id == photo_id).with_for_update()).first()
+    if photo is None or photo.derivatives_state != "failed":
+        return False
+    photo.derivatives_state, photo.derivatives_error, photo.derivatives_attempts = "pending", None, 0
+    session.flush()
+    return True
+
+
 def ensure_derivatives(session: Session, store: PhotoStore, photo: Photo, *, max_pixels: int) -> Photo:
     """On demand: a derivative was requested before the worker got to the photo. Takes the
     row lock (waits for a worker already on it, then sees its result)."""

@@ -161,11 +161,19 @@ def test_a_permanent_failure_ends_failed_and_shows_in_the_dead_letters(app, sess
     assert f"{job_id}\tfailed" in dead.output and "DerivativesFailed" in dead.output
     assert runner.invoke(args=["jobs", "list", "--status", "succeeded", "--task", "make_derivatives"]).output == ""
 
+    assert session.get(Photo, photo.id).derivatives_state == "failed"
     retried = runner.invoke(args=["jobs", "retry", str(job_id)])
     assert retried.exit_code == 0, retried.output
+    assert "waits for its derivatives again" in retried.output
     assert _jobs(session)[0].status == "todo"
+    session.expire_all()
+    reopened = session.get(Photo, photo.id)
+    assert (reopened.derivatives_state, reopened.derivatives_attempts) == ("pending", 0)
     again = runner.invoke(args=["jobs", "retry", str(job_id)])
     assert again.exit_code != 0 and "only failed jobs" in again.output
+    assert drain_worker(app, store) == 1  # the retried job runs the photo again (and it fails again for good)
+    session.expire_all()
+    assert session.get(Photo, photo.id).derivatives_state == "failed"
 
 
 def test_killing_a_worker_loses_no_job(app, client, session, store, inspector, database_url, data_dir, monkeypatch):
