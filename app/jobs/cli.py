@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from procrastinate.jobs import Job, Status
 
 from app.extensions import current_session, db
+from app.jobs import catalogue  # noqa: F401 - puts every task on the queue
 from app.jobs.errors import last_errors
 from app.jobs.queue import opened
 from app.jobs.worker import run_worker

@@ -1,5 +1,5 @@
-"""The job queue: one procrastinate ``App`` for the whole application, its tasks registered by the feature
-modules listed in ``TASK_MODULES``.
+"""The job queue: one procrastinate ``App`` for the whole application; the feature modules that define its
+tasks are imported by ``app.jobs.catalogue``.
 
 Deferring never opens a connection of its own: ``defer_in`` writes the job through the caller's SQLAlchemy
 session, so a job commits (or rolls back) together with the rows it is about. Workers and ``flask jobs``
@@ -17,11 +17,8 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-# Modules whose import registers tasks on ``queue`` (a worker imports them before it starts).
-TASK_MODULES = ["app.jobs.tasks", "app.photos.tasks"]
-
 # Unopened: ``opened`` swaps in a connector for the app's database.
-queue = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
+queue = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 
 def conninfo(sqlalchemy_url: str) -> str:

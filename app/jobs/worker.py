@@ -14,6 +14,7 @@ import logging
 
 from flask import Flask
 
+from app.jobs import catalogue  # noqa: F401 - puts every task on the queue
 from app.jobs.errors import FLASK_APP, record_errors
 from app.jobs.queue import connector_for, queue
 from app.jobs.tasks import STALLED_AFTER, retry_stalled

@@ -241,3 +241,17 @@ def test_the_periodic_expiry_job_removes_stale_partials_and_keeps_fresh_ones(app
     assert store.spool.partial_offset(stale) == 0 and not store.spool.partial_path(stale).exists()
     assert store.spool.partial_offset(fresh) == 1000
     assert store.spool.partials_usage("u1-") == (1, 1000)
+
+
+def test_the_worker_knows_every_task_the_application_defers():
+    """Tasks are put on the queue by importing their modules (app.jobs.catalogue). In a fresh interpreter that
+    imports only the worker, as ``flask jobs worker`` does, every task the application defers is known: one
+    missing there would wait in the queue forever."""
+    import subprocess
+    import sys
+
+    from app.photos.tasks import EXPIRE_STALE_PARTIALS, MAKE_DERIVATIVES
+
+    code = "from app.jobs.worker import run_worker; from app.jobs.queue import queue; print(*sorted(queue.tasks))"
+    known = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert {MAKE_DERIVATIVES, EXPIRE_STALE_PARTIALS, "retry_stalled_jobs"} <= set(known)
