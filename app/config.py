@@ -42,6 +42,9 @@
 | JSON_MAX_DEPTH | 64 | deepest nesting of arrays/objects accepted in a JSON request body (422 ``json_too_deep`` beyond) |
 | JSON_MAX_BODY_BYTES | 4194304 | largest JSON request body (413 ``payload_too_large`` above it); photos have their own limit |
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
+| REVIEW_RISK_WEIGHTS | (defaults in ``app/review/risk.py``) | JSON object of review-queue risk reason code → points, e.g. ``{"high_amount": 20}``; unknown codes refuse to start |
+| REVIEW_MIN_DURATION_MINUTES | 15 | an inspection shorter than this scores ``short_inspection`` in the review queue (no source gives a minimum) |
+| REVIEW_HIGH_AMOUNT_FEN | 10000000 | a penalty total (fen) at or above this scores ``high_amount`` in the review queue (¥100,000; no source gives one) |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
 | HOST | 127.0.0.1 | address the front of ``make run`` (nginx) listens on; 0.0.0.0 to serve the network |
@@ -56,6 +59,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+
+from app.review.risk import RiskWeights
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,6 +150,10 @@ class Config:
         self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
         self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)
         self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)
+        # Validated here, so a mistyped reason code stops the start instead of a request.
+        self.REVIEW_RISK_WEIGHTS = RiskWeights.from_json(os.environ.get("REVIEW_RISK_WEIGHTS")).as_dict()
+        self.REVIEW_MIN_DURATION_MINUTES = _int("REVIEW_MIN_DURATION_MINUTES", 15)
+        self.REVIEW_HIGH_AMOUNT_FEN = _int("REVIEW_HIGH_AMOUNT_FEN", 10_000_000)
         self.GEO_IMPORT_MAX_DEPTH = _int("GEO_IMPORT_MAX_DEPTH", 32)
         self.GEO_IMPORT_MAX_VERTICES_PER_FEATURE = _int("GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 50_000)
         self.GEO_IMPORT_MAX_VERTICES = _int("GEO_IMPORT_MAX_VERTICES", 2_000_000)

@@ -29,6 +29,7 @@ from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
+from app.review.routes import blp as review_blp
 from app.security_headers import register_security_headers
 from app.sites.routes import blp as sites_blp
 from app.wiring import EXTENSION_KEY, Wiring
@@ -53,6 +54,7 @@ API_BLUEPRINTS = (
     photos_blp,
     inspections_blp,
     penalties_blp,
+    review_blp,
 )
 
 
