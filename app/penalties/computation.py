@@ -14,22 +14,25 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
-from app.errors import FieldError, NotFound, RuleViolation, ValidationFailed
+from app.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
 from app.inspections.access import get_inspection
 from app.inspections.models import Inspection
+from app.penalties.carry import CarriedOverride, CurrentOverride, UnfitOverride, plan_carry
 from app.penalties.catalogue import stored_rules
 from app.penalties.context import (
+    Reinspection,
     apply_amount_settings,
     build_penalty_context,
     context_summary,
     penalty_findings,
     reinspection_facts,
 )
-from app.penalties.domain import FINDER_LEVELS
+from app.penalties.domain import FINDER_LEVELS, PenaltyContext, PenaltyLine, PenaltyResult
 from app.penalties.engine import compute_penalties
 from app.penalties.lines import apply_override
 from app.penalties.models import PenaltyComputation, PenaltyLineRow
 from app.penalties.records import current_computation, line_from_row, lines_summary, note_amount_setting, row_from_line
+from app.penalties.rule_spec import AmountSetting
 
 # Discretion factors a supervisor may set (行政处罚法第三十二条、第三十三条), besides the finder level (000§五(二)).
 FACTOR_FLAGS = ("cooperation", "prompt_correction", "first_offence_slight_harm")
@@ -43,16 +46,31 @@ class InspectionPenalties:
     computation: PenaltyComputation | None
 
 
-def _compute(
-    session: Session,
-    inspection: Inspection,
-    previous: PenaltyComputation | None,
-    *,
-    trigger: str,
-    reason: str | None,
-    by: Principal | None,
-    factors: dict[str, Any] | None = None,
-) -> PenaltyComputation:
+@dataclass(frozen=True)
+class RecomputedPenalties(InspectionPenalties):
+    """A recompute's result: the new computation, the one it superseded and what happened to the overrides."""
+
+    previous: PenaltyComputation | None
+    carried: tuple[CarriedOverride, ...]
+    dropped: tuple[UnfitOverride, ...]
+
+
+@dataclass(frozen=True)
+class _EngineRun:
+    """The engine's answer for an inspection, before anything is stored."""
+
+    ctx: PenaltyContext
+    reinspection: Reinspection | None
+    result: PenaltyResult
+    lines: tuple[PenaltyLine, ...]  # the result's lines with the admin-set amounts noted
+    used_settings: dict[str, AmountSetting]
+    row_ids: dict[str, int]
+    factors: dict[str, Any] | None
+
+
+def _run_engine(
+    session: Session, inspection: Inspection, previous: PenaltyComputation | None, factors: dict[str, Any] | None
+) -> _EngineRun:
     findings = penalty_findings(inspection)
     if factors is None and previous is not None:
         factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
@@ -60,10 +78,34 @@ def _compute(
     ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection)
     rules, used_settings = apply_amount_settings(stored_rules(session), settings)
     result = compute_penalties(findings, ctx, rules)
+    lines = tuple(
+        note_amount_setting(line, used_settings[line.rule_key]) if line.rule_key in used_settings else line
+        for line in result.lines
+    )
     row_ids = {r.rule_hash: r.row_id for r in rules if r.row_id is not None}
+    return _EngineRun(ctx, reinspection, result, lines, used_settings, row_ids, factors)
+
+
+def _store(
+    session: Session,
+    inspection: Inspection,
+    previous: PenaltyComputation | None,
+    run: _EngineRun,
+    *,
+    trigger: str,
+    reason: str | None,
+    by: Principal | None,
+    lines: tuple[PenaltyLine, ...] | None = None,
+    overrides: dict[int, dict[str, Any]] | None = None,
+) -> PenaltyComputation:
+    """Supersede ``previous`` and write a new current computation with ``lines`` (default: the engine's).
+
+    ``overrides``: position -> the stored override record of a line written with a carried override.
+    """
     if previous is not None:
         previous.is_current = False
         session.flush()  # clear the flag before the new current row (partial unique index)
+    ctx, reinspection, result = run.ctx, run.reinspection, run.result
     computation = PenaltyComputation(
         inspection_id=inspection.id,
         is_current=True,
@@ -74,14 +116,16 @@ def _compute(
         context={**context_summary(ctx), "reinspection": reinspection.summary() if reinspection is not None else None},
         skipped=[list(s) for s in result.skipped],
         policy_used=dict(result.policy_used),
-        discretion_factors=dict(factors) if factors else None,
+        discretion_factors=dict(run.factors) if run.factors else None,
     )
     session.add(computation)
-    for position, line in enumerate(result.lines):
-        setting = used_settings.get(line.rule_key)
-        if setting is not None:
-            line = note_amount_setting(line, setting)
-        session.add(row_from_line(line, position, computation, row_ids[line.rule_hash], setting))
+    for position, line in enumerate(run.lines if lines is None else lines):
+        row = row_from_line(
+            line, position, computation, run.row_ids[line.rule_hash], run.used_settings.get(line.rule_key)
+        )
+        if overrides and position in overrides:
+            row.override = overrides[position]
+        session.add(row)
     session.flush()
     session.refresh(computation)
     return computation
@@ -97,7 +141,8 @@ def compute_penalties_for_inspection(
     as violator. The stored lines are the record: later rule file changes do not alter them. Flushes only.
     """
     previous = current_computation(session, inspection.id)
-    computation = _compute(session, inspection, previous, trigger="submit", reason=None, by=by)
+    run = _run_engine(session, inspection, previous, None)
+    computation = _store(session, inspection, previous, run, trigger="submit", reason=None, by=by)
     record_audit(
         session,
         "penalty.compute",
@@ -123,6 +168,42 @@ def _check_factors(factors: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
+def _current_overrides(previous: PenaltyComputation | None) -> list[CurrentOverride]:
+    if previous is None:
+        return []
+    return [CurrentOverride(row.id, line_from_row(row), dict(row.override)) for row in previous.lines if row.override]
+
+
+def _refuse_unfit(unfit: tuple[UnfitOverride, ...]) -> None:
+    """409 naming each override that no longer fits, unless the request chose to drop them."""
+    zh = "；".join(f"第 {u.previous.line_id} 号处罚项（{u.previous.line.rule_key}）：{u.message_zh}" for u in unfit)
+    en = "; ".join(f"line {u.previous.line_id} ({u.previous.line.rule_key}): {u.message_en}" for u in unfit)
+    raise Conflict(
+        f"审核人的金额调整在重新计算后不再适用，未重新计算（如确需放弃这些调整，请设置 drop_overrides 并说明理由）：{zh}",
+        "Supervisors' overrides no longer fit the recomputed lines; nothing was recomputed (to drop them, send "
+        f"drop_overrides: true with the reason): {en}",
+        code="overrides_no_longer_fit",
+        extra={"overrides": [u.summary() for u in unfit]},
+    )
+
+
+def _carried_record(c: CarriedOverride, from_computation_id: int) -> dict[str, Any]:
+    """The override stored on the new line: amount, reason, who and when as set, plus where it came from."""
+    o = c.previous.override
+    return {
+        "amount_before_fen": c.computed_fen,  # this computation's engine amount, which the override replaces
+        "amount_after_fen": c.previous.amount_fen,
+        "reason": o.get("reason"),
+        "by": o.get("by"),
+        "at": o.get("at"),
+        "carried_from": {
+            "computation_id": from_computation_id,
+            "line_id": c.previous.line_id,
+            "amount_before_fen": o.get("amount_before_fen"),
+        },
+    }
+
+
 def recompute_inspection_penalties(
     session: Session,
     inspection: Inspection,
@@ -130,13 +211,19 @@ def recompute_inspection_penalties(
     factors: dict[str, Any] | None = None,
     *,
     by: Principal | None = None,
-) -> InspectionPenalties:
+    drop_overrides: bool = False,
+) -> RecomputedPenalties:
     """Recompute on purpose (rule change, admin-set amount, corrected data): new lines, audited before/after.
 
     ``factors`` (supervisor): any of ``cooperation``, ``prompt_correction``, ``first_offence_slight_harm``
     (booleans) and ``finder_level`` (national|provincial|city|district|town, 000§五(二)); merged over the
     factors already on the current computation, stored on the new computation with the reason, who and when,
     shown in the breakdown and audited. Later computations (resubmission, recomputes) keep them.
+
+    Supervisors' overrides on the current computation are carried to the same line of the new one when their
+    amount is still within its legal range (``app.penalties.carry``). If any no longer fits, nothing is written
+    and ``Conflict`` (409 ``overrides_no_longer_fit``) names each one, unless ``drop_overrides``: then those are
+    dropped under this recompute's reason, the others are still carried, and the audit row lists both.
     """
     if not isinstance(reason, str) or len(reason.strip()) < 4:
         raise ValidationFailed(
@@ -173,10 +260,30 @@ def recompute_inspection_penalties(
             "set_by": by.username if by else None,
             "set_at": datetime.now(UTC).isoformat(),
         }
-    computation = _compute(session, inspection, previous, trigger="recompute", reason=reason, by=by, factors=merged)
+    run = _run_engine(session, inspection, previous, merged)
+    # Decide about the overrides before writing anything: a refusal leaves the current computation current.
+    plan = plan_carry(run.lines, _current_overrides(previous), previous.id if previous is not None else 0)
+    if plan.unfit and not drop_overrides:
+        _refuse_unfit(plan.unfit)
+    # The carried override is part of the new line as inserted (a new row of the new computation). The 0008/0010
+    # guards concern UPDATEs of a line (only an override with its own penalty.override audit row); an INSERT is
+    # the computation's, and this recompute's audit row below records each carried override with both line ids.
+    records = {c.position: _carried_record(c, previous.id) for c in plan.carried if previous is not None}
+    computation = _store(
+        session,
+        inspection,
+        previous,
+        run,
+        trigger="recompute",
+        reason=reason,
+        by=by,
+        lines=plan.lines,
+        overrides=records,
+    )
     before = lines_summary(previous)
     if before is not None and previous is not None:
         before["discretion_factors"] = previous.discretion_factors
+    new_ids = [row.id for row in computation.lines]
     record_audit(
         session,
         "penalty.recompute",
@@ -187,9 +294,14 @@ def recompute_inspection_penalties(
             **(lines_summary(computation) or {}),
             "reason": reason,
             "discretion_factors": computation.discretion_factors,
+            "drop_overrides": drop_overrides,
+            "overrides": {
+                "carried": [{**c.previous.summary(), "to_line_id": new_ids[c.position]} for c in plan.carried],
+                "dropped": [u.summary() for u in plan.unfit],
+            },
         },
     )
-    return InspectionPenalties(inspection.id, computation)
+    return RecomputedPenalties(inspection.id, computation, previous, plan.carried, plan.unfit)
 
 
 def override_penalty_line(
@@ -237,11 +349,21 @@ def get_inspection_penalties(session: Session, principal: Principal, inspection_
 
 
 def recompute_penalties(
-    session: Session, principal: Principal, inspection_id: uuid.UUID, reason: str, factors: dict[str, Any] | None = None
-) -> InspectionPenalties:
-    """Supervisor/admin: recompute an inspection's penalties on purpose, optionally setting factors (audited)."""
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    reason: str,
+    factors: dict[str, Any] | None = None,
+    drop_overrides: bool = False,
+) -> RecomputedPenalties:
+    """Supervisor/admin: recompute an inspection's penalties on purpose, carrying overrides that still fit."""
     return recompute_inspection_penalties(
-        session, get_inspection(session, principal, inspection_id), reason, factors, by=principal
+        session,
+        get_inspection(session, principal, inspection_id),
+        reason,
+        factors,
+        by=principal,
+        drop_overrides=drop_overrides,
     )
 
 

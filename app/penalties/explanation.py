@@ -195,3 +195,17 @@ def amount_setting(setting: AmountSetting) -> Sentence:
         f"Amount set by the jurisdiction ({setting.jurisdiction_code}): {amount.replace('元', 'yuan')}, "
         f"per {setting.document_ref}, set by {setting.set_by} at {setting.set_at}.",
     )
+
+
+def override_carried(computation_id: int, by: str | None, at: str | None, amount_fen: int) -> Sentence:
+    """A supervisor's override kept through a recompute (``app.penalties.carry``)."""
+    who_zh, who_en = by or "未记录", by or "unrecorded"
+    when = at or "—"
+    if amount_fen == 0:
+        fits_zh, fits_en = "仍为不予行政处罚（行政处罚法第三十三条）", "still no penalty (行政处罚法第三十三条)"
+    else:
+        fits_zh, fits_en = "仍在本次计算的法定幅度内", "still within this computation's legal range"
+    return (
+        f"该调整沿用自第 {computation_id} 号计算（审核人 {who_zh}，{when}），{fits_zh}。",
+        f"Override carried over from computation {computation_id} (by {who_en} at {when}); {fits_en}.",
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.penalties.amounts import yuan
-from app.penalties.computation import InspectionPenalties
+from app.penalties.carry import LineIdentity, line_identity
+from app.penalties.computation import InspectionPenalties, RecomputedPenalties
 from app.penalties.discretion import DEFAULT_DISCRETION
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import MONEY_KINDS, line_from_row, totals_fen
@@ -98,6 +99,57 @@ def penalties_view(penalties: InspectionPenalties) -> dict[str, Any]:
         "issuable": not blocking,
         "blocking": blocking,
     }
+
+
+def _diff_line(before: PenaltyLineRow | None, after: PenaltyLineRow | None, carried: set[int]) -> dict[str, Any]:
+    row = after if after is not None else before
+    assert row is not None
+    return {
+        "rule_key": row.rule_key,
+        "kind": row.kind,
+        "payer": {"type": row.payer_type, "code": row.payer_code, "name": row.payer_name},
+        "item_keys": row.item_keys,
+        "daily": row.daily_days is not None,
+        "line_id_before": before.id if before is not None else None,
+        "line_id_after": after.id if after is not None else None,
+        "amount_before_fen": before.amount_fen if before is not None else None,
+        "amount_after_fen": after.amount_fen if after is not None else None,
+        "status_before": before.status if before is not None else None,
+        "status_after": after.status if after is not None else None,
+        "overridden_before": before is not None and before.override is not None,
+        "override_carried": after is not None and after.id in carried,
+        "override_dropped": before is not None
+        and before.override is not None
+        and (after is None or after.id not in carried),
+    }
+
+
+def recompute_diff(outcome: RecomputedPenalties) -> dict[str, Any]:
+    """Each line before and after the recompute (matched as overrides are), totals before and after."""
+    before_rows = list(outcome.previous.lines) if outcome.previous is not None else []
+    after_rows = list(outcome.computation.lines) if outcome.computation is not None else []
+    carried = {after_rows[c.position].id for c in outcome.carried}
+    by_identity: dict[LineIdentity, PenaltyLineRow] = {line_identity(line_from_row(r)): r for r in before_rows}
+    lines = []
+    for row in after_rows:
+        lines.append(_diff_line(by_identity.pop(line_identity(line_from_row(row)), None), row, carried))
+    lines += [_diff_line(row, None, carried) for row in by_identity.values()]  # lines the recompute no longer gives
+    return {
+        "previous_computation_id": outcome.previous.id if outcome.previous is not None else None,
+        "computation_id": outcome.computation.id if outcome.computation is not None else None,
+        "lines": lines,
+        "totals_before": {k: money(v) for k, v in totals_fen(before_rows).items()},
+        "totals_after": {k: money(v) for k, v in totals_fen(after_rows).items()},
+        "overrides_carried": [
+            c.previous.summary() | {"to_line_id": after_rows[c.position].id} for c in outcome.carried
+        ],
+        "overrides_dropped": [u.summary() for u in outcome.dropped],
+    }
+
+
+def recompute_view(outcome: RecomputedPenalties) -> dict[str, Any]:
+    """The new breakdown (as ``penalties_view``) plus ``diff``: what the recompute changed."""
+    return {**penalties_view(outcome), "diff": recompute_diff(outcome)}
 
 
 def rule_view(entry: RuleInForce) -> dict[str, Any]:

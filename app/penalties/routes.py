@@ -19,6 +19,7 @@ from app.penalties.schemas import (
     PenaltyRuleSchema,
     PenaltySettingsPutSchema,
     PenaltySettingsSchema,
+    RecomputedPenaltiesSchema,
     RecomputeSchema,
     RulesQueryArgsSchema,
 )
@@ -79,15 +80,23 @@ class InspectionPenalties(MethodView):
 class RecomputePenalties(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(RecomputeSchema)
-    @blp.response(200, InspectionPenaltiesSchema)
+    @blp.response(200, RecomputedPenaltiesSchema)
     @blp.problem(404, "不存在 / Not found")
+    @blp.problem(409, "审核人调整不再适用 / Overrides no longer fit (overrides_no_longer_fit)")
     @blp.problem(422, "缺少理由 / Reason required")
     def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> dict[str, Any]:
         """Recompute with the rules and settings in force now, optionally setting discretion factors
-        (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited."""
-        body = presenters.penalties_view(
+        (cooperation, prompt_correction, first_offence_slight_harm, finder_level); reason required; audited.
+        Supervisors' overrides still within the new legal range are carried; others refuse it (409) unless
+        drop_overrides. The answer adds ``diff``: each line and the totals before and after."""
+        body = presenters.recompute_view(
             computation.recompute_penalties(
-                current_session(), current_principal(), inspection_id, data["reason"], data.get("factors")
+                current_session(),
+                current_principal(),
+                inspection_id,
+                data["reason"],
+                data.get("factors"),
+                data["drop_overrides"],
             )
         )
         db.session.commit()

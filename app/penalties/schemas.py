@@ -115,6 +115,48 @@ class InspectionPenaltiesSchema(ma.Schema):
     blocking = fields.List(fields.Dict())
 
 
+class PenaltyLineDiffSchema(ma.Schema):
+    rule_key = fields.String()
+    kind = fields.String()
+    payer = fields.Dict()
+    item_keys = fields.List(fields.String())
+    daily = fields.Boolean(
+        metadata={"description": "按日连续处罚的处罚项 / the daily line (大气污染防治法第一百二十三条)"}
+    )
+    line_id_before = fields.Integer(allow_none=True, metadata={"description": "null: a new line / 新增处罚项"})
+    line_id_after = fields.Integer(allow_none=True, metadata={"description": "null: the line is gone / 处罚项已不存在"})
+    amount_before_fen = fields.Integer(allow_none=True)
+    amount_after_fen = fields.Integer(allow_none=True)
+    status_before = fields.String(allow_none=True)
+    status_after = fields.String(allow_none=True)
+    overridden_before = fields.Boolean()
+    override_carried = fields.Boolean(
+        metadata={"description": "审核人调整沿用到新处罚项 / the supervisor's override was carried to the new line"}
+    )
+    override_dropped = fields.Boolean(
+        metadata={"description": "审核人调整按 drop_overrides 放弃 / the override was dropped (drop_overrides)"}
+    )
+
+
+class RecomputeDiffSchema(ma.Schema):
+    previous_computation_id = fields.Integer(allow_none=True)
+    computation_id = fields.Integer(allow_none=True)
+    lines = fields.List(
+        fields.Nested(PenaltyLineDiffSchema),
+        metadata={"description": "matched by rule key, payer, daily or not, and the failed items counted"},
+    )
+    totals_before = fields.Dict(keys=fields.String(), values=fields.Nested(MoneySchema))
+    totals_after = fields.Dict(keys=fields.String(), values=fields.Nested(MoneySchema))
+    overrides_carried = fields.List(fields.Dict())
+    overrides_dropped = fields.List(fields.Dict())
+
+
+class RecomputedPenaltiesSchema(InspectionPenaltiesSchema):
+    diff = fields.Nested(
+        RecomputeDiffSchema, metadata={"description": "重新计算前后对比 / each line and the totals before and after"}
+    )
+
+
 class DiscretionFactorsSchema(_Strict):
     cooperation = fields.Boolean(metadata={"description": "配合调查 / cooperated with the investigation"})
     prompt_correction = fields.Boolean(metadata={"description": "及时改正 / corrected promptly (行政处罚法 Art. 32)"})
@@ -137,6 +179,16 @@ class RecomputeSchema(_Strict):
         metadata={
             "description": "审核人设定的裁量因素（与已有的合并）/ discretion factors set by "
             "the supervisor (merged over those already set)"
+        },
+    )
+    drop_overrides = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "放弃在新计算中不再适用（超出新的法定幅度或处罚项已不存在）的审核人调整，理由即本次 reason，"
+            "记入审计；仍适用的调整照常沿用。默认 false：有不再适用的调整时拒绝重新计算（409 overrides_no_longer_fit）"
+            " / drop the supervisors' overrides that no longer fit the new computation (outside the new legal "
+            "range, or the line is gone) under this request's reason, audited; overrides that still fit are "
+            "carried as always. Default false: such overrides refuse the recompute (409 overrides_no_longer_fit)"
         },
     )
 
