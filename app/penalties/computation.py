@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
-from app.inspections.access import get_inspection
+from app.inspections.access import get_inspection, load_for_update
 from app.inspections.models import Inspection
 from app.penalties.carry import CarriedOverride, CurrentOverride, UnfitOverride, plan_carry
 from app.penalties.catalogue import stored_rules
@@ -348,6 +348,15 @@ def get_inspection_penalties(session: Session, principal: Principal, inspection_
     return inspection_penalties(session, get_inspection(session, principal, inspection_id))
 
 
+def _locked_inspection(session: Session, principal: Principal, inspection_id: uuid.UUID) -> Inspection:
+    """The inspection the caller may see, row-locked: recomputes, overrides and the submission of one inspection
+    take turns, so none reads a computation another is replacing (an override is never lost, and two
+    recomputes never both insert a current computation)."""
+    inspection = get_inspection(session, principal, inspection_id)
+    load_for_update(session, inspection.id)
+    return inspection
+
+
 def recompute_penalties(
     session: Session,
     principal: Principal,
@@ -359,7 +368,7 @@ def recompute_penalties(
     """Supervisor/admin: recompute an inspection's penalties on purpose, carrying overrides that still fit."""
     return recompute_inspection_penalties(
         session,
-        get_inspection(session, principal, inspection_id),
+        _locked_inspection(session, principal, inspection_id),
         reason,
         factors,
         by=principal,
@@ -372,5 +381,5 @@ def override_line(
 ) -> PenaltyLineRow:
     """Supervisor/admin: override one line's amount within the legal range (audited)."""
     return override_penalty_line(
-        session, get_inspection(session, principal, inspection_id), line_id, amount_fen, reason, principal
+        session, _locked_inspection(session, principal, inspection_id), line_id, amount_fen, reason, principal
     )

@@ -182,3 +182,33 @@ def test_the_carried_override_is_recorded_in_the_recompute_audit_row(client, ses
         (overridden["id"], line_of(body, FINE)["id"], 5_000_000, "sup.sy")
     ]
     assert entry.after["drop_overrides"] is False
+
+
+def test_parallel_recomputes_and_an_override_take_turns_and_lose_nothing(app, client, setup):
+    """Recomputes and overrides of one inspection lock it first: no 500 from two current computations, and an
+    override made meanwhile is never dropped (it lands on the current lines, and the next recompute carries it)."""
+    import threading
+
+    line_id = line_of(current(client, setup), FINE)["id"]
+    barrier = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def send(path: str, body: dict) -> None:  # noqa: ANN001
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(own.post(setup["url"] + path, headers=setup["h"]["sup.sy"], json=body).status_code)
+
+    threads = [
+        threading.Thread(target=send, args=("/recompute", {"reason": "重新计算一"})),
+        threading.Thread(target=send, args=("/recompute", {"reason": "重新计算二"})),
+        threading.Thread(target=send, args=(f"/{line_id}/override", {"amount_fen": 5_000_000, "reason": REASON})),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(status in (200, 404) for status in statuses), statuses  # 404: the override's line was replaced first
+    assert sorted(statuses).count(200) >= 2, statuses
+    fine = line_of(current(client, setup), FINE)
+    if 404 not in statuses:  # the override committed on a current line: every later recompute carried it
+        assert fine["amount_fen"] == 5_000_000 and fine["override"] is not None
