@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
-from app.errors import NotFound
 from app.inspections.models import ReviewSettings
 from app.jurisdictions.models import Jurisdiction
-from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
+from app.jurisdictions.services import chain_codes, get_jurisdiction_in_scope
 
 
 @dataclass(frozen=True)
@@ -52,24 +51,13 @@ def effective_review_settings(session: Session, jurisdiction_path: str) -> Effec
     return EffectiveReviewSettings(True, None)
 
 
-def _in_scope(session: Session, principal: Principal, code: str) -> Jurisdiction:
-    jurisdiction = get_jurisdiction_by_code(session, code)
-    if not principal.covers(jurisdiction.path):
-        raise NotFound(
-            "辖区不存在或不在您的辖区内。",
-            "Jurisdiction not found in your jurisdictions.",
-            code="jurisdiction_not_found",
-        )
-    return jurisdiction
-
-
 def _own_row(session: Session, jurisdiction: Jurisdiction) -> ReviewSettings | None:
     return session.scalar(select(ReviewSettings).where(ReviewSettings.jurisdiction_id == jurisdiction.id))
 
 
 def get_review_settings(session: Session, principal: Principal, code: str) -> JurisdictionReviewSettings:
     """A jurisdiction's own review settings (None: never set) and what applies there."""
-    jurisdiction = _in_scope(session, principal, code)
+    jurisdiction = get_jurisdiction_in_scope(session, code, principal)
     return JurisdictionReviewSettings(
         jurisdiction, _own_row(session, jurisdiction), effective_review_settings(session, jurisdiction.path)
     )
@@ -79,7 +67,9 @@ def put_review_settings(
     session: Session, principal: Principal, code: str, two_person_rule: bool, reason: str
 ) -> JurisdictionReviewSettings:
     """Set whether the two-person rule applies in a jurisdiction (and below it), with a reason (audited)."""
-    jurisdiction = _in_scope(session, principal, code)
+    jurisdiction = get_jurisdiction_in_scope(session, code, principal)
+    # Two admins setting the same jurisdiction take turns: the second sees the first's row, never inserts a second.
+    session.execute(select(Jurisdiction.id).where(Jurisdiction.id == jurisdiction.id).with_for_update())
     row = _own_row(session, jurisdiction)
     before = None if row is None else {"two_person_rule": row.two_person_rule, "reason": row.reason}
     if row is None:

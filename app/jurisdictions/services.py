@@ -6,6 +6,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
+from app.auth.principal import Principal
 from app.errors import NotFound, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.vocabulary import JURISDICTION_LEVELS
@@ -19,6 +20,19 @@ def get_jurisdiction_by_code(session: Session, code: str) -> Jurisdiction:
             f"行政区划代码 {code} 不存在。", f"No jurisdiction with code {code}.", code="jurisdiction_not_found"
         )
     return found
+
+
+def get_jurisdiction_in_scope(session: Session, code: str, principal: Principal | None) -> Jurisdiction:
+    """The jurisdiction with this code if ``principal`` covers it (None: internal use); otherwise NotFound —
+    a jurisdiction outside the caller's scope does not exist for the caller."""
+    jurisdiction = get_jurisdiction_by_code(session, code)
+    if principal is not None and not principal.covers(jurisdiction.path):
+        raise NotFound(
+            "辖区不存在或不在您的辖区内。",
+            "Jurisdiction not found in your jurisdictions.",
+            code="jurisdiction_not_found",
+        )
+    return jurisdiction
 
 
 def upsert_jurisdiction(

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import FieldError, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
-from app.jurisdictions.services import chain_codes, get_jurisdiction_by_code
+from app.jurisdictions.services import chain_codes, get_jurisdiction_in_scope
 from app.penalties.amounts import is_int
 from app.penalties.catalogue import stored_rules
 from app.penalties.discretion import DEFAULT_DISCRETION
@@ -59,17 +59,6 @@ def effective_penalty_settings(session: Session, chain: Iterable[str]) -> Effect
     return EffectiveSettings(policy, discretion, amounts, sources)
 
 
-def jurisdiction_in_scope(session: Session, code: str, principal: Principal | None) -> Jurisdiction:
-    jurisdiction = get_jurisdiction_by_code(session, code)
-    if principal is not None and not principal.covers(jurisdiction.path):
-        raise NotFound(
-            "辖区不存在或不在您的辖区内。",
-            "Jurisdiction not found in your jurisdictions.",
-            code="jurisdiction_not_found",
-        )
-    return jurisdiction
-
-
 @dataclass(frozen=True)
 class JurisdictionSettings:
     """A jurisdiction's own settings row (None: never set), what applies there, and the rules they choose among."""
@@ -90,7 +79,7 @@ def _settings_of(
 
 def get_penalty_settings(session: Session, code: str, principal: Principal) -> JurisdictionSettings:
     """A jurisdiction's own penalty settings, what applies there after inheritance, and the options."""
-    jurisdiction = jurisdiction_in_scope(session, code, principal)
+    jurisdiction = get_jurisdiction_in_scope(session, code, principal)
     row = session.scalar(
         select(JurisdictionPenaltySettings).where(JurisdictionPenaltySettings.jurisdiction_id == jurisdiction.id)
     )
@@ -226,7 +215,7 @@ def put_penalty_settings(
     session: Session, code: str, data: dict[str, Any], principal: Principal
 ) -> JurisdictionSettings:
     """Replace a jurisdiction's penalty settings (admin; audited with before/after)."""
-    jurisdiction = jurisdiction_in_scope(session, code, principal)
+    jurisdiction = get_jurisdiction_in_scope(session, code, principal)
     rules = stored_rules(session)
     data = {
         "policy": dict(data.get("policy") or {}),
@@ -304,7 +293,7 @@ def rules_in_force_on(
     rules = stored_rules(session)
     amounts: dict[str, dict[str, Any]] = {}
     if jurisdiction_code:
-        jurisdiction = jurisdiction_in_scope(session, jurisdiction_code, principal)
+        jurisdiction = get_jurisdiction_in_scope(session, jurisdiction_code, principal)
         amounts = effective_penalty_settings(session, chain_codes(jurisdiction.path)).amounts
     out = []
     for key, rule in sorted(rules_in_force(rules, on_date).items()):

@@ -9,14 +9,13 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import cursors
 from app.auth.principal import Principal
-from app.errors import FieldError, NotFound, ValidationFailed
+from app.errors import FieldError, ValidationFailed
 from app.inspections.rules import STATES
-from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.services import get_jurisdiction_in_scope
 from app.review.queries import QueueFilter, QueueRow, counts_by_state, queue_page
 from app.review.risk import Assessment, RiskSettings, assess
 
@@ -35,18 +34,6 @@ class QueuePage:
     items: list[QueueItem]
     counts: dict[str, int]
     next_cursor: str | None
-
-
-def jurisdiction_path(session: Session, principal: Principal, code: str) -> str:
-    """The path of the jurisdiction ``code``; unknown or outside the caller's scope is 404."""
-    path = session.scalar(select(Jurisdiction.path).where(Jurisdiction.code == code))
-    if path is None or not principal.covers(path):
-        raise NotFound(
-            f"行政区划 {code} 不存在或不在您的辖区内。",
-            f"Jurisdiction {code} not found in your scope.",
-            code="jurisdiction_not_found",
-        )
-    return path
 
 
 def _fingerprint(flt: QueueFilter, settings: RiskSettings) -> str:
@@ -94,7 +81,7 @@ def review_queue(
     each with its explained score; counts per state ignore the state filter. ``jurisdiction_code`` narrows
     to that subtree (404 when unknown or outside the caller's scope)."""
     if jurisdiction_code is not None:
-        flt = replace(flt, jurisdiction_path=jurisdiction_path(session, principal, jurisdiction_code))
+        flt = replace(flt, jurisdiction_path=get_jurisdiction_in_scope(session, jurisdiction_code, principal).path)
     fingerprint = _fingerprint(flt, settings)
     after = _decode_cursor(fingerprint, cursor) if cursor else None
     paths = principal.jurisdiction_paths
