@@ -175,7 +175,9 @@ def check_json_value(value: Any, *, max_depth: int) -> None:
             if len(codes) == 1
             else ("请求中有多处内容不被接受，详见 errors。", "Several values in the request are refused; see errors.")
         )
-        raise ValidationFailed(zh, en, code=code, errors=sorted(errors, key=lambda e: e.path))
+        # A container's children are all visited before the count is checked again: keep the answer small.
+        listed = sorted(errors, key=lambda e: e.path)[:MAX_LISTED_ERRORS]
+        raise ValidationFailed(zh, en, code=code, errors=listed)
 
 
 def _visit(
