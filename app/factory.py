@@ -30,6 +30,7 @@ from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
 from app.review.routes import blp as review_blp
+from app.review.settings import risk_settings
 from app.security_headers import register_security_headers
 from app.sites.routes import blp as sites_blp
 from app.wiring import EXTENSION_KEY, Wiring
@@ -115,6 +116,7 @@ def register_services(app: Flask) -> None:
             notice_context=inspection_evidence.watermark_context_for_photo,
         ),
         inspection_settings=inspection_settings,
+        risk_settings=risk_settings(app.config, inspection_settings),
     )
 
 

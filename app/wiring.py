@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from app.inspections.settings import Settings as InspectionSettings
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
+from app.review.risk import RiskSettings
 
 EXTENSION_KEY = "lantian"
 
@@ -22,6 +23,7 @@ class Wiring:
     photo_store: PhotoStore
     photo_evidence: EvidenceLinks
     inspection_settings: InspectionSettings
+    risk_settings: RiskSettings
 
 
 def wiring(app: Flask | None = None) -> Wiring:

@@ -175,7 +175,8 @@ def _facts_columns() -> list[Any]:
     )
     flag = func.jsonb_array_elements(func.coalesce(InspectionPhotoLink.flags, cast("[]", JSONB))).table_valued("value")
     flag_codes = (
-        select(func.array_agg(flag.c.value.op("->>")("code")))
+        # a flag without a code is no flag: drop the NULLs, as the explanation does (facts_of)
+        select(func.array_remove(func.array_agg(flag.c.value.op("->>")("code")), None))
         .select_from(InspectionPhotoLink)
         .join(flag, literal(True))
         .where(InspectionPhotoLink.inspection_id == Inspection.id)

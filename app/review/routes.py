@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 
 from app.auth.authz import current_principal
@@ -14,7 +13,6 @@ from app.review.presenter import page_output
 from app.review.queries import QueueFilter
 from app.review.queue import review_queue
 from app.review.schemas import ReviewQueueArgsSchema, ReviewQueueSchema
-from app.review.settings import risk_settings
 from app.wiring import wiring
 
 blp = Blueprint("review", __name__, url_prefix="/api/v1/review", description="审核队列 / Review queue")
@@ -51,7 +49,7 @@ class ReviewQueue(MethodView):
             current_session(),
             current_principal(),
             _filter(args),
-            risk_settings(current_app.config, wiring().inspection_settings),
+            wiring().risk_settings,
             jurisdiction_code=args.get("jurisdiction"),
             cursor=args.get("cursor"),
             limit=args["limit"],
