@@ -46,5 +46,6 @@ def connector_for(app: Flask) -> procrastinate.PsycopgConnector:
 def defer_in(session: Session, task_name: str, **task_kwargs: Any) -> int:
     """Defer ``task_name`` inside ``session``'s transaction → the job id (visible to workers at commit)."""
     connection = session.connection().connection.driver_connection  # the psycopg connection of the transaction
-    job_id: int = queue.configure_task(task_name, connection=connection).defer(**task_kwargs)
+    # allow_unknown=False: a name no module defines is an error here, not a job that waits forever.
+    job_id: int = queue.configure_task(task_name, allow_unknown=False, connection=connection).defer(**task_kwargs)
     return job_id
