@@ -1,23 +1,27 @@
 # Lantian: the two commands are `make run` and `make test`.
-.PHONY: run test test-unit test-integration test-e2e setup lint format bench
+.PHONY: run test test-unit test-integration test-e2e setup setup-test lint format bench
 
 setup:
 	@bash scripts/bootstrap.sh
 
+# The tests also need Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded).
+setup-test:
+	@bash scripts/bootstrap.sh --test
+
 run: setup
 	@.venv/bin/python -m scripts.run_server
 
-test: setup
+test: setup-test
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # One layer each (markers set by folder in tests/conftest.py): no database / PostGIS / a real server.
-test-unit: setup
+test-unit: setup-test
 	@.venv/bin/python -m pytest -m unit $(PYTEST_ARGS)
 
-test-integration: setup
+test-integration: setup-test
 	@.venv/bin/python -m pytest -m integration $(PYTEST_ARGS)
 
-test-e2e: setup
+test-e2e: setup-test
 	@.venv/bin/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # Type-check app/ with mypy (mypy.ini), lint and check formatting with ruff (ruff.toml). CI runs it before the tests.

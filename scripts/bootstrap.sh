@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libharfbuzz-subset0 fonts-wqy-microhei
           libpango-1.0-0 libpangoft2-1.0-0 python3-venv nginx-light)
+# `make test` (bootstrap.sh --test) also needs the browser its end-to-end tests drive.
+if [ "${1:-}" = "--test" ]; then
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

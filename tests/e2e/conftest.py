@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from scripts.front import NginxFront
 from scripts.run_server import start_serving
+from tests.e2e.browser import CHROMIUM_FLAGS, chromium_path
 from tests.e2e.lossy_proxy import Gunicorn, free_port, running_gunicorn
 
 
@@ -74,3 +76,17 @@ def front(app, database_url: str, data_dir: Path) -> Iterator[Front]:
                 os.killpg(gunicorn.pid, signal.SIGKILL)  # our own process group (start_new_session)
                 gunicorn.wait(timeout=5)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole run; each test opens its own context (fresh storage)."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.fail("Chromium is not installed (apt-get install chromium): make test's setup installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
