@@ -39,3 +39,6 @@ if [ "$(cat "$REQ_STAMP" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q -r requirements-dev.txt
   echo "$want" > "$REQ_STAMP"
 fi
+
+# Front-end libraries for the console and the inspector app, pinned in vendor-assets.json (npm registry, no CDN).
+.venv/bin/python scripts/vendor_assets.py
