@@ -1,48 +1,57 @@
-"""Change order and the sync feed: every change gives an inspection the next ``change_seq``; phones follow it.
+"""Change order and the sync feed: every change gives an inspection a new feed position; phones follow it.
 
-Why an advisory lock:
-    ``change_seq`` comes from a PostgreSQL sequence. Sequence values are handed out when ``nextval`` runs,
-    but become visible when their transaction commits, so commits can land out of order: T1 takes 41,
-    T2 takes 42 and commits first; a phone reading then gets 42, stores cursor 42, and never sees 41.
-    We take the value *last* in every changing transaction, under a transaction-scoped advisory lock
-    (``bump_change``). The lock is held until commit, so the transaction holding seq N has committed (and
-    is visible: PostgreSQL releases locks after the commit is visible) before anyone can take N+1. Readers
-    therefore never see a seq while a smaller one is still in flight, and need no special handling.
-    The cost is that inspection writes serialise for the few milliseconds between ``bump_change`` and
-    COMMIT; services call it as their final step so that window stays short. (The alternative — a reader
-    that only hands out seqs below the oldest in-flight writer's — needs a registry of in-flight
-    transactions; the lock is simpler and easy to test.)
+The classic gap: positions handed out in one order become visible in another. T1 takes seq 41, T2 takes 42 and
+commits first; a phone reading then gets 42, stores cursor 42, and never sees 41.
+
+How it is avoided without serialising writers: a change records its writer transaction's id
+(``change_xid = pg_current_xact_id()``) beside a sequence value, and the feed is ordered by
+``(change_xid, change_seq)`` and hands out only changes whose transaction is older than the oldest one
+still running (``change_xid < pg_snapshot_xmin(pg_current_snapshot())``, evaluated in the reading statement's
+own snapshot). Every transaction below that horizon has finished, so nothing can ever appear behind a cursor
+already handed out; a transaction that commits later has an id at or above the horizon, hence after every
+cursor given so far. Writers take no shared lock: unrelated inspections commit in parallel.
+
+The price is lag, never loss: a long transaction that writes (a migration, a bulk import) holds the horizon
+back, and changes committed after it started wait in the feed until it ends. Requests keep their transactions
+short, so in practice the lag is one request's duration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select, text
+from sqlalchemy import ColumnElement, cast, exists, literal, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import cursors
 from app.auth.principal import Principal
 from app.errors import FieldError, ValidationFailed
-from app.inspections.models import CHANGE_SEQ, Inspection, InspectionOfficer
+from app.inspections.models import CHANGE_SEQ, Inspection, InspectionOfficer, Xid8
 from app.inspections.settings import Settings
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.sites.models import Site
 from app.vocabulary import SUPERVISING_ROLES
 
-# Arbitrary constant naming the feed's advisory lock ("LTIN" in ASCII).
-FEED_LOCK_KEY = 0x4C54494E
+_CURSOR_PREFIX = "isq2:"
 
-_CURSOR_PREFIX = "isq1:"
+# Changes whose writer transaction has finished: below the oldest running one (module docstring).
+_SETTLED = Inspection.change_xid < text("pg_snapshot_xmin(pg_current_snapshot())")
 
 
 def bump_change(session: Session, inspection: Inspection) -> None:
-    """Give the inspection the next feed position. MUST be the last write before COMMIT (module docstring)."""
+    """Give the inspection a new feed position in this transaction (one UPDATE; no lock beyond its row)."""
     session.flush()
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
-    inspection.change_seq = session.execute(select(CHANGE_SEQ.next_value())).scalar_one()
-    session.flush()
+    seq, xid = session.execute(
+        update(Inspection)
+        .where(Inspection.id == inspection.id)
+        .values(change_seq=CHANGE_SEQ.next_value(), change_xid=text("pg_current_xact_id()"))
+        .returning(Inspection.change_seq, Inspection.change_xid)
+        .execution_options(synchronize_session=False)
+    ).one()
+    set_committed_value(inspection, "change_seq", seq)
+    set_committed_value(inspection, "change_xid", xid)
 
 
 @dataclass(frozen=True)
@@ -54,21 +63,33 @@ class FeedPage:
     has_more: bool
 
 
-def encode_cursor(seq: int) -> str:
-    return cursors.encode_cursor(f"{_CURSOR_PREFIX}{seq}")
+@dataclass(frozen=True)
+class FeedPosition:
+    """Where a phone stands in the feed: after this writer transaction's change with this sequence value."""
+
+    xid: int
+    seq: int
 
 
-def decode_cursor(cursor: str | None) -> int:
+START = FeedPosition(0, 0)
+
+
+def encode_cursor(position: FeedPosition) -> str:
+    return cursors.encode_cursor(f"{_CURSOR_PREFIX}{position.xid}:{position.seq}")
+
+
+def decode_cursor(cursor: str | None) -> FeedPosition:
     if not cursor:
-        return 0
+        return START
     try:
         raw = cursors.decode_cursor(cursor)
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
-        seq = int(raw[len(_CURSOR_PREFIX) :])
-        if seq < 0:
+        xid_text, seq_text = raw[len(_CURSOR_PREFIX) :].split(":")
+        position = FeedPosition(int(xid_text), int(seq_text))
+        if position.xid < 0 or position.seq < 0:
             raise ValueError(raw)
-        return seq
+        return position
     except ValueError:  # MalformedCursor included
         raise ValidationFailed(
             "同步游标无效",
@@ -105,17 +126,22 @@ def inspection_feed(
     """
     limit = max(1, min(limit, settings.feed_max_limit))
     after = decode_cursor(updated_since)
+    position = tuple_(Inspection.change_xid, Inspection.change_seq)
     rows = list(
         session.scalars(
             select(Inspection)
             .join(Site, Site.id == Inspection.site_id)
             .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-            .where(Inspection.change_seq > after, _visible_to(principal))
-            .order_by(Inspection.change_seq)
+            .where(
+                position > tuple_(cast(str(after.xid), Xid8()), literal(after.seq)),
+                _SETTLED,
+                _visible_to(principal),
+            )
+            .order_by(Inspection.change_xid, Inspection.change_seq)
             .limit(limit + 1)
         )
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last = rows[-1].change_seq if rows else after
+    last = FeedPosition(int(rows[-1].change_xid), rows[-1].change_seq) if rows else after
     return FeedPage(rows, encode_cursor(last), has_more)
