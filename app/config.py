@@ -128,6 +128,9 @@ class Config:
         }
         self.DATABASE_RETRY_AFTER_SECONDS = _int("DATABASE_RETRY_AFTER_SECONDS", 5)
         self.SECRET_KEY = _secret_key(base)
+        # Valid sessions kept per process, evicted by NOTIFY on revocation; this TTL is only the fallback bound
+        # (app/auth/session_cache.py). 0 switches the cache off: every request reads its session.
+        self.AUTH_SESSION_CACHE_SECONDS = _int("AUTH_SESSION_CACHE_SECONDS", 10)
         self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
@@ -199,5 +202,7 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.DATABASE_OWNER_URL = owner_url or database_url
         self.DATABASE_RUNTIME_ROLE = runtime_role(database_url)
+        # In-process tests log out and expect the next request refused at once: no cache unless a test asks.
+        self.AUTH_SESSION_CACHE_SECONDS = 0
         self.DATA_DIR = data_dir_path
         self.PHOTO_ROOT = str(Path(data_dir_path) / "photos")

@@ -14,6 +14,7 @@ from app import cli
 from app.audit.routes import blp as audit_blp
 from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
+from app.auth.session_cache import session_cache_from_config
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
@@ -117,6 +118,7 @@ def register_services(app: Flask) -> None:
         ),
         inspection_settings=inspection_settings,
         risk_settings=risk_settings(app.config, inspection_settings),
+        session_cache=session_cache_from_config(app.config),
     )
 
 

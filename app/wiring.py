@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from app.auth.session_cache import SessionCache
 from app.inspections.settings import Settings as InspectionSettings
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
@@ -24,6 +25,8 @@ class Wiring:
     photo_evidence: EvidenceLinks
     inspection_settings: InspectionSettings
     risk_settings: RiskSettings
+    # Valid sessions per process (None when AUTH_SESSION_CACHE_SECONDS is 0): app/auth/session_cache.py.
+    session_cache: SessionCache | None = None
 
 
 def wiring(app: Flask | None = None) -> Wiring:

@@ -14,6 +14,7 @@ from app.context import set_actor
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.extensions import current_session
 from app.vocabulary import ROLES
+from app.wiring import wiring
 
 
 def _bearer_token() -> str:
@@ -36,7 +37,9 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = authenticate(current_session(), current_app.config["SECRET_KEY"], _bearer_token())
+            principal = authenticate(
+                current_session(), current_app.config["SECRET_KEY"], _bearer_token(), wiring().session_cache
+            )
             set_actor(principal.user_id, principal.username)
             g.principal = principal
             if principal.role not in allowed:

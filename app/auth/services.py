@@ -13,6 +13,7 @@ from app.audit.services import record_audit
 from app.auth.models import AuthSession, LoginAttempt, User, user_jurisdictions
 from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 from app.auth.principal import Principal
+from app.auth.session_cache import SessionCache
 from app.auth.tokens import (
     decode_access_token,
     hash_refresh_token,
@@ -209,17 +210,23 @@ def logout(session: Session, principal: Principal) -> None:
         record_audit(session, "auth.logout", "user", principal.user_id)
 
 
-def authenticate(session: Session, secret: str, token: str) -> Principal:
+def authenticate(session: Session, secret: str, token: str, cache: SessionCache | None = None) -> Principal:
     """Turn a bearer token into a Principal; revoked sessions and disabled users are refused.
 
-    Runs on every request, so it is one Core query (session, user and jurisdiction paths
-    together) rather than ORM loads: revocation takes effect immediately, without a cache.
+    Runs on every request: a session the process's cache knows costs no database round trip; otherwise one
+    Core query (session, user and jurisdiction paths together). Revocations reach the cache by notification
+    (app/auth/session_cache.py gives the bound); without a cache they take effect immediately.
     """
     claims = decode_access_token(secret, token)
     try:
         sid = uuid.UUID(claims["sid"])
     except ValueError:
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
+    if cache is not None:
+        known = cache.get(str(sid))
+        if known is not None and str(known.user_id) == claims["sub"]:
+            return known
+        generation = cache.generation()
     row = session.execute(
         select(
             AuthSession.user_id,
@@ -239,7 +246,10 @@ def authenticate(session: Session, secret: str, token: str) -> Principal:
         raise Unauthorized("登录已失效，请重新登录。", "Session revoked; log in again.", code="session_revoked")
     if not row.is_active:
         raise Unauthorized("该账号已停用。", "This account is disabled.", code="account_disabled")
-    return Principal(row.user_id, row.username, row.role, tuple(sorted(row.paths)), str(sid))
+    principal = Principal(row.user_id, row.username, row.role, tuple(sorted(row.paths)), str(sid))
+    if cache is not None:
+        cache.put(principal, generation)
+    return principal
 
 
 def _validate_user_fields(username: str | None, role: str | None, password: str | None) -> None:

@@ -114,7 +114,7 @@ def test_no_change_is_lost_under_many_parallel_writers(client, session, tree):  
     stop.set()
     reading.join(30)
     rest, _ = _read_feed(principal, cursor)
-    final_seen = {iid: seq for iid, seq in delivered}
+    final_seen = dict(delivered)
     with Session(engine) as tx:
         for iid in rest:
             row = tx.get(Inspection, uuid.UUID(iid))
