@@ -120,10 +120,9 @@ class Config:
             or local_database_url(base, "lantian_owner")
         )
         self.DATABASE_RUNTIME_ROLE = runtime_role(self.SQLALCHEMY_DATABASE_URI)
-        # pool_pre_ping: a pooled connection that died (server restarted, connection killed) is found on
-        # checkout and the pool is refilled, so requests recover by themselves once the database is back.
+        # No pool_pre_ping (a round trip per request): app/db_liveness.py finds connections the server closed
+        # by looking at their sockets at checkout, so requests still recover by themselves after a restart.
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            "pool_pre_ping": True,
             "connect_args": {"connect_timeout": _int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)},
         }
         self.DATABASE_RETRY_AFTER_SECONDS = _int("DATABASE_RETRY_AFTER_SECONDS", 5)

@@ -1,8 +1,8 @@
 """While PostgreSQL cannot be reached: 503 problem+json with Retry-After, and a teardown that never raises.
 
-Recovery needs nothing from the app. With ``pool_pre_ping`` (``Config.SQLALCHEMY_ENGINE_OPTIONS``) every
-checkout of a pooled connection pings it first; a ping that finds the connection dead invalidates the whole
-pool and connects anew, and a disconnect seen during a statement invalidates the pool as well. So a
+Recovery needs nothing from the app. Every checkout of a pooled connection looks at its socket first
+(app/db_liveness.py, no round trip); a connection the server closed invalidates the whole pool and is replaced
+by a fresh one, and a disconnect seen during a statement invalidates the pool as well. So a
 connection that died with the server is never handed to a request again: the first request after the
 server is back gets a fresh connection.
 

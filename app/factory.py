@@ -18,6 +18,7 @@ from app.auth.session_cache import session_cache_from_config
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
+from app.db_liveness import watch_pool
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -89,6 +90,9 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     configure_hasher(app.config.get("PASSWORD_HASH_PARAMETERS"))
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            watch_pool(engine)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     api.init_app(
         app,
