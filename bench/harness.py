@@ -62,91 +62,159 @@ class Server:
         return json.loads(body)["access_token"]
 
 
+def _run_or_explain(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command[1:])} failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
+
+
+@dataclass
+class Bench:
+    """What ``make run`` runs (nginx front → gunicorn → PostGIS, the job worker) and the floor app beside it."""
+
+    lantian: Server
+    floor: Server
+    env: dict[str, str]
+    data_dir: Path
+
+
 @contextmanager
-def running_server(workers: int = 2, threads: int = 4) -> Iterator[Server]:
-    """Throwaway PostGIS cluster (or DATABASE_URL), migrations, demo data, gunicorn on loopback."""
+def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
+    """A throwaway PostGIS cluster (or DATABASE_URL), migrations as the owner, the boot commands of ``make run``,
+    then Lantian served exactly as ``make run`` serves it, and the floors (bench/floors.py) through the same
+    front and gunicorn configuration on another port."""
+    from scripts.run_server import BOOT_COMMANDS, Supervised, start_serving
+
     base = Path(tempfile.mkdtemp(prefix="lantian-bench-"))
-    base.chmod(0o711)
-    env = dict(os.environ, LANTIAN_DATA_DIR=str(base / "data"), LOG_LEVEL="WARNING", LOGIN_MAX_FAILURES_PER_IP="100000")
+    base.chmod(0o711)  # nginx's workers run as www-data when we are root
+    data_dir = base / "data"
+    env = dict(
+        os.environ,
+        LANTIAN_DATA_DIR=str(data_dir),
+        LOG_LEVEL="WARNING",
+        LOGIN_MAX_FAILURES_PER_IP="100000",
+        WEB_CONCURRENCY=web_concurrency,
+    )
     cluster = None
     if not env.get("DATABASE_URL"):
-        cluster = LocalCluster(base / "pg", fast_unsafe=False)
+        cluster = LocalCluster(base / "pg", fast_unsafe=False)  # durable settings, as in production
         cluster.start()
         env["DATABASE_URL"] = cluster.ensure_database("lantian_bench")
+        env["DATABASE_OWNER_URL"] = cluster.owner_url_for("lantian_bench")
     flask = str(REPO / ".venv" / "bin" / "flask")
-    subprocess.run([flask, "db", "upgrade", "heads"], cwd=REPO, env=env, check=True, capture_output=True)
-    from scripts.run_server import BOOT_COMMANDS
-
-    for command in BOOT_COMMANDS:
-        subprocess.run([flask, *command], cwd=REPO, env=env, check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(REPO / ".venv" / "bin" / "gunicorn"),
-            "wsgi:app",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
-            "--reuse-port",
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Server(port, env)
+    stack: list[Callable[[], None]] = []
     try:
-        for _ in range(100):
-            try:
-                if server.request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        yield server
+        _run_or_explain([flask, "db", "upgrade", "heads"], env)
+        for command in BOOT_COMMANDS:
+            _run_or_explain([flask, *command], env)
+        lantian_env = dict(env, PORT=str(free_port()))
+        front, server = start_serving(
+            lantian_env, data_dir, access_log="/dev/null", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        stack.append(lambda: _stop(front, server))
+        worker = Supervised([flask, "jobs", "worker"], env=env)
+        worker.start()
+        stack.append(lambda: (worker.stop(), worker.join()))
+        floor_dir = base / "floor"
+        floor_dir.mkdir()
+        floor_env = dict(
+            env,
+            PORT=str(free_port()),
+            FLOOR_DIR=str(floor_dir),
+            DATABASE_URL=env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://"),
+        )
+        floor_front, floor_server = start_serving(
+            floor_env,
+            base / "floor-serving",
+            access_log="/dev/null",
+            wsgi_app="bench.floors:app",
+            stdout=subprocess.DEVNULL,
+        )
+        stack.append(lambda: _stop(floor_front, floor_server))
+        bench = Bench(Server(front.port, lantian_env), Server(floor_front.port, floor_env), env, data_dir)
+        for s in (bench.lantian, bench.floor):
+            _wait_ready(s)
+        yield bench
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        for stop in reversed(stack):
+            stop()
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _stop(front: object, server: subprocess.Popen[bytes]) -> None:
+    front.stop()  # type: ignore[attr-defined]
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def _wait_ready(server: Server) -> None:
+    for _ in range(200):
+        try:
+            if server.request("GET", "/healthz")[0] in (200, 404):
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"bench: nothing answers on 127.0.0.1:{server.port}")
+
+
 @dataclass
 class Result:
     name: str
+    concurrency: int
     requests: int
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
 
-    def line(self) -> str:
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
         lat = sorted(self.latencies_ms)
-        p50 = statistics.median(lat)
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-        return (
-            f"{self.name:48s} {self.requests / self.seconds:9.0f} req/s   p50 {p50:6.2f} ms   "
-            f"p99 {p99:6.2f} ms   statuses {dict(sorted(self.statuses.items()))}"
-        )
+        return lat[min(len(lat) - 1, int(len(lat) * q))] if lat else float("nan")
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
+
+
+Flow = Callable[[http.client.HTTPConnection, int], int]
+
+
+def request_flow(make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]) -> Flow:
+    """One request per iteration, as ``make_request(i)`` describes it; the flow returns its status."""
+
+    def flow(conn: http.client.HTTPConnection, i: int) -> int:
+        method, path, body, headers = make_request(i)
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+
+    return flow
 
 
 def load(
     server: Server,
     name: str,
-    make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]],
+    flow: Flow,
     *,
-    total: int = 2000,
     concurrency: int = 8,
-    max_seconds: float = 60.0,
+    total: int = 2000,
+    max_seconds: float = 10.0,
 ) -> Result:
-    """Send ``total`` requests over ``concurrency`` keep-alive connections (bounded in count and time)."""
+    """Run ``flow`` ``total`` times over ``concurrency`` keep-alive connections (bounded in count and time).
+
+    A flow may make several requests (create, then submit); its latency is the whole flow's. The status
+    counted is the flow's last one.
+    """
     counter = iter(range(total))
     lock = threading.Lock()
     latencies: list[float] = []
@@ -160,15 +228,17 @@ def load(
                 i = next(counter, None)
             if i is None:
                 break
-            method, path, body, headers = make_request(i)
             t0 = time.perf_counter()
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
+            try:
+                status = flow(conn, i)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = server.connection()
+                status = 0
             dt = (time.perf_counter() - t0) * 1000
             with lock:
                 latencies.append(dt)
-                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                statuses[status] = statuses.get(status, 0) + 1
         conn.close()
 
     started = time.perf_counter()
@@ -177,4 +247,4 @@ def load(
         t.start()
     for t in threads:
         t.join()
-    return Result(name, len(latencies), time.perf_counter() - started, latencies, statuses)
+    return Result(name, concurrency, len(latencies), time.perf_counter() - started, latencies, statuses)

@@ -157,11 +157,11 @@ APP_SERVER_LIMITS = [
 ACCESS_LOG_FORMAT = '%({x-forwarded-for}i)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
 
-def app_server_command(env: Mapping[str, str], socket_path: Path) -> list[str]:
-    """gunicorn (gthread) on the unix socket the front proxies to."""
+def app_server_command(env: Mapping[str, str], socket_path: Path, wsgi_app: str = "wsgi:app") -> list[str]:
+    """gunicorn (gthread) on the unix socket the front proxies to (``wsgi_app``: the bench serves its floors)."""
     return [
         str(REPO / ".venv" / "bin" / "gunicorn"),
-        "wsgi:app",
+        wsgi_app,
         "--bind",
         f"unix:{socket_path}",
         "--workers",
@@ -180,23 +180,26 @@ def app_server_command(env: Mapping[str, str], socket_path: Path) -> list[str]:
 
 
 def start_app_server(
-    env: Mapping[str, str], socket_path: Path, *, access_log: str = "-", **popen: object
+    env: Mapping[str, str], socket_path: Path, *, access_log: str = "-", wsgi_app: str = "wsgi:app", **popen: object
 ) -> subprocess.Popen[bytes]:
     """Start gunicorn behind the front; the app takes the client address from the front's X-Forwarded-For."""
     socket_path.unlink(missing_ok=True)  # left by a killed run
     access = ["--access-logfile", access_log, "--access-logformat", ACCESS_LOG_FORMAT]
     return subprocess.Popen(
-        [*app_server_command(env, socket_path), *access], cwd=REPO, env={**env, "TRUST_PROXY_HEADERS": "1"}, **popen
+        [*app_server_command(env, socket_path, wsgi_app), *access],
+        cwd=REPO,
+        env={**env, "TRUST_PROXY_HEADERS": "1"},
+        **popen,
     )  # type: ignore[call-overload]
 
 
 def start_serving(
-    env: Mapping[str, str], data_dir: Path, *, access_log: str = "-", **popen: object
+    env: Mapping[str, str], data_dir: Path, *, access_log: str = "-", wsgi_app: str = "wsgi:app", **popen: object
 ) -> tuple[NginxFront, subprocess.Popen[bytes]]:
     """gunicorn on its socket, then the front before it; nothing left running if either fails to start."""
     front = front_for(env, data_dir)
     front.prepare()
-    server = start_app_server(env, front.upstream_socket, access_log=access_log, **popen)
+    server = start_app_server(env, front.upstream_socket, access_log=access_log, wsgi_app=wsgi_app, **popen)
     try:
         wait_for_socket(server, front.upstream_socket)
         front.start()

@@ -78,9 +78,13 @@ def front(app, database_url: str, data_dir: Path) -> Iterator[Front]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """One headless Debian Chromium for the whole run; each test opens its own context (fresh storage)."""
+    """A headless Debian Chromium per test module; each test opens its own context (fresh storage).
+
+    Not per session: Playwright's sync API keeps an asyncio loop running in the main thread while it is open,
+    and later tests that run their own loop there (the job worker's ``asyncio.run``) would fail.
+    """
     executable = chromium_path()
     if executable is None:
         pytest.fail("Chromium is not installed (apt-get install chromium): make test's setup installs it")
