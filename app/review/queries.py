@@ -93,6 +93,7 @@ def _current_failed() -> Any:
         .where(
             Finding.inspection_id == Inspection.id,
             Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
             Finding.verdict == "fail",
         )
         .exists()
@@ -166,6 +167,7 @@ def _facts_columns() -> list[Any]:
         .where(
             Finding.inspection_id == Inspection.id,
             Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
             Finding.verdict == "fail",
             ~exists()
             .where(link.inspection_id == Inspection.id, link.item_key == Finding.item_key)
