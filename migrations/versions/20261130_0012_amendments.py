@@ -58,6 +58,19 @@ END;
 $$;
 CREATE TRIGGER inspection_amendments_append_only BEFORE INSERT OR UPDATE OR DELETE ON inspection_amendments
     FOR EACH ROW EXECUTE FUNCTION inspection_amendments_append_only();
+
+-- A photo's perceptual hash is derived from the immutable original: set once (with the derivatives), then kept.
+CREATE FUNCTION photos_phash_set_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.phash IS NOT NULL AND NEW.phash IS DISTINCT FROM OLD.phash THEN
+        RAISE EXCEPTION 'photos: the perceptual hash is set once: UPDATE refused'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+CREATE TRIGGER photos_phash_set_once BEFORE UPDATE ON photos
+    FOR EACH ROW EXECUTE FUNCTION photos_phash_set_once();
 """
 
 # 0010's version of the findings guard, restored on downgrade.
@@ -116,10 +129,14 @@ def upgrade():
         sa.UniqueConstraint('inspection_id', 'seq', name='uq_inspection_amendments_seq'),
     )
     op.create_index(op.f('ix_inspection_amendments_inspection_id'), 'inspection_amendments', ['inspection_id'])
+    op.add_column('photos', sa.Column('phash', sa.BigInteger(), nullable=True))
     op.execute(GUARDS)
 
 
 def downgrade():
+    op.execute("DROP TRIGGER photos_phash_set_once ON photos")
+    op.execute("DROP FUNCTION photos_phash_set_once()")
+    op.drop_column('photos', 'phash')
     op.execute("DROP TRIGGER inspection_amendments_append_only ON inspection_amendments")
     op.execute("DROP FUNCTION inspection_amendments_append_only()")
     op.execute(FINDINGS_GUARD_0010)
