@@ -96,10 +96,17 @@ def _waiver_of(a: InspectionAmendment) -> dict[str, Any]:
     }
 
 
+def applied_amendments(inspection: Inspection) -> list[InspectionAmendment]:
+    """The amendments that shape the inspection's answers now: those of the current submission while it is
+    under review or decided. Once returned they are folded into the answers (review.fold_amendments), and
+    the inspector's edits are the answers again."""
+    return [] if inspection.state in rules.EDITABLE_STATES else inspection.current_amendments
+
+
 def effective_answers(inspection: Inspection) -> dict[str, dict[str, Any]]:
-    """The inspector's answers with the reviewer's amendments of the current submission applied."""
+    """The inspector's answers with the reviewer's applied amendments (``applied_amendments``)."""
     return amending.effective_answers(
-        {a.item_key: a.data for a in inspection.answers}, views(inspection.current_amendments)
+        {a.item_key: a.data for a in inspection.answers}, views(applied_amendments(inspection))
     )
 
 

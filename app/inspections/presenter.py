@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.inspections.amending import amendment_photos
-from app.inspections.amendments import AmendmentOutcome, effective_answers, views
+from app.inspections.amendments import AmendmentOutcome, applied_amendments, effective_answers, views
 from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
 from app.inspections.feed import FeedPage
 from app.inspections.models import Inspection, InspectionAmendment
@@ -36,21 +36,34 @@ def _answers(inspection: Inspection) -> dict[str, Any]:
     photos_by_item: dict[str, list[str]] = {}
     for link in inspection.photo_links:
         photos_by_item.setdefault(link.item_key, []).append(str(link.photo_id))
-    for item_key, pids in amendment_photos(views(inspection.current_amendments)).items():
+    for item_key, pids in amendment_photos(views(applied_amendments(inspection))).items():
         photos = photos_by_item.setdefault(item_key, [])
         photos += [p for p in pids if p not in photos]
     return {key: {**data, "photos": photos_by_item.get(key, [])} for key, data in effective_answers(inspection).items()}
 
 
+def _original_answer(inspection: Inspection, amendment: InspectionAmendment) -> dict[str, Any] | None:
+    """The inspector's answer to the amendment's item as submitted: what the first amendment of the item in
+    that submission started from (the answer rows may since carry the amendments, folded in at a return)."""
+    first = next(
+        a
+        for a in inspection.amendments
+        if a.submission_no == amendment.submission_no and a.item_key == amendment.item_key
+    )
+    return dict(first.answer_before) if first.answer_before is not None else None
+
+
 def _original_answers(inspection: Inspection) -> dict[str, Any]:
     """The inspector's answers, as submitted, of the items a reviewer amended (shown beside the amendment)."""
-    amended = {a.item_key for a in inspection.current_amendments}
-    return {a.item_key: dict(a.data) for a in inspection.answers if a.item_key in amended}
+    out: dict[str, Any] = {}
+    for amendment in applied_amendments(inspection):
+        out.setdefault(amendment.item_key, _original_answer(inspection, amendment))
+    return out
 
 
 def present_amendment(inspection: Inspection, amendment: InspectionAmendment) -> dict[str, Any]:
     """One amendment with the inspector's original answer of its item beside it."""
-    original = next((a.data for a in inspection.answers if a.item_key == amendment.item_key), None)
+    original = _original_answer(inspection, amendment)
     return {
         "id": amendment.id,
         "seq": amendment.seq,
@@ -58,7 +71,7 @@ def present_amendment(inspection: Inspection, amendment: InspectionAmendment) ->
         "findings_revision": amendment.findings_revision,
         "item_key": amendment.item_key,
         "kind": amendment.kind,
-        "original_answer": dict(original) if original is not None else None,
+        "original_answer": original,
         "answer_before": amendment.answer_before,
         "answer_after": amendment.answer_after,
         "photos": list(amendment.photo_ids),

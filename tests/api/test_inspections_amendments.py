@@ -292,3 +292,29 @@ def test_an_amendment_can_be_neither_changed_nor_removed(client, session, world,
                 conn.execute(text(statement))  # even the owner: the trigger
     finally:
         engine.dispose()
+
+
+def test_a_return_hands_the_amended_answers_to_the_inspector_and_a_resubmission_keeps_them(
+    client, session, world, store
+):  # noqa: ANN001
+    iid = _submitted(client, session, world)
+    pid = _upload(client, world.headers["sup_sy"])
+    assert _amend(client, world.headers["sup_sy"], iid, _add_hoarding(pid)).status_code == 200
+    returned = client.post(
+        f"/api/v1/inspections/{iid}/return",
+        json={"comment": "请核对东侧围挡"},
+        headers={**world.headers["sup_sy"], "If-Match": '"4"'},
+    )
+    assert returned.status_code == 200, returned.get_json()
+    body = returned.get_json()
+    assert body["state"] == "returned"
+    assert body["answers"]["hoarding"] == {"verdict": "fail", "note": "东侧缺失", "photos": [pid]}
+    assert body["amendments"][0]["original_answer"] == {"verdict": "pass"}
+    [entry] = _audit(session, "inspection.return")
+    assert entry.after["amendments_folded"] == [body["amendments"][0]["id"]]
+    # resubmitted as returned, without an edit: the reviewer's finding is not lost
+    response = submit(client, world.headers["insp_a"], iid, '"5"')
+    assert response.status_code == 200, response.get_json()
+    hoarding = next(f for f in response.get_json()["findings"] if f["item_key"] == "hoarding")
+    assert hoarding["verdict"] == "fail" and hoarding["photo_ids"] == [pid]
+    assert response.get_json()["original_answers"] == {}  # a new submission: nothing amended in it yet
