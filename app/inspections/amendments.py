@@ -114,7 +114,7 @@ def _finding_states(findings: Sequence[Finding]) -> dict[str, FindingState]:
     return {f.item_key: FindingState(f.verdict, f.value, f.waiver is not None) for f in findings}
 
 
-def _amendment_not_found_here() -> Conflict:
+def _amendment_id_reused() -> Conflict:
     return Conflict(
         "该修改编号已用于另一项修改，请为新的修改生成新的编号。",
         "This amendment id was used for a different amendment; generate a new id for a new amendment.",
@@ -157,7 +157,7 @@ def amend_inspection(
     existing = session.get(InspectionAmendment, request.id)
     if existing is not None:
         if existing.inspection_id != inspection.id or existing.request_hash != fingerprint:
-            raise _amendment_not_found_here()
+            raise _amendment_id_reused()
         return AmendmentOutcome(inspection, existing, True)  # retry of an amendment whose response was lost
     rules.check_two_person_rule(
         principal.user_id,

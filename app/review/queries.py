@@ -172,6 +172,8 @@ def _facts_columns(settings: RiskSettings) -> list[Any]:
             ~exists()
             .where(link.inspection_id == Inspection.id, link.item_key == Finding.item_key)
             .correlate(Inspection, Finding),
+            # the evidence a reviewer added with an amendment is in the finding's answer, not in a link
+            func.coalesce(func.jsonb_array_length(Finding.answer.op("->")("photos")), 0) == 0,
         )
         .scalar_subquery()
     )

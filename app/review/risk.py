@@ -8,7 +8,8 @@ The score is the sum of the points. Each reason counts once per inspection, howe
 
 Reasons (stable codes; points are ``RiskWeights``, configurable with ``REVIEW_RISK_WEIGHTS``):
 
-- ``failed_item_without_photo``  a failed item of the current submission has no linked photo.
+- ``failed_item_without_photo``  a failed item of the current submission has no photo (neither linked nor
+                                 added by a reviewer's amendment).
 - ``photo_<flag>``               a linked photo carries the evidence flag ``<flag>`` (``far_from_site``,
                                  ``time_outside_window``, ``edited_by_software``, ``no_gps``,
                                  ``no_capture_time``; any other flag: ``photo_other_flag``). The stored

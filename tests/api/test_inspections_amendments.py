@@ -318,3 +318,21 @@ def test_a_return_hands_the_amended_answers_to_the_inspector_and_a_resubmission_
     hoarding = next(f for f in response.get_json()["findings"] if f["item_key"] == "hoarding")
     assert hoarding["verdict"] == "fail" and hoarding["photo_ids"] == [pid]
     assert response.get_json()["original_answers"] == {}  # a new submission: nothing amended in it yet
+
+
+def test_the_review_queue_counts_the_reviewers_evidence_as_a_photo(client, session, world, store):  # noqa: ANN001
+    iid = _submitted(client, session, world)
+    pid = _upload(client, world.headers["sup_sy"])
+    assert _amend(client, world.headers["sup_sy"], iid, _add_hoarding(pid)).status_code == 200
+    queue = client.get("/api/v1/review/queue", headers=world.headers["sup_sy"]).get_json()
+    [item] = [i for i in queue["items"] if i["id"] == iid]
+    assert "failed_item_without_photo" not in [r["code"] for r in item["risk"]["reasons"]]
+    # without evidence the same failure is a risk reason: a change to "fail" on an item needing no photo
+    session.rollback()
+    item_key = next(i["key"] for i in applicable_items(session, iid) if i["kind"] == "check" and not i.get("evidence"))
+    session.rollback()
+    change = {"id": new_id(), "item_key": item_key, "kind": "change", "answer": {"verdict": "fail"}, "reason": "复核"}
+    assert _amend(client, world.headers["sup_sy"], iid, change, '"4"').status_code == 200
+    queue = client.get("/api/v1/review/queue", headers=world.headers["sup_sy"]).get_json()
+    [item] = [i for i in queue["items"] if i["id"] == iid]
+    assert "failed_item_without_photo" in [r["code"] for r in item["risk"]["reasons"]]
