@@ -44,6 +44,7 @@
 | INSPECTION_FEED_MAX_LIMIT | 500 | largest page of the inspections sync feed |
 | REVIEW_RISK_WEIGHTS | (defaults in ``app/review/risk.py``) | JSON object of review-queue risk reason code → points, e.g. ``{"high_amount": 20}``; unknown codes refuse to start |
 | REVIEW_MIN_DURATION_MINUTES | 15 | an inspection shorter than this scores ``short_inspection`` in the review queue (no source gives a minimum) |
+| REVIEW_NEAR_DUPLICATE_MAX_BITS | 8 | photos whose 64-bit perceptual hashes differ in at most this many bits are near-duplicates: one linked to another inspection (with other bytes) scores ``near_duplicate_photo`` in the review queue (our choice; no source gives one) |
 | REVIEW_HIGH_AMOUNT_FEN | 10000000 | a penalty total (fen) at or above this scores ``high_amount`` in the review queue (¥100,000; no source gives one) |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
 | LOG_LEVEL | INFO | log level of the JSON logs |
@@ -156,6 +157,7 @@ class Config:
         self.REVIEW_RISK_WEIGHTS = RiskWeights.from_json(os.environ.get("REVIEW_RISK_WEIGHTS")).as_dict()
         self.REVIEW_MIN_DURATION_MINUTES = _int("REVIEW_MIN_DURATION_MINUTES", 15)
         self.REVIEW_HIGH_AMOUNT_FEN = _int("REVIEW_HIGH_AMOUNT_FEN", 10_000_000)
+        self.REVIEW_NEAR_DUPLICATE_MAX_BITS = _int("REVIEW_NEAR_DUPLICATE_MAX_BITS", 8)
         self.GEO_IMPORT_MAX_DEPTH = _int("GEO_IMPORT_MAX_DEPTH", 32)
         self.GEO_IMPORT_MAX_VERTICES_PER_FEATURE = _int("GEO_IMPORT_MAX_VERTICES_PER_FEATURE", 50_000)
         self.GEO_IMPORT_MAX_VERTICES = _int("GEO_IMPORT_MAX_VERTICES", 2_000_000)

@@ -27,7 +27,7 @@ FULL = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 #: Each table of ours and the privileges the application needs on it. No DELETE on evidence (audit log,
 #: photos, findings, photo links, penalty computations and lines, checklist and penalty rule versions), and
-#: their remaining UPDATEs are limited by triggers (migrations 0001, 0003, 0004, 0006, 0008, 0010).
+#: their remaining UPDATEs are limited by triggers (migrations 0001, 0003, 0004, 0006, 0008, 0010, 0012).
 RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "alembic_version": READ,  # /readyz compares it with the heads
     "audit_log": APPEND,
@@ -50,7 +50,8 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "inspection_officers": FULL,  # an edit of a draft replaces the list
     "inspection_answers": FULL,  # an edit of a draft replaces the set
     "inspection_photo_links": EDIT,  # never removed; frozen once submitted except flags (trigger)
-    "findings": APPEND,  # written once at a submission (trigger)
+    "findings": APPEND,  # written once at a submission or a reviewer's amendment (trigger)
+    "inspection_amendments": APPEND,  # a reviewer's amendments: evidence, never changed or removed (trigger, 0012)
     "review_settings": EDIT,  # an admin's waiver of the two-person rule, per jurisdiction (audited)
     # The job queue (procrastinate's tables, migration 0009): workers claim, retry and finish jobs.
     "procrastinate_jobs": FULL,

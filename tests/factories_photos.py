@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
 import uuid
 import zlib
@@ -13,6 +14,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image, ImageOps
 from werkzeug.test import TestResponse
 
 from app.photos.storage import FilesystemPhotoStore
@@ -47,6 +49,16 @@ def put_photo(
             **extra_headers,
         },
     )
+
+
+def resized_copy(name: str, factor: float = 0.4, quality: int = 60) -> bytes:
+    """A sample photo as another phone or an editor would re-save it: upright, smaller, re-encoded, no metadata."""
+    with Image.open(io.BytesIO(photo_bytes(name))) as raw:
+        im = ImageOps.exif_transpose(raw).convert("RGB")
+        small = im.resize((max(1, int(im.width * factor)), max(1, int(im.height * factor))))
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=quality)
+    return out.getvalue()
 
 
 def png_bomb(width: int, height: int) -> bytes:

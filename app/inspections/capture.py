@@ -18,10 +18,10 @@ from app.audit.services import record_audit
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.checklists.models import ChecklistVersion
-from app.errors import FieldError, ValidationFailed
+from app.errors import FieldError, Forbidden, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
-from app.inspections.access import inspection_not_found, is_participant, load_for_update
+from app.inspections.access import can_see, inspection_not_found, is_participant, load_for_update
 from app.inspections.evidence import refresh_link_flags
 from app.inspections.feed import bump_change
 from app.inspections.models import CHANGE_SEQ, Inspection, InspectionAnswer, InspectionOfficer, InspectionPhotoLink
@@ -31,6 +31,7 @@ from app.photos.access import get_visible_photo
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.models import Photo
 from app.sites.models import Site
+from app.vocabulary import SUPERVISING_ROLES
 
 
 @dataclass(frozen=True)
@@ -359,6 +360,19 @@ def put_inspection(
             return PutResult(inspection, True)
 
     if not is_participant(principal, inspection):
+        if (
+            inspection.state == rules.SUBMITTED
+            and principal.role in SUPERVISING_ROLES
+            and can_see(principal, inspection)
+        ):
+            # A reviewer sees the inspection under review but corrects it through an amendment, never by
+            # rewriting the inspector's record (amendments.amend_inspection). Drafts stay the officers' alone.
+            raise Forbidden(
+                "审核人员不能直接修改检查记录；请通过 POST /api/v1/inspections/{id}/amendments 逐项修改并说明理由。",
+                "A reviewer does not rewrite the inspector's record; amend an item with a reason through "
+                "POST /api/v1/inspections/{id}/amendments.",
+                code="amend_instead",
+            )
         raise inspection_not_found()
     if body_hash == inspection.last_put_hash:
         return PutResult(inspection, False)  # replay of the last successful PUT: same result, no change

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.inspections.access import can_see, is_participant, took_part
-from app.inspections.models import Inspection, InspectionPhotoLink
+from app.inspections.models import Inspection, InspectionAmendment, InspectionPhotoLink
 from app.inspections.settings import Settings
 from app.photos.access import set_photo_scope
 from app.photos.evidence import evidence_flags
@@ -211,5 +211,14 @@ def watermark_context_for_photo(session: Session, photo: Photo) -> WatermarkCont
 
 def participant_may_view_photo(session: Session, principal: Principal, photo: Photo) -> bool:
     """View grant given to the photos feature: the creator and officers of an inspection the photo is
-    evidence in may view it (supervisors are covered by the photo's scope)."""
-    return any(is_participant(principal, i) for i in _evidence_inspections(session, photo))
+    evidence in may view it (supervisors are covered by the photo's scope), including the evidence a
+    reviewer added to the inspection with an amendment (the inspector sees what the finding rests on)."""
+    if any(is_participant(principal, i) for i in _evidence_inspections(session, photo)):
+        return True
+    amended = session.scalars(
+        select(Inspection)
+        .join(InspectionAmendment, InspectionAmendment.inspection_id == Inspection.id)
+        .where(InspectionAmendment.photo_ids.contains([str(photo.id)]))
+        .distinct()
+    ).all()
+    return any(is_participant(principal, i) for i in amended)

@@ -98,6 +98,9 @@ class Inspection(TimestampMixin, Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_from_version: Mapped[int | None] = mapped_column(Integer)
     submission_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # Findings revision within the current submission: 0 as submitted, +1 at each reviewer's amendment
+    # (amendments.amend_inspection writes a new set of findings; the earlier sets are kept).
+    findings_revision: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     # Site context (kind, attributes, zones, chain) the checklist was resolved with at submission.
     site_context: Mapped[dict[str, Any] | None]
     # Review
@@ -135,6 +138,9 @@ class Inspection(TimestampMixin, Base):
     findings: Mapped[list[Finding]] = relationship(
         back_populates="inspection", cascade="all, delete-orphan", order_by="Finding.id", lazy="selectin"
     )
+    amendments: Mapped[list[InspectionAmendment]] = relationship(
+        back_populates="inspection", order_by="InspectionAmendment.seq", lazy="selectin"
+    )
 
     @property
     def etag(self) -> str:
@@ -149,7 +155,16 @@ class Inspection(TimestampMixin, Base):
 
     @property
     def current_findings(self) -> list[Finding]:
-        return [f for f in self.findings if f.submission_no == self.submission_count]
+        return [
+            f
+            for f in self.findings
+            if f.submission_no == self.submission_count and f.revision == self.findings_revision
+        ]
+
+    @property
+    def current_amendments(self) -> list[InspectionAmendment]:
+        """The reviewer's amendments of the current submission, in order."""
+        return [a for a in self.amendments if a.submission_no == self.submission_count]
 
 
 class ReviewSettings(Base):
@@ -229,7 +244,9 @@ class Finding(Base):
 
     __tablename__ = "findings"
     __table_args__ = (
-        UniqueConstraint("inspection_id", "submission_no", "item_key", name="uq_findings_submission_item"),
+        UniqueConstraint(
+            "inspection_id", "submission_no", "revision", "item_key", name="uq_findings_submission_revision_item"
+        ),
         CheckConstraint("verdict IN ('pass', 'fail', 'na')", name="verdict"),
         Index("ix_findings_item_key_verdict", "item_key", "verdict"),
     )
@@ -239,6 +256,9 @@ class Finding(Base):
     # Findings of earlier submissions (before a return) are kept; the current ones have the inspection's
     # submission_count.
     submission_no: Mapped[int] = mapped_column(SmallInteger)
+    # 0: as submitted; n: after the reviewer's n-th amendment of this submission (the inspection's
+    # findings_revision names the current set).
+    revision: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     item_key: Mapped[str] = mapped_column(String(100))
     checklist_key: Mapped[str] = mapped_column(String(100))
     checklist_version: Mapped[str] = mapped_column(String(40))
@@ -251,6 +271,8 @@ class Finding(Base):
     source_refs: Mapped[list[Any]]
     penalty_keys: Mapped[list[Any]]
     answer: Mapped[dict[str, Any]]  # the answer evaluated (with the photo ids used as evidence)
+    # A reviewer's waiver of a failed item (amendment id, reason, by, at): the verdict stands, no penalty follows.
+    waiver: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
     inspection: Mapped[Inspection] = relationship(back_populates="findings")
@@ -260,5 +282,47 @@ class Finding(Base):
         return self.verdict == "fail"
 
     @property
+    def penalised(self) -> bool:
+        """A failed item that was not waived: the penalty engine's input."""
+        return self.verdict == "fail" and self.waiver is None
+
+    @property
     def photo_ids(self) -> list[str]:
         return list((self.answer or {}).get("photos") or [])
+
+
+class InspectionAmendment(Base):
+    """A reviewer's amendment of one item of a submitted inspection (append-only: the trigger of migration
+    0012 refuses UPDATE and DELETE).
+
+    ``id`` is chosen by the client, so a retried request finds its amendment instead of adding a second.
+    ``answer_before`` is the item's effective answer before this amendment (the inspector's answer for the
+    first one), ``answer_after`` after it (None for a waiver, which leaves the answer as it is); the
+    inspector's own answer stays in ``inspection_answers`` untouched. ``diff`` is what the response showed.
+    """
+
+    __tablename__ = "inspection_amendments"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "seq", name="uq_inspection_amendments_seq"),
+        CheckConstraint("kind IN ('change', 'waive', 'add_finding')", name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # chosen by the client (idempotency)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), index=True)
+    submission_no: Mapped[int] = mapped_column(SmallInteger)
+    # 1, 2, … per inspection; the findings this amendment produced have revision = seq's position in the
+    # submission (the inspection's findings_revision after it).
+    seq: Mapped[int] = mapped_column(SmallInteger)
+    findings_revision: Mapped[int] = mapped_column(SmallInteger)
+    item_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    answer_before: Mapped[dict[str, Any] | None]
+    answer_after: Mapped[dict[str, Any] | None]
+    photo_ids: Mapped[list[Any]]  # evidence the reviewer uploaded for this item
+    reason: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    diff: Mapped[dict[str, Any]]
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="amendments")

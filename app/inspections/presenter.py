@@ -16,9 +16,11 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.inspections.amending import amendment_photos
+from app.inspections.amendments import AmendmentOutcome, applied_amendments, effective_answers, views
 from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
 from app.inspections.feed import FeedPage
-from app.inspections.models import Inspection
+from app.inspections.models import Inspection, InspectionAmendment
 from app.inspections.review_settings import JurisdictionReviewSettings
 from app.inspections.schemas import InspectionSchema
 from app.inspections.versions import ShowCurrent
@@ -28,11 +30,55 @@ from app.vocabulary import SUPERVISING_ROLES
 
 
 def _answers(inspection: Inspection) -> dict[str, Any]:
-    """Answers as sent; ``photos`` lists every photo linked to the item (the merge rule never drops one)."""
-    links_by_item: dict[str, list[str]] = {}
+    """The effective answers: as sent, with a reviewer's amendments of the current submission applied;
+    ``photos`` lists every photo linked to the item (the merge rule never drops one), then the reviewer's
+    evidence."""
+    photos_by_item: dict[str, list[str]] = {}
     for link in inspection.photo_links:
-        links_by_item.setdefault(link.item_key, []).append(str(link.photo_id))
-    return {a.item_key: {**a.data, "photos": links_by_item.get(a.item_key, [])} for a in inspection.answers}
+        photos_by_item.setdefault(link.item_key, []).append(str(link.photo_id))
+    for item_key, pids in amendment_photos(views(applied_amendments(inspection))).items():
+        photos = photos_by_item.setdefault(item_key, [])
+        photos += [p for p in pids if p not in photos]
+    return {key: {**data, "photos": photos_by_item.get(key, [])} for key, data in effective_answers(inspection).items()}
+
+
+def _original_answer(inspection: Inspection, amendment: InspectionAmendment) -> dict[str, Any] | None:
+    """The inspector's answer to the amendment's item as submitted: what the first amendment of the item in
+    that submission started from (the answer rows may since carry the amendments, folded in at a return)."""
+    first = next(
+        a
+        for a in inspection.amendments
+        if a.submission_no == amendment.submission_no and a.item_key == amendment.item_key
+    )
+    return dict(first.answer_before) if first.answer_before is not None else None
+
+
+def _original_answers(inspection: Inspection) -> dict[str, Any]:
+    """The inspector's answers, as submitted, of the items a reviewer amended (shown beside the amendment)."""
+    out: dict[str, Any] = {}
+    for amendment in applied_amendments(inspection):
+        out.setdefault(amendment.item_key, _original_answer(inspection, amendment))
+    return out
+
+
+def present_amendment(inspection: Inspection, amendment: InspectionAmendment) -> dict[str, Any]:
+    """One amendment with the inspector's original answer of its item beside it."""
+    original = _original_answer(inspection, amendment)
+    return {
+        "id": amendment.id,
+        "seq": amendment.seq,
+        "submission_no": amendment.submission_no,
+        "findings_revision": amendment.findings_revision,
+        "item_key": amendment.item_key,
+        "kind": amendment.kind,
+        "original_answer": original,
+        "answer_before": amendment.answer_before,
+        "answer_after": amendment.answer_after,
+        "photos": list(amendment.photo_ids),
+        "reason": amendment.reason,
+        "by": amendment.by_id,
+        "at": amendment.created_at,
+    }
 
 
 def _location(inspection: Inspection) -> dict[str, Any] | None:
@@ -124,6 +170,7 @@ def _findings(inspection: Inspection) -> list[dict[str, Any]]:
             "source_refs": f.source_refs,
             "penalty_keys": f.penalty_keys,
             "photo_ids": f.photo_ids,
+            "waiver": f.waiver,
         }
         for f in inspection.current_findings
     ]
@@ -157,6 +204,8 @@ def present_inspection(
         "alert_level": inspection.alert_level,
         "note": inspection.note,
         "answers": _answers(inspection),
+        "original_answers": _original_answers(inspection),
+        "amendments": [present_amendment(inspection, a) for a in inspection.amendments],
         "photos": _photo_links(session, inspection, viewer, photos),
         "findings": _findings(inspection),
         "review": _review(inspection),
@@ -188,6 +237,15 @@ def current_state_for(session: Session, viewer: Principal) -> ShowCurrent:
         return dumped
 
     return show
+
+
+def present_amendment_result(session: Session, outcome: AmendmentOutcome, viewer: Principal) -> dict[str, Any]:
+    """The amendment, the diff it made (as recorded, so a retry shows the same) and the inspection now."""
+    return {
+        "amendment": present_amendment(outcome.inspection, outcome.amendment),
+        "diff": outcome.amendment.diff,
+        "inspection": present_inspection(session, outcome.inspection, viewer),
+    }
 
 
 def present_review_settings(settings: JurisdictionReviewSettings) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.errors import ValidationFailed
-from app.inspections import rules
+from app.inspections import amending, rules
 from app.inspections.access import can_see, inspection_not_found, load_for_update
+from app.inspections.amending import amendment_photos
+from app.inspections.amendments import views
 from app.inspections.feed import bump_change
-from app.inspections.models import Inspection
+from app.inspections.models import Inspection, InspectionAnswer, InspectionPhotoLink
 from app.inspections.review_settings import effective_review_settings
 from app.inspections.versions import ShowCurrent, stale_version
 from app.vocabulary import SUPERVISING_ROLES
@@ -82,16 +84,54 @@ def return_inspection(
     inspection.reviewed_at = datetime.now(UTC)
     inspection.reviewed_by_id = principal.user_id
     inspection.version += 1
+    session.flush()  # returned: the answers and links are the inspector's to edit again (0010)
+    folded = fold_amendments(inspection)
     record_audit(
         session,
         "inspection.return",
         "inspection",
         inspection.id,
         before=before,
-        after={"state": inspection.state, "version": inspection.version, "comment": comment, "item_comments": stored},
+        after={
+            "state": inspection.state,
+            "version": inspection.version,
+            "comment": comment,
+            "item_comments": stored,
+            "amendments_folded": folded,
+        },
     )
     bump_change(session, inspection)
     return inspection
+
+
+def fold_amendments(inspection: Inspection) -> list[str]:
+    """On a return, the reviewer's amendments of the submission become the answers the inspector continues
+    from (and their evidence photos links of the item), so a resubmission without edits keeps them; the
+    amendment records keep the inspector's original answers. Returns the amendment ids folded."""
+    amendments = inspection.current_amendments
+    if not amendments:
+        return []
+    rows = {a.item_key: a for a in inspection.answers}
+    effective = amending.effective_answers({k: a.data for k, a in rows.items()}, views(amendments))
+    for item_key in sorted({a.item_key for a in amendments}):
+        data = effective.get(item_key)
+        if data is None:
+            continue
+        row = rows.get(item_key)
+        if row is None:
+            inspection.answers.append(InspectionAnswer(item_key=item_key, data=data, phone_verdict=None))
+        elif row.data != data:
+            row.data = data
+    linked = {(lk.item_key, str(lk.photo_id)) for lk in inspection.photo_links}
+    for item_key, photo_ids in amendment_photos(views(amendments)).items():
+        position = sum(1 for lk in inspection.photo_links if lk.item_key == item_key)
+        for photo_id in photo_ids:
+            if (item_key, photo_id) not in linked:
+                inspection.photo_links.append(
+                    InspectionPhotoLink(item_key=item_key, photo_id=uuid.UUID(photo_id), position=position)
+                )
+                position += 1
+    return [str(a.id) for a in amendments]
 
 
 def _decide(

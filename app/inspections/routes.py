@@ -1,5 +1,5 @@
-"""Inspections API: idempotent capture (PUT), submission, review (return, approve, reject), review settings,
-sync feed."""
+"""Inspections API: idempotent capture (PUT), submission, review (return, approve, reject, amendments), review
+settings, sync feed."""
 
 from __future__ import annotations
 
@@ -13,13 +13,22 @@ from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.extensions import current_session, db
 from app.inspections.access import get_inspection
+from app.inspections.amendments import AmendmentRequest, amend_inspection
 from app.inspections.capture import put_inspection
 from app.inspections.feed import inspection_feed
 from app.inspections.models import Inspection
-from app.inspections.presenter import current_state_for, present_feed, present_inspection, present_review_settings
+from app.inspections.presenter import (
+    current_state_for,
+    present_amendment_result,
+    present_feed,
+    present_inspection,
+    present_review_settings,
+)
 from app.inspections.review import approve_inspection, reject_inspection, return_inspection
 from app.inspections.review_settings import get_review_settings, put_review_settings
 from app.inspections.schemas import (
+    AmendmentPostSchema,
+    AmendmentResultSchema,
     ApproveSchema,
     FeedArgsSchema,
     FeedSchema,
@@ -74,6 +83,7 @@ class InspectionById(MethodView):
     @blp.problem(409, "状态不允许修改 / Not editable in this state")
     @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
     @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(403, "审核人员请用 amendments 修改已提交的检查（amend_instead）/ Reviewers amend instead")
     @blp.problem(404, "不存在（检查记录，或所链接的照片不可见）/ Not found (the inspection, or a linked photo)")
     def put(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
         """Create or update a draft inspection (idempotent; updates need If-Match)."""
@@ -188,6 +198,47 @@ class InspectionReject(MethodView):
         )
         db.session.commit()
         return _with_etag(inspection)
+
+
+@blp.route("/<uuid:inspection_id>/amendments")
+class InspectionAmendments(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(AmendmentPostSchema)
+    @blp.response(200, AmendmentResultSchema, **_ETAG_DOC)
+    @blp.problem(403, "无权限，或审核人参与了该检查（own_inspection）/ Forbidden, or own inspection")
+    @blp.problem(
+        422, "缺少理由、检查项不适用、或修改后的答案未通过校验 / Reason missing, item not applicable, invalid answer"
+    )
+    @blp.problem(
+        409,
+        "仅审核中的检查可修改；或处罚金额调整不再适用（overrides_no_longer_fit）/ Not under review, or an "
+        "override no longer fits",
+    )
+    @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.problem(428, "缺少 If-Match / If-Match required")
+    @blp.problem(404, "不存在（检查记录，或证据照片）/ Not found (the inspection, or an evidence photo)")
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Amend one item of a submitted inspection (supervisors; reason required; findings and penalties
+        recomputed; answers with a diff; idempotent on the amendment id)."""
+        outcome = amend_inspection(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            AmendmentRequest(
+                id=payload["id"],
+                item_key=payload["item_key"],
+                kind=payload["kind"],
+                answer=payload["answer"],
+                photo_ids=tuple(payload["photos"]),
+                reason=payload["reason"],
+            ),
+            request.headers.get("If-Match"),
+            current_state_for(current_session(), current_principal()),
+            wiring().photo_evidence,
+        )
+        db.session.commit()
+        body = present_amendment_result(current_session(), outcome, current_principal())
+        return body, 200, {"ETag": outcome.inspection.etag}
 
 
 @blp.route("/review-settings/<code>")

@@ -35,6 +35,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "return": {SUBMITTED: RETURNED},
     "approve": {SUBMITTED: APPROVED},
     "reject": {SUBMITTED: REJECTED},
+    # A reviewer's amendment of an item (amendments.amend_inspection): only while under review.
+    "amend": {SUBMITTED: SUBMITTED},
 }
 
 STATE_LABELS = {
@@ -50,6 +52,7 @@ ACTION_LABELS = {
     "return": ("退回", "return"),
     "approve": ("审核通过", "approve"),
     "reject": ("驳回", "reject"),
+    "amend": ("审核修改", "amend"),
 }
 
 

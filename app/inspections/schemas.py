@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.geo.crs import CRS_CHOICES, DEFAULT_CRS
+from app.inspections.amending import KINDS as AMENDMENT_KINDS
 from app.inspections.rules import STATES
 from app.vocabulary import ALERT_LEVELS
 
@@ -172,6 +173,77 @@ class RejectSchema(ma.Schema):
     item_comments = _item_comments("逐项意见（检查项须属于本检查记录）/ per-item comments (items of this inspection)")
 
 
+class AmendedAnswerSchema(AnswerSchema):
+    """The answer fields a reviewer replaces (photos are the amendment's own ``photos``)."""
+
+    class Meta:
+        unknown = ma.RAISE
+        exclude = ("photos",)
+
+
+class AmendmentPostSchema(ma.Schema):
+    """A reviewer's amendment of one item (POST /inspections/{id}/amendments)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    id = fields.UUID(
+        required=True,
+        metadata={"description": "由客户端生成，重试时不变 / chosen by the client; the same on a retry (idempotency)"},
+    )
+    item_key = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(AMENDMENT_KINDS),
+        metadata={"description": "change 修改答案 | add_finding 补充问题（须附照片）| waive 免予处理"},
+    )
+    answer = fields.Nested(
+        AmendedAnswerSchema,
+        load_default=None,
+        metadata={"description": "所改字段，null 表示删除该字段 / fields replaced; null removes one"},
+    )
+    photos = fields.List(
+        fields.UUID(),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "审核人上传的照片证据 / evidence photos the reviewer uploaded"},
+    )
+    reason = NonBlankString(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "修改理由（必填）/ why (required)"},
+    )
+
+
+class AmendmentSchema(ma.Schema):
+    id = fields.UUID()
+    seq = fields.Integer()
+    submission_no = fields.Integer()
+    findings_revision = fields.Integer()
+    item_key = fields.String()
+    kind = fields.String()
+    original_answer = fields.Dict(
+        allow_none=True, metadata={"description": "检查人员提交的原答案 / the inspector's answer as submitted"}
+    )
+    answer_before = fields.Dict(allow_none=True)
+    answer_after = fields.Dict(allow_none=True, metadata={"description": "null: a waiver (answer unchanged)"})
+    photos = fields.List(fields.String())
+    reason = fields.String()
+    by = fields.Integer()
+    at = fields.DateTime()
+
+
+class AmendmentResultSchema(ma.Schema):
+    amendment = fields.Nested(AmendmentSchema)
+    diff = fields.Dict(
+        metadata={
+            "description": "items (answer before/after), findings (added, removed, changed), penalties (each "
+            "line's amount before/after, totals, overrides carried)"
+        }
+    )
+    inspection = fields.Nested(lambda: InspectionSchema())
+
+
 class ReviewSettingsPutSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -233,6 +305,10 @@ class FindingSchema(ma.Schema):
     source_refs = fields.List(fields.String())
     penalty_keys = fields.List(fields.String())
     photo_ids = fields.List(fields.String())
+    waiver = fields.Dict(
+        allow_none=True,
+        metadata={"description": "免予处理 / a reviewer's waiver (amendment_id, reason, by, at): no penalty follows"},
+    )
 
 
 class OfficerSchema(ma.Schema):
@@ -274,7 +350,18 @@ class InspectionSchema(ma.Schema):
     location = fields.Dict(allow_none=True)
     alert_level = fields.String()
     note = fields.String(allow_none=True)
-    answers = fields.Dict(metadata={"description": "item key -> answer as sent, photos = every linked photo"})
+    answers = fields.Dict(
+        metadata={
+            "description": "item key -> effective answer (as sent, with a reviewer's amendments applied), "
+            "photos = every linked photo and the reviewer's evidence"
+        }
+    )
+    original_answers = fields.Dict(
+        metadata={"description": "amended items only: item key -> the inspector's answer as submitted"}
+    )
+    amendments = fields.List(
+        fields.Nested(AmendmentSchema), metadata={"description": "审核修改 / the reviewer's amendments, in order"}
+    )
     photos = fields.List(fields.Nested(PhotoLinkSchema))
     findings = fields.List(fields.Nested(FindingSchema))
     review = fields.Nested(

@@ -4,6 +4,7 @@ server, its findings recorded and the penalty engine called — one transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +46,18 @@ class LinkedPhotos:
 
 
 @dataclass(frozen=True)
+class AnswerIn:
+    """One answer as evaluated: the inspector's row, or the effective answer after a reviewer's amendments."""
+
+    data: dict[str, Any]
+    phone_verdict: str | None
+
+    @classmethod
+    def of(cls, row: InspectionAnswer) -> AnswerIn:
+        return cls(dict(row.data), row.phone_verdict)
+
+
+@dataclass(frozen=True)
 class EvaluatedItem:
     """One applicable, answered item with the server's evaluation and what its finding records."""
 
@@ -52,7 +65,7 @@ class EvaluatedItem:
     severity: str | None
     source_refs: list[str]
     penalty_keys: list[str]
-    answer: InspectionAnswer
+    answer: AnswerIn
     evaluation: Evaluation
     evidence: list[str]
 
@@ -88,15 +101,22 @@ def linked_photos(session: Session, inspection: Inspection) -> LinkedPhotos:
     return LinkedPhotos(by_item, uploaded)
 
 
-def check_against_checklist(inspection: Inspection, context: dict[str, Any], photos: LinkedPhotos) -> ChecklistCheck:
+def check_against_checklist(
+    inspection: Inspection,
+    context: dict[str, Any],
+    photos: LinkedPhotos,
+    answers: Mapping[str, AnswerIn] | None = None,
+) -> ChecklistCheck:
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
-    code here that reads checklist item specs)."""
+    code here that reads checklist item specs). ``answers``: the answers to evaluate (default: the
+    inspector's rows; a reviewer's amendment passes the effective answers)."""
     resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
     errors = [
         FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
         for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))
     ]
-    answers = {a.item_key: a for a in inspection.answers}
+    if answers is None:
+        answers = {a.item_key: AnswerIn.of(a) for a in inspection.answers}
     evaluated = []
     for item in resolved.get("items", []):
         answer = answers.get(item["key"])
@@ -140,18 +160,25 @@ def _submission_errors(
     return rules.sorted_errors(errors)
 
 
-def _record_findings(session: Session, inspection: Inspection, check: ChecklistCheck) -> None:
+def record_findings(
+    session: Session, inspection: Inspection, check: ChecklistCheck, waivers: Mapping[str, dict[str, Any]] | None = None
+) -> None:
+    """The findings of the current submission and findings revision (``waivers``: item key -> the reviewer's
+    waiver, amendments only)."""
     for item in check.evaluated:
         evaluation = item.evaluation
+        verdict = rules.finding_verdict(evaluation.verdict, evaluation.not_applicable)
         session.add(
             Finding(
                 inspection=inspection,
                 submission_no=inspection.submission_count,
+                revision=inspection.findings_revision,
+                waiver=(waivers or {}).get(item.key) if verdict == "fail" else None,
                 item_key=item.key,
                 checklist_key=inspection.checklist_key,
                 checklist_version=inspection.checklist_version,
                 checklist_hash=inspection.checklist_hash,
-                verdict=rules.finding_verdict(evaluation.verdict, evaluation.not_applicable),
+                verdict=verdict,
                 phone_verdict=item.answer.phone_verdict,
                 explanation=dict(evaluation.explanation),
                 value=evaluation.value,
@@ -199,7 +226,8 @@ def submit_inspection(
 
     before = {"state": inspection.state, "version": inspection.version}
     inspection.submission_count += 1
-    _record_findings(session, inspection, check)
+    inspection.findings_revision = 0  # a new submission starts without amendments
+    record_findings(session, inspection, check)
     inspection.state = target
     inspection.submitted_at = datetime.now(UTC)
     inspection.submitted_by_id = principal.user_id

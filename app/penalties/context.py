@@ -88,7 +88,7 @@ def penalty_findings(inspection: Inspection) -> list[FindingInput]:
     params = (inspection.site_context or {}).get("parameters")
     out = []
     for f in inspection.current_findings:
-        if f.verdict != "fail" or not f.penalty_keys:
+        if not f.penalised or not f.penalty_keys:  # a reviewer's waiver: the verdict stands, no penalty
             continue
         answer = f.answer or {}
         out.append(
@@ -117,7 +117,9 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
             Inspection.id != inspection.id,
             Inspection.state.in_(COUNTED_STATES),
             Finding.verdict == "fail",
+            Finding.waiver.is_(None),
             Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
             Finding.item_key.in_(sorted(item_keys)),
         )
     ).all()

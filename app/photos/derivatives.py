@@ -56,25 +56,30 @@ def original_source(store: PhotoStore, sha256: str) -> processing.Source:
     return store.read_original(sha256)
 
 
-def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> tuple[int, int]:
-    """Make display + thumbnail, or reuse those already made for identical bytes → display size."""
+def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> tuple[int, int, int]:
+    """Make display + thumbnail, or reuse those already made for identical bytes → display size and the
+    perceptual hash (identical bytes have the same hash)."""
     if store.derivative_exists(photo.sha256, DISPLAY) and store.derivative_exists(photo.sha256, THUMBNAIL):
         done = session.execute(
-            select(Photo.display_width, Photo.display_height)
+            select(Photo.display_width, Photo.display_height, Photo.phash)
             .where(
                 Photo.sha256 == photo.sha256,
                 Photo.derivatives_state == "ready",
                 Photo.display_width.is_not(None),
                 Photo.display_height.is_not(None),
             )
+            .order_by(Photo.phash.is_(None))  # one that has its hash first
             .limit(1)
         ).first()
         if done is not None:
-            return done[0], done[1]
+            phash = done[2]
+            if phash is None:  # made before hashes were kept
+                phash = processing.perceptual_hash(original_source(store, photo.sha256), max_pixels)
+            return done[0], done[1], phash
     result = processing.make_derivatives(original_source(store, photo.sha256), max_pixels=max_pixels)
     store.put_derivative(photo.sha256, THUMBNAIL, result.thumbnail)
     store.put_derivative(photo.sha256, DISPLAY, result.display)  # last: its presence means "both done"
-    return result.display_size
+    return result.display_size[0], result.display_size[1], result.phash
 
 
 def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixels: int) -> None:
@@ -83,7 +88,7 @@ def _run_derivatives(session: Session, store: PhotoStore, photo: Photo, max_pixe
     photo.derivatives_attempts = (photo.derivatives_attempts or 0) + 1
     photo.derivatives_updated_at = now
     try:
-        photo.display_width, photo.display_height = _make_and_store(session, store, photo, max_pixels)
+        photo.display_width, photo.display_height, photo.phash = _make_and_store(session, store, photo, max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS as exc:
         photo.derivatives_state, photo.derivatives_error = "failed", exc.code
         log.warning("photo %s: derivatives failed (%s)", photo.id, exc.code)

@@ -37,6 +37,7 @@ MUTABLE_COLUMNS = (
     "derivatives_updated_at",
     "display_width",
     "display_height",
+    "phash",  # set once, with the derivatives (migration 0012)
 )
 
 
@@ -81,6 +82,9 @@ class Photo(Base):
     derivatives_updated_at: Mapped[datetime | None]
     display_width: Mapped[int | None]
     display_height: Mapped[int | None]
+    # 64-bit perceptual hash (processing.perceptual_hash), set with the derivatives: near-duplicates of a
+    # photo (resized, re-encoded) have hashes a few bits apart; the review queue compares them.
+    phash: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     # ------------------------------------------------------------------ evidence.PhotoMeta

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
+import statistics
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,8 +62,10 @@ __all__ = [
     "Source",
     "allowed_formats",
     "inspect_original",
+    "hamming_distance",
     "make_derivatives",
     "make_watermarked",
+    "perceptual_hash",
     "verify_complete",
     "verify_decodes",
 ]
@@ -358,6 +362,7 @@ class Derivatives:
     thumbnail: bytes
     thumbnail_size: tuple[int, int]
     orientation_applied: int | None
+    phash: int  # perceptual hash of the oriented display image (``perceptual_hash``)
 
 
 def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
@@ -523,7 +528,50 @@ def make_derivatives(
         thumbnail=_jpeg(thumb, icc, quality),
         thumbnail_size=thumb.size,
         orientation_applied=orientation,
+        phash=_phash(display),
     )
+
+
+# --------------------------------------------------------------------------- perceptual hash
+#
+# A 64-bit DCT hash ("pHash", as imagehash.phash computes it: 32×32 greyscale, the 8×8 lowest frequencies of its
+# two-dimensional DCT-II, one bit per coefficient above their median), computed with Pillow alone: numpy, scipy
+# and PyWavelets (imagehash's dependencies, tens of MB) for one hash per photo would be most of our image. The
+# hash survives resizing and re-encoding, so a copy of a photo re-saved by another phone or an editor stays
+# close to the original (few differing bits) while different scenes differ in about half of the bits.
+
+PHASH_IMAGE_PX = 32
+PHASH_LOW_FREQ = 8
+_DCT_COS = [
+    [math.cos(math.pi * k * (2 * n + 1) / (2 * PHASH_IMAGE_PX)) for n in range(PHASH_IMAGE_PX)]
+    for k in range(PHASH_LOW_FREQ)
+]
+
+
+def _phash(im: Image.Image) -> int:
+    grey = im.convert("L").resize((PHASH_IMAGE_PX, PHASH_IMAGE_PX), Image.Resampling.LANCZOS)
+    pixels = list(grey.tobytes())  # mode L: one byte per pixel, row by row
+    rows = [pixels[r * PHASH_IMAGE_PX : (r + 1) * PHASH_IMAGE_PX] for r in range(PHASH_IMAGE_PX)]
+    # DCT-II along each row (low frequencies only), then along each column of that result.
+    by_row = [[sum(c * v for c, v in zip(cos_k, row, strict=True)) for cos_k in _DCT_COS] for row in rows]
+    low = [sum(c * by_row[n][u] for n, c in enumerate(cos_k)) for cos_k in _DCT_COS for u in range(PHASH_LOW_FREQ)]
+    median = statistics.median(low)
+    bits = 0
+    for coefficient in low:
+        bits = (bits << 1) | (1 if coefficient > median else 0)
+    # Stored in a signed 64-bit column (PostgreSQL bigint): the same 64 bits, two's complement.
+    return bits - (1 << 64) if bits >= 1 << 63 else bits
+
+
+def perceptual_hash(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
+    """The 64-bit perceptual hash of an image (orientation applied), as a signed 64-bit integer."""
+    im, _, _ = _decode_oriented(source, DISPLAY_MAX_PX, max_pixels)
+    return _phash(im)
+
+
+def hamming_distance(a: int, b: int) -> int:
+    """Bits in which two 64-bit hashes differ (the SQL side: ``bit_count((a # b)::bit(64))``)."""
+    return bin((a ^ b) & ((1 << 64) - 1)).count("1")
 
 
 # --------------------------------------------------------------------------- watermark

@@ -29,7 +29,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array
+from sqlalchemy.dialects.postgresql import ARRAY, BIT, JSONB, array
 from sqlalchemy.orm import Session, aliased
 
 from app.inspections.models import Finding, Inspection, InspectionOfficer, InspectionPhotoLink
@@ -93,6 +93,7 @@ def _current_failed() -> Any:
         .where(
             Finding.inspection_id == Inspection.id,
             Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
             Finding.verdict == "fail",
         )
         .exists()
@@ -157,7 +158,7 @@ def _conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnEle
     return conds
 
 
-def _facts_columns() -> list[Any]:
+def _facts_columns(settings: RiskSettings) -> list[Any]:
     officer_count = select(func.count()).where(InspectionOfficer.inspection_id == Inspection.id).scalar_subquery()
     link = aliased(InspectionPhotoLink)
     failed_without_photo = (
@@ -166,10 +167,13 @@ def _facts_columns() -> list[Any]:
         .where(
             Finding.inspection_id == Inspection.id,
             Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
             Finding.verdict == "fail",
             ~exists()
             .where(link.inspection_id == Inspection.id, link.item_key == Finding.item_key)
             .correlate(Inspection, Finding),
+            # the evidence a reviewer added with an amendment is in the finding's answer, not in a link
+            func.coalesce(func.jsonb_array_length(Finding.answer.op("->")("photos")), 0) == 0,
         )
         .scalar_subquery()
     )
@@ -199,6 +203,27 @@ def _facts_columns() -> list[Any]:
         )
         .scalar_subquery()
     )
+    near_photo, near_other, near_link = aliased(Photo), aliased(Photo), aliased(InspectionPhotoLink)
+    near_duplicate_photos = (
+        select(func.count(distinct(near_photo.id)))
+        .select_from(InspectionPhotoLink)
+        .join(near_photo, near_photo.id == InspectionPhotoLink.photo_id)
+        .where(
+            InspectionPhotoLink.inspection_id == Inspection.id,
+            near_photo.phash.is_not(None),
+            exists()
+            .where(
+                near_link.photo_id == near_other.id,
+                near_link.inspection_id != Inspection.id,
+                near_other.phash.is_not(None),
+                near_other.sha256 != near_photo.sha256,  # the same bytes are reused_photo
+                func.bit_count(cast(near_photo.phash.op("#")(near_other.phash), BIT(64)))
+                <= settings.near_duplicate_max_bits,
+            )
+            .correlate(Inspection, near_photo),
+        )
+        .scalar_subquery()
+    )
     distance = func.ST_Distance(geography(Inspection.location), geography(Site.geom))
     outside = case(
         (or_(Inspection.location.is_(None), Jurisdiction.boundary.is_(None)), None),
@@ -225,6 +250,7 @@ def _facts_columns() -> list[Any]:
             "flag_codes"
         ),
         reused_photos.label("reused_photos"),
+        near_duplicate_photos.label("near_duplicate_photos"),
         cast(distance, Float).label("distance_m"),
         outside.label("outside_jurisdiction"),
         cast(duration, Float).label("duration_s"),
@@ -232,10 +258,10 @@ def _facts_columns() -> list[Any]:
     ]
 
 
-def facts_subquery(paths: Sequence[str] | None, flt: QueueFilter) -> Subquery:
+def facts_subquery(paths: Sequence[str] | None, flt: QueueFilter, settings: RiskSettings) -> Subquery:
     """Every inspection in scope matching ``flt`` (state included), with its risk facts."""
     return (
-        select(*_facts_columns())
+        select(*_facts_columns(settings))
         .select_from(Inspection)
         .join(Site, Site.id == Inspection.site_id)
         .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
@@ -255,6 +281,7 @@ def score_sql(facts: Any, settings: RiskSettings) -> ColumnElement[int]:
     parts = [
         points(facts.c.failed_without_photo > 0, w.failed_item_without_photo),
         points(facts.c.reused_photos > 0, w.reused_photo),
+        points(facts.c.near_duplicate_photos > 0, w.near_duplicate_photo),
         points(facts.c.outside_jurisdiction.is_(True), w.location_outside_jurisdiction),
         points(facts.c.officer_count < settings.min_officers, w.too_few_officers),
         points(and_(facts.c.duration_s.is_not(None), facts.c.duration_s < settings.min_duration_s), w.short_inspection),
@@ -283,6 +310,7 @@ def facts_of(row: Any) -> InspectionFacts:
         failed_without_photo=int(row.failed_without_photo),
         flag_codes=tuple(c for c in row.flag_codes if c is not None),
         reused_photos=int(row.reused_photos),
+        near_duplicate_photos=int(row.near_duplicate_photos),
         distance_m=row.distance_m,
         outside_jurisdiction=row.outside_jurisdiction,
         duration_s=row.duration_s,
@@ -300,7 +328,7 @@ def queue_page(
     after: tuple[int, datetime, uuid.UUID] | None = None,
 ) -> list[QueueRow]:
     """Up to ``limit`` rows by score (highest first), then queued time (oldest first), then id."""
-    facts = facts_subquery(paths, flt)
+    facts = facts_subquery(paths, flt, settings)
     score = score_sql(facts, settings).label("score")
     scored = select(facts, score).subquery("scored")
     stmt = select(scored)

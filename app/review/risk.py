@@ -8,13 +8,19 @@ The score is the sum of the points. Each reason counts once per inspection, howe
 
 Reasons (stable codes; points are ``RiskWeights``, configurable with ``REVIEW_RISK_WEIGHTS``):
 
-- ``failed_item_without_photo``  a failed item of the current submission has no linked photo.
+- ``failed_item_without_photo``  a failed item of the current submission has no photo (neither linked nor
+                                 added by a reviewer's amendment).
 - ``photo_<flag>``               a linked photo carries the evidence flag ``<flag>`` (``far_from_site``,
                                  ``time_outside_window``, ``edited_by_software``, ``no_gps``,
                                  ``no_capture_time``; any other flag: ``photo_other_flag``). The stored
                                  ``reused_photo`` flag is not counted here: ``reused_photo`` below is
                                  computed live, so a later reuse elsewhere shows too.
 - ``reused_photo``               a linked photo's original (sha256) is linked to another inspection.
+- ``near_duplicate_photo``       a linked photo is a near-duplicate (a resized or re-encoded copy: perceptual
+                                 hashes at most REVIEW_NEAR_DUPLICATE_MAX_BITS of 64 bits apart, see
+                                 ``app.photos.processing.perceptual_hash``) of a photo with other bytes linked
+                                 to another inspection. Identical bytes are ``reused_photo``'s, not this one's.
+                                 No source gives a distance: configuration only.
 - ``location_far_from_site``     the inspection's own position is farther from the site than the photo
                                  distance configured for the site kind (PHOTO_MAX_DISTANCE_M / _BY_KIND).
 - ``location_outside_jurisdiction`` the inspection's position lies outside the boundary of the site's
@@ -58,6 +64,7 @@ class RiskWeights:
     photo_no_capture_time: int = 5
     photo_other_flag: int = 5
     reused_photo: int = 25
+    near_duplicate_photo: int = 20
     location_far_from_site: int = 15
     location_outside_jurisdiction: int = 15
     too_few_officers: int = 25
@@ -109,6 +116,10 @@ class RiskSettings:
     # No source gives either number: configuration (REVIEW_MIN_DURATION_MINUTES, REVIEW_HIGH_AMOUNT_FEN).
     min_duration_s: int = 15 * 60
     high_amount_fen: int = 10_000_000
+    # Perceptual hashes this many bits apart (of 64) or fewer are near-duplicates. Our choice, configurable
+    # (REVIEW_NEAR_DUPLICATE_MAX_BITS): a resized or re-encoded copy differs in a few bits, different scenes
+    # in about half of them (tests/unit/test_photo_phash.py measures both on the test photos).
+    near_duplicate_max_bits: int = 8
 
     def max_distance_for(self, site_kind: str) -> float:
         return dict(self.max_distance_by_kind).get(site_kind, self.default_max_distance_m)
@@ -128,6 +139,7 @@ class InspectionFacts:
     outside_jurisdiction: bool | None  # None: no position or no imported boundary
     duration_s: float | None  # None unless both times are known
     total_amount_fen: int
+    near_duplicate_photos: int = 0
 
 
 @dataclass(frozen=True)
@@ -213,6 +225,18 @@ def assess(facts: InspectionFacts, settings: RiskSettings) -> Assessment:
                 w.reused_photo,
                 f"{n} 张照片也用于其他检查记录",
                 f"{n} photo(s) also used in another inspection",
+                n,
+            )
+        )
+    if facts.near_duplicate_photos > 0:
+        n = facts.near_duplicate_photos
+        k = settings.near_duplicate_max_bits
+        reasons.append(
+            Reason(
+                "near_duplicate_photo",
+                w.near_duplicate_photo,
+                f"{n} 张照片与其他检查记录中的照片近似重复（感知哈希相差不超过 {k} 位）",
+                f"{n} photo(s) near-duplicate of a photo in another inspection (perceptual hashes within {k} bits)",
                 n,
             )
         )

@@ -21,4 +21,13 @@ def risk_settings(cfg: Mapping[str, Any], inspection_settings: InspectionSetting
         ),
         min_duration_s=int(cfg.get("REVIEW_MIN_DURATION_MINUTES", 15)) * 60,
         high_amount_fen=int(cfg.get("REVIEW_HIGH_AMOUNT_FEN", 10_000_000)),
+        near_duplicate_max_bits=near_duplicate_max_bits(cfg.get("REVIEW_NEAR_DUPLICATE_MAX_BITS", 8)),
     )
+
+
+def near_duplicate_max_bits(value: Any) -> int:
+    """REVIEW_NEAR_DUPLICATE_MAX_BITS: 0..63 bits of a 64-bit perceptual hash (64 would match any photo)."""
+    bits = int(value)
+    if not 0 <= bits <= 63:
+        raise ValueError(f"REVIEW_NEAR_DUPLICATE_MAX_BITS must be 0..63, got {value!r}")
+    return bits

@@ -76,6 +76,7 @@ JSON_ENDPOINTS = [
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/return"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/approve"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/reject"),
+    ("POST", f"/api/v1/inspections/{INSPECTION_ID}/amendments"),
     ("PUT", "/api/v1/inspections/review-settings/410811"),
     ("PUT", "/api/v1/penalties/settings/410811"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/recompute"),

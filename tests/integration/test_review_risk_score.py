@@ -24,6 +24,7 @@ def _facts(rng: random.Random) -> InspectionFacts:
         outside_jurisdiction=rng.choice([None, False, True]),
         duration_s=rng.choice([None, 60.0, 899.0, 900.0, 3600.0]),
         total_amount_fen=rng.choice([0, 9_999_999, 10_000_000, 50_000_000]),
+        near_duplicate_photos=rng.choice([0, 0, 1, 2]),
     )
 
 
@@ -39,6 +40,7 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
         column("outside_jurisdiction", Boolean),
         column("duration_s", Float),
         column("total_amount_fen", Integer),
+        column("near_duplicate_photos", Integer),
         name="facts",
     ).data(
         [
@@ -53,6 +55,7 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
                 f.outside_jurisdiction,
                 f.duration_s,
                 f.total_amount_fen,
+                f.near_duplicate_photos,
             )
             for n, f in enumerate(rows)
         ]
@@ -66,7 +69,9 @@ def test_sql_score_equals_the_explained_score_on_generated_facts(session):
     for settings in (
         RiskSettings(),
         RiskSettings(
-            weights=RiskWeights.from_mapping({"photo_other_flag": 7, "high_amount": 40, "too_few_officers": 0}),
+            weights=RiskWeights.from_mapping(
+                {"photo_other_flag": 7, "high_amount": 40, "too_few_officers": 0, "near_duplicate_photo": 3}
+            ),
             min_officers=3,
             max_distance_by_kind=(("road_segment", 1000.0),),
             min_duration_s=600,
