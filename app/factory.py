@@ -14,6 +14,8 @@ from app import cli
 from app.audit.routes import blp as audit_blp
 from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
+from app.cases.routes import blp as cases_blp
+from app.cases.routes import fiscal_blp, tasks_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
@@ -56,6 +58,9 @@ API_BLUEPRINTS = (
     inspections_blp,
     penalties_blp,
     review_blp,
+    cases_blp,
+    tasks_blp,
+    fiscal_blp,
 )
 
 
