@@ -45,7 +45,9 @@ def effective_case_settings(session: Session, jurisdiction_path: str) -> Effecti
             select(Jurisdiction.code, CaseSettings)
             .join(CaseSettings, CaseSettings.jurisdiction_id == Jurisdiction.id)
             .where(Jurisdiction.code.in_(codes))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
