@@ -4,7 +4,8 @@ Intended reader: the documents feature (责令改正违法行为决定书, 行�
 按日连续处罚决定书, 财政扣缴通知) — it can fill every field from a ``CaseFile`` without touching case tables:
 
 - ``party``: 当事人 block (name, 统一社会信用代码 or ID number, legal representative, address), unmasked;
-- ``authority``: the jurisdiction whose bureau decides (code, name, path);
+- ``authority``: the jurisdiction whose bureau decides: the county-level jurisdiction above the site (大气污染防治法
+  gives the power to 县级以上人民政府 departments), else the site's own;
 - ``inspections``: each member inspection with its date, officers (name, badge), failed items, photo evidence
   hashes and its current penalty lines (statutory fines, daily lines with their days, measures, fiscal lines);
 - ``orders``: each order to correct with its real decision date, service date, deadline and outcome;
@@ -31,6 +32,8 @@ from app.cases.party import PartyFacts, party_of
 from app.cases.queries import get_case
 from app.cases.schedule import case_deadlines
 from app.inspections.models import Inspection
+from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.services import chain_codes
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import current_computation
 from app.photos.models import Photo
@@ -166,6 +169,15 @@ def inspection_fact(session: Session, inspection: Inspection, role: str) -> Insp
     )
 
 
+def _authority(session: Session, case: Case) -> Jurisdiction:
+    county = session.scalar(
+        select(Jurisdiction).where(
+            Jurisdiction.code.in_(chain_codes(case.jurisdiction.path)), Jurisdiction.level == "county"
+        )
+    )
+    return county or case.jurisdiction
+
+
 def case_file_of(session: Session, case: Case) -> CaseFile:
     """The facts of a case already loaded and checked."""
     inspections = []
@@ -173,7 +185,7 @@ def case_file_of(session: Session, case: Case) -> CaseFile:
         inspection = session.get(Inspection, member.inspection_id)
         assert inspection is not None
         inspections.append(inspection_fact(session, inspection, member.role))
-    j = case.jurisdiction
+    j = _authority(session, case)
     return CaseFile(
         case.id,
         case.version,

@@ -406,3 +406,37 @@ def test_a_fiscal_deduction_opens_against_the_sub_district_apart_from_the_case(c
         _ok(client.post(f"{url}/settle", json={}, headers={**world.headers["sup"], "If-Match": '"2"'}))["status"]
         == "settled"
     )
+
+
+def test_the_case_file_gives_other_features_every_fact(client, session, world) -> None:  # noqa: ANN001
+    from app.auth.principal import Principal
+    from app.cases.case_file import load_case_file
+    from app.errors import NotFound
+
+    first = _inspection(session, world)
+    _approve(client, world, first)
+    case_id = _case_id(session, first)
+    _ok(
+        client.post(
+            f"/api/v1/cases/{case_id}/orders",
+            json={"decided_on": "2026-09-02", "served_on": "2026-09-03", "deadline": "2026-09-09"},
+            headers={**world.headers["sup"], "If-Match": '"1"'},
+        )
+    )
+    _ok(_step(client, world, case_id, {"action": "approve_filing", "on_date": "2026-09-03"}))
+    session.rollback()
+    sup = Principal(world.users["sup"], "sup", "supervisor", ("/410000/410800/410811/",))
+    facts = load_case_file(session, sup, case_id)
+    assert facts.party.name == "测试建设有限公司" and facts.authority.code == "410811"
+    [inspection] = facts.inspections
+    assert inspection.failed_items == ("hoarding",) and inspection.on_date.isoformat() == "2026-09-01"
+    assert {l.kind for l in inspection.lines} >= {"statutory_fine", "fiscal_deduction"}
+    [order] = facts.orders
+    assert (order.decided_on.isoformat(), order.served_on.isoformat(), order.deadline.isoformat()) == (
+        "2026-09-02", "2026-09-03", "2026-09-09",
+    )  # fmt: skip
+    assert facts.stages.filed_on.isoformat() == "2026-09-03"
+    assert [d.key for d in facts.deadlines] == ["correction"]
+    other = Principal(world.users["sup_ba"], "sup_ba", "supervisor", ("/410000/410800/410822/",))
+    with pytest.raises(NotFound):
+        load_case_file(session, other, case_id)
