@@ -11,9 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
+from app.auth.principal import Principal
+from app.cases.case_file import load_case_file
 from app.cases.models import Case
+from app.cases.queries import case_of_inspection
+from app.errors import NotFound
 from app.inspections.models import Inspection
 from app.penalties.computation import compute_penalties_for_inspection
+from app.penalties.records import current_computation
+from app.sites.models import Site
 from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import CST, dust_failures, make_construction_site, make_inspection, make_penalty_world
@@ -50,8 +56,6 @@ def world(session, tree) -> World:  # noqa: ANN001
 
 
 def _inspection(session, world: World, *, started: datetime = SEPT_1, items=("hoarding",), **kw: Any) -> Inspection:  # noqa: ANN001
-    from app.sites.models import Site
-
     site = session.get(Site, world.site_id)
     inspection = make_inspection(
         session, site, dust_failures(*items), started_at=started, created_by=kw.pop("created_by", world.users["insp"])
@@ -76,8 +80,6 @@ def _approve(client, world: World, inspection: Inspection, who: str = "sup"):  #
 
 def _case_id(session, inspection: Inspection) -> int:  # noqa: ANN001
     session.rollback()
-    from app.cases.queries import case_of_inspection
-
     case = case_of_inspection(session, inspection.id)
     assert case is not None
     return case.id
@@ -303,8 +305,6 @@ def test_deadline_task_reinspection_daily_penalty_from_the_orders_real_date(clie
 
     again = _inspection(session, world, started=datetime(2026, 9, 15, 9, 0, tzinfo=CST), reinspection_of_id=first.id)
     session.rollback()
-    from app.penalties.records import current_computation
-
     computation = current_computation(session, again.id)
     daily = next(l for l in computation.lines if l.rule_key == "fine.henan_76_construction_dust")
     # 13 days: from 09-03 (the day after the order) through 09-15 — not zero, as counting from the
@@ -409,10 +409,6 @@ def test_a_fiscal_deduction_opens_against_the_sub_district_apart_from_the_case(c
 
 
 def test_the_case_file_gives_other_features_every_fact(client, session, world) -> None:  # noqa: ANN001
-    from app.auth.principal import Principal
-    from app.cases.case_file import load_case_file
-    from app.errors import NotFound
-
     first = _inspection(session, world)
     _approve(client, world, first)
     case_id = _case_id(session, first)
