@@ -14,6 +14,7 @@ from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.cases.models import FiscalDeduction
 from app.cases.queries import get_fiscal_deduction
+from app.cases.transitions import require_acting_role
 from app.errors import Conflict, PreconditionFailed, PreconditionRequired
 from app.etags import MalformedIfMatch, parse_if_match
 from app.inspections.models import Inspection
@@ -79,6 +80,7 @@ def step_fiscal_deduction(
 ) -> FiscalDeduction:
     """notify (open → notified: the notice was sent) or settle (notified → settled); If-Match; audited."""
     row = get_fiscal_deduction(session, principal, deduction_id, for_update=True)
+    require_acting_role(principal.role, "财政扣缴", "Fiscal deduction step")
     try:
         sent = parse_if_match(if_match)
     except MalformedIfMatch:

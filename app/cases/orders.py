@@ -19,7 +19,7 @@ from app.auth.principal import Principal
 from app.cases.changes import add_event, begin_change, finish_change
 from app.cases.models import Case, CorrectionOrder
 from app.cases.queries import get_case, order_for_inspection
-from app.cases.transitions import REOPEN_FOR_DAILY_PENALTY
+from app.cases.transitions import REOPEN_FOR_DAILY_PENALTY, require_acting_role
 from app.errors import Conflict, FieldError, ValidationFailed
 from app.inspections.models import Inspection
 from app.localtime import today_local
@@ -46,6 +46,7 @@ def issue_order(
 ) -> tuple[Case, CorrectionOrder]:
     """Record an order to correct on one of the case's inspections (If-Match on the case; audited)."""
     case = get_case(session, principal, case_id, for_update=True)
+    require_acting_role(principal.role, "责令改正", "Order to correct")
     request = {"issue_order": {k: str(v) for k, v in data.items()}}
     if begin_change(case, principal, if_match, request):
         return case, case.orders[-1]

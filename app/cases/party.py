@@ -12,6 +12,7 @@ from app.auth.principal import Principal
 from app.cases.changes import begin_change, finish_change
 from app.cases.models import Case
 from app.cases.queries import get_case
+from app.cases.transitions import require_acting_role
 from app.sites.models import Site
 
 PARTY_FIELDS = ("kind", "name", "credit_code", "legal_representative", "address", "id_number")
@@ -79,6 +80,7 @@ def edit_party(
 ) -> Case:
     """A supervisor corrects the party's details (audited; If-Match). The party key never changes."""
     case = get_case(session, principal, case_id, for_update=True)
+    require_acting_role(principal.role, "修改当事人信息", "Edit the party")
     if begin_change(case, principal, if_match, {"edit_party": changes}):
         return case
     before = party_dict(party_of(case), masked=False)

@@ -123,7 +123,7 @@ class CaseTransitions(MethodView):
 
 @blp.route("/<int:case_id>/party")
 class CaseParty(MethodView):
-    @blp.auth("supervisor")
+    @blp.auth(*_SUPERVISING)
     @blp.arguments(PartyEditSchema)
     @blp.response(200, CaseSchema, **_ETAG_DOC)
     @blp.problem(412, "版本过期 / Stale If-Match")
@@ -139,7 +139,7 @@ class CaseParty(MethodView):
 
 @blp.route("/<int:case_id>/orders")
 class CaseOrders(MethodView):
-    @blp.auth("supervisor")
+    @blp.auth(*_SUPERVISING)
     @blp.arguments(OrderCreateSchema)
     @blp.response(200, CaseSchema, **_ETAG_DOC)
     @blp.problem(409, "案件已结案 / Case closed")
@@ -232,7 +232,7 @@ def _step(step: str, deduction_id: int, data: dict[str, Any]) -> Any:
 
 @fiscal_blp.route("/<int:deduction_id>/notify")
 class FiscalDeductionNotify(MethodView):
-    @fiscal_blp.auth("supervisor")
+    @fiscal_blp.auth(*_SUPERVISING)
     @fiscal_blp.arguments(FiscalStepSchema)
     @fiscal_blp.response(200, FiscalDeductionSchema, **_ETAG_DOC)
     @fiscal_blp.problem(409, "状态不符 / Wrong state")
@@ -246,7 +246,7 @@ class FiscalDeductionNotify(MethodView):
 
 @fiscal_blp.route("/<int:deduction_id>/settle")
 class FiscalDeductionSettle(MethodView):
-    @fiscal_blp.auth("supervisor")
+    @fiscal_blp.auth(*_SUPERVISING)
     @fiscal_blp.arguments(FiscalStepSchema)
     @fiscal_blp.response(200, FiscalDeductionSchema, **_ETAG_DOC)
     @fiscal_blp.problem(409, "状态不符 / Wrong state")

@@ -90,3 +90,11 @@ def check_transition(action: str, stage: str, role: str) -> Transition:
 def allowed_actions(stage: str, role: str) -> list[str]:
     """Actions ``role`` may request on a case at ``stage`` (shown with the case)."""
     return [a for a, t in TRANSITIONS.items() if stage in t.from_stages and role in t.roles]
+
+
+def require_acting_role(role: str, what_zh: str, what_en: str) -> None:
+    """Every change to a case (party, orders, fiscal deductions) is a supervisor's; admins configure."""
+    if role != "supervisor":
+        raise Forbidden(
+            f"“{what_zh}”须由supervisor办理。", f"'{what_en}' is taken by: supervisor.", code="case_wrong_role"
+        )

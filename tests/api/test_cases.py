@@ -436,3 +436,17 @@ def test_the_case_file_gives_other_features_every_fact(client, session, world) -
     other = Principal(world.users["sup_ba"], "sup_ba", "supervisor", ("/410000/410800/410822/",))
     with pytest.raises(NotFound):
         load_case_file(session, other, case_id)
+
+
+def test_admins_configure_but_do_not_act_on_orders_parties_or_deductions(client, session, world) -> None:  # noqa: ANN001
+    first = _inspection(session, world)
+    _approve(client, world, first)
+    case_id = _case_id(session, first)
+    admin = {**world.headers["admin"], "If-Match": '"1"'}
+    for method, url, body in (
+        ("POST", f"/api/v1/cases/{case_id}/orders", {"decided_on": "2026-09-02", "deadline": "2026-09-09"}),
+        ("PATCH", f"/api/v1/cases/{case_id}/party", {"name": "某公司"}),
+        ("POST", "/api/v1/fiscal-deductions/1/notify", {}),
+    ):
+        response = client.open(url, method=method, json=body, headers=admin)
+        assert response.status_code == 403 and response.get_json()["code"] == "case_wrong_role", url
