@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.auth.services import create_user, update_user
 from app.checklists.cli import checklists_cli
 from app.context import set_actor
+from app.demo.cases_seed import load_demo_cases
 from app.demo.seed import load_demo_data
 from app.extensions import current_session, db
 from app.geo.cli import geo_cli
@@ -77,6 +78,16 @@ def load_demo_command() -> None:
     """Load demo jurisdictions, users and data (idempotent; skipped when already loaded)."""
     set_actor(None, "demo-loader")
     report = load_demo_data(current_session())
+    db.session.commit()
+    for line in report:
+        click.echo(line)
+
+
+@demo_cli.command("cases")
+def load_demo_cases_command() -> None:
+    """Demo cases, one per stage, at the demo construction sites (after `demo load` and the catalogue syncs)."""
+    set_actor(None, "demo-loader")
+    report = load_demo_cases(current_session())
     db.session.commit()
     for line in report:
         click.echo(line)

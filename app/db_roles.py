@@ -53,6 +53,12 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "findings": APPEND,  # written once at a submission or a reviewer's amendment (trigger)
     "inspection_amendments": APPEND,  # a reviewer's amendments: evidence, never changed or removed (trigger, 0012)
     "review_settings": EDIT,  # an admin's waiver of the two-person rule, per jurisdiction (audited)
+    "cases": EDIT,  # stage, party and dates change by audited transitions; never deleted
+    "case_inspections": APPEND,
+    "case_events": APPEND,  # the timeline's own entries (append-only trigger, 0013)
+    "correction_orders": EDIT,  # outcome of the re-inspection recorded later
+    "fiscal_deductions": EDIT,  # status: notified, settled
+    "case_settings": EDIT,  # an admin's 陈述申辩 period and 听证 thresholds (audited)
     # The job queue (procrastinate's tables, migration 0009): workers claim, retry and finish jobs.
     "procrastinate_jobs": FULL,
     "procrastinate_events": FULL,

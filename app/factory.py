@@ -15,6 +15,8 @@ from app.audit.routes import blp as audit_blp
 from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
 from app.auth.session_cache import session_cache_from_config
+from app.cases.routes import blp as cases_blp
+from app.cases.routes import fiscal_blp, tasks_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
@@ -58,6 +60,9 @@ API_BLUEPRINTS = (
     inspections_blp,
     penalties_blp,
     review_blp,
+    cases_blp,
+    tasks_blp,
+    fiscal_blp,
 )
 
 

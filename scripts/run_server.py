@@ -128,6 +128,7 @@ BOOT_COMMANDS: list[tuple[str, ...]] = [
     ("penalties", "sync"),
     ("checklists", "sync"),
     ("demo", "load"),
+    ("demo", "cases"),
 ]
 
 

@@ -16,6 +16,7 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.cases.tasks import due_tasks, present_task
 from app.inspections.amending import amendment_photos
 from app.inspections.amendments import AmendmentOutcome, applied_amendments, effective_answers, views
 from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
@@ -226,6 +227,7 @@ def present_feed(session: Session, page: FeedPage, viewer: Principal) -> dict[st
         "items": [present_inspection(session, i, viewer, photos) for i in page.inspections],
         "next_cursor": page.next_cursor,
         "has_more": page.has_more,
+        "tasks": [present_task(t) for t in due_tasks(session, viewer)],
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
+from app.cases.opening import open_or_join_case
 from app.errors import ValidationFailed
 from app.inspections import amending, rules
 from app.inspections.access import can_see, inspection_not_found, load_for_update
@@ -194,8 +195,12 @@ def approve_inspection(
     if_match: str | None,
     show_current: ShowCurrent,
 ) -> Inspection:
-    """A supervisor approves a submitted inspection (submitted → approved, final)."""
-    return _decide(session, principal, inspection_id, "approve", reason, (), if_match, show_current)
+    """A supervisor approves a submitted inspection (submitted → approved, final); failed findings open a case
+    or join the party's open case at the site, in the same transaction (cases.opening)."""
+    inspection = _decide(session, principal, inspection_id, "approve", reason, (), if_match, show_current)
+    # After bump_change: the feed lock is held to COMMIT either way; a lost-response retry finds the case made.
+    open_or_join_case(session, principal, inspection)
+    return inspection
 
 
 def reject_inspection(

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.cases.schemas import TaskSchema
 from app.geo.crs import CRS_CHOICES, DEFAULT_CRS
 from app.inspections.amending import KINDS as AMENDMENT_KINDS
 from app.inspections.rules import STATES
@@ -407,5 +408,9 @@ class ReviewSettingsSchema(ma.Schema):
 
 class FeedSchema(ma.Schema):
     items = fields.List(fields.Nested(InspectionSchema))
+    tasks = fields.List(
+        fields.Nested(TaskSchema),
+        metadata={"description": "复查任务 / re-inspection tasks due in the caller's jurisdictions (every page)"},
+    )
     next_cursor = fields.String(metadata={"description": "pass as updated_since to continue"})
     has_more = fields.Boolean()

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cases.queries import order_for_inspection
 from app.checklists.evaluation import passes, resolve_limit
 from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
-from app.localtime import local_date
 from app.penalties.amounts import is_int
 from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
 from app.penalties.domain import OBJECT_COUNT_KEYS, FindingInput, JurisdictionRef, Party, PenaltyContext
@@ -143,12 +143,15 @@ class Reinspection:
     continuing_items: frozenset[str] = frozenset()
     prior_amounts_fen: dict[str, int] = field(default_factory=dict)
     note: str | None = None
+    order_date_source: str | None = None
+    order_id: int | None = None
 
     def summary(self) -> dict[str, Any]:
         return {
             "earlier_inspection": self.earlier_id,
             "order_to_correct_date": self.order_date.isoformat() if self.order_date else None,
-            "order_date_source": "earlier inspection submitted_at (Asia/Shanghai)" if self.order_date else None,
+            "order_date_source": self.order_date_source if self.order_date else None,
+            "order_id": self.order_id,
             "continuing_items": sorted(self.continuing_items),
             "prior_decision_amounts_fen": self.prior_amounts_fen,
             "note": self.note,
@@ -158,14 +161,18 @@ class Reinspection:
 def reinspection_facts(session: Session, inspection: Inspection, findings: list[FindingInput]) -> Reinspection | None:
     """Order date, continuing items and original fines for a re-inspection; None if not one.
 
-    The order date is the date (Asia/Shanghai) the earlier inspection was *submitted*: its penalty lines
-    included the order (``measure.order_to_correct`` or another order-type measure, ``ORDER_KINDS``) and no
-    decision date is recorded yet. A later review/decision feature may record the real decision date; it then
-    replaces this source here. Days are counted from the day after the order (the engine).
-    Only items that failed at the earlier inspection and fail again continue the ordered violation; the
-    original amounts are the earlier current computation's statutory fines on those items (after override;
-    for a daily line of an earlier re-inspection, its per-day original amount). Exempt/blocked lines have
-    no amount and start no daily penalty.
+    The order date is the **decision date of the order to correct recorded on the earlier inspection**
+    (cases.orders; 大气污染防治法第一百二十三条 counts "自责令改正之日的次日起"), and the order's items are the
+    ones whose failure continues the violation. Where no order is recorded but the earlier computation
+    gave one (``measure.order_to_correct`` or another ``ORDER_KINDS`` line: the order made on site), the
+    date is the earlier inspection's own date (``Inspection.local_date``: its start on the phone, Asia/
+    Shanghai), never its submission time nor the server's clock — a submission days after the visit
+    would otherwise move the order past a re-inspection made meanwhile and drop both the daily penalty
+    and the measures that follow a refusal (停工整治 etc.). Days are counted from the day after the order
+    (the engine). Only items that failed at the earlier inspection (and were ordered) and fail again
+    continue the ordered violation; the original amounts are the earlier current computation's statutory
+    fines on those items (after override; for a daily line of an earlier re-inspection, its per-day
+    original amount). Exempt/blocked lines have no amount and start no daily penalty.
     """
     if inspection.reinspection_of_id is None:
         return None
@@ -175,13 +182,22 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
         return Reinspection(earlier_id, note="earlier inspection not usable (other site or not submitted/approved)")
     computation = current_computation(session, earlier.id)
     lines: list[PenaltyLineRow] = list(computation.lines) if computation is not None else []
-    if not any(l.kind in ORDER_KINDS for l in lines) or earlier.submitted_at is None:
-        return Reinspection(earlier_id, note="the earlier inspection gave no order to correct")
     earlier_failed = {f.item_key for f in earlier.current_findings if f.verdict == "fail"}
-    continuing = frozenset(earlier_failed & {f.item_key for f in findings})
-    order_date = local_date(earlier.submitted_at)
+    order = order_for_inspection(session, earlier.id)
+    if order is not None:
+        order_date, order_id = order.decided_on, order.id
+        source = "recorded order to correct: its decision date"
+        ordered = set(order.item_keys) & earlier_failed if order.item_keys else earlier_failed
+    elif any(l.kind in ORDER_KINDS for l in lines):
+        order_date, order_id, ordered = earlier.local_date, None, earlier_failed
+        source = "no order recorded: the earlier inspection's own date (Asia/Shanghai)"
+    else:
+        return Reinspection(earlier_id, note="the earlier inspection gave no order to correct")
+    continuing = frozenset(ordered & {f.item_key for f in findings})
     if not continuing:
-        return Reinspection(earlier_id, note="no item ordered to be corrected fails again")
+        return Reinspection(
+            earlier_id, note="no item ordered to be corrected fails again", order_date_source=source, order_id=order_id
+        )
     prior: dict[str, int] = {}
     for line in lines:
         if line.kind != "statutory_fine" or line.status != "computed" or not set(line.item_keys) & continuing:
@@ -189,7 +205,7 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
         original = line.base_amount_fen if line.daily_days is not None else line.amount_fen
         if original:
             prior[line.rule_key] = original
-    return Reinspection(earlier_id, order_date, continuing, prior)
+    return Reinspection(earlier_id, order_date, continuing, prior, None, source, order_id)
 
 
 def build_penalty_context(

@@ -81,6 +81,12 @@ JSON_ENDPOINTS = [
     ("PUT", "/api/v1/penalties/settings/410811"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/recompute"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/1/override"),
+    ("POST", "/api/v1/cases/1/transitions"),
+    ("PATCH", "/api/v1/cases/1/party"),
+    ("POST", "/api/v1/cases/1/orders"),
+    ("PUT", "/api/v1/cases/settings/410811"),
+    ("POST", "/api/v1/fiscal-deductions/1/notify"),
+    ("POST", "/api/v1/fiscal-deductions/1/settle"),
 ]
 
 
@@ -99,7 +105,9 @@ def test_the_endpoint_list_covers_every_json_body_in_the_openapi_document(client
             .replace("users/1", "users/{user_id}")
             .replace("sites/1", "sites/{site_id}")
             .replace(INSPECTION_ID, "{inspection_id}")
-            .replace("410811", "{code}"),
+            .replace("410811", "{code}")
+            .replace("cases/1/", "cases/{case_id}/")
+            .replace("fiscal-deductions/1/", "fiscal-deductions/{deduction_id}/"),
         )
         for m, p in JSON_ENDPOINTS
     }

@@ -215,3 +215,19 @@ def test_finder_level_outside_000_5_2_drops_the_fiscal_deduction(session, world)
     compute_penalties_for_inspection(session, inspection)
     view = recompute_view(session, inspection, "区级自查发现", factors={"finder_level": "district"})
     assert "fiscal.dust_measure_failed" not in [l["rule_key"] for l in view["lines"]]
+
+
+def test_without_a_recorded_order_the_days_count_from_the_earlier_inspections_own_date(session, world):
+    # Inspected (and ordered on site) on 11-20 but submitted only on 11-25; re-inspected on 11-23. Counting
+    # from the submission gave no daily penalty and skipped the stop-work order that follows a refusal.
+    site = make_construction_site(session)
+    earlier = make_inspection(session, site, dust_failures("hoarding"))
+    earlier.submitted_at = STARTED + timedelta(days=5)
+    compute_penalties_for_inspection(session, earlier)
+    later = reinspect(session, earlier, dust_failures("hoarding"), days=3)
+    lines = compute_penalties_for_inspection(session, later)
+    assert by_key(lines, "fine.henan_76_construction_dust").daily_days == 3
+    assert "measure.stop_work_construction_dust" in keys(lines)
+    ctx = penalties_view_of(session, later)["computation"]["context"]
+    assert ctx["order_to_correct_date"] == "2026-11-20"
+    assert ctx["reinspection"]["order_date_source"].startswith("no order recorded")
