@@ -17,6 +17,8 @@ from app.auth.routes import blp as auth_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
+from app.documents.routes import blp as documents_blp
+from app.documents.routes import verify_blp
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -56,6 +58,8 @@ API_BLUEPRINTS = (
     inspections_blp,
     penalties_blp,
     review_blp,
+    documents_blp,
+    verify_blp,
 )
 
 
