@@ -133,3 +133,58 @@ def rasterise(data: bytes, tmp: Path, page: int = 1, dpi: int = 50) -> bytes:
     for f in tmp.glob("page*.pgm"):
         f.unlink()
     return out
+
+
+# --------------------------------------------------------------------------- database builders
+
+SETTINGS = {
+    "authority_name": "焦作市生态环境局",
+    "review_body": "焦作市人民政府",
+    "court": "焦作市山阳区人民法院",
+    "statement_period_days": 5,
+    "hearing_threshold_fen": {"unit": 20_000_000, "individual": 1_000_000},
+    "type_codes": {"daily_penalty_decision": "环按日罚字", "fiscal_deduction_notice": "环扣缴字"},
+}
+
+
+def make_officered_inspection(session, site, failed, created_by, officers):  # noqa: ANN001, ANN201
+    """A submitted inspection with officers (added while it is a draft, as the phone does) and findings."""
+    from sqlalchemy import select as _select
+
+    from app.inspections.models import Finding, InspectionOfficer
+    from tests.factories_penalties import make_inspection
+
+    inspection = make_inspection(session, site, [], state="draft", created_by=created_by)
+    for position, (user, name, badge) in enumerate(officers):
+        session.add(
+            InspectionOfficer(
+                inspection_id=inspection.id, user_id=user, position=position, name=name, badge_number=badge
+            )
+        )
+    session.flush()
+    inspection.state = "submitted"
+    inspection.submission_count = 1
+    inspection.submitted_at = inspection.started_at + timedelta(hours=2)
+    session.flush()
+    checklist = inspection.checklist
+    for item in failed:
+        session.add(
+            Finding(
+                inspection_id=inspection.id,
+                submission_no=1,
+                item_key=item.item_key,
+                checklist_key=checklist.key,
+                checklist_version=checklist.version,
+                checklist_hash=checklist.content_hash,
+                verdict="fail",
+                explanation={"zh": "不合格", "en": "failed"},
+                severity=item.severity,
+                source_refs=item.source_refs,
+                penalty_keys=item.penalty_keys,
+                answer=item.answer,
+            )
+        )
+    session.flush()
+    session.expire(inspection, ["findings"])
+    assert session.scalar(_select(Finding.id).where(Finding.inspection_id == inspection.id)) is not None
+    return inspection
