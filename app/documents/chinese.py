@@ -49,10 +49,11 @@ def integer_words(n: int) -> str:
         if group == 0:
             need_zero = bool(out)
             continue
+        # A zero digit between two non-zero digits is read once (一百万零五千, 十万零一千, 一万零一).
         if out and (need_zero or group < 1000):
             out += "零"
         out += _group_words(group) + GROUP_UNITS[index]
-        need_zero = False
+        need_zero = group % 10 == 0
     return out
 
 
