@@ -62,6 +62,7 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "documents": EDIT,
     "document_number_counters": EDIT,
     "document_settings": EDIT,  # an admin's settings per jurisdiction (audited)
+    "party_signatures": APPEND,  # evidence: a signature or witnessed refusal, never changed
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

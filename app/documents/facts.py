@@ -137,6 +137,7 @@ class OnSiteFacts:
     signature: str | None = None  # signed | refused
     witness: str | None = None  # required when the party refused to sign
     signature_sha256: str | None = None  # the uploaded signature image / photo of the witnessed refusal
+    signature_photo_id: str | None = None
 
 
 @dataclass(frozen=True)

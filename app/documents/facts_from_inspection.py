@@ -32,6 +32,7 @@ from app.documents.facts import (
     ServiceFacts,
 )
 from app.documents.settings import EffectiveDocumentSettings
+from app.documents.signatures import latest_signature
 from app.inspections.models import Inspection
 from app.penalties.models import PenaltyLineRow
 from app.penalties.records import current_computation
@@ -113,6 +114,23 @@ def _datetime(raw: Any) -> datetime | None:
     return datetime.fromisoformat(raw) if isinstance(raw, str) else raw if isinstance(raw, datetime) else None
 
 
+def _onsite(session: Session, inspection: Inspection, given: dict[str, Any]) -> OnSiteFacts | None:
+    """The request's on-site fields; the signature (or witnessed refusal) the phone recorded fills what the
+    request leaves out."""
+    signature = latest_signature(session, inspection.id)
+    if not given and signature is None:
+        return None
+    return OnSiteFacts(
+        present_name=given.get("present_name") or (signature.signer_name if signature else None),
+        present_role=given.get("present_role"),
+        statement=given.get("statement"),
+        signature=given.get("signature") or (signature.status if signature else None),
+        witness=given.get("witness") or (signature.witness if signature else None),
+        signature_sha256=given.get("signature_sha256") or (signature.photo_sha256 if signature else None),
+        signature_photo_id=str(signature.photo_id) if signature else None,
+    )
+
+
 def build_facts(
     session: Session,
     inspection: Inspection,
@@ -164,16 +182,7 @@ def build_facts(
         order=OrderFacts(order_in.get("text"), _date(order_in.get("deadline")), bool(order_in.get("immediately")))
         if order_in
         else None,
-        onsite=OnSiteFacts(
-            present_name=onsite_in.get("present_name"),
-            present_role=onsite_in.get("present_role"),
-            statement=onsite_in.get("statement"),
-            signature=onsite_in.get("signature"),
-            witness=onsite_in.get("witness"),
-            signature_sha256=onsite_in.get("signature_sha256"),
-        )
-        if onsite_in
-        else None,
+        onsite=_onsite(session, inspection, onsite_in),
         daily=daily,
         service=ServiceFacts(
             served=refs.served,

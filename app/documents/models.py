@@ -78,3 +78,21 @@ class Document(Base):
     voided_at: Mapped[datetime | None]
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PartySignature(Base):
+    """The party's signature on the on-site record, or a photo of a witnessed refusal (documents.md §1 item 8),
+    uploaded by the phone as a photo (write-once, content-addressed) and recorded here with its hash.
+    Append-only: a later record supersedes an earlier one in the next 笔录, never erases it."""
+
+    __tablename__ = "party_signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), index=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("photos.id"))
+    photo_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(8))  # signed | refused
+    signer_name: Mapped[str | None] = mapped_column(String(100))
+    witness: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -23,7 +23,7 @@ from weasyprint import HTML
 
 from app.documents.blocking import carried_lines
 from app.documents.chinese import amount_text, chinese_date, chinese_datetime
-from app.documents.facts import DocumentFacts
+from app.documents.facts import DocumentFacts, PhotoFacts
 from app.documents.kinds import KINDS, SERVICE_METHODS
 from app.localtime import LOCAL_TZ
 
@@ -79,6 +79,9 @@ def render_html(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) 
     photos = [p for item in facts.inspection.items for p in item.photos]
     if facts.kind in ("fiscal_deduction_notice", "service_record"):
         photos = []
+    onsite = facts.onsite
+    if facts.kind == "inspection_record" and onsite and onsite.signature_photo_id and onsite.signature_sha256:
+        photos.append(PhotoFacts(onsite.signature_photo_id, onsite.signature_sha256, "party_signature"))
     items = {i.item_key: i.text for i in facts.inspection.items}
     proposed = sum(line.amount_fen or 0 for line in lines if line.kind == "statutory_fine")
     hearing = facts.authority.hearing_threshold_fen is not None and proposed > facts.authority.hearing_threshold_fen

@@ -11,8 +11,8 @@ from flask.views import MethodView
 
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
-from app.documents import access, issue, presenter, settings, verify, void
-from app.documents.models import Document
+from app.documents import access, issue, presenter, settings, signatures, verify, void
+from app.documents.models import Document, PartySignature
 from app.documents.rendering import render_preview
 from app.documents.schemas import (
     DocumentRequestSchema,
@@ -22,12 +22,15 @@ from app.documents.schemas import (
     PublicViewSchema,
     SettingsPutSchema,
     SettingsSchema,
+    SignatureOutSchema,
+    SignatureSchema,
     UploadVerdictSchema,
     VoidSchema,
 )
 from app.documents.tasks import render_env
 from app.errors import Conflict, FieldError, ValidationFailed
 from app.extensions import current_session, db
+from app.wiring import wiring
 
 blp = Blueprint("documents", __name__, url_prefix="/api/v1/documents", description="执法文书 / Enforcement documents")
 verify_blp = Blueprint(
@@ -86,6 +89,23 @@ class Preview(MethodView):
         response = _pdf(pdf, f"draft-{data['kind']}")
         response.headers["X-Document-Blockers"] = ",".join(b.code for b in prepared.blockers)
         return response
+
+
+@blp.route("/signatures/<uuid:inspection_id>")
+class PartySignatures(MethodView):
+    @blp.auth()
+    @blp.arguments(SignatureSchema)
+    @blp.response(201, SignatureOutSchema)
+    @blp.problem(404, "检查或照片不存在 / Not found")
+    @blp.problem(422, "refusal_unwitnessed | validation_failed")
+    def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> PartySignature:
+        """Record the party's signature image (or a photo of a witnessed refusal), uploaded first as a photo,
+        for the inspection's on-site record; its SHA-256 joins the evidence (audited)."""
+        row = signatures.record_signature(
+            current_session(), current_principal(), inspection_id, data, wiring().photo_evidence
+        )
+        db.session.commit()
+        return row
 
 
 @blp.route("/<uuid:document_id>")

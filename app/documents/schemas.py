@@ -136,3 +136,21 @@ class UploadVerdictSchema(ma.Schema):
     genuine = fields.Boolean()
     sha256 = fields.String()
     document = fields.Nested(PublicViewSchema, allow_none=True)
+
+
+class SignatureSchema(_Strict):
+    photo_id = fields.UUID(required=True, metadata={"description": "已上传的签名图像（照片接口）/ The uploaded image"})
+    status = fields.String(required=True, validate=validate.OneOf(["signed", "refused"]))
+    signer_name = fields.String(validate=validate.Length(min=1, max=100))
+    witness = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class SignatureOutSchema(ma.Schema):
+    id = fields.Integer()
+    inspection_id = fields.UUID()
+    photo_id = fields.UUID()
+    photo_sha256 = fields.String()
+    status = fields.String()
+    signer_name = fields.String(allow_none=True)
+    witness = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()

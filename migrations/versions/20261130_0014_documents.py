@@ -155,6 +155,24 @@ def upgrade():
     op.create_index('ix_documents_pdf_sha256', 'documents', ['pdf_sha256'])
     op.create_index('uq_documents_number', 'documents', ['number'], unique=True,
                     postgresql_where=sa.text('number IS NOT NULL'))
+    op.create_table(
+        'party_signatures',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('inspection_id', sa.UUID(), nullable=False),
+        sa.Column('photo_id', sa.UUID(), nullable=False),
+        sa.Column('photo_sha256', sa.String(length=64), nullable=False),
+        sa.Column('status', sa.String(length=8), nullable=False),
+        sa.Column('signer_name', sa.String(length=100), nullable=True),
+        sa.Column('witness', sa.String(length=200), nullable=True),
+        sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+        sa.ForeignKeyConstraint(['inspection_id'], ['inspections.id'],
+                                name=op.f('fk_party_signatures_inspection_id_inspections')),
+        sa.ForeignKeyConstraint(['photo_id'], ['photos.id'], name=op.f('fk_party_signatures_photo_id_photos')),
+        sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_party_signatures_recorded_by_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_party_signatures')),
+    )
+    op.create_index(op.f('ix_party_signatures_inspection_id'), 'party_signatures', ['inspection_id'])
     op.execute(GUARDS)
 
 
@@ -163,6 +181,7 @@ def downgrade():
     op.execute("DROP FUNCTION document_counters_step()")
     op.execute("DROP TRIGGER documents_write_once ON documents")
     op.execute("DROP FUNCTION documents_write_once()")
+    op.drop_table('party_signatures')
     op.drop_table('documents')
     op.drop_table('document_number_counters')
     op.drop_table('document_settings')

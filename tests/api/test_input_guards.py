@@ -85,6 +85,7 @@ JSON_ENDPOINTS = [
     ("POST", "/api/v1/documents/preview"),
     ("POST", f"/api/v1/documents/{DOCUMENT_ID}/void"),
     ("PUT", "/api/v1/documents/settings/410811"),
+    ("POST", f"/api/v1/documents/signatures/{INSPECTION_ID}"),
 ]
 
 
