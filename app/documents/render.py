@@ -136,3 +136,9 @@ def html_to_pdf(html: str) -> bytes:
 def render_pdf(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) -> bytes:
     """The document as PDF bytes."""
     return html_to_pdf(render_html(doc, font_path=font_path))
+
+
+def verification_page(view: Any) -> str:
+    """The public verification page (HTML) of a document's public view."""
+    amount = amount_text(view.amount_fen) if view.amount_fen is not None else "—"
+    return _env.get_template("verify.html").render(view=view, amount=amount)

@@ -13,6 +13,7 @@ from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.documents import access, issue, presenter, settings, signatures, verify, void
 from app.documents.models import Document, PartySignature
+from app.documents.render import verification_page
 from app.documents.rendering import render_preview
 from app.documents.schemas import (
     DocumentRequestSchema,
@@ -174,9 +175,13 @@ class DocumentSettingsItem(MethodView):
 class VerifyToken(MethodView):
     @verify_blp.response(200, PublicViewSchema)
     @verify_blp.problem(404, "document_unknown")
-    def get(self, token: str) -> dict[str, Any]:
-        """Public: the number, kind, authority, date, amount and file hash of the document with this QR token."""
-        return presenter.public_view_dict(verify.verify_token(current_session(), token))
+    def get(self, token: str) -> Any:
+        """Public: the number, kind, authority, date, amount and file hash of the document with this QR token
+        (an HTML page for a browser that asks for one, as a phone scanning the QR code does)."""
+        view = verify.verify_token(current_session(), token)
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return Response(verification_page(view), mimetype="text/html")
+        return presenter.public_view_dict(view)
 
 
 @verify_blp.route("")

@@ -261,6 +261,8 @@ def test_void_reissue_and_public_verification(app, session, client, world):
     )
     assert set(view) == {"number", "kind", "kind_title", "authority", "issued_on", "amount_fen", "sha256", "status"}
     assert client.get("/verify/" + "x" * 32).status_code == 404
+    page = client.get(token_path, headers={"Accept": "text/html"})
+    assert page.mimetype == "text/html" and first["number"] in page.get_data(as_text=True)
     ok = client.post("/verify", data=genuine, content_type="application/pdf").get_json()
     assert ok["genuine"] is True and ok["document"]["number"] == first["number"]
     altered = genuine.replace(b"/Producer", b"/Producex", 1) if b"/Producer" in genuine else genuine + b"\n"

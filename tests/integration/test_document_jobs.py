@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from app.documents.models import Document
 from app.jobs.worker import run_worker
+from tests.api.test_documents_api import ORDER_FIELDS, issue, pdf_of, put_settings, world  # noqa: F401
 from tests.factories import bearer, issue_tokens
 from tests.factories_documents import pdf_text
 from tests.factories_photos import put_photo, sha256_hex, temporary_photo_store
 from tests.photo_samples import photo_bytes
-from tests.api.test_documents_api import ORDER_FIELDS, issue, pdf_of, put_settings, world  # noqa: F401
 
 
 @pytest.fixture()
