@@ -60,7 +60,7 @@ class Document(Base):
     case_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     state: Mapped[str] = mapped_column(String(16))
-    number: Mapped[str | None] = mapped_column(String(120))
+    number: Mapped[str | None] = mapped_column(String(200))
     sequence_key: Mapped[str | None] = mapped_column(String(400))
     sequence_no: Mapped[int | None] = mapped_column(Integer)
     facts: Mapped[dict[str, Any]]

@@ -11,6 +11,8 @@ import string
 
 DEFAULT_PATTERN = "{prefix}{type}〔{year}〕{n}号"
 PLACEHOLDERS = frozenset({"prefix", "type", "year", "n"})
+# Column widths (documents.number is 200): pattern ≤ 60, prefix and type code ≤ 40 each.
+MAX_PATTERN_LENGTH = 60
 
 
 def pattern_problem(pattern: str) -> str | None:
@@ -23,6 +25,12 @@ def pattern_problem(pattern: str) -> str | None:
         return "unknown_placeholder"
     if not {"n", "year"} <= names:
         return "needs_n_and_year"
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return "too_long"
+    try:  # format specs and conversions must work on real values (e.g. "{year:%Y}" does not)
+        pattern.format(prefix="豫0811", type="环罚决字", year=2026, n=1)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return "malformed"
     return None
 
 

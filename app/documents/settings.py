@@ -29,6 +29,8 @@ TEXT_SETTINGS = ("authority_name", "number_prefix", "number_pattern", "review_bo
 INT_SETTINGS = ("statement_period_days",)
 SETTING_NAMES = (*TEXT_SETTINGS, *INT_SETTINGS, "type_codes", "hearing_threshold_fen")
 PARTY_KINDS = ("unit", "individual")
+# Column widths: the counter's authority (200) and prefix (40), the pattern (numbering.MAX_PATTERN_LENGTH).
+TEXT_LIMITS = {"authority_name": 200, "number_prefix": 40, "number_pattern": 60}
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,19 @@ def check_settings(data: dict[str, Any]) -> list[FieldError]:
     for name, value in data.items():
         if name not in SETTING_NAMES:
             errors.append(_problem(name, "unknown_setting", f"未知设置：{name}", f"Unknown setting: {name}"))
-        elif name in TEXT_SETTINGS and not (isinstance(value, str) and value.strip() and len(value) <= 400):
-            errors.append(_problem(name, "bad_text", "须为非空文本", "Must be non-empty text"))
+        elif name in TEXT_SETTINGS and not (
+            isinstance(value, str) and value.strip() and len(value) <= TEXT_LIMITS.get(name, 400)
+        ):
+            limit = TEXT_LIMITS.get(name, 400)
+            errors.append(_problem(name, "bad_text", f"须为不超过{limit}字的非空文本", f"Non-empty text ≤ {limit}"))
         elif name in INT_SETTINGS and not (isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 60):
             errors.append(_problem(name, "bad_days", "须为 1 至 60 的整数", "Must be an integer 1..60"))
         elif name == "type_codes" and not (
             isinstance(value, dict)
-            and all(k in KINDS and KINDS[k].numbered and isinstance(v, str) and v.strip() for k, v in value.items())
+            and all(
+                k in KINDS and KINDS[k].numbered and isinstance(v, str) and v.strip() and len(v) <= 40
+                for k, v in value.items()
+            )
         ):
             errors.append(
                 _problem(name, "bad_type_codes", "须为编号文书类型到类型字的映射", "Map numbered kinds to codes")
@@ -123,7 +131,9 @@ def check_settings(data: dict[str, Any]) -> list[FieldError]:
     pattern = data.get("number_pattern")
     if isinstance(pattern, str) and pattern_problem(pattern):
         errors.append(
-            _problem("number_pattern", "bad_pattern", "文号格式须含 {n} 与 {year}", "The pattern needs {n} and {year}")
+            _problem(
+                "number_pattern", "bad_pattern", "文号格式须含 {n} 与 {year} 且可用", "The pattern needs {n} and {year}"
+            )
         )
     return errors
 

@@ -121,7 +121,7 @@ def upgrade():
         sa.Column('case_id', sa.UUID(), nullable=True),
         sa.Column('jurisdiction_id', sa.Integer(), nullable=False),
         sa.Column('state', sa.String(length=16), nullable=False),
-        sa.Column('number', sa.String(length=120), nullable=True),
+        sa.Column('number', sa.String(length=200), nullable=True),
         sa.Column('sequence_key', sa.String(length=400), nullable=True),
         sa.Column('sequence_no', sa.Integer(), nullable=True),
         sa.Column('facts', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
