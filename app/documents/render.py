@@ -22,7 +22,7 @@ from markupsafe import Markup
 from weasyprint import HTML
 
 from app.documents.blocking import carried_lines
-from app.documents.chinese import amount_text, chinese_date, chinese_datetime
+from app.documents.chinese import amount_in_figures, amount_text, chinese_date, chinese_datetime
 from app.documents.facts import DocumentFacts, PhotoFacts
 from app.documents.kinds import KINDS, SERVICE_METHODS
 from app.localtime import LOCAL_TZ
@@ -48,6 +48,7 @@ class RenderInput:
     verify_url: str | None  # None: a draft (nothing to verify)
     draft: bool
     images: Mapping[str, bytes]  # original sha256 -> notice copy (JPEG)
+    language: str = "zh"  # "en": a reading copy, only ever a draft (never issued)
 
 
 def _gap(value: Any, label: str) -> Any:
@@ -85,7 +86,7 @@ def render_html(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) 
     items = {i.item_key: i.text for i in facts.inspection.items}
     proposed = sum(line.amount_fen or 0 for line in lines if line.kind == "statutory_fine")
     hearing = facts.authority.hearing_threshold_fen is not None and proposed > facts.authority.hearing_threshold_fen
-    template = _env.get_template(f"{facts.kind}.html")
+    template = _env.get_template("english.html" if doc.language == "en" else f"{facts.kind}.html")
     return template.render(
         kind=kind,
         facts=facts,
@@ -118,6 +119,7 @@ def render_html(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) 
         font_url=Path(font_path).resolve().as_uri() if font_path else None,
         gap=_gap,
         amount=amount_text,
+        figures=amount_in_figures,
         cn_date=chinese_date,
         cn_datetime=chinese_datetime,
         local=_local,

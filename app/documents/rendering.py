@@ -103,8 +103,9 @@ def mark_render_failed(session: Session, document_id: uuid.UUID, error: str) -> 
     record_audit(session, "document.render_failed", "document", document.id, after={"error": document.render_error})
 
 
-def render_preview(session: Session, env: RenderEnv, facts: DocumentFacts) -> bytes:
-    """A draft: marked 样稿/DRAFT on every page, no number taken, nothing stored."""
+def render_preview(session: Session, env: RenderEnv, facts: DocumentFacts, language: str = "zh") -> bytes:
+    """A draft: marked 样稿/DRAFT on every page, no number taken, nothing stored (``en``: an English reading
+    copy, which is never issued)."""
     return render_pdf(
         RenderInput(
             facts=facts,
@@ -114,6 +115,7 @@ def render_preview(session: Session, env: RenderEnv, facts: DocumentFacts) -> by
             verify_url=None,
             draft=True,
             images=notice_copies(session, env, facts),
+            language=language,
         ),
         font_path=env.font_path,
     )

@@ -16,10 +16,10 @@ from app.documents.models import Document, PartySignature
 from app.documents.render import verification_page
 from app.documents.rendering import render_preview
 from app.documents.schemas import (
-    DocumentRequestSchema,
     DocumentSchema,
     IssueSchema,
     ListArgsSchema,
+    PreviewSchema,
     PublicViewSchema,
     SettingsPutSchema,
     SettingsSchema,
@@ -78,14 +78,15 @@ class Documents(MethodView):
 @blp.route("/preview")
 class Preview(MethodView):
     @blp.auth(*SUPERVISING)
-    @blp.arguments(DocumentRequestSchema)
+    @blp.arguments(PreviewSchema)
     @blp.binary_content(200, "application/pdf", "样稿 PDF（无文号）/ Draft PDF (no number)")
     @blp.problem(404, "检查不存在 / Not found")
     def post(self, data: dict[str, Any]) -> Response:
         """A draft of any document (样稿/DRAFT on every page, gaps marked, no number taken, nothing stored);
         header ``X-Document-Blockers`` lists what still blocks issuing."""
         prepared = issue.prepare(current_session(), current_principal(), data)
-        pdf = render_preview(current_session(), render_env(current_app._get_current_object()), prepared.facts)  # type: ignore[attr-defined]
+        env = render_env(current_app._get_current_object())  # type: ignore[attr-defined]
+        pdf = render_preview(current_session(), env, prepared.facts, data["language"])
         db.session.rollback()
         response = _pdf(pdf, f"draft-{data['kind']}")
         response.headers["X-Document-Blockers"] = ",".join(b.code for b in prepared.blockers)

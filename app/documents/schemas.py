@@ -78,6 +78,14 @@ class DocumentRequestSchema(_Strict):
     fields_ = fields.Nested(DocumentFieldsSchema, data_key="fields", attribute="fields", load_default=dict)
 
 
+class PreviewSchema(DocumentRequestSchema):
+    language = fields.String(
+        load_default="zh",
+        validate=validate.OneOf(["zh", "en"]),
+        metadata={"description": "en：英文阅读稿，永不签发 / an English reading copy, never issued"},
+    )
+
+
 class IssueSchema(DocumentRequestSchema):
     id = fields.UUID(required=True, metadata={"description": "客户端生成的文书 ID（重试同一 ID 不会再取号）"})
 

@@ -301,6 +301,15 @@ def test_preview_is_a_marked_draft_that_takes_no_number(client, session, world):
     t = pdf_text(r.get_data())
     assert "样稿" in t and "DRAFT" in t and "待定" in t and "未编号" in t
     assert "advance_notice_not_issued" in r.headers["X-Document-Blockers"]
+    en = client.post(
+        "/api/v1/documents/preview",
+        json={"kind": "penalty_decision", "inspection_id": world["inspection"], "language": "en"},
+        headers=world["h"]["sup.sy"],
+    )
+    t_en = pdf_text(en.get_data())
+    assert "Englishreadingcopy" in t_en and "notanissueddocument" in t_en and "DRAFT" in t_en
+    issued_en = issue(client, world, "order_to_correct", language="en", fields=ORDER_FIELDS)
+    assert issued_en.status_code == 422  # an English rendering is never issued
     assert session.scalar(text("SELECT count(*) FROM documents")) == 0
     assert session.scalar(text("SELECT count(*) FROM document_number_counters")) == 0
 
