@@ -159,3 +159,11 @@ def test_cjk_glyphs_are_real_not_tofu(tmp_path) -> None:  # noqa: ANN001
 
 def test_html_names_the_embedded_font() -> None:
     assert "wqy-microhei.ttc" in render_html(_doc("order_to_correct"))
+
+
+def test_the_repository_holds_no_generated_pdf() -> None:
+    root = Path(__file__).resolve().parents[2]
+    listed = subprocess.run(["git", "ls-files", "*.pdf", "**/*.pdf"], cwd=root, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert listed.stdout.strip() == ""
