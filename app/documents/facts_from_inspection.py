@@ -59,10 +59,20 @@ def _prompts(inspection: Inspection) -> dict[str, str]:
     return out
 
 
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    out = []
+    for value in values:
+        try:
+            out.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue  # not a photo id: nothing to print
+    return out
+
+
 def _inspection_facts(session: Session, inspection: Inspection) -> InspectionFacts:
     site = inspection.site
     findings = inspection.current_findings
-    photo_ids = {uuid.UUID(p) for f in findings for p in f.photo_ids}
+    photo_ids = {pid for f in findings for pid in _uuids(f.photo_ids)}
     shas = dict(
         session.execute(select(Photo.id, Photo.sha256).where(Photo.id.in_(photo_ids))).tuples().all()
         if photo_ids
@@ -74,9 +84,7 @@ def _inspection_facts(session: Session, inspection: Inspection) -> InspectionFac
         explanation = (f.explanation or {}).get("zh") or ""
         prompt = prompts.get(f.item_key, f.item_key)
         text = f"{prompt}：{explanation}" if explanation and f.verdict == "fail" else prompt
-        photos = tuple(
-            PhotoFacts(str(pid), shas[uuid.UUID(pid)], f.item_key) for pid in f.photo_ids if uuid.UUID(pid) in shas
-        )
+        photos = tuple(PhotoFacts(str(pid), shas[pid], f.item_key) for pid in _uuids(f.photo_ids) if pid in shas)
         items.append(ItemFacts(f.item_key, f.verdict, text, f.value, photos))
     officers = tuple(OfficerFacts(o.name or str(o.user_id), o.badge_number) for o in inspection.officers)
     return InspectionFacts(
