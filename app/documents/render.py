@@ -26,6 +26,11 @@ from app.documents.chinese import amount_in_figures, amount_text, chinese_date, 
 from app.documents.facts import DocumentFacts, PhotoFacts
 from app.documents.kinds import KINDS, SERVICE_METHODS
 from app.localtime import LOCAL_TZ
+from app.photos.processing import refuse_truncated_images
+
+# WeasyPrint turns Pillow's LOAD_TRUNCATED_IMAGES on when imported: photo evidence must keep refusing
+# truncated uploads in every process that also renders documents (web for previews, the worker).
+refuse_truncated_images()
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei

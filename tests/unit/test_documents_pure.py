@@ -167,3 +167,13 @@ def test_the_repository_holds_no_generated_pdf() -> None:
     if listed.returncode != 0:
         pytest.skip("not a git checkout")
     assert listed.stdout.strip() == ""
+
+
+def test_importing_the_renderer_keeps_truncated_images_refused() -> None:
+    """WeasyPrint sets PIL's LOAD_TRUNCATED_IMAGES on import; the renderer puts the default back, so photo
+    uploads keep refusing truncated JPEGs in every process that renders documents."""
+    from PIL import ImageFile
+
+    import app.documents.render  # noqa: F401
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
