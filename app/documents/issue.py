@@ -93,6 +93,8 @@ def _references(session: Session, principal: Principal, inspection: Inspection, 
                     )
                 ],
             )
+        if session.scalar(select(Document.id).where(Document.replaces_id == old.id)) is not None:
+            raise Conflict("该作废文书已重新签发", "This voided document was already reissued", code="already_reissued")
         replaces = DocumentRef(old.kind, old.number, old.issued_on, True)
     return References(
         order=_ref(session, principal, refs["order"], ORDER_TO_CORRECT, inspection, "references.order")

@@ -51,6 +51,8 @@ class Document(Base):
     __table_args__ = (
         Index("uq_documents_number", "number", unique=True, postgresql_where=text("number IS NOT NULL")),
         Index("ix_documents_pdf_sha256", "pdf_sha256"),
+        # A voided document is reissued once: its replacement is the one document that names it.
+        Index("uq_documents_replaces_id", "replaces_id", unique=True, postgresql_where=text("replaces_id IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the client's id: a retried issue is the same document
@@ -69,7 +71,7 @@ class Document(Base):
     issued_on: Mapped[date]  # Asia/Shanghai date printed on the document
     issued_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("documents.id"))
     job_id: Mapped[int | None] = mapped_column(BigInteger)
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -64,7 +64,7 @@ class Documents(MethodView):
     @blp.response(201, DocumentSchema)
     @blp.alt_response(200, schema=DocumentSchema, description="重试：同一文书 / Retried: the same document")
     @blp.problem(404, "检查或文书不存在 / Not found")
-    @blp.problem(409, "document_id_taken | document_number_taken")
+    @blp.problem(409, "document_id_taken | document_number_taken | already_reissued")
     @blp.problem(422, "document_blocked (reasons listed) | validation_failed")
     def post(self, data: dict[str, Any]) -> Any:
         """Issue a document: take its number, freeze its facts, render it in the background (state

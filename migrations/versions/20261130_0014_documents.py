@@ -151,7 +151,8 @@ def upgrade():
     op.create_index(op.f('ix_documents_inspection_id'), 'documents', ['inspection_id'])
     op.create_index(op.f('ix_documents_case_id'), 'documents', ['case_id'])
     op.create_index(op.f('ix_documents_jurisdiction_id'), 'documents', ['jurisdiction_id'])
-    op.create_index(op.f('ix_documents_replaces_id'), 'documents', ['replaces_id'])
+    op.create_index('uq_documents_replaces_id', 'documents', ['replaces_id'], unique=True,
+                    postgresql_where=sa.text('replaces_id IS NOT NULL'))
     op.create_index('ix_documents_pdf_sha256', 'documents', ['pdf_sha256'])
     op.create_index('uq_documents_number', 'documents', ['number'], unique=True,
                     postgresql_where=sa.text('number IS NOT NULL'))

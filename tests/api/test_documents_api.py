@@ -287,6 +287,8 @@ def test_void_reissue_and_public_verification(app, session, client, world):
     render_all(app, session)
     assert first["number"] in pdf_text(pdf_of(client, world, re["id"]))
     assert issue(client, world, "order_to_correct", replaces_id=re["id"], fields=ORDER_FIELDS).status_code == 422
+    twice = issue(client, world, "order_to_correct", replaces_id=first["id"], fields=ORDER_FIELDS)
+    assert twice.status_code == 409 and twice.get_json()["code"] == "already_reissued"
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == first["id"])).all()
     assert "document.void" in actions
 
