@@ -32,6 +32,8 @@
 | JOBS_STALLED_AFTER_SECONDS | 60 | a worker silent this long is taken for dead and its running jobs are queued again |
 | PHOTO_CACHE_MAX_AGE_SECONDS | 3600 | how long a browser may reuse photo bytes without asking again (``Cache-Control: private, max-age=…``; never shared caches; short, so revoked access does not leave evidence in a browser cache) |
 | PHOTO_WATERMARK_FONT | (WenQuanYi Micro Hei) | TrueType/TTC font for the watermark band of notice copies |
+| DOCUMENT_FONT_PATH | fonts-wqy-microhei's file | CJK font embedded in enforcement documents (PDF) |
+| DOCUMENT_VERIFY_BASE_URL | (empty: a path only) | public origin printed in a document's QR code, e.g. ``https://host`` → ``https://host/verify/<token>`` |
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
 | PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
@@ -179,6 +181,10 @@ class Config:
         self.JOBS_STALLED_AFTER_SECONDS = float(os.environ.get("JOBS_STALLED_AFTER_SECONDS", "60"))
         self.PHOTO_CACHE_MAX_AGE_SECONDS = _int("PHOTO_CACHE_MAX_AGE_SECONDS", 3600)
         self.PHOTO_WATERMARK_FONT = os.environ.get("PHOTO_WATERMARK_FONT") or None
+        self.DOCUMENT_FONT_PATH = (
+            os.environ.get("DOCUMENT_FONT_PATH") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+        )
+        self.DOCUMENT_VERIFY_BASE_URL = os.environ.get("DOCUMENT_VERIFY_BASE_URL", "")
         self.CHECKLISTS_DIR = str(REPO_ROOT / "checklists")
         self.JSON_AS_ASCII = False
         # flask-smorest / OpenAPI

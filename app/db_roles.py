@@ -65,6 +65,11 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "procrastinate_periodic_defers": FULL,
     "procrastinate_workers": FULL,  # a worker registers, heartbeats and unregisters itself
     "job_errors": APPEND,  # one row per failed attempt, kept
+    # Enforcement documents (migration 0014): bytes written once, a void only; counters only step up (triggers).
+    "documents": EDIT,
+    "document_number_counters": EDIT,
+    "document_settings": EDIT,  # an admin's settings per jurisdiction (audited)
+    "party_signatures": APPEND,  # evidence: a signature or witnessed refusal, never changed
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

@@ -21,6 +21,8 @@ from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
 from app.db_liveness import watch_pool
+from app.documents.routes import blp as documents_blp
+from app.documents.routes import verify_blp
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -63,6 +65,8 @@ API_BLUEPRINTS = (
     cases_blp,
     tasks_blp,
     fiscal_blp,
+    documents_blp,
+    verify_blp,
 )
 
 

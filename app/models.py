@@ -4,6 +4,7 @@ from app.audit import models as audit_models  # noqa: F401
 from app.auth import models as auth_models  # noqa: F401
 from app.cases import models as case_models  # noqa: F401
 from app.checklists import models as checklist_models  # noqa: F401
+from app.documents import models as document_models  # noqa: F401
 from app.inspections import models as inspection_models  # noqa: F401
 from app.jobs import models as job_models  # noqa: F401
 from app.jurisdictions import models as jurisdiction_models  # noqa: F401

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libharfbuzz-subset0 fonts-wqy-microhei
+PACKAGES=(postgresql-15 postgresql-15-postgis-3 postgresql-client-15 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils
           libpango-1.0-0 libpangoft2-1.0-0 python3-venv nginx-light)
 # `make test` (bootstrap.sh --test) also needs the browser its end-to-end tests drive.
 if [ "${1:-}" = "--test" ]; then

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+from app.documents import tasks as document_tasks
 from app.jobs import tasks as queue_upkeep
 from app.photos import tasks as photo_tasks
 
-TASK_MODULES: tuple[ModuleType, ...] = (queue_upkeep, photo_tasks)
+TASK_MODULES: tuple[ModuleType, ...] = (queue_upkeep, photo_tasks, document_tasks)

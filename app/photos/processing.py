@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any, Union
 
-from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFont, ImageOps, UnidentifiedImageError
 
 from app.errors import AppError
 from app.photos.errors import ImageTooManyPixels, ImageTruncated, ImageUndecodable, UnsupportedImageFormat
@@ -50,7 +50,15 @@ from app.photos.metadata import (
 
 log = logging.getLogger(__name__)
 
+
+def refuse_truncated_images() -> None:
+    """Put back Pillow's default after a library turned truncated-image decoding on at import: WeasyPrint
+    (app/documents/render.py) sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True`` process-wide."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 __all__ = [
+    "refuse_truncated_images",
     "DEFAULT_FONT_PATH",
     "DEFAULT_MAX_PIXELS",
     "DISPLAY_MAX_PX",

@@ -18,6 +18,7 @@ from tests.factories_geo import make_geography, make_site, site_data
 
 PROBLEM = "application/problem+json"
 INSPECTION_ID = "0b6f3c2e-9a41-4c55-8d7e-2f1a6b3c4d5e"
+DOCUMENT_ID = "00000000-0000-4000-8000-0000000000d0"
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -87,6 +88,11 @@ JSON_ENDPOINTS = [
     ("PUT", "/api/v1/cases/settings/410811"),
     ("POST", "/api/v1/fiscal-deductions/1/notify"),
     ("POST", "/api/v1/fiscal-deductions/1/settle"),
+    ("POST", "/api/v1/documents"),
+    ("POST", "/api/v1/documents/preview"),
+    ("POST", f"/api/v1/documents/{DOCUMENT_ID}/void"),
+    ("PUT", "/api/v1/documents/settings/410811"),
+    ("POST", f"/api/v1/documents/signatures/{INSPECTION_ID}"),
 ]
 
 
@@ -105,6 +111,7 @@ def test_the_endpoint_list_covers_every_json_body_in_the_openapi_document(client
             .replace("users/1", "users/{user_id}")
             .replace("sites/1", "sites/{site_id}")
             .replace(INSPECTION_ID, "{inspection_id}")
+            .replace(DOCUMENT_ID, "{document_id}")
             .replace("410811", "{code}")
             .replace("cases/1/", "cases/{case_id}/")
             .replace("fiscal-deductions/1/", "fiscal-deductions/{deduction_id}/"),
