@@ -135,6 +135,10 @@ def _submission_errors(
     errors = list(check.errors)
     errors += rules.officer_errors(len(inspection.officers), settings.min_officers)
     errors += rules.window_errors(inspection.started_at, inspection.ended_at)
+    # A draft captured within the skew may be submitted only once its times have come.
+    errors += rules.future_time_errors(
+        inspection.started_at, inspection.ended_at, datetime.now(UTC), settings.clock_skew
+    )
     for item in check.evaluated:
         errors += [rules.photo_not_uploaded_error(item.key, pid) for pid in photos.missing(item.key)]
     return rules.sorted_errors(errors)

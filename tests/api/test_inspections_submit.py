@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import update
+
+from app.inspections.models import Inspection
 from tests.factories_inspections import (
     DUST,
     NRMM,
@@ -180,3 +184,17 @@ def test_same_photo_in_two_inspections_is_flagged_as_reused(client, session, tre
     view = client.get(f"/api/v1/inspections/{second}", headers=world.headers["sup_sy"]).get_json()
     reused = next(f for f in view["photos"][0]["flags"] if f["code"] == "reused_photo")
     assert reused["details"]["other_inspections"] == [first]
+
+
+def test_a_draft_whose_end_time_has_not_come_cannot_be_submitted(client, session, tree):  # noqa: ANN001
+    # The end time of a draft saved earlier may still lie ahead (e.g. a device clock set a day on): submitting it
+    # would compute penalties (and a daily penalty) for a day that has not come.
+    world = make_world(session, client)
+    iid, _ = _draft(client, session, world)
+    session.execute(
+        update(Inspection).where(Inspection.id == iid).values(ended_at=datetime.now(UTC) + timedelta(days=1))
+    )
+    session.commit()
+    response = submit(client, world.headers["insp_a"], iid, '"2"')
+    assert response.status_code == 422
+    assert ("ended_at", "time_in_future") in {(e["path"], e["code"]) for e in response.get_json()["errors"]}
