@@ -4,7 +4,7 @@ server, its findings recorded and the penalty engine called — one transaction.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
-from app.checklists.evaluation import Evaluation, evaluate_answer
+from app.checklists.evaluation import Evaluation, evaluate_answer, is_unanswered
 from app.checklists.parameters import checklist_parameters_for
 from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.errors import FieldError, ValidationFailed
@@ -66,6 +66,7 @@ class ChecklistCheck:
     parameters: Any
     applicable_items: list[str]
     not_applicable_items: list[str]
+    not_answered_items: list[str] = field(default_factory=list)  # optional items left empty: no finding
 
 
 def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
@@ -98,8 +99,13 @@ def check_against_checklist(inspection: Inspection, context: dict[str, Any], pho
     ]
     answers = {a.item_key: a for a in inspection.answers}
     evaluated = []
+    not_answered: list[str] = []
     for item in resolved.get("items", []):
         answer = answers.get(item["key"])
+        if not item.get("required", True) and (answer is None or is_unanswered(answer.data)):
+            # Optional means optional: an empty or absent answer is "not answered", never a finding.
+            not_answered.append(item["key"])
+            continue
         if answer is None:
             errors.append(rules.missing_answer_error(item["key"], item.get("prompt")))
             continue
@@ -126,6 +132,7 @@ def check_against_checklist(inspection: Inspection, context: dict[str, Any], pho
         resolved.get("parameters"),
         [i["key"] for i in resolved.get("items", [])],
         [i["key"] for i in resolved.get("not_applicable", [])],
+        not_answered,
     )
 
 
@@ -213,6 +220,7 @@ def submit_inspection(
         "parameters": check.parameters,
         "applicable_items": check.applicable_items,
         "not_applicable_items": check.not_applicable_items,
+        "not_answered_items": check.not_answered_items,
     }
     inspection.version += 1
     session.flush()

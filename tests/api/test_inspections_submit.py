@@ -198,3 +198,24 @@ def test_a_draft_whose_end_time_has_not_come_cannot_be_submitted(client, session
     response = submit(client, world.headers["insp_a"], iid, '"2"')
     assert response.status_code == 422
     assert ("ended_at", "time_in_future") in {(e["path"], e["code"]) for e in response.get_json()["errors"]}
+
+
+def test_optional_item_left_empty_or_absent_is_not_answered_and_yields_no_finding(client, session, tree):  # noqa: ANN001
+    # construction_dust.henan `strong_wind_controls` (002#18, 大风天气) is `required: false`: an empty answer ({}
+    # or a null verdict) and an absent one are both "not answered" — no answer_missing/verdict_missing, no
+    # finding, no money.
+    world = make_world(session, client)
+    for empty in ({}, {"verdict": None, "note": ""}, None):
+        iid, answers = _draft(client, session, world, overrides={"strong_wind_controls": empty or {}})
+        if empty is None:
+            del answers["strong_wind_controls"]
+            response = put(client, world.headers["insp_a"], iid, put_body(world, answers=answers), if_match='"2"')
+            assert response.status_code == 200, response.get_json()
+        version = '"3"' if empty is None else '"2"'
+        response = submit(client, world.headers["insp_a"], iid, version)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert "strong_wind_controls" not in {f["item_key"] for f in body["findings"]}
+        session.rollback()
+        stored = session.get(Inspection, iid)
+        assert "strong_wind_controls" in stored.site_context["not_answered_items"]
