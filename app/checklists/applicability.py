@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date as _date
 from typing import Any
 
 from json_logic import jsonLogic
 
 from app.checklists.conditions import iter_vars
+from app.checklists.scope import covering_parts, item_scope, scope_because, scope_not_here
 from app.checklists.site_kinds import load_site_kinds
 from app.checklists.spec import ChecklistSpec
 from app.errors import FieldError, ValidationFailed
@@ -262,8 +264,20 @@ def _unset_params(cond: Any, data: dict[str, Any]) -> list[str]:
 
 
 def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labels, out: dict[str, Any]) -> None:
-    """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``."""
+    """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``.
+
+    An item first needs a source with force at the site on the day (``scope``: its plans' jurisdictions and
+    periods, or a law it names); then its ``applies_when`` condition decides."""
     for item in checklist.items:
+        parts = item_scope(checklist, item)
+        covering = covering_parts(parts, data["jurisdictions"], data["date"])
+        scope = [p.to_dict() for p in parts]
+        if not covering:
+            out["not_applicable"].append(
+                {"key": item.key, "applies_when": item.applies_when, "scope": scope, "reason": scope_not_here(parts)}
+            )
+            continue
+        item = replace(item, doc={**item.doc, "scope": scope, "scope_because": scope_because(covering)})
         cond = item.applies_when
         if cond is None or cond is True:
             out["items"].append(
@@ -291,7 +305,7 @@ def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labe
             zh, en = _describe(cond, data, labels)
             out["items"].append({**item.doc, "applies_because": {"zh": zh, "en": en}})
         else:
-            out["not_applicable"].append({"key": item.key, "applies_when": cond})
+            out["not_applicable"].append({"key": item.key, "applies_when": cond, "scope": scope})
 
 
 def resolve_checklist(

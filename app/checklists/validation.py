@@ -189,6 +189,29 @@ def _semantic_errors(
     return errors
 
 
+def _seed_scope_errors(
+    doc: dict[str, Any], where: str, seen: dict[str, tuple[tuple[Any, ...], str]]
+) -> list[FieldError]:
+    """A seed has one jurisdiction and one period in the whole catalogue (its items' scopes come from them)."""
+    errors: list[FieldError] = []
+    for i, source in enumerate(doc.get("sources") or []):
+        if not isinstance(source, dict) or "seed" not in source:
+            continue
+        period = source.get("period") or {}
+        scope = (source.get("jurisdiction"), period.get("from"), period.get("to"))
+        first = seen.setdefault(source["seed"], (scope, where))
+        if first[0] != scope:
+            errors.append(
+                _err(
+                    f"{where}.sources.{i}",
+                    "source_scope_inconsistent",
+                    f"来源 {source['seed']} 的辖区或期间与 {first[1]} 不一致",
+                    f"seed {source['seed']} has another jurisdiction or period in {first[1]}",
+                )
+            )
+    return errors
+
+
 def validate_checklist(
     doc: dict[str, Any],
     *,
@@ -227,6 +250,7 @@ def validate_catalogue(
     validator = Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors: list[FieldError] = []
     keys: dict[str, str] = {}
+    seed_scopes: dict[str, tuple[tuple[Any, ...], str]] = {}
     for path in checklist_files(root):
         try:
             doc = load_checklist_file(path)
@@ -245,6 +269,7 @@ def validate_catalogue(
                 validator=validator,
             )
         )
+        errors.extend(_seed_scope_errors(doc, path.name, seed_scopes))
         key = doc.get("key")
         if isinstance(key, str):
             if key in keys:

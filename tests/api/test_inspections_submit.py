@@ -130,7 +130,7 @@ def test_failed_item_with_evidence_becomes_a_failed_finding_with_penalty_keys(cl
     assert hoarding["verdict"] == "fail"
     assert "fiscal.dust_measure_failed" in hoarding["penalty_keys"]
     assert hoarding["source_refs"] == ["002#18", "000§五(二)"]
-    assert hoarding["checklist_version"] == "1" and len(hoarding["checklist_hash"]) == 64
+    assert hoarding["checklist_version"] == "2" and len(hoarding["checklist_hash"]) == 64
 
 
 def test_resubmitting_an_unchanged_inspection_is_a_no_op(client, session, tree):  # noqa: ANN001
