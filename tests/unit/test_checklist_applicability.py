@@ -92,7 +92,7 @@ def test_variants_are_kept_apart_by_jurisdiction_and_period():
 
 def test_fireworks_shop_outside_ban_area_gets_no_ban_items():
     r = resolve_checklist(load("fireworks_ban.yaml"), ctx("fireworks_point", {"point_type": "shop"}, chain=MENGZHOU))
-    assert keys(r) == {"licensed_sales_point"}
+    assert keys(r) == {"licensed_sales_point", "legal_products_only"}
 
 
 def test_fireworks_shop_inside_ban_area_gets_sale_and_discharge_items():

@@ -120,3 +120,25 @@ def test_every_measure_title_agrees_with_its_kind(rules):
     for rule in rules:
         if rule.kind in words:
             assert words[rule.kind] in rule.title.zh, (rule.key, rule.kind, rule.title.zh)
+
+
+# --- what the inspection's answers establish and count (checklist ``establishes`` / ``counts``)
+def test_inspection_facts_take_counts_from_passing_count_items_and_facts_from_failed_items():
+    from types import SimpleNamespace
+
+    from app.penalties.context import inspection_facts
+
+    items = [
+        {"key": "seized_fireworks_count", "kind": "count", "counts": "items_seized"},
+        {"key": "fumes_exceed_standard", "kind": "check", "establishes": ["fumes_exceed_standard"]},
+    ]
+    findings = [
+        SimpleNamespace(item_key="seized_fireworks_count", verdict="pass", answer={"count": 0}),
+        SimpleNamespace(item_key="fumes_exceed_standard", verdict="fail", answer={"verdict": "fail"}),
+    ]
+    inspection = SimpleNamespace(checklist=SimpleNamespace(content={"items": items}), current_findings=findings)
+    facts, counted = inspection_facts(inspection)
+    assert facts == frozenset({"fumes_exceed_standard"})
+    assert counted == {"items_seized": 0}
+    findings[1].verdict = "na"  # not measured: nothing established
+    assert inspection_facts(inspection)[0] == frozenset()
