@@ -142,3 +142,31 @@ def test_inspection_facts_take_counts_from_passing_count_items_and_facts_from_fa
     assert counted == {"items_seized": 0}
     findings[1].verdict = "na"  # not measured: nothing established
     assert inspection_facts(inspection)[0] == frozenset()
+
+
+# --- 大气污染防治法第一百一十九条第二款: burning waste is punished inside populated or protected areas only
+def test_waste_burning_fine_under_air_law_119_2_needs_a_populated_area(rules):
+    waste = FindingInput(
+        "open_burning",
+        "no_household_waste_burning",
+        ("fine.air_law_119_toxic_burning_unit", "fine.air_law_119_toxic_burning_individual"),
+        ("000#19",),
+    )
+    national = ctx(policy={"open_burning_basis": "air_law_119"})
+    blocked = only(compute_penalties([waste], national, rules), "fine.air_law_119_toxic_burning_unit")
+    assert "precondition_not_established" in blocked.blocking_reasons
+    there = replace(national, established_facts=frozenset({"burning_in_populated_area"}))
+    assert only(compute_penalties([waste], there, rules), "fine.air_law_119_toxic_burning_unit").blocking_reasons == ()
+
+
+# --- 002#20 / 003#30: the 50万元 per fire point reaches where and when its plans do
+def test_straw_fire_point_deduction_follows_its_plans_scope_002_20_003_30(rules):
+    fire = FindingInput("open_burning", "no_straw_fire_point", ("fiscal.straw_burning_fire_point",), ("002#20",))
+    erqi = ("410000", "410100", "410103")
+    in_2018 = compute_penalties([fire], ctx(inspection_date=date(2018, 11, 1), jurisdiction_chain=erqi), rules)
+    assert only(in_2018, "fiscal.straw_burning_fire_point").amount_fen == 50_000_000
+    shanyang_2018 = compute_penalties([fire], ctx(inspection_date=date(2018, 11, 1)), rules)
+    assert "fiscal.straw_burning_fire_point" not in [l.rule_key for l in shanyang_2018.lines]
+    gap = compute_penalties([fire], ctx(inspection_date=date(2020, 6, 1), jurisdiction_chain=erqi), rules)
+    assert "fiscal.straw_burning_fire_point" not in [l.rule_key for l in gap.lines]
+    assert only(compute_penalties([fire], ctx(), rules), "fiscal.straw_burning_fire_point").amount_fen == 50_000_000
