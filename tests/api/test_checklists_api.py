@@ -314,3 +314,19 @@ def test_site_outside_the_callers_jurisdiction_is_404(client, headers, session, 
     response = client.get(f"/api/v1/sites/{site.id}/checklist", headers=headers)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+
+
+def test_resolved_items_explain_which_source_gives_them_force_here_and_now(
+    client, headers, session, monitoring_threshold
+) -> None:
+    # 000#17 (山阳区 2022) gives management_systems force at a 山阳区 site; 002#18 (河南省 2021) gives hoarding.
+    site = make_site(session, "construction_site", {"floor_area_m2": 100}, at=INSIDE)
+    session.commit()
+    body = _resolve(client, headers, site.id, date="2024-11-20")
+    (dust,) = [c for c in body["checklists"] if c["key"] == DUST]
+    items = {i["key"]: i for i in dust["items"]}
+    assert items["management_systems"]["scope_because"]["zh"] == "适用依据：000#17（山阳区，2022-01-01起）"
+    assert items["management_systems"]["scope"] == [
+        {"ref": "000#17", "kind": "plan", "jurisdictions": ["410811"], "from": "2022-01-01", "to": None}
+    ]
+    assert "002#18（河南省，2021-01-01起）" in items["hoarding"]["scope_because"]["zh"]
