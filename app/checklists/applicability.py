@@ -33,7 +33,7 @@ from typing import Any
 
 from json_logic import jsonLogic
 
-from app.checklists.conditions import iter_vars
+from app.checklists.conditions import answer_refs, iter_vars
 from app.checklists.scope import covering_parts, item_scope, scope_because, scope_not_here
 from app.checklists.site_kinds import load_site_kinds
 from app.checklists.spec import ChecklistSpec
@@ -50,6 +50,7 @@ HEADER_FIELDS = (
     "jurisdictions",
     "effective",
     "sources",
+    "sections",
 )
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -101,6 +102,8 @@ def normalise_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
     ctx["alert_level"] = level
     ctx.setdefault("alert_rank", ALERT_RANK.get(level, 0))
     ctx["params"] = dict(ctx.get("params") or {})
+    if "answers" in ctx:  # at submission: the inspection's answers, for conditions on other answers
+        ctx["answers"] = {str(k): dict(v) for k, v in (ctx.get("answers") or {}).items() if isinstance(v, Mapping)}
     if errors:
         raise ValidationFailed("上下文无效", "Invalid checklist context", errors=errors)
     return ctx
@@ -288,6 +291,21 @@ def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labe
                 }
             )
             continue
+        pending = answer_refs(cond)
+        if pending and "answers" not in data:
+            # Depends on answers not given yet (serving the checklist): listed, and the phone evaluates the
+            # same JSON Logic over its answers; the server re-evaluates it over the answers at submission.
+            out["items"].append(
+                {
+                    **item.doc,
+                    "depends_on_answers": pending,
+                    "applies_because": {
+                        "zh": f"视对 {', '.join(pending)} 的回答而定",
+                        "en": f"depends on the answer(s) to {', '.join(pending)}",
+                    },
+                }
+            )
+            continue
         unset = _unset_params(cond, data)
         if unset:
             out["items"].append(
@@ -339,4 +357,7 @@ def resolve_checklist(
         out["not_applicable"] = [{"key": i.key, "applies_when": i.applies_when} for i in checklist.items]
         return out
     _resolve_items(checklist, data, labels, out)
+    if checklist.sections:  # display order: by section, then as written
+        order = {key: i for i, (key, _) in enumerate(checklist.sections)}
+        out["items"].sort(key=lambda i: order.get(i.get("section"), len(order)))
     return out

@@ -171,6 +171,7 @@ class ItemSpec:
     penalties: tuple[str, ...] = ()
     guidance: Text | None = None
     legal_basis: tuple[LegalBasis, ...] = ()
+    section: str | None = None  # key of the checklist section it is shown under (order and heading)
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -196,6 +197,7 @@ class ItemSpec:
             penalties=tuple(doc.get("penalties") or ()),
             guidance=_text(doc.get("guidance")),
             legal_basis=tuple(LegalBasis.from_doc(b) for b in doc.get("legal_basis") or ()),
+            section=doc.get("section"),
             doc=doc,
         )
 
@@ -273,6 +275,7 @@ class ChecklistSpec:
     effective_from: str | None = None  # YYYY-MM-DD (Asia/Shanghai), inclusive
     effective_to: str | None = None
     variant: Variant | None = None
+    sections: tuple[tuple[str, Text], ...] = ()  # (key, title) in display order
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def parameter(self, name: str) -> ParameterSpec | None:
@@ -296,5 +299,6 @@ class ChecklistSpec:
             effective_from=eff.get("from"),
             effective_to=eff.get("to"),
             variant=Variant(family=var["family"], note=_text(var.get("note"))) if var else None,
+            sections=tuple((s["key"], Text.from_doc(s["title"])) for s in doc.get("sections") or ()),
             doc=doc,
         )

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from app.checklists.conditions import condition_problems, condition_vocabulary
+from app.checklists.conditions import answer_refs, condition_problems, condition_vocabulary
 from app.checklists.files import DEFAULT_CHECKLISTS_DIR, checklist_files, load_checklist_file, load_schema
 from app.checklists.site_kinds import load_site_kinds, site_kinds_path
 from app.checklists.sources import REF_RE, ref_exists, seed_item_index
@@ -148,6 +148,33 @@ def _penalty_errors(item: ItemSpec, base: str, penalty_rule_keys: set[str] | Non
     ]
 
 
+def _section_and_answer_errors(spec: ChecklistSpec, index: int, base: str) -> list[FieldError]:
+    """An item's section is declared; a condition on answers reads items written before it (no cycles)."""
+    item = spec.items[index]
+    errors: list[FieldError] = []
+    if item.section is not None and item.section not in {key for key, _ in spec.sections}:
+        errors.append(
+            _err(
+                f"{base}.section",
+                "unknown_section",
+                f"未声明的分组：{item.section}",
+                f"undeclared section: {item.section}",
+            )
+        )
+    earlier = {i.key for i in spec.items[:index]}
+    for key in answer_refs(item.applies_when):
+        if key not in earlier:
+            errors.append(
+                _err(
+                    f"{base}.applies_when",
+                    "answer_ref_not_earlier",
+                    f"条件引用的检查项 {key} 须写在本项之前",
+                    f"a condition may read only answers to items written before it ({key} is not)",
+                )
+            )
+    return errors
+
+
 def _semantic_errors(
     spec: ChecklistSpec,
     where: str,
@@ -180,6 +207,7 @@ def _semantic_errors(
                 errors.append(_err(f"{base}.applies_when", "condition_invalid", zh, en))
         errors += _value_errors(item, base, params)
         errors += _penalty_errors(item, base, penalty_rule_keys)
+        errors += _section_and_answer_errors(spec, i, base)
     if spec.effective_from and spec.effective_to and spec.effective_from > spec.effective_to:
         errors.append(
             _err(

@@ -92,7 +92,10 @@ def linked_photos(session: Session, inspection: Inspection) -> LinkedPhotos:
 def check_against_checklist(inspection: Inspection, context: dict[str, Any], photos: LinkedPhotos) -> ChecklistCheck:
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
     code here that reads checklist item specs)."""
-    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
+    # Conditions on other answers (``answers.<item>.<field>``) are evaluated over this inspection's answers, the
+    # same JSON Logic the phone evaluates.
+    answered = {a.item_key: dict(a.data or {}) for a in inspection.answers}
+    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), {**context, "answers": answered})
     errors = [
         FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
         for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))

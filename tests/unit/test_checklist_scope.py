@@ -155,3 +155,14 @@ def test_every_item_cites_only_rules_whose_article_punishes_what_it_records(chec
                 assert any(w in item.prompt.zh for w in words), (item.key, key)
     licensed = [i for i in checklist.items if "资质" in i.prompt.zh]
     assert all("fine.air_law_116_bulk_vehicle" not in i.penalties for i in licensed)
+
+
+def test_erqi_exhaust_reports_are_asked_only_when_machinery_is_present_003_19():
+    cl = load("construction_dust_erqi_2018.yaml")
+    served = resolve_checklist(cl, ctx("construction_site", ERQI, date="2018-12-01"))
+    report = next(i for i in served["items"] if i["key"] == "nrmm_exhaust_reports")
+    assert report["depends_on_answers"] == ["nrmm_on_site_count"] and report["section"] == "machinery"
+    none = {**ctx("construction_site", ERQI, date="2018-12-01"), "answers": {"nrmm_on_site_count": {"count": 0}}}
+    assert "nrmm_exhaust_reports" not in keys(resolve_checklist(cl, none))
+    two = {**none, "answers": {"nrmm_on_site_count": {"count": 2}}}
+    assert "nrmm_exhaust_reports" in keys(resolve_checklist(cl, two))
