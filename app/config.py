@@ -37,6 +37,7 @@
 | PHOTO_MAX_DISTANCE_M | 300 | default distance from the site beyond which a photo is flagged |
 | PHOTO_MAX_DISTANCE_BY_KIND | (none) | per-site-kind distances, e.g. ``road_segment=1000,construction_site=500`` (no source gives values) |
 | PHOTO_TIME_TOLERANCE_S | 1800 | slack either side of the inspection window before a photo's capture time is flagged (no source gives one) |
+| INSPECTION_CLOCK_SKEW_S | 300 | how far an inspection's start/end time may lie ahead of the server's clock (phone clock drift) before it is refused as in the future (422 ``time_in_future``; no source gives one) |
 | GEO_IMPORT_MAX_DEPTH | 32 | deepest JSON nesting of an imported GeoJSON file (422 ``geojson_too_deep``; a MultiPolygon feature needs 8) |
 | GEO_IMPORT_MAX_VERTICES_PER_FEATURE | 50000 | most positions in one imported feature (413 ``too_many_vertices``) |
 | GEO_IMPORT_MAX_VERTICES | 2000000 | most positions in one import through the API (413 ``too_many_vertices``; not applied by ``flask geo import``) |
@@ -152,6 +153,7 @@ class Config:
             )
         }
         self.PHOTO_TIME_TOLERANCE_S = _int("PHOTO_TIME_TOLERANCE_S", 1800)
+        self.INSPECTION_CLOCK_SKEW_S = _int("INSPECTION_CLOCK_SKEW_S", 300)
         self.JSON_MAX_DEPTH = _int("JSON_MAX_DEPTH", 64)
         self.JSON_MAX_BODY_BYTES = _int("JSON_MAX_BODY_BYTES", 4 * 1024 * 1024)
         self.INSPECTION_FEED_MAX_LIMIT = _int("INSPECTION_FEED_MAX_LIMIT", 500)

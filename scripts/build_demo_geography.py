@@ -406,7 +406,7 @@ def _site_specs(ops: _Operators) -> list[dict[str, Any]]:
             "has_rto_rco": True,
             "has_bypass": True,
             "has_organic_liquid_tanks": True,
-            "max_tank_true_vapour_pressure_kpa": 12.5,
+            "tank_true_vapour_pressures_kpa": [12.5],
             "loads_organic_liquids": True,
             "has_voc_wastewater": True,
             "has_flare": True,

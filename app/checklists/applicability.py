@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date as _date
 from typing import Any
 
 from json_logic import jsonLogic
 
-from app.checklists.conditions import iter_vars
+from app.checklists.conditions import answer_refs, iter_vars
+from app.checklists.scope import covering_parts, item_scope, scope_because, scope_not_here
 from app.checklists.site_kinds import load_site_kinds
 from app.checklists.spec import ChecklistSpec
 from app.errors import FieldError, ValidationFailed
@@ -48,6 +50,7 @@ HEADER_FIELDS = (
     "jurisdictions",
     "effective",
     "sources",
+    "sections",
 )
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -99,6 +102,8 @@ def normalise_context(context: Mapping[str, Any] | None) -> dict[str, Any]:
     ctx["alert_level"] = level
     ctx.setdefault("alert_rank", ALERT_RANK.get(level, 0))
     ctx["params"] = dict(ctx.get("params") or {})
+    if "answers" in ctx:  # at submission: the inspection's answers, for conditions on other answers
+        ctx["answers"] = {str(k): dict(v) for k, v in (ctx.get("answers") or {}).items() if isinstance(v, Mapping)}
     if errors:
         raise ValidationFailed("上下文无效", "Invalid checklist context", errors=errors)
     return ctx
@@ -262,8 +267,20 @@ def _unset_params(cond: Any, data: dict[str, Any]) -> list[str]:
 
 
 def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labels, out: dict[str, Any]) -> None:
-    """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``."""
+    """Sort the items into ``out["items"]`` (applicable, with reasons) and ``out["not_applicable"]``.
+
+    An item first needs a source with force at the site on the day (``scope``: its plans' jurisdictions and
+    periods, or a law it names); then its ``applies_when`` condition decides."""
     for item in checklist.items:
+        parts = item_scope(checklist, item)
+        covering = covering_parts(parts, data["jurisdictions"], data["date"])
+        scope = [p.to_dict() for p in parts]
+        if not covering:
+            out["not_applicable"].append(
+                {"key": item.key, "applies_when": item.applies_when, "scope": scope, "reason": scope_not_here(parts)}
+            )
+            continue
+        item = replace(item, doc={**item.doc, "scope": scope, "scope_because": scope_because(covering)})
         cond = item.applies_when
         if cond is None or cond is True:
             out["items"].append(
@@ -271,6 +288,21 @@ def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labe
                     **item.doc,
                     "applies_when": None,
                     "applies_because": {"zh": "所有此类场所均适用", "en": "applies to every site of this kind"},
+                }
+            )
+            continue
+        pending = answer_refs(cond)
+        if pending and "answers" not in data:
+            # Depends on answers not given yet (serving the checklist): listed, and the phone evaluates the
+            # same JSON Logic over its answers; the server re-evaluates it over the answers at submission.
+            out["items"].append(
+                {
+                    **item.doc,
+                    "depends_on_answers": pending,
+                    "applies_because": {
+                        "zh": f"视对 {', '.join(pending)} 的回答而定",
+                        "en": f"depends on the answer(s) to {', '.join(pending)}",
+                    },
                 }
             )
             continue
@@ -291,7 +323,7 @@ def _resolve_items(checklist: ChecklistSpec, data: dict[str, Any], labels: _Labe
             zh, en = _describe(cond, data, labels)
             out["items"].append({**item.doc, "applies_because": {"zh": zh, "en": en}})
         else:
-            out["not_applicable"].append({"key": item.key, "applies_when": cond})
+            out["not_applicable"].append({"key": item.key, "applies_when": cond, "scope": scope})
 
 
 def resolve_checklist(
@@ -325,4 +357,7 @@ def resolve_checklist(
         out["not_applicable"] = [{"key": i.key, "applies_when": i.applies_when} for i in checklist.items]
         return out
     _resolve_items(checklist, data, labels, out)
+    if checklist.sections:  # display order: by section, then as written
+        order = {key: i for i, (key, _) in enumerate(checklist.sections)}
+        out["items"].sort(key=lambda i: order.get(i.get("section"), len(order)))
     return out

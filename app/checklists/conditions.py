@@ -37,8 +37,21 @@ ALLOWED_OPERATORS = frozenset(
         "missing_some",
     }
 )
-#: Top-level context names a condition may read with ``var`` (besides site.attributes.* and params.*).
+#: Top-level context names a condition may read with ``var`` (besides site.attributes.*, params.* and answers.*).
 CONTEXT_NAMES = frozenset({"site.kind", "zones", "date", "month", "alert_level", "alert_rank", "jurisdictions"})
+#: Fields of an answer a condition may read as ``answers.<item_key>.<field>`` (the phone's answer shape).
+ANSWER_FIELDS = ("verdict", "values", "code", "choice", "count", "text")
+
+
+def answer_refs(cond: Any) -> list[str]:
+    """Item keys whose answers a condition reads (``answers.<item_key>[.<field>]``), in order, once each."""
+    keys: list[str] = []
+    for name, relative in iter_vars(cond):
+        if not relative and name.startswith("answers."):
+            key = name.split(".")[1] if name.count(".") >= 1 else ""
+            if key and key not in keys:
+                keys.append(key)
+    return keys
 
 
 def condition_vocabulary(site_kinds: dict[str, Any], checklist: ChecklistSpec) -> set[str]:
@@ -49,6 +62,9 @@ def condition_vocabulary(site_kinds: dict[str, Any], checklist: ChecklistSpec) -
         props = kinds.get(kind, {}).get("attributes", {}).get("properties", {})
         names.update(f"site.attributes.{name}" for name in props)
     names.update(f"params.{p.name}" for p in checklist.parameters)
+    for item in checklist.items:
+        names.add(f"answers.{item.key}")
+        names.update(f"answers.{item.key}.{f}" for f in ANSWER_FIELDS)
     return names
 
 

@@ -303,6 +303,23 @@ def _check_photos(item: ItemSpec, answer: Mapping[str, Any], verdict: str, error
         )
 
 
+#: The fields that carry an answer's content; photos alone are not an answer.
+ANSWER_FIELDS = ("verdict", "values", "code", "choice", "count", "text")
+
+
+def is_unanswered(answer: Mapping[str, Any] | None) -> bool:
+    """No content in any answer field (absent, null, empty string or empty list). An optional item
+    (``required: false``) left like this is recorded as not answered: no verdict, no finding, no money."""
+    if not isinstance(answer, Mapping):
+        return answer is None
+    for name in ANSWER_FIELDS:
+        value = answer.get(name)
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+            continue
+        return False
+    return True
+
+
 def evaluate_answer(
     item: ItemSpec, answer: Mapping[str, Any] | None, *, params: Mapping[str, Any] | None = None
 ) -> Evaluation:

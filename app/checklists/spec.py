@@ -127,6 +127,29 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class LegalBasis:
+    """A law article that makes an item apply wider than its plan sources (``legal_basis`` entry): where
+    (GB/T 2260 codes, None = everywhere) and from when (Asia/Shanghai dates, inclusive; ``end`` None = open)."""
+
+    ref: str
+    text: str
+    jurisdictions: tuple[str, ...] | None
+    start: str
+    end: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> LegalBasis:
+        jur = doc["jurisdictions"]
+        return cls(
+            ref=doc["ref"],
+            text=doc["text"],
+            jurisdictions=None if jur == "all" else tuple(jur),
+            start=doc["from"],
+            end=doc.get("to"),
+        )
+
+
+@dataclass(frozen=True)
 class ItemSpec:
     """One checklist item. ``applies_when`` is JSON Logic (None = always applies)."""
 
@@ -147,6 +170,8 @@ class ItemSpec:
     applies_when: Any = None
     penalties: tuple[str, ...] = ()
     guidance: Text | None = None
+    legal_basis: tuple[LegalBasis, ...] = ()
+    section: str | None = None  # key of the checklist section it is shown under (order and heading)
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -171,6 +196,8 @@ class ItemSpec:
             applies_when=doc.get("applies_when"),
             penalties=tuple(doc.get("penalties") or ()),
             guidance=_text(doc.get("guidance")),
+            legal_basis=tuple(LegalBasis.from_doc(b) for b in doc.get("legal_basis") or ()),
+            section=doc.get("section"),
             doc=doc,
         )
 
@@ -200,17 +227,28 @@ class ParameterSpec:
 
 @dataclass(frozen=True)
 class SourceDoc:
-    """A plan a checklist cites (``sources`` entry): seed number and title."""
+    """A plan a checklist cites (``sources`` entry): seed number, title, and where and when the plan has force:
+    the issuing jurisdiction (GB/T 2260 code and name) and its period (``period_end`` None: no stated end)."""
 
     seed: str
     title: str
     doc_number: str | None = None
     jurisdiction: str | None = None
+    jurisdiction_name: str | None = None
+    period_start: str | None = None
+    period_end: str | None = None
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> SourceDoc:
+        period = doc.get("period") or {}
         return cls(
-            seed=doc["seed"], title=doc["title"], doc_number=doc.get("doc_number"), jurisdiction=doc.get("jurisdiction")
+            seed=doc["seed"],
+            title=doc["title"],
+            doc_number=doc.get("doc_number"),
+            jurisdiction=doc.get("jurisdiction"),
+            jurisdiction_name=doc.get("jurisdiction_name"),
+            period_start=period.get("from"),
+            period_end=period.get("to"),
         )
 
 
@@ -237,6 +275,7 @@ class ChecklistSpec:
     effective_from: str | None = None  # YYYY-MM-DD (Asia/Shanghai), inclusive
     effective_to: str | None = None
     variant: Variant | None = None
+    sections: tuple[tuple[str, Text], ...] = ()  # (key, title) in display order
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def parameter(self, name: str) -> ParameterSpec | None:
@@ -260,5 +299,6 @@ class ChecklistSpec:
             effective_from=eff.get("from"),
             effective_to=eff.get("to"),
             variant=Variant(family=var["family"], note=_text(var.get("note"))) if var else None,
+            sections=tuple((s["key"], Text.from_doc(s["title"])) for s in doc.get("sections") or ()),
             doc=doc,
         )

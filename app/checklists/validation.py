@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from app.checklists.conditions import condition_problems, condition_vocabulary
+from app.checklists.conditions import answer_refs, condition_problems, condition_vocabulary
 from app.checklists.files import DEFAULT_CHECKLISTS_DIR, checklist_files, load_checklist_file, load_schema
 from app.checklists.site_kinds import load_site_kinds, site_kinds_path
 from app.checklists.sources import REF_RE, ref_exists, seed_item_index
@@ -148,6 +148,33 @@ def _penalty_errors(item: ItemSpec, base: str, penalty_rule_keys: set[str] | Non
     ]
 
 
+def _section_and_answer_errors(spec: ChecklistSpec, index: int, base: str) -> list[FieldError]:
+    """An item's section is declared; a condition on answers reads items written before it (no cycles)."""
+    item = spec.items[index]
+    errors: list[FieldError] = []
+    if item.section is not None and item.section not in {key for key, _ in spec.sections}:
+        errors.append(
+            _err(
+                f"{base}.section",
+                "unknown_section",
+                f"未声明的分组：{item.section}",
+                f"undeclared section: {item.section}",
+            )
+        )
+    earlier = {i.key for i in spec.items[:index]}
+    for key in answer_refs(item.applies_when):
+        if key not in earlier:
+            errors.append(
+                _err(
+                    f"{base}.applies_when",
+                    "answer_ref_not_earlier",
+                    f"条件引用的检查项 {key} 须写在本项之前",
+                    f"a condition may read only answers to items written before it ({key} is not)",
+                )
+            )
+    return errors
+
+
 def _semantic_errors(
     spec: ChecklistSpec,
     where: str,
@@ -180,12 +207,36 @@ def _semantic_errors(
                 errors.append(_err(f"{base}.applies_when", "condition_invalid", zh, en))
         errors += _value_errors(item, base, params)
         errors += _penalty_errors(item, base, penalty_rule_keys)
+        errors += _section_and_answer_errors(spec, i, base)
     if spec.effective_from and spec.effective_to and spec.effective_from > spec.effective_to:
         errors.append(
             _err(
                 f"{where}.effective", "effective_invalid", "有效期起始晚于结束", "effective.from is after effective.to"
             )
         )
+    return errors
+
+
+def _seed_scope_errors(
+    doc: dict[str, Any], where: str, seen: dict[str, tuple[tuple[Any, ...], str]]
+) -> list[FieldError]:
+    """A seed has one jurisdiction and one period in the whole catalogue (its items' scopes come from them)."""
+    errors: list[FieldError] = []
+    for i, source in enumerate(doc.get("sources") or []):
+        if not isinstance(source, dict) or "seed" not in source:
+            continue
+        period = source.get("period") or {}
+        scope = (source.get("jurisdiction"), period.get("from"), period.get("to"))
+        first = seen.setdefault(source["seed"], (scope, where))
+        if first[0] != scope:
+            errors.append(
+                _err(
+                    f"{where}.sources.{i}",
+                    "source_scope_inconsistent",
+                    f"来源 {source['seed']} 的辖区或期间与 {first[1]} 不一致",
+                    f"seed {source['seed']} has another jurisdiction or period in {first[1]}",
+                )
+            )
     return errors
 
 
@@ -227,6 +278,7 @@ def validate_catalogue(
     validator = Draft202012Validator(load_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
     errors: list[FieldError] = []
     keys: dict[str, str] = {}
+    seed_scopes: dict[str, tuple[tuple[Any, ...], str]] = {}
     for path in checklist_files(root):
         try:
             doc = load_checklist_file(path)
@@ -245,6 +297,7 @@ def validate_catalogue(
                 validator=validator,
             )
         )
+        errors.extend(_seed_scope_errors(doc, path.name, seed_scopes))
         key = doc.get("key")
         if isinstance(key, str):
             if key in keys:

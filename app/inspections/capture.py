@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2 import WKBElement
@@ -209,6 +210,9 @@ def _resolve_refs(
         errors += [
             e for e in rules.window_errors(payload["started_at"], payload["ended_at"]) if e.code == "ends_before_start"
         ]
+    errors += rules.future_time_errors(
+        payload.get("started_at"), payload.get("ended_at"), datetime.now(UTC), settings.clock_skew
+    )
     earlier, reinspection_errors = _reinspection_errors(session, principal, payload, site, inspection_id)
     errors += reinspection_errors
     if errors:

@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from app import etags
@@ -229,6 +230,27 @@ def window_errors(started_at: Any, ended_at: Any) -> list[FieldError]:
         errors.append(
             FieldError("ended_at", "ends_before_start", "结束时间早于开始时间", "the end time is before the start time")
         )
+    return errors
+
+
+def future_time_errors(started_at: Any, ended_at: Any, now: datetime, skew: timedelta) -> list[FieldError]:
+    """Start or end times later than ``now`` + ``skew``: an inspection that has not happened yet is refused (a day
+    that has not come can neither be inspected nor start a daily penalty)."""
+    latest = now + skew
+    errors: list[FieldError] = []
+    for path, value, zh, en in (
+        ("started_at", started_at, "检查开始时间", "the start time"),
+        ("ended_at", ended_at, "检查结束时间", "the end time"),
+    ):
+        if isinstance(value, datetime) and value > latest:
+            errors.append(
+                FieldError(
+                    path,
+                    "time_in_future",
+                    f"{zh}晚于服务器当前时间（允许时钟偏差 {int(skew.total_seconds())} 秒）",
+                    f"{en} is later than the server's clock (allowed clock skew {int(skew.total_seconds())} s)",
+                )
+            )
     return errors
 
 

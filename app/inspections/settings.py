@@ -19,6 +19,8 @@ class Settings:
     photo_max_distance_by_kind: Mapping[str, int] = field(default_factory=dict)
     photo_time_tolerance: timedelta = timedelta(seconds=1800)
     feed_max_limit: int = 500
+    # How far a start/end time may lie ahead of the server clock (phone clock drift): no source gives one.
+    clock_skew: timedelta = timedelta(seconds=300)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
@@ -28,6 +30,7 @@ class Settings:
             photo_max_distance_by_kind=dict(cfg.get("PHOTO_MAX_DISTANCE_BY_KIND") or {}),
             photo_time_tolerance=timedelta(seconds=int(cfg.get("PHOTO_TIME_TOLERANCE_S", 1800))),
             feed_max_limit=int(cfg.get("INSPECTION_FEED_MAX_LIMIT", 500)),
+            clock_skew=timedelta(seconds=int(cfg.get("INSPECTION_CLOCK_SKEW_S", 300))),
         )
 
     def max_distance_for(self, site_kind: str) -> float:

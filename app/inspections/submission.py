@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
-from app.checklists.evaluation import Evaluation, evaluate_answer
+from app.checklists.evaluation import Evaluation, evaluate_answer, is_unanswered
 from app.checklists.parameters import checklist_parameters_for
 from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.errors import FieldError, ValidationFailed
@@ -79,6 +79,7 @@ class ChecklistCheck:
     parameters: Any
     applicable_items: list[str]
     not_applicable_items: list[str]
+    not_answered_items: list[str] = field(default_factory=list)  # optional items left empty: no finding
 
 
 def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
@@ -110,16 +111,24 @@ def check_against_checklist(
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
     code here that reads checklist item specs). ``answers``: the answers to evaluate (default: the
     inspector's rows; a reviewer's amendment passes the effective answers)."""
-    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)
+    if answers is None:
+        answers = {a.item_key: AnswerIn.of(a) for a in inspection.answers}
+    # Conditions on other answers (``answers.<item>.<field>``) are evaluated over these answers, the same JSON
+    # Logic the phone evaluates.
+    answered = {key: dict(a.data or {}) for key, a in answers.items()}
+    resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), {**context, "answers": answered})
     errors = [
         FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
         for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))
     ]
-    if answers is None:
-        answers = {a.item_key: AnswerIn.of(a) for a in inspection.answers}
     evaluated = []
+    not_answered: list[str] = []
     for item in resolved.get("items", []):
         answer = answers.get(item["key"])
+        if not item.get("required", True) and (answer is None or is_unanswered(answer.data)):
+            # Optional means optional: an empty or absent answer is "not answered", never a finding.
+            not_answered.append(item["key"])
+            continue
         if answer is None:
             errors.append(rules.missing_answer_error(item["key"], item.get("prompt")))
             continue
@@ -146,6 +155,7 @@ def check_against_checklist(
         resolved.get("parameters"),
         [i["key"] for i in resolved.get("items", [])],
         [i["key"] for i in resolved.get("not_applicable", [])],
+        not_answered,
     )
 
 
@@ -155,6 +165,10 @@ def _submission_errors(
     errors = list(check.errors)
     errors += rules.officer_errors(len(inspection.officers), settings.min_officers)
     errors += rules.window_errors(inspection.started_at, inspection.ended_at)
+    # A draft captured within the skew may be submitted only once its times have come.
+    errors += rules.future_time_errors(
+        inspection.started_at, inspection.ended_at, datetime.now(UTC), settings.clock_skew
+    )
     for item in check.evaluated:
         errors += [rules.photo_not_uploaded_error(item.key, pid) for pid in photos.missing(item.key)]
     return rules.sorted_errors(errors)
@@ -237,6 +251,7 @@ def submit_inspection(
         "parameters": check.parameters,
         "applicable_items": check.applicable_items,
         "not_applicable_items": check.not_applicable_items,
+        "not_answered_items": check.not_answered_items,
     }
     inspection.version += 1
     session.flush()

@@ -56,8 +56,9 @@ def locate(
                 "kind": z.kind,
                 "name_zh": z.name_zh,
                 "name_en": z.name_en,
-                "valid_from": z.valid_from,
-                "valid_to": z.valid_to,
+                # ISO 8601 dates, as /geo/zones.geojson gives them (not the JSON provider's HTTP dates).
+                "valid_from": z.valid_from.isoformat() if z.valid_from else None,
+                "valid_to": z.valid_to.isoformat() if z.valid_to else None,
                 "in_force": z.in_force(on),
             }
             for z in zones

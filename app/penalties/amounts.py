@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import TypeGuard
 
@@ -57,18 +58,34 @@ def count(finding: FindingInput, unit: str) -> int:
     return value
 
 
-def units(rule: RuleVersion, group: list[FindingInput]) -> int:
-    """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule)."""
+def units(rule: RuleVersion, group: list[FindingInput], recorded: Mapping[str, int] | None = None) -> int:
+    """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule).
+
+    ``recorded``: the objects the inspector counted anywhere in the inspection (count items, failed or not).
+    """
     if rule.stacking.mode == "once_per_inspection":
         return 1
     key = UNIT_COUNT_KEY.get(rule.unit)
     if key is not None and key in OBJECT_COUNT_KEYS:
         # Counted objects (machines, vehicles, fire points, items seized): the findings of one rule describe
         # the same objects (e.g. "no fire point" failed and "fire points found: 3"), so the largest count
-        # reported wins; findings that report no count stand for one object together.
+        # reported wins; else the inspection's recorded count (0 included); findings that report no count and
+        # no recorded count stand for one object together.
         reported = [count(f, rule.unit) for f in group if key in f.counts]
-        return max(reported) if reported else 1
+        if reported:
+            return max(reported)
+        if recorded is not None and is_int(recorded.get(key)):
+            return int(recorded[key])
+        return 1
     return sum(count(f, rule.unit) for f in group)
+
+
+def count_recorded(rule: RuleVersion, group: list[FindingInput], recorded: Mapping[str, int] | None) -> bool:
+    """Whether the objects a per-object rule counts were counted by the inspector (in a finding or anywhere)."""
+    key = UNIT_COUNT_KEY.get(rule.unit)
+    if key is None or key not in OBJECT_COUNT_KEYS:
+        return True
+    return any(key in f.counts for f in group) or (recorded is not None and key in recorded)
 
 
 def daily_days(order_date: date, reinspection_date: date) -> int:

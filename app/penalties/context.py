@@ -77,9 +77,29 @@ def _counts(
     elif item is not None and item.get("kind") == "measure":
         n = _failing_readings(item, answer, params)
     if n is not None:
-        for key in OBJECT_COUNT_KEYS:
+        named = (item or {}).get("counts")  # a count item names the objects it counts (checklist ``counts``)
+        for key in (named,) if named in OBJECT_COUNT_KEYS else OBJECT_COUNT_KEYS:
             out.setdefault(key, n)
     return out
+
+
+def inspection_facts(inspection: Inspection) -> tuple[frozenset[str], dict[str, int]]:
+    """Facts the failed items establish (checklist ``establishes``: preconditions of articles such as
+    大气污染防治法第一百一十八条第一款) and the objects counted by the inspection's count items that name them
+    (checklist ``counts``), failed or passed: a recorded 0 is a count."""
+    content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
+    items = {i.get("key"): i for i in content.get("items", [])}
+    facts: set[str] = set()
+    counted: dict[str, int] = {}
+    for f in inspection.current_findings:
+        item = items.get(f.item_key) or {}
+        if f.verdict == "fail":
+            facts.update(item.get("establishes") or ())
+        value = (f.answer or {}).get("count")
+        unit = item.get("counts")
+        if unit in OBJECT_COUNT_KEYS and is_int(value) and value >= 0:
+            counted[unit] = max(counted.get(unit, 0), value)
+    return frozenset(facts), counted
 
 
 def penalty_findings(inspection: Inspection) -> list[FindingInput]:
@@ -131,7 +151,7 @@ def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: se
 
 # Lines of these kinds are orders (责令改正 / 责令停工整治 / 责令停止使用、封存停用): a later re-inspection
 # checks whether they were obeyed (大气污染防治法第一百二十三条: 按日连续处罚 after a refused order).
-ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use")
+ORDER_KINDS = ("order_to_correct", "stop_work", "seal_and_stop_use", "stop_use")
 
 
 @dataclass(frozen=True)
@@ -231,6 +251,7 @@ def build_penalty_context(
     if settings.discretion:
         policy["discretion"] = dict(settings.discretion)
     factors = factors or {}
+    established, counted = inspection_facts(inspection)
     ctx = PenaltyContext(
         inspection_date=on_date,
         jurisdiction_chain=tuple(chain),
@@ -247,6 +268,9 @@ def build_penalty_context(
         reinspection_date=on_date if again and again.order_date else None,
         prior_decision_amounts_fen=dict(again.prior_amounts_fen) if again else {},
         continuing_items=again.continuing_items if again else frozenset(),
+        established_facts=established,
+        recorded_counts=counted,
+        settings_sources=dict(settings.sources),
     )
     return ctx, settings
 
@@ -272,6 +296,8 @@ def context_summary(ctx: PenaltyContext) -> dict[str, Any]:
         "reinspection_date": ctx.reinspection_date.isoformat() if ctx.reinspection_date else None,
         "prior_decision_amounts_fen": dict(ctx.prior_decision_amounts_fen),
         "continuing_items": sorted(ctx.continuing_items),
+        "established_facts": sorted(ctx.established_facts),
+        "recorded_counts": dict(ctx.recorded_counts),
     }
 
 

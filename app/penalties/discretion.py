@@ -29,6 +29,9 @@ DEFAULT_DISCRETION: dict[str, Any] = {
     "alert_upper_end_from": "yellow",
     "first_offence_exempt": True,
     "repeat_window_days": 730,
+    # 000§五(二): fiscal deductions only for problems found by national/provincial/city teams. When the finder is
+    # unknown the line is blocked, unless a jurisdiction sets this (its source is named on the line).
+    "charge_fiscal_when_finder_unknown": False,
 }
 
 

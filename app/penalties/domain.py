@@ -78,6 +78,14 @@ class PenaltyContext:
     # Items the order to correct was about (failed at the earlier inspection). Empty: every finding continues
     # the ordered violation. Findings of other items are new violations and get ordinary lines.
     continuing_items: frozenset[str] = frozenset()
+    # Facts the inspection's failed items establish (checklist ``establishes``), for rules whose article has a
+    # precondition (e.g. 大气污染防治法第一百一十八条第一款: fumes over the standard).
+    established_facts: frozenset[str] = frozenset()
+    # Objects the inspector counted, by unit name (items_seized, fire_points, ...), from every answered count item
+    # of the inspection (checklist ``counts``), failed or not: a recorded 0 is a count too.
+    recorded_counts: Mapping[str, int] = field(default_factory=dict)
+    # Where each jurisdiction setting came from ("discretion.<name>" -> jurisdiction code).
+    settings_sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_failed_reinspection(self) -> bool:
@@ -135,7 +143,9 @@ class PenaltyLine:
     source_refs: tuple[str, ...]
     item_keys: tuple[str, ...]
     verified: bool
-    blocking_reasons: tuple[str, ...] = ()  # amount_to_be_set | payer_unresolved | party_kind_unknown | unverified
+    # amount_to_be_set | payer_unresolved | party_kind_unknown | unverified | finder_unknown |
+    # precondition_not_established | count_not_recorded
+    blocking_reasons: tuple[str, ...] = ()
     daily_days: int | None = None
     override: Override | None = None
 

@@ -70,6 +70,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from app.penalties.amounts import units
 from app.penalties.discretion import discretion_params
 from app.penalties.domain import MONETARY_KINDS, FindingInput, PenaltyContext, PenaltyLine, PenaltyResult
 from app.penalties.lines import daily_line, measure_line, money_line
@@ -200,12 +201,28 @@ def _money_lines(
     return lines
 
 
+def _finding_basis(
+    findings: list[FindingInput], candidates: dict[str, RuleVersion], kept: dict[str, str]
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """What an order to correct cites for each finding: the articles of the fines the finding draws (first basis
+    entry of each), else the plan clauses it enforces (its source refs)."""
+    out: dict[str, tuple[tuple[str, str], ...]] = {}
+    for f in findings:
+        fines = [candidates[k] for k in f.penalty_keys if k in kept and candidates[k].kind == "statutory_fine"]
+        pairs = [(r.basis[0].ref, r.basis[0].text) for r in fines if r.basis]
+        if not pairs:
+            pairs = [(ref, "") for ref in f.source_refs]
+        out[f.item_key] = tuple(dict.fromkeys(pairs))
+    return out
+
+
 def _measure_lines(
     measure_keys: dict[str, list[FindingInput]],
     current: dict[str, RuleVersion],
     ctx: PenaltyContext,
     lines: list[PenaltyLine],
     skipped: Skipped,
+    finding_basis: dict[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> list[PenaltyLine]:
     """Lines of the measures cited directly or as companions of a fine, each once."""
     out: list[PenaltyLine] = []
@@ -220,7 +237,10 @@ def _measure_lines(
         if reason:
             skipped.append((key, reason))
             continue
-        out.append(measure_line(measure, measure_keys[key], ctx))
+        if measure.kind == "confiscation" and units(measure, measure_keys[key], ctx.recorded_counts) == 0:
+            skipped.append((key, "the inspector recorded 0 objects seized"))
+            continue
+        out.append(measure_line(measure, measure_keys[key], ctx, finding_basis))
     return out
 
 
@@ -250,7 +270,11 @@ def compute_penalties(
             lines += _money_lines(rule, group, ctx, params, kept[key], skipped)
         else:
             _add_findings(measure_keys, key, group)
-    lines += _measure_lines(measure_keys, current, ctx, lines, skipped)
+    all_findings: list[FindingInput] = []
+    for group in groups.values():
+        _add_findings({"all": all_findings}, "all", group)
+    basis = _finding_basis(all_findings, candidates, kept)
+    lines += _measure_lines(measure_keys, current, ctx, lines, skipped, basis)
 
     lines.sort(
         key=lambda l: ({"fiscal_deduction": 0, "statutory_fine": 1}.get(l.kind, 2), l.rule_key, l.daily_days or 0)

@@ -71,9 +71,32 @@ def party_kind_unknown() -> Sentence:
 
 def finder_not_recorded() -> Sentence:
     return (
-        "提示：000§五(二)适用于国家、省、市环保督导组发现的问题；本次发现主体未记录，请复核。",
-        "Note: 000§五(二) applies to problems found by national/provincial/city supervision teams; "
-        "the finder was not recorded, please check.",
+        "000§五(二)仅适用于国家、省、市环保督导组发现的问题；本次发现主体未记录，记录前不能出具。",
+        "000§五(二) applies only to problems found by national/provincial/city supervision teams; "
+        "the finder was not recorded: not issuable until it is.",
+    )
+
+
+def finder_unknown_charged_by_setting(source: str | None) -> Sentence:
+    where = source or "?"
+    return (
+        f"发现主体未记录；依辖区（{where}）设置 discretion.charge_fiscal_when_finder_unknown 仍予扣缴。",
+        f"Finder not recorded; charged anyway under the setting discretion.charge_fiscal_when_finder_unknown "
+        f"of jurisdiction {where}.",
+    )
+
+
+def precondition_missing(zh: str, en: str) -> Sentence:
+    return (
+        f"法条要件未经认定：{zh}。须有记录该事实的检查项不合格后方可出具。",
+        f"Precondition of the article not established: {en}. Not issuable until a checklist item recording it fails.",
+    )
+
+
+def count_not_recorded(unit: str) -> Sentence:
+    return (
+        f"检查员未记录数量（{UNIT_ZH[unit]}），须先记录查扣数量。",
+        f"The inspector recorded no count ({UNIT_EN[unit]}); record the count first.",
     )
 
 

@@ -41,7 +41,7 @@ def _common(rule: RuleVersion, group: list[FindingInput]) -> dict[str, Any]:
 
 
 def _preamble(
-    rule: RuleVersion, ctx: PenaltyContext, payer: Payer, policy_note: str
+    rule: RuleVersion, ctx: PenaltyContext, payer: Payer, policy_note: str, params: dict[str, Any]
 ) -> tuple[list[Sentence], list[str]]:
     """The opening sentences of a money line and what blocks issuing it."""
     sentences = [explanation.basis(b.ref for b in rule.basis)]
@@ -54,7 +54,20 @@ def _preamble(
         blocking.append("party_kind_unknown")
         sentences.append(explanation.party_kind_unknown())
     if cond.finder_levels is not None and ctx.finder_level is None:
-        sentences.append(explanation.finder_not_recorded())
+        # 000§五(二) charges only problems found by national/provincial/city teams: an unknown finder blocks the
+        # line until someone records it, unless the jurisdiction's settings say to charge anyway (named source).
+        if params.get("charge_fiscal_when_finder_unknown"):
+            source = ctx.settings_sources.get("discretion.charge_fiscal_when_finder_unknown")
+            sentences.append(explanation.finder_unknown_charged_by_setting(source))
+        else:
+            blocking.append("finder_unknown")
+            sentences.append(explanation.finder_not_recorded())
+    missing = [p for p in cond.requires if p.fact not in ctx.established_facts]
+    if missing:
+        # The article punishes the act only together with these facts (e.g. 大气污染防治法第一百一十八条第一款:
+        # 超过排放标准排放油烟): not issuable until a finding establishes them.
+        blocking.append("precondition_not_established")
+        sentences += [explanation.precondition_missing(p.description.zh, p.description.en) for p in missing]
     if not rule.verified.status:
         blocking.append("unverified")
         sentences.append(explanation.unverified(rule.verified.source))
@@ -68,8 +81,9 @@ def money_line(
 ) -> PenaltyLine:
     """A fine or fiscal deduction: blocked (amount to be set), exempt (first offence) or computed."""
     payer = payer_for(rule, ctx)
-    sentences, blocking = _preamble(rule, ctx, payer, policy_note)
-    base = {**_common(rule, group), "payer": payer, "unit": rule.unit, "counted_units": amounts.units(rule, group)}
+    sentences, blocking = _preamble(rule, ctx, payer, policy_note, params)
+    units = amounts.units(rule, group, ctx.recorded_counts)
+    base = {**_common(rule, group), "payer": payer, "unit": rule.unit, "counted_units": units}
     amount = rule.amount
     if amount is None:  # the schema gives every fine and fiscal deduction an amount status of set | to_be_set
         raise ValueError(f"monetary rule {rule.key}@{rule.version} has no amount")
@@ -189,17 +203,34 @@ def daily_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext
     )
 
 
-def measure_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyContext) -> PenaltyLine:
-    """A non-monetary measure (order to correct, stop work, seal and stop use)."""
-    units = amounts.units(rule, group)
-    zh, en = explanation.split(
-        [
-            explanation.basis(b.ref for b in rule.basis),
-            explanation.measure(rule.title.zh, rule.title.en, units, rule.unit),
-        ]
-    )
+def measure_line(
+    rule: RuleVersion,
+    group: list[FindingInput],
+    ctx: PenaltyContext,
+    finding_basis: dict[str, tuple[tuple[str, str], ...]] | None = None,
+) -> PenaltyLine:
+    """A non-monetary measure (order to correct, stop work, seal and stop use, stop use, confiscation).
+
+    An order to correct cites what it orders corrected: the articles of the fines its findings draw, else the
+    plan clauses the findings enforce (``finding_basis``: item key -> (ref, text) pairs), not a generic range of
+    articles. Counted objects (items seized, machines) come from the inspector's counts; a confiscation whose
+    count was never recorded is blocked (``count_not_recorded``) rather than assumed to be one item."""
+    units = amounts.units(rule, group, ctx.recorded_counts)
+    common = _common(rule, group)
+    refs = [b.ref for b in rule.basis]
+    if rule.kind == "order_to_correct" and finding_basis:
+        pairs = list(dict.fromkeys(pair for f in group for pair in finding_basis.get(f.item_key, ())))
+        if pairs:
+            common["basis"] = tuple(pairs)
+            refs = [ref for ref, _ in pairs]
+    sentences = [explanation.basis(refs), explanation.measure(rule.title.zh, rule.title.en, units, rule.unit)]
+    blocking: tuple[str, ...] = ()
+    if rule.kind == "confiscation" and not amounts.count_recorded(rule, group, ctx.recorded_counts):
+        blocking = ("count_not_recorded",)
+        sentences.append(explanation.count_not_recorded(rule.unit))
+    zh, en = explanation.split(sentences)
     return PenaltyLine(
-        **_common(rule, group),
+        **common,
         payer=payer_for(rule, ctx),
         unit=rule.unit,
         counted_units=units,
@@ -210,6 +241,7 @@ def measure_line(rule: RuleVersion, group: list[FindingInput], ctx: PenaltyConte
         status="non_monetary",
         explanation_zh=zh,
         explanation_en=en,
+        blocking_reasons=blocking,
     )
 
 

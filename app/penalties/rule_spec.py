@@ -19,7 +19,13 @@ from typing import Any, Literal
 from app.checklists.spec import Text
 
 RuleKind = Literal[
-    "statutory_fine", "fiscal_deduction", "order_to_correct", "seal_and_stop_use", "stop_work", "confiscation"
+    "statutory_fine",
+    "fiscal_deduction",
+    "order_to_correct",
+    "seal_and_stop_use",
+    "stop_use",
+    "stop_work",
+    "confiscation",
 ]
 AmountStatus = Literal["set", "to_be_set", "not_applicable"]
 Unit = Literal[
@@ -158,6 +164,19 @@ class DailyContinuous:
 
 
 @dataclass(frozen=True)
+class Precondition:
+    """A fact the article requires besides the act (e.g. 超过排放标准排放油烟), established by a failed checklist
+    item that declares it (``establishes``); until then a line of the rule cannot be issued."""
+
+    fact: str
+    description: Text
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Precondition:
+        return cls(fact=doc["fact"], description=Text.from_doc(doc["description"]))
+
+
+@dataclass(frozen=True)
 class AppliesWhen:
     """Conditions beyond date and jurisdiction; a missing condition does not restrict."""
 
@@ -166,6 +185,7 @@ class AppliesWhen:
     serious_consequence: bool | None = None  # 造成严重后果 (Henan Art. 79)
     only_on_refusal: bool = False  # 拒不改正: after a failed re-inspection only
     also_without_refusal_if_serious_consequence: bool = False
+    requires: tuple[Precondition, ...] = ()  # the article's preconditions (see Precondition)
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> AppliesWhen:
@@ -177,6 +197,7 @@ class AppliesWhen:
             serious_consequence=doc.get("serious_consequence"),
             only_on_refusal=bool(doc.get("only_on_refusal")),
             also_without_refusal_if_serious_consequence=bool(doc.get("also_without_refusal_if_serious_consequence")),
+            requires=tuple(Precondition.from_doc(p) for p in doc.get("requires") or ()),
         )
 
 

@@ -106,7 +106,7 @@ def test_checklist_answers_200_with_a_new_etag_after_its_file_changes(client, he
     old_etag = client.get(f"/api/v1/checklists/{DUST}", headers=headers).headers["ETag"]
 
     def revise(doc: dict) -> None:
-        doc["version"] = "2"
+        doc["version"] = "3"
         doc["items"][0]["prompt"]["zh"] += "（修订）"
 
     new_doc = edit_checklist(root, DUST, revise)
@@ -122,16 +122,16 @@ def test_old_version_stays_readable_and_is_immutable_cached(client, headers, ses
     root = catalogue_copy(tmp_path)
     old_doc = load_checklist_file(checklist_path(root, DUST))
     sync(session, root)
-    edit_checklist(root, DUST, lambda d: d.update(version="2", description={"zh": "二版", "en": "v2"}))
+    edit_checklist(root, DUST, lambda d: d.update(version="3", description={"zh": "二版", "en": "v2"}))
     sync(session, root)
 
-    response = client.get(f"/api/v1/checklists/{DUST}/versions/1", headers=headers)
+    response = client.get(f"/api/v1/checklists/{DUST}/versions/2", headers=headers)
     assert response.status_code == 200
     assert json.loads(response.data) == old_doc
     assert response.headers["ETag"] == _etag(content_hash(old_doc))
     assert "immutable" in response.headers["Cache-Control"]
     again = client.get(
-        f"/api/v1/checklists/{DUST}/versions/1", headers={**headers, "If-None-Match": response.headers["ETag"]}
+        f"/api/v1/checklists/{DUST}/versions/2", headers={**headers, "If-None-Match": response.headers["ETag"]}
     )
     assert again.status_code == 304
 
@@ -227,7 +227,7 @@ def test_large_site_in_built_up_area_gets_video_and_two_prohibitions(
     }
     assert "6000" in video["applies_because"]["zh"]
     assert dust["parameters"]["monitoring_min_floor_area_m2"] == 5000
-    assert dust["content_hash"] and dust["version"] == "1"
+    assert dust["content_hash"] and dust["version"] == "2"
 
 
 def test_small_site_outside_built_up_area_gets_neither(client, headers, session, monitoring_threshold) -> None:
@@ -314,3 +314,19 @@ def test_site_outside_the_callers_jurisdiction_is_404(client, headers, session, 
     response = client.get(f"/api/v1/sites/{site.id}/checklist", headers=headers)
     assert response.status_code == 404
     assert response.content_type == "application/problem+json"
+
+
+def test_resolved_items_explain_which_source_gives_them_force_here_and_now(
+    client, headers, session, monitoring_threshold
+) -> None:
+    # 000#17 (山阳区 2022) gives management_systems force at a 山阳区 site; 002#18 (河南省 2021) gives hoarding.
+    site = make_site(session, "construction_site", {"floor_area_m2": 100}, at=INSIDE)
+    session.commit()
+    body = _resolve(client, headers, site.id, date="2024-11-20")
+    (dust,) = [c for c in body["checklists"] if c["key"] == DUST]
+    items = {i["key"]: i for i in dust["items"]}
+    assert items["management_systems"]["scope_because"]["zh"] == "适用依据：000#17（山阳区，2022-01-01起）"
+    assert items["management_systems"]["scope"] == [
+        {"ref": "000#17", "kind": "plan", "jurisdictions": ["410811"], "from": "2022-01-01", "to": None}
+    ]
+    assert "002#18（河南省，2021-01-01起）" in items["hoarding"]["scope_because"]["zh"]

@@ -14,7 +14,7 @@ from app.documents.models import Document
 from app.documents.rendering import render_issued
 from app.documents.tasks import render_env
 from app.localtime import today_local
-from app.penalties.computation import compute_penalties_for_inspection
+from app.penalties.computation import compute_penalties_for_inspection, recompute_inspection_penalties
 from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_documents import SETTINGS, make_officered_inspection, pdf_text
@@ -41,6 +41,8 @@ def world(session, tree, client):  # noqa: ANN001, ANN201
         [(insp.id, "张三", "豫执A-0001"), (insp_b.id, "李四", "豫执B-0002")],
     )
     compute_penalties_for_inspection(session, inspection)
+    # 000§五(二): the deduction is charged for problems the city's team found; recorded as a supervisor would.
+    recompute_inspection_penalties(session, inspection, "市级督查组发现", {"finder_level": "city"})
     session.commit()
     headers = {u: bearer(issue_tokens(session, u)) for u in ("insp.a", "sup.sy", "sup.ba", "admin.sy")}
     return {"inspection": str(inspection.id), "party": site.operator_name, "h": headers}

@@ -49,6 +49,14 @@ def test_locate_returns_root_first_chain_and_zones(client, geo) -> None:
     assert [(z["code"], z["in_force"]) for z in body["zones"]] == [("SY-FWB", True)]
 
 
+def test_locate_and_zone_export_give_zone_dates_in_one_iso_8601_format(client, geo) -> None:
+    located = _locate(client, "root", 113.26, 35.25).get_json()["zones"][0]
+    exported = client.get("/api/v1/geo/zones.geojson", headers=_auth(client, "root")).get_json(force=True)
+    props = next(f["properties"] for f in exported["features"] if f["properties"]["code"] == "SY-FWB")
+    assert located["valid_from"] == props["valid_from"] == "2020-01-01"
+    assert located["valid_to"] is None
+
+
 def test_locate_in_gcj02_lands_where_the_wgs84_point_is(client, geo) -> None:
     lon, lat = from_wgs84(113.2799, 35.25, "gcj02")  # 9 m inside the zone's east edge
     body = _locate(client, "sy.sup", lon, lat, "gcj02").get_json()

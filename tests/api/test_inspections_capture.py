@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -212,3 +213,28 @@ def test_an_officer_without_jurisdiction_over_the_site_is_refused(client, sessio
     assert [(e["path"], e["code"]) for e in response.get_json()["errors"]] == [
         ("officers.1", "officer_out_of_jurisdiction")
     ]
+
+
+def test_start_or_end_time_in_the_future_is_refused(client, session, tree):  # noqa: ANN001
+    # A day that has not come cannot have been inspected (nor start a daily penalty): beyond the clock skew
+    # (INSPECTION_CLOCK_SKEW_S) the PUT is refused with a stable code.
+    world = make_world(session, client)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    body = put_body(world, started_at=tomorrow.isoformat(), ended_at=(tomorrow + timedelta(hours=1)).isoformat())
+    response = put(client, world.headers["insp_a"], new_id(), body)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert {(e["path"], e["code"]) for e in response.get_json()["errors"]} == {
+        ("started_at", "time_in_future"),
+        ("ended_at", "time_in_future"),
+    }
+    assert _count(session) == 0
+
+
+def test_times_within_the_clock_skew_are_accepted(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    now = datetime.now(UTC)
+    body = put_body(
+        world, started_at=(now - timedelta(hours=1)).isoformat(), ended_at=(now + timedelta(seconds=60)).isoformat()
+    )
+    assert put(client, world.headers["insp_a"], new_id(), body).status_code == 201

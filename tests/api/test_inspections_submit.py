@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import update
+
+from app.inspections.models import Inspection
 from tests.factories_inspections import (
     DUST,
     NRMM,
@@ -126,7 +130,7 @@ def test_failed_item_with_evidence_becomes_a_failed_finding_with_penalty_keys(cl
     assert hoarding["verdict"] == "fail"
     assert "fiscal.dust_measure_failed" in hoarding["penalty_keys"]
     assert hoarding["source_refs"] == ["002#18", "000§五(二)"]
-    assert hoarding["checklist_version"] == "1" and len(hoarding["checklist_hash"]) == 64
+    assert hoarding["checklist_version"] == "2" and len(hoarding["checklist_hash"]) == 64
 
 
 def test_resubmitting_an_unchanged_inspection_is_a_no_op(client, session, tree):  # noqa: ANN001
@@ -180,3 +184,38 @@ def test_same_photo_in_two_inspections_is_flagged_as_reused(client, session, tre
     view = client.get(f"/api/v1/inspections/{second}", headers=world.headers["sup_sy"]).get_json()
     reused = next(f for f in view["photos"][0]["flags"] if f["code"] == "reused_photo")
     assert reused["details"]["other_inspections"] == [first]
+
+
+def test_a_draft_whose_end_time_has_not_come_cannot_be_submitted(client, session, tree):  # noqa: ANN001
+    # The end time of a draft saved earlier may still lie ahead (e.g. a device clock set a day on): submitting it
+    # would compute penalties (and a daily penalty) for a day that has not come.
+    world = make_world(session, client)
+    iid, _ = _draft(client, session, world)
+    session.execute(
+        update(Inspection).where(Inspection.id == iid).values(ended_at=datetime.now(UTC) + timedelta(days=1))
+    )
+    session.commit()
+    response = submit(client, world.headers["insp_a"], iid, '"2"')
+    assert response.status_code == 422
+    assert ("ended_at", "time_in_future") in {(e["path"], e["code"]) for e in response.get_json()["errors"]}
+
+
+def test_optional_item_left_empty_or_absent_is_not_answered_and_yields_no_finding(client, session, tree):  # noqa: ANN001
+    # construction_dust.henan `strong_wind_controls` (002#18, 大风天气) is `required: false`: an empty answer ({}
+    # or a null verdict) and an absent one are both "not answered" — no answer_missing/verdict_missing, no
+    # finding, no money.
+    world = make_world(session, client)
+    for empty in ({}, {"verdict": None, "note": ""}, None):
+        iid, answers = _draft(client, session, world, overrides={"strong_wind_controls": empty or {}})
+        if empty is None:
+            del answers["strong_wind_controls"]
+            response = put(client, world.headers["insp_a"], iid, put_body(world, answers=answers), if_match='"2"')
+            assert response.status_code == 200, response.get_json()
+        version = '"3"' if empty is None else '"2"'
+        response = submit(client, world.headers["insp_a"], iid, version)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert "strong_wind_controls" not in {f["item_key"] for f in body["findings"]}
+        session.rollback()
+        stored = session.get(Inspection, iid)
+        assert "strong_wind_controls" in stored.site_context["not_answered_items"]

@@ -66,7 +66,12 @@ def test_owner_sees_the_full_breakdown_with_totals_per_payer_kind(client, setup)
     assert {f["name"] for f in fine["factors"]} >= {"severity", "failed_items_in_case", "repeat_offence"}
     assert fine["range_fen"] == [2_000_000, 10_000_000] and fine["amount_yuan"] == "76,000.00"
     assert fine["explanation"]["zh"] and fine["explanation"]["en"]
-    assert body["issuable"] is True and body["blocking"] == []
+    # 000§五(二) charges only what a national/provincial/city team found: no finder recorded yet, so the fiscal
+    # line (and only it) blocks issuing until a supervisor records the finder.
+    assert body["issuable"] is False
+    assert [(b["rule_key"], b["reasons"]) for b in body["blocking"]] == [
+        ("fiscal.dust_measure_failed", ["finder_unknown"])
+    ]
     assert {p["type"] for p in body["payers"]} == {"responsible_jurisdiction", "violator"}
 
 
@@ -160,7 +165,11 @@ def test_to_be_set_rule_blocks_issuing_until_an_admin_sets_the_amount(client, se
 
     # the stored lines are the record: still blocked until a deliberate recompute
     assert client.get(purl, headers=setup["h"]["sup.sy"]).get_json()["issuable"] is False
-    again = client.post(purl + "/recompute", headers=setup["h"]["sup.sy"], json={"reason": "辖区已设定金额"})
+    again = client.post(
+        purl + "/recompute",
+        headers=setup["h"]["sup.sy"],
+        json={"reason": "辖区已设定金额", "factors": {"finder_level": "city"}},
+    )
     assert again.status_code == 200, again.get_json()
     body = again.get_json()
     line = line_of(body, "fiscal.open_burning_waste_leaves")

@@ -22,7 +22,7 @@ def _count(session, *where) -> int:
 
 
 def _bump(doc: dict) -> None:
-    doc["version"] = "2"
+    doc["version"] = "3"
     doc["items"][0]["prompt"]["zh"] += "（修订）"
 
 
@@ -79,10 +79,10 @@ def test_changed_file_becomes_new_current_version_and_old_stays_readable(session
 
     report = sync(session, root)
 
-    assert report.created == [f"fireworks_ban@2 {content_hash(new_doc)[:12]}"]
+    assert report.created == [f"fireworks_ban@3 {content_hash(new_doc)[:12]}"]
     current = get_current_checklist(session, "fireworks_ban")
-    assert current.version == "2" and current.content == new_doc
-    kept = get_checklist_version(session, "fireworks_ban", "1")
+    assert current.version == "3" and current.content == new_doc
+    kept = get_checklist_version(session, "fireworks_ban", "2")
     assert kept.content_hash == old_hash and kept.content == old_content and not kept.is_current
 
 
@@ -98,7 +98,7 @@ def test_changed_file_without_version_bump_is_refused_and_nothing_is_written(app
     assert "version_not_bumped" in result.output
     session.expire_all()
     assert _count(session) == before
-    assert get_current_checklist(session, "fireworks_ban").version == "1"
+    assert get_current_checklist(session, "fireworks_ban").version == "2"
 
 
 def test_invalid_catalogue_is_not_synced(session, tmp_path) -> None:
@@ -123,7 +123,7 @@ def test_reverting_a_file_makes_its_old_version_current_again(session, tmp_path)
     report = sync(session, root)
 
     assert report.reinstated and not report.created
-    assert get_current_checklist(session, "fireworks_ban").version == "1"
+    assert get_current_checklist(session, "fireworks_ban").version == "2"
     assert _count(session, ChecklistVersion.key == "fireworks_ban") == 2
 
 
@@ -147,8 +147,8 @@ def test_each_new_version_is_audited(session, tmp_path) -> None:
     entry = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "checklist.version_create").order_by(AuditEntry.id.desc())
     ).first()
-    assert entry.after["key"] == "fireworks_ban" and entry.after["version"] == "2"
-    assert entry.before["version"] == "1"
+    assert entry.after["key"] == "fireworks_ban" and entry.after["version"] == "3"
+    assert entry.before["version"] == "2"
 
 
 def test_stored_versions_refuse_content_updates_and_deletes(session) -> None:

@@ -92,7 +92,7 @@ def test_variants_are_kept_apart_by_jurisdiction_and_period():
 
 def test_fireworks_shop_outside_ban_area_gets_no_ban_items():
     r = resolve_checklist(load("fireworks_ban.yaml"), ctx("fireworks_point", {"point_type": "shop"}, chain=MENGZHOU))
-    assert keys(r) == {"licensed_sales_point"}
+    assert keys(r) == {"licensed_sales_point", "legal_products_only"}
 
 
 def test_fireworks_shop_inside_ban_area_gets_sale_and_discharge_items():
@@ -113,10 +113,15 @@ def test_alert_item_appears_when_alert_level_rises_and_condition_is_shipped_for_
     assert "alert_controls_applied" in keys(yellow)
 
 
-def test_ldar_applies_from_1000_seal_points():
+def test_ldar_applies_from_1000_seal_points_where_its_plans_have_force():
+    # 001#26 (博爱县 2023) and 004#25 (孟州市 2023): "密封点大于等于1000个的企业开展泄漏检测与修复".
     cl = load("voc_sealing_henan.yaml")
-    assert "ldar_done" in keys(resolve_checklist(cl, ctx("voc_enterprise", {"seal_points": 1000})))
-    assert "ldar_done" not in keys(resolve_checklist(cl, ctx("voc_enterprise", {"seal_points": 999})))
+    at = {"seal_points": 1000}
+    assert "ldar_done" in keys(resolve_checklist(cl, ctx("voc_enterprise", at, chain=MENGZHOU)))
+    assert "ldar_done" not in keys(resolve_checklist(cl, ctx("voc_enterprise", {"seal_points": 999}, chain=MENGZHOU)))
+    # 山阳区 (000) has no LDAR clause, and 2022 is before either 2023 plan.
+    assert "ldar_done" not in keys(resolve_checklist(cl, ctx("voc_enterprise", at, chain=SHANYANG)))
+    assert "ldar_done" not in keys(resolve_checklist(cl, ctx("voc_enterprise", at, chain=MENGZHOU, date="2022-06-01")))
 
 
 def test_tank_rule_follows_true_vapour_pressure_bands():
@@ -124,7 +129,7 @@ def test_tank_rule_follows_true_vapour_pressure_bands():
 
     def tank_items(p):
         r = resolve_checklist(
-            cl, ctx("voc_enterprise", {"max_tank_true_vapour_pressure_kpa": p}, date="2018-12-01", chain=ERQI)
+            cl, ctx("voc_enterprise", {"tank_true_vapour_pressures_kpa": [p]}, date="2018-12-01", chain=ERQI)
         )
         return keys(r) & {"tank_type_high_pressure", "tank_type_mid_pressure"}
 

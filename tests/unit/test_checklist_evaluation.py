@@ -181,3 +181,12 @@ def test_evaluation_is_frozen():
     ev = evaluate_answer(item(*ROAD), {"values": [1] * 6})
     with pytest.raises(dataclasses.FrozenInstanceError):
         ev.verdict = "fail"  # type: ignore[misc]
+
+
+def test_is_unanswered_sees_content_in_any_answer_field_and_nothing_else() -> None:
+    from app.checklists.evaluation import is_unanswered
+
+    assert is_unanswered(None) and is_unanswered({}) and is_unanswered({"verdict": None, "text": "  ", "values": []})
+    assert is_unanswered({"photos": ["3f1b0c7e-4f52-4bd4-9d55-2f0f64b3c2a1"], "note": "x"})
+    assert not is_unanswered({"count": 0})  # zero is an answer
+    assert not is_unanswered({"verdict": "na"})

@@ -38,7 +38,15 @@ def _minimal(item_overrides: dict | None = None) -> dict:
         "title": {"zh": "甲", "en": "x"},
         "site_kinds": ["construction_site"],
         "jurisdictions": "all",
-        "sources": [{"seed": "000", "title": "t"}],
+        "sources": [
+            {
+                "seed": "000",
+                "title": "t",
+                "jurisdiction": "410811",
+                "jurisdiction_name": "山阳区",
+                "period": {"from": "2022-01-01"},
+            }
+        ],
         "items": [item],
     }
 
@@ -75,3 +83,15 @@ def test_duplicate_item_keys_are_rejected(tmp_path):
     doc = _minimal()
     doc["items"].append(dict(doc["items"][0]))
     assert [e.code for e in validate_catalogue(_write_catalogue(tmp_path, doc), SOURCES)] == ["duplicate_item_key"]
+
+
+def test_a_seed_declared_with_two_different_scopes_is_rejected(tmp_path):
+    # An item's scope comes from its seed's jurisdiction and period (app/checklists/scope.py): one per seed.
+    import shutil
+
+    shutil.copytree(CHECKLISTS, tmp_path / "c")
+    path = tmp_path / "c" / "road_dust.yaml"
+    text = path.read_text(encoding="utf-8").replace('period: {from: "2022-01-01"}', 'period: {from: "2021-01-01"}', 1)
+    path.write_text(text, encoding="utf-8")
+    errors = validate_catalogue(tmp_path / "c")
+    assert "source_scope_inconsistent" in {e.code for e in errors}

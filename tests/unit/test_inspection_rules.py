@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -117,3 +117,11 @@ def test_sorted_errors_deduplicates_and_orders_by_path() -> None:
     e1 = rules.missing_answer_error("b")
     e2 = rules.missing_answer_error("a")
     assert rules.sorted_errors([e1, e2, e1]) == [e2, e1]
+
+
+def test_future_time_errors_allow_the_clock_skew_and_refuse_beyond_it() -> None:
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    skew = timedelta(minutes=5)
+    assert rules.future_time_errors(now, now + skew, now, skew) == []
+    errors = rules.future_time_errors(now + skew + timedelta(seconds=1), None, now, skew)
+    assert [(e.path, e.code) for e in errors] == [("started_at", "time_in_future")]

@@ -136,7 +136,7 @@ def test_nrmm_used_in_control_area_is_fined_within_henan_74_range_per_machine(ru
     assert fine.range_fen == (500_000, 2_000_000)
     assert fine.base_amount_fen == 1_250_000  # 5,000 + 15,000 x 0.5 = 12,500 yuan per machine
     assert fine.amount_fen == 2_500_000
-    assert line(result, "measure.nrmm_stop_use_banned_zone").kind == "seal_and_stop_use"
+    assert line(result, "measure.nrmm_stop_use_banned_zone").kind == "stop_use"  # 责令停止使用, not 封存停用
 
 
 def test_nrmm_failed_emission_test_is_a_fixed_5000_yuan_per_machine(rules):
