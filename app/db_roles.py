@@ -51,7 +51,13 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "inspection_answers": FULL,  # an edit of a draft replaces the set
     "inspection_photo_links": EDIT,  # never removed; frozen once submitted except flags (trigger)
     "findings": APPEND,  # written once at a submission (trigger)
-    "review_settings": EDIT,  # an admin's waiver of the two-person rule, per jurisdiction (audited)
+    "review_settings": EDIT,
+    # Heavy-pollution alerts and reduction lists: append-only (a change of level is a new alert row; a new
+    # list is a new version).
+    "alerts": APPEND,
+    "reduction_lists": APPEND,
+    "reduction_entries": APPEND,
+    "reduction_measures": APPEND,  # an admin's waiver of the two-person rule, per jurisdiction (audited)
     # The job queue (procrastinate's tables, migration 0009): workers claim, retry and finish jobs.
     "procrastinate_jobs": FULL,
     "procrastinate_events": FULL,
