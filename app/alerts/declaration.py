@@ -70,7 +70,7 @@ def _check(session: Session, d: Declaration, jurisdiction: Jurisdiction) -> Aler
         )
     previous = None
     if d.supersedes_id is not None:
-        previous = session.scalar(select(Alert).where(Alert.id == d.supersedes_id).with_for_update())
+        previous = session.get(Alert, d.supersedes_id)
         if previous is None or previous.jurisdiction_id != jurisdiction.id:
             errors.append(
                 FieldError(
@@ -120,6 +120,9 @@ def declare_alert(session: Session, principal: Principal, d: Declaration) -> tup
     )
     if same is not None:
         return same, False
+    # Two admins changing the same alert take turns (the runtime role may lock jurisdictions, not alerts);
+    # the unique index on supersedes_id backs this.
+    session.execute(select(Jurisdiction.id).where(Jurisdiction.id == jurisdiction.id).with_for_update())
     _check(session, d, jurisdiction)
     alert = Alert(
         jurisdiction=jurisdiction,

@@ -38,7 +38,8 @@ class Alert(Base):
     issuer: Mapped[str] = mapped_column(String(200))
     doc_ref: Mapped[str] = mapped_column(String(200))
     batch_code: Mapped[str | None] = mapped_column(String(40))
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    # At most one record changes a given record: the chain of a notice never forks.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True, unique=True)
     note: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -40,7 +40,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts')),
     )
     op.create_index(op.f('ix_alerts_jurisdiction_id'), 'alerts', ['jurisdiction_id'])
-    op.create_index(op.f('ix_alerts_supersedes_id'), 'alerts', ['supersedes_id'])
+    op.create_index(op.f('ix_alerts_supersedes_id'), 'alerts', ['supersedes_id'], unique=True)
     op.create_table(
         'reduction_lists',
         sa.Column('id', sa.Integer(), nullable=False),
