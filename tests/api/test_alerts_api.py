@@ -299,3 +299,53 @@ def test_the_daily_list_shows_listed_sites_under_measures_and_whether_inspected(
     assert (
         client.get("/api/v1/alerts/daily", headers=other, query_string={"date": "2026-11-20"}).get_json()["sites"] == []
     )
+
+
+def test_imports_and_listings_are_scoped_to_the_callers_jurisdictions(client, world):  # noqa: ANN001
+    assert import_list(client, world.headers["insp_a"], _csv(*SITE_ROWS)).status_code == 403
+    assert import_list(client, world.headers["adm_ba"], _csv(*SITE_ROWS)).status_code == 404
+    assert client.get("/api/v1/alerts/reduction-lists", headers=world.headers["insp_a"]).status_code == 403
+    district = declare(client, world.headers["adm_sy"], jurisdiction="410811", starts_at="2026-12-05T12:00:00+08:00")
+    city = declare(client, world.headers["adm_city"], starts_at="2026-12-05T12:00:00+08:00")
+    assert district.status_code == city.status_code == 201
+    seen_in_boai = {a["id"] for a in client.get("/api/v1/alerts", headers=world.headers["sup_ba"]).get_json()}
+    assert seen_in_boai == {city.get_json()["id"]}  # the city's alert reaches 博爱县; 山阳区's does not
+    seen_in_shanyang = {a["id"] for a in client.get("/api/v1/alerts", headers=world.headers["insp_a"]).get_json()}
+    assert seen_in_shanyang == {city.get_json()["id"], district.get_json()["id"]}
+
+
+def test_readme_example_the_demo_plant_gains_its_illustrative_measures_when_the_city_declares_orange(
+    client,
+    session,  # noqa: ANN001
+):
+    from app.demo.seed import load_demo_data
+    from tests.factories_catalogue import install_shipped_checklists
+
+    install_shipped_checklists(session)
+    load_demo_data(session)
+    session.commit()
+    admin, inspector = (bearer(issue_tokens(session, u)) for u in ("demo.admin", "demo.inspector"))
+    plant = session.scalar(select(Site).where(Site.code == "DEMO-AGG-001"))
+    quiet = _checklist(client, inspector, plant.id, date="2026-12-17")
+    assert quiet["context"]["alert_level"] == "none"
+    assert all(not i["key"].startswith("alert.m") for c in quiet["checklists"] for i in c["items"])
+    alert = declare(
+        client,
+        admin,
+        starts_at="2026-12-17T00:00:00+08:00",
+        issuer="焦作市生态环境保护委员会办公室",
+        doc_ref="（示例）焦环委办〔2026〕1号",
+    )
+    assert alert.status_code == 201
+    orange = _checklist(client, inspector, plant.id, date="2026-12-17")
+    assert orange["context"]["alert_level"] == "orange"
+    for checklist in orange["checklists"]:
+        added = [i for i in checklist["items"] if i["key"].startswith("alert.m")]
+        assert [i["prompt"]["zh"] for i in added] == [
+            "1号破碎生产线应停产",
+            "橙色预警期间停止柴油货车公路运输，不得进出厂区",
+        ]
+        assert all("非真实" in i["applies_because"]["zh"] for i in added)
+    printer = session.scalar(select(Site).where(Site.code == "DEMO-VOC-003"))  # B grade, full low-VOC substitution
+    items = [i for c in _checklist(client, inspector, printer.id, date="2026-12-17")["checklists"] for i in c["items"]]
+    assert [i["alert_measure"]["kind"] for i in items if i["key"].startswith("alert.m")][:1] == ["autonomous"]
