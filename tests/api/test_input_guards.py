@@ -80,6 +80,7 @@ JSON_ENDPOINTS = [
     ("PUT", "/api/v1/penalties/settings/410811"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/recompute"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/penalties/1/override"),
+    ("POST", "/api/v1/alerts"),
 ]
 
 
