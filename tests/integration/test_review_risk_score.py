@@ -24,6 +24,8 @@ def _facts(rng: random.Random) -> InspectionFacts:
         outside_jurisdiction=rng.choice([None, False, True]),
         duration_s=rng.choice([None, 60.0, 899.0, 900.0, 3600.0]),
         total_amount_fen=rng.choice([0, 9_999_999, 10_000_000, 50_000_000]),
+        alert_claimed=rng.choice(["none", "orange"]),
+        alert_in_force=rng.choice([None, "none", "orange", "red"]),
     )
 
 
@@ -39,6 +41,8 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
         column("outside_jurisdiction", Boolean),
         column("duration_s", Float),
         column("total_amount_fen", Integer),
+        column("alert_claimed", String),
+        column("alert_in_force", String),
         name="facts",
     ).data(
         [
@@ -53,6 +57,8 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
                 f.outside_jurisdiction,
                 f.duration_s,
                 f.total_amount_fen,
+                f.alert_claimed,
+                f.alert_in_force,
             )
             for n, f in enumerate(rows)
         ]
