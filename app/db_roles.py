@@ -59,6 +59,12 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "correction_orders": EDIT,  # outcome of the re-inspection recorded later
     "fiscal_deductions": EDIT,  # status: notified, settled
     "case_settings": EDIT,  # an admin's 陈述申辩 period and 听证 thresholds (audited)
+    # Heavy-pollution alerts and reduction lists: append-only (a change of level is a new alert row; a new
+    # list is a new version).
+    "alerts": APPEND,
+    "reduction_lists": APPEND,
+    "reduction_entries": APPEND,
+    "reduction_measures": APPEND,
     # The job queue (procrastinate's tables, migration 0009): workers claim, retry and finish jobs.
     "procrastinate_jobs": FULL,
     "procrastinate_events": FULL,

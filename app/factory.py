@@ -11,6 +11,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter, Map
 
 from app import cli
+from app.alerts.routes import blp as alerts_blp
 from app.audit.routes import blp as audit_blp
 from app.auth.passwords import configure_hasher
 from app.auth.routes import blp as auth_blp
@@ -67,6 +68,7 @@ API_BLUEPRINTS = (
     fiscal_blp,
     documents_blp,
     verify_blp,
+    alerts_blp,
 )
 
 

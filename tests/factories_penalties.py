@@ -114,6 +114,7 @@ def make_inspection(
         started_at=started_at,
         ended_at=started_at + timedelta(hours=1),
         alert_level=alert_level,
+        alert_level_in_force=alert_level,  # as submission records the server's level
         last_put_hash="0" * 64,
         last_put_version=1,
         submission_count=1 if state != "draft" else 0,

@@ -6,13 +6,15 @@ parameter values and the site's context.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts.in_force import highest_level_on, items_for, level_at
+from app.alerts.measures import append_items
 from app.checklists.applicability import checklist_applies, normalise_context, resolve_checklist
 from app.checklists.files import DEFAULT_CHECKLISTS_DIR
 from app.checklists.models import ChecklistVersion
@@ -87,16 +89,28 @@ def resolve_checklists_for_site(
     *,
     checklists_dir: str | Path = DEFAULT_CHECKLISTS_DIR,
 ) -> dict[str, Any]:
-    """The checklists that apply at ``site`` on ``on_date`` (default today, Asia/Shanghai) under ``alert_level``.
+    """The checklists that apply at ``site`` on ``on_date`` (default today, Asia/Shanghai) under ``alert_level``
+    (default: the level the server finds declared — now for today, the day's highest for another date), each
+    with the items of the site's reduction-list measures in force at that level (app.alerts).
 
     ``checklists_dir`` is the configured catalogue folder (``CHECKLISTS_DIR``): its ``site_kinds.yaml``
     labels zones and site attributes in ``applies_because``."""
-    on_date = on_date or today_local()
+    today = today_local()
+    on_date = on_date or today
+    server_level = alert_level is None
+    if alert_level is None:
+        alert_level = (
+            level_at(session, site, datetime.now(UTC)).level
+            if on_date == today
+            else highest_level_on(session, site, on_date)
+        )
     # kind, attributes, kinds of the zones in force on ``on_date``, jurisdiction chain
     ctx = site_context(session, site, on_date)
     ctx["date"] = on_date.isoformat()
     ctx["alert_level"] = alert_level or "none"
     result = resolve_checklists_for_context(session, ctx, key=key, checklists_dir=checklists_dir)
+    append_items(result["checklists"], items_for(session, site, alert_level, on_date).items)
+    result["alert_level_source"] = "server" if server_level else "query"
     if key is not None and not result["checklists"] and not result["not_applicable"]:
         raise checklist_not_found(key)
     return result

@@ -83,3 +83,6 @@ class ResolvedSiteChecklistsSchema(ma.Schema):
         ma.fields.Dict(),
         metadata={"description": "checklists for this site kind that do not apply here/now, with reasons"},
     )
+    alert_level_source = ma.fields.String(
+        metadata={"description": "server: the declared alert level (app.alerts); query: the alert_level asked for"}
+    )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts.list_import import ListMeta, import_reduction_list
+from app.alerts.models import ReductionList
 from app.auth.models import User
+from app.auth.principal import Principal
 from app.auth.services import create_user
 from app.checklists.parameters import checklist_parameters_for, set_checklist_parameter
 from app.checklists.versions import current_hash
-from app.demo.geo_seed import load_demo_geography
+from app.demo.geo_seed import DATA_DIR, load_demo_geography
 from app.jurisdictions.services import upsert_jurisdiction
 
 # 河南省 → 焦作市 → 山阳区 → sub-districts. Town-level codes follow the GB/T 10114 pattern
@@ -61,7 +66,32 @@ def load_demo_data(session: Session) -> list[str]:
             report.append(f"demo user {username} ({role}) created")
     report.extend(load_demo_geography(session))
     report.extend(_demo_checklist_parameters(session))
+    report.extend(_demo_reduction_list(session))
     return report
+
+
+# An ILLUSTRATIVE emergency reduction list for the demo district: invented rows in the import format, so the
+# demo shows alert-period items. No real list ships with Lantian (alerts.md §3.3: none was seen); the list
+# is stored with ``illustrative`` set and every generated item says so.
+DEMO_LIST = ListMeta(
+    jurisdiction_code="410811",
+    title="（演示）山阳区重污染天气应急减排示例清单（非真实清单）",
+    doc_ref="演示数据，无文号",
+    version="示例-2026",
+    effective_from=date(2026, 10, 1),
+    illustrative=True,
+)
+
+
+def _demo_reduction_list(session: Session) -> list[str]:
+    exists = session.scalar(select(ReductionList.id).where(ReductionList.version == DEMO_LIST.version))
+    admin = session.scalar(select(User).where(User.username == "demo.admin"))
+    if exists is not None or admin is None:
+        return []
+    principal = Principal(admin.id, admin.username, admin.role, ("/410000/",))
+    data = (DATA_DIR / "reduction_list_illustrative.csv").read_bytes()
+    lst = import_reduction_list(session, principal, DEMO_LIST, data, "text/csv")
+    return [f"demo reduction list {lst.version} ({lst.row_count} rows, illustrative) imported for 410811"]
 
 
 # No Henan or Jiaozuo plan gives the floor area above which a building site needs online

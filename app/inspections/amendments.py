@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts.in_force import items_for
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.errors import Conflict, ValidationFailed
@@ -216,6 +217,10 @@ def amend_inspection(
         dict(stored_context.get("context") or {}),
         photos,
         {k: AnswerIn(v, phone.get(k)) for k, v in answers.items()},
+        # The reduction-list measure items the submission was checked against (the level in force then).
+        alert_items=items_for(
+            session, inspection.site, inspection.alert_level_in_force or "none", inspection.local_date
+        ).items,
     )
     evaluated = {item.key: item for item in check.evaluated}
     target = evaluated.get(request.item_key)

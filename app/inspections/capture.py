@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from app.alerts.measures import is_alert_item_key
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.auth.principal import Principal
@@ -133,7 +134,8 @@ def _named_checklist_version(
     if checklist is not None:
         item_keys = {i["key"] for i in checklist.content.get("items", [])}
         for answer_key in payload.get("answers", {}):
-            if answer_key not in item_keys:
+            # Items generated from the site's reduction-list measures are answered like the checklist's own.
+            if answer_key not in item_keys and not is_alert_item_key(answer_key):
                 errors.append(
                     FieldError(
                         f"answers.{answer_key}",

@@ -88,7 +88,11 @@ class Inspection(TimestampMixin, Base):
     location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326, spatial_index=False))
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     location_crs: Mapped[str | None] = mapped_column(String(8))
+    # The level the phone claimed: kept as a note only; a mismatch with the server's level is a review flag.
     alert_level: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    # The level in force at the site when the inspection began, from the declared alerts (app.alerts), set at
+    # submission: the one applicability and discretion use.
+    alert_level_in_force: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(Text)
     # Lost-response replay: hash of the last successful PUT body and the version it produced.
     last_put_hash: Mapped[str] = mapped_column(String(64))

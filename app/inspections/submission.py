@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.alerts.in_force import InspectionAlert, inspection_alert, items_for
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
@@ -82,13 +83,21 @@ class ChecklistCheck:
     not_answered_items: list[str] = field(default_factory=list)  # optional items left empty: no finding
 
 
+def server_alert(session: Session, inspection: Inspection) -> InspectionAlert:
+    """The alert level declared for the site's jurisdictions when the inspection began (app.alerts)."""
+    return inspection_alert(
+        session, inspection.site, inspection.started_at or inspection.created_at, inspection.ended_at
+    )
+
+
 def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
-    the alert level the phone reported and the jurisdiction's parameter values."""
+    the alert level the server finds in force (the phone's claim is only a note) and the jurisdiction's
+    parameter values."""
     on = inspection.local_date
     ctx = dict(site_context(session, inspection.site, on))
     ctx["date"] = on.isoformat()
-    ctx["alert_level"] = inspection.alert_level or "none"
+    ctx["alert_level"] = server_alert(session, inspection).level
     ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
     return ctx
 
@@ -107,16 +116,20 @@ def check_against_checklist(
     context: dict[str, Any],
     photos: LinkedPhotos,
     answers: Mapping[str, AnswerIn] | None = None,
+    alert_items: list[dict[str, Any]] | None = None,
 ) -> ChecklistCheck:
     """Resolve the checklist for ``context`` and evaluate every applicable answer on the server (the only
     code here that reads checklist item specs). ``answers``: the answers to evaluate (default: the
-    inspector's rows; a reviewer's amendment passes the effective answers)."""
+    inspector's rows; a reviewer's amendment passes the effective answers). ``alert_items``: the items of the
+    site's reduction-list measures in force (app.alerts), checked like the checklist's own."""
     if answers is None:
         answers = {a.item_key: AnswerIn.of(a) for a in inspection.answers}
     # Conditions on other answers (``answers.<item>.<field>``) are evaluated over these answers, the same JSON
     # Logic the phone evaluates.
     answered = {key: dict(a.data or {}) for key, a in answers.items()}
     resolved = resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), {**context, "answers": answered})
+    if resolved.get("applies") and alert_items:
+        resolved["items"] = [*resolved.get("items", []), *alert_items]
     errors = [
         FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
         for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))
@@ -227,8 +240,10 @@ def submit_inspection(
         raise stale_version(inspection, sent_version, show_current)
     target = rules.next_state("submit", inspection.state)
     context = inspection_context(session, inspection)
+    alert = server_alert(session, inspection)
+    alert_items = items_for(session, inspection.site, alert.level, inspection.local_date).items
     photos = linked_photos(session, inspection)
-    check = check_against_checklist(inspection, context, photos)
+    check = check_against_checklist(inspection, context, photos, alert_items=alert_items)
     errors = _submission_errors(inspection, check, photos, settings)
     if errors:
         raise ValidationFailed(
@@ -246,8 +261,15 @@ def submit_inspection(
     inspection.submitted_at = datetime.now(UTC)
     inspection.submitted_by_id = principal.user_id
     inspection.submitted_from_version = sent_version
+    inspection.alert_level_in_force = alert.level
     inspection.site_context = {
         "context": context,
+        "alert": {
+            "level": alert.level,
+            "alert_ids": list(alert.alert_ids),
+            "claimed_by_phone": inspection.alert_level,
+            "changes_during_inspection": [{"at": c.at.isoformat(), "level": c.level} for c in alert.changes],
+        },
         "parameters": check.parameters,
         "applicable_items": check.applicable_items,
         "not_applicable_items": check.not_applicable_items,

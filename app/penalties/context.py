@@ -257,7 +257,8 @@ def build_penalty_context(
         jurisdiction_chain=tuple(chain),
         responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
         violator=_violator(site),
-        alert_level=inspection.alert_level or "none",
+        # The server's level (app.alerts), never the phone's claim: money depends on it (003#3, 003#38).
+        alert_level=inspection.alert_level_in_force or "none",
         repeat_offences=repeats,
         policy=policy,
         finder_level=factors.get("finder_level"),

@@ -255,6 +255,8 @@ def _facts_columns(settings: RiskSettings) -> list[Any]:
         outside.label("outside_jurisdiction"),
         cast(duration, Float).label("duration_s"),
         cast(_total_amount_fen(), Integer).label("total_amount_fen"),
+        Inspection.alert_level.label("alert_claimed"),
+        Inspection.alert_level_in_force.label("alert_in_force"),
     ]
 
 
@@ -286,6 +288,10 @@ def score_sql(facts: Any, settings: RiskSettings) -> ColumnElement[int]:
         points(facts.c.officer_count < settings.min_officers, w.too_few_officers),
         points(and_(facts.c.duration_s.is_not(None), facts.c.duration_s < settings.min_duration_s), w.short_inspection),
         points(facts.c.total_amount_fen >= settings.high_amount_fen, w.high_amount),
+        points(
+            and_(facts.c.alert_in_force.is_not(None), facts.c.alert_claimed != facts.c.alert_in_force),
+            w.alert_level_mismatch,
+        ),
     ]
     parts += [points(codes.contains([flag]), w.points(flag_reason_code(flag))) for flag in SCORED_FLAGS]
     known = [*SCORED_FLAGS, *sorted(UNSCORED_FLAGS)]
@@ -315,6 +321,8 @@ def facts_of(row: Any) -> InspectionFacts:
         outside_jurisdiction=row.outside_jurisdiction,
         duration_s=row.duration_s,
         total_amount_fen=int(row.total_amount_fen),
+        alert_claimed=row.alert_claimed,
+        alert_in_force=row.alert_in_force,
     )
 
 

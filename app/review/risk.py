@@ -28,6 +28,8 @@ Reasons (stable codes; points are ``RiskWeights``, configurable with ``REVIEW_RI
 - ``too_few_officers``           fewer officers than MIN_OFFICERS (行政处罚法第四十二条: 执法人员不得少于两人).
 - ``short_inspection``           ended_at - started_at below REVIEW_MIN_DURATION_MINUTES. No source gives a
                                  minimum duration: configuration only.
+- ``alert_level_mismatch``       the alert level the phone claimed differs from the level the server found
+                                 declared when the inspection began (app.alerts): the claim is only a note.
 - ``high_amount``                the current penalty total (fiscal deductions + statutory fines, fen) is at
                                  least REVIEW_HIGH_AMOUNT_FEN. No source gives a threshold: configuration only.
 """
@@ -70,6 +72,7 @@ class RiskWeights:
     too_few_officers: int = 25
     short_inspection: int = 10
     high_amount: int = 10
+    alert_level_mismatch: int = 20
 
     @classmethod
     def from_mapping(cls, overrides: Mapping[str, object]) -> RiskWeights:
@@ -140,6 +143,12 @@ class InspectionFacts:
     duration_s: float | None  # None unless both times are known
     total_amount_fen: int
     near_duplicate_photos: int = 0
+    alert_claimed: str = "none"  # what the phone said
+    alert_in_force: str | None = None  # what the server found at submission; None before submission
+
+    @property
+    def alert_mismatch(self) -> bool:
+        return self.alert_in_force is not None and self.alert_claimed != self.alert_in_force
 
 
 @dataclass(frozen=True)
@@ -278,6 +287,15 @@ def assess(facts: InspectionFacts, settings: RiskSettings) -> Assessment:
                 w.short_inspection,
                 f"检查用时 {minutes:.0f} 分钟，少于 {settings.min_duration_s // 60} 分钟",
                 f"inspection took {minutes:.0f} min, under {settings.min_duration_s // 60} min",
+            )
+        )
+    if facts.alert_mismatch:
+        reasons.append(
+            Reason(
+                "alert_level_mismatch",
+                w.alert_level_mismatch,
+                f"手机上报预警级别 {facts.alert_claimed} 与系统记录的 {facts.alert_in_force} 不一致",
+                f"phone claimed alert level {facts.alert_claimed}, declared level was {facts.alert_in_force}",
             )
         )
     if facts.total_amount_fen >= settings.high_amount_fen:

@@ -93,6 +93,7 @@ JSON_ENDPOINTS = [
     ("POST", f"/api/v1/documents/{DOCUMENT_ID}/void"),
     ("PUT", "/api/v1/documents/settings/410811"),
     ("POST", f"/api/v1/documents/signatures/{INSPECTION_ID}"),
+    ("POST", "/api/v1/alerts"),
 ]
 
 

@@ -94,3 +94,14 @@ def test_demo_load_is_idempotent(session) -> None:
     assert (
         session.scalar(select(func.count()).select_from(Jurisdiction).where(Jurisdiction.boundary.is_not(None))) == 11
     )
+
+
+def test_demo_load_imports_the_illustrative_reduction_list_once(session) -> None:
+    from app.alerts.models import ReductionList
+
+    load_demo_data(session)
+    session.commit()
+    load_demo_data(session)
+    session.commit()
+    (lst,) = session.scalars(select(ReductionList)).all()
+    assert lst.illustrative is True and "非真实" in lst.title and lst.jurisdiction.code == "410811"

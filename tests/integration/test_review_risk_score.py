@@ -25,6 +25,8 @@ def _facts(rng: random.Random) -> InspectionFacts:
         duration_s=rng.choice([None, 60.0, 899.0, 900.0, 3600.0]),
         total_amount_fen=rng.choice([0, 9_999_999, 10_000_000, 50_000_000]),
         near_duplicate_photos=rng.choice([0, 0, 1, 2]),
+        alert_claimed=rng.choice(["none", "orange"]),
+        alert_in_force=rng.choice([None, "none", "orange", "red"]),
     )
 
 
@@ -41,6 +43,8 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
         column("duration_s", Float),
         column("total_amount_fen", Integer),
         column("near_duplicate_photos", Integer),
+        column("alert_claimed", String),
+        column("alert_in_force", String),
         name="facts",
     ).data(
         [
@@ -56,6 +60,8 @@ def _sql_scores(session, rows: list[InspectionFacts], settings: RiskSettings) ->
                 f.duration_s,
                 f.total_amount_fen,
                 f.near_duplicate_photos,
+                f.alert_claimed,
+                f.alert_in_force,
             )
             for n, f in enumerate(rows)
         ]

@@ -171,3 +171,16 @@ def test_each_zone_has_a_site_inside(sites, kind):
 
 def test_most_sub_districts_have_sites(sites):
     assert len({s["expected"]["township_code"] for s in sites}) >= 8
+
+
+def test_the_illustrative_reduction_list_parses_and_names_demo_sites_only():
+    import csv
+
+    from app.alerts.list_rows import parse_table
+
+    table = list(csv.reader((DATA / "reduction_list_illustrative.csv").read_text(encoding="utf-8").splitlines()))
+    rows, errors = parse_table(table)
+    assert errors == []
+    codes = {s["code"] for s in load("sites.json")["sites"]}
+    assert {r.site_code for r in rows} <= codes
+    assert all(r.source and r.source.startswith("示例清单（非真实）") for r in rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.review.risk import InspectionFacts, RiskSettings, RiskWeights, assess
@@ -28,8 +30,6 @@ def test_a_clean_inspection_scores_zero():
 
 
 def test_each_flag_kind_counts_once_and_the_stored_reuse_flag_is_left_to_the_live_check():
-    from dataclasses import replace
-
     facts = replace(CLEAN, flag_codes=("no_gps", "no_gps", "reused_photo", "something_new"))
     result = assess(facts, RiskSettings())
     assert [(r.code, r.count, r.points) for r in result.reasons] == [
@@ -40,8 +40,6 @@ def test_each_flag_kind_counts_once_and_the_stored_reuse_flag_is_left_to_the_liv
 
 
 def test_officer_minimum_cites_article_42_and_thresholds_are_configurable():
-    from dataclasses import replace
-
     facts = replace(CLEAN, officer_count=1, duration_s=600.0, total_amount_fen=500)
     settings = RiskSettings(min_duration_s=300, high_amount_fen=500)
     result = assess(facts, settings)
@@ -56,3 +54,12 @@ def test_weights_from_json_refuse_unknown_codes_and_bad_points():
         RiskWeights.from_json('{"typo": 1}')
     with pytest.raises(ValueError):
         RiskWeights.from_json('{"high_amount": "lots"}')
+
+
+def test_a_phone_claimed_alert_level_unlike_the_declared_one_is_a_review_flag():
+    mismatch = replace(CLEAN, alert_claimed="none", alert_in_force="orange")
+    assessment = assess(mismatch, RiskSettings())
+    assert [r.code for r in assessment.reasons] == ["alert_level_mismatch"]
+    assert "orange" in assessment.reasons[0].message_en and assessment.score == RiskWeights().alert_level_mismatch
+    assert _codes(replace(CLEAN, alert_claimed="orange", alert_in_force="orange")) == []
+    assert _codes(replace(CLEAN, alert_claimed="red", alert_in_force=None)) == []  # not submitted yet

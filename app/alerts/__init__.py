@@ -1,0 +1,1 @@
+"""Heavy-pollution weather response: alerts as data, the emergency reduction list, alert-period checklist items."""
