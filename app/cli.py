@@ -25,6 +25,7 @@ from app.geo.cli import geo_cli
 from app.jobs.cli import jobs_cli
 from app.penalties.cli import penalties_cli
 from app.photos.cli import photos_cli
+from app.stats.cli import stats_cli
 from app.vocabulary import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -84,5 +85,5 @@ def load_demo_command() -> None:
 
 def register(app: Flask) -> None:
     """Every ``flask`` command group of the application."""
-    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli, jobs_cli):
+    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli, jobs_cli, stats_cli):
         app.cli.add_command(group)

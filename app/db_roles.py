@@ -58,6 +58,11 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "procrastinate_periodic_defers": FULL,
     "procrastinate_workers": FULL,  # a worker registers, heartbeats and unregisters itself
     "job_errors": APPEND,  # one row per failed attempt, kept
+    # Statistics rollups (migration 0017): derived data, rewritten by the refresh job; dirty keys come and go.
+    "stats_dirty": FULL,
+    "stats_inspections": FULL,
+    "stats_items": FULL,
+    "stats_inspectors": FULL,
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

@@ -33,6 +33,7 @@ from app.review.routes import blp as review_blp
 from app.review.settings import risk_settings
 from app.security_headers import register_security_headers
 from app.sites.routes import blp as sites_blp
+from app.stats.routes import blp as stats_blp
 from app.wiring import EXTENSION_KEY, Wiring
 
 
@@ -56,6 +57,7 @@ API_BLUEPRINTS = (
     inspections_blp,
     penalties_blp,
     review_blp,
+    stats_blp,
 )
 
 

@@ -11,5 +11,6 @@ from types import ModuleType
 
 from app.jobs import tasks as queue_upkeep
 from app.photos import tasks as photo_tasks
+from app.stats import tasks as stats_tasks
 
-TASK_MODULES: tuple[ModuleType, ...] = (queue_upkeep, photo_tasks)
+TASK_MODULES: tuple[ModuleType, ...] = (queue_upkeep, photo_tasks, stats_tasks)
