@@ -20,6 +20,7 @@ from app.auth.services import create_user, update_user
 from app.checklists.cli import checklists_cli
 from app.context import set_actor
 from app.demo.seed import load_demo_data
+from app.exports.cli import exports_cli
 from app.extensions import current_session, db
 from app.geo.cli import geo_cli
 from app.jobs.cli import jobs_cli
@@ -85,5 +86,15 @@ def load_demo_command() -> None:
 
 def register(app: Flask) -> None:
     """Every ``flask`` command group of the application."""
-    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli, jobs_cli, stats_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        geo_cli,
+        checklists_cli,
+        penalties_cli,
+        photos_cli,
+        jobs_cli,
+        stats_cli,
+        exports_cli,
+    ):
         app.cli.add_command(group)

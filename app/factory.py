@@ -17,6 +17,7 @@ from app.auth.routes import blp as auth_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.database_outage import register_database_outage_handling
+from app.exports.routes import blp as exports_blp
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -58,6 +59,7 @@ API_BLUEPRINTS = (
     penalties_blp,
     review_blp,
     stats_blp,
+    exports_blp,
 )
 
 

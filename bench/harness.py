@@ -36,6 +36,7 @@ def free_port() -> int:
 class Server:
     port: int
     env: dict[str, str]
+    pid: int = 0  # gunicorn's master (its workers are its children)
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -102,7 +103,7 @@ def running_server(workers: int = 2, threads: int = 4) -> Iterator[Server]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    server = Server(port, env)
+    server = Server(port, env, proc.pid)
     try:
         for _ in range(100):
             try:
