@@ -26,6 +26,8 @@ from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
 from app.jurisdictions.routes import blp as jurisdictions_blp
+from app.maplayers.routes import blp as map_layers_blp
+from app.maplayers.routes import tiles_blp as map_tiles_blp
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
@@ -60,6 +62,8 @@ API_BLUEPRINTS = (
     review_blp,
     stats_blp,
     exports_blp,
+    map_layers_blp,
+    map_tiles_blp,
 )
 
 

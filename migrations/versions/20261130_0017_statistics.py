@@ -216,11 +216,14 @@ def upgrade():
                                 name=op.f('pk_stats_inspectors')),
     )
     op.create_index('ix_stats_inspectors_jurisdiction', 'stats_inspectors', ['jurisdiction_id', 'grain', 'period'])
+    # Map layers select inspections by bbox and tile (app/maplayers): a GiST index on the phone position.
+    op.create_index('idx_inspections_location', 'inspections', ['location'], postgresql_using='gist')
     op.execute(FUNCTIONS)
 
 
 def downgrade():
     op.execute(DROP_FUNCTIONS)
+    op.drop_index('idx_inspections_location', table_name='inspections')
     op.drop_table('stats_inspectors')
     op.drop_table('stats_items')
     op.drop_table('stats_inspections')
