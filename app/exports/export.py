@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
+from app.errors import NotFound
 from app.exports.columns import COLUMNS, SHEET_NAMES, cells, headers
 from app.exports.queries import ROW_QUERIES, count_rows
 from app.exports.writers import csv_chunks, xlsx_chunks
@@ -48,6 +49,8 @@ def plan_export(
     session: Session, principal: Principal, kind: str, fmt: str, flt: QueueFilter, *, jurisdiction_code: str | None
 ) -> ExportPlan:
     """Count the rows and audit the export (the caller commits, then streams ``export_chunks``)."""
+    if kind not in ROW_QUERIES or fmt not in MIME:
+        raise NotFound("没有这种导出", f"No export {kind}.{fmt}", code="export_not_found")
     if jurisdiction_code is not None:
         flt = replace(flt, jurisdiction_path=get_jurisdiction_in_scope(session, jurisdiction_code, principal).path)
     statement = ROW_QUERIES[kind](principal.jurisdiction_paths, flt)

@@ -18,12 +18,12 @@ from app.review.filters import queue_filter
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出 / Exports")
 
 
-@blp.route("/<any(inspections, findings, 'penalty-lines'):kind>.<any(csv, xlsx):fmt>")
+@blp.route("/<kind>.<fmt>")
 class Export(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.binary_content(200, tuple(MIME.values()), "The export file (X-Export-Rows: its row count)")
-    @blp.problem(404, "行政区划不存在或不在辖区内 / Jurisdiction not found in your scope")
+    @blp.problem(404, "没有这种导出，或行政区划不在辖区内 / No such export, or jurisdiction outside your scope")
     def get(self, args: dict[str, Any], kind: str, fmt: str) -> Response:
         """Inspections, findings or penalty lines matching the review queue's filters, as CSV or XLSX."""
         session = current_session()

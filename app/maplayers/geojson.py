@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.jurisdictions.services import get_jurisdiction_in_scope
-from app.maplayers.queries import feature_collection, layer_rows
+from app.maplayers.queries import check_layer, feature_collection, layer_rows
 from app.review.queries import QueueFilter
 
 DEFAULT_LIMIT = 5000
@@ -35,6 +35,7 @@ def layer_geojson(
 ) -> LayerDocument:
     """FeatureCollection of ``layer`` within ``bbox`` (WGS-84), coordinates in ``crs``; never silently cut:
     past ``limit`` features the answer says it is truncated (narrow the bbox or the filters)."""
+    check_layer(layer)
     if jurisdiction_code is not None:
         flt = replace(flt, jurisdiction_path=get_jurisdiction_in_scope(session, jurisdiction_code, principal).path)
     rows = layer_rows(layer, principal.jurisdiction_paths, flt, bbox)

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, Select, Text, and_, cast, func, literal, literal_co
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from app.errors import NotFound
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
@@ -25,6 +26,11 @@ from app.review.queries import QueueFilter, filter_conditions
 from app.sites.models import Site
 
 LAYERS = ("sites", "inspections", "findings")
+
+
+def check_layer(layer: str) -> None:
+    if layer not in LAYERS:
+        raise NotFound("没有这个图层", f"No map layer {layer}", code="layer_not_found")
 
 
 def _position() -> Any:

@@ -23,7 +23,7 @@ blp = Blueprint("map_layers", __name__, url_prefix="/api/v1/map", description="�
 tiles_blp = Blueprint("map_tiles", __name__, url_prefix="/api/v1/tiles", description="矢量瓦片 / Vector tiles")
 
 MVT_MIMETYPE = "application/vnd.mapbox-vector-tile"
-_LAYER = "<any(sites, inspections, findings):layer>"
+_LAYER = "<layer>"
 _NOT_FOUND = "行政区划不存在或不在辖区内 / Jurisdiction not found in your scope"
 
 

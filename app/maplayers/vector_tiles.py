@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.errors import NotFound
 from app.jurisdictions.services import get_jurisdiction_in_scope
-from app.maplayers.queries import data_version, layer_rows, tile, tile_box
+from app.maplayers.queries import check_layer, data_version, layer_rows, tile, tile_box
 from app.maplayers.tiles import tile_bounds_wgs84, tile_etag, valid_tile
 from app.review.queries import QueueFilter
 
@@ -40,6 +40,7 @@ def vector_tile(
     jurisdiction_code: str | None = None,
 ) -> Tile:
     """The MVT of ``layer`` at z/x/y, or ``body=None`` when ``if_none_match`` is already current."""
+    check_layer(layer)
     if not valid_tile(z, x, y):
         raise NotFound("瓦片不存在", "No such tile", code="tile_not_found")
     if jurisdiction_code is not None:
