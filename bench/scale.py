@@ -10,6 +10,7 @@ server worker's peak RSS. Figures only: nothing here asserts speed.
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -52,6 +53,11 @@ def prepare(base: Path, scale_name: str) -> dict[str, str]:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return env
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
 
 
 def _p(lat: list[float], q: float) -> float:
@@ -123,7 +129,7 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
-    tiles = [(z, x, y) for z, x, y in ((8, 208, 101), (10, 834, 405), (12, 3337, 1620), (14, 13350, 6483))]
+    tiles = [(z, *_tile_of(113.25, 35.22, z)) for z in (8, 10, 12, 14)]  # 焦作
     for layer in ("sites", "inspections", "findings"):
         for z, x, y in tiles:
             url = f"/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt?state=approved"
