@@ -96,7 +96,7 @@ def peak_rss_mib(pids: list[int]) -> float:
 
 def scenarios(server: Server) -> None:
     county = server.login("gen.410822.supervisor4", "lantian-bench-2026")  # 博爱县
-    province = server.login("demo.supervisor", "lantian-demo-2026")
+    province = server.login("demo.admin", "lantian-demo-2026")  # 河南省
     for who, token in (("county", county), ("province", province)):
         auth = {"Authorization": f"Bearer {token}"}
         urls = [

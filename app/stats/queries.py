@@ -1,8 +1,8 @@
 """Reading the rollups: sums over the caller's scope, grouped by one dimension.
 
-Every query joins the rollup to ``jurisdictions`` and applies ``scope_clause`` to the path, so a figure never
-includes a site outside the caller's jurisdictions; a jurisdiction at any level is a prefix of the path, so
-rolling up the tree is a GROUP BY on a path segment.
+A rollup row holds a jurisdiction's whole subtree (app/stats/rollup.py). A figure for the caller reads the rows
+of the caller's own jurisdictions (or of the subtree asked for, checked against them), so it never includes a
+site outside them, and rolling up the tree costs nothing at query time: a few rows per jurisdiction and period.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, cast, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
 from app.jurisdictions.models import Jurisdiction
-from app.jurisdictions.queries import scope_clause
 from app.stats.figures import Window
 from app.stats.models import StatsInspections, StatsInspectors, StatsItems
 
-# Segment of the materialised path ("/410000/410800/410821/410821100000/") holding each level's code.
-LEVEL_SEGMENT = {"province": 2, "city": 3, "county": 4, "township": 5}
+LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3}
+ALL = "*"  # stats_inspections rows that total every checklist and kind
 
 
 @dataclass(frozen=True)
@@ -32,69 +31,116 @@ class StatsFilter:
     site_kind: str | None = None
 
 
-def _where(table: Any, paths: Sequence[str] | None, flt: StatsFilter, *, dims: bool = True) -> list[Any]:
-    conds: list[Any] = [table.grain == flt.window.grain, scope_clause(paths, Jurisdiction.path)]
+@dataclass(frozen=True)
+class Anchor:
+    id: int
+    code: str
+    path: str
+    level: str
+
+
+def anchors(session: Session, paths: Sequence[str] | None, flt: StatsFilter) -> list[Anchor]:
+    """The jurisdictions whose subtree rows answer: the subtree asked for, else the caller's own (nested ones
+    dropped, so nothing counts twice; '/' or None: every root)."""
+    wanted = [flt.jurisdiction_path] if flt.jurisdiction_path is not None else sorted(paths or ["/"])
+    tops = [p for p in wanted if not any(p != q and p.startswith(q) for q in wanted)]
+    cond = Jurisdiction.parent_id.is_(None) if "/" in tops else Jurisdiction.path.in_(tops)
+    rows = session.execute(
+        select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.path, Jurisdiction.level).where(cond)
+    )
+    return [Anchor(*r) for r in rows]
+
+
+def _period(table: Any, flt: StatsFilter) -> list[Any]:
+    conds: list[Any] = [table.grain == flt.window.grain]
     if flt.window.date_from is not None:
         conds.append(table.period >= flt.window.date_from)
     if flt.window.date_to is not None:
         conds.append(table.period <= flt.window.date_to)
-    if flt.jurisdiction_path is not None:
-        conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
-    if dims and flt.checklist is not None:
-        conds.append(table.checklist_key == flt.checklist)
-    if dims and flt.site_kind is not None and hasattr(table, "site_kind"):
-        conds.append(table.site_kind == flt.site_kind)
     return conds
 
 
-def _key(by: str, level: str, table: Any) -> ColumnElement[Any]:
-    if by == "jurisdiction":
-        return func.split_part(Jurisdiction.path, "/", LEVEL_SEGMENT[level])
-    if by in ("month", "week"):
-        return func.to_char(table.period, "YYYY-MM-DD")
-    if by == "checklist":
-        return table.checklist_key
-    if by == "site_kind":
-        return table.site_kind
-    return literal("all")
-
-
 def _sum(column: Any) -> ColumnElement[int]:
-    return cast(func.coalesce(func.sum(column), 0), Integer)
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def _inspection_measures(t: Any) -> list[Any]:
+    return [
+        _sum(t.inspections).label("inspections"),
+        _sum(t.passed).label("passed"),
+        _sum(t.approved).label("approved"),
+        _sum(t.rejected).label("rejected"),
+        _sum(t.findings).label("findings"),
+        _sum(t.failed_findings).label("failed_findings"),
+        _sum(t.fiscal_deduction_fen).label("fiscal_deduction_fen"),
+        _sum(t.statutory_fine_fen).label("statutory_fine_fen"),
+        _sum(t.blocked_lines).label("blocked_lines"),
+    ]
 
 
 def inspection_rows(
     session: Session, paths: Sequence[str] | None, flt: StatsFilter, *, by: str, level: str
-) -> list[dict[str, Any]]:
-    """Inspections, passes, decisions, findings and money per ``by`` key (key '' = above ``level``)."""
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(rows per ``by`` key, the total) from the subtree rows of the anchors (or of the jurisdictions at
+    ``level`` below them). A remainder row keyed '' holds sites attached above ``level``."""
     t = StatsInspections
-    key = _key(by, level, t).label("key")
-    stmt = (
-        select(
-            key,
-            _sum(t.inspections).label("inspections"),
-            _sum(t.passed).label("passed"),
-            _sum(t.approved).label("approved"),
-            _sum(t.rejected).label("rejected"),
-            _sum(t.findings).label("findings"),
-            _sum(t.failed_findings).label("failed_findings"),
-            func.coalesce(func.sum(t.fiscal_deduction_fen), 0).label("fiscal_deduction_fen"),
-            func.coalesce(func.sum(t.statutory_fine_fen), 0).label("statutory_fine_fen"),
-            _sum(t.blocked_lines).label("blocked_lines"),
+    found = anchors(session, paths, flt)
+    if not found:
+        return [], {}
+    detailed = by in ("checklist", "site_kind") or flt.checklist is not None or flt.site_kind is not None
+    conds = _period(t, flt)
+    if detailed:
+        conds += [t.checklist_key != ALL]
+        if flt.checklist is not None:
+            conds.append(t.checklist_key == flt.checklist)
+        if flt.site_kind is not None:
+            conds.append(t.site_kind == flt.site_kind)
+    else:
+        conds += [t.checklist_key == ALL, t.site_kind == ALL]
+    measures = _inspection_measures(t)
+    on_anchor = t.jurisdiction_id.in_([a.id for a in found])
+    total_row = session.execute(select(*measures).where(*conds, on_anchor)).one()
+    total = dict(total_row._mapping)
+    if by == "jurisdiction":
+        deep = [a for a in found if LEVEL_RANK[a.level] >= LEVEL_RANK[level]]
+        shallow = [a for a in found if LEVEL_RANK[a.level] < LEVEL_RANK[level]]
+        node_cond: list[ColumnElement[bool]] = [Jurisdiction.id.in_([a.id for a in deep])]
+        if shallow:
+            node_cond.append(
+                and_(Jurisdiction.level == level, or_(*[Jurisdiction.path.startswith(a.path) for a in shallow]))
+            )
+        key = Jurisdiction.code.label("key")
+        stmt = (
+            select(key, Jurisdiction.name_zh.label("name_zh"), Jurisdiction.name_en.label("name_en"), *measures)
+            .select_from(t)
+            .join(Jurisdiction, Jurisdiction.id == t.jurisdiction_id)
+            .where(*conds, or_(*node_cond))
+            .group_by(Jurisdiction.code, Jurisdiction.name_zh, Jurisdiction.name_en)
+            .order_by(Jurisdiction.code)
         )
-        .select_from(t)
-        .join(Jurisdiction, Jurisdiction.id == t.jurisdiction_id)
-        .where(*_where(t, paths, flt))
-        .group_by(key)
-        .order_by(key)
-    )
-    return [dict(r._mapping) for r in session.execute(stmt)]
+        rows = [dict(r._mapping) for r in session.execute(stmt)]
+        rest = {k: int(v) - sum(int(r[k]) for r in rows) for k, v in total.items()}
+        if any(rest.values()):
+            rows.append({"key": "", "name_zh": "（未细分到该级）", "name_en": "(not subdivided to this level)", **rest})
+        return rows, total
+    if by in ("month", "week"):
+        group: Any = func.to_char(t.period, "YYYY-MM-DD")
+    elif by == "checklist":
+        group = t.checklist_key
+    elif by == "site_kind":
+        group = t.site_kind
+    else:
+        group = literal("all")
+    key = group.label("key")
+    stmt = select(key, *measures).where(*conds, on_anchor).group_by(group).order_by(group)
+    return [dict(r._mapping) for r in session.execute(stmt)], total
 
 
 def item_rows(session: Session, paths: Sequence[str] | None, flt: StatsFilter, *, limit: int) -> list[dict[str, Any]]:
     """Findings per checklist item (most failures first)."""
     t = StatsItems
     failed = _sum(t.failed).label("failed")
+    checklist = [t.checklist_key == flt.checklist] if flt.checklist is not None else []
     stmt = (
         select(
             t.checklist_key.label("checklist_key"),
@@ -103,9 +149,7 @@ def item_rows(session: Session, paths: Sequence[str] | None, flt: StatsFilter, *
             failed,
             _sum(t.na).label("na"),
         )
-        .select_from(t)
-        .join(Jurisdiction, Jurisdiction.id == t.jurisdiction_id)
-        .where(*_where(t, paths, flt))
+        .where(*_period(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]), *checklist)
         .group_by(t.checklist_key, t.item_key)
         .order_by(failed.desc(), t.checklist_key, t.item_key)
         .limit(limit)
@@ -125,12 +169,10 @@ def inspector_rows(
             counted,
             _sum(t.passed).label("passed"),
             _sum(t.failed_findings).label("failed_findings"),
-            func.coalesce(func.sum(t.fiscal_deduction_fen), 0).label("fiscal_deduction_fen"),
-            func.coalesce(func.sum(t.statutory_fine_fen), 0).label("statutory_fine_fen"),
+            _sum(t.fiscal_deduction_fen).label("fiscal_deduction_fen"),
+            _sum(t.statutory_fine_fen).label("statutory_fine_fen"),
         )
-        .select_from(t)
-        .join(Jurisdiction, Jurisdiction.id == t.jurisdiction_id)
-        .where(*_where(t, paths, flt, dims=False))
+        .where(*_period(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]))
         .group_by(t.inspector_id)
         .order_by(counted.desc(), t.inspector_id)
         .limit(limit)
@@ -139,10 +181,3 @@ def inspector_rows(
     stmt = select(sums, User.username, User.display_name).join(User, User.id == sums.c.inspector_id)
     stmt = stmt.order_by(sums.c.inspections.desc(), sums.c.inspector_id)
     return [dict(r._mapping) for r in session.execute(stmt)]
-
-
-def jurisdiction_names(session: Session, codes: Sequence[str]) -> dict[str, tuple[str, str | None]]:
-    rows = session.execute(
-        select(Jurisdiction.code, Jurisdiction.name_zh, Jurisdiction.name_en).where(Jurisdiction.code.in_(codes))
-    )
-    return {code: (zh, en) for code, zh, en in rows}

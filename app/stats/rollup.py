@@ -43,24 +43,48 @@ SELECT i.id, i.checklist_key, s.kind AS site_kind, s.jurisdiction_id, i.created_
  WHERE i.state <> 'draft' AND {where};
 """
 
-_INSERTS = """
+# Every fact counts in its site's jurisdiction and in each ancestor (the path's codes): a row holds the figures of
+# a jurisdiction's whole subtree, so any level is read from its own rows, never summed over the tree at query time.
+# stats_inspections also gets a '*'/'*' row per jurisdiction and period (GROUPING SETS): the totals across
+# checklists and kinds that most questions ask for, a few rows per jurisdiction and month.
+_ROLLED = """
+  FROM (SELECT f.*, date_trunc(:trunc, f.day)::date AS period FROM stats_facts f) sf
+  JOIN jurisdictions j ON j.id = sf.jurisdiction_id
+  CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM j.path), '/')) AS anc(code)
+  JOIN jurisdictions a ON a.code = anc.code
+"""
+
+_INSERTS = (
+    """
 INSERT INTO stats_inspections (grain, period, jurisdiction_id, checklist_key, site_kind, inspections, passed,
        approved, rejected, findings, failed_findings, fiscal_deduction_fen, statutory_fine_fen, blocked_lines)
-SELECT :grain, date_trunc(:trunc, day)::date, jurisdiction_id, checklist_key, site_kind, count(*),
-       count(*) FILTER (WHERE failed = 0), count(*) FILTER (WHERE state = 'approved'),
-       count(*) FILTER (WHERE state = 'rejected'), sum(findings), sum(failed), sum(fiscal), sum(fine), sum(blocked)
-  FROM stats_facts WHERE {keep} GROUP BY 2, 3, 4, 5;
+SELECT :grain, sf.period, a.id, COALESCE(sf.checklist_key, '*'), COALESCE(sf.site_kind, '*'), count(*),
+       count(*) FILTER (WHERE sf.failed = 0), count(*) FILTER (WHERE sf.state = 'approved'),
+       count(*) FILTER (WHERE sf.state = 'rejected'), sum(sf.findings), sum(sf.failed), sum(sf.fiscal), sum(sf.fine),
+       sum(sf.blocked)
+"""
+    + _ROLLED
+    + """
+ WHERE {keep} AND {nodes}
+ GROUP BY GROUPING SETS ((sf.period, a.id, sf.checklist_key, sf.site_kind), (sf.period, a.id));
 INSERT INTO stats_items (grain, period, jurisdiction_id, checklist_key, item_key, findings, failed, na)
-SELECT :grain, date_trunc(:trunc, sf.day)::date, sf.jurisdiction_id, sf.checklist_key, fi.item_key, count(*),
+SELECT :grain, sf.period, a.id, sf.checklist_key, fi.item_key, count(*),
        count(*) FILTER (WHERE fi.verdict = 'fail'), count(*) FILTER (WHERE fi.verdict = 'na')
-  FROM stats_facts sf JOIN findings fi ON fi.inspection_id = sf.id AND fi.submission_no = sf.submission_count
- WHERE {keep_sf} GROUP BY 2, 3, 4, 5;
+"""
+    + _ROLLED
+    + """
+  JOIN findings fi ON fi.inspection_id = sf.id AND fi.submission_no = sf.submission_count
+ WHERE {keep} AND {nodes} GROUP BY 2, 3, 4, 5;
 INSERT INTO stats_inspectors (grain, period, jurisdiction_id, inspector_id, inspections, passed, failed_findings,
        fiscal_deduction_fen, statutory_fine_fen)
-SELECT :grain, date_trunc(:trunc, day)::date, jurisdiction_id, created_by_id, count(*),
-       count(*) FILTER (WHERE failed = 0), sum(failed), sum(fiscal), sum(fine)
-  FROM stats_facts WHERE {keep} GROUP BY 2, 3, 4;
+SELECT :grain, sf.period, a.id, sf.created_by_id, count(*),
+       count(*) FILTER (WHERE sf.failed = 0), sum(sf.failed), sum(sf.fiscal), sum(sf.fine)
 """
+    + _ROLLED
+    + """
+ WHERE {keep} AND {nodes} GROUP BY 2, 3, 4;
+"""
+)
 
 _TABLES = ("stats_inspections", "stats_items", "stats_inspectors")
 
@@ -88,28 +112,48 @@ def _run(session: Session, sql: str, params: dict[str, object]) -> None:
             session.execute(text(statement), params)
 
 
-def _insert(session: Session, grain: str, keep: str, params: dict[str, object]) -> None:
+def _insert(session: Session, grain: str, keep: str, nodes: str, params: dict[str, object]) -> None:
     trunc = "month" if grain == "m" else "week"
-    sql = _INSERTS.format(keep=keep, keep_sf=keep.replace("day", "sf.day"))
+    sql = _INSERTS.format(keep=keep.replace("day", "sf.day"), nodes=nodes)
     _run(session, sql, {"grain": grain, "trunc": trunc, **params})
 
 
-def recompute_group(session: Session, jurisdiction_id: int, month: date) -> None:
-    """Rewrite the month row and the week rows that overlap ``month`` for one jurisdiction."""
+def _ancestors_or_self(session: Session, jurisdiction_ids: list[int]) -> tuple[list[int], list[str]]:
+    """(ids of the jurisdictions and all their ancestors, paths of the topmost of them)."""
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT a.id, a.path FROM jurisdictions j"
+            " CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM j.path), '/')) AS anc(code)"
+            " JOIN jurisdictions a ON a.code = anc.code WHERE j.id = ANY(:ids)"
+        ),
+        {"ids": jurisdiction_ids},
+    ).all()
+    paths = sorted(p for _, p in rows)
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    return [i for i, _ in rows], tops
+
+
+def recompute_month(session: Session, jurisdiction_ids: list[int], month: date) -> None:
+    """Rewrite the month row and the overlapping week rows of these jurisdictions and all their ancestors."""
     end = next_month(month)
     w_lo, w_hi = week_start(month), week_start(end - timedelta(days=1)) + timedelta(days=7)
-    params: dict[str, object] = {"jid": jurisdiction_id, "m_lo": month, "m_hi": end, "w_lo": w_lo, "w_hi": w_hi}
+    nodes, tops = _ancestors_or_self(session, jurisdiction_ids)
+    params: dict[str, object] = {"nodes": nodes, "tops": tops, "m_lo": month, "m_hi": end, "w_lo": w_lo, "w_hi": w_hi}
     for table in _TABLES:
         session.execute(
             text(
-                f"DELETE FROM {table} WHERE jurisdiction_id = :jid AND ((grain = 'm' AND period = :m_lo)"
+                f"DELETE FROM {table} WHERE jurisdiction_id = ANY(:nodes) AND ((grain = 'm' AND period = :m_lo)"
                 " OR (grain = 'w' AND period >= :w_lo AND period < :w_hi))"
             ),
             params,
         )
-    _run(session, _FACTS.format(where="s.jurisdiction_id = :jid AND d.day >= :w_lo AND d.day < :w_hi"), params)
-    _insert(session, "m", "day >= :m_lo AND day < :m_hi", params)
-    _insert(session, "w", "true", params)
+    where = (
+        "s.jurisdiction_id IN (SELECT id FROM jurisdictions WHERE path LIKE ANY(SELECT unnest(CAST(:tops AS text[]))"
+        " || '%')) AND d.day >= :w_lo AND d.day < :w_hi"
+    )
+    _run(session, _FACTS.format(where=where), params)
+    _insert(session, "m", "day >= :m_lo AND day < :m_hi", "a.id = ANY(:nodes)", params)
+    _insert(session, "w", "true", "a.id = ANY(:nodes)", params)
     session.execute(text("DROP TABLE stats_facts"))
 
 
@@ -122,8 +166,11 @@ def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
         ),
         {"n": batch},
     ).all()
-    for jurisdiction_id, month in sorted(keys):
-        recompute_group(session, jurisdiction_id, month)
+    by_month: dict[date, list[int]] = {}
+    for jurisdiction_id, month in keys:
+        by_month.setdefault(month, []).append(jurisdiction_id)
+    for month in sorted(by_month):
+        recompute_month(session, sorted(by_month[month]), month)
     return RefreshResult(groups=len(keys))
 
 
@@ -132,8 +179,8 @@ def rebuild_all(session: Session) -> None:
     for table in (*_TABLES, "stats_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
     _run(session, _FACTS.format(where="true"), {})
-    _insert(session, "m", "true", {})
-    _insert(session, "w", "true", {})
+    _insert(session, "m", "true", "true", {})
+    _insert(session, "w", "true", "true", {})
     session.execute(text("DROP TABLE stats_facts"))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.stats.by_dimension import DIMENSIONS
-from app.stats.queries import LEVEL_SEGMENT
+from app.stats.queries import LEVEL_RANK
 
 _CODE = ma.validate.Regexp(r"^[0-9]{6,12}$")
 
@@ -33,7 +33,7 @@ class StatsArgsSchema(StatsRangeArgsSchema):
     by = ma.fields.String(load_default="total", validate=ma.validate.OneOf(DIMENSIONS))
     level = ma.fields.String(
         load_default="county",
-        validate=ma.validate.OneOf(tuple(LEVEL_SEGMENT)),
+        validate=ma.validate.OneOf(tuple(LEVEL_RANK)),
         metadata={"description": "With by=jurisdiction: roll up to this level (township = sub-district)"},
     )
     checklist = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
