@@ -115,7 +115,7 @@ def scenarios(server: Server) -> None:
         ]
         for url in urls:
             print(
-                line(load(server, f"[{who}] GET {url}", lambda i, u=url, a=auth: ("GET", u, None, a), total=300)),
+                line(load(server, f"[{who}] GET {url}", lambda i, u=url, a=auth: ("GET", u, None, a), total=200)),
                 flush=True,
             )
     auth = {"Authorization": f"Bearer {province}"}
