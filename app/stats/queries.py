@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
@@ -104,11 +104,15 @@ def inspection_rows(
     if by == "jurisdiction":
         deep = [a for a in found if LEVEL_RANK[a.level] >= LEVEL_RANK[level]]
         shallow = [a for a in found if LEVEL_RANK[a.level] < LEVEL_RANK[level]]
-        node_cond: list[ColumnElement[bool]] = [Jurisdiction.id.in_([a.id for a in deep])]
+        # The jurisdictions at ``level`` are found first, so the rollup is read by its jurisdiction index.
+        node_ids = [a.id for a in deep]
         if shallow:
-            node_cond.append(
-                and_(Jurisdiction.level == level, or_(*[Jurisdiction.path.startswith(a.path) for a in shallow]))
+            node_ids += session.scalars(
+                select(Jurisdiction.id).where(
+                    Jurisdiction.level == level, or_(*[Jurisdiction.path.startswith(a.path) for a in shallow])
+                )
             )
+        node_cond: list[ColumnElement[bool]] = [t.jurisdiction_id.in_(node_ids)]
         key = Jurisdiction.code.label("key")
         stmt = (
             select(key, Jurisdiction.name_zh.label("name_zh"), Jurisdiction.name_en.label("name_en"), *measures)
