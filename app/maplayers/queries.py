@@ -3,7 +3,7 @@
 (``lantian_to_crs``, migration 0017: the same formulas as app/geo/crs.py).
 
 Rows are selected by their stored WGS-84 position with the GiST indexes (sites.geom, inspections.location);
-the output position is converted. Inspections without a phone position are placed at their site.
+the output position is converted. Inspections without a phone position are not drawn.
 """
 
 from __future__ import annotations
@@ -64,9 +64,10 @@ def layer_rows(
     # position it draws.
     conds = [*filter_conditions(paths, replace(flt, bbox=None)), Inspection.state.in_(flt.states)]
     position = _position()
-    conds.append(
-        func.coalesce(_in_box(Inspection.location, box), and_(Inspection.location.is_(None), _in_box(Site.geom, box)))
-    )
+    # Selected by the phone position alone, so the GiST index answers (an OR with the site's geometry, another
+    # table, cannot use it: 7-10 s at 1 M inspections in bench/README.md). Inspections without a position are
+    # not drawn.
+    conds.append(_in_box(Inspection.location, box))
     local_day = func.to_char(
         func.timezone(str(LOCAL_TZ), func.coalesce(Inspection.started_at, Inspection.submitted_at)), "YYYY-MM-DD"
     )
