@@ -1,5 +1,5 @@
 # Lantian: the two commands are `make run` and `make test`.
-.PHONY: run test test-unit test-integration test-e2e setup setup-test lint format bench
+.PHONY: run test test-unit test-integration test-e2e setup setup-test lint format bench bench-scale
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -37,3 +37,7 @@ format: setup
 
 bench: setup
 	@.venv/bin/python -m bench.run
+
+# Statistics, review queue, map layers and exports at a province's scale (bench/scale.py; BENCH_SCALE=henan|medium|small).
+bench-scale: setup
+	@.venv/bin/python -m bench.scale

@@ -21,11 +21,13 @@ from app.checklists.cli import checklists_cli
 from app.context import set_actor
 from app.demo.cases_seed import load_demo_cases
 from app.demo.seed import load_demo_data
+from app.exports.cli import exports_cli
 from app.extensions import current_session, db
 from app.geo.cli import geo_cli
 from app.jobs.cli import jobs_cli
 from app.penalties.cli import penalties_cli
 from app.photos.cli import photos_cli
+from app.stats.cli import stats_cli
 from app.vocabulary import ROLES
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -95,5 +97,15 @@ def load_demo_cases_command() -> None:
 
 def register(app: Flask) -> None:
     """Every ``flask`` command group of the application."""
-    for group in (users_cli, demo_cli, geo_cli, checklists_cli, penalties_cli, photos_cli, jobs_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        geo_cli,
+        checklists_cli,
+        penalties_cli,
+        photos_cli,
+        jobs_cli,
+        stats_cli,
+        exports_cli,
+    ):
         app.cli.add_command(group)

@@ -76,6 +76,11 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "document_number_counters": EDIT,
     "document_settings": EDIT,  # an admin's settings per jurisdiction (audited)
     "party_signatures": APPEND,  # evidence: a signature or witnessed refusal, never changed
+    # Statistics rollups (migration 0017): derived data, rewritten by the refresh job; dirty keys come and go.
+    "stats_dirty": FULL,
+    "stats_inspections": FULL,
+    "stats_items": FULL,
+    "stats_inspectors": FULL,
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

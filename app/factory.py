@@ -24,6 +24,7 @@ from app.database_outage import register_database_outage_handling
 from app.db_liveness import watch_pool
 from app.documents.routes import blp as documents_blp
 from app.documents.routes import verify_blp
+from app.exports.routes import blp as exports_blp
 from app.extensions import api, db, migrate
 from app.geo.routes import blp as geo_blp
 from app.health.routes import blp as health_blp
@@ -32,6 +33,8 @@ from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
 from app.jurisdictions.routes import blp as jurisdictions_blp
+from app.maplayers.routes import blp as map_layers_blp
+from app.maplayers.routes import tiles_blp as map_tiles_blp
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
@@ -40,6 +43,7 @@ from app.review.routes import blp as review_blp
 from app.review.settings import risk_settings
 from app.security_headers import register_security_headers
 from app.sites.routes import blp as sites_blp
+from app.stats.routes import blp as stats_blp
 from app.wiring import EXTENSION_KEY, Wiring
 
 
@@ -69,6 +73,10 @@ API_BLUEPRINTS = (
     documents_blp,
     verify_blp,
     alerts_blp,
+    stats_blp,
+    exports_blp,
+    map_layers_blp,
+    map_tiles_blp,
 )
 
 

@@ -12,4 +12,5 @@ from app.jurisdictions import models as jurisdiction_models  # noqa: F401
 from app.penalties import models as penalty_models  # noqa: F401
 from app.photos import models as photo_models  # noqa: F401
 from app.sites import models as site_models  # noqa: F401
+from app.stats import models as stats_models  # noqa: F401
 from app.zones import models as zone_models  # noqa: F401

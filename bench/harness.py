@@ -36,6 +36,7 @@ def free_port() -> int:
 class Server:
     port: int
     env: dict[str, str]
+    pid: int = 0  # gunicorn's master (its workers are its children)
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -83,7 +84,7 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
     """A throwaway PostGIS cluster (or DATABASE_URL), migrations as the owner, the boot commands of ``make run``,
     then Lantian served exactly as ``make run`` serves it, and the floors (bench/floors.py) through the same
     front and gunicorn configuration on another port."""
-    from scripts.run_server import BOOT_COMMANDS, Supervised, start_serving
+    from scripts.run_server import BOOT_COMMANDS, start_serving
 
     base = Path(tempfile.mkdtemp(prefix="lantian-bench-"))
     base.chmod(0o711)  # nginx's workers run as www-data when we are root
@@ -107,14 +108,7 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
         _run_or_explain([flask, "db", "upgrade", "heads"], env)
         for command in BOOT_COMMANDS:
             _run_or_explain([flask, *command], env)
-        lantian_env = dict(env, PORT=str(free_port()))
-        front, server = start_serving(
-            lantian_env, data_dir, access_log="/dev/null", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        stack.append(lambda: _stop(front, server))
-        worker = Supervised([flask, "jobs", "worker"], env=env)
-        worker.start()
-        stack.append(lambda: (worker.stop(), worker.join()))
+        lantian = stack_lantian(stack, env, data_dir)
         floor_dir = base / "floor"
         floor_dir.mkdir()
         floor_env = dict(
@@ -131,7 +125,7 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
             stdout=subprocess.DEVNULL,
         )
         stack.append(lambda: _stop(floor_front, floor_server))
-        bench = Bench(Server(front.port, lantian_env), Server(floor_front.port, floor_env), env, data_dir)
+        bench = Bench(lantian, Server(floor_front.port, floor_env), env, data_dir)
         for s in (bench.lantian, bench.floor):
             _wait_ready(s)
         yield bench
@@ -141,6 +135,35 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
         if cluster is not None:
             cluster.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def stack_lantian(stack: list[Callable[[], None]], env: dict[str, str], data_dir: Path) -> Server:
+    """Start Lantian as ``make run`` serves it (front, gunicorn, the job worker) on a free port; each stop is
+    pushed on ``stack`` (the caller runs them in reverse)."""
+    from scripts.run_server import Supervised, start_serving
+
+    lantian_env = dict(env, PORT=str(free_port()))
+    front, server = start_serving(
+        lantian_env, data_dir, access_log="/dev/null", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    stack.append(lambda: _stop(front, server))
+    worker = Supervised([str(REPO / ".venv" / "bin" / "flask"), "jobs", "worker"], env=env)
+    worker.start()
+    stack.append(lambda: (worker.stop(), worker.join()))
+    return Server(front.port, lantian_env, server.pid)
+
+
+@contextmanager
+def running_lantian(env: dict[str, str], data_dir: Path) -> Iterator[Server]:
+    """Lantian served as ``make run`` serves it, on a database already migrated and filled (``env``)."""
+    stack: list[Callable[[], None]] = []
+    try:
+        server = stack_lantian(stack, env, data_dir)
+        _wait_ready(server)
+        yield server
+    finally:
+        for stop in reversed(stack):
+            stop()
 
 
 def _stop(front: object, server: subprocess.Popen[bytes]) -> None:

@@ -85,7 +85,8 @@ class Inspection(TimestampMixin, Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     # Phone position converted to WGS-84; the CRS it was sent in is kept for the record.
-    location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326, spatial_index=False))
+    # GiST-indexed for the map layers' bbox and tiles (migration 0017).
+    location: Mapped[WKBElement | None] = mapped_column(Geometry(geometry_type="POINT", srid=4326, spatial_index=True))
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     location_crs: Mapped[str | None] = mapped_column(String(8))
     # The level the phone claimed: kept as a note only; a mismatch with the server's level is a review flag.

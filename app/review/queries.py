@@ -113,7 +113,7 @@ def _total_amount_fen() -> ColumnElement[Any]:
     )
 
 
-def _conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnElement[bool]]:
+def filter_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnElement[bool]]:
     """Scope and every filter except the state (counts per state use these)."""
     conds: list[ColumnElement[bool]] = [scope_clause(paths, Jurisdiction.path)]
     if flt.jurisdiction_path is not None:
@@ -267,7 +267,7 @@ def facts_subquery(paths: Sequence[str] | None, flt: QueueFilter, settings: Risk
         .select_from(Inspection)
         .join(Site, Site.id == Inspection.site_id)
         .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-        .where(*_conditions(paths, flt), Inspection.state.in_(flt.states))
+        .where(*filter_conditions(paths, flt), Inspection.state.in_(flt.states))
         .subquery("facts")
     )
 
@@ -381,7 +381,7 @@ def counts_by_state(session: Session, paths: Sequence[str] | None, flt: QueueFil
         .select_from(Inspection)
         .join(Site, Site.id == Inspection.site_id)
         .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
-        .where(*_conditions(paths, flt))
+        .where(*filter_conditions(paths, flt))
         .group_by(Inspection.state)
     )
     return {state: int(n) for state, n in rows}

@@ -9,32 +9,13 @@ from flask.views import MethodView
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.extensions import current_session
+from app.review.filters import queue_filter
 from app.review.presenter import page_output
-from app.review.queries import QueueFilter
 from app.review.queue import review_queue
 from app.review.schemas import ReviewQueueArgsSchema, ReviewQueueSchema
 from app.wiring import wiring
 
 blp = Blueprint("review", __name__, url_prefix="/api/v1/review", description="审核队列 / Review queue")
-
-
-def _filter(args: dict[str, Any]) -> QueueFilter:
-    bbox = args.get("bbox")
-    return QueueFilter(
-        states=tuple(sorted(set(args["state"]))),
-        checklist=args.get("checklist"),
-        site_kind=args.get("site_kind"),
-        site_id=args.get("site_id"),
-        inspector_id=args.get("inspector"),
-        submitted_from=args.get("submitted_from"),
-        submitted_to=args.get("submitted_to"),
-        inspected_from=args.get("inspected_from"),
-        inspected_to=args.get("inspected_to"),
-        bbox=(bbox[0], bbox[1], bbox[2], bbox[3]) if bbox else None,
-        flags=tuple(sorted(set(args.get("flag") or ()))),
-        min_amount_fen=args.get("min_amount_fen"),
-        has_failed=args.get("has_failed"),
-    )
 
 
 @blp.route("/queue")
@@ -48,7 +29,7 @@ class ReviewQueue(MethodView):
         page = review_queue(
             current_session(),
             current_principal(),
-            _filter(args),
+            queue_filter(args),
             wiring().risk_settings,
             jurisdiction_code=args.get("jurisdiction"),
             cursor=args.get("cursor"),

@@ -14,7 +14,9 @@ from app.review.queue import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 _CODE = ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-class ReviewQueueArgsSchema(ma.Schema):
+class QueueFilterArgsSchema(ma.Schema):
+    """The review queue's filters, shared by exports and map layers (app.review.filters.queue_filter)."""
+
     state = DelimitedList(
         ma.fields.String(validate=ma.validate.OneOf(STATES)),
         load_default=lambda: ["submitted"],
@@ -44,10 +46,6 @@ class ReviewQueueArgsSchema(ma.Schema):
     )
     min_amount_fen = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**62))
     has_failed = ma.fields.Boolean(metadata={"description": "Has (true) / has no (false) failed item"})
-    cursor = ma.fields.String(
-        validate=ma.validate.Length(max=1000), metadata={"description": "Opaque cursor from next_cursor"}
-    )
-    limit = ma.fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE))
 
     @ma.validates_schema
     def _ranges(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -59,6 +57,13 @@ class ReviewQueueArgsSchema(ma.Schema):
         for lo, hi in (("submitted_from", "submitted_to"), ("inspected_from", "inspected_to")):
             if lo in data and hi in data and data[lo] > data[hi]:
                 raise ma.ValidationError(f"{lo} is after {hi}.", field_name=lo)
+
+
+class ReviewQueueArgsSchema(QueueFilterArgsSchema):
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=1000), metadata={"description": "Opaque cursor from next_cursor"}
+    )
+    limit = ma.fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=ma.validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 class ReasonSchema(ma.Schema):

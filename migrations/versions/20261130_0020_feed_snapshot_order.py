@@ -2,7 +2,7 @@
 oldest running transaction, instead of serialising every inspection write under one advisory lock
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0017
 Create Date: 2026-11-30 19:50:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0016'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

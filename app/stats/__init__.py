@@ -1,0 +1,1 @@
+"""Statistics: rollups kept current by the job queue, and the supervisors' figures read from them."""

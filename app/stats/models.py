@@ -1,0 +1,76 @@
+"""Statistics rollups: one row per (grain, period, jurisdiction, dimension), recomputed from the base tables.
+
+``grain`` is ``m`` (calendar month) or ``w`` (ISO week, Monday); ``period`` is its first Asia/Shanghai day.
+``jurisdiction_id`` is the site's own (smallest) jurisdiction: any level is a roll-up over the tree by path.
+Rows are derived data, rewritten by ``app.stats.rollup`` only; ``stats_dirty`` lists the groups to redo.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+GRAINS = ("m", "w")
+
+
+class StatsDirty(Base):
+    """A (jurisdiction, month) whose figures changed since the last refresh (written by triggers, 0017)."""
+
+    __tablename__ = "stats_dirty"
+
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class StatsInspections(Base):
+    __tablename__ = "stats_inspections"
+    __table_args__ = (Index("ix_stats_inspections_jurisdiction", "jurisdiction_id", "grain", "period"),)
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checklist_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    site_kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inspections: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    approved: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    findings: Mapped[int] = mapped_column(Integer)
+    failed_findings: Mapped[int] = mapped_column(Integer)
+    fiscal_deduction_fen: Mapped[int] = mapped_column(BigInteger)
+    statutory_fine_fen: Mapped[int] = mapped_column(BigInteger)
+    blocked_lines: Mapped[int] = mapped_column(Integer)
+
+
+class StatsItems(Base):
+    __tablename__ = "stats_items"
+    __table_args__ = (Index("ix_stats_items_jurisdiction", "jurisdiction_id", "grain", "period"),)
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checklist_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    findings: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    na: Mapped[int] = mapped_column(Integer)
+
+
+class StatsInspectors(Base):
+    __tablename__ = "stats_inspectors"
+    __table_args__ = (Index("ix_stats_inspectors_jurisdiction", "jurisdiction_id", "grain", "period"),)
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspections: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    failed_findings: Mapped[int] = mapped_column(Integer)
+    fiscal_deduction_fen: Mapped[int] = mapped_column(BigInteger)
+    statutory_fine_fen: Mapped[int] = mapped_column(BigInteger)

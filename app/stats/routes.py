@@ -1,0 +1,94 @@
+"""Statistics for supervisors and bureau heads (supervisor, admin), within the caller's jurisdictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from app.auth.authz import current_principal
+from app.blueprint import Blueprint
+from app.extensions import current_session
+from app.stats.by_dimension import inspection_statistics
+from app.stats.envelope import StatsRequest
+from app.stats.inspectors import inspector_statistics
+from app.stats.items import item_statistics
+from app.stats.repeat_sites import repeat_sites
+from app.stats.schemas import (
+    InspectionStatsSchema,
+    InspectorStatsArgsSchema,
+    InspectorStatsSchema,
+    ItemStatsArgsSchema,
+    ItemStatsSchema,
+    RepeatSitesArgsSchema,
+    RepeatSitesSchema,
+    StatsArgsSchema,
+)
+
+blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="统计 / Statistics")
+
+_NOT_FOUND = "行政区划不存在或不在辖区内 / Jurisdiction not found in your scope"
+
+
+def _request(args: dict[str, Any]) -> StatsRequest:
+    return StatsRequest(
+        date_from=args.get("date_from"),
+        date_to=args.get("date_to"),
+        jurisdiction=args.get("jurisdiction"),
+        checklist=args.get("checklist"),
+        site_kind=args.get("site_kind"),
+    )
+
+
+@blp.route("/inspections")
+class InspectionStats(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(StatsArgsSchema, location="query")
+    @blp.response(200, InspectionStatsSchema)
+    @blp.problem(404, _NOT_FOUND)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Inspections, pass rate, findings, deductions and fines by jurisdiction, checklist, kind, month or week."""
+        return inspection_statistics(
+            current_session(), current_principal(), _request(args), by=args["by"], level=args["level"]
+        )
+
+
+@blp.route("/items")
+class ItemStats(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(ItemStatsArgsSchema, location="query")
+    @blp.response(200, ItemStatsSchema)
+    @blp.problem(404, _NOT_FOUND)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Findings per checklist item, most failures first."""
+        return item_statistics(current_session(), current_principal(), _request(args), limit=args["limit"])
+
+
+@blp.route("/inspectors")
+class InspectorStats(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(InspectorStatsArgsSchema, location="query")
+    @blp.response(200, InspectorStatsSchema)
+    @blp.problem(404, _NOT_FOUND)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Figures per inspector (creator of the inspection), most inspections first."""
+        return inspector_statistics(current_session(), current_principal(), _request(args), limit=args["limit"])
+
+
+@blp.route("/repeat-sites")
+class RepeatSites(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(RepeatSitesArgsSchema, location="query")
+    @blp.response(200, RepeatSitesSchema)
+    @blp.problem(404, _NOT_FOUND)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Sites found failing most often (top N)."""
+        return repeat_sites(
+            current_session(),
+            current_principal(),
+            date_from=args.get("date_from"),
+            date_to=args.get("date_to"),
+            jurisdiction=args.get("jurisdiction"),
+            min_failed=args["min_failed"],
+            limit=args["limit"],
+        )

@@ -1,0 +1,233 @@
+"""``make bench-scale``: statistics, review queue, map layers and exports at a province's scale.
+
+A PostGIS cluster kept in ``BENCH_SCALE_DIR`` (default /tmp/lantian-bench-scale, reused across runs: generating
+1 M inspections takes minutes), migrated, catalogues and demo data loaded, filled once by ``bench.generate`` at
+``BENCH_SCALE`` (henan: 100,000 sites, 1,000,000 inspections), then a real gunicorn (2 workers × 4 threads) and
+bounded request loops from this process on the same 2 cores. Prints p50/p95 per scenario, export rows/s and the
+server worker's peak RSS. Figures only: nothing here asserts speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.generate import SCALES, generate
+from bench.harness import REPO, Result, Server, load, request_flow, running_lantian
+from scripts.localpg import LocalCluster
+from scripts.run_server import BOOT_COMMANDS
+
+DATABASE = "lantian_scale"
+
+
+def prepare(base: Path, scale_name: str) -> dict[str, str]:
+    """Start (or reuse) the cluster, migrate, sync, generate once → the env for the server."""
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o711)
+    cluster = LocalCluster(base / "pg", fast_unsafe=False)
+    cluster.start()
+    url = cluster.ensure_database(DATABASE)
+    owner = cluster.owner_url_for(DATABASE)
+    env = dict(os.environ, DATABASE_URL=url, DATABASE_OWNER_URL=owner, LOG_LEVEL="WARNING")
+    flask = str(REPO / ".venv" / "bin" / "flask")
+    subprocess.run([flask, "db", "upgrade", "heads"], cwd=REPO, env=env, check=True, capture_output=True)
+    for command in BOOT_COMMANDS:
+        subprocess.run([flask, *command], cwd=REPO, env=env, check=True, capture_output=True)
+    engine = create_engine(owner)
+    with engine.begin() as conn:
+        done = conn.execute(text("SELECT count(*) FROM sites WHERE code LIKE 'GEN-%'")).scalar_one()
+    if not done:
+        print(f"generating the {scale_name} workload (once; kept in {base})", flush=True)
+        with engine.begin() as conn:
+            counts = generate(conn, SCALES[scale_name], seed=2026, progress=True)
+        print(json.dumps(counts.__dict__), flush=True)
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return env
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def _p(lat: list[float], q: float) -> float:
+    s = sorted(lat)
+    return s[min(len(s) - 1, int(len(s) * q))]
+
+
+def line(result: Result) -> str:
+    lat = result.latencies_ms
+    if not lat:
+        return f"{result.name:62s} no answer within the client's 30 s timeout"
+    return (
+        f"{result.name:62s} {result.requests / result.seconds:7.0f} req/s  p50 {statistics.median(lat):7.1f} ms"
+        f"  p95 {_p(lat, 0.95):7.1f} ms  {dict(sorted(result.statuses.items()))}"
+    )
+
+
+def worker_pids(server: Server) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == server.pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    peak = 0
+    for pid in pids:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                peak = max(peak, int(row.split()[1]))
+    return peak / 1024
+
+
+def scenarios(server: Server) -> None:
+    county = server.login("gen.410822.supervisor4", "lantian-bench-2026")  # 博爱县
+    province = server.login("demo.admin", "lantian-demo-2026")  # 河南省
+    # BENCH_WHO=province measures the province only (the county figures first, then the province's, fit a session).
+    who_list = [w for w in (("county", county), ("province", province)) if os.environ.get("BENCH_WHO", w[0]) == w[0]]
+    for who, token in who_list:
+        auth = {"Authorization": f"Bearer {token}"}
+        urls = [
+            "/api/v1/stats/inspections?by=total",
+            "/api/v1/stats/inspections?by=jurisdiction&level=county",
+            "/api/v1/stats/inspections?by=jurisdiction&level=township",
+            "/api/v1/stats/inspections?by=checklist",
+            "/api/v1/stats/inspections?by=site_kind",
+            "/api/v1/stats/inspections?by=month&date_from=2025-01-01&date_to=2025-12-31",
+            "/api/v1/stats/inspections?by=week&date_from=2025-01-06&date_to=2025-12-28",
+            "/api/v1/stats/items",
+            "/api/v1/stats/inspectors",
+            "/api/v1/stats/repeat-sites?date_from=2026-01-01&date_to=2026-06-30",
+            "/api/v1/review/queue?limit=50",
+            "/api/v1/review/queue?limit=50&state=approved&has_failed=true",
+        ]
+        if who == "province" and os.environ.get("BENCH_SKIP_SLOW"):
+            urls = [u for u in urls if "review/queue" not in u and "repeat-sites" not in u]
+        for url in urls:
+            print(
+                line(
+                    load(
+                        server,
+                        f"[{who}] GET {url}",
+                        request_flow(lambda i, u=url, a=auth: ("GET", u, None, a)),
+                        total=200,
+                    )
+                ),
+                flush=True,
+            )
+    if os.environ.get("BENCH_ONLY") == "stats":  # statistics and review queue only
+        return
+    auth = {"Authorization": f"Bearer {province}"}
+    # GeoJSON around 焦作 (a few km across, then a whole county) and tiles.
+    for name, bbox in (("5 km", "113.20,35.20,113.26,35.25"), ("county", "112.9,35.0,113.5,35.4")):
+        for layer in ("sites", "inspections", "findings"):
+            url = f"/api/v1/map/{layer}.geojson?bbox={bbox}&state=approved,submitted&limit=5000"
+            print(
+                line(
+                    load(
+                        server,
+                        f"GET {layer} GeoJSON bbox {name}",
+                        request_flow(lambda i, u=url: ("GET", u, None, auth)),
+                        total=100,
+                    )
+                ),
+                flush=True,
+            )
+    tiles = [(z, *_tile_of(113.25, 35.22, z)) for z in (8, 10, 12, 14)]  # 焦作
+    for layer in ("sites", "inspections", "findings"):
+        for z, x, y in tiles:
+            url = f"/api/v1/tiles/{layer}/{z}/{x}/{y}.mvt?state=approved"
+            print(
+                line(
+                    load(
+                        server,
+                        f"GET tile {layer} z{z}",
+                        request_flow(lambda i, u=url: ("GET", u, None, auth)),
+                        total=100,
+                    )
+                ),
+                flush=True,
+            )
+    empty = "/api/v1/tiles/inspections/12/100/100.mvt"
+    print(
+        line(
+            load(
+                server,
+                "GET tile, empty (far outside Henan)",
+                request_flow(lambda i: ("GET", empty, None, auth)),
+                total=300,
+            )
+        ),
+        flush=True,
+    )
+    status, headers, _ = server.request("GET", tiles_url := "/api/v1/tiles/inspections/10/834/405.mvt", headers=auth)
+    etag = headers.get("ETag", "")
+    print(
+        line(
+            load(
+                server,
+                "GET tile, 304 (If-None-Match)",
+                request_flow(lambda i: ("GET", tiles_url, None, auth | {"If-None-Match": etag})),
+                total=300,
+            )
+        ),
+        flush=True,
+    )
+    # Exports: every inspection (no row cap), streamed; rows/s and the worker's peak RSS.
+    pids = worker_pids(server)
+    for kind, fmt in (("inspections", "csv"), ("findings", "csv"), ("inspections", "xlsx")):
+        url = f"/api/v1/exports/{kind}.{fmt}?state=draft,submitted,returned,approved,rejected"
+        conn = server.connection()
+        conn.timeout = 3600
+        started = time.perf_counter()
+        conn.request("GET", url, headers=auth)
+        resp = conn.getresponse()
+        size = 0
+        rows = 0
+        while chunk := resp.read(1 << 20):
+            size += len(chunk)
+            rows += chunk.count(b"\n")
+        seconds = time.perf_counter() - started
+        conn.close()
+        rows_header = resp.getheader("X-Export-Rows")
+        count = int(rows_header) if rows_header else rows
+        print(
+            f"export {kind}.{fmt}: {resp.status}, {count:,} rows, {size / 2**20:,.0f} MiB in {seconds:,.1f} s"
+            f" = {count / seconds:,.0f} rows/s; worker peak RSS {peak_rss_mib(pids):,.0f} MiB",
+            flush=True,
+        )
+
+
+def main(argv: list[str]) -> int:
+    base = Path(os.environ.get("BENCH_SCALE_DIR", "/tmp/lantian-bench-scale"))
+    env = prepare(base, os.environ.get("BENCH_SCALE", "henan"))
+    if "--prepare-only" in argv:
+        return 0
+    os.environ.update(DATABASE_URL=env["DATABASE_URL"], DATABASE_OWNER_URL=env["DATABASE_OWNER_URL"])
+    data_dir = base / "serving"
+    data_dir.mkdir(exist_ok=True)
+    env["LANTIAN_DATA_DIR"] = str(data_dir)
+    with running_lantian(env, data_dir) as server:
+        print(f"served as make run serves it on 127.0.0.1:{server.port}, workload in {base}\n", flush=True)
+        scenarios(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
