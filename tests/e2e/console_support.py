@@ -5,7 +5,9 @@ run in-process, so the console shows what a supervisor would see on the first mo
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,16 +15,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PIL import Image
+from playwright.sync_api import BrowserContext, Page
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.demo.seed import DEMO_PASSWORD, load_demo_data
-from tests.e2e.lossy_proxy import Phone
+from tests.e2e.lossy_proxy import Gunicorn, Phone
 from tests.factories_catalogue import install_shipped_checklists, install_shipped_penalty_rules
 from tests.factories_checklists import shipped_version
 from tests.factories_inspections import passing_answer
 
 LOCAL = ZoneInfo("Asia/Shanghai")
+LAPTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
 PASSWORD = DEMO_PASSWORD
 
 
@@ -143,3 +148,54 @@ def submit_inspection(
     )
     assert submitted.status == 200, submitted.body
     return Sent(inspection_id, site_code, fail["key"], list(photos))
+
+
+class Watched:
+    """A page whose CSP violations and uncaught script errors are collected (both must stay empty)."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.problems: list[str] = []
+        self.page = context.new_page()
+        self.page.on(
+            "console",
+            lambda m: (
+                self.problems.append(m.text)
+                if "Content Security Policy" in m.text or m.type == "error" and "status of 4" not in m.text
+                else None
+            ),
+        )
+        self.page.on("pageerror", lambda exc: self.problems.append(f"pageerror: {exc}"))
+
+
+def api_json(
+    port: int, method: str, path: str, token: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        sent = {"Authorization": f"Bearer {token}", **(headers or {})}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        conn.request(method, path, body=payload, headers=sent)
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, json.loads(raw) if raw else None, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+
+
+def sign_in(page: Page, port: int, username: str) -> None:
+    page.goto(f"http://127.0.0.1:{port}/console/")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#topbar:not([hidden])")
+
+
+def world_token(server: Gunicorn, username: str) -> str:
+    phone = Phone(server.port)
+    phone.login(username, PASSWORD)
+    assert phone.token is not None
+    return phone.token

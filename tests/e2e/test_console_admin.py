@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.e2e.console_support import PASSWORD, load_demo
+from tests.e2e.console_support import LAPTOP, PASSWORD, Watched, load_demo, sign_in
 from tests.e2e.lossy_proxy import Gunicorn, Phone
-from tests.e2e.test_console_review import LAPTOP, Watched, sign_in
 
 RULE = "fiscal.open_burning_waste_leaves"  # 000§五(二): per 焦办〔2016〕37号, no amount in the plan
 

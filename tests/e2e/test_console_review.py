@@ -6,7 +6,6 @@ inspection and the map at 1280×800 and 768×1024 go to var/screenshots/ (README
 from __future__ import annotations
 
 import http.client
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -14,15 +13,23 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.e2e.browser import screenshot_path
-from tests.e2e.console_support import PASSWORD, Sent, load_demo, submit_inspection
+from tests.e2e.console_support import (
+    LAPTOP,
+    PASSWORD,
+    TABLET,
+    Sent,
+    Watched,
+    api_json,
+    load_demo,
+    sign_in,
+    submit_inspection,
+    world_token,
+)
 from tests.e2e.lossy_proxy import Gunicorn, Phone
 from tests.factories_photos import drain_worker
-
-LAPTOP = {"width": 1280, "height": 800}
-TABLET = {"width": 768, "height": 1024}
 
 
 @pytest.fixture()
@@ -46,24 +53,6 @@ def world(session, app: Flask, server: Gunicorn) -> dict[str, Any]:  # noqa: ANN
     return {"demo": demo, "sent": sent}
 
 
-class Watched:
-    """A page whose CSP violations and uncaught script errors are collected (both must stay empty)."""
-
-    def __init__(self, context: BrowserContext) -> None:
-        self.context = context
-        self.problems: list[str] = []
-        self.page = context.new_page()
-        self.page.on(
-            "console",
-            lambda m: (
-                self.problems.append(m.text)
-                if "Content Security Policy" in m.text or m.type == "error" and "status of 4" not in m.text
-                else None
-            ),
-        )
-        self.page.on("pageerror", lambda exc: self.problems.append(f"pageerror: {exc}"))
-
-
 @pytest.fixture()
 def browser_context(chromium: Browser) -> Iterator[BrowserContext]:
     context = chromium.new_context(viewport=LAPTOP, locale="zh-CN")
@@ -71,32 +60,6 @@ def browser_context(chromium: Browser) -> Iterator[BrowserContext]:
         yield context
     finally:
         context.close()
-
-
-def api_json(
-    port: int, method: str, path: str, token: str, body: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, Any, dict[str, str]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    try:
-        sent = {"Authorization": f"Bearer {token}", **(headers or {})}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            sent["Content-Type"] = "application/json"
-        conn.request(method, path, body=payload, headers=sent)
-        resp = conn.getresponse()
-        raw = resp.read()
-        return resp.status, json.loads(raw) if raw else None, {k.lower(): v for k, v in resp.getheaders()}
-    finally:
-        conn.close()
-
-
-def sign_in(page: Page, port: int, username: str) -> None:
-    page.goto(f"http://127.0.0.1:{port}/console/")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#topbar:not([hidden])")
 
 
 def test_supervisor_reviews_the_queue_in_the_browser(browser_context: BrowserContext, server: Gunicorn, world) -> None:  # noqa: ANN001
@@ -246,10 +209,3 @@ def test_a_boai_supervisor_finds_nothing_of_shanyang(browser_context: BrowserCon
     assert page.locator("#overview-map path.leaflet-interactive").count() == 0
     assert page.locator("a[href='#/admin']").count() == 0
     assert [p for p in watched.problems if "404" not in p] == []
-
-
-def world_token(server: Gunicorn, username: str) -> str:
-    phone = Phone(server.port)
-    phone.login(username, PASSWORD)
-    assert phone.token is not None
-    return phone.token

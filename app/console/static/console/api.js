@@ -65,13 +65,10 @@ export function refreshAccess() {
   return refreshing;
 }
 
+// Revokes the session even when the access token has expired meanwhile (request() refreshes and retries).
 export async function signOut() {
   if (accessToken || (await refreshAccess())) {
-    await fetch(`${SESSION}/logout`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Authorization: `Bearer ${accessToken}`, ...CSRF },
-    });
+    await request(`${SESSION}/logout`, { method: "POST", headers: CSRF });
   }
   accessToken = null;
 }
