@@ -104,11 +104,15 @@ def test_supervisor_reviews_the_queue_in_the_browser(browser_context: BrowserCon
     expect(item.locator("img.thumb")).to_have_count(2)
     expect(item.locator("img.thumb").first).to_have_attribute("src", re.compile(r"^blob:"))
     expect(item.locator(".flag-far_from_site")).to_have_count(1)
-    expect(page.locator("#inspection-map .leaflet-interactive").first).to_be_visible()
-    assert page.locator("#inspection-map path.leaflet-interactive").count() >= 3  # site, inspection, photos
+    expect(page.locator("#inspection-map path.site-marker")).to_have_count(1)
+    expect(page.locator("#inspection-map path.inspection-marker")).to_have_count(1)
+    expect(page.locator("#inspection-map path.photo-marker")).to_have_count(len(sent["far"].photo_ids))
+    expect(page.locator("#inspection-map path.photo-marker.far")).to_have_count(1)
     page.wait_for_function(
         "() => [...document.querySelectorAll('img.thumb')].every(i => i.complete && i.naturalWidth > 0)"
     )
+    page.wait_for_selector("#inspection-map path.zone")  # the site's zones around it
+    page.wait_for_selector("#inspection-map path.boundary")
     expect(page.locator("#penalties")).to_be_visible()
     page.screenshot(path=str(screenshot_path("inspection-1280x800")), full_page=True)
     page.set_viewport_size(TABLET)
@@ -159,7 +163,8 @@ def test_supervisor_reviews_the_queue_in_the_browser(browser_context: BrowserCon
     # The map: sites over boundaries and zones, click-through to an inspection.
     page.click("a[href='#/map']")
     page.wait_for_selector("#overview-map path.site-marker")
-    page.wait_for_function("() => document.querySelectorAll('#overview-map path.leaflet-interactive').length > 3")
+    page.wait_for_selector("#overview-map path.boundary")
+    page.wait_for_selector("#overview-map path.zone")
     page.screenshot(path=str(screenshot_path("map-1280x800")))
 
     page.set_viewport_size(TABLET)

@@ -65,8 +65,8 @@ export function makeMap(el) {
   return map;
 }
 
-const ZONE_STYLE = { color: "#c2410c", weight: 1, dashArray: "4 3", fillOpacity: 0.06 };
-const BOUNDARY_STYLE = { color: "#1e3a8a", weight: 1.5, fillOpacity: 0.02 };
+const ZONE_STYLE = { color: "#c2410c", weight: 1, dashArray: "4 3", fillOpacity: 0.06, className: "zone" };
+const BOUNDARY_STYLE = { color: "#1e3a8a", weight: 1.5, fillOpacity: 0.02, className: "boundary" };
 
 // Jurisdiction boundaries and zones in the caller's scope, with their names on hover.
 export async function addBoundaries(map, { zones = true } = {}) {

@@ -278,13 +278,14 @@ export async function render(main, { params, user, banner }) {
       if (!layers.length && zones) fitTo(map, [zones]);
     }).catch(() => {});
     if (site?.geometry) {
-      const s = L.geoJSON(site.geometry, { pointToLayer: (_, ll) => L.circleMarker(ll, { radius: 9, color: "#1d4ed8", fillOpacity: 0.6 }) })
+      const s = L.geoJSON(site.geometry, { pointToLayer: (_, ll) => L.circleMarker(ll, { radius: 9, color: "#1d4ed8", fillOpacity: 0.6, className: "site-marker" }),
+        style: () => ({ color: "#1d4ed8", className: "site-marker" }) })
         .bindTooltip(site.name)
         .addTo(map);
       layers.push(s);
     }
     if (inspection.location) {
-      const m = L.circleMarker(gpsLatLng(inspection.location.lon, inspection.location.lat), { radius: 7, color: "#15803d", fillOpacity: 0.8 })
+      const m = L.circleMarker(gpsLatLng(inspection.location.lon, inspection.location.lat), { radius: 7, color: "#15803d", fillOpacity: 0.8, className: "inspection-marker" })
         .bindTooltip(t("检查位置", "Inspection position"))
         .addTo(map);
       layers.push(m);
@@ -293,10 +294,9 @@ export async function render(main, { params, user, banner }) {
       const gps = data.photoMeta[link.photo_id]?.gps;
       if (!gps) continue;
       const far = (link.flags || []).some((f) => f.code === "far_from_site");
-      const m = L.circleMarker(gpsLatLng(gps.lon, gps.lat), { radius: 5, color: far ? "#b91c1c" : "#7c3aed", fillOpacity: 0.8 })
+      const m = L.circleMarker(gpsLatLng(gps.lon, gps.lat), { radius: 5, color: far ? "#b91c1c" : "#7c3aed", fillOpacity: 0.8, className: far ? "photo-marker far" : "photo-marker" })
         .bindTooltip(`${t("照片", "Photo")} · ${link.item_key}${far ? " · " + flagName("far_from_site") : ""}`)
         .addTo(map);
-      m.getElement?.()?.classList.add("photo-marker");
       layers.push(m);
     }
     fitTo(map, layers);
