@@ -50,6 +50,10 @@
 | REVIEW_NEAR_DUPLICATE_MAX_BITS | 8 | photos whose 64-bit perceptual hashes differ in at most this many bits are near-duplicates: one linked to another inspection (with other bytes) scores ``near_duplicate_photo`` in the review queue (our choice; no source gives one) |
 | REVIEW_HIGH_AMOUNT_FEN | 10000000 | a penalty total (fen) at or above this scores ``high_amount`` in the review queue (¥100,000; no source gives one) |
 | TRUST_PROXY_HEADERS | 0 | 1 = take the client IP from X-Forwarded-For (behind a reverse proxy) |
+| CONSOLE_BASEMAP_URL | (none) | the console map's base layer, a tile URL template (``https://…/{z}/{x}/{y}.png``); none: boundaries and zones only (works offline) |
+| CONSOLE_BASEMAP_CRS | wgs84 | datum of those tiles: ``gcj02`` for Chinese services (Gaode, Tencent), ``wgs84`` otherwise |
+| CONSOLE_BASEMAP_ATTRIBUTION | (none) | attribution text the tile service requires |
+| CONSOLE_BASEMAP_MAX_ZOOM | 18 | deepest zoom the tile service serves |
 | LOG_LEVEL | INFO | log level of the JSON logs |
 | HOST | 127.0.0.1 | address the front of ``make run`` (nginx) listens on; 0.0.0.0 to serve the network |
 | PORT | 8000 | port of ``make run`` (the front) |
@@ -168,6 +172,10 @@ class Config:
         self.GEO_IMPORT_MAX_SECONDS = float(os.environ.get("GEO_IMPORT_MAX_SECONDS", "45"))
         self.TRUST_PROXY_HEADERS = os.environ.get("TRUST_PROXY_HEADERS", "0") == "1"
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        self.CONSOLE_BASEMAP_URL = os.environ.get("CONSOLE_BASEMAP_URL", "")
+        self.CONSOLE_BASEMAP_CRS = os.environ.get("CONSOLE_BASEMAP_CRS", "wgs84")
+        self.CONSOLE_BASEMAP_ATTRIBUTION = os.environ.get("CONSOLE_BASEMAP_ATTRIBUTION", "")
+        self.CONSOLE_BASEMAP_MAX_ZOOM = _int("CONSOLE_BASEMAP_MAX_ZOOM", 18)
         self.PHOTO_ROOT = str(base / "photos")
         self.PHOTO_STORAGE = os.environ.get("PHOTO_STORAGE", "filesystem")
         self.PHOTO_S3_BUCKET = os.environ.get("PHOTO_S3_BUCKET", "")

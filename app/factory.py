@@ -20,6 +20,8 @@ from app.cases.routes import blp as cases_blp
 from app.cases.routes import fiscal_blp, tasks_blp
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
+from app.console.routes import register_console
+from app.console.session_routes import blp as browser_session_blp
 from app.database_outage import register_database_outage_handling
 from app.db_liveness import watch_pool
 from app.documents.routes import blp as documents_blp
@@ -58,6 +60,7 @@ class BoundedIntConverter(IntegerConverter):
 # Feature blueprints of the API, registered (and listed in the OpenAPI document) in this order.
 API_BLUEPRINTS = (
     auth_blp,
+    browser_session_blp,
     jurisdictions_blp,
     audit_blp,
     geo_blp,
@@ -149,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blp)
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
+    register_console(app)
 
 
 def register_commands(app: Flask) -> None:

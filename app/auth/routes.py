@@ -26,15 +26,7 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与�
 
 
 def _settings() -> services.AuthSettings:
-    c = current_app.config
-    return services.AuthSettings(
-        secret=c["SECRET_KEY"],
-        access_ttl=c["ACCESS_TOKEN_TTL_SECONDS"],
-        refresh_ttl=c["REFRESH_TOKEN_TTL_SECONDS"],
-        max_failures_account=c["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
-        max_failures_ip=c["LOGIN_MAX_FAILURES_PER_IP"],
-        window_seconds=c["LOGIN_WINDOW_SECONDS"],
-    )
+    return services.AuthSettings.from_config(current_app.config)
 
 
 @blp.route("/auth/token", methods=["POST"])

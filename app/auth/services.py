@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -36,6 +38,18 @@ class AuthSettings:
     max_failures_account: int
     max_failures_ip: int
     window_seconds: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> AuthSettings:
+        """The settings from the app's configuration (ACCESS_TOKEN_TTL_SECONDS, LOGIN_*)."""
+        return cls(
+            secret=config["SECRET_KEY"],
+            access_ttl=config["ACCESS_TOKEN_TTL_SECONDS"],
+            refresh_ttl=config["REFRESH_TOKEN_TTL_SECONDS"],
+            max_failures_account=config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+            max_failures_ip=config["LOGIN_MAX_FAILURES_PER_IP"],
+            window_seconds=config["LOGIN_WINDOW_SECONDS"],
+        )
 
 
 @dataclass(frozen=True)

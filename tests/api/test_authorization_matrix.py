@@ -9,7 +9,7 @@ from flask import Flask
 
 from tests.factories import bearer, issue_tokens, make_user
 
-PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh"}
+PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/browser/token", "/api/v1/auth/browser/refresh"}
 
 
 SAMPLE_BY_CONVERTER = {"int": "1", "uuid": "00000000-0000-4000-8000-000000000001", "float": "1.0"}

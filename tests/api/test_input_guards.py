@@ -69,6 +69,7 @@ def admin(session, tree, client) -> dict[str, str]:  # noqa: ANN001
 JSON_ENDPOINTS = [
     ("POST", "/api/v1/auth/token"),
     ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/browser/token"),
     ("POST", "/api/v1/users"),
     ("PATCH", "/api/v1/users/1"),
     ("POST", "/api/v1/sites"),

@@ -1,0 +1,348 @@
+// One inspection as a supervisor reviews it: answers item by item (wording and source clause), photos with
+// their evidence flags, the positions on a map, findings and money with each line's explanation, the history,
+// and the decisions (approve, return, reject; override a line within its legal range). Every decision sends
+// the ETag it was made on: when someone else acted first the API answers 412 and the page says so and reloads.
+/* global L */
+import { api, ApiError, blobUrl, get } from "../api.js";
+import { clear, formatTime, h, yuan } from "../dom.js";
+import { flagName, pick, stateName, t } from "../i18n.js";
+import { addBoundaries, fitTo, gpsLatLng, layerCrs, makeMap } from "../mapview.js";
+
+const SUPERVISING = ["supervisor", "admin"];
+
+function problemText(exc) {
+  if (exc instanceof ApiError) {
+    const details = (exc.problem.errors || []).map((e) => pick(e, "message_zh", "message_en")).filter(Boolean);
+    return [pick(exc.problem, "message_zh", "message_en") || exc.message, ...details].join(" ");
+  }
+  return String(exc);
+}
+
+function answerText(answer) {
+  if (!answer) return t("未作答", "Not answered");
+  const parts = [];
+  if (answer.verdict) parts.push(answer.verdict === "fail" ? t("不合格", "Fail") : answer.verdict === "pass" ? t("合格", "Pass") : answer.verdict);
+  if (answer.values) parts.push(`${answer.values.join(", ")} ${answer.unit || ""}`.trim());
+  if (answer.choice) parts.push(answer.choice);
+  if (answer.code) parts.push(answer.code);
+  if (answer.count !== undefined) parts.push(String(answer.count));
+  if (answer.text) parts.push(answer.text);
+  if (answer.note) parts.push(`“${answer.note}”`);
+  return parts.join(" · ") || "—";
+}
+
+export async function render(main, { params, user, banner }) {
+  const [id] = params;
+  const urls = [];
+  let map = null;
+
+  async function load() {
+    const { body: inspection, etag } = await api(`/api/v1/inspections/${id}`);
+    const [penalties, checklist, site] = await Promise.all([
+      get(`/api/v1/inspections/${id}/penalties`).catch(() => null),
+      get(`/api/v1/checklists/${encodeURIComponent(inspection.checklist.key)}/versions/${encodeURIComponent(inspection.checklist.version)}`).catch(() => ({ items: [] })),
+      get(`/api/v1/sites/${inspection.site.id}`, { crs: layerCrs() }).catch(() => null),
+    ]);
+    const photoMeta = {};
+    await Promise.all(
+      inspection.photos
+        .filter((p) => p.uploaded)
+        .map(async (p) => {
+          photoMeta[p.photo_id] = await get(`/api/v1/photos/${p.photo_id}`).catch(() => null);
+        }),
+    );
+    return { inspection, etag, penalties, checklist, site, photoMeta };
+  }
+
+  let data;
+  try {
+    data = await load();
+  } catch (exc) {
+    main.append(
+      h("section", { class: "page" }, h("h1", {}, t("检查记录", "Inspection")), h("p", { class: "empty", id: "not-found" }, problemText(exc))),
+    );
+    return null;
+  }
+
+  async function decide(action, payload) {
+    try {
+      await api(`/api/v1/inspections/${id}/${action}`, { method: "POST", body: payload, ifMatch: data.etag });
+      const done = { approve: ["已通过", "Approved"], return: ["已退回", "Returned"], reject: ["已驳回", "Rejected"] }[action];
+      banner(t(...done) + " ✓", "ok");
+    } catch (exc) {
+      if (exc instanceof ApiError && exc.status === 412) {
+        const current = exc.problem.current;
+        banner(
+          t("他人已先处理此检查，页面已刷新", "Someone else acted on this inspection first; the page was reloaded") +
+            (current ? ` (${stateName(current.state)})` : ""),
+          "warn",
+        );
+      } else {
+        banner(problemText(exc), "error");
+        return;
+      }
+    }
+    await repaint();
+  }
+
+  async function repaint() {
+    try {
+      data = await load();
+    } catch (exc) {
+      banner(problemText(exc), "error");
+      return;
+    }
+    paint();
+  }
+
+  function photoTile(link) {
+    const meta = data.photoMeta[link.photo_id];
+    const img = h("img", { alt: t("照片", "Photo"), class: "thumb", loading: "lazy" });
+    const flags = (link.flags || []).map((f) => h("span", { class: `flag flag-${f.code}`, title: pick(f, "message_zh", "message_en") }, flagName(f.code)));
+    const tile = h(
+      "figure",
+      { class: "photo", dataset: { photo: link.photo_id } },
+      h("button", { type: "button", class: "thumb-button", onclick: () => openPhoto(link) }, img),
+      h("figcaption", {}, meta?.taken_at ? formatTime(meta.taken_at) : t("无拍摄时间", "No capture time"), h("div", { class: "flags" }, flags)),
+    );
+    if (!link.uploaded) {
+      img.replaceWith(h("div", { class: "thumb pending" }, t("照片未上传", "Not uploaded yet")));
+    } else if (link.derivatives_state === "ready") {
+      blobUrl(`/api/v1/photos/${link.photo_id}/thumbnail`)
+        .then((u) => {
+          urls.push(u);
+          img.src = u;
+        })
+        .catch(() => img.replaceWith(h("div", { class: "thumb pending" }, t("无法加载", "Cannot load"))));
+    } else {
+      img.replaceWith(h("div", { class: "thumb pending" }, t("缩略图处理中", "Thumbnail pending")));
+    }
+    return tile;
+  }
+
+  async function openPhoto(link) {
+    const dialog = h("dialog", { class: "lightbox", id: "lightbox" });
+    const close = () => dialog.remove();
+    const img = h("img", { alt: t("照片", "Photo") });
+    const original = h("button", { type: "button" }, t("查看原图", "Original"));
+    original.addEventListener("click", async () => {
+      const u = await blobUrl(`/api/v1/photos/${link.photo_id}/original`);
+      urls.push(u);
+      img.src = u;
+      original.disabled = true;
+    });
+    dialog.append(
+      h("div", { class: "lightbox-bar" }, original, h("button", { type: "button", onclick: close }, t("关闭", "Close"))),
+      img,
+      h("div", { class: "flags" }, (link.flags || []).map((f) => h("span", { class: "flag" }, pick(f, "message_zh", "message_en")))),
+    );
+    dialog.addEventListener("close", close);
+    document.body.append(dialog);
+    dialog.showModal();
+    const u = await blobUrl(`/api/v1/photos/${link.photo_id}/${link.derivatives_state === "ready" ? "display" : "original"}`);
+    urls.push(u);
+    img.src = u;
+  }
+
+  function itemsSection(inspection, checklist, canDecide) {
+    const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
+    const photosByItem = {};
+    for (const link of inspection.photos) (photosByItem[link.item_key] ||= []).push(link);
+    const reviewComments = Object.fromEntries(((inspection.decision || inspection.review || {}).item_comments || []).map((c) => [c.item_key, c.comment]));
+    const known = new Set((checklist.items || []).map((i) => i.key));
+    const items = [...(checklist.items || []).filter((i) => i.key in inspection.answers || findings[i.key]), ...Object.keys(inspection.answers).filter((k) => !known.has(k)).map((key) => ({ key }))];
+    return h(
+      "section",
+      { class: "card", id: "items" },
+      h("h2", {}, t("检查项", "Items")),
+      items.map((item) => {
+        const answer = inspection.answers[item.key];
+        const finding = findings[item.key];
+        const failed = finding?.verdict === "fail" || answer?.verdict === "fail";
+        return h(
+          "article",
+          { class: failed ? "item failed" : "item", dataset: { item: item.key } },
+          h("h3", {}, item.prompt ? pick(item.prompt) : item.key),
+          h("div", { class: "source" }, t("依据", "Source"), ": ", (item.source || finding?.source_refs || []).join("、") || "—"),
+          h(
+            "div",
+            { class: "answer" },
+            h("span", { class: "label" }, t("检查员记录", "Inspector's record"), ": "),
+            answerText(answer),
+          ),
+          // Amendments by a reviewer are shown beside the inspector's original once that endpoint exists.
+          finding && finding.phone_verdict && finding.phone_verdict !== finding.verdict
+            ? h("div", { class: "answer amended" }, t("系统复核", "Server re-evaluation"), `: ${finding.verdict} (${t("手机端", "phone")}: ${finding.phone_verdict})`)
+            : null,
+          finding?.explanation ? h("div", { class: "explanation" }, pick(finding.explanation)) : null,
+          reviewComments[item.key] ? h("div", { class: "comment-shown" }, t("审核意见", "Reviewer's comment"), ": ", reviewComments[item.key]) : null,
+          h("div", { class: "photos" }, (photosByItem[item.key] || []).map(photoTile)),
+          canDecide
+            ? h("textarea", { class: "item-comment", name: `comment-${item.key}`, dataset: { item: item.key }, rows: 1, placeholder: t("逐项意见（退回/驳回时发送）", "Comment on this item (sent with return/reject)") })
+            : null,
+        );
+      }),
+    );
+  }
+
+  function penaltiesSection(penalties, canDecide) {
+    if (!penalties) return null;
+    const rows = penalties.lines.map((line) => {
+      const range = line.legal_total_range_fen || line.range_fen;
+      const override = canDecide && range
+        ? h(
+            "form",
+            { class: "override", dataset: { line: String(line.id) } },
+            h("input", { name: "amount", type: "number", step: "0.01", min: range[0] / 100, max: range[1] / 100, placeholder: t("调整金额（元）", "Amount (¥)"), required: true }),
+            h("input", { name: "reason", placeholder: t("调整理由（必填）", "Reason (required)"), required: true }),
+            h("button", { type: "submit" }, t("在幅度内调整", "Override within range")),
+          )
+        : null;
+      override?.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const form = new FormData(override);
+        try {
+          await api(`/api/v1/inspections/${id}/penalties/${line.id}/override`, {
+            method: "POST",
+            body: { amount_fen: Math.round(Number(form.get("amount")) * 100), reason: form.get("reason") },
+          });
+          banner(t("金额已调整", "Amount overridden") + " ✓", "ok");
+          await repaint();
+        } catch (exc) {
+          banner(problemText(exc), "error");
+        }
+      });
+      return h(
+        "article",
+        { class: "penalty-line", dataset: { line: String(line.id) } },
+        h("h3", {}, pick(line.title) || line.rule_key, " ", h("span", { class: "amount" }, yuan(line.amount_fen))),
+        h("div", { class: "meta" }, `${line.kind} · ${line.status}${range ? ` · ${t("法定幅度", "legal range")} ${yuan(range[0])}–${yuan(range[1])}` : ""}${line.payer?.name ? ` · ${line.payer.name}` : ""}`),
+        h("ol", { class: "explanation" }, (pick(line.explanation) || []).map?.((s) => h("li", {}, s)) ?? h("li", {}, String(pick(line.explanation)))),
+        line.override ? h("div", { class: "comment-shown" }, t("已调整", "Overridden"), `: ${yuan(line.override.amount_fen)} — ${line.override.reason || ""}`) : null,
+        line.blocking_reasons?.length ? h("div", { class: "blocking" }, t("阻止出具", "Blocks issuing"), ": ", line.blocking_reasons.join(", ")) : null,
+        override,
+      );
+    });
+    const totals = Object.entries(penalties.totals || {}).map(([kind, money]) => h("li", {}, `${kind}: ${yuan(money.fen)}`));
+    return h(
+      "section",
+      { class: "card", id: "penalties" },
+      h("h2", {}, t("问题与金额", "Findings and money")),
+      rows.length ? rows : h("p", { class: "empty" }, t("无处罚或扣缴项。", "No penalty or deduction lines.")),
+      h("ul", { class: "totals" }, totals),
+    );
+  }
+
+  function historySection(inspection, penalties) {
+    const events = [[inspection.created_at, t("创建", "Created")]];
+    if (inspection.submitted_at) events.push([inspection.submitted_at, `${t("提交", "Submitted")} (${t("第", "#")}${inspection.submission_count}${t("次", "")})`]);
+    if (inspection.review?.at) events.push([inspection.review.at, `${t("退回", "Returned")}: ${inspection.review.comment || ""}`]);
+    if (penalties?.computation) events.push([penalties.computation.computed_at, `${t("计算金额", "Penalties computed")} (${penalties.computation.trigger})${penalties.computation.reason ? ": " + penalties.computation.reason : ""}`]);
+    for (const line of penalties?.lines || []) if (line.override?.at) events.push([line.override.at, `${t("调整金额", "Override")}: ${pick(line.title)} → ${yuan(line.override.amount_fen)}`]);
+    if (inspection.decision) events.push([inspection.decision.at, `${stateName(inspection.decision.action === "approve" ? "approved" : inspection.decision.action === "reject" ? "rejected" : inspection.decision.action)}${inspection.decision.reason ? ": " + inspection.decision.reason : ""}`]);
+    events.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    return h("section", { class: "card", id: "history" }, h("h2", {}, t("历史", "History")), h("ol", { class: "history" }, events.map(([at, what]) => h("li", {}, h("time", {}, formatTime(at)), " ", what))));
+  }
+
+  function actionsSection() {
+    const reason = h("textarea", { id: "decision-text", rows: 2, placeholder: t("意见或理由（退回、驳回必填）", "Comment or reason (required to return or reject)") });
+    const itemComments = () =>
+      [...main.querySelectorAll("textarea.item-comment")].filter((el) => el.value.trim()).map((el) => ({ item_key: el.dataset.item, comment: el.value.trim() }));
+    const need = () => {
+      if (reason.value.trim()) return true;
+      banner(t("请填写意见或理由。", "Write a comment or reason first."), "error");
+      reason.focus();
+      return false;
+    };
+    return h(
+      "section",
+      { class: "card actions", id: "actions" },
+      h("h2", {}, t("审核", "Decision")),
+      reason,
+      h(
+        "div",
+        { class: "buttons" },
+        h("button", { type: "button", class: "primary", id: "approve", onclick: () => decide("approve", reason.value.trim() ? { reason: reason.value.trim() } : {}) }, t("通过", "Approve")),
+        h("button", { type: "button", id: "return", onclick: () => need() && decide("return", { comment: reason.value.trim(), item_comments: itemComments() }) }, t("退回修改", "Return")),
+        h("button", { type: "button", class: "danger", id: "reject", onclick: () => need() && decide("reject", { reason: reason.value.trim(), item_comments: itemComments() }) }, t("驳回", "Reject")),
+        h("button", { type: "button", id: "amend", disabled: true, title: t("修正接口上线后可用", "Available once the amendment endpoint lands") }, t("修正", "Amend")),
+      ),
+    );
+  }
+
+  function drawMap(el, inspection, site) {
+    if (map) map.remove();
+    map = makeMap(el);
+    const layers = [];
+    addBoundaries(map).then(({ zones }) => {
+      if (!layers.length && zones) fitTo(map, [zones]);
+    }).catch(() => {});
+    if (site?.geometry) {
+      const s = L.geoJSON(site.geometry, { pointToLayer: (_, ll) => L.circleMarker(ll, { radius: 9, color: "#1d4ed8", fillOpacity: 0.6, className: "site-marker" }),
+        style: () => ({ color: "#1d4ed8", className: "site-marker" }) })
+        .bindTooltip(site.name)
+        .addTo(map);
+      layers.push(s);
+    }
+    if (inspection.location) {
+      const m = L.circleMarker(gpsLatLng(inspection.location.lon, inspection.location.lat), { radius: 7, color: "#15803d", fillOpacity: 0.8, className: "inspection-marker" })
+        .bindTooltip(t("检查位置", "Inspection position"))
+        .addTo(map);
+      layers.push(m);
+    }
+    for (const link of inspection.photos) {
+      const gps = data.photoMeta[link.photo_id]?.gps;
+      if (!gps) continue;
+      const far = (link.flags || []).some((f) => f.code === "far_from_site");
+      const m = L.circleMarker(gpsLatLng(gps.lon, gps.lat), { radius: 5, color: far ? "#b91c1c" : "#7c3aed", fillOpacity: 0.8, className: far ? "photo-marker far" : "photo-marker" })
+        .bindTooltip(`${t("照片", "Photo")} · ${link.item_key}${far ? " · " + flagName("far_from_site") : ""}`)
+        .addTo(map);
+      layers.push(m);
+    }
+    fitTo(map, layers);
+  }
+
+  function paint() {
+    const { inspection, penalties, checklist, site } = data;
+    const canDecide = SUPERVISING.includes(user.role) && inspection.state === "submitted";
+    const mapEl = h("div", { class: "map small", id: "inspection-map" });
+    clear(main).append(
+      h(
+        "section",
+        { class: "page inspection-page", dataset: { state: inspection.state } },
+        h("p", {}, h("a", { href: "#/queue" }, "← ", t("返回队列", "Back to the queue"))),
+        h("h1", {}, site?.name || inspection.site.name, " ", h("span", { class: `state state-${inspection.state}`, id: "inspection-state" }, stateName(inspection.state))),
+        h(
+          "dl",
+          { class: "facts" },
+          h("dt", {}, t("检查表", "Checklist")), h("dd", {}, `${pick(checklist.title) || inspection.checklist.key} (v${inspection.checklist.version})`),
+          h("dt", {}, t("检查时间", "Inspected")), h("dd", {}, `${formatTime(inspection.started_at)} – ${formatTime(inspection.ended_at)}`),
+          h("dt", {}, t("执法人员", "Officers")), h("dd", {}, inspection.officers.map((o) => o.name || o.badge_number || `#${o.user_id}`).join("、") || "—"),
+          h("dt", {}, t("地址", "Address")), h("dd", {}, site?.address || "—"),
+          h("dt", {}, t("区域", "Zones")), h("dd", {}, (site?.zones || []).map((z) => pick({ zh: z.name_zh, en: z.name_en })).join("、") || "—"),
+          inspection.note ? [h("dt", {}, t("备注", "Note")), h("dd", {}, inspection.note)] : null,
+        ),
+        h(
+          "div",
+          { class: "columns" },
+          h("div", { class: "col-main" }, itemsSection(inspection, checklist, canDecide), penaltiesSection(penalties, SUPERVISING.includes(user.role))),
+          h(
+            "div",
+            { class: "col-side" },
+            canDecide ? actionsSection() : null,
+            h("section", { class: "card" }, h("h2", {}, t("位置", "Positions")), mapEl,
+              h("p", { class: "legend" }, h("span", { class: "dot site" }), t("场所", "Site"), " ", h("span", { class: "dot insp" }), t("检查位置", "Inspection"), " ", h("span", { class: "dot photo" }), t("照片", "Photo"))),
+            historySection(inspection, penalties),
+          ),
+        ),
+      ),
+    );
+    drawMap(mapEl, inspection, site);
+  }
+
+  paint();
+  return () => {
+    if (map) map.remove();
+    for (const u of urls) URL.revokeObjectURL(u);
+  };
+}
