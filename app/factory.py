@@ -24,6 +24,7 @@ from app.http import configure_logging, register_database_error_handler, registe
 from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
+from app.inspector_app.routes import blp as inspector_app_blp
 from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
@@ -122,6 +123,7 @@ def register_services(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blp)
+    app.register_blueprint(inspector_app_blp)  # the inspector app under /app/ (pages, not API)
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
 
