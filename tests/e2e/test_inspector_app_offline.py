@@ -40,14 +40,24 @@ def demo(session) -> dict[str, Any]:  # noqa: ANN001
     return load_demo(session)
 
 
-def api_get(port: int, token: str, path: str) -> tuple[int, bytes]:
+def api_call(port: int, token: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):  # noqa: ANN201
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
     try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=all_headers)
         resp = conn.getresponse()
-        return resp.status, resp.read()
+        return resp.status, resp.read(), resp.getheader("ETag")
     finally:
         conn.close()
+
+
+def api_get(port: int, token: str, path: str) -> tuple[int, bytes]:
+    status, body, _ = api_call(port, token, "GET", path)
+    return status, body
 
 
 def test_inspection_filled_and_submitted_offline_arrives_once_when_online(
@@ -69,6 +79,11 @@ def test_inspection_filled_and_submitted_offline_arrives_once_when_online(
         # The HttpOnly refresh cookie is invisible to scripts; no token sits in web storage.
         assert page.evaluate("document.cookie") == ""
         assert page.evaluate("Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
+        page.reload()  # a restart: still signed in through the refresh cookie
+        expect(page.locator("[data-test=site]").first).to_have_attribute(
+            "data-site-code", "DEMO-CS-001", timeout=20_000
+        )
+        first = page.locator("[data-test=site]").first
 
         # ---------------------------------------------------------------- open the site, fill the checklist
         first.click()
@@ -109,6 +124,47 @@ def test_inspection_filled_and_submitted_offline_arrives_once_when_online(
             "fine": card.locator("[data-test=fine]").inner_text(),
             "deduction": card.locator("[data-test=deduction]").inner_text(),
         }
+
+        # ---------------------------------------------------------------- the supervisor returns it: via the feed
+        supervisor = issue_tokens(session, "demo.supervisor")["access_token"]
+        status, body, etag = api_call(server.port, supervisor, "GET", f"/api/v1/inspections/{inspection_id}")
+        assert status == 200
+        status, body, _ = api_call(
+            server.port,
+            supervisor,
+            "POST",
+            f"/api/v1/inspections/{inspection_id}/return",
+            {"comment": "围挡照片请补拍东侧", "item_comments": [{"item_key": FAILED_ITEM, "comment": "补拍东侧围挡"}]},
+            {"If-Match": etag or ""},
+        )
+        assert status == 200, body
+        page.click("[data-test=sync]")
+        card = page.locator("[data-test=outbox-item]")
+        expect(card).to_have_attribute("data-status", "returned", timeout=20_000)
+        expect(card).to_contain_text("围挡照片请补拍东侧")
+        # the inspector opens it again (the item's comment is shown there), and sends it back
+        card.locator("a.block").click()
+        expect(page.locator(f"[data-test=item][data-key='{FAILED_ITEM}'] .comment")).to_contain_text("补拍东侧围挡")
+        page.click("[data-test=to-review]")
+        page.click("[data-test=submit]")
+        card = page.locator("[data-test=outbox-item]")
+        expect(card).to_have_attribute("data-state", "submitted", timeout=30_000)
+        expect(card).to_have_attribute("data-status", "sent")
+
+        # ---------------------------------------------------------------- logout leaves nothing behind
+        page.on("dialog", lambda d: d.accept())
+        page.goto(f"{base}/app/#/")
+        page.click("[data-test=logout]")
+        expect(page.locator("[data-test=login]")).to_be_visible(timeout=15_000)
+        left = page.evaluate(
+            """async () => ({
+                dbs: (await indexedDB.databases()).map((d) => d.name),
+                caches: await caches.keys(),
+            })"""
+        )
+        assert left == {"dbs": [], "caches": []}, left
+        page.reload()
+        expect(page.locator("[data-test=login]")).to_be_visible(timeout=15_000)  # the cookie is gone too
     finally:
         context.close()
 
@@ -117,10 +173,10 @@ def test_inspection_filled_and_submitted_offline_arrives_once_when_online(
     q = lambda sql, **kw: session.execute(text(sql), kw).all()  # noqa: E731
     rows = q("SELECT id, state, submission_count, location IS NOT NULL AS located FROM inspections")
     assert [(str(r.id), r.state, r.submission_count, r.located) for r in rows] == [
-        (inspection_id, "submitted", 1, True)
+        (inspection_id, "submitted", 2, True)  # submitted, returned by the supervisor, submitted again
     ]
     audit = Counter(r.action for r in q("SELECT action FROM audit_log WHERE entity_id = :i", i=inspection_id))
-    assert audit["inspection.create"] == 1 and audit["inspection.submit"] == 1, audit
+    assert audit["inspection.create"] == 1 and audit["inspection.submit"] == 2, audit
     officers = q("SELECT user_id FROM inspection_officers WHERE inspection_id = :i", i=inspection_id)
     assert sorted(r.user_id for r in officers) == sorted(
         [demo["users"]["demo.inspector"], demo["users"]["demo.inspector2"]]
