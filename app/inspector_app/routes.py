@@ -8,6 +8,7 @@ token lives in an HttpOnly cookie (``cookies``) that only these session endpoint
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from app.errors import Forbidden, Unauthorized, ValidationFailed
 from app.extensions import current_session, db
 from app.http import client_ip
 from app.inspector_app.cookies import COOKIE_NAME, COOKIE_PATH, CSRF_HEADER, csrf_header_ok, refresh_cookie
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "app"
 
@@ -44,7 +47,11 @@ def _base_map() -> dict[str, Any] | None:
     value = current_app.config.get("INSPECTOR_APP_BASE_MAP")
     if not value:
         return None
-    parsed = json.loads(value) if isinstance(value, str) else dict(value)
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else dict(value)
+    except (ValueError, TypeError):
+        log.warning("INSPECTOR_APP_BASE_MAP is not a JSON object; the app shows no base map")
+        return None
     return parsed if isinstance(parsed, dict) and parsed.get("url") else None
 
 

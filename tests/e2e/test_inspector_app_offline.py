@@ -83,11 +83,28 @@ def test_inspection_filled_and_submitted_offline_arrives_once_when_online(
         expect(page.locator("[data-test=site]").first).to_have_attribute(
             "data-site-code", "DEMO-CS-001", timeout=20_000
         )
+        # search by credit code (统一社会信用代码), then by name
+        page.fill("[data-test=search]", "91410811LTDM002054")
+        expect(page.locator("[data-test=site]")).to_have_count(1)
+        expect(page.locator("[data-test=site]")).to_have_attribute("data-site-code", "DEMO-NRMM-002")
+        page.fill("[data-test=search]", "家园住宅")
+        expect(page.locator("[data-test=site]").first).to_have_attribute("data-site-code", "DEMO-CS-001")
+        expect(page.locator("[data-test=site]")).to_have_count(1)
         first = page.locator("[data-test=site]").first
 
         # ---------------------------------------------------------------- open the site, fill the checklist
+        checklist_answers: list[int] = []
+        page.on(
+            "response",
+            lambda r: checklist_answers.append(r.status) if "/api/v1/checklists/" in r.url else None,
+        )
         first.click()
+        expect(page.locator(f"[data-test='start-{CHECKLIST}']")).to_be_visible(timeout=20_000)
+        page.go_back()
+        page.locator("[data-test=site]").first.click()  # again: the checklist version revalidates (ETag, 304)
         page.click(f"[data-test='start-{CHECKLIST}']")
+        n = len(checklist_answers) // 2  # one version document per checklist that applies here
+        assert n >= 1 and checklist_answers == [200] * n + [304] * n, checklist_answers
         keys = fill_checklist(page, PHOTOS, demo["users"]["demo.inspector2"])
         page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
         page.locator(f"[data-test=item][data-key='{FAILED_ITEM}']").scroll_into_view_if_needed()

@@ -56,6 +56,22 @@ def test_upload_cut_mid_photo_resumes_from_the_servers_offset(
             card = page.locator("[data-test=outbox-item]")
             expect(card).to_have_attribute("data-status", "sent", timeout=90_000)
             expect(card).to_have_attribute("data-state", "submitted")
+
+            # logging out with no network: the data goes at once, the session as soon as the server is reachable
+            context.set_offline(True)
+            page.on("dialog", lambda d: d.accept())
+            page.evaluate("location.hash = '#/'")
+            page.click("[data-test=logout]")
+            expect(page.locator("[data-test=login]")).to_be_visible(timeout=15_000)
+            assert page.evaluate("indexedDB.databases().then((d) => d.length)") == 0
+            context.set_offline(False)
+            page.reload()
+            expect(page.locator("[data-test=login]")).to_be_visible(timeout=15_000)
+            assert page.evaluate("localStorage.length") == 0
+            refresh = (
+                "fetch('/app/session/refresh', {method: 'POST', headers: {'X-Lantian-App': '1'}}).then(r => r.status)"
+            )
+            assert page.evaluate(refresh) == 401
         finally:
             context.close()
         records = list(proxy.records)

@@ -65,12 +65,19 @@ export function refresh() {
   return refreshing;
 }
 
+/** End the session on the server and drop the cookie. Returns false when the server could not be reached:
+ *  the caller then remembers to finish the job before anyone can use the app again. */
 export async function logout() {
   if (accessToken) {
-    try { await request("/api/v1/auth/logout", { method: "POST" }); } catch (_) { /* offline: the cookie still goes */ }
+    try { await request("/api/v1/auth/logout", { method: "POST" }); } catch (_) { /* the cookie still goes below */ }
   }
   accessToken = null;
-  try { await session("/app/session/logout"); } catch (_) { /* offline */ }
+  try {
+    const resp = await session("/app/session/logout");
+    return resp.ok;
+  } catch (_) {
+    return false;
+  }
 }
 
 /** fetch() against the API with the bearer token; refreshes once on an expired token. Returns the Response. */

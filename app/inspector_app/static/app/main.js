@@ -13,6 +13,7 @@ const BASE_MAP = (() => {
 })();
 const ALERT_NAMES = { none: "无预警", blue: "蓝色预警", yellow: "黄色预警", orange: "橙色预警", red: "红色预警" };
 const VERDICT_NAMES = { pass: "合格", fail: "不合格", incomplete: "未完成", na: "不适用" };
+const LOGGED_OUT = "lantian.logged_out"; // set only when a logout could not reach the server
 let me = null;
 let fix = null; // the last GPS fix: {lon, lat, accuracy_m, at} (WGS-84)
 
@@ -113,6 +114,7 @@ function loginView(message) {
     status.textContent = "";
     try {
       await api.login(user.value.trim(), pass.value);
+      localStorage.removeItem(LOGGED_OUT);
       await loadMe();
       sync.start();
       location.hash = "#/";
@@ -207,9 +209,12 @@ async function myInspections() {
 async function logoutNow() {
   const pending = (await db.all("inspections")).filter((i) => i.status === "queued" || i.status === "draft" || i.status === "blocked");
   if (pending.length && !confirm(`还有 ${pending.length} 条检查记录未发送，退出将删除它们。确定？`)) return;
-  await api.logout();
+  const cleared = await api.logout();
   await db.wipe();
   if ("caches" in window) for (const k of await caches.keys()) await caches.delete(k);
+  // Offline, the HttpOnly cookie cannot be removed from here: remember to remove it before the app signs in
+  // by itself again (boot), so the next person to pick up the phone cannot continue this session.
+  if (!cleared) localStorage.setItem(LOGGED_OUT, "1");
   me = null;
   location.hash = "#/";
   loginView("已退出 / Logged out");
@@ -630,6 +635,10 @@ async function boot() {
   });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
   watchPosition();
+  if (localStorage.getItem(LOGGED_OUT)) {
+    if (await api.logout()) localStorage.removeItem(LOGGED_OUT);
+    return loginView("已退出 / Logged out");
+  }
   try {
     await api.refresh(); // the HttpOnly cookie: still signed in after a restart
     await loadMe();
