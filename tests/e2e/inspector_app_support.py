@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import text
 
+from app.demo.seed import DEMO_PASSWORD, load_demo_data
 from tests.factories_catalogue import install_shipped_checklists, install_shipped_penalty_rules
 
 PHOTO_DIR = Path(__file__).resolve().parents[1] / "data" / "photos"
@@ -18,8 +19,6 @@ FAILED_ITEM = "hoarding"  # 围挡: a check item that needs photo evidence when 
 
 def load_demo(session: Any) -> dict[str, Any]:
     """What ``make run`` boots with: penalty rules, the checklist catalogue, demo geography and accounts."""
-    from app.demo.seed import DEMO_PASSWORD, load_demo_data
-
     install_shipped_penalty_rules(session)
     install_shipped_checklists(session)
     load_demo_data(session)
