@@ -78,9 +78,12 @@ def front(app, database_url: str, data_dir: Path) -> Iterator[Front]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
-    """One headless Debian Chromium for the whole run; each test opens its own context (fresh storage)."""
+    """One headless Debian Chromium for the browser tests; each test opens its own context (fresh storage).
+
+    Package-scoped: Playwright's sync API keeps an asyncio loop running in the main thread while it is open,
+    and later tests that call ``asyncio.run()`` (the job worker's) would fail if it outlived tests/e2e."""
     executable = chromium_path()
     if executable is None:
         pytest.fail("Chromium is not installed (apt-get install chromium): make test's setup installs it")
