@@ -16,6 +16,7 @@
 | LOGIN_WINDOW_SECONDS | 900 | rate-limit window and lock-out duration |
 | MAX_UPLOAD_BYTES | 20971520 | largest photo (bytes of the image), 413 above it; request bodies may exceed it by 64 KiB of multipart framing |
 | MAX_IMAGE_PIXELS | 50000000 | largest decoded photo, 422 above it (decompression bombs) |
+| INSPECTOR_APP_BASE_MAP | (none) | the inspector app's base map, JSON ``{"url": "https://…/{z}/{x}/{y}.png", "crs": "gcj02" or "wgs84", "attribution": "…"}`` (GCJ-02 for Chinese tile services); none: the site map shows positions without tiles |
 | MIN_OFFICERS | 2 | enforcement officers required on an inspection (行政处罚法 Art. 42) |
 | PHOTO_STORAGE | filesystem | where photo originals/derivatives live: ``filesystem`` (under ``LANTIAN_DATA_DIR/photos``) or ``s3`` (an S3-compatible bucket; upload temp files and resumable partials stay under ``LANTIAN_DATA_DIR/photos``) |
 | PHOTO_S3_BUCKET | (none) | bucket for ``PHOTO_STORAGE=s3`` (must exist; required) |
@@ -149,6 +150,7 @@ class Config:
         self.MAX_CONTENT_LENGTH = max_request_body_bytes()
         self.MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 50_000_000)
         self.MIN_OFFICERS = _int("MIN_OFFICERS", 2)
+        self.INSPECTOR_APP_BASE_MAP = os.environ.get("INSPECTOR_APP_BASE_MAP", "")
         self.PHOTO_MAX_DISTANCE_M = _int("PHOTO_MAX_DISTANCE_M", 300)
         self.PHOTO_MAX_DISTANCE_BY_KIND = {
             k.strip(): int(v)

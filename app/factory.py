@@ -34,6 +34,7 @@ from app.http import configure_logging, register_database_error_handler, registe
 from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
+from app.inspector_app.routes import blp as inspector_app_blp
 from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.maplayers.routes import blp as map_layers_blp
 from app.maplayers.routes import tiles_blp as map_tiles_blp
@@ -150,6 +151,7 @@ def register_services(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blp)
+    app.register_blueprint(inspector_app_blp)  # the inspector app under /app/ (pages, not API)
     for blueprint in API_BLUEPRINTS:
         api.register_blueprint(blueprint)
     register_console(app)

@@ -1,0 +1,225 @@
+"""The phone's preview equals the server's decision: the same cases through app/checklists (Python) and through
+the inspector app's evaluator.js, geo.js and json-logic-js in Chromium (``page.evaluate``), compared.
+
+Covered: every non-check item of the shipped checklists (measure, count, code, choice, text) with passing,
+failing, boundary and broken answers, check items with and without evidence, jurisdiction parameters set and
+unset; the applicability of every shipped checklist's items over sites, zones, alert levels and parameters;
+WGS-84 → GCJ-02 for points in and outside China.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from playwright.sync_api import Browser, Page
+
+from app.checklists.applicability import normalise_context, resolve_checklist
+from app.checklists.evaluation import evaluate_answer
+from app.checklists.spec import ChecklistSpec, ItemSpec
+from app.geo.crs import from_wgs84
+from tests.e2e.lossy_proxy import Gunicorn
+
+CHECKLISTS = sorted(
+    p for p in (Path(__file__).resolve().parents[2] / "checklists").glob("*.yaml") if p.stem != "site_kinds"
+)
+PHOTO = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+
+
+def shipped() -> list[dict[str, Any]]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in CHECKLISTS]
+
+
+def answers_for(item: dict[str, Any]) -> list[dict[str, Any] | None]:
+    """Answers that pass, fail, sit on the limit, or are broken in each way the server reports."""
+    kind = item["kind"]
+    if kind == "check":
+        return [
+            {"verdict": "pass"},
+            {"verdict": "fail"},
+            {"verdict": "fail", "photos": [PHOTO]},
+            {"verdict": "fail", "photos": [PHOTO, "not-a-uuid"]},
+            {"verdict": "na"},
+            {},
+            None,
+        ]
+    if kind == "measure":
+        lim = item["limit"]["value"]
+        lim = lim if isinstance(lim, (int, float)) else 1.5
+        top = item["range"]["max"]
+        n = item["readings"]["min_count"]
+        return [
+            {"values": [lim] * n},
+            {"values": [lim * 0.5] * n, "unit": item["unit"]},
+            {"values": [lim + 0.1] * n},
+            {"values": [lim * 0.5] * (n - 1) + [lim * 1.5]},
+            {"values": [0.1 + 0.2] * n},
+            {"values": [lim] * max(0, n - 1)},
+            {"values": [top + 1] * n},
+            {"values": ["x"]},
+            {"values": [lim] * n, "unit": "furlongs"},
+            {"values": [123456789.0, 0.00001234] + [lim] * n},
+            {},
+        ]
+    if kind == "count":
+        return [{"count": 0}, {"count": 3}, {"count": -1}, {}, {"count": None}]
+    if kind == "code":
+        return [
+            {"code": "ABC-123456"},
+            {"code": " abc 1234 56 "},
+            {"code": "ab"},
+            {"code": "   "},
+            {},
+            {"code": "京A-12345"},
+        ]
+    if kind == "choice":
+        return [{"choice": o["key"]} for o in item["options"]] + [{"choice": "bogus"}, {}]
+    if kind == "text":
+        return [{"text": "样品 A-1"}, {"text": "   "}, {}]
+    raise AssertionError(kind)
+
+
+def evaluation_cases() -> list[dict[str, Any]]:
+    cases = []
+    for doc in shipped():
+        for item in doc["items"]:
+            variants = [item]
+            if item["kind"] == "measure" and item["readings"]["combine"] != "mean":
+                variants.append({**copy.deepcopy(item), "readings": {**item["readings"], "combine": "mean"}})
+            if item["kind"] == "check":
+                variants.append({**copy.deepcopy(item), "na_allowed": not item.get("na_allowed", False)})
+                variants.append({**copy.deepcopy(item), "evidence": {"always": True, "min_photos": 2}})
+            if item["kind"] == "text":
+                variants.append({**copy.deepcopy(item), "required": True})
+            param_sets: list[dict[str, Any] | None] = [None]
+            if item["kind"] == "measure" and isinstance(item["limit"]["value"], dict):
+                param_sets = [None, {item["limit"]["value"]["param"]: 1.5}]
+            if item["kind"] == "code" and item["format"].get("param"):
+                param_sets = [None, {item["format"]["param"]: "^[A-Z]{2}[0-9]{4,6}$"}]
+            for variant, params, answer in itertools.product(variants, param_sets, answers_for(item)):
+                cases.append({"item": variant, "answer": answer, "params": params})
+    return cases
+
+
+def python_evaluation(case: dict[str, Any]) -> dict[str, Any]:
+    ev = evaluate_answer(ItemSpec.from_doc(case["item"]), case["answer"], params=case["params"])
+    return {
+        "verdict": ev.verdict,
+        "errors": [e.to_dict() for e in ev.errors],
+        "explanation": ev.explanation,
+        "not_applicable": ev.not_applicable,
+        "value": ev.value,
+    }
+
+
+@pytest.fixture()
+def page(chromium: Browser, server: Gunicorn) -> Page:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"http://127.0.0.1:{server.port}/app/")
+    page.wait_for_function("typeof globalThis.jsonLogic === 'object'")
+    yield page
+    context.close()
+
+
+def test_answers_are_judged_on_the_phone_as_on_the_server(page: Page) -> None:
+    cases = evaluation_cases()
+    assert len(cases) > 300
+    in_browser = page.evaluate(
+        """async (cases) => {
+            const m = await import('/app/static/evaluator.js');
+            return cases.map((c) => m.evaluateAnswer(c.item, c.answer, c.params));
+        }""",
+        cases,
+    )
+    kinds = set()
+    for case, js in zip(cases, in_browser, strict=True):
+        kinds.add(case["item"]["kind"])
+        assert js == python_evaluation(case), case
+    assert kinds == {"check", "measure", "count", "code", "choice", "text"}
+    verdicts = {python_evaluation(c)["verdict"] for c in cases}
+    assert verdicts == {"pass", "fail", "incomplete"}
+
+
+def contexts(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    attribute_sets = [
+        {},
+        {"earthwork_in_progress": True, "hauls_muck": True, "floor_area_m2": 8000, "has_nrmm_on_site": True},
+        {"demolition_in_progress": True, "idle_bare_land": True, "floor_area_m2": 100, "hauls_muck": False},
+    ]
+    out = []
+    for kind, attrs, zones, level, day, params in itertools.product(
+        doc["site_kinds"][:2],
+        attribute_sets,
+        ([], ["built_up_area"], ["built_up_area", "fireworks_ban_area", "nrmm_low_emission_area"]),
+        ("none", "blue", "orange", "red"),
+        ("2026-01-15", "2026-07-01", "2026-11-30"),
+        ({}, dict.fromkeys(doc.get("parameters") or {}, 1000)),
+    ):
+        out.append(
+            {
+                "site": {"kind": kind, "attributes": attrs},
+                "zones": zones,
+                "jurisdictions": ["410000", "410800", "410811"],
+                "date": day,
+                "alert_level": level,
+                "params": params,
+            }
+        )
+    return out
+
+
+def test_items_apply_on_the_phone_as_on_the_server(page: Page) -> None:
+    cases = []
+    for doc in shipped():
+        spec = ChecklistSpec.from_doc(doc)
+        for ctx in contexts(doc):
+            resolved = resolve_checklist(spec, ctx)
+            if not resolved["applies"]:
+                continue
+            public = {k: v for k, v in normalise_context(ctx).items() if k not in ("params", "alert_rank")}
+            cases.append(
+                {
+                    "items": doc["items"],
+                    "sources": doc.get("sources") or [],
+                    "context": public,
+                    "params": resolved["parameters"],
+                    "level": ctx["alert_level"],
+                    "expected": [i["key"] for i in resolved["items"]],
+                }
+            )
+    assert len(cases) > 500
+    got = page.evaluate(
+        """async (cases) => {
+            const m = await import('/app/static/evaluator.js');
+            return cases.map((c) => {
+                const data = m.conditionData(c.context, c.params, c.level);
+                return c.items
+                    .filter((i) => m.itemInScope(i, c.sources, c.context) && m.itemApplies(i, data))
+                    .map((i) => i.key);
+            });
+        }""",
+        cases,
+    )
+    differing = [(c["context"], c["expected"], g) for c, g in zip(cases, got, strict=True) if g != c["expected"]]
+    assert differing == []
+    # the cases exercise conditions both ways
+    assert any(len(c["expected"]) < len(c["items"]) for c in cases)
+
+
+def test_positions_convert_to_gcj02_on_the_phone_as_on_the_server(page: Page) -> None:
+    points = [(113.2418, 35.2157), (113.65, 34.76), (116.397, 39.909), (121.47, 31.23), (2.35, 48.85), (72.1, 10.0)]
+    got = page.evaluate(
+        """async (points) => {
+            const g = await import('/app/static/geo.js');
+            return points.map(([lon, lat]) => g.wgs84ToGcj02(lon, lat));
+        }""",
+        points,
+    )
+    for (lon, lat), (jlon, jlat) in zip(points, got, strict=True):
+        plon, plat = from_wgs84(lon, lat, "gcj02")
+        assert abs(plon - jlon) < 1e-9 and abs(plat - jlat) < 1e-9, (lon, lat)
