@@ -24,6 +24,7 @@ from app.inspections.presenter import (
     present_inspection,
     present_review_settings,
 )
+from app.inspections.put_and_submit import put_and_submit
 from app.inspections.review import approve_inspection, reject_inspection, return_inspection
 from app.inspections.review_settings import get_review_settings, put_review_settings
 from app.inspections.schemas import (
@@ -122,6 +123,35 @@ class InspectionSubmit(MethodView):
         )
         db.session.commit()
         return _with_etag(inspection)
+
+
+@blp.route("/<uuid:inspection_id>/submission")
+class InspectionPutAndSubmit(MethodView):
+    @blp.auth()
+    @blp.arguments(InspectionPutSchema)
+    @blp.response(200, InspectionSchema, **_ETAG_DOC)
+    @blp.alt_response(201, schema=InspectionSchema, description="已创建并提交 / Created and submitted")
+    @blp.problem(422, "不完整：errors 列出每一处，什么也没有保存 / Incomplete: every problem listed, nothing saved")
+    @blp.problem(409, "状态不允许修改或提交 / Not editable or submittable in this state")
+    @blp.problem(412, "版本过期，body.current 为当前状态 / Stale If-Match")
+    @blp.problem(428, "更新已有记录需要 If-Match / If-Match required to update")
+    @blp.problem(404, "不存在（检查记录，或所链接的照片不可见）/ Not found (the inspection, or a linked photo)")
+    def post(self, payload: dict[str, Any], inspection_id: uuid.UUID) -> Any:
+        """Create (or update, with If-Match) and submit in one request: the PUT's body, all or nothing.
+
+        For a phone with a good connection; a retry with the same body answers the same submitted inspection."""
+        result = put_and_submit(
+            current_session(),
+            current_principal(),
+            inspection_id,
+            payload,
+            request.headers.get("If-Match"),
+            wiring().inspection_settings,
+            current_state_for(current_session(), current_principal()),
+            wiring().photo_evidence,
+        )
+        db.session.commit()
+        return _with_etag(result.inspection, 201 if result.created else 200)
 
 
 @blp.route("/<uuid:inspection_id>/return")

@@ -75,6 +75,7 @@ JSON_ENDPOINTS = [
     ("POST", "/api/v1/sites"),
     ("PATCH", "/api/v1/sites/1"),
     ("PUT", f"/api/v1/inspections/{INSPECTION_ID}"),
+    ("POST", f"/api/v1/inspections/{INSPECTION_ID}/submission"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/return"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/approve"),
     ("POST", f"/api/v1/inspections/{INSPECTION_ID}/reject"),

@@ -1,0 +1,121 @@
+"""POST /api/v1/inspections/{uuid}/submission: the PUT's body created and submitted in one request, all or nothing,
+safe to retry; fewer SQL statements than the two-step path (counted with SQLAlchemy events, not timed)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from app.audit.models import AuditEntry
+from app.extensions import db
+from tests.factories_inspections import applicable_items, make_world, new_id, passing_answer, put, put_body, submit
+
+
+def _passing_answers(client, session, world) -> dict[str, Any]:  # noqa: ANN001
+    """Answers that pass every item the demo construction site is asked (read from a throwaway draft)."""
+    probe = new_id()
+    assert put(client, world.headers["insp_a"], probe, put_body(world)).status_code == 201
+    answers = {i["key"]: passing_answer(i) for i in applicable_items(session, probe)}
+    session.rollback()
+    return answers
+
+
+def _one_shot(client, headers, inspection_id, body, if_match=None):  # noqa: ANN001, ANN202
+    extra = {"If-Match": if_match} if if_match else {}
+    return client.post(f"/api/v1/inspections/{inspection_id}/submission", json=body, headers={**headers, **extra})
+
+
+def _statements(fn: Callable[[], Any]) -> int:
+    count = 0
+
+    def counter(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return count
+
+
+def test_one_request_creates_and_submits_with_the_servers_findings(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    body = put_body(world, answers=_passing_answers(client, session, world))
+    iid = new_id()
+    response = _one_shot(client, world.headers["insp_a"], iid, body)
+    assert response.status_code == 201, response.get_json()
+    got = response.get_json()
+    assert got["state"] == "submitted" and got["submission_count"] == 1
+    assert got["findings"] and all(f["verdict"] == "pass" for f in got["findings"])
+    assert response.headers["ETag"] == f'"{got["version"]}"'
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == iid)).all()
+    assert sorted(actions) == ["inspection.create", "inspection.submit", "penalty.compute"]
+
+
+def test_a_retry_answers_the_same_submitted_inspection_and_changes_nothing(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    body = put_body(world, answers=_passing_answers(client, session, world))
+    iid = new_id()
+    first = _one_shot(client, world.headers["insp_a"], iid, body)
+    assert first.status_code == 201
+    again = _one_shot(client, world.headers["insp_a"], iid, body)
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["version"] == first.get_json()["version"]
+    assert again.get_json()["submission_count"] == 1
+    audited = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity_id == iid))
+    assert audited == 3  # create, submit, penalty computation: once each
+    # another body for a submitted inspection is not a retry: the state forbids the change
+    changed = _one_shot(client, world.headers["insp_a"], iid, {**body, "location": {**body["location"], "accuracy_m": 5.0}}, if_match=first.headers["ETag"])
+    assert changed.status_code == 409, changed.get_json()
+
+
+def test_a_refused_submission_saves_nothing(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    answers = _passing_answers(client, session, world)
+    answers["hoarding"] = {"verdict": "fail"}  # a failed item without its photos
+    iid = new_id()
+    response = _one_shot(client, world.headers["insp_a"], iid, put_body(world, answers=answers))
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert response.mimetype == "application/problem+json" and problem["code"] == "inspection_incomplete"
+    assert ("answers.hoarding.photos", "evidence_required") in {(e["path"], e["code"]) for e in problem["errors"]}
+    # The request ended without a commit (tests share the app context's session, so end it as a request does).
+    session.rollback()
+    assert client.get(f"/api/v1/inspections/{iid}", headers=world.headers["insp_a"]).status_code == 404
+
+
+def test_a_draft_is_updated_and_submitted_with_if_match(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    answers = _passing_answers(client, session, world)
+    iid = new_id()
+    assert put(client, world.headers["insp_a"], iid, put_body(world)).status_code == 201
+    body = put_body(world, answers=answers)
+    assert _one_shot(client, world.headers["insp_a"], iid, body).status_code == 428
+    assert _one_shot(client, world.headers["insp_a"], iid, body, if_match='"7"').status_code == 412
+    response = _one_shot(client, world.headers["insp_a"], iid, body, if_match='"1"')
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == "submitted"
+
+
+def test_one_request_makes_fewer_statements_than_put_then_submit(client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    answers = _passing_answers(client, session, world)
+    body = put_body(world, answers=answers)
+    two_step_id, one_shot_id = new_id(), new_id()
+
+    def two_step() -> None:
+        created = put(client, world.headers["insp_a"], two_step_id, body)
+        assert created.status_code == 201
+        assert submit(client, world.headers["insp_a"], two_step_id, created.headers["ETag"]).status_code == 200
+
+    def one_shot() -> None:
+        assert _one_shot(client, world.headers["insp_a"], one_shot_id, body).status_code == 201
+
+    two_steps = _statements(two_step)
+    one_request = _statements(one_shot)
+    print(f"[statements] PUT + submit: {two_steps}; one request: {one_request}; {len(answers)} answers")
+    assert one_request < two_steps
