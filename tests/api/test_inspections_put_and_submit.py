@@ -69,7 +69,13 @@ def test_a_retry_answers_the_same_submitted_inspection_and_changes_nothing(clien
     audited = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity_id == iid))
     assert audited == 3  # create, submit, penalty computation: once each
     # another body for a submitted inspection is not a retry: the state forbids the change
-    changed = _one_shot(client, world.headers["insp_a"], iid, {**body, "location": {**body["location"], "accuracy_m": 5.0}}, if_match=first.headers["ETag"])
+    changed = _one_shot(
+        client,
+        world.headers["insp_a"],
+        iid,
+        {**body, "location": {**body["location"], "accuracy_m": 5.0}},
+        if_match=first.headers["ETag"],
+    )
     assert changed.status_code == 409, changed.get_json()
 
 
