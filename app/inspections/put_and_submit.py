@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.inspections.access import inspection_not_found, is_participant
 from app.inspections.capture import PutResult, put_inspection
 from app.inspections.settings import Settings
-from app.inspections.submission import submit_inspection
+from app.inspections.submission import submit_locked
 from app.inspections.versions import ShowCurrent
 from app.photos.evidence_links import EvidenceLinks
 
@@ -40,5 +41,8 @@ def put_and_submit(
     # The version the PUT left; on a replay the inspection is already submitted at it, which submit answers
     # as its own retry (no change).
     version = f'"{put.inspection.version}"'
-    submitted = submit_inspection(session, principal, inspection_id, version, settings, show_current)
+    if not is_participant(principal, put.inspection):
+        raise inspection_not_found()  # as submit answers anyone who is not one of its officers
+    # put_inspection returned the row locked FOR UPDATE with its collections: no second lock and load.
+    submitted = submit_locked(session, principal, put.inspection, version, settings, show_current)
     return PutResult(submitted, put.created)

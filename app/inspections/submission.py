@@ -233,6 +233,19 @@ def submit_inspection(
     inspection = load_for_update(session, inspection_id)
     if inspection is None or not is_participant(principal, inspection):
         raise inspection_not_found()
+    return submit_locked(session, principal, inspection, if_match, settings, show_current)
+
+
+def submit_locked(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    if_match: str | None,
+    settings: Settings,
+    show_current: ShowCurrent,
+) -> Inspection:
+    """``submit_inspection`` for an inspection this transaction already holds ``FOR UPDATE`` (loaded with its
+    collections) and whose caller is one of its officers — the one-request create-and-submit path."""
     sent_version = rules.require_if_match(if_match)
     if inspection.state == rules.SUBMITTED and sent_version in (inspection.version, inspection.submitted_from_version):
         return inspection
