@@ -282,6 +282,49 @@ def test_submission_uses_the_declared_level_and_its_measure_items_yield_findings
     assert row.site_context["alert"]["alert_ids"] == [alert["id"]]
 
 
+def test_an_amendment_re_evaluates_with_the_measure_items_of_the_level_in_force(client, world, session, store):  # noqa: ANN001
+    """A reviewer's amendment makes a new findings revision: the measure items checked at submission stay in it."""
+    install_shipped_penalty_rules(session)
+    session.commit()
+    assert import_list(client, world.headers["adm_sy"], _csv(*SITE_ROWS)).status_code == 201
+    declare(client, world.headers["adm_city"], starts_at=(STARTED - timedelta(hours=1)).isoformat())
+    h = world.headers["insp_a"]
+    resolved = _checklist(client, h, world.site_id, date=STARTED.date().isoformat())
+    dust = next(c for c in resolved["checklists"] if c["key"] == DUST)
+    answers = {i["key"]: passing_answer(i) for i in dust["items"]}
+    earthworks, line = _alert_items(resolved)
+    photos = [
+        _upload(client, h, n)
+        for n in (
+            "drew__jpg__Apple_iPhone_4.jpg",
+            "drew__jpg__HTC_Desire.jpg",
+            "drew__jpg__Nikon_D5000.jpg",
+            "drew__jpg__Samsung_GT-I9000_Galaxy_S_.jpg",
+        )
+    ]
+    answers[earthworks["key"]] = {"verdict": "fail", "note": "东区仍在开挖", "photos": photos[:2]}
+    answers[line["key"]] = {"verdict": "pass", "photos": photos[2:]}  # the line stopped: always photographed
+    iid = new_id()
+    assert put(client, h, iid, put_body(world, answers=answers, alert_level="orange")).status_code == 201
+    submitted = submit(client, h, iid, '"1"')
+    assert submitted.status_code == 200, submitted.get_json()
+    body = {
+        "id": new_id(),
+        "item_key": "hoarding",
+        "kind": "change",
+        "answer": {"note": "补记"},
+        "reason": "补记围挡情况",
+    }
+    response = client.post(
+        f"/api/v1/inspections/{iid}/amendments", json=body, headers={**world.headers["sup_sy"], "If-Match": '"2"'}
+    )
+    assert response.status_code == 200, response.get_json()
+    findings = {f["item_key"]: f for f in response.get_json()["inspection"]["findings"]}
+    assert findings[earthworks["key"]]["verdict"] == "fail"
+    lines = client.get(f"/api/v1/inspections/{iid}/penalties", headers=h).get_json()["lines"]
+    assert "fine.air_law_121_refuse_alert_works_stop" in {l["rule_key"] for l in lines}
+
+
 def test_the_daily_list_shows_listed_sites_under_measures_and_whether_inspected(client, world):  # noqa: ANN001
     assert import_list(client, world.headers["adm_sy"], _csv(*SITE_ROWS)).status_code == 201
     declare(client, world.headers["adm_city"], starts_at="2026-11-20T08:00:00+08:00")
