@@ -33,7 +33,7 @@ class Export(MethodView):
         db.session.commit()  # the audit entry is written before the first byte leaves
         return Response(
             stream_with_context(export_chunks(session, plan)),
-            mimetype=plan.mimetype,
+            content_type=plan.mimetype,
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(plan.filename)}",
                 "X-Export-Rows": str(plan.rows),

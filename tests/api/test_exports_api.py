@@ -37,7 +37,7 @@ INSPECTIONS_IN = (
 def test_csv_export_of_every_inspection_has_a_bom_chinese_headers_and_every_row(client, session, generated) -> None:
     response = _get(client, session, "sup.henan", f"/api/v1/exports/inspections.csv?state={ALL_STATES}")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf")
