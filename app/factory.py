@@ -18,6 +18,8 @@ from app.auth.routes import blp as auth_blp
 from app.auth.session_cache import session_cache_from_config
 from app.cases.routes import blp as cases_blp
 from app.cases.routes import fiscal_blp, tasks_blp
+from app.change_notices import change_listener_from_config
+from app.checklists.hash_cache import checklist_hash_cache_from_config
 from app.checklists.routes import blp as checklists_blp
 from app.config import Config
 from app.console.routes import register_console
@@ -132,6 +134,7 @@ def register_extensions(app: Flask) -> None:
 def register_services(app: Flask) -> None:
     """Settings and adapters handed to services as parameters, and how features answer each other."""
     inspection_settings = InspectionSettings.from_config(app.config)
+    listener = change_listener_from_config(app.config)  # one LISTEN connection per process for both caches
     app.extensions[EXTENSION_KEY] = Wiring(
         photo_store=photo_store_from_config(app.config),
         # Photos are evidence in inspections: the photos feature asks the inspections feature for a photo's
@@ -145,7 +148,8 @@ def register_services(app: Flask) -> None:
         ),
         inspection_settings=inspection_settings,
         risk_settings=risk_settings(app.config, inspection_settings),
-        session_cache=session_cache_from_config(app.config),
+        session_cache=session_cache_from_config(app.config, listener),
+        checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
     )
 
 

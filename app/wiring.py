@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from app.auth.session_cache import SessionCache
+from app.checklists.hash_cache import CurrentHashCache
 from app.inspections.settings import Settings as InspectionSettings
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
@@ -27,6 +28,8 @@ class Wiring:
     risk_settings: RiskSettings
     # Valid sessions per process (None when AUTH_SESSION_CACHE_SECONDS is 0): app/auth/session_cache.py.
     session_cache: SessionCache | None = None
+    # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.
+    checklist_hashes: CurrentHashCache | None = None
 
 
 def wiring(app: Flask | None = None) -> Wiring:

@@ -37,6 +37,7 @@ from app.checklists.versions import checklist_not_found, current_hash, index_has
 from app.errors import NotFound
 from app.extensions import current_session
 from app.sites.services import get_site
+from app.wiring import wiring
 
 blp = Blueprint(
     "checklists", __name__, url_prefix="/api/v1", description="检查表 / Checklists (content-hash ETags, gzip)"
@@ -102,7 +103,7 @@ class ChecklistCurrent(MethodView):
     @blp.alt_response(404, description="不存在 / Not found")
     def get(self, key: str) -> Response:
         """The current version of a checklist, exactly as in its file (ETag = content hash)."""
-        digest = current_hash(current_session(), key)
+        digest = current_hash(current_session(), key, wiring().checklist_hashes)
         return conditional_json(
             digest, lambda: encoded_checklist(current_session(), digest or ""), REVALIDATE, _no_checklist(key)
         )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.checklists.hash_cache import CurrentHashCache
 from app.checklists.models import ChecklistVersion
 from app.errors import NotFound
 
@@ -26,11 +27,18 @@ def checklist_not_found(key: str, version: str | None = None) -> NotFound:
     )
 
 
-def current_hash(session: Session, key: str) -> str | None:
-    """Content hash of the current version of ``key`` (reads only the hash column, for ETag checks)."""
-    return session.scalar(
+def current_hash(session: Session, key: str, cache: CurrentHashCache | None = None) -> str | None:
+    """Content hash of the current version of ``key`` (reads only the hash column, for ETag checks), from the
+    process's cache when it holds it (app/checklists/hash_cache.py)."""
+    if cache is not None and (cached := cache.get(key)) is not None:
+        return cached
+    generation = cache.generation() if cache is not None else 0
+    digest = session.scalar(
         select(ChecklistVersion.content_hash).where(ChecklistVersion.key == key, ChecklistVersion.is_current.is_(True))
     )
+    if cache is not None and digest is not None:
+        cache.put(key, digest, generation)
+    return digest
 
 
 def version_hash(session: Session, key: str, version: str) -> str | None:

@@ -1,4 +1,5 @@
-"""A cached session costs no database round trip, and PostgreSQL's notifications revoke it in every process."""
+"""A cached session or checklist hash costs no database round trip, and PostgreSQL's notifications make every
+process forget it (app/change_notices.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ from sqlalchemy.orm import Session
 from app.auth.models import AuthSession, User
 from app.auth.services import authenticate
 from app.auth.session_cache import SessionCache
+from app.change_notices import ChangeListener
+from app.checklists.hash_cache import CurrentHashCache
+from app.checklists.models import ChecklistVersion
+from app.checklists.versions import current_hash
 from app.errors import Unauthorized
 from app.extensions import db
 from tests.factories import issue_tokens, make_user
 
 
 @pytest.fixture()
-def cache(database_url: str) -> Iterator[SessionCache]:
-    listening = SessionCache(database_url.replace("postgresql+psycopg://", "postgresql://"), ttl=60)
-    assert listening.wait_listening(10)
+def listener(database_url: str) -> ChangeListener:
+    return ChangeListener(database_url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+@pytest.fixture()
+def cache(listener: ChangeListener) -> Iterator[SessionCache]:
+    listening = SessionCache(ttl=60, listener=listener)
+    assert listener.wait_listening(10)
     yield listening
 
 
@@ -94,3 +104,27 @@ def test_disabling_the_user_ends_their_cached_sessions(app_ctx, session: Session
             authenticate(request, secret, token, cache)
 
     assert _refused_within(2.0, check)
+
+
+def test_a_cached_checklist_hash_is_read_once_and_forgotten_when_the_catalogue_changes(
+    app_ctx, session: Session, listener: ChangeListener
+) -> None:
+    from tests.factories_catalogue import install_shipped_checklists
+
+    hashes = CurrentHashCache(ttl=60, listener=listener)
+    assert listener.wait_listening(10)
+    install_shipped_checklists(session)
+    session.commit()
+    row = session.query(ChecklistVersion).filter_by(is_current=True).first()
+    assert row is not None
+    key, digest = row.key, row.content_hash
+    assert current_hash(session, key, hashes) == digest
+    assert _statements_during(lambda: current_hash(session, key, hashes)) == 0
+    # The catalogue sync makes another version current: the trigger notifies, every process forgets the key.
+    session.execute(update(ChecklistVersion).where(ChecklistVersion.id == row.id).values(is_current=False))
+    session.commit()
+    deadline = time.monotonic() + 5
+    while hashes.get(key) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hashes.get(key) is None
+    assert current_hash(session, key, hashes) is None  # read again: no current version now

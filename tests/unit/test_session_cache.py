@@ -19,7 +19,7 @@ def _principal(user_id: int, sid: str) -> Principal:
 
 
 def _listening_cache(clock: FakeClock, ttl: float = 10.0) -> SessionCache:
-    cache = SessionCache("postgresql://unused", ttl, clock, listen=False)
+    cache = SessionCache(ttl, clock)
     cache.set_listening(True)
     return cache
 
