@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, cast, exists, literal, or_, select, text, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import cursors
@@ -139,6 +139,9 @@ def inspection_feed(
             )
             .order_by(Inspection.change_xid, Inspection.change_seq)
             .limit(limit + 1)
+            # The submission's stored context (site, parameters, applicable items: kilobytes of JSON each) is
+            # not part of a feed item: neither fetched nor decoded for 50 rows.
+            .options(defer(Inspection.site_context))
         )
     )
     has_more = len(rows) > limit
