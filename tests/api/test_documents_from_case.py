@@ -6,6 +6,7 @@ documents; scope; retries."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,12 +16,13 @@ from app.audit.models import AuditEntry
 from app.cases.queries import case_of_inspection
 from app.documents.chinese import amount_in_figures, amount_in_words
 from app.documents.models import Document
+from app.inspections.models import Inspection
 from app.penalties.computation import compute_penalties_for_inspection, recompute_inspection_penalties
 from tests.api.test_documents_api import pdf_of, put_settings, render_all
 from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_documents import make_officered_inspection, pdf_text
-from tests.factories_penalties import dust_failures, make_construction_site, make_penalty_world
+from tests.factories_penalties import CST, dust_failures, make_construction_site, make_inspection, make_penalty_world
 
 PARTY = "焦作市山阳区示例建设集团有限公司"  # the case's corrected party, not the site's operator
 DECIDED_FEN = 4_321_000  # 肆万叁仟贰佰壹拾元整: not what the lines propose
@@ -251,3 +253,55 @@ def test_a_retried_issue_from_the_case_returns_the_same_document(client, world):
     assert other_kind.status_code == 409 and other_kind.get_json()["code"] == "document_id_taken"
     page = _case(client, world)["body"]
     assert [d["number"] for d in page["documents"]] == [first["number"]]
+
+
+def test_a_daily_penalty_is_issued_from_the_refused_order_and_the_original_decision(app, session, client, world):  # noqa: ANN001
+    _case_post(
+        client, world, "/orders", {"decided_on": "2026-11-21", "served_on": "2026-11-22", "deadline": "2026-11-27"}
+    )
+    _step(client, world, "approve_filing", "2026-11-23")
+    _step(client, world, "serve_notice", "2026-11-24")
+    _step(client, world, "decide", "2026-11-25", fine_fen=DECIDED_FEN, rights_waived=True)
+    _step(client, world, "serve_decision", "2026-11-26")
+    assert "order_not_refused" in _blocked(issue_from_case(client, world, "daily_penalty_decision"))
+    decision = _issued(issue_from_case(client, world, "penalty_decision"))
+    render_all(app, session)
+    # 令28 第十三条: the re-inspection on 11-28 finds the hoarding still missing (拒不改正).
+    first = session.get(Inspection, uuid.UUID(world["inspection"]))
+    again = make_inspection(
+        session, first.site, dust_failures("hoarding"), started_at=datetime(2026, 11, 28, 9, 0, tzinfo=CST),
+        created_by=first.created_by_id,
+    )  # fmt: skip
+    again.reinspection_of_id = first.id
+    session.flush()
+    compute_penalties_for_inspection(session, again)
+    session.commit()
+    r = client.post(
+        f"/api/v1/inspections/{again.id}/approve",
+        json={},
+        headers={**world["h"]["sup.sy"], "If-Match": f'"{again.version}"'},
+    )
+    assert r.status_code == 200, r.get_json()
+    page = _case(client, world)["body"]
+    assert page["orders"][0]["status"] == "refused" and page["orders"][0]["outcome_on"] == "2026-11-28"
+    daily = _issued(issue_from_case(client, world, "daily_penalty_decision"))
+    render_all(app, session)
+    text = pdf_text(pdf_of(client, world, daily["id"]))
+    assert PARTY not in text and page["party"]["name"] in text
+    assert decision["number"] in text and "2026年11月25日" in text
+    # 令28 第十七条、第十九条: from the day after service (11-23) to the re-inspection (11-28), 6 days at the
+    # original decision's fine per day
+    assert "自2026年11月23日起至2026年11月28日止，共6日" in text
+    assert amount_in_words(DECIDED_FEN * 6) in text and amount_in_figures(DECIDED_FEN * 6) in text
+
+
+def test_a_preview_from_the_case_names_what_blocks_it_and_takes_no_number(session, client, world):  # noqa: ANN001
+    for language in ("zh", "en"):
+        r = client.post(
+            "/api/v1/documents/preview",
+            json={"kind": "advance_notice", "case_id": world["case"], "language": language},
+            headers=world["h"]["sup.sy"],
+        )
+        assert r.status_code == 200 and r.mimetype == "application/pdf"
+        assert "case_not_filed" in r.headers["X-Document-Blockers"].split(",")
+    assert session.scalar(select(Document.id)) is None
