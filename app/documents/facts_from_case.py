@@ -10,6 +10,7 @@ what the request says.
   (第六十四条 听证, the jurisdiction's 陈述申辩 period);
 - the penalty decision prints the decided fine and measures and the decision date (第五十九条);
 - the daily penalty counts from the refused order's service to the re-inspection (令28 第十七条);
+- a proof of service names the case's party as the recipient unless the request names another;
 - earlier documents of the case are cited (number and the date the case records) without the client naming
   them (documents.md §0.1).
 
@@ -197,6 +198,9 @@ def build_case_facts(
             per_day = case.decided_fine_fen
         if per_day is not None:
             daily = DailyFacts(order.served_on, order.outcome_on, int(per_day))
+    service = base.service
+    if service is not None and not service.recipient:
+        service = replace(service, recipient=party.name)  # 受送达人: the case's party unless the request names one
     decided = base.decided_amount_fen
     signed_on = None
     if kind == PENALTY_DECISION:
@@ -212,6 +216,7 @@ def build_case_facts(
         other_inspections=tuple(others),
         order=order_facts,
         daily=daily,
+        service=service,
         decided_amount_fen=decided,
         case=case,
         signed_on=signed_on,

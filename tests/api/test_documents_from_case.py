@@ -142,7 +142,6 @@ def test_a_case_walked_through_its_stages_issues_each_kind_with_the_cases_facts(
         "method": "direct",
         "served_at": "2026-11-26T10:30:00+08:00",
         "place": "工地项目部",
-        "recipient": PARTY,
         "servers": ["张三", "李四"],
     }
     proof = _issued(
@@ -180,7 +179,7 @@ def test_a_case_walked_through_its_stages_issues_each_kind_with_the_cases_facts(
     assert "2026年11月25日" in decision_pdf  # the decision date it states (第五十九条第一款第六项)
 
     proof_pdf = pdf_text(pdf_of(client, world, proof["id"]))
-    assert decision["number"] in proof_pdf and PARTY in proof_pdf
+    assert decision["number"] in proof_pdf and f"受送达人{PARTY}" in proof_pdf  # the case's party by default
     assert pdf_text(pdf_of(client, world, fiscal["id"]))
 
     issued = [record, order, notice, decision, proof, fiscal]
