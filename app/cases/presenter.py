@@ -13,7 +13,9 @@ from app.cases.models import Case, CaseSettings, CorrectionOrder, FiscalDeductio
 from app.cases.party import party_dict, party_of
 from app.cases.schedule import case_deadlines
 from app.cases.settings import SETTING_FIELDS, EffectiveCaseSettings
+from app.cases.timeline import document_summary
 from app.cases.transitions import STAGE_NAMES, allowed_actions
+from app.documents.queries import case_documents
 from app.jurisdictions.models import Jurisdiction
 from app.localtime import today_local
 
@@ -75,6 +77,7 @@ def present_case(session: Session, case: Case, viewer: Principal) -> dict[str, A
         "orders": [present_order(o) for o in case.orders],
         "deadlines": [asdict(d) | {"passed": d.passed(today)} for d in case_deadlines(session, case)],
         "allowed_actions": allowed_actions(case.stage, viewer.role),
+        "documents": [document_summary(d) for d in case_documents(session, case.id)],
     }
 
 

@@ -147,6 +147,20 @@ class CaseSummarySchema(ma.Schema):
     opened_at = fields.DateTime()
 
 
+class CaseDocumentSchema(ma.Schema):
+    document_id = fields.UUID()
+    kind = fields.String()
+    kind_title = fields.String()
+    number = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "rendering | issued | failed | voided"})
+    issued_on = fields.Date()
+    issued_at = fields.DateTime()
+    issued_by = fields.Integer()
+    voided_at = fields.DateTime(allow_none=True)
+    voided_by = fields.Integer(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+
+
 class CaseSchema(CaseSummarySchema):
     stages = fields.Nested(StageDatesSchema)
     proposed_fine_fen = fields.Integer(allow_none=True)
@@ -163,6 +177,10 @@ class CaseSchema(CaseSummarySchema):
     orders = fields.List(fields.Nested(OrderSchema))
     deadlines = fields.List(fields.Nested(DeadlineSchema))
     allowed_actions = fields.List(fields.String())
+    documents = fields.List(
+        fields.Nested(CaseDocumentSchema),
+        metadata={"description": "文书（按签发顺序）/ documents issued from the case"},
+    )
 
 
 class CaseListSchema(ma.Schema):

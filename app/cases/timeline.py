@@ -13,6 +13,9 @@ from app.auth.principal import Principal
 from app.cases.case_file import inspection_fact
 from app.cases.models import CaseEvent
 from app.cases.queries import get_case
+from app.documents.kinds import KINDS
+from app.documents.models import Document
+from app.documents.queries import case_documents
 from app.inspections.models import Inspection
 from app.localtime import local_date
 
@@ -75,5 +78,39 @@ def case_timeline(session: Session, principal: Principal, case_id: int) -> tuple
                     },
                 )
             )
+    for document in case_documents(session, case.id):
+        entries.append((document.issued_on, document.issued_at, 2, document_entry(document)))
     entries.sort(key=lambda e: (e[0] or date.min, e[1].timestamp() if e[1] else 0.0, e[2]))
     return case.version, [e[3] for e in entries]
+
+
+def document_entry(document: Document) -> dict[str, Any]:
+    """A document issued from the case: what, which number, issued or voided, when and by whom."""
+    return {
+        "kind": "document",
+        "on_date": document.issued_on,
+        "at": document.issued_at,
+        "by": document.issued_by_id,
+        "data": {k: _iso(v) for k, v in document_summary(document).items()},
+    }
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """The document as the case's page lists it."""
+    return {
+        "document_id": str(document.id),
+        "kind": document.kind,
+        "kind_title": KINDS[document.kind].title_zh,
+        "number": document.number,
+        "state": document.state,
+        "issued_on": document.issued_on,
+        "issued_at": document.issued_at,
+        "issued_by": document.issued_by_id,
+        "voided_at": document.voided_at,
+        "voided_by": document.voided_by_id,
+        "void_reason": document.void_reason,
+    }

@@ -131,8 +131,9 @@ def _kind_blockers(facts: DocumentFacts) -> list[Blocker]:
         line.kind == "statutory_fine" for line in carried_lines(facts)
     ):
         out.append(Blocker("no_fine", "无罚款事项", "No fine to propose or decide"))
-    if kind == PENALTY_DECISION and (facts.notice_ref is None or facts.notice_ref.voided):
-        # 行政处罚法第六十二条: no decision without the advance notice.
+    notice_served = facts.case is not None and facts.case.notice_served_on is not None
+    if kind == PENALTY_DECISION and (facts.notice_ref is None or facts.notice_ref.voided) and not notice_served:
+        # 行政处罚法第六十二条: no decision without the advance notice (a case records its service).
         out.append(
             Blocker("advance_notice_not_issued", "尚未送达行政处罚事先告知书", "No advance notice issued (Art. 62)")
         )
@@ -163,6 +164,51 @@ def _kind_blockers(facts: DocumentFacts) -> list[Blocker]:
     return out
 
 
+def _case_blockers(facts: DocumentFacts) -> list[Blocker]:
+    """A document issued from a case is refused while the case is not at a stage where its kind makes sense."""
+    case = facts.case
+    if case is None:
+        return []
+    out: list[Blocker] = []
+    kind = facts.kind
+    if kind == ORDER_TO_CORRECT and (facts.order is None or facts.order.decided_on is None):
+        # 行政处罚法第二十八条第一款: the order is the case's recorded decision (its date, service, deadline).
+        out.append(
+            Blocker("case_order_not_recorded", "案件尚未记录责令改正决定", "The case records no order to correct")
+        )
+    if kind in (ADVANCE_NOTICE, PENALTY_DECISION, DAILY_PENALTY_DECISION) and case.filed_on is None:
+        # 行政处罚法第五十四条第二款: a penalty procedure starts with 立案.
+        out.append(Blocker("case_not_filed", "案件尚未立案", "The case is not filed (Art. 54)"))
+    if kind == ADVANCE_NOTICE:
+        proposed = case.proposed_fine_fen if case.proposed_fine_fen is not None else facts.proposed_total_fen
+        if not proposed:
+            # 行政处罚法第四十四条: the notice states the penalty the authority intends to impose.
+            out.append(Blocker("no_proposed_penalty", "尚无拟作出的行政处罚", "No proposed penalty (Art. 44)"))
+        if case.decided_on is not None:
+            out.append(Blocker("case_already_decided", "案件已作出处罚决定", "The case is already decided"))
+    if kind in (PENALTY_DECISION, DAILY_PENALTY_DECISION) and (
+        case.decided_on is None or case.decided_fine_fen is None
+    ):
+        # 行政处罚法第五十七条、第五十九条: the decision document states the decision the case records;
+        # 令28 第七条第二款: a daily penalty follows the original decision.
+        out.append(Blocker("case_not_decided", "案件尚未作出处罚决定", "The case has no recorded decision (Art. 57)"))
+    if kind == DAILY_PENALTY_DECISION and facts.daily is None:
+        # 令28 第十三条: 拒不改正 is a re-inspection finding the served order not complied with.
+        out.append(
+            Blocker(
+                "order_not_refused",
+                "尚无经复查拒不改正的责令改正决定",
+                "No served order found refused at re-inspection",
+            )
+        )
+    return out
+
+
 def blockers(facts: DocumentFacts, *, type_code: str | None, number_prefix: str | None) -> list[Blocker]:
     """Every reason the document cannot be issued now (empty: it can)."""
-    return _settings_blockers(facts, type_code, number_prefix) + _kind_blockers(facts) + _line_blockers(facts)
+    return (
+        _settings_blockers(facts, type_code, number_prefix)
+        + _case_blockers(facts)
+        + _kind_blockers(facts)
+        + _line_blockers(facts)
+    )

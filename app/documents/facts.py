@@ -125,6 +125,8 @@ class OrderFacts:
     text: str | None
     deadline: date | None
     immediately: bool = False
+    decided_on: date | None = None  # the case's recorded order (app/cases/orders.py): its real dates
+    served_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,40 @@ class ServiceFacts:
 
 
 @dataclass(frozen=True)
+class DeadlineFacts:
+    """A deadline the case computed (app/cases/deadlines.py), printed as the date it falls on."""
+
+    key: str  # statement | hearing_request | payment | correction
+    label: str
+    counted_from: date
+    due_on: date | None
+    rule: str  # working_days | calendar_days | as_ordered
+    basis: str
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The case a document is issued from, as it stood at issue (app/cases/case_file.py)."""
+
+    case_id: int
+    stage: str
+    filed_on: date | None = None
+    notice_served_on: date | None = None
+    proposed_fine_fen: int | None = None
+    hearing_right: bool | None = None
+    hearing_requested_on: date | None = None
+    rights_waived: bool = False
+    decided_on: date | None = None
+    decided_fine_fen: int | None = None
+    decided_measures: tuple[str, ...] = ()
+    decision_served_on: date | None = None
+    deadlines: tuple[DeadlineFacts, ...] = ()
+
+    def deadline(self, key: str) -> DeadlineFacts | None:
+        return next((d for d in self.deadlines if d.key == key), None)
+
+
+@dataclass(frozen=True)
 class DocumentFacts:
     kind: str
     authority: AuthorityFacts
@@ -195,6 +231,13 @@ class DocumentFacts:
     replaces_ref: DocumentRef | None = None  # the voided document this one reissues
     case_id: str | None = None
     extra: tuple[str, ...] = field(default=())  # free remarks printed as given
+    case: CaseFacts | None = None  # issued from a case: its stage, dates, decision and deadlines
+    other_inspections: tuple[InspectionFacts, ...] = ()  # the case's other inspections (evidence appendix)
+    signed_on: date | None = None  # the decision date the document states (第五十九条第一款第六项); None: issue date
+
+    @property
+    def all_inspections(self) -> tuple[InspectionFacts, ...]:
+        return (self.inspection, *self.other_inspections)
 
     @property
     def proposed_total_fen(self) -> int:

@@ -69,7 +69,7 @@ def _uuids(values: list[str]) -> list[uuid.UUID]:
     return out
 
 
-def _inspection_facts(session: Session, inspection: Inspection) -> InspectionFacts:
+def inspection_facts(session: Session, inspection: Inspection) -> InspectionFacts:
     site = inspection.site
     findings = inspection.current_findings
     photo_ids = {pid for f in findings for pid in _uuids(f.photo_ids)}
@@ -98,7 +98,7 @@ def _inspection_facts(session: Session, inspection: Inspection) -> InspectionFac
     )
 
 
-def _line_facts(row: PenaltyLineRow) -> LineFacts:
+def line_facts(row: PenaltyLineRow) -> LineFacts:
     return LineFacts(
         rule_key=row.rule_key,
         kind=row.kind,
@@ -169,7 +169,7 @@ def build_facts(
         address=settings.get("address"),
     )
     computation = current_computation(session, inspection.id)
-    lines = tuple(_line_facts(r) for r in computation.lines) if computation is not None else ()
+    lines = tuple(line_facts(r) for r in computation.lines) if computation is not None else ()
     order_in = fields.get("order") or {}
     onsite_in = fields.get("onsite") or {}
     daily_in = fields.get("daily") or {}
@@ -184,7 +184,7 @@ def build_facts(
         kind=kind,
         authority=authority,
         party=party,
-        inspection=_inspection_facts(session, inspection),
+        inspection=inspection_facts(session, inspection),
         lines=lines,
         decided_amount_fen=fields.get("decided_amount_fen"),
         order=OrderFacts(order_in.get("text"), _date(order_in.get("deadline")), bool(order_in.get("immediately")))

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
+from app.cases.case_file import CaseFile, load_case_file
 from app.documents.access import get_document
 from app.documents.blocking import Blocker, blockers
 from app.documents.facts import DocumentFacts, DocumentRef, facts_hash, to_json
+from app.documents.facts_from_case import build_case_facts, case_inspection_id
 from app.documents.facts_from_inspection import References, build_facts
 from app.documents.kinds import (
     ADVANCE_NOTICE,
@@ -45,14 +47,26 @@ ISSUABLE_STATES = ("submitted", "approved")
 @dataclass(frozen=True)
 class Prepared:
     inspection: Inspection
+    case_file: CaseFile | None
     facts: DocumentFacts
     settings: EffectiveDocumentSettings
     blockers: list[Blocker]
 
 
-def _ref(session: Session, principal: Principal, raw: Any, kind: str, inspection: Inspection, path: str) -> DocumentRef:
+def _belongs(document: Document, inspection: Inspection, case_id: int | None) -> bool:
+    """An earlier document may be cited when it is about the same inspection or was issued from the case."""
+    return document.inspection_id == inspection.id or (case_id is not None and document.case_id == case_id)
+
+
+def _ref(
+    session: Session, principal: Principal, raw: Any, kind: str, inspection: Inspection, case_id: int | None, path: str
+) -> DocumentRef:
     document = get_document(session, principal, uuid.UUID(str(raw)))
-    if document.kind != kind or document.inspection_id != inspection.id or document.state not in ("issued", "voided"):
+    if (
+        document.kind != kind
+        or not _belongs(document, inspection, case_id)
+        or document.state not in ("issued", "voided")
+    ):
         raise ValidationFailed(
             "引用的文书不符",
             "The referenced document does not fit",
@@ -70,10 +84,11 @@ def _ref(session: Session, principal: Principal, raw: Any, kind: str, inspection
 
 def _references(session: Session, principal: Principal, inspection: Inspection, data: dict[str, Any]) -> References:
     refs = data.get("references") or {}
+    case_id = data.get("case_id")
     served = []
     for i, raw in enumerate(refs.get("served") or []):
         document = get_document(session, principal, uuid.UUID(str(raw)))
-        if document.state != "issued" or document.inspection_id != inspection.id:
+        if document.state != "issued" or not _belongs(document, inspection, case_id):
             raise ValidationFailed(
                 "送达的文书须为本次检查已签发的文书",
                 "Served documents must be issued documents of this inspection",
@@ -83,7 +98,7 @@ def _references(session: Session, principal: Principal, inspection: Inspection, 
     replaces = None
     if data.get("replaces_id"):
         old = get_document(session, principal, uuid.UUID(str(data["replaces_id"])))
-        if old.state != "voided" or old.kind != data["kind"] or old.inspection_id != inspection.id:
+        if old.state != "voided" or old.kind != data["kind"] or not _belongs(old, inspection, case_id):
             raise ValidationFailed(
                 "只能重新签发本次检查同类已作废的文书",
                 "Only a voided document of the same kind and inspection can be reissued",
@@ -97,13 +112,15 @@ def _references(session: Session, principal: Principal, inspection: Inspection, 
             raise Conflict("该作废文书已重新签发", "This voided document was already reissued", code="already_reissued")
         replaces = DocumentRef(old.kind, old.number, old.issued_on, True)
     return References(
-        order=_ref(session, principal, refs["order"], ORDER_TO_CORRECT, inspection, "references.order")
+        order=_ref(session, principal, refs["order"], ORDER_TO_CORRECT, inspection, case_id, "references.order")
         if refs.get("order")
         else None,
-        notice=_ref(session, principal, refs["notice"], ADVANCE_NOTICE, inspection, "references.notice")
+        notice=_ref(session, principal, refs["notice"], ADVANCE_NOTICE, inspection, case_id, "references.notice")
         if refs.get("notice")
         else None,
-        decision=_ref(session, principal, refs["decision"], PENALTY_DECISION, inspection, "references.decision")
+        decision=_ref(
+            session, principal, refs["decision"], PENALTY_DECISION, inspection, case_id, "references.decision"
+        )
         if refs.get("decision")
         else None,
         replaces=replaces,
@@ -113,15 +130,25 @@ def _references(session: Session, principal: Principal, inspection: Inspection, 
 
 def prepare(session: Session, principal: Principal, data: dict[str, Any]) -> Prepared:
     """The facts of the requested document and every reason it cannot be issued now."""
-    inspection = get_inspection(session, principal, data["inspection_id"])
+    case_file = None
+    if data.get("case_id") is not None:
+        # Issued from a case (facts_from_case): 404 outside the caller's scope, like the case itself.
+        case_file = load_case_file(session, principal, data["case_id"])
+        inspection_id = case_inspection_id(case_file, data.get("inspection_id"))
+    else:
+        inspection_id = data["inspection_id"]
+    inspection = get_inspection(session, principal, inspection_id)
     settings = effective_document_settings(session, inspection.site.jurisdiction.path)
     refs = _references(session, principal, inspection, data)
-    case_id = str(data["case_id"]) if data.get("case_id") else None
-    facts = build_facts(session, inspection, data["kind"], data.get("fields") or {}, settings, refs, case_id=case_id)
+    fields_in = data.get("fields") or {}
+    if case_file is not None:
+        facts = build_case_facts(session, case_file, inspection, data["kind"], fields_in, settings, refs)
+    else:
+        facts = build_facts(session, inspection, data["kind"], fields_in, settings, refs)
     found = blockers(facts, type_code=settings.type_code(facts.kind), number_prefix=settings.prefix)
     if inspection.state not in ISSUABLE_STATES:
         found.insert(0, Blocker("inspection_not_submitted", "检查尚未提交", "The inspection is not submitted"))
-    return Prepared(inspection, facts, settings, found)
+    return Prepared(inspection, case_file, facts, settings, found)
 
 
 def next_number(session: Session, *, authority: str, prefix: str, type_code: str, year: int) -> int:
@@ -151,7 +178,9 @@ def issue_document(session: Session, principal: Principal, data: dict[str, Any])
     existing = session.get(Document, data["id"])
     if existing is not None:
         document = get_document(session, principal, data["id"])
-        if document.kind != data["kind"] or document.inspection_id != data["inspection_id"]:
+        same_inspection = data.get("inspection_id") in (None, document.inspection_id)
+        same_case = data.get("case_id") is None or data["case_id"] == document.case_id
+        if document.kind != data["kind"] or not same_inspection or not same_case:
             raise Conflict(
                 "该文书编号已用于其他文书", "This document id is used by another document", code="document_id_taken"
             )
@@ -175,7 +204,7 @@ def issue_document(session: Session, principal: Principal, data: dict[str, Any])
         id=data["id"],
         kind=facts.kind,
         inspection_id=prepared.inspection.id,
-        case_id=data.get("case_id"),
+        case_id=prepared.case_file.case_id if prepared.case_file is not None else None,
         jurisdiction_id=prepared.inspection.site.jurisdiction_id,
         state="rendering",
         number=number,
@@ -201,6 +230,7 @@ def issue_document(session: Session, principal: Principal, data: dict[str, Any])
             "kind": document.kind,
             "number": number,
             "inspection_id": str(document.inspection_id),
+            "case_id": document.case_id,
             "content_sha256": document.content_sha256,
             "replaces_id": str(document.replaces_id) if document.replaces_id else None,
         },

@@ -58,8 +58,8 @@ class Document(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the client's id: a retried issue is the same document
     kind: Mapped[str] = mapped_column(String(40))
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), index=True)
-    # The case (案件) the document belongs to, once cases exist (no foreign key yet).
-    case_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The case (案件) the document was issued from (facts_from_case), when it was.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     jurisdiction_id: Mapped[int] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
     state: Mapped[str] = mapped_column(String(16))
     number: Mapped[str | None] = mapped_column(String(200))

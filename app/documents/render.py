@@ -82,7 +82,7 @@ def render_html(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) 
     facts = doc.facts
     kind = KINDS[facts.kind]
     lines = carried_lines(facts)
-    photos = [p for item in facts.inspection.items for p in item.photos]
+    photos = [p for inspection in facts.all_inspections for item in inspection.items for p in item.photos]
     if facts.kind in ("fiscal_deduction_notice", "service_record"):
         photos = []
     onsite = facts.onsite
@@ -90,11 +90,19 @@ def render_html(doc: RenderInput, *, font_path: str | None = DEFAULT_FONT_PATH) 
         photos.append(PhotoFacts(onsite.signature_photo_id, onsite.signature_sha256, "party_signature"))
     items = {i.item_key: i.text for i in facts.inspection.items}
     proposed = sum(line.amount_fen or 0 for line in lines if line.kind == "statutory_fine")
+    case = facts.case
+    if case is not None and case.proposed_fine_fen is not None:
+        proposed = case.proposed_fine_fen  # the case's notice may propose less than the lines (第四十四条)
     hearing = facts.authority.hearing_threshold_fen is not None and proposed > facts.authority.hearing_threshold_fen
+    if case is not None and case.hearing_right is not None:
+        hearing = case.hearing_right  # the case decided it when the notice was served (第六十三条)
     template = _env.get_template("english.html" if doc.language == "en" else f"{facts.kind}.html")
     return template.render(
         kind=kind,
         facts=facts,
+        case=case,
+        inspections=facts.all_inspections,
+        signed_on=facts.signed_on or doc.issued_on,
         authority=facts.authority,
         party=facts.party,
         inspection=facts.inspection,

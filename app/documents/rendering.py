@@ -38,7 +38,7 @@ class RenderEnv:
 
 def notice_copies(session: Session, env: RenderEnv, facts: DocumentFacts) -> dict[str, bytes]:
     """Original sha256 → the watermarked notice copy of each photo the facts cite (missing ones left out)."""
-    ids = {uuid.UUID(p.photo_id) for item in facts.inspection.items for p in item.photos}
+    ids = {uuid.UUID(p.photo_id) for i in facts.all_inspections for item in i.items for p in item.photos}
     if facts.onsite is not None and facts.onsite.signature_photo_id:
         ids.add(uuid.UUID(facts.onsite.signature_photo_id))
     out: dict[str, bytes] = {}

@@ -71,11 +71,25 @@ class ReferencesSchema(_Strict):
 
 class DocumentRequestSchema(_Strict):
     kind = fields.String(required=True, validate=validate.OneOf(list(KINDS)))
-    inspection_id = fields.UUID(required=True)
-    case_id = fields.UUID(load_default=None)
+    inspection_id = fields.UUID(
+        load_default=None,
+        metadata={"description": "检查；按案件签发时可省略（默认立案检查）/ with case_id: optional (the case's first)"},
+    )
+    case_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "按案件签发：当事人、日期、金额取自案件 / issue from the case (its party, dates, amounts)"
+        },
+    )
     replaces_id = fields.UUID(load_default=None)
     references = fields.Nested(ReferencesSchema, load_default=dict)
     fields_ = fields.Nested(DocumentFieldsSchema, data_key="fields", attribute="fields", load_default=dict)
+
+    @ma.validates_schema
+    def _inspection_or_case(self, data: dict[str, object], **_: object) -> None:
+        if data.get("inspection_id") is None and data.get("case_id") is None:
+            raise ma.ValidationError("须指明检查或案件 / inspection_id or case_id is required", "inspection_id")
 
 
 class PreviewSchema(DocumentRequestSchema):
@@ -103,7 +117,7 @@ class DocumentSchema(ma.Schema):
     kind = fields.String()
     kind_title = fields.String()
     inspection_id = fields.UUID()
-    case_id = fields.UUID(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
     state = fields.String(metadata={"description": "rendering | issued | failed | voided"})
     number = fields.String(allow_none=True)
     issued_on = fields.Date()

@@ -41,6 +41,8 @@ def public_view(document: Document) -> PublicView:
         amount = facts.daily.total_fen
     elif kind.lines == "violator" and document.kind != "order_to_correct":
         amount = facts.decided_amount_fen if facts.decided_amount_fen is not None else facts.proposed_total_fen
+        if document.kind == "advance_notice" and facts.case is not None and facts.case.proposed_fine_fen is not None:
+            amount = facts.case.proposed_fine_fen  # what the case's notice proposed, as printed
     status = {"issued": "valid"}.get(document.state, document.state)
     return PublicView(
         document.number,

@@ -2,7 +2,7 @@
 in-process caches of current content hashes forget it at once (app/checklists/hash_cache.py)
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-01 00:10:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0021'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
