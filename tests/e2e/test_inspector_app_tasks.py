@@ -2,8 +2,9 @@
 
 1. A supervisor approves a failed inspection and records an order to correct whose deadline has passed
    (through the API, as the console does): the inspector's phone lists the task above the nearby sites with
-   the deadline and what to re-check, starts the re-inspection from it, submits — and the server holds an
-   inspection whose ``reinspection_of`` is the inspection the order came from.
+   the deadline and what to re-check, loses the network, still lists it (IndexedDB), starts the re-inspection
+   from it, submits, gets the network back — and the server holds an inspection whose ``reinspection_of`` is
+   the inspection the order came from.
 2. The party signs on glass on the review step (pointer events from mouse and touch), the phone goes
    offline, submits, comes back — and the server records the party signature whose SHA-256 is that of the
    PNG the page made (read back from the phone's IndexedDB and hashed here, not taken from the page's word).
@@ -123,7 +124,14 @@ def test_a_task_past_its_deadline_is_listed_and_its_reinspection_reaches_the_ser
         assert tasks_box and sites_box and tasks_box["y"] < sites_box["y"]
         page.screenshot(path=str(screenshot_path("inspector-app-tasks")))
 
-        # ------------------------------------------------------------ the task opens the site, ready to re-inspect
+        # ------------------------------------------------------------ offline: the task, its site and checklists are kept
+        page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20_000)
+        context.set_offline(True)
+        page.reload()
+        task = page.locator("[data-test=task]")
+        expect(page.locator("[data-test=tasks]")).to_contain_text("离线：上次同步的任务", timeout=20_000)
+        expect(task.locator("[data-test=deadline]")).to_contain_text(f"整改期限 {order['deadline']}")
+        expect(task.locator("[data-test=recheck]")).to_contain_text("工地周边100%围挡")
         task.click()
         banner = page.locator("[data-test=task-banner]")
         expect(banner).to_contain_text(order["deadline"])
@@ -137,6 +145,8 @@ def test_a_task_past_its_deadline_is_listed_and_its_reinspection_reaches_the_ser
         page.click("[data-test=to-review]")
         page.click("[data-test=submit]")
         card = page.locator("[data-test=outbox-item]:not([data-status=remote])")  # the first visit is in the feed too
+        expect(card.locator("[data-test=status]")).to_contain_text("等待网络", timeout=15_000)
+        context.set_offline(False)
         expect(card).to_have_attribute("data-status", "sent", timeout=60_000)
         expect(card).to_have_attribute("data-state", "submitted")
         expect(card.locator("h3")).to_contain_text("复查")
