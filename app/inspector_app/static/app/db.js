@@ -1,12 +1,12 @@
 // IndexedDB: everything the app needs offline. Wiped at logout (and by Clear-Site-Data from the server).
 const DB_NAME = "lantian-inspector";
-const STORES = ["kv", "sites", "checklists", "inspections", "photos"];
+const STORES = ["kv", "sites", "checklists", "inspections", "photos", "tasks"]; // v2: tasks (re-inspections due)
 let opening = null;
 
 function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
+      const req = indexedDB.open(DB_NAME, 2);
       req.onupgradeneeded = () => {
         const db = req.result;
         for (const name of STORES) {
@@ -52,6 +52,12 @@ export const put = (store, value) => tx(store, "readwrite", (s) => done(s.put(va
 export const del = (store, id) => tx(store, "readwrite", (s) => done(s.delete(id)));
 export const all = (store) => tx(store, "readonly", (s) => done(s.getAll()));
 export const byIndex = (store, index, value) => tx(store, "readonly", (s) => done(s.index(index).getAll(value)));
+
+/** Replace a store's whole content in one transaction (the server's current list, e.g. tasks). */
+export const replaceAll = (store, values) => tx(store, "readwrite", async (s) => {
+  await done(s.clear());
+  for (const v of values) await done(s.put(v));
+});
 
 export async function kvGet(k) {
   const row = await get("kv", k);

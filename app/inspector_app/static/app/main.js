@@ -4,6 +4,7 @@ import * as db from "./db.js";
 import * as sync from "./sync.js";
 import { ALERT_LEVELS, conditionData, evaluateAnswer, itemApplies, itemInScope, requiredPhotos } from "./evaluator.js";
 import { distanceM, pointOf, wgs84ToGcj02 } from "./geo.js";
+import { signaturePad } from "./signature.js";
 
 const view = document.getElementById("view");
 const MIN_OFFICERS = Number(document.querySelector('meta[name="lantian-min-officers"]').content) || 2;
@@ -169,6 +170,87 @@ function siteRow(s) {
     h("span", { class: "meta" }, [s.code, s.operator && s.operator.credit_code].filter(Boolean).join(" · "))));
 }
 
+// ------------------------------------------------------------------------------------------- tasks
+
+/** Check-item prompts by key from the checklists cached on the phone (the task names keys only). */
+async function itemPrompts() {
+  const names = {};
+  for (const row of await db.all("checklists")) {
+    for (const i of (row.doc && row.doc.items) || []) names[i.key] = i.prompt;
+    for (const c of (row.resolved && row.resolved.checklists) || []) for (const i of c.items || []) names[i.key] = i.prompt;
+  }
+  return names;
+}
+
+/** The re-inspection tasks: fresh from the server when online, else as the last sync left them. */
+async function loadTasks() {
+  try {
+    return { tasks: await sync.fetchTasks(), cached: false };
+  } catch (e) {
+    if (e instanceof api.AuthLost) throw e;
+    return { tasks: await db.all("tasks"), cached: true };
+  }
+}
+
+function byDeadline(a, b) {
+  return (a.deadline || "").localeCompare(b.deadline || "") || a.order_id - b.order_id;
+}
+
+function recheckText(keys, names) {
+  return keys.length ? keys.map((k) => (names[k] ? names[k].zh : k)).join("、") : "整改事项（见责令改正决定）";
+}
+
+/** Online: keep each task's site and checklists on the phone, so the re-inspection can start offline, and
+ *  name the items to re-check once their prompts are known. */
+async function prefetchTaskSites(tasks, section) {
+  if (!navigator.onLine) return;
+  for (const siteId of new Set(tasks.map((t) => t.site.id))) {
+    const cached = await db.get("checklists", siteId);
+    if (cached && Date.now() - Date.parse(cached.at) < 6 * 3600 * 1000) continue; // fresh enough: no refetch per visit
+    try {
+      const site = (await api.json(`/api/v1/sites/${siteId}`)).body;
+      await db.put("sites", { ...(await db.get("sites", siteId)), ...site, cached_at: nowIso() });
+      await loadChecklists(siteId);
+    } catch (_) { /* offline or gone: the task still opens what is cached */ }
+  }
+  const names = await itemPrompts();
+  for (const t of tasks) {
+    const el = section.querySelector(`[data-order-id="${t.order_id}"] [data-test=recheck]`);
+    if (el) el.textContent = `复查：${recheckText(t.item_keys, names)}`;
+  }
+}
+
+async function tasksSection() {
+  const { tasks, cached } = await loadTasks();
+  if (!tasks.length) return h("span", { "data-test": "no-tasks" });
+  const names = await itemPrompts();
+  const local = await db.all("inspections");
+  const rows = tasks.sort(byDeadline).map((t) => {
+    const mine = local.find((i) => i.reinspection_of === t.reinspection_of && editable(i));
+    const begun = mine || t.started.length;
+    return h("li", {}, h("a", { href: mine ? `#/i/${mine.id}` : `#/task/${t.order_id}`, class: "row task", "data-test": "task", "data-order-id": String(t.order_id) },
+      h("span", { class: "name" }, "复查 ", t.site.name),
+      h("span", { class: "overdue", "data-test": "overdue" }, `逾期 ${t.days_overdue} 天`),
+      h("span", { class: "meta", "data-test": "deadline" }, `整改期限 ${t.deadline}（${t.order_decided_on} 责令改正）`, h("span", { class: "en" }, ` deadline ${t.deadline}`)),
+      h("span", { class: "meta recheck", "data-test": "recheck" }, `复查：${recheckText(t.item_keys, names)}`),
+      begun ? h("span", { class: "meta started" }, mine ? "本机有未完成的复查 / draft on this phone" : "已有复查在进行 / already begun") : null));
+  });
+  const section = h("section", { "data-test": "tasks" }, h("h2", {}, "今日复查任务 ", h("span", { class: "en" }, "Re-inspections due")),
+    cached ? h("p", { class: "muted" }, "离线：上次同步的任务 / offline: tasks as last synced") : null,
+    h("ul", { class: "list" }, rows));
+  prefetchTaskSites(tasks, section);
+  return section;
+}
+
+async function taskView(orderId) {
+  let task = await db.get("tasks", orderId);
+  if (!task) {
+    try { task = (await sync.fetchTasks()).find((t) => t.order_id === orderId); } catch (_) { /* offline: not cached */ }
+  }
+  if (!task) return show(h("p", {}, h("a", { href: "#/", class: "back" }, "‹ 返回")), h("p", { class: "error" }, "任务不存在或已完成 / Task not found or done"));
+  return siteView(task.site.id, task);
+}
+
 async function homeView() {
   const list = h("ul", { class: "list", "data-test": "sites" });
   const note = h("p", { class: "muted" });
@@ -188,7 +270,9 @@ async function homeView() {
   let debounce = null;
   search.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(load, 300); });
   const mine = await myInspections();
+  const tasks = await tasksSection();
   show(
+    tasks,
     h("section", {}, h("h2", {}, "附近场所 ", h("span", { class: "en" }, "Nearby sites")), search, note, list),
     mine,
     h("section", { class: "foot" },
@@ -273,14 +357,24 @@ function siteMap(site) {
   return el;
 }
 
-async function siteView(siteId) {
+function taskBanner(task, names) {
+  return h("section", { class: "card task-banner", "data-test": "task-banner" },
+    h("h3", {}, "复查任务 ", h("span", { class: "en" }, "Re-inspection")),
+    h("p", {}, `整改期限 ${task.deadline}，已逾期 ${task.days_overdue} 天`, h("span", { class: "en" }, ` deadline ${task.deadline}, ${task.days_overdue} days overdue`)),
+    h("p", { "data-test": "recheck" }, `须复查：${recheckText(task.item_keys, names)}`),
+    h("p", { class: "meta" }, `责令改正决定 ${task.order_decided_on}`));
+}
+
+async function siteView(siteId, task = null) {
   let site = await db.get("sites", siteId);
   try {
     site = (await api.json(`/api/v1/sites/${siteId}`)).body;
     await db.put("sites", { ...(await db.get("sites", siteId)), ...site });
   } catch (e) {
+    if (!site && task) site = { id: siteId, name: task.site.name, address: task.site.address, geometry: null };
     if (!site) return show(h("p", { class: "error" }, problemText(e)));
   }
+  const banner = task ? taskBanner(task, await itemPrompts()) : null;
   const body = h("section", {}, h("p", { class: "muted" }, "正在载入检查表… / Loading checklists…"));
   const p = pointOf(site.geometry);
   const far = fix && p ? fmtDistance(distanceM([fix.lon, fix.lat], p)) : null;
@@ -289,6 +383,7 @@ async function siteView(siteId) {
     h("h2", { "data-test": "site-name" }, site.name),
     h("p", { class: "meta" }, [site.address, site.operator && site.operator.name, site.operator && site.operator.credit_code].filter(Boolean).join(" · ")),
     far ? h("p", { class: "meta" }, `距我 ${far}`) : null,
+    banner,
     siteMap(site),
     body,
   );
@@ -302,13 +397,16 @@ async function siteView(siteId) {
   const cards = row.resolved.checklists.map((c) => h("div", { class: "card" },
     h("h3", {}, c.title ? c.title.zh : c.key), h("p", { class: "en" }, c.title ? c.title.en : ""),
     h("p", { class: "meta" }, `${c.items.length} 项适用 · 版本 ${c.version}`),
-    h("button", { class: "primary big", "data-test": `start-${c.key}`, onclick: () => startInspection(site, row, c) }, "开始检查 / Start")));
+    task
+      ? h("button", { class: "primary big", "data-test": `start-${c.key}`, onclick: () => startInspection(site, row, c, task) }, "开始复查 / Start re-inspection")
+      : h("button", { class: "primary big", "data-test": `start-${c.key}`, onclick: () => startInspection(site, row, c) }, "开始检查 / Start")));
   const skipped = (row.resolved.not_applicable || []).map((c) => h("li", { class: "muted" }, `${c.title ? c.title.zh : c.key}：${(c.reasons || []).map((r) => r.zh).join("；")}`));
+  if (banner) banner.replaceWith(taskBanner(task, await itemPrompts())); // prompts known now the checklists are in
   body.replaceChildren(h("h3", {}, "适用的检查表 ", h("span", { class: "en" }, "Checklists that apply")), ...cards,
     skipped.length ? h("details", {}, h("summary", {}, "不适用的检查表"), h("ul", {}, skipped)) : null);
 }
 
-async function startInspection(site, row, resolved) {
+async function startInspection(site, row, resolved, task = null) {
   const id = crypto.randomUUID();
   const insp = {
     id,
@@ -328,6 +426,9 @@ async function startInspection(site, row, resolved) {
     phase: "photos",
     server: null,
     created_at: nowIso(),
+    // 复查: the earlier inspection whose order to correct this checks (capture API field reinspection_of)
+    reinspection_of: task ? task.reinspection_of : null,
+    task: task ? { order_id: task.order_id, deadline: task.deadline, item_keys: task.item_keys } : null,
   };
   await db.put("inspections", insp);
   location.hash = `#/i/${id}`;
@@ -451,7 +552,9 @@ async function itemCard(insp, item, rerender) {
   const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, class: "file", "data-test": "photo-input",
     onchange: async (e) => { await addPhotos(insp.id, item.key, Array.from(e.target.files)); rerender(); } });
   const update = async (next) => { await savePatch(insp.id, (cur) => ({ ...cur, answers: { ...cur.answers, [item.key]: next } })); rerender(); };
-  return h("article", { class: `card item ${ev.verdict}`, "data-test": "item", "data-key": item.key, id: `item-${item.key}` },
+  const recheck = insp.task && (insp.task.item_keys || []).includes(item.key);
+  return h("article", { class: `card item ${ev.verdict}${recheck ? " recheck" : ""}`, "data-test": "item", "data-key": item.key, id: `item-${item.key}` },
+    recheck ? h("p", { class: "recheck-tag", "data-test": "recheck-item" }, "复查项：责令改正的事项 / to re-check") : null,
     h("h3", {}, item.prompt.zh), h("p", { class: "en" }, item.prompt.en),
     h("p", { class: "why" }, "适用原因：", item.applies_because ? item.applies_because.zh : "—",
       h("span", { class: "src" }, ` 依据 ${[].concat(item.source || item.sources || []).join("、")}`)),
@@ -509,6 +612,8 @@ async function inspectionView(id) {
     h("p", {}, h("a", { href: `#/site/${insp.site.id}`, class: "back" }, `‹ ${insp.site.name}`)),
     h("h2", {}, insp.doc && insp.doc.title ? insp.doc.title.zh : insp.checklist.key),
     review && insp.status === "returned" ? h("p", { class: "comment" }, `退回意见：${review.comment}`) : null,
+    insp.reinspection_of ? h("p", { class: "task-banner card", "data-test": "reinspection" }, "复查 / Re-inspection",
+      insp.task ? ` · 整改期限 ${insp.task.deadline}` : "") : null,
     h("p", { class: "meta" }, `开始 ${fmtTime(insp.started_at)} · 共 ${items.length} 项`),
     h("label", { class: "inline" }, "预警级别 ", alert),
     officersSection(insp, rerender),
@@ -517,6 +622,68 @@ async function inspectionView(id) {
     h("a", { class: "primary big block", href: `#/review/${id}`, "data-test": "to-review" }, "检查完毕，复核提交 / Review"),
   );
   window.scrollTo(0, y);
+}
+
+// ------------------------------------------------------------------------------------------- signature
+
+/** Keep the drawn signature as a photo of this inspection (sent with its photos) and remember what it is. */
+async function saveSignature(insp, png, fields) {
+  const buffer = await png.arrayBuffer();
+  const sha256 = hex(await crypto.subtle.digest("SHA-256", buffer));
+  const original = new Blob([buffer], { type: "image/png" });
+  const old = insp.signature;
+  if (old && !old.registered) {
+    const prev = await db.get("photos", old.photo_id);
+    if (prev && !prev.uploaded) await db.del("photos", old.photo_id); // replaced before it went anywhere
+  }
+  const photo = {
+    id: crypto.randomUUID(), inspection_id: insp.id, item_key: null, kind: "signature", original, size: original.size,
+    mime: "image/png", sha256, display: original, captured_at: nowIso(), position: fix ? { ...fix } : null,
+    uploaded: false, offset: 0, state: "pending",
+  };
+  await db.put("photos", photo);
+  await savePatch(insp.id, (cur) => ({ ...cur, signature: { photo_id: photo.id, sha256, registered: false, signed_at: nowIso(), ...fields } }));
+  return photo;
+}
+
+/** 当事人签名：the party signs on glass; or refuses, and the witness signs and is named (documents.md §1 item 8). */
+async function signatureSection(insp, rerender) {
+  const saved = insp.signature;
+  const mode = h("select", { "data-test": "signature-mode", "aria-label": "签名方式 / Signature" },
+    h("option", { value: "signed", selected: !saved || saved.status === "signed" }, "当事人签名 / Party signs"),
+    h("option", { value: "refused", selected: saved && saved.status === "refused" }, "当事人拒签，见证人签名 / Refused, witness signs"));
+  const signer = h("input", { "data-test": "signer-name", "aria-label": "签名人姓名 / Signer", placeholder: "当事人姓名 / party's name", value: (saved && saved.signer_name) || "" });
+  const witness = h("input", { "data-test": "witness", "aria-label": "见证人 / Witness", placeholder: "见证人姓名及身份 / witness", value: (saved && saved.witness) || "" });
+  const witnessRow = h("label", { hidden: !(saved && saved.status === "refused") }, "见证人 ", h("span", { class: "en" }, "Witness"), witness);
+  mode.addEventListener("change", () => { witnessRow.hidden = mode.value !== "refused"; });
+  const status = h("p", { class: "meta", role: "status", "data-test": "signature-status" });
+  const canvas = h("canvas", { class: "sigpad", "data-test": "signature-pad", "aria-label": "在此签名 / Sign here" });
+  const saveBtn = h("button", { type: "button", class: "primary", "data-test": "signature-save", disabled: true }, "保存签名 / Save");
+  const pad = signaturePad(canvas, { onChange: (n) => { saveBtn.disabled = n === 0; } });
+  saveBtn.addEventListener("click", async () => {
+    if (mode.value === "refused" && !witness.value.trim()) { status.textContent = "拒签须记明见证人 / A refusal needs a witness"; return; }
+    const fields = { status: mode.value, signer_name: signer.value.trim() || null, witness: mode.value === "refused" ? witness.value.trim() : null };
+    await saveSignature(insp, await pad.png(), fields);
+    rerender();
+  });
+  const form = h("div", { class: "sigform", hidden: !!saved },
+    mode, h("label", {}, "签名人 ", h("span", { class: "en" }, "Signer"), signer), witnessRow,
+    canvas,
+    h("div", { class: "inline" }, h("button", { type: "button", "data-test": "signature-clear", onclick: () => pad.clear() }, "清除 / Clear"), saveBtn),
+    status);
+  let shown = null;
+  if (saved) {
+    const photo = await db.get("photos", saved.photo_id);
+    const url = photo ? URL.createObjectURL(photo.original) : null;
+    if (url) objectUrls.push(url);
+    shown = h("div", { "data-test": "signature-saved", "data-sha256": saved.sha256, "data-photo-id": saved.photo_id },
+      url ? h("img", { class: "sigimg", src: url, alt: "当事人签名 / signature" }) : null,
+      h("p", { class: "ok" }, saved.status === "refused" ? `当事人拒签，见证人：${saved.witness}` : `签名人：${saved.signer_name || "（未填姓名）"}`),
+      h("p", { class: "meta" }, `SHA-256 ${saved.sha256.slice(0, 16)}… · `, saved.registered ? "已登记 / recorded" : "随检查记录发送 / sent with the inspection"),
+      h("button", { type: "button", "data-test": "signature-redo", onclick: () => { form.hidden = false; shown.hidden = true; } }, "重新签名 / Sign again"));
+  }
+  return h("section", { class: "card", "data-test": "signature" },
+    h("h3", {}, "当事人签名 ", h("span", { class: "en" }, "Party's signature (on-site record)")), shown, form);
 }
 
 // ------------------------------------------------------------------------------------------- review
@@ -559,6 +726,7 @@ async function reviewView(id) {
     h("section", { class: "card" }, h("h3", {}, `缺少照片证据 ${missingEvidence.length}`), h("ul", { "data-test": "missing-evidence" }, missingEvidence.map(link))),
     h("section", { class: "card" }, h("h3", {}, `未完成 ${incomplete.length}`), h("ul", { "data-test": "incomplete" }, incomplete.map(link))),
     h("section", { class: "card" }, h("h3", {}, `提示 ${flags.length}`), h("ul", { "data-test": "flags" }, flags.map((f) => h("li", {}, f)))),
+    await signatureSection(insp, () => reviewView(id)),
     h("p", { class: "meta" }, "结论为本机预览；以服务器提交时的判定为准。/ Preview only: the server decides at submission."),
     h("button", { class: "primary big", "data-test": "submit", disabled: blocking > 0, onclick: submit }, navigator.onLine ? "提交 / Submit" : "提交（联网后自动发送）/ Submit when online"),
   );
@@ -588,11 +756,13 @@ async function outboxView() {
     const mine = photos.filter((p) => p.inspection_id === i.id);
     const failedFindings = ((i.server && i.server.findings) || []).filter((f) => f.verdict === "fail");
     return h("article", { class: `card outbox ${i.status}`, "data-test": "outbox-item", "data-id": i.id, "data-status": i.status, "data-state": i.server ? i.server.state : "" },
-      h("h3", {}, i.site.name), h("p", { class: "meta" }, `${i.checklist.key} · ${fmtTime(i.ended_at || i.started_at)}`),
+      h("h3", {}, i.reinspection_of ? "复查 · " : "", i.site.name), h("p", { class: "meta" }, `${i.checklist.key} · ${fmtTime(i.ended_at || i.started_at)}`),
+      i.signature ? h("p", { class: "meta", "data-test": "signature-state", "data-state": i.signature.registered ? "recorded" : "pending" },
+        i.signature.registered ? "当事人签名已登记 / signature recorded" : "当事人签名待发送 / signature to send") : null,
       h("p", { class: "status", "data-test": "status" }, statusText(i)),
       i.last_error ? h("p", { class: "error" }, i.last_error.message, h("ul", {}, (i.last_error.errors || []).map((e) => h("li", {}, e.message_zh || e.message)))) : null,
       mine.length ? h("ul", { class: "steps" }, mine.map((p) => h("li", { "data-test": "photo-state", "data-state": p.uploaded ? "uploaded" : p.state },
-        `照片 ${p.id.slice(0, 8)}：`, p.uploaded ? "已上传" : p.state === "uploading" ? `上传中 ${Math.round((100 * p.offset) / p.size)}%` : "待上传"))) : null,
+        `${p.kind === "signature" ? "签名" : "照片"} ${p.id.slice(0, 8)}：`, p.uploaded ? "已上传" : p.state === "uploading" ? `上传中 ${Math.round((100 * p.offset) / p.size)}%` : "待上传"))) : null,
       i.server && i.server.state && i.status === "sent" ? h("div", { class: "result", "data-test": "result" },
         h("p", {}, `服务器判定：${(i.server.findings || []).length} 项，其中不合格 `, h("strong", { "data-test": "failed-count" }, String(failedFindings.length))),
         h("ul", {}, failedFindings.map((f) => h("li", { "data-test": "failed-finding", "data-key": f.item_key }, promptOf(i, f.item_key), "：", f.explanation ? f.explanation.zh : "不合格"))),
@@ -617,6 +787,7 @@ async function route() {
   let m;
   try {
     if ((m = hash.match(/^#\/site\/(\d+)$/))) return await siteView(Number(m[1]));
+    if ((m = hash.match(/^#\/task\/(\d+)$/))) return await taskView(Number(m[1]));
     if ((m = hash.match(/^#\/i\/([0-9a-f-]+)$/))) return await inspectionView(m[1]);
     if ((m = hash.match(/^#\/review\/([0-9a-f-]+)$/))) return await reviewView(m[1]);
     if (hash === "#/outbox") return await outboxView();

@@ -1,7 +1,7 @@
 // The app shell offline: pages and scripts from Cache Storage when the network is gone. API calls are never
 // touched here (the app keeps its data in IndexedDB and its outbox decides when to send), so nothing a user
 // fetched from the API sits in a cache another user could read after logout.
-const CACHE = "lantian-app-shell-v1";
+const CACHE = "lantian-app-shell-v2";
 const SHELL = [
   "/app/",
   "/app/manifest.webmanifest",
@@ -12,6 +12,7 @@ const SHELL = [
   "/app/static/sync.js",
   "/app/static/evaluator.js",
   "/app/static/geo.js",
+  "/app/static/signature.js",
   "/app/static/icons/icon-192.png",
   "/app/static/icons/icon-512.png",
   "/static/vendor/json-logic-js/logic.js",

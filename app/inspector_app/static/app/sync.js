@@ -2,6 +2,9 @@
 // the capture API expects — the same photo and inspection ids, resumable uploads continued from the offset
 // the server reports, If-Match with the last ETag seen (412: take the current ETag and send again; the
 // server merges photo links), and submit retried with the same If-Match (a lost answer is a no-op success).
+// A re-inspection carries reinspection_of (its task's earlier inspection). The party's signature is a PNG
+// photo of the inspection, uploaded with the others, and recorded (documents/signatures) once the
+// inspection exists, before it is submitted. The feed's tasks replace the phone's list on every pull.
 import * as api from "./api.js";
 import * as db from "./db.js";
 
@@ -99,6 +102,7 @@ export function putBody(insp) {
     answers,
   };
   if (insp.checklist.hash) body.checklist_hash = insp.checklist.hash;
+  if (insp.reinspection_of) body.reinspection_of = insp.reinspection_of; // 复查: the task's earlier inspection
   if (insp.note) body.note = insp.note;
   return body;
 }
@@ -153,6 +157,34 @@ async function fetchPenalties(id) {
   await patchInspection(id, (cur) => ({ ...cur, phase: "done", status: "sent", penalties: { totals: r.body.totals, issuable: r.body.issuable, lines } }));
 }
 
+/** The signature body (documents/signatures): the party signed, or refused before a named witness. */
+export function signatureBody(sig) {
+  const body = { photo_id: sig.photo_id, status: sig.status };
+  if (sig.signer_name) body.signer_name = sig.signer_name;
+  if (sig.witness) body.witness = sig.witness;
+  return body;
+}
+
+/** Record the party's signature image (already uploaded with the photos) once the inspection exists. */
+async function registerSignature(id) {
+  const insp = await db.get("inspections", id);
+  const sig = insp && insp.signature;
+  if (!sig || sig.registered) return;
+  const r = await api.json(`/api/v1/documents/signatures/${id}`, { method: "POST", body: signatureBody(sig) });
+  await patchInspection(id, (cur) => ({ ...cur, signature: { ...cur.signature, registered: true, server_id: r.body.id, server_sha256: r.body.photo_sha256 } }));
+}
+
+/** Re-inspection tasks (orders to correct past their deadline): the server's list replaces the phone's. */
+export async function storeTasks(tasks) {
+  await db.replaceAll("tasks", (tasks || []).map((t) => ({ ...t, id: t.order_id })));
+}
+
+export async function fetchTasks() {
+  const r = await api.json("/api/v1/tasks");
+  await storeTasks(r.body.items);
+  return r.body.items;
+}
+
 async function send(id) {
   let insp = await db.get("inspections", id);
   await patchInspection(id, (cur) => ({ ...cur, last_error: null, waiting: false }));
@@ -168,6 +200,7 @@ async function send(id) {
     insp.server.etag = etag;
   }
   if (insp.phase === "submit") {
+    await registerSignature(id);
     try {
       await submitInspection(insp, insp.server.etag);
     } catch (e) {
@@ -204,6 +237,7 @@ export async function pullFeed() {
         return next;
       });
     }
+    if (page === 0 && Array.isArray(r.body.tasks)) await storeTasks(r.body.tasks); // the same on every page
     cursor = r.body.next_cursor;
     await db.kvSet("feed_cursor", cursor);
     if (!r.body.has_more) break;
