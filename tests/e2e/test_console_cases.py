@@ -7,6 +7,7 @@ Screenshots of the case page at 1280×800 and 768×1024 go to var/screenshots/."
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,11 +125,17 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     # Issue the order to correct; the worker renders it; download the PDF from the page.
     page.fill("#doc-order-text", "立即设置硬质密闭围挡，覆盖裸露土方")
     page.fill("#doc-order-deadline", "2026-12-31")
+    # A draft first: a PDF blob opened in a new tab, no number taken.
+    with page.expect_popup() as popup:
+        page.click("#doc-preview")
+    assert popup.value.url.startswith("blob:")
+    expect(page.locator("#banner")).to_contain_text("样稿已生成")
+    popup.value.close()
     page.click("#doc-issue")
     row = page.locator("#document-list li.document[data-kind=order_to_correct]")
     expect(row).to_have_count(1)
     number = row.locator(".doc-number").inner_text()
-    assert "环责改字" in number
+    assert re.search(r"环责改字〔\d{4}〕1号$", number), number  # the draft took no number
     run_worker(app)
     expect(row).to_have_attribute("data-state", "issued", timeout=15000)
     with page.expect_download() as download_info:
@@ -160,6 +167,17 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     expect(deadline.locator(".meta")).to_contain_text("工作日")
     status, case, _ = api_json(server.port, "GET", f"/api/v1/cases/{case_id}", supervisor)
     assert case["stage"] == "notice" and case["stages"]["notice_served_on"] is not None
+
+    # Record the order to correct as decided: its deadline joins the case's deadlines, as the order set it.
+    page.fill("#order-deadline", "2026-12-31")
+    page.click("#order-record")
+    expect(page.locator("#orders li.order[data-status=open]")).to_have_count(1)
+    correction = page.locator("#deadlines li[data-key=correction]")
+    expect(correction.locator(".meta")).to_contain_text("2026-12-31")
+    expect(correction.locator(".meta")).to_contain_text("按决定书所定")
+    status, case, _ = api_json(server.port, "GET", f"/api/v1/cases/{case_id}", supervisor)
+    (order,) = case["orders"]
+    assert order["deadline"] == "2026-12-31" and order["inspection_id"] == sent.id
 
     page.screenshot(path=str(screenshot_path("case-1280x800")), full_page=True)
     page.set_viewport_size(TABLET)

@@ -54,6 +54,8 @@ function lineKind(kind) {
   return names ? t(names[0], names[1]) : kind;
 }
 
+const ORDER_STATUS = { open: ["待改正", "Open"], complied: ["已改正", "Complied"], refused: ["拒不改正", "Refused"] };
+
 const PARTY_KINDS = { unit: ["单位", "Unit"], individual: ["个人", "Individual"] };
 
 // Today as Asia/Shanghai sees it (the API's dates are local dates there), YYYY-MM-DD.
@@ -168,10 +170,11 @@ export async function render(main, { params, banner }) {
     paint();
   }
 
-  async function transition(action, payload) {
+  // Every change to the case is sent with the ETag the page shows (If-Match).
+  async function change(path, body, done) {
     try {
-      await api(`/api/v1/cases/${id}/transitions`, { method: "POST", body: { action, ...payload }, ifMatch: data.etag });
-      banner(t(...ACTIONS[action]) + " ✓", "ok");
+      await api(`/api/v1/cases/${id}/${path}`, { method: "POST", body, ifMatch: data.etag });
+      banner(done + " ✓", "ok");
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 412) {
         banner(t("他人已先处理此案件，页面已刷新", "Someone else acted on this case first; the page was reloaded"), "warn");
@@ -225,7 +228,7 @@ export async function render(main, { params, banner }) {
       if (fields.waived?.checked) payload.rights_waived = true;
       if (fields.amount) payload.amount_fen = fen(fields.amount.value);
       if (fields.reason?.value.trim()) payload.reason = fields.reason.value.trim();
-      transition(action, payload);
+      change("transitions", { action, ...payload }, t(...ACTIONS[action]));
     });
     return form;
   }
@@ -252,17 +255,42 @@ export async function render(main, { params, banner }) {
     );
   }
 
+  // The order to correct as the bureau decided it (its real dates and deadline): the re-inspection task and the
+  // correction deadline follow from it.
+  function orderForm(c) {
+    if (c.stage === "closed") return null;
+    const decided = h("input", { type: "date", name: "decided_on", id: "order-decided-on", value: todayLocal(), max: todayLocal(), required: true });
+    const served = h("input", { type: "date", name: "served_on", id: "order-served-on", value: todayLocal(), max: todayLocal() });
+    const deadline = h("input", { type: "date", name: "deadline", id: "order-deadline", required: true });
+    const field = (label, el) => h("label", { class: "field" }, h("span", {}, label), el);
+    const form = h(
+      "form",
+      { class: "inline-form", id: "order-form" },
+      field(t("决定日期", "Decided on"), decided),
+      field(t("送达日期", "Served on"), served),
+      field(t("改正期限", "Deadline"), deadline),
+      h("button", { type: "submit", id: "order-record" }, t("登记责令改正", "Record the order")),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const body = { decided_on: decided.value, deadline: deadline.value };
+      if (served.value) body.served_on = served.value;
+      change("orders", body, t("已登记责令改正", "Order recorded"));
+    });
+    return form;
+  }
+
   function ordersSection(c) {
-    if (!c.orders.length) return null;
     return h(
       "section",
       { class: "card", id: "orders" },
       h("h2", {}, t("责令改正", "Orders to correct")),
+      orderForm(c),
       h(
         "ul",
         {},
         c.orders.map((o) =>
-          h("li", { dataset: { order: String(o.id) } }, `${t("决定", "decided")} ${o.decided_on} · ${t("期限", "deadline")} ${o.deadline} · ${o.status}`, h("div", { class: "meta" }, o.item_keys.join("、"))),
+          h("li", { class: "order", dataset: { order: String(o.id), status: o.status } }, `${t("决定", "decided")} ${o.decided_on} · ${t("期限", "deadline")} ${o.deadline} · ${ORDER_STATUS[o.status] ? t(...ORDER_STATUS[o.status]) : o.status}`, h("div", { class: "meta" }, o.item_keys.join("、"))),
         ),
       ),
     );
