@@ -2,7 +2,8 @@
 item of a submitted inspection (the inspector's original stays beside the amended answer), approves it (its
 failed item opens a case), follows the link to the case, meets a document blocked with its reasons, issues an
 order to correct, downloads the PDF the job worker rendered (its text carries the document number), takes a
-step a colleague already took (412, said and reloaded) and serves the advance notice (a deadline counts down).
+step a colleague already took (412, said and reloaded), serves the advance notice (a deadline counts down),
+records the order, voids the document and waives another inspection's failed item.
 Screenshots of the case page at 1280×800 and 768×1024 go to var/screenshots/."""
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def world(session, app: Flask, server: Gunicorn) -> dict[str, Any]:  # noqa: ANN
     phone = Phone(server.port)
     phone.login("demo.inspector", PASSWORD)
     sent = submit_inspection(phone, demo, "DEMO-CS-001", "construction_dust.henan", far_photo=False, seed=31)
+    waived = submit_inspection(phone, demo, "DEMO-CS-002", "construction_dust.henan", far_photo=False, seed=41)
     run_worker(app)
     # Document settings come first (an admin's job): authority, review body, court, periods, type codes.
     admin = world_token(server, "demo.admin")
@@ -59,7 +61,7 @@ def world(session, app: Flask, server: Gunicorn) -> dict[str, Any]:  # noqa: ANN
         server.port, "PUT", f"/api/v1/documents/settings/{DISTRICT}", admin, {"settings": SETTINGS}
     )
     assert status == 200, body
-    return {"demo": demo, "sent": sent}
+    return {"demo": demo, "sent": sent, "waived": waived}
 
 
 @pytest.fixture()
@@ -192,4 +194,20 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     expect(page.locator("#document-list li.document[data-kind=order_to_correct]")).to_have_attribute(
         "data-state", "voided"
     )
+
+    # Waive another inspection's failed item, with a reason: no penalty follows from it.
+    other: Sent = world["waived"]
+    page.goto(f"http://127.0.0.1:{server.port}/console/#/inspections/{other.id}")
+    item = page.locator(f"article.item[data-item='{other.failed_item}']")
+    expect(item.locator("form.waive-form")).to_be_hidden()
+    item.locator("button.waive-open").click()
+    item.locator("input.waive-reason").fill("当场已整改完毕，情节轻微")
+    item.locator("button.waive-submit").click()
+    expect(page.locator("#banner")).to_contain_text("已豁免")
+    item = page.locator(f"article.item[data-item='{other.failed_item}']")
+    expect(item.locator(".waived")).to_contain_text("当场已整改完毕，情节轻微")
+    expect(item.locator("button.waive-open")).to_have_count(0)
+    _, waived, _ = api_json(server.port, "GET", f"/api/v1/inspections/{other.id}", supervisor)
+    (finding,) = [f for f in waived["findings"] if f["item_key"] == other.failed_item]
+    assert finding["waiver"]["reason"] == "当场已整改完毕，情节轻微"
     assert watched.problems == []
