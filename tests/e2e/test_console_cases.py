@@ -93,6 +93,8 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     expect(item.locator(".answer.amended")).to_contain_text("审核复核：围挡缺失约二十米")
     expect(item.locator(".answer").first).to_contain_text("现场发现问题")
     expect(item.locator(".amendments li")).to_contain_text("据照片更正问题描述")
+    item.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_path("inspection-amended-1280x800")))
     supervisor = world_token(server, "demo.supervisor")
     status, inspection, _ = api_json(server.port, "GET", f"/api/v1/inspections/{sent.id}", supervisor)
     assert status == 200
