@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -41,9 +42,14 @@ verify_blp = Blueprint(
 SUPERVISING = ("supervisor", "admin")
 
 
-def _pdf(data: bytes, name: str) -> Response:
+def _pdf(data: bytes, name: str, fallback: str = "document") -> Response:
+    """A PDF answer named ``name``. A 文号 is Chinese and an HTTP header is Latin-1 (gunicorn refuses anything
+    else with a 500): the name travels percent-encoded in ``filename*`` (RFC 6266, RFC 8187), and ``filename``
+    carries an ASCII ``fallback`` for clients that do not read it."""
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{name}.pdf"'
+    response.headers["Content-Disposition"] = (
+        f"inline; filename=\"{fallback}.pdf\"; filename*=UTF-8''{quote(name + '.pdf', safe='')}"
+    )
     return response
 
 
@@ -88,7 +94,7 @@ class Preview(MethodView):
         env = render_env(current_app._get_current_object())  # type: ignore[attr-defined]
         pdf = render_preview(current_session(), env, prepared.facts, data["language"])
         db.session.rollback()
-        response = _pdf(pdf, f"draft-{data['kind']}")
+        response = _pdf(pdf, f"draft-{data['kind']}", f"draft-{data['kind']}")
         response.headers["X-Document-Blockers"] = ",".join(b.code for b in prepared.blockers)
         return response
 
@@ -132,7 +138,7 @@ class DocumentPdf(MethodView):
         pdf = current_session().scalar(db.select(Document.pdf).where(Document.id == document.id))
         if pdf is None:
             raise Conflict("文书尚未生成", "The document is not rendered yet", code="document_not_rendered")
-        return _pdf(pdf, document.number or str(document.id))
+        return _pdf(pdf, document.number or str(document.id), str(document.id))
 
 
 @blp.route("/<uuid:document_id>/void")

@@ -4,6 +4,7 @@ issues named, scope, retries, void and reissue, the public verification, preview
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select, text
@@ -333,3 +334,16 @@ def test_settings_are_admin_only_validated_and_inherited(client, world, session,
         got["effective"]["number_prefix"] == "豫0811"
         and got["effective"]["type_codes"]["penalty_decision"] == "环罚决字"
     )
+
+
+def test_the_pdf_is_named_by_its_number_in_a_latin1_header(app, session, client, world):
+    # A 文号 is Chinese; a header must be Latin-1 (gunicorn answers 500 otherwise): RFC 8187 filename*.
+    put_settings(client, world)
+    doc = issue(client, world, "order_to_correct", fields=ORDER_FIELDS).get_json()
+    render_all(app, session)
+    r = client.get(f"/api/v1/documents/{doc['id']}/pdf", headers=world["h"]["sup.sy"])
+    assert r.status_code == 200
+    disposition = r.headers["Content-Disposition"]
+    disposition.encode("latin-1")
+    assert f'filename="{doc["id"]}.pdf"' in disposition
+    assert "filename*=UTF-8''" + quote(doc["number"] + ".pdf", safe="") in disposition

@@ -3,6 +3,8 @@ import { get, refreshAccess, signOut, whenSignedOut } from "./api.js";
 import { clear, h } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import * as admin from "./pages/admin.js";
+import * as casePage from "./pages/case.js";
+import * as cases from "./pages/cases.js";
 import * as inspection from "./pages/inspection.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
@@ -15,6 +17,8 @@ const state = { user: null, cleanup: null };
 const ROUTES = [
   { pattern: /^#\/queue$/, page: queue, nav: ["审核队列", "Review queue"], href: "#/queue" },
   { pattern: /^#\/inspections\/([0-9a-f-]{36})$/, page: inspection },
+  { pattern: /^#\/cases$/, page: cases, nav: ["案件", "Cases"], href: "#/cases" },
+  { pattern: /^#\/cases\/(\d+)$/, page: casePage },
   { pattern: /^#\/map$/, page: mapPage, nav: ["地图", "Map"], href: "#/map" },
   { pattern: /^#\/admin$/, page: admin, nav: ["管理", "Admin"], href: "#/admin", roles: ["admin"] },
 ];

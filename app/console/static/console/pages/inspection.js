@@ -7,15 +7,23 @@ import { api, ApiError, blobUrl, get } from "../api.js";
 import { clear, formatTime, h, yuan } from "../dom.js";
 import { flagName, pick, stateName, t } from "../i18n.js";
 import { addBoundaries, fitTo, gpsLatLng, layerCrs, makeMap } from "../mapview.js";
+import { uuid4 } from "../ids.js";
 
 const SUPERVISING = ["supervisor", "admin"];
 
-function problemText(exc) {
+export function problemText(exc) {
   if (exc instanceof ApiError) {
     const details = (exc.problem.errors || []).map((e) => pick(e, "message_zh", "message_en")).filter(Boolean);
     return [pick(exc.problem, "message_zh", "message_en") || exc.message, ...details].join(" ");
   }
   return String(exc);
+}
+
+const AMENDMENT_KINDS = { change: ["审核修改", "Changed by the reviewer"], add_finding: ["补充问题", "Finding added"], waive: ["豁免", "Waived"] };
+
+function amendmentKind(kind) {
+  const names = AMENDMENT_KINDS[kind];
+  return names ? t(names[0], names[1]) : kind;
 }
 
 function answerText(answer) {
@@ -29,6 +37,22 @@ function answerText(answer) {
   if (answer.text) parts.push(answer.text);
   if (answer.note) parts.push(`“${answer.note}”`);
   return parts.join(" · ") || "—";
+}
+
+// The case an approved inspection belongs to, found through the public cases API: the cases of its site, then
+// the one whose inspections include it (a site has few cases).
+async function caseOf(inspection) {
+  if (inspection.state !== "approved") return null;
+  try {
+    const { items } = await get("/api/v1/cases");
+    for (const summary of items.filter((c) => c.site.id === inspection.site.id).slice(0, 10)) {
+      const c = await get(`/api/v1/cases/${summary.id}`);
+      if (c.inspections.some((i) => i.inspection_id === inspection.id)) return c;
+    }
+  } catch {
+    /* an inspector or a caller without cases: no link */
+  }
+  return null;
 }
 
 export async function render(main, { params, user, banner }) {
@@ -51,7 +75,7 @@ export async function render(main, { params, user, banner }) {
           photoMeta[p.photo_id] = await get(`/api/v1/photos/${p.photo_id}`).catch(() => null);
         }),
     );
-    return { inspection, etag, penalties, checklist, site, photoMeta };
+    return { inspection, etag, penalties, checklist, site, photoMeta, caseOf: await caseOf(inspection) };
   }
 
   let data;
@@ -144,6 +168,72 @@ export async function render(main, { params, user, banner }) {
     img.src = u;
   }
 
+  // A reviewer's amendment of one item (POST /inspections/{id}/amendments, with the inspection's ETag): change
+  // the answer, or waive a failed item; a reason always. The id is made here so a retry never amends twice.
+  async function amend(amendmentId, payload) {
+    try {
+      await api(`/api/v1/inspections/${id}/amendments`, { method: "POST", body: { id: amendmentId, ...payload }, ifMatch: data.etag });
+      banner((payload.kind === "waive" ? t("已豁免", "Waived") : t("已修改", "Amended")) + " ✓", "ok");
+    } catch (exc) {
+      if (exc instanceof ApiError && exc.status === 412) {
+        banner(t("他人已先处理此检查，页面已刷新", "Someone else acted on this inspection first; the page was reloaded"), "warn");
+      } else {
+        banner(problemText(exc), "error");
+        return;
+      }
+    }
+    await repaint();
+  }
+
+  function amendControls(item, answer, finding) {
+    // Chosen once per form: a retry of the same amendment finds it instead of amending twice.
+    const amendmentId = uuid4();
+    const reason = h("input", { name: "reason", class: "amend-reason", placeholder: t("理由（必填）", "Reason (required)"), required: true });
+    const verdict = h(
+      "select",
+      { name: "verdict", class: "amend-verdict" },
+      h("option", { value: "" }, t("结论不变", "Verdict unchanged")),
+      h("option", { value: "pass" }, t("合格", "Pass")),
+      h("option", { value: "fail" }, t("不合格", "Fail")),
+      h("option", { value: "na" }, t("不适用", "Not applicable")),
+    );
+    const values = answer?.values ? h("input", { name: "values", class: "amend-values", value: answer.values.join(", "), placeholder: t("读数（逗号分隔）", "Readings (comma separated)") }) : null;
+    const note = h("input", { name: "note", class: "amend-note", value: answer?.note || "", placeholder: t("说明", "Note") });
+    const changeForm = h(
+      "form",
+      { class: "inline-form amend-form", hidden: true },
+      verdict,
+      values,
+      note,
+      reason,
+      h("button", { type: "submit", class: "primary amend-submit" }, t("提交修改", "Save the change")),
+    );
+    changeForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const changed = {};
+      if (verdict.value) changed.verdict = verdict.value;
+      if (values) changed.values = values.value.split(/[,，\s]+/).filter(Boolean).map(Number);
+      if (note.value !== (answer?.note || "")) changed.note = note.value || null;
+      amend(amendmentId, { item_key: item.key, kind: "change", answer: changed, reason: reason.value.trim() });
+    });
+    const waiveReason = h("input", { name: "reason", class: "waive-reason", placeholder: t("豁免理由（必填）", "Why waive (required)"), required: true });
+    const waiveForm = h("form", { class: "inline-form waive-form", hidden: true }, waiveReason, h("button", { type: "submit", class: "danger waive-submit" }, t("确认豁免", "Waive")));
+    waiveForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      amend(amendmentId, { item_key: item.key, kind: "waive", reason: waiveReason.value.trim() });
+    });
+    const canWaive = finding?.verdict === "fail" && !finding.waiver;
+    return h(
+      "div",
+      { class: "amend" },
+      h("div", { class: "buttons" },
+        h("button", { type: "button", class: "amend-open", onclick: () => { changeForm.hidden = !changeForm.hidden; } }, t("修改", "Amend")),
+        canWaive ? h("button", { type: "button", class: "waive-open", onclick: () => { waiveForm.hidden = !waiveForm.hidden; } }, t("豁免", "Waive")) : null),
+      changeForm,
+      canWaive ? waiveForm : null,
+    );
+  }
+
   function itemsSection(inspection, checklist, canDecide) {
     const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
     const photosByItem = {};
@@ -159,6 +249,10 @@ export async function render(main, { params, user, banner }) {
         const answer = inspection.answers[item.key];
         const finding = findings[item.key];
         const failed = finding?.verdict === "fail" || answer?.verdict === "fail";
+        const amendments = (inspection.amendments || []).filter((a) => a.item_key === item.key && a.submission_no === inspection.submission_count);
+        // The inspector's original, as submitted, stays beside the amended answer.
+        const amended = amendments.some((a) => a.kind !== "waive");
+        const original = (inspection.original_answers || {})[item.key] ?? null;
         return h(
           "article",
           { class: failed ? "item failed" : "item", dataset: { item: item.key } },
@@ -168,15 +262,20 @@ export async function render(main, { params, user, banner }) {
             "div",
             { class: "answer" },
             h("span", { class: "label" }, t("检查员记录", "Inspector's record"), ": "),
-            answerText(answer),
+            answerText(amended ? original : answer),
           ),
-          // Amendments by a reviewer are shown beside the inspector's original once that endpoint exists.
+          amended ? h("div", { class: "answer amended" }, h("span", { class: "label" }, t("审核修正后", "As amended"), ": "), answerText(answer)) : null,
+          amendments.length
+            ? h("ul", { class: "amendments" }, amendments.map((a) => h("li", { dataset: { kind: a.kind } }, `${amendmentKind(a.kind)} · ${formatTime(a.at)} · ${t("理由", "reason")}: ${a.reason}`)))
+            : null,
+          finding?.waiver ? h("div", { class: "comment-shown waived" }, t("已豁免", "Waived"), finding.waiver.reason ? `: ${finding.waiver.reason}` : "") : null,
           finding && finding.phone_verdict && finding.phone_verdict !== finding.verdict
             ? h("div", { class: "answer amended" }, t("系统复核", "Server re-evaluation"), `: ${finding.verdict} (${t("手机端", "phone")}: ${finding.phone_verdict})`)
             : null,
           finding?.explanation ? h("div", { class: "explanation" }, pick(finding.explanation)) : null,
           reviewComments[item.key] ? h("div", { class: "comment-shown" }, t("审核意见", "Reviewer's comment"), ": ", reviewComments[item.key]) : null,
           h("div", { class: "photos" }, (photosByItem[item.key] || []).map(photoTile)),
+          canDecide ? amendControls(item, answer, finding) : null,
           canDecide
             ? h("textarea", { class: "item-comment", name: `comment-${item.key}`, dataset: { item: item.key }, rows: 1, placeholder: t("逐项意见（退回/驳回时发送）", "Comment on this item (sent with return/reject)") })
             : null,
@@ -265,7 +364,6 @@ export async function render(main, { params, user, banner }) {
         h("button", { type: "button", class: "primary", id: "approve", onclick: () => decide("approve", reason.value.trim() ? { reason: reason.value.trim() } : {}) }, t("通过", "Approve")),
         h("button", { type: "button", id: "return", onclick: () => need() && decide("return", { comment: reason.value.trim(), item_comments: itemComments() }) }, t("退回修改", "Return")),
         h("button", { type: "button", class: "danger", id: "reject", onclick: () => need() && decide("reject", { reason: reason.value.trim(), item_comments: itemComments() }) }, t("驳回", "Reject")),
-        h("button", { type: "button", id: "amend", disabled: true, title: t("修正接口上线后可用", "Available once the amendment endpoint lands") }, t("修正", "Amend")),
       ),
     );
   }
@@ -321,6 +419,9 @@ export async function render(main, { params, user, banner }) {
           h("dt", {}, t("地址", "Address")), h("dd", {}, site?.address || "—"),
           h("dt", {}, t("区域", "Zones")), h("dd", {}, (site?.zones || []).map((z) => pick({ zh: z.name_zh, en: z.name_en })).join("、") || "—"),
           inspection.note ? [h("dt", {}, t("备注", "Note")), h("dd", {}, inspection.note)] : null,
+          data.caseOf
+            ? [h("dt", {}, t("案件", "Case")), h("dd", {}, h("a", { id: "inspection-case", href: `#/cases/${data.caseOf.id}` }, `#${data.caseOf.id} · ${data.caseOf.stage_zh}`))]
+            : null,
         ),
         h(
           "div",
