@@ -33,6 +33,8 @@ def test_admin_sets_a_to_be_set_amount_and_manages_users(
     page.click("a[href='#/admin']")
     page.wait_for_selector("#users tbody tr")
     page.select_option("#settings-jurisdiction", "410811")
+    # The forms of the jurisdiction first shown are replaced once 410811's settings arrive: wait for those.
+    page.wait_for_selector("#penalty-settings[data-code='410811']")
     form = page.locator(f"form.amount-form[data-rule='{RULE}']")
     expect(form).to_be_visible()
     expect(page.locator("#penalty-settings li.to-be-set", has=form)).to_contain_text("待本辖区设定")

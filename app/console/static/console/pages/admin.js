@@ -119,6 +119,7 @@ export async function render(main, { banner }) {
     }
     if (mine !== loading) return;
     clear(settingsBox);
+    settingsBox.dataset.code = code; // which jurisdiction the forms below belong to
     const own = () => ({
       policy: { ...settings.policy },
       discretion: { ...settings.discretion },
