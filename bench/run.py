@@ -168,6 +168,20 @@ def create_and_submit(
     return flow
 
 
+def create_and_submit_in_one_request(auth: dict[str, str], template: Inspection) -> Flow:
+    """``POST /inspections/{id}/submission``: the PUT's body created and submitted in one request."""
+    json_headers = auth | {"Content-Type": "application/json"}
+    body = json.dumps(template.body)
+
+    def flow(conn: Any, _i: int) -> int:
+        conn.request("POST", f"/api/v1/inspections/{uuid.uuid4()}/submission", body=body, headers=json_headers)
+        resp = conn.getresponse()
+        resp.read()
+        return int(resp.status)
+
+    return flow
+
+
 def jpeg(width: int, height: int, noise: float, quality: int) -> bytes:
     """A JPEG that compresses like a photo (sensor-like noise over a gradient), not like a flat test card."""
     from PIL import Image
@@ -297,6 +311,12 @@ def scenarios(bench: Bench) -> list[Figure]:
             print(line(figures[-1]), flush=True)
         for name, flow, peer, ok in (
             (f"create + submit, {template.answers} answers", create_and_submit(auth, template), PEER_SUBMIT, (200,)),
+            (
+                f"create + submit in one request, {template.answers} answers",
+                create_and_submit_in_one_request(auth, template),
+                PEER_SUBMIT,
+                (201,),
+            ),
             (
                 f"create + photo {len(small_photo) // 1024} KiB + submit",
                 create_and_submit(auth, template, small_photo),
