@@ -3,6 +3,7 @@ import { get, refreshAccess, signOut, whenSignedOut } from "./api.js";
 import { clear, h } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import * as admin from "./pages/admin.js";
+import * as dashboard from "./pages/dashboard.js";
 import * as inspection from "./pages/inspection.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
@@ -16,6 +17,7 @@ const ROUTES = [
   { pattern: /^#\/queue$/, page: queue, nav: ["审核队列", "Review queue"], href: "#/queue" },
   { pattern: /^#\/inspections\/([0-9a-f-]{36})$/, page: inspection },
   { pattern: /^#\/map$/, page: mapPage, nav: ["地图", "Map"], href: "#/map" },
+  { pattern: /^#\/dashboard$/, page: dashboard, nav: ["统计看板", "Dashboard"], href: "#/dashboard" },
   { pattern: /^#\/admin$/, page: admin, nav: ["管理", "Admin"], href: "#/admin", roles: ["admin"] },
 ];
 
