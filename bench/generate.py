@@ -13,7 +13,11 @@ penalty lines for the failures (a small share recomputed, so only the current co
 and link per failed finding. Names are synthetic except 河南省, its cities and 焦作's counties; amounts are random
 multiples of 100 yuan, not the rules' amounts (the figures need totals to reconcile, not legal amounts).
 
-Not generated: cases (案件: stages, orders, decided and paid amounts) — their tables belong to the cases feature.
+Cases (案件) for a share of the approved inspections with failures (about one case per 25 inspections), in every
+stage (立案 … 结案, with the dates and amounts each stage has: proposed, decided and paid fines), with orders to
+correct (open, complied or refused; open ones past their deadline are overdue), and a fiscal deduction (000§五(二))
+against the site's sub-district for every approved inspection whose current lines charge one (open, notified or
+settled). Cases draw from their own random stream, so the inspections of a seed are the same with or without them.
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ KIND_WEIGHTS = {
     "road_segment": 5, "aggregate_plant": 4, "open_area": 5, "fireworks_seller": 3,
 }  # fmt: skip
 STATES = (("approved", 70), ("submitted", 12), ("returned", 5), ("rejected", 5), ("draft", 3))
+CASE_SHARE = 0.15  # of the approved inspections with a failure
+CASE_STAGES = (("filing", 10), ("investigation", 15), ("notice", 15), ("decision", 10), ("execution", 20),
+               ("closed", 30))  # fmt: skip
+FISCAL_STATES = (("open", 40), ("notified", 30), ("settled", 30))
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class Counts:
     computations: int = 0
     penalty_lines: int = 0
     photos: int = 0
+    cases: int = 0
+    orders: int = 0
+    fiscal_deductions: int = 0
     seconds: float = 0.0
 
 
@@ -327,7 +338,8 @@ def generate(
     townships, by_county, counts.jurisdictions = _load_tree(conn, scale)
 
     tables = ("sites", "inspections", "inspection_officers", "findings", "penalty_computations", "penalty_lines",
-              "photos", "inspection_photo_links")  # fmt: skip
+              "photos", "inspection_photo_links", "cases", "case_inspections", "case_events", "correction_orders",
+              "fiscal_deductions")  # fmt: skip
     for table in tables:
         conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
 
@@ -402,6 +414,18 @@ def generate(
     photo_cols = ("id", "sha256", "uploader_id", "scope_paths", "size_bytes", "format", "mime", "width", "height",
                   "derivatives_state", "display_width", "display_height", "created_at")  # fmt: skip
     link_cols = ("inspection_id", "item_key", "photo_id", "position", "linked_at", "flags", "flags_computed_at")
+    case_cols = ("id", "site_id", "jurisdiction_id", "stage", "round", "version", "party_key", "party_kind",
+                 "party_name", "opened_by_id", "filed_on", "filing_approved_by_id", "notice_served_on",
+                 "proposed_fine_fen", "hearing_right", "decided_on", "decided_fine_fen", "decided_measures",
+                 "decision_served_on", "paid_on", "paid_fen", "closed_on", "close_reason", "created_at",
+                 "updated_at")  # fmt: skip
+    order_cols = ("case_id", "inspection_id", "item_keys", "decided_on", "served_on", "deadline", "status",
+                  "outcome_on", "created_by_id", "created_at")  # fmt: skip
+    fiscal_cols = ("subdistrict_id", "inspection_id", "amount_fen", "lines", "status", "notified_on", "settled_on",
+                   "created_at", "updated_at")  # fmt: skip
+    case_rng = random.Random(seed + 1)
+    case_first = _reserve(conn, "cases_id_seq", scale.inspections)  # upper bound; unused ids skipped
+    case_next = case_first
     item_keys = {c.id: [i["key"] for i in c.content.get("items", [])] for c in checklists}
     supervisors = {
         county: int(conn.execute(text("SELECT id FROM users WHERE username = :u"), {"u": f"gen.{county}.supervisor4"}).scalar_one())
@@ -418,6 +442,11 @@ def generate(
         ("lines", "penalty_lines", line_cols),
         ("photos", "photos", photo_cols),
         ("links", "inspection_photo_links", link_cols),
+        ("cases", "cases", case_cols),
+        ("case_inspections", "case_inspections", ("case_id", "inspection_id", "role", "added_at")),
+        ("case_events", "case_events", ("case_id", "kind", "on_date", "at", "by_id", "data")),
+        ("orders", "correction_orders", order_cols),
+        ("fiscal", "fiscal_deductions", fiscal_cols),
     )
     spools: dict[str, io.StringIO] = {}
     rows_in: dict[str, int] = {}
@@ -487,6 +516,7 @@ def generate(
             if not failed:
                 continue
             recomputed = rng.random() < 0.03
+            current_fen = {"fiscal_deduction": 0, "statutory_fine": 0}
             for current in (False, True) if recomputed else (True,):
                 cid = comp_next
                 comp_next += 1
@@ -501,11 +531,27 @@ def generate(
                           {"zh": rule.key, "en": rule.key}, "violator", "case", 1, amount, amount,
                           "blocked_amount_to_be_set" if blocked else "computed", [], {"zh": [], "en": []}, [], {},
                           [], [key], True, ["amount_to_be_set"] if blocked else [])  # fmt: skip
+                    if current and amount is not None:
+                        current_fen[rule.kind] += amount
             for key in failed:
                 pid = _uuid(rng)
                 spool("photos", pid, hashlib.sha256(pid.bytes).hexdigest(), creator, "{" + place.path + "}",
                       3_700_000, "JPEG", "image/jpeg", 4000, 3000, "ready", 1024, 768, start_utc)  # fmt: skip
                 spool("links", iid, key, pid, 0, start_utc, [], end_utc)
+            if state != "approved" or decided_at is None:
+                continue
+            opened_day = decided_at.astimezone(LOCAL).date()
+            if current_fen["fiscal_deduction"] > 0:
+                status = _weighted(case_rng, FISCAL_STATES)
+                spool("fiscal", place.id, iid, current_fen["fiscal_deduction"], [], status,
+                      opened_day + timedelta(days=7) if status != "open" else None,
+                      opened_day + timedelta(days=30) if status == "settled" else None, decided_at, decided_at)  # fmt: skip
+            if case_rng.random() >= CASE_SHARE:
+                continue
+            case_id = case_next
+            case_next += 1
+            _spool_case(spool, case_rng, case_id, sid, place, iid, failed, supervisor, decided_at, opened_day,
+                        current_fen["statutory_fine"])  # fmt: skip
         flush_batch()
         tick(scale.inspections % batch or (batch if scale.inspections else 0))
     counts.inspections = rows_in["inspections"]
@@ -514,7 +560,11 @@ def generate(
     counts.computations = rows_in["computations"]
     counts.penalty_lines = rows_in["lines"]
     counts.photos = rows_in["photos"]
+    counts.cases = rows_in["cases"]
+    counts.orders = rows_in["orders"]
+    counts.fiscal_deductions = rows_in["fiscal"]
     conn.execute(text("SELECT setval('penalty_computations_id_seq', :v)"), {"v": max(comp_next - 1, 1)})
+    conn.execute(text("SELECT setval('cases_id_seq', :v)"), {"v": max(case_next - 1, 1)})
 
     for table in tables:
         conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
@@ -525,6 +575,56 @@ def generate(
         tick(1)
     counts.seconds = time.perf_counter() - started
     return counts
+
+
+def _spool_case(
+    spool: Any,
+    rng: random.Random,
+    case_id: int,
+    site_id: int,
+    place: Place,
+    inspection_id: uuid.UUID,
+    failed: list[str],
+    supervisor: int,
+    opened_at: datetime,
+    opened_day: date,
+    fine_fen: int,
+) -> None:
+    """One case at a stage drawn from CASE_STAGES, with the dates and amounts that stage has, its member
+    inspection, its opening event and (past 立案, mostly) an order to correct."""
+    stage = _weighted(rng, CASE_STAGES)
+    rank = [s for s, _ in CASE_STAGES].index(stage)
+    # A closed case went the whole way (decided and paid) or was closed without a penalty (行政处罚法第五十七条).
+    no_penalty = stage == "closed" and rng.random() < 0.2
+    reached = 5 if stage == "closed" and not no_penalty else (1 if no_penalty else rank)
+    d = opened_day
+    proposed = fine_fen or rng.randrange(10, 500) * 10_000
+    decided = proposed if rng.random() < 0.7 else proposed * 8 // 10
+    paid = reached >= 5 or (reached == 4 and rng.random() < 0.5)
+
+    def day(n: int) -> date:
+        return d + timedelta(days=n)
+
+    spool("cases", case_id, site_id, place.id, stage, 1, 1 + reached, f"GEN-CASE-{case_id}", "unit",
+          f"生成企业{site_id}", supervisor,
+          day(1) if reached >= 1 else None, supervisor if reached >= 1 else None,
+          day(10) if reached >= 2 else None, proposed if reached >= 2 else None, False if reached >= 2 else None,
+          day(25) if reached >= 3 else None, decided if reached >= 3 else None, [] if reached >= 3 else None,
+          day(27) if reached >= 4 else None, day(40) if paid else None, decided if paid else None,
+          day(45 if reached >= 5 else 20) if stage == "closed" else None,
+          ("不予行政处罚" if no_penalty else "已执行完毕") if stage == "closed" else None,
+          opened_at, opened_at)  # fmt: skip
+    spool("case_inspections", case_id, inspection_id, "initial", opened_at)
+    spool("case_events", case_id, "opened", d, opened_at, supervisor, {"inspection_id": str(inspection_id)})
+    if reached >= 1 and rng.random() < 0.8:
+        if stage == "closed":
+            status = "complied"
+        elif stage == "investigation" and rng.random() < 0.2:
+            status = "refused"
+        else:
+            status = _weighted(rng, (("open", 60), ("complied", 40)))
+        spool("orders", case_id, inspection_id, failed, day(1), day(2), day(16), status,
+              day(17) if status != "open" else None, supervisor, opened_at)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

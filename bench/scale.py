@@ -114,6 +114,9 @@ def scenarios(server: Server) -> None:
             "/api/v1/stats/items",
             "/api/v1/stats/inspectors",
             "/api/v1/stats/repeat-sites?date_from=2026-01-01&date_to=2026-06-30",
+            "/api/v1/stats/cases?by=total",
+            "/api/v1/stats/cases?by=jurisdiction&level=township",
+            "/api/v1/stats/cases?by=month&date_from=2025-01-01&date_to=2025-12-31",
             "/api/v1/review/queue?limit=50",
             "/api/v1/review/queue?limit=50&state=approved&has_failed=true",
         ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.cases.deadlines import payment_deadline
-from app.cases.models import Case
+from app.cases.models import Case, CorrectionOrder
 from app.cases.transitions import OPEN_STAGES
 from app.cases.workdays import load_calendar
 from app.jurisdictions.models import Jurisdiction
@@ -32,6 +32,21 @@ class OverdueItem:
     order_id: int | None = None
 
 
+def order_is_overdue(status: str, deadline: date, today: date) -> bool:
+    """An order to correct is overdue when still open (neither complied nor refused at a re-inspection) the
+    day after its deadline (the deadline day itself is still in time)."""
+    return status == "open" and today > deadline
+
+
+def overdue_order_clause(today: date) -> ColumnElement[bool]:
+    """``order_is_overdue`` in SQL, with the case still open (for counts; the list below is its Python twin)."""
+    return and_(
+        CorrectionOrder.status == "open",
+        CorrectionOrder.deadline < today,
+        Case.stage.in_(OPEN_STAGES),
+    )
+
+
 def overdue_items(session: Session, principal: Principal, today: date | None = None) -> list[OverdueItem]:
     today = today or today_local()
     cases = session.scalars(
@@ -43,7 +58,7 @@ def overdue_items(session: Session, principal: Principal, today: date | None = N
     out: list[OverdueItem] = []
     for case in cases:
         for order in case.orders:
-            if order.status == "open" and today > order.deadline:
+            if order_is_overdue(order.status, order.deadline, today):
                 out.append(
                     OverdueItem(
                         case.id, case.stage, case.party_name, case.site.name, "correction", order.deadline,

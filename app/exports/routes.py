@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
@@ -16,6 +18,15 @@ from app.extensions import current_session, db
 from app.review.filters import queue_filter
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="导出 / Exports")
+
+
+def _ending_session(session: Session, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks, then the read transaction ended: the request's teardown ran before the stream began, so a
+    session left open here would hold its connection idle in transaction (and its locks) under a real server."""
+    try:
+        yield from chunks
+    finally:
+        session.close()
 
 
 @blp.route("/<kind>.<fmt>")
@@ -32,7 +43,7 @@ class Export(MethodView):
         )
         db.session.commit()  # the audit entry is written before the first byte leaves
         return Response(
-            stream_with_context(export_chunks(session, plan)),
+            stream_with_context(_ending_session(session, export_chunks(session, plan))),
             content_type=plan.mimetype,
             headers={
                 "Content-Disposition": f"attachment; filename*=UTF-8''{quote(plan.filename)}",

@@ -10,11 +10,14 @@ from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.extensions import current_session
 from app.stats.by_dimension import inspection_statistics
+from app.stats.cases import case_statistics
 from app.stats.envelope import StatsRequest
 from app.stats.inspectors import inspector_statistics
 from app.stats.items import item_statistics
 from app.stats.repeat_sites import repeat_sites
 from app.stats.schemas import (
+    CaseStatsArgsSchema,
+    CaseStatsSchema,
     InspectionStatsSchema,
     InspectorStatsArgsSchema,
     InspectorStatsSchema,
@@ -92,3 +95,16 @@ class RepeatSites(MethodView):
             min_failed=args["min_failed"],
             limit=args["limit"],
         )
+
+
+@blp.route("/cases")
+class CaseStats(MethodView):
+    @blp.auth("supervisor", "admin")
+    @blp.arguments(CaseStatsArgsSchema, location="query")
+    @blp.response(200, CaseStatsSchema)
+    @blp.problem(404, _NOT_FOUND)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Enforcement cases: open by stage, closed, fines proposed/decided/paid, fiscal deductions, overdue orders."""
+        req = StatsRequest(date_from=args.get("date_from"), date_to=args.get("date_to"),
+                           jurisdiction=args.get("jurisdiction"))  # fmt: skip
+        return case_statistics(current_session(), current_principal(), req, by=args["by"], level=args["level"])

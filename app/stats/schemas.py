@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from app.stats.by_dimension import DIMENSIONS
+from app.stats.cases import CASE_DIMENSIONS
 from app.stats.queries import LEVEL_RANK
 
 _CODE = ma.validate.Regexp(r"^[0-9]{6,12}$")
@@ -154,3 +155,51 @@ class RepeatSiteSchema(ma.Schema):
 
 class RepeatSitesSchema(_Envelope):
     rows = ma.fields.List(ma.fields.Nested(RepeatSiteSchema))
+
+
+class CaseStatsArgsSchema(StatsRangeArgsSchema):
+    by = ma.fields.String(load_default="total", validate=ma.validate.OneOf(CASE_DIMENSIONS))
+    level = ma.fields.String(
+        load_default="county",
+        validate=ma.validate.OneOf(tuple(LEVEL_RANK)),
+        metadata={"description": "With by=jurisdiction: group at this level (township = sub-district)"},
+    )
+
+
+class CaseFiguresSchema(ma.Schema):
+    key = ma.fields.String(metadata={"description": "Jurisdiction code, month start (YYYY-MM-DD) or 'all'"})
+    name_zh = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+    cases = ma.fields.Integer(metadata={"description": "Cases opened in the period"})
+    open_cases = ma.fields.Integer(metadata={"description": "Of those, not closed today"})
+    closed_cases = ma.fields.Integer()
+    open_by_stage = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "Open cases per stage: filing, investigation, notice, decision, execution"},
+    )
+    statutory_fine_proposed_fen = ma.fields.Integer(metadata={"description": "Fines in the advance notices"})
+    statutory_fine_proposed_yuan = ma.fields.String()
+    statutory_fine_decided_fen = ma.fields.Integer(metadata={"description": "Fines in the penalty decisions"})
+    statutory_fine_decided_yuan = ma.fields.String()
+    statutory_fine_paid_fen = ma.fields.Integer(metadata={"description": "Fines recorded as paid"})
+    statutory_fine_paid_yuan = ma.fields.String()
+    orders = ma.fields.Integer(metadata={"description": "Orders to correct of those cases"})
+    overdue_orders = ma.fields.Integer(
+        metadata={"description": "Orders still open after their deadline, case not closed (as of `as_of`)"}
+    )
+    fiscal_deductions = ma.fields.Integer(metadata={"description": "Fiscal deductions opened in the period"})
+    fiscal_deduction_proposed_fen = ma.fields.Integer(metadata={"description": "000§五(二): every record"})
+    fiscal_deduction_proposed_yuan = ma.fields.String()
+    fiscal_deduction_notified_fen = ma.fields.Integer(metadata={"description": "Notified or settled"})
+    fiscal_deduction_notified_yuan = ma.fields.String()
+    fiscal_deduction_settled_fen = ma.fields.Integer()
+    fiscal_deduction_settled_yuan = ma.fields.String()
+
+
+class CaseStatsSchema(_Envelope):
+    as_of = ma.fields.Date(metadata={"description": "The Asia/Shanghai date stages and overdue orders are as of"})
+    by = ma.fields.String()
+    level = ma.fields.String(allow_none=True)
+    rows = ma.fields.List(ma.fields.Nested(CaseFiguresSchema))
+    totals = ma.fields.Nested(CaseFiguresSchema)

@@ -5,6 +5,7 @@ import { currentLang, setLang, t } from "./i18n.js";
 import * as admin from "./pages/admin.js";
 import * as casePage from "./pages/case.js";
 import * as cases from "./pages/cases.js";
+import * as dashboard from "./pages/dashboard.js";
 import * as inspection from "./pages/inspection.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
@@ -20,6 +21,7 @@ const ROUTES = [
   { pattern: /^#\/cases$/, page: cases, nav: ["案件", "Cases"], href: "#/cases" },
   { pattern: /^#\/cases\/(\d+)$/, page: casePage },
   { pattern: /^#\/map$/, page: mapPage, nav: ["地图", "Map"], href: "#/map" },
+  { pattern: /^#\/dashboard$/, page: dashboard, nav: ["统计看板", "Dashboard"], href: "#/dashboard" },
   { pattern: /^#\/admin$/, page: admin, nav: ["管理", "Admin"], href: "#/admin", roles: ["admin"] },
 ];
 

@@ -40,3 +40,15 @@ export function yuan(fen) {
   if (fen === null || fen === undefined) return "—";
   return "¥" + (fen / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
+
+// SVG elements (charts) the same way: attributes set one by one, values only ever text nodes.
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    el.setAttribute(key, String(value));
+  }
+  return append(el, children);
+}

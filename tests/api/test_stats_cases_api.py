@@ -1,0 +1,150 @@
+"""Case statistics on generated data: every stage present, totals equal the cases' own amounts, overdue orders
+equal the supervisors' overdue list, scope and the aligned-range rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests.factories import bearer, issue_tokens
+from tests.factories_bulk import load_generated
+
+CASE_SUMS = """
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE c.stage <> 'closed') AS open_cases,
+       count(*) FILTER (WHERE c.stage = 'closed') AS closed_cases,
+       COALESCE(sum(c.proposed_fine_fen), 0) AS proposed,
+       COALESCE(sum(c.decided_fine_fen), 0) AS decided,
+       COALESCE(sum(c.paid_fen), 0) AS paid
+  FROM cases c JOIN jurisdictions j ON j.id = c.jurisdiction_id
+ WHERE j.path LIKE :prefix || '%'
+"""
+STAGES = """
+SELECT c.stage, count(*) FROM cases c JOIN jurisdictions j ON j.id = c.jurisdiction_id
+ WHERE j.path LIKE :prefix || '%' GROUP BY c.stage
+"""
+FISCAL_SUMS = """
+SELECT count(*), COALESCE(sum(f.amount_fen), 0),
+       COALESCE(sum(f.amount_fen) FILTER (WHERE f.status IN ('notified', 'settled')), 0),
+       COALESCE(sum(f.amount_fen) FILTER (WHERE f.status = 'settled'), 0)
+  FROM fiscal_deductions f JOIN jurisdictions j ON j.id = f.subdistrict_id
+ WHERE j.path LIKE :prefix || '%'
+"""
+
+
+@pytest.fixture()
+def generated(session, owner_database_url):  # noqa: ANN001, ANN201
+    return load_generated(session, owner_database_url)
+
+
+def _get(client, session, username: str, url: str) -> Any:  # noqa: ANN001
+    return client.get(url, headers=bearer(issue_tokens(session, username)))
+
+
+def _sums(session, sql: str, prefix: str) -> list[int]:  # noqa: ANN001
+    return [int(v) for v in session.execute(text(sql), {"prefix": prefix}).one()]
+
+
+def _ok(response: Any) -> Any:
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_the_generated_workload_has_cases_in_every_stage_with_orders_and_deductions(session, generated) -> None:
+    stages = dict(session.execute(text(STAGES), {"prefix": "/410000/"}).all())
+    assert set(stages) == {"filing", "investigation", "notice", "decision", "execution", "closed"}
+    assert generated.counts.cases == sum(stages.values())
+    orders = dict(session.execute(text("SELECT status, count(*) FROM correction_orders GROUP BY status")).all())
+    assert set(orders) == {"open", "complied", "refused"}
+    fiscal = dict(session.execute(text("SELECT status, count(*) FROM fiscal_deductions GROUP BY status")).all())
+    assert set(fiscal) == {"open", "notified", "settled"}
+    # the stage a case is at matches the dates it has
+    wrong = session.execute(
+        text(
+            "SELECT count(*) FROM cases WHERE (stage = 'execution' AND decision_served_on IS NULL)"
+            " OR (stage = 'filing' AND filed_on IS NOT NULL) OR (stage = 'closed' AND closed_on IS NULL)"
+            " OR (paid_fen IS NOT NULL AND decided_fine_fen IS NULL)"
+        )
+    ).scalar_one()
+    assert wrong == 0
+
+
+def test_province_totals_equal_the_sum_of_the_cases_amounts(client, session, generated) -> None:
+    body = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases?by=total"))
+    totals = body["totals"]
+    cases, open_cases, closed, proposed, decided, paid = _sums(session, CASE_SUMS, "/410000/")
+    assert cases > 20 and paid > 0
+    assert (totals["cases"], totals["open_cases"], totals["closed_cases"]) == (cases, open_cases, closed)
+    assert (
+        totals["statutory_fine_proposed_fen"],
+        totals["statutory_fine_decided_fen"],
+        totals["statutory_fine_paid_fen"],
+    ) == (proposed, decided, paid)
+    assert totals["statutory_fine_paid_yuan"] == f"{paid // 100}.{paid % 100:02d}"
+    stages = dict(session.execute(text(STAGES), {"prefix": "/410000/"}).all())
+    assert totals["open_by_stage"] == {s: stages[s] for s in ("filing", "investigation", "notice", "decision",
+                                                              "execution")}  # fmt: skip
+    count, fiscal, notified, settled = _sums(session, FISCAL_SUMS, "/410000/")
+    assert (
+        totals["fiscal_deductions"],
+        totals["fiscal_deduction_proposed_fen"],
+        totals["fiscal_deduction_notified_fen"],
+        totals["fiscal_deduction_settled_fen"],
+    ) == (count, fiscal, notified, settled)
+    assert fiscal > notified > settled > 0
+    assert body["rows"] == [{**totals, "key": "all"}]
+    assert body["time_zone"] == "Asia/Shanghai" and body["currency"]["unit"] == "fen"
+    assert body["freshness"]["source"] == "live" and body["scope"]["jurisdictions"] == ["410000"]
+
+
+def test_overdue_orders_are_the_correction_items_of_the_overdue_list(client, session, generated) -> None:
+    totals = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases"))["totals"]
+    listed = _ok(_get(client, session, "sup.henan", "/api/v1/cases/overdue"))["items"]
+    corrections = [i for i in listed if i["kind"] == "correction"]
+    assert totals["overdue_orders"] == len(corrections) > 0
+    assert totals["orders"] > totals["overdue_orders"]
+
+
+def test_by_township_and_by_month_reconcile_with_the_total(client, session, generated) -> None:
+    total = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases"))["totals"]
+    by_township = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases?by=jurisdiction&level=township"))
+    by_month = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases?by=month"))
+    for body in (by_township, by_month):
+        assert len(body["rows"]) > 1
+        for field in ("cases", "open_cases", "statutory_fine_decided_fen", "statutory_fine_paid_fen",
+                      "fiscal_deduction_proposed_fen", "overdue_orders"):  # fmt: skip
+            assert sum(r[field] for r in body["rows"]) == total[field], field
+    township = next(r for r in by_township["rows"] if r["key"].startswith("410822"))
+    assert township["name_zh"] and township["name_zh"] != "（未细分到该级）"
+    cases, *_ = _sums(session, CASE_SUMS, f"/410000/410800/410822/{township['key']}/")
+    assert township["cases"] == cases
+    # a whole-month range answers the month's row
+    month = by_month["rows"][len(by_month["rows"]) // 2]
+    start = month["key"]
+    year, mon = int(start[:4]), int(start[5:7])
+    end = f"{year + mon // 12}-{mon % 12 + 1:02d}-01"
+    last = session.execute(text("SELECT CAST(:d AS date) - 1"), {"d": end}).scalar_one().isoformat()
+    ranged = _ok(_get(client, session, "sup.henan", f"/api/v1/stats/cases?date_from={start}&date_to={last}"))
+    assert ranged["totals"]["cases"] == month["cases"]
+    assert ranged["totals"]["fiscal_deduction_proposed_fen"] == month["fiscal_deduction_proposed_fen"]
+
+
+def test_a_boai_supervisor_sees_boai_cases_only(client, session, generated) -> None:
+    body = _ok(_get(client, session, "sup.boai", "/api/v1/stats/cases?by=jurisdiction&level=county"))
+    assert [r["key"] for r in body["rows"]] == ["410822"]
+    cases, *_, paid = _sums(session, CASE_SUMS, "/410000/410800/410822/")
+    assert (body["totals"]["cases"], body["totals"]["statutory_fine_paid_fen"]) == (cases, paid)
+    outside = _get(client, session, "sup.boai", "/api/v1/stats/cases?jurisdiction=410811")
+    assert outside.status_code == 404 and outside.content_type == "application/problem+json"
+
+
+def test_an_unaligned_range_is_refused(client, session, generated) -> None:
+    response = _get(client, session, "sup.henan", "/api/v1/stats/cases?date_from=2026-01-03&date_to=2026-01-20")
+    assert response.status_code == 422 and response.get_json()["code"] == "unaligned_range"
+
+
+def test_inspectors_get_no_case_statistics(client, session, generated) -> None:
+    response = _get(client, session, "insp.boai", "/api/v1/stats/cases")
+    assert response.status_code == 403
