@@ -164,6 +164,39 @@ def _kind_blockers(facts: DocumentFacts) -> list[Blocker]:
     return out
 
 
+# The kinds that print the party block of base.html (name, address, 法定代表人(负责人) for a unit) and are served
+# on the party; an issued document must never print a gap there.
+ADDRESSED_TO_PARTY = (ORDER_TO_CORRECT, ADVANCE_NOTICE, PENALTY_DECISION, DAILY_PENALTY_DECISION)
+
+
+def _party_blockers(facts: DocumentFacts) -> list[Blocker]:
+    """The party's identity a document names before it can bind them.
+
+    令28 第九条（一）/第十六条（一）: the order and the daily decision state 名称或者姓名、地址以及法定代表人或者主要负责人
+    姓名; 行政处罚法第五十九条第一款（一）: a decision states the party's name and address. The advance notice and
+    the decision print the same block (documents.md §0.2), so one rule serves all four. The inspection record prints
+    the 被检查单位's address too (documents.md §1 item 3).
+    """
+    kind = facts.kind
+    if kind not in ADDRESSED_TO_PARTY and kind != INSPECTION_RECORD:
+        return []
+    party = facts.party
+    out: list[Blocker] = []
+    if not (party.name or "").strip():
+        out.append(Blocker("party_name_missing", "缺少当事人名称或姓名", "The party's name is missing"))
+    if not (party.address or "").strip():
+        out.append(Blocker("party_address_missing", "缺少当事人地址", "The party's address is missing"))
+    if kind in ADDRESSED_TO_PARTY and party.kind == "unit" and not (party.legal_representative or "").strip():
+        out.append(
+            Blocker(
+                "legal_representative_missing",
+                "缺少当事人的法定代表人（负责人）姓名",
+                "The unit's legal representative (person in charge) is missing (令28 Art. 9)",
+            )
+        )
+    return out
+
+
 def _case_blockers(facts: DocumentFacts) -> list[Blocker]:
     """A document issued from a case is refused while the case is not at a stage where its kind makes sense."""
     case = facts.case
@@ -209,6 +242,7 @@ def blockers(facts: DocumentFacts, *, type_code: str | None, number_prefix: str 
     return (
         _settings_blockers(facts, type_code, number_prefix)
         + _case_blockers(facts)
+        + _party_blockers(facts)
         + _kind_blockers(facts)
         + _line_blockers(facts)
     )

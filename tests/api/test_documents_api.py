@@ -76,7 +76,12 @@ def pdf_of(client, world, doc_id):  # noqa: ANN001, ANN201
     return r.get_data()
 
 
-ORDER_FIELDS = {"order": {"text": "设置硬质密闭围挡，覆盖裸露物料，设置车辆冲洗设施", "deadline": "2026-12-05"}}
+# 令28 第九条（一）: a unit's 法定代表人 is printed on what is served on it (the site records only its operator).
+PARTY_FIELDS = {"legal_representative": "王五"}
+ORDER_FIELDS = {
+    "order": {"text": "设置硬质密闭围挡，覆盖裸露物料，设置车辆冲洗设施", "deadline": "2026-12-05"},
+    **PARTY_FIELDS,
+}
 
 
 def issue_chain(app, session, client, world):  # noqa: ANN001, ANN201
@@ -93,7 +98,7 @@ def issue_chain(app, session, client, world):  # noqa: ANN001, ANN201
     docs["order_to_correct"] = r.get_json()
     render_all(app, session)
     order_id = docs["order_to_correct"]["id"]
-    r = issue(client, world, "advance_notice", references={"order": order_id})
+    r = issue(client, world, "advance_notice", references={"order": order_id}, fields=PARTY_FIELDS)
     assert r.status_code == 201, r.get_json()
     docs["advance_notice"] = r.get_json()
     render_all(app, session)
@@ -112,7 +117,7 @@ def issue_chain(app, session, client, world):  # noqa: ANN001, ANN201
         world,
         "daily_penalty_decision",
         references={"order": order_id, "decision": docs["penalty_decision"]["id"]},
-        fields={"daily": {"order_served_on": "2026-11-22", "reinspected_on": "2026-12-01"}},
+        fields={"daily": {"order_served_on": "2026-11-22", "reinspected_on": "2026-12-01"}, **PARTY_FIELDS},
     )
     assert r.status_code == 201, r.get_json()
     docs["daily_penalty_decision"] = r.get_json()
@@ -210,7 +215,9 @@ def test_issuing_is_blocked_with_every_reason_until_settings_and_preconditions_e
     assert body["message_zh"] and body["message_en"]
     put_settings(client, world)
     r = issue(client, world, "order_to_correct", fields={"order": {"text": "整改"}})
-    assert r.status_code == 422 and {e["code"] for e in r.get_json()["errors"]} == {"order_deadline_missing"}
+    assert r.status_code == 422
+    # The site's operator is a unit and nobody has recorded its 法定代表人 (令28 第九条（一）).
+    assert {e["code"] for e in r.get_json()["errors"]} == {"order_deadline_missing", "legal_representative_missing"}
     r = issue(client, world, "inspection_record", fields={"onsite": {"signature": "refused"}})
     assert {e["code"] for e in r.get_json()["errors"]} == {"refusal_unwitnessed"}
 

@@ -239,10 +239,27 @@ def test_the_inspection_named_must_belong_to_the_case_and_one_of_them_is_require
     assert _issued(consistent)["case_id"] == world["case"]
 
 
+def _record_legal_representative(client, world) -> None:  # noqa: ANN001
+    _case_post(client, world, "/party", {"legal_representative": "王五"}, method="patch")
+
+
+def test_a_unit_party_without_its_legal_representative_is_asked_for_before_the_order(client, world):  # noqa: ANN001
+    # 令28 第九条（一）: the order names the unit's 法定代表人或者主要负责人; the site records only its operator, so the
+    # supervisor records it on the case (audited) and only then is the order issued — never with a gap printed.
+    _case_post(
+        client, world, "/orders", {"decided_on": "2026-11-21", "served_on": "2026-11-22", "deadline": "2026-11-27"}
+    )
+    assert _blocked(issue_from_case(client, world, "order_to_correct")) == {"legal_representative_missing"}
+    _record_legal_representative(client, world)
+    order = _issued(issue_from_case(client, world, "order_to_correct"))
+    assert order["number"]
+
+
 def test_a_retried_issue_from_the_case_returns_the_same_document(client, world):  # noqa: ANN001
     _case_post(
         client, world, "/orders", {"decided_on": "2026-11-21", "served_on": "2026-11-22", "deadline": "2026-11-27"}
     )
+    _record_legal_representative(client, world)
     doc_id = str(uuid.uuid4())
     first = _issued(issue_from_case(client, world, "order_to_correct", doc_id=doc_id))
     again = issue_from_case(client, world, "order_to_correct", doc_id=doc_id)
@@ -255,6 +272,7 @@ def test_a_retried_issue_from_the_case_returns_the_same_document(client, world):
 
 
 def test_a_daily_penalty_is_issued_from_the_refused_order_and_the_original_decision(app, session, client, world):  # noqa: ANN001
+    _record_legal_representative(client, world)
     _case_post(
         client, world, "/orders", {"decided_on": "2026-11-21", "served_on": "2026-11-22", "deadline": "2026-11-27"}
     )

@@ -133,9 +133,25 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     correction = page.locator("#deadlines li[data-key=correction]")
     expect(correction.locator(".meta")).to_contain_text("2026-12-31")
     expect(correction.locator(".meta")).to_contain_text("按决定书所定")
-    status, case, _ = api_json(server.port, "GET", f"/api/v1/cases/{case_id}", supervisor)
+    status, case, case_headers = api_json(server.port, "GET", f"/api/v1/cases/{case_id}", supervisor)
     (order,) = case["orders"]
     assert order["deadline"] == "2026-12-31" and order["inspection_id"] == sent.id
+
+    # 令28 第九条（一）: the site records only its operator, so the unit's 法定代表人 is asked for before the order
+    # can be issued; the supervisor records it on the case's party.
+    page.click("#doc-issue")
+    expect(page.locator("#doc-blockers li[data-code=legal_representative_missing]")).to_have_count(1)
+    status, _, _ = api_json(
+        server.port,
+        "PATCH",
+        f"/api/v1/cases/{case_id}/party",
+        supervisor,
+        {"legal_representative": "王五"},
+        {"If-Match": case_headers["etag"]},
+    )
+    assert status == 200
+    page.reload()
+    page.wait_for_selector("#document-form")
 
     # Issue the order to correct; the worker renders it; download the PDF from the page.
     page.fill("#doc-order-text", "立即设置硬质密闭围挡，覆盖裸露土方")

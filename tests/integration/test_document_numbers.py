@@ -26,7 +26,7 @@ from tests.integration.test_runtime_role import refused
 
 THREADS = 8
 PER_THREAD = 5
-ORDER = {"order": {"text": "设置围挡", "immediately": True}}
+ORDER = {"order": {"text": "设置围挡", "immediately": True}, "legal_representative": "王五"}
 
 
 @pytest.fixture()

@@ -177,3 +177,26 @@ def test_importing_the_renderer_keeps_truncated_images_refused() -> None:
     import app.documents.render  # noqa: F401
 
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+@pytest.mark.parametrize("kind", ["order_to_correct", "advance_notice", "penalty_decision", "daily_penalty_decision"])
+def test_a_unit_party_without_its_legal_representative_blocks_what_is_served_on_it(kind: str) -> None:
+    # 令28 第九条（一）: the order names 法定代表人或者主要负责人; the same party block heads every document served on
+    # the party, so an issued one must never print 【待定：法定代表人】.
+    facts = facts_of(kind)
+    unit = replace(facts, party=replace(facts.party, kind="unit", legal_representative=None))
+    codes = [b.code for b in blockers(unit, type_code="X", number_prefix="P")]
+    assert codes == ["legal_representative_missing"]
+    person = replace(facts, party=replace(facts.party, kind="individual", legal_representative=None))
+    assert blockers(person, type_code="X", number_prefix="P") == []
+
+
+def test_the_party_address_is_needed_where_it_is_printed_and_not_on_the_fiscal_notice() -> None:
+    # 行政处罚法第五十九条第一款（一）: 当事人的姓名或者名称、地址.
+    for kind in ("penalty_decision", "inspection_record"):
+        facts = facts_of(kind)
+        no_address = replace(facts, party=replace(facts.party, address="  "))
+        assert [b.code for b in blockers(no_address, type_code="X", number_prefix="P")] == ["party_address_missing"]
+    fiscal = facts_of("fiscal_deduction_notice")
+    fiscal = replace(fiscal, party=replace(fiscal.party, address=None, legal_representative=None))
+    assert blockers(fiscal, type_code="X", number_prefix="P") == []
