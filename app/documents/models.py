@@ -88,6 +88,8 @@ class PartySignature(Base):
     Append-only: a later record supersedes an earlier one in the next 笔录, never erases it."""
 
     __tablename__ = "party_signatures"
+    # One record per photo: a retried POST finds it (migration 0030).
+    __table_args__ = (Index("uq_party_signatures_inspection_id_photo_id", "inspection_id", "photo_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), index=True)

@@ -105,15 +105,17 @@ class PartySignatures(MethodView):
     @blp.arguments(SignatureSchema)
     @blp.response(201, SignatureOutSchema)
     @blp.problem(404, "检查或照片不存在 / Not found")
+    @blp.alt_response(200, schema=SignatureOutSchema, description="重试：已记录 / A retry: already recorded")
+    @blp.problem(409, "signature_photo_taken")
     @blp.problem(422, "refusal_unwitnessed | validation_failed")
-    def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> PartySignature:
+    def post(self, data: dict[str, Any], inspection_id: uuid.UUID) -> tuple[PartySignature, int]:
         """Record the party's signature image (or a photo of a witnessed refusal), uploaded first as a photo,
         for the inspection's on-site record; its SHA-256 joins the evidence (audited)."""
-        row = signatures.record_signature(
+        row, created = signatures.record_signature(
             current_session(), current_principal(), inspection_id, data, wiring().photo_evidence
         )
         db.session.commit()
-        return row
+        return row, 201 if created else 200
 
 
 @blp.route("/<uuid:document_id>")

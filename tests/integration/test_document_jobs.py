@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.documents.models import Document
+from app.audit.models import AuditEntry
+from app.documents.models import Document, PartySignature
 from app.jobs.worker import run_worker
 from tests.api.test_documents_api import ORDER_FIELDS, issue, pdf_of, put_settings, world  # noqa: F401
 from tests.factories import bearer, issue_tokens
@@ -48,6 +49,15 @@ def test_a_recorded_signature_is_printed_with_its_hash_and_copy(app, session, cl
     r = client.post(url, json={"photo_id": photo_id, "status": "signed", "signer_name": "赵六"}, headers=phone)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["photo_sha256"] == sha256_hex(image)
+    # The answer was lost and the phone retries: the same record, nothing appended, audited once.
+    again = client.post(url, json={"photo_id": photo_id, "status": "signed", "signer_name": "赵六"}, headers=phone)
+    assert again.status_code == 200 and again.get_json()["id"] == r.get_json()["id"]
+    other_details = client.post(url, json={"photo_id": photo_id, "status": "refused", "witness": "钱七"}, headers=phone)
+    assert other_details.status_code == 409 and other_details.get_json()["code"] == "signature_photo_taken"
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(PartySignature)) == 1
+    audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "party_signature.record")
+    assert session.scalar(audited) == 1
     other = bearer(issue_tokens(session, "sup.ba"))
     assert client.post(url, json={"photo_id": photo_id, "status": "signed"}, headers=other).status_code == 404
     doc = issue(client, world, "inspection_record", fields={"onsite": {"statement": "情况属实"}}).get_json()
