@@ -11,6 +11,7 @@ from app.auth.principal import Principal
 from app.documents.models import Document
 from app.errors import NotFound
 from app.jurisdictions.models import Jurisdiction
+from app.jurisdictions.queries import scope_clause
 
 
 def document_not_found() -> NotFound:
@@ -33,10 +34,24 @@ def get_document(
     return document
 
 
-def list_documents(session: Session, principal: Principal, inspection_id: uuid.UUID | None) -> list[Document]:
-    """Documents in the caller's jurisdictions (of one inspection when given), newest first."""
-    query = select(Document, Jurisdiction.path).join(Jurisdiction, Jurisdiction.id == Document.jurisdiction_id)
+def list_documents(
+    session: Session,
+    principal: Principal,
+    *,
+    inspection_id: uuid.UUID | None = None,
+    case_id: int | None = None,
+    kind: str | None = None,
+) -> list[Document]:
+    """Documents in the caller's jurisdictions (of one inspection, case or kind when given), newest first."""
+    query = (
+        select(Document)
+        .join(Jurisdiction, Jurisdiction.id == Document.jurisdiction_id)
+        .where(scope_clause(principal.jurisdiction_paths))
+    )
     if inspection_id is not None:
         query = query.where(Document.inspection_id == inspection_id)
-    rows = session.execute(query.order_by(Document.issued_at.desc(), Document.id)).tuples().all()
-    return [d for d, path in rows if principal.covers(path)]
+    if case_id is not None:
+        query = query.where(Document.case_id == case_id)
+    if kind is not None:
+        query = query.where(Document.kind == kind)
+    return list(session.scalars(query.order_by(Document.issued_at.desc(), Document.id)))

@@ -59,10 +59,9 @@ class Documents(MethodView):
     @blp.arguments(ListArgsSchema, location="query")
     @blp.response(200, DocumentSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
-        """Documents in your jurisdictions (of one inspection when given), newest first."""
+        """Documents in your jurisdictions (of one inspection, case or kind when given), newest first."""
         return [
-            presenter.document_view(d)
-            for d in access.list_documents(current_session(), current_principal(), args["inspection_id"])
+            presenter.document_view(d) for d in access.list_documents(current_session(), current_principal(), **args)
         ]
 
     @blp.auth(*SUPERVISING)

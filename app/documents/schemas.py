@@ -110,6 +110,8 @@ class VoidSchema(_Strict):
 
 class ListArgsSchema(_Strict):
     inspection_id = fields.UUID(load_default=None)
+    case_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    kind = fields.String(load_default=None, validate=validate.OneOf(tuple(KINDS)))
 
 
 class DocumentSchema(ma.Schema):

@@ -269,6 +269,14 @@ def test_a_retried_issue_from_the_case_returns_the_same_document(client, world):
     assert other_kind.status_code == 409 and other_kind.get_json()["code"] == "document_id_taken"
     page = _case(client, world)["body"]
     assert [d["number"] for d in page["documents"]] == [first["number"]]
+    listed = client.get(f"/api/v1/documents?case_id={world['case']}", headers=world["h"]["sup.sy"]).get_json()
+    assert [d["id"] for d in listed] == [doc_id]
+    of_kind = client.get("/api/v1/documents?kind=advance_notice", headers=world["h"]["sup.sy"]).get_json()
+    assert of_kind == []
+    elsewhere = client.get(f"/api/v1/documents?case_id={world['case']}", headers=world["h"]["sup.ba"]).get_json()
+    assert elsewhere == []  # 博爱县 sees nothing of 山阳区's case
+    bad = client.get("/api/v1/documents?case_id=0&kind=letter", headers=world["h"]["sup.sy"])
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"
 
 
 def test_a_daily_penalty_is_issued_from_the_refused_order_and_the_original_decision(app, session, client, world):  # noqa: ANN001
