@@ -4,31 +4,18 @@ A job is about one thing in one place, or about the system. A photo's derivative
 be seen (its scope paths), a document's rendering to the document's jurisdiction; periodic upkeep (stalled
 jobs, stale uploads, statistics) belongs to no jurisdiction and is the province-level administrators'
 (an administrator whose jurisdictions include a root of the tree). A job outside the caller's scope does not
-exist for the caller (404), as everywhere in the API.
+exist for the caller (404), as everywhere in the API. ``app.jobs.listing`` applies the rule in SQL (its
+``_SUBJECT`` names each task's subject).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-#: Task name → the argument naming its subject and what that subject is (``listing`` joins it).
-SUBJECT_ARGUMENT: dict[str, tuple[str, str]] = {
-    "make_derivatives": ("photo_id", "photo"),
-    "render_document": ("document_id", "document"),
-}
-
 
 def sees_system_jobs(jurisdiction_paths: Sequence[str]) -> bool:
     """Jobs of no jurisdiction are for an administrator of a root jurisdiction ("/410000/")."""
     return any(path.count("/") == 2 for path in jurisdiction_paths)
-
-
-def job_visible(subject_paths: Sequence[str] | None, jurisdiction_paths: Sequence[str]) -> bool:
-    """A job about something in a jurisdiction is visible when the caller covers one of its paths; a job
-    about nothing in particular (``None``) when the caller sees system jobs."""
-    if subject_paths is None:
-        return sees_system_jobs(jurisdiction_paths)
-    return any(s.startswith(p) for s in subject_paths for p in jurisdiction_paths)
 
 
 #: Statuses in which an administrator may act (procrastinate: a failed job is retried, a queued one cancelled).

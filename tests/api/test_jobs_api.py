@@ -112,3 +112,18 @@ def test_a_reason_is_required_and_supervisors_are_refused(client, session, jobs)
     sup = bearer(issue_tokens(session, "sup.sy"))
     assert client.get("/api/v1/jobs", headers=sup).status_code == 403
     assert job_status(session, jobs["failed"]) == "failed"
+
+
+def test_a_job_whose_subject_is_gone_is_a_system_job(client, session, tree) -> None:  # noqa: ANN001
+    import uuid
+
+    from app.documents.tasks import RENDER_DOCUMENT
+    from app.jobs.queue import defer_in
+
+    job_id = defer_in(session, RENDER_DOCUMENT, document_id=str(uuid.uuid4()))  # no such document
+    session.commit()
+    county = _admin(session, "admin.sy", ["410811"])
+    province = _admin(session, "admin.hn", ["410000"])
+    assert job_id not in {j["id"] for j in client.get("/api/v1/jobs", headers=county).get_json()["items"]}
+    listed = client.get("/api/v1/jobs?task=render_document", headers=province).get_json()["items"]
+    assert [j["id"] for j in listed] == [job_id]
