@@ -90,6 +90,12 @@ def test_supervisor_adds_a_missed_finding_and_corrects_the_party(
     (added,) = [a for a in inspection["amendments"] if a["kind"] == "add_finding"]
     assert added["item_key"] == MISSED and added["photos"] == [sent.photo_ids[0]]
     page.screenshot(path=str(screenshot_path("inspection-finding-added-1280x800")))
+    page.set_viewport_size(TABLET)
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    page.click("#lang-toggle")  # English alongside, as everywhere in the console
+    expect(page.locator("#add-finding h2")).to_have_text("Add a missed finding")
+    page.click("#lang-toggle")
+    page.set_viewport_size(LAPTOP)
 
     # Approve: the case opens; correct its party from the case page.
     page.click("#approve")
