@@ -89,6 +89,7 @@ def test_supervisor_adds_a_missed_finding_and_corrects_the_party(
     _, inspection, _ = api_json(server.port, "GET", f"/api/v1/inspections/{sent.id}", supervisor)
     (added,) = [a for a in inspection["amendments"] if a["kind"] == "add_finding"]
     assert added["item_key"] == MISSED and added["photos"] == [sent.photo_ids[0]]
+    page.locator("#add-finding").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_path("inspection-finding-added-1280x800")))
     page.set_viewport_size(TABLET)
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
