@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.checklists.models import ChecklistParameterValue, ChecklistVersion
-from app.checklists.parameters import set_checklist_parameter
+from app.checklists.parameters import clear_checklist_parameter, set_checklist_parameter
 from app.checklists.spec import ChecklistSpec, ParameterSpec, Text
+from app.checklists.versions import checklist_not_found
 from app.errors import FieldError, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_in_scope
@@ -115,20 +116,39 @@ def list_parameter_settings(session: Session, principal: Principal, code: str) -
 def set_parameter_setting(
     session: Session, principal: Principal, code: str, checklist_key: str, name: str, value: Any, reason: str
 ) -> ParameterSetting:
-    """Set jurisdiction ``code``'s value of one parameter (in the caller's scope, else 404; audited with the
-    reason) → the parameter as listed afterwards."""
+    """Set jurisdiction ``code``'s value of one parameter, or clear it with ``None`` (in the caller's scope, else
+    404; audited with the reason) → the parameter as listed afterwards."""
     jurisdiction = get_jurisdiction_in_scope(session, code, principal)
     current = session.scalar(
         select(ChecklistVersion).where(ChecklistVersion.key == checklist_key, ChecklistVersion.is_current.is_(True))
     )
-    if current is not None and not applies_in(ChecklistSpec.from_doc(current.content), chain_codes(jurisdiction.path)):
+    if current is None:
+        raise checklist_not_found(checklist_key)
+    if not applies_in(ChecklistSpec.from_doc(current.content), chain_codes(jurisdiction.path)):
         raise ValidationFailed(
             f"检查表 {checklist_key} 不适用于辖区 {code}。",
             f"Checklist {checklist_key} does not apply in jurisdiction {code}.",
             code="checklist_not_in_jurisdiction",
             errors=[FieldError("checklist_key", "not_in_jurisdiction", "不适用于该辖区", "does not apply there")],
         )
-    set_checklist_parameter(session, code, checklist_key, name, value, reason=reason)
+    if value is None:  # back to the value above, or the checklist's default
+        found = next(
+            (
+                s
+                for s in list_parameter_settings(session, principal, code)
+                if (s.checklist_key, s.spec.name) == (checklist_key, name)
+            ),
+            None,
+        )
+        if found is None:
+            raise ValidationFailed(
+                f"检查表 {checklist_key} 没有可由辖区设定的参数 {name}。",
+                f"Checklist {checklist_key} has no jurisdiction-configurable parameter {name}.",
+                errors=[FieldError("name", "unknown_parameter", f"未知参数：{name}", f"unknown parameter: {name}")],
+            )
+        clear_checklist_parameter(session, code, checklist_key, name, reason=reason)
+    else:
+        set_checklist_parameter(session, code, checklist_key, name, value, reason=reason)
     return next(
         s
         for s in list_parameter_settings(session, principal, code)

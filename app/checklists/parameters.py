@@ -89,6 +89,41 @@ def set_checklist_parameter(
     return row
 
 
+def clear_checklist_parameter(
+    session: Session, jurisdiction_code: str, checklist_key: str, name: str, *, reason: str | None = None
+) -> bool:
+    """Remove a jurisdiction's own value (the one above it, or the default, applies again; audited) → whether
+    there was one."""
+    jurisdiction = get_jurisdiction_by_code(session, jurisdiction_code)
+    row = session.scalar(
+        select(ChecklistParameterValue).where(
+            ChecklistParameterValue.jurisdiction_id == jurisdiction.id,
+            ChecklistParameterValue.checklist_key == checklist_key,
+            ChecklistParameterValue.name == name,
+        )
+    )
+    if row is None:
+        return False
+    before = {"value": row.value}
+    session.delete(row)
+    session.flush()
+    record_audit(
+        session,
+        "checklist.parameter_cleared",
+        "checklist_parameter",
+        row.id,
+        before=before,
+        after={
+            "jurisdiction": jurisdiction_code,
+            "checklist_key": checklist_key,
+            "name": name,
+            "value": None,
+            **({"reason": reason} if reason is not None else {}),
+        },
+    )
+    return True
+
+
 def checklist_parameters_by_key(
     session: Session, jurisdiction_codes: list[str], checklist_keys: list[str]
 ) -> dict[str, dict[str, Any]]:

@@ -132,7 +132,12 @@ class ParameterSettingPutSchema(ma.Schema):
         unknown = ma.RAISE
 
     value = ma.fields.Raw(
-        required=True, allow_none=False, metadata={"description": "数字或文本，按参数类型 / number or string"}
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "数字或文本，按参数类型；null 清除本辖区设定值 / number or string; null clears this "
+            "jurisdiction's own value (the one above, or the default, applies again)"
+        },
     )
     reason = _NonBlank(
         required=True,

@@ -124,3 +124,28 @@ def test_supervisors_may_not_read_or_set_parameters(client, session, synced) -> 
         f"/api/v1/checklist-parameters/410811/{DUST}/{FLOOR}", headers=sup, json={"value": 1, "reason": "r"}
     )
     assert response.status_code == 403 and response.get_json()["code"] == "role_forbidden"
+
+
+def test_clearing_a_value_brings_back_the_one_above_and_is_audited(client, session, synced) -> None:  # noqa: ANN001
+    set_checklist_parameter(session, "410800", DUST, FLOOR, 8000)
+    set_checklist_parameter(session, "410811", DUST, FLOOR, 5000)
+    session.commit()
+    admin = _headers(session, "admin.hn", "admin", ["410000"])
+    url = f"/api/v1/checklist-parameters/410811/{DUST}/{FLOOR}"
+
+    response = client.put(url, headers=admin, json={"value": None, "reason": "改按市级标准执行"})
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["own"], body["effective"], body["source"], body["inherited_from"]) == (
+        None,
+        8000,
+        "inherited",
+        "410800",
+    )
+    audit = session.scalar(select(AuditEntry).where(AuditEntry.action == "checklist.parameter_cleared"))
+    assert audit.before == {"value": 5000} and audit.after["reason"] == "改按市级标准执行"
+    unknown = client.put(
+        f"/api/v1/checklist-parameters/410811/{DUST}/made_up", headers=admin, json={"value": None, "reason": "r"}
+    )
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["path"] == "name"

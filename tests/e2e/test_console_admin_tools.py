@@ -96,6 +96,14 @@ def test_admin_sets_a_checklist_parameter_and_the_resolved_checklist_uses_it(
     assert dust["parameters"][FLOOR] == 8000
 
     page.screenshot(path=str(screenshot_path("admin-parameters-1280x800")), full_page=True)
+
+    # Clearing the district's own value: nothing above sets one, so the parameter is unset again.
+    row.locator("input[name=reason]").fill("撤销本级设定，待市级统一规定")
+    row.locator("button.param-clear").click()
+    expect(page.locator("#banner")).to_contain_text("本级设定已清除")
+    row = page.locator(f"#params-table tr[data-key='{DUST}'][data-name='{FLOOR}']")
+    expect(row).to_have_attribute("data-source", "unset")
+    expect(row.locator("button.param-clear")).to_have_count(0)
     page.set_viewport_size(TABLET)
     assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
     # English is one click away, as everywhere in the console.

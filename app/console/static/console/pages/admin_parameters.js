@@ -38,21 +38,27 @@ export async function render(main, { banner }) {
     const value = h("input", { name: "value", type: p.type === "number" ? "number" : "text", step: "any", required: true, value: p.own ?? "", placeholder: p.unit || t("值", "Value") });
     const reason = h("input", { name: "reason", required: true, maxlength: 2000, placeholder: t("理由及依据文件（必填）", "Reason and document (required)") });
     const errors = h("ul", { class: "errors param-errors" });
-    const form = h("form", { class: "param-form" }, value, reason, h("button", { type: "submit" }, t("保存", "Save")), errors);
-    form.addEventListener("submit", async (event) => {
+    // Clearing this jurisdiction's own value (null) brings back the one above it, or the checklist's default.
+    const clearButton = p.own !== null && p.own !== undefined
+      ? h("button", { type: "button", class: "param-clear", onclick: () => (reason.reportValidity() ? send(null) : null) }, t("清除本级设定", "Clear"))
+      : null;
+    const form = h("form", { class: "param-form" }, value, reason, h("button", { type: "submit" }, t("保存", "Save")), clearButton, errors);
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      clear(errors);
       // A number parameter is sent as a number; a string one as typed (the API refuses the wrong type).
-      const sent = p.type === "number" && value.value.trim() !== "" && !Number.isNaN(Number(value.value)) ? Number(value.value) : value.value;
+      send(p.type === "number" && value.value.trim() !== "" && !Number.isNaN(Number(value.value)) ? Number(value.value) : value.value);
+    });
+    async function send(sent) {
+      clear(errors);
       try {
         await api(`/api/v1/checklist-parameters/${code}/${encodeURIComponent(p.checklist_key)}/${encodeURIComponent(p.name)}`, { method: "PUT", body: { value: sent, reason: reason.value.trim() } });
-        banner(t("参数已保存", "Parameter saved") + ` (${p.name}) ✓`, "ok");
+        banner((sent === null ? t("本级设定已清除", "Own value cleared") : t("参数已保存", "Parameter saved")) + ` (${p.name}) ✓`, "ok");
         await load();
       } catch (exc) {
         banner(problemText(exc), "error");
         for (const e of (exc instanceof ApiError && exc.problem.errors) || []) errors.append(h("li", { dataset: { path: e.path || "", code: e.code || "" } }, h("code", {}, e.path || ""), " ", pick(e, "message_zh", "message_en")));
       }
-    });
+    }
     return h(
       "tr",
       { dataset: { key: p.checklist_key, name: p.name, source: p.source } },
