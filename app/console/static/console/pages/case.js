@@ -1,7 +1,7 @@
-// One enforcement case as a supervisor runs it: the party, the stage, the deadlines counting down, the
-// timeline, the next steps (each dated, sent with the case's ETag: a 412 means a colleague acted first, and
-// the page says so and reloads), the re-inspection tasks of its orders, and its documents (preview, issue,
-// download, void). Everything goes through the public API (/api/v1/cases, /tasks, /documents).
+// One enforcement case as a supervisor runs it: the party (and its correction, with a reason), the stage, the
+// deadlines counting down, the timeline, the next steps (each dated, sent with the case's ETag: a 412 means a
+// colleague acted first, and the page says so and reloads), the re-inspection tasks of its orders, and its
+// documents (preview, issue, download, void). Everything goes through the public API (/api/v1/cases, /tasks, /documents).
 import { api, ApiError, get } from "../api.js";
 import { clear, formatTime, h, yuan } from "../dom.js";
 import { pick, t } from "../i18n.js";

@@ -1,7 +1,8 @@
 // One inspection as a supervisor reviews it: answers item by item (wording and source clause), photos with
 // their evidence flags, the positions on a map, findings and money with each line's explanation, the history,
-// and the decisions (approve, return, reject; override a line within its legal range). Every decision sends
-// the ETag it was made on: when someone else acted first the API answers 412 and the page says so and reloads.
+// and the decisions (approve, return, reject; override a line within its legal range; amend, waive or add a
+// missed finding while it is under review). Every decision sends the ETag it was made on: when someone else
+// acted first the API answers 412 and the page says so and reloads.
 /* global L */
 import { api, ApiError, blobUrl, get } from "../api.js";
 import { clear, formatTime, h, yuan } from "../dom.js";
