@@ -37,6 +37,7 @@ from app.inspections import evidence as inspection_evidence
 from app.inspections.routes import blp as inspections_blp
 from app.inspections.settings import Settings as InspectionSettings
 from app.inspector_app.routes import blp as inspector_app_blp
+from app.jobs.routes import blp as jobs_blp
 from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.maplayers.routes import blp as map_layers_blp
 from app.maplayers.routes import tiles_blp as map_tiles_blp
@@ -83,6 +84,7 @@ API_BLUEPRINTS = (
     exports_blp,
     map_layers_blp,
     map_tiles_blp,
+    jobs_blp,
 )
 
 

@@ -11,8 +11,10 @@ from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.cases.changes import begin_change, finish_change
 from app.cases.models import Case
+from app.cases.party_rules import party_errors
 from app.cases.queries import get_case
 from app.cases.transitions import require_acting_role
+from app.errors import ValidationFailed
 from app.sites.models import Site
 
 PARTY_FIELDS = ("kind", "name", "credit_code", "legal_representative", "address", "id_number")
@@ -78,9 +80,15 @@ def party_dict(party: PartyFacts, *, masked: bool) -> dict[str, Any]:
 def edit_party(
     session: Session, principal: Principal, case_id: int, changes: dict[str, Any], if_match: str | None
 ) -> Case:
-    """A supervisor corrects the party's details (audited; If-Match). The party key never changes."""
+    """A supervisor corrects the party's details (audited with the reason when given; If-Match). The
+    identifiers must pass their check characters (GB 32100, GB 11643). The party key never changes."""
     case = get_case(session, principal, case_id, for_update=True)
     require_acting_role(principal.role, "修改当事人信息", "Edit the party")
+    errors = party_errors(changes)
+    if errors:
+        raise ValidationFailed(
+            "当事人信息有误，详见 errors。", "The party's details are invalid; see errors.", errors=errors
+        )
     if begin_change(case, principal, if_match, {"edit_party": changes}):
         return case
     before = party_dict(party_of(case), masked=False)
@@ -88,6 +96,7 @@ def edit_party(
         if name in changes:
             setattr(case, f"party_{name}", changes[name])
     after = party_dict(party_of(case), masked=False)
-    finish_change(session, case, principal, "party_edited", None, {"before": before, "after": after})
-    record_audit(session, "case.party_edit", "case", case.id, before=before, after=after)
+    reason = {"reason": changes["reason"]} if changes.get("reason") else {}
+    finish_change(session, case, principal, "party_edited", None, {"before": before, "after": after, **reason})
+    record_audit(session, "case.party_edit", "case", case.id, before=before, after={**after, **reason})
     return case

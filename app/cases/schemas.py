@@ -54,6 +54,10 @@ class PartyEditSchema(Strict):
     legal_representative = fields.String(allow_none=True, validate=validate.Length(max=100))
     address = fields.String(allow_none=True, validate=validate.Length(max=400))
     id_number = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{17}[0-9X]$"))
+    reason = NonBlankString(
+        validate=validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "更正理由（记入时间线和审计）/ why (timeline and audit)"},
+    )
 
 
 class OrderCreateSchema(Strict):

@@ -20,9 +20,10 @@ from app.jurisdictions.services import get_jurisdiction_by_code
 
 
 def set_checklist_parameter(
-    session: Session, jurisdiction_code: str, checklist_key: str, name: str, value: Any
+    session: Session, jurisdiction_code: str, checklist_key: str, name: str, value: Any, *, reason: str | None = None
 ) -> ChecklistParameterValue:
-    """Set a jurisdiction's value for a ``jurisdiction_configurable`` checklist parameter (audited)."""
+    """Set a jurisdiction's value for a ``jurisdiction_configurable`` checklist parameter (audited, with the
+    administrator's reason when given)."""
     jurisdiction = get_jurisdiction_by_code(session, jurisdiction_code)
     checklist = get_current_checklist(session, checklist_key)
     spec = ChecklistSpec.from_doc(checklist.content).parameter(name)
@@ -37,6 +38,23 @@ def set_checklist_parameter(
             "参数值须为数字。",
             "The parameter value must be a number.",
             errors=[FieldError("value", "not_a_number", "须为数字", "must be a number")],
+        )
+    # The checklist schema's parameter types: a value is a number or a string (a declared type narrows it).
+    if (spec.type == "string" and not isinstance(value, str)) or (
+        spec.type is None and (isinstance(value, bool) or not isinstance(value, (int, float, str)))
+    ):
+        raise ValidationFailed(
+            "参数值须为文本。" if spec.type == "string" else "参数值须为数字或文本。",
+            "The parameter value must be a string."
+            if spec.type == "string"
+            else "The value must be a number or a string.",
+            errors=[FieldError("value", "wrong_type", "类型不符", "wrong type")],
+        )
+    if isinstance(value, str) and not value.strip():
+        raise ValidationFailed(
+            "参数值不能为空。",
+            "The parameter value must not be blank.",
+            errors=[FieldError("value", "blank", "不能为空", "must not be blank")],
         )
     row = session.scalar(
         select(ChecklistParameterValue).where(
@@ -60,9 +78,50 @@ def set_checklist_parameter(
         "checklist_parameter",
         row.id,
         before=before,
-        after={"jurisdiction": jurisdiction_code, "checklist_key": checklist_key, "name": name, "value": value},
+        after={
+            "jurisdiction": jurisdiction_code,
+            "checklist_key": checklist_key,
+            "name": name,
+            "value": value,
+            **({"reason": reason} if reason is not None else {}),
+        },
     )
     return row
+
+
+def clear_checklist_parameter(
+    session: Session, jurisdiction_code: str, checklist_key: str, name: str, *, reason: str | None = None
+) -> bool:
+    """Remove a jurisdiction's own value (the one above it, or the default, applies again; audited) → whether
+    there was one."""
+    jurisdiction = get_jurisdiction_by_code(session, jurisdiction_code)
+    row = session.scalar(
+        select(ChecklistParameterValue).where(
+            ChecklistParameterValue.jurisdiction_id == jurisdiction.id,
+            ChecklistParameterValue.checklist_key == checklist_key,
+            ChecklistParameterValue.name == name,
+        )
+    )
+    if row is None:
+        return False
+    before = {"value": row.value}
+    session.delete(row)
+    session.flush()
+    record_audit(
+        session,
+        "checklist.parameter_cleared",
+        "checklist_parameter",
+        row.id,
+        before=before,
+        after={
+            "jurisdiction": jurisdiction_code,
+            "checklist_key": checklist_key,
+            "name": name,
+            "value": None,
+            **({"reason": reason} if reason is not None else {}),
+        },
+    )
+    return True
 
 
 def checklist_parameters_by_key(

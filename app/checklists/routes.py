@@ -25,17 +25,21 @@ from flask.views import MethodView
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.checklists.bodies import EncodedBody, encode_body, encoded_checklist, encoded_checklist_schema
+from app.checklists.parameter_settings import list_parameter_settings, set_parameter_setting
 from app.checklists.resolution import resolve_checklists_for_site
 from app.checklists.schemas import (
     ChecklistDocumentSchema,
     ChecklistIndexEntrySchema,
     JsonSchemaDocumentSchema,
+    ParameterSettingListSchema,
+    ParameterSettingPutSchema,
+    ParameterSettingSchema,
     ResolvedSiteChecklistsSchema,
     SiteChecklistQueryArgsSchema,
 )
 from app.checklists.versions import checklist_not_found, current_hash, index_hash, list_current_checklists, version_hash
 from app.errors import NotFound
-from app.extensions import current_session
+from app.extensions import current_session, db
 from app.sites.services import get_site
 from app.wiring import wiring
 
@@ -152,3 +156,29 @@ class SiteChecklist(MethodView):
             checklists_dir=current_app.config["CHECKLISTS_DIR"],
         )
         return {"site_id": site.id, **result}
+
+
+@blp.route("/checklist-parameters/<code>")
+class JurisdictionChecklistParameters(MethodView):
+    @blp.auth("admin")
+    @blp.response(200, ParameterSettingListSchema)
+    @blp.problem(404, "辖区不存在或不在辖区内 / Jurisdiction not found in your jurisdictions")
+    def get(self, code: str) -> dict[str, Any]:
+        """A jurisdiction's checklist parameters: own, inherited and default values, and which one applies."""
+        return {"jurisdiction": code, "items": list_parameter_settings(current_session(), current_principal(), code)}
+
+
+@blp.route("/checklist-parameters/<code>/<checklist_key>/<name>")
+class JurisdictionChecklistParameter(MethodView):
+    @blp.auth("admin")
+    @blp.arguments(ParameterSettingPutSchema)
+    @blp.response(200, ParameterSettingSchema)
+    @blp.problem(404, "辖区或检查表不存在 / Jurisdiction or checklist not found")
+    @blp.problem(422, "未知参数或类型不符 / Unknown parameter or wrong type")
+    def put(self, data: dict[str, Any], code: str, checklist_key: str, name: str) -> Any:
+        """Set a jurisdiction's value of a checklist parameter no plan fixes (admins; audited with the reason)."""
+        setting = set_parameter_setting(
+            current_session(), current_principal(), code, checklist_key, name, data["value"], data["reason"]
+        )
+        db.session.commit()
+        return setting

@@ -86,3 +86,61 @@ class ResolvedSiteChecklistsSchema(ma.Schema):
     alert_level_source = ma.fields.String(
         metadata={"description": "server: the declared alert level (app.alerts); query: the alert_level asked for"}
     )
+
+
+# ------------------------------------------------------------------------ jurisdiction parameters (admins)
+MAX_REASON = 2000
+
+
+class ParameterSettingSchema(ma.Schema):
+    """One checklist parameter in one jurisdiction: declaration, own/inherited/default value and its source."""
+
+    checklist_key = ma.fields.String()
+    checklist_version = ma.fields.String()
+    checklist_title = ma.fields.Nested(BilingualSchema)
+    name = ma.fields.String(attribute="spec.name")
+    description = ma.fields.Nested(BilingualSchema, attribute="spec.description")
+    type = ma.fields.String(attribute="spec.type", allow_none=True, metadata={"description": "number | string"})
+    unit = ma.fields.String(attribute="spec.unit", allow_none=True)
+    default = ma.fields.Raw(attribute="spec.default", allow_none=True, metadata={"description": "null: unset"})
+    sources = ma.fields.List(ma.fields.String(), attribute="spec.sources")
+    own = ma.fields.Raw(allow_none=True, metadata={"description": "本辖区设定值 / set at this jurisdiction"})
+    inherited = ma.fields.Raw(allow_none=True, metadata={"description": "上级辖区设定值 / set above"})
+    inherited_from = ma.fields.String(allow_none=True)
+    effective = ma.fields.Raw(allow_none=True, metadata={"description": "what resolution uses here"})
+    source = ma.fields.String(metadata={"description": "jurisdiction | inherited | default | unset"})
+    updated_at = ma.fields.String(allow_none=True)
+
+
+class ParameterSettingListSchema(ma.Schema):
+    jurisdiction = ma.fields.String()
+    items = ma.fields.List(ma.fields.Nested(ParameterSettingSchema))
+
+
+class _NonBlank(ma.fields.String):
+    def _deserialize(self, value: object, attr: str | None, data: object, **kwargs: object) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise ma.ValidationError("Must not be blank.")
+        return str(text)
+
+
+class ParameterSettingPutSchema(ma.Schema):
+    """A jurisdiction's value of one parameter, with why (audited)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    value = ma.fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "数字或文本，按参数类型；null 清除本辖区设定值 / number or string; null clears this "
+            "jurisdiction's own value (the one above, or the default, applies again)"
+        },
+    )
+    reason = _NonBlank(
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_REASON),
+        metadata={"description": "设定理由及依据文件 / why, and the document that sets it (audited)"},
+    )

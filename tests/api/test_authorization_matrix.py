@@ -95,3 +95,31 @@ def test_supervisor_sees_own_district_and_its_subdistricts_only(client, session,
     assert client.get("/api/v1/jurisdictions/410811001", headers=headers).status_code == 200
     assert client.get("/api/v1/jurisdictions/410822", headers=headers).status_code == 404
     assert client.get("/api/v1/jurisdictions/410800", headers=headers).status_code == 404
+
+
+def test_a_county_admin_cannot_reach_another_countys_checklist_parameters(client, session, tree) -> None:
+    make_user(session, "admin.boai", "admin", ["410822"])
+    session.commit()
+    headers = bearer(issue_tokens(session, "admin.boai"))
+    assert client.get("/api/v1/checklist-parameters/410822", headers=headers).status_code == 200
+    assert client.get("/api/v1/checklist-parameters/410811", headers=headers).status_code == 404
+    put = client.put(
+        "/api/v1/checklist-parameters/410811/construction_dust.henan/monitoring_min_floor_area_m2",
+        headers=headers,
+        json={"value": 1, "reason": "r"},
+    )
+    assert put.status_code == 404 and put.get_json()["code"] == "jurisdiction_not_found"
+
+
+def test_a_county_admin_sees_no_system_jobs(client, session, tree) -> None:
+    from tests.factories_jobs import system_job
+
+    queued = system_job(session)
+    make_user(session, "admin.boai", "admin", ["410822"])
+    make_user(session, "admin.hn", "admin", ["410000"])
+    session.commit()
+    county = bearer(issue_tokens(session, "admin.boai"))
+    province = bearer(issue_tokens(session, "admin.hn"))
+    assert queued not in {j["id"] for j in client.get("/api/v1/jobs", headers=county).get_json()["items"]}
+    assert client.post(f"/api/v1/jobs/{queued}/cancel", headers=county, json={"reason": "r"}).status_code == 404
+    assert queued in {j["id"] for j in client.get("/api/v1/jobs", headers=province).get_json()["items"]}

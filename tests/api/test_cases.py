@@ -264,16 +264,53 @@ def test_party_edit_is_audited_and_id_numbers_are_masked_in_listings(client, ses
     case_id = _case_id(session, first)
     response = client.patch(
         f"/api/v1/cases/{case_id}/party",
-        json={"kind": "individual", "name": "张某", "id_number": "410811199001011234", "credit_code": None},
+        json={"kind": "individual", "name": "张某", "id_number": "410811199001011239", "credit_code": None},
         headers={**world.headers["sup"], "If-Match": '"1"'},
     )
     body = _ok(response)
-    assert body["party"]["id_number"] == "410811199001011234" and response.headers["ETag"] == '"2"'
+    assert body["party"]["id_number"] == "410811199001011239" and response.headers["ETag"] == '"2"'
     [listed] = _ok(client.get("/api/v1/cases", headers=world.headers["sup"]))["items"]
-    assert listed["party"]["id_number"] == "410*************34"
+    assert listed["party"]["id_number"] == "410*************39"
     session.rollback()
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "case.party_edit"))
     assert entry.before["name"] == "测试建设有限公司" and entry.after["name"] == "张某"
+
+
+def test_party_edit_with_a_reason_shows_in_the_timeline_and_the_audit(client, session, world) -> None:  # noqa: ANN001
+    first = _inspection(session, world)
+    _approve(client, world, first)
+    case_id = _case_id(session, first)
+    response = client.patch(
+        f"/api/v1/cases/{case_id}/party",
+        json={"name": "焦作某建设有限公司", "legal_representative": "王五", "reason": "据营业执照更正名称"},
+        headers={**world.headers["sup"], "If-Match": '"1"'},
+    )
+    assert _ok(response)["party"]["legal_representative"] == "王五"
+    timeline = _ok(client.get(f"/api/v1/cases/{case_id}/timeline", headers=world.headers["sup"]))
+    (edited,) = [e for e in timeline["entries"] if e["kind"] == "party_edited"]
+    assert edited["data"]["reason"] == "据营业执照更正名称" and edited["data"]["after"]["name"] == "焦作某建设有限公司"
+    session.rollback()
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "case.party_edit"))
+    assert entry.after["reason"] == "据营业执照更正名称"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("credit_code", "91410811LTDM00010B", "credit_code_check"),  # GB 32100 check character
+        ("id_number", "410811199001011234", "id_number_check_failed"),  # GB 11643 check character
+    ],
+)
+def test_party_identifiers_must_pass_their_check_characters(client, session, world, field, value, code) -> None:  # noqa: ANN001
+    first = _inspection(session, world)
+    _approve(client, world, first)
+    case_id = _case_id(session, first)
+    response = client.patch(
+        f"/api/v1/cases/{case_id}/party", json={field: value}, headers={**world.headers["sup"], "If-Match": '"1"'}
+    )
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert {(e["path"], e["code"]) for e in response.get_json()["errors"]} == {(field, code)}
+    assert client.get(f"/api/v1/cases/{case_id}", headers=world.headers["sup"]).headers["ETag"] == '"1"'
 
 
 # --------------------------------------------------------------------------------------------- the chain

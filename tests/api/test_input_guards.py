@@ -19,6 +19,7 @@ from tests.factories_geo import make_geography, make_site, site_data
 PROBLEM = "application/problem+json"
 INSPECTION_ID = "0b6f3c2e-9a41-4c55-8d7e-2f1a6b3c4d5e"
 DOCUMENT_ID = "00000000-0000-4000-8000-0000000000d0"
+PARAMETER = "construction_dust.henan/monitoring_min_floor_area_m2"
 
 
 def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -96,6 +97,9 @@ JSON_ENDPOINTS = [
     ("PUT", "/api/v1/documents/settings/410811"),
     ("POST", f"/api/v1/documents/signatures/{INSPECTION_ID}"),
     ("POST", "/api/v1/alerts"),
+    ("PUT", f"/api/v1/checklist-parameters/410811/{PARAMETER}"),
+    ("POST", "/api/v1/jobs/1/retry"),
+    ("POST", "/api/v1/jobs/1/cancel"),
 ]
 
 
@@ -117,7 +121,9 @@ def test_the_endpoint_list_covers_every_json_body_in_the_openapi_document(client
             .replace(DOCUMENT_ID, "{document_id}")
             .replace("410811", "{code}")
             .replace("cases/1/", "cases/{case_id}/")
-            .replace("fiscal-deductions/1/", "fiscal-deductions/{deduction_id}/"),
+            .replace("fiscal-deductions/1/", "fiscal-deductions/{deduction_id}/")
+            .replace(PARAMETER, "{checklist_key}/{name}")
+            .replace("jobs/1/", "jobs/{job_id}/"),
         )
         for m, p in JSON_ENDPOINTS
     }
@@ -343,6 +349,7 @@ def test_photo_uploads_still_take_raw_bytes(client, admin) -> None:
         ("/api/v1/geo/locate?lon=113.2&lat=35.2&x=1", "x"),
         ("/api/v1/geo/jurisdictions.geojson?bogus=1", "bogus"),
         ("/api/v1/geo/zones.geojson?bogus=1", "bogus"),
+        ("/api/v1/jobs?state=failed", "state"),
     ],
 )
 def test_unknown_query_parameter_is_422_naming_it(client, admin, url: str, param: str) -> None:

@@ -3,6 +3,8 @@ import { get, refreshAccess, signOut, whenSignedOut } from "./api.js";
 import { clear, h } from "./dom.js";
 import { currentLang, setLang, t } from "./i18n.js";
 import * as admin from "./pages/admin.js";
+import * as adminJobs from "./pages/admin_jobs.js";
+import * as adminParameters from "./pages/admin_parameters.js";
 import * as casePage from "./pages/case.js";
 import * as cases from "./pages/cases.js";
 import * as dashboard from "./pages/dashboard.js";
@@ -23,6 +25,8 @@ const ROUTES = [
   { pattern: /^#\/map$/, page: mapPage, nav: ["地图", "Map"], href: "#/map" },
   { pattern: /^#\/dashboard$/, page: dashboard, nav: ["统计看板", "Dashboard"], href: "#/dashboard" },
   { pattern: /^#\/admin$/, page: admin, nav: ["管理", "Admin"], href: "#/admin", roles: ["admin"] },
+  { pattern: /^#\/admin\/parameters$/, page: adminParameters, nav: ["检查表参数", "Parameters"], href: "#/admin/parameters", roles: ["admin"] },
+  { pattern: /^#\/admin\/jobs$/, page: adminJobs, nav: ["后台任务", "Jobs"], href: "#/admin/jobs", roles: ["admin"] },
 ];
 
 export function banner(message, kind = "info") {
@@ -38,7 +42,9 @@ function renderTopbar() {
   const nav = clear(document.getElementById("nav"));
   for (const route of ROUTES) {
     if (!route.nav || (route.roles && !route.roles.includes(state.user?.role))) continue;
-    const active = location.hash.startsWith(route.href);
+    // The longest matching link is the active one (#/admin/jobs is Jobs, not Admin).
+    const longest = ROUTES.filter((r) => r.nav && location.hash.startsWith(r.href)).sort((a, b) => b.href.length - a.href.length)[0];
+    const active = longest === route;
     nav.append(h("a", { href: route.href, class: active ? "active" : "" }, t(...route.nav)));
   }
   const user = state.user;

@@ -1,7 +1,7 @@
 // Administration over the endpoints that exist: users (create, disable/enable, reset password), a
 // jurisdiction's penalty settings (policy; amounts "to be set by the jurisdiction", each with the document
 // that sets it), the two-person rule, and the GeoJSON import with its per-feature errors. Checklist parameters
-// and jobs have no API yet (CLI only: `flask checklists set-param`, `flask jobs`): said so on the page.
+// and jobs have pages of their own (pages/admin_parameters.js, pages/admin_jobs.js), linked from here.
 import { api, ApiError, get } from "../api.js";
 import { clear, h, yuan } from "../dom.js";
 import { pick, t } from "../i18n.js";
@@ -244,7 +244,7 @@ export async function render(main, { banner }) {
         "section",
         { class: "card" },
         h("h2", {}, t("检查表参数与后台任务", "Checklist parameters and jobs")),
-        h("p", { class: "meta" }, t("暂无接口：检查表参数用 flask checklists set-param 设置，后台任务用 flask jobs 查看。", "No API yet: checklist parameters are set with flask checklists set-param, jobs are seen with flask jobs.")),
+        h("p", {}, h("a", { href: "#/admin/parameters", id: "link-parameters" }, t("检查表参数", "Checklist parameters")), " · ", h("a", { href: "#/admin/jobs", id: "link-jobs" }, t("后台任务", "Background jobs"))),
       ),
     ),
   );

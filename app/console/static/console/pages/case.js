@@ -1,7 +1,7 @@
-// One enforcement case as a supervisor runs it: the party, the stage, the deadlines counting down, the
-// timeline, the next steps (each dated, sent with the case's ETag: a 412 means a colleague acted first, and
-// the page says so and reloads), the re-inspection tasks of its orders, and its documents (preview, issue,
-// download, void). Everything goes through the public API (/api/v1/cases, /tasks, /documents).
+// One enforcement case as a supervisor runs it: the party (and its correction, with a reason), the stage, the
+// deadlines counting down, the timeline, the next steps (each dated, sent with the case's ETag: a 412 means a
+// colleague acted first, and the page says so and reloads), the re-inspection tasks of its orders, and its
+// documents (preview, issue, download, void). Everything goes through the public API (/api/v1/cases, /tasks, /documents).
 import { api, ApiError, get } from "../api.js";
 import { clear, formatTime, h, yuan } from "../dom.js";
 import { pick, t } from "../i18n.js";
@@ -34,6 +34,7 @@ const TIMELINE_KINDS = {
   order_corrected: ["已改正", "Corrected"],
   order_refused: ["拒不改正", "Not corrected"],
   reopened_for_daily_penalty: ["重新调查（按日连续处罚）", "Reopened for the daily penalty"],
+  party_edited: ["更正当事人信息", "Party corrected"],
   ...ACTIONS,
 };
 
@@ -170,20 +171,86 @@ export async function render(main, { params, banner }) {
     paint();
   }
 
-  // Every change to the case is sent with the ETag the page shows (If-Match).
-  async function change(path, body, done) {
+  // Every change to the case is sent with the ETag the page shows (If-Match). False when refused (the
+  // problem is in the banner; onProblem gets it too).
+  async function change(path, body, done, { method = "POST", onProblem = null } = {}) {
     try {
-      await api(`/api/v1/cases/${id}/${path}`, { method: "POST", body, ifMatch: data.etag });
+      await api(`/api/v1/cases/${id}/${path}`, { method, body, ifMatch: data.etag });
       banner(done + " ✓", "ok");
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 412) {
         banner(t("他人已先处理此案件，页面已刷新", "Someone else acted on this case first; the page was reloaded"), "warn");
       } else {
         banner(problemText(exc), "error");
-        return;
+        if (onProblem) onProblem(exc);
+        return false;
       }
     }
     await repaint();
+    return true;
+  }
+
+  // Correct the party (PATCH /cases/{id}/party, If-Match): a unit (name, 统一社会信用代码 checked by the API
+  // against GB 32100, legal representative, address) or an individual (name, 公民身份号码 checked against
+  // GB 11643, address); a reason, recorded in the timeline and the audit log.
+  function partyForm(party) {
+    const input = (name, label, attrs = {}) => h("label", { class: "field", dataset: { field: name } }, h("span", {}, label), h("input", { name, id: `party-${name.replace(/_/g, "-")}`, value: party[name] || "", ...attrs }));
+    const kind = h("select", { name: "kind", id: "party-kind" }, Object.entries(PARTY_KINDS).map(([k, names]) => h("option", { value: k, selected: party.kind === k }, t(...names))));
+    const unitOnly = [
+      input("credit_code", t("统一社会信用代码", "Credit code"), { maxlength: 18, pattern: "[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}", autocomplete: "off" }),
+      input("legal_representative", t("法定代表人", "Legal representative"), { maxlength: 100 }),
+    ];
+    const individualOnly = [input("id_number", t("公民身份号码", "ID number"), { maxlength: 18, pattern: "[0-9]{17}[0-9Xx]", autocomplete: "off" })];
+    const errors = h("ul", { class: "errors", id: "party-errors" });
+    const form = h(
+      "form",
+      { class: "party-form", id: "party-form", hidden: true },
+      h(
+        "div",
+        { class: "inline-form" },
+        h("label", { class: "field" }, h("span", {}, t("类型", "Kind")), kind),
+        input("name", t("名称/姓名", "Name"), { required: true, maxlength: 200 }),
+        unitOnly,
+        individualOnly,
+        input("address", t("住所/地址", "Address"), { maxlength: 400 }),
+      ),
+      h(
+        "div",
+        { class: "inline-form" },
+        h("label", { class: "field" }, h("span", {}, t("更正理由", "Reason")), h("input", { name: "reason", id: "party-reason", required: true, maxlength: 2000, placeholder: t("理由（必填）", "Reason (required)") })),
+        h("button", { type: "submit", class: "primary", id: "party-save" }, t("保存当事人信息", "Save the party")),
+      ),
+      errors,
+    );
+    const showKind = () => {
+      for (const el of unitOnly) el.hidden = kind.value !== "unit";
+      for (const el of individualOnly) el.hidden = kind.value !== "individual";
+    };
+    kind.addEventListener("change", showKind);
+    showKind();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clear(errors);
+      const f = new FormData(form);
+      const text = (name) => (f.get(name) || "").trim() || null;
+      const body = { kind: kind.value, name: text("name"), address: text("address"), reason: text("reason") };
+      if (kind.value === "unit") {
+        body.credit_code = text("credit_code")?.toUpperCase() || null;
+        body.legal_representative = text("legal_representative");
+        body.id_number = null;
+      } else {
+        body.id_number = text("id_number")?.toUpperCase() || null;
+        body.credit_code = null;
+        body.legal_representative = null;
+      }
+      await change("party", body, t("当事人信息已更正", "Party corrected"), {
+        method: "PATCH",
+        onProblem: (exc) => {
+          for (const e of exc.problem?.errors || []) errors.append(h("li", { dataset: { path: e.path || "", code: e.code || "" } }, h("code", {}, e.path || ""), " ", pick(e, "message_zh", "message_en")));
+        },
+      });
+    });
+    return form;
   }
 
   // One small dated form per allowed step, with the fields that step needs.
@@ -311,9 +378,16 @@ export async function render(main, { params, banner }) {
         h(
           "dl",
           { class: "facts", id: "case-facts" },
-          h("dt", {}, t("当事人", "Party")), h("dd", { id: "case-party" }, `${party.name || "—"}${kindNames ? ` (${t(...kindNames)})` : ""}`),
-          party.credit_code ? [h("dt", {}, t("统一社会信用代码", "Credit code")), h("dd", {}, party.credit_code)] : null,
-          party.legal_representative ? [h("dt", {}, t("法定代表人", "Legal representative")), h("dd", {}, party.legal_representative)] : null,
+          h("dt", {}, t("当事人", "Party")),
+          h(
+            "dd",
+            {},
+            h("span", { id: "case-party" }, `${party.name || "—"}${kindNames ? ` (${t(...kindNames)})` : ""}`),
+            c.stage !== "closed" ? [" ", h("button", { type: "button", id: "party-edit", onclick: () => { const f = document.getElementById("party-form"); f.hidden = !f.hidden; } }, t("更正", "Correct"))] : null,
+          ),
+          party.credit_code ? [h("dt", {}, t("统一社会信用代码", "Credit code")), h("dd", { id: "case-credit-code" }, party.credit_code)] : null,
+          party.id_number ? [h("dt", {}, t("公民身份号码", "ID number")), h("dd", { id: "case-id-number" }, party.id_number)] : null,
+          party.legal_representative ? [h("dt", {}, t("法定代表人", "Legal representative")), h("dd", { id: "case-legal-representative" }, party.legal_representative)] : null,
           party.address ? [h("dt", {}, t("住所", "Address")), h("dd", {}, party.address)] : null,
           h("dt", {}, t("场所", "Site")), h("dd", {}, `${c.site.name} · ${c.site.address || ""}`),
           h("dt", {}, t("阶段", "Stage")), h("dd", {}, `${c.stage_zh} / ${STAGE_EN[c.stage] || c.stage}${c.round > 1 ? ` · ${t("第", "round ")}${c.round}${t("轮", "")}` : ""}`),
@@ -324,6 +398,7 @@ export async function render(main, { params, banner }) {
           h("dt", {}, t("检查", "Inspections")),
           h("dd", { id: "case-inspections" }, c.inspections.map((i) => h("a", { href: `#/inspections/${i.inspection_id}`, class: "case-inspection" }, `${i.inspection_id.slice(0, 8)} (${i.role})`)).flatMap((a, n) => (n ? ["、", a] : [a]))),
         ),
+        c.stage !== "closed" ? partyForm(party) : null,
         h(
           "div",
           { class: "columns" },

@@ -1,7 +1,8 @@
 // One inspection as a supervisor reviews it: answers item by item (wording and source clause), photos with
 // their evidence flags, the positions on a map, findings and money with each line's explanation, the history,
-// and the decisions (approve, return, reject; override a line within its legal range). Every decision sends
-// the ETag it was made on: when someone else acted first the API answers 412 and the page says so and reloads.
+// and the decisions (approve, return, reject; override a line within its legal range; amend, waive or add a
+// missed finding while it is under review). Every decision sends the ETag it was made on: when someone else
+// acted first the API answers 412 and the page says so and reloads.
 /* global L */
 import { api, ApiError, blobUrl, get } from "../api.js";
 import { clear, formatTime, h, yuan } from "../dom.js";
@@ -234,6 +235,89 @@ export async function render(main, { params, user, banner }) {
     );
   }
 
+  // 补充问题: record a failure the inspector missed (kind add_finding), on an item that has no penalised finding,
+  // with evidence chosen among the inspection's photos (the API requires at least one) and a reason. The answer
+  // fields follow the item's kind; the server evaluates it and must find it failing, then recomputes the money.
+  function addFindingSection(inspection, checklist) {
+    const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
+    const candidates = (checklist.items || []).filter((i) => (i.key in inspection.answers || findings[i.key]) && !(findings[i.key]?.verdict === "fail" && !findings[i.key]?.waiver));
+    if (!candidates.length) return null;
+    const amendmentId = uuid4();
+    const itemSelect = h("select", { name: "item_key", id: "finding-item", required: true }, candidates.map((i) => h("option", { value: i.key, dataset: { kind: i.kind } }, `${pick(i.prompt) || i.key} (${i.key})`)));
+    const verdict = h("select", { name: "verdict", id: "finding-verdict" }, h("option", { value: "fail" }, t("不合格", "Fail")));
+    const count = h("input", { name: "count", id: "finding-count", type: "number", min: 0, step: 1, placeholder: t("数量", "Count") });
+    const values = h("input", { name: "values", id: "finding-values", placeholder: t("读数（逗号分隔）", "Readings (comma separated)") });
+    const note = h("input", { name: "note", id: "finding-note", placeholder: t("问题描述", "What was found") });
+    const reason = h("input", { name: "reason", id: "finding-reason", placeholder: t("理由（必填）", "Reason (required)"), required: true });
+    const field = (label, el) => h("label", { class: "field", dataset: { for: el.name } }, h("span", {}, label), el);
+    const verdictField = field(t("结论", "Verdict"), verdict);
+    const countField = field(t("数量", "Count"), count);
+    const valuesField = field(t("读数", "Readings"), values);
+    const showFields = () => {
+      const kind = itemSelect.selectedOptions[0]?.dataset.kind;
+      verdictField.hidden = kind === "count" || kind === "measure";
+      countField.hidden = kind !== "count";
+      valuesField.hidden = kind !== "measure";
+    };
+    itemSelect.addEventListener("change", showFields);
+    showFields();
+    const seen = new Set();
+    const photos = inspection.photos.filter((p) => p.uploaded && !seen.has(p.photo_id) && seen.add(p.photo_id));
+    const photoChoices = h(
+      "div",
+      { class: "photo-choices", id: "finding-photos" },
+      photos.length
+        ? photos.map((link) => {
+            const box = h("input", { type: "checkbox", name: "photo", value: link.photo_id });
+            const img = h("img", { alt: t("照片", "Photo"), class: "thumb small" });
+            if (link.derivatives_state === "ready") {
+              blobUrl(`/api/v1/photos/${link.photo_id}/thumbnail`).then((u) => { urls.push(u); img.src = u; }).catch(() => img.remove());
+            }
+            return h("label", { class: "photo-choice", dataset: { photo: link.photo_id } }, box, img, h("span", { class: "meta" }, `${link.item_key || ""} · ${link.photo_id.slice(0, 8)}`));
+          })
+        : h("p", { class: "empty" }, t("本次检查没有已上传的照片。", "This inspection has no uploaded photo.")),
+    );
+    const errors = h("ul", { class: "errors", id: "finding-errors" });
+    const form = h(
+      "form",
+      { class: "finding-form", id: "finding-form" },
+      h("div", { class: "inline-form" }, field(t("检查项", "Item"), itemSelect), verdictField, countField, valuesField, field(t("说明", "Note"), note)),
+      h("p", { class: "meta" }, t("证据照片（至少一张，选自本次检查的照片）", "Evidence photos (at least one, from this inspection's photos)")),
+      photoChoices,
+      h("div", { class: "inline-form" }, field(t("理由", "Reason"), reason), h("button", { type: "submit", class: "primary", id: "finding-submit" }, t("补充问题", "Add the finding"))),
+      errors,
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clear(errors);
+      const kind = itemSelect.selectedOptions[0]?.dataset.kind;
+      const answer = {};
+      if (kind === "count") answer.count = Number(count.value);
+      else if (kind === "measure") answer.values = values.value.split(/[,，\s]+/).filter(Boolean).map(Number);
+      else answer.verdict = verdict.value;
+      if (note.value.trim()) answer.note = note.value.trim();
+      const chosen = [...form.querySelectorAll("input[name=photo]:checked")].map((el) => el.value);
+      try {
+        await api(`/api/v1/inspections/${id}/amendments`, {
+          method: "POST",
+          body: { id: amendmentId, item_key: itemSelect.value, kind: "add_finding", answer, photos: chosen, reason: reason.value.trim() },
+          ifMatch: data.etag,
+        });
+        banner(t("已补充问题，金额已重新计算", "Finding added; the money was recomputed") + " ✓", "ok");
+      } catch (exc) {
+        if (exc instanceof ApiError && exc.status === 412) {
+          banner(t("他人已先处理此检查，页面已刷新", "Someone else acted on this inspection first; the page was reloaded"), "warn");
+        } else {
+          banner(problemText(exc), "error");
+          for (const e of (exc instanceof ApiError && exc.problem.errors) || []) errors.append(h("li", { dataset: { code: e.code } }, h("code", {}, e.path || ""), " ", pick(e, "message_zh", "message_en")));
+          return;
+        }
+      }
+      await repaint();
+    });
+    return h("section", { class: "card", id: "add-finding" }, h("h2", {}, t("补充问题", "Add a missed finding")), form);
+  }
+
   function itemsSection(inspection, checklist, canDecide) {
     const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
     const photosByItem = {};
@@ -322,7 +406,7 @@ export async function render(main, { params, user, banner }) {
         override,
       );
     });
-    const totals = Object.entries(penalties.totals || {}).map(([kind, money]) => h("li", {}, `${kind}: ${yuan(money.fen)}`));
+    const totals = Object.entries(penalties.totals || {}).map(([kind, money]) => h("li", { dataset: { kind } }, `${kind}: ${yuan(money.fen)}`));
     return h(
       "section",
       { class: "card", id: "penalties" },
@@ -426,7 +510,7 @@ export async function render(main, { params, user, banner }) {
         h(
           "div",
           { class: "columns" },
-          h("div", { class: "col-main" }, itemsSection(inspection, checklist, canDecide), penaltiesSection(penalties, SUPERVISING.includes(user.role))),
+          h("div", { class: "col-main" }, itemsSection(inspection, checklist, canDecide), canDecide ? addFindingSection(inspection, checklist) : null, penaltiesSection(penalties, SUPERVISING.includes(user.role))),
           h(
             "div",
             { class: "col-side" },
