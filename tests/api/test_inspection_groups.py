@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.stats.rollup import refresh_dirty
 from tests.factories_inspections import (
     NRMM,
     applicable_items,
@@ -77,6 +78,13 @@ def test_two_machines_one_failing_is_one_finding_for_that_machine_with_its_label
     # every machine's own items were evaluated, each once
     assert {f["item_key"] for f in findings} >= {f"machines.{m}.info_card_posted" for m in range(2)}
     assert next(f for f in findings if f["item_key"] == "usage_ledger")["object"] is None
+    # statistics by item count the machines' findings under the group item
+    refresh_dirty(session)
+    session.commit()
+    rows = client.get("/api/v1/stats/items?limit=1000", headers=world.headers["sup_sy"]).get_json()["rows"]
+    stage = next(r for r in rows if r["item_key"] == "machines.*.emission_stage")
+    assert (stage["findings"], stage["failed"]) == (2, 1)
+    assert not [r for r in rows if r["item_key"].startswith("machines.0.")]
 
 
 def test_per_machine_fine_counts_each_failing_machine_and_names_it(client, session, tree, store):  # noqa: ANN001
