@@ -180,6 +180,10 @@ async function itemPrompts() {
   const names = {};
   for (const row of await db.all("checklists")) {
     for (const i of (row.doc && row.doc.items) || []) names[i.key] = i.prompt;
+    for (const g of (row.doc && row.doc.groups) || []) {
+      const noun = g.object_name || { zh: "个", en: "object" };
+      for (const i of g.items || []) names[`${g.key}.*.${i.key}`] = { ...i.prompt, noun };
+    }
     for (const c of (row.resolved && row.resolved.checklists) || []) for (const i of c.items || []) names[i.key] = i.prompt;
   }
   return names;
@@ -200,7 +204,13 @@ function byDeadline(a, b) {
 }
 
 function recheckText(keys, names) {
-  return keys.length ? keys.map((k) => (names[k] ? names[k].zh : k)).join("、") : "整改事项（见责令改正决定）";
+  const named = (k) => {
+    if (names[k]) return names[k].zh;
+    const ref = splitKey(k); // one object of a repeatable group: 第2台：排放阶段
+    const p = ref && names[`${ref.group}.*.${ref.item}`];
+    return p ? `第${ref.index + 1}${p.noun.zh}：${p.zh}` : k;
+  };
+  return keys.length ? keys.map(named).join("、") : "整改事项（见责令改正决定）";
 }
 
 /** Online: keep each task's site and checklists on the phone, so the re-inspection can start offline, and
