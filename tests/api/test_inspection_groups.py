@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.stats.rollup import refresh_dirty
+from tests.factories_checklists import catalogue_copy, edit_checklist, sync
 from tests.factories_inspections import (
     NRMM,
     applicable_items,
@@ -139,3 +140,36 @@ def test_more_objects_than_the_group_allows_or_an_unknown_group_item_is_refused_
     assert response.status_code == 422
     found = {(e["path"], e["code"]) for e in response.get_json()["errors"]}
     assert {("answers.machines.0.no_such_item", "unknown_item"), ("answers.trucks.0.label", "unknown_item")} <= found
+
+
+def test_an_inspection_on_a_version_before_groups_keeps_its_flat_items(client, session, tree, store, tmp_path):  # noqa: ANN001
+    """Checklist versions are immutable: a draft begun on the one-machine-per-sheet shape is still judged by it
+    after the grouped version became current."""
+    world = make_world(session, client)
+    photo = _upload(client, world.headers["insp_a"])
+    copy = catalogue_copy(tmp_path)
+
+    def flatten(doc: dict[str, Any]) -> None:
+        group = doc.pop("groups")[0]
+        doc["items"] += [{**i, "section": "machines"} for i in group["items"]]
+        doc["version"] = "3-flat"
+
+    edit_checklist(copy, NRMM, flatten)
+    sync(session, copy)
+    iid = new_id()
+    body = put_body(world, checklist=NRMM, checklist_version="3-flat")
+    assert put(client, world.headers["insp_a"], iid, body).status_code == 201
+    answers = {i["key"]: passing_answer(i) for i in applicable_items(session, iid)}
+    session.rollback()
+    answers["years_in_use"] = {"values": [3], "unit": "a"}
+    answers["info_card_posted"] = {"verdict": "pass", "photos": [photo]}
+    answers["emission_stage"] = {"choice": "china_2", "photos": [photo]}
+    body["answers"] = answers
+    assert put(client, world.headers["insp_a"], iid, body, '"1"').status_code == 200
+    sync(session)  # the shipped, grouped version is current again
+    response = submit(client, world.headers["insp_a"], iid, '"2"')
+    assert response.status_code == 200, response.get_json()
+    inspection = response.get_json()
+    assert inspection["checklist"]["version"] == "3-flat"
+    failed = [f for f in inspection["findings"] if f["verdict"] == "fail"]
+    assert [(f["item_key"], f["object"]) for f in failed] == [("emission_stage", None)]
