@@ -212,6 +212,16 @@ def _group_errors(spec: ChecklistSpec, g: int, base: str) -> list[FieldError]:
                 f"undeclared section: {group.section}",
             )
         )
+    longest = max((len(i.key) for i in group.items), default=0)
+    if len(group.key) + longest + 6 > 100:  # "<group>.<index ≤ 4 digits>.<item>" must fit an answer key (100)
+        errors.append(
+            _err(
+                f"{base}.key",
+                "group_key_too_long",
+                "分组键与检查项键合计过长（对象答案键不得超过100个字符）",
+                "group key plus item key too long (an object's answer key is at most 100 characters)",
+            )
+        )
     if group.max is not None and group.min > group.max:
         errors.append(_err(f"{base}.min", "group_bounds", "最少对象数大于最多对象数", "min is above max"))
     if group.label_item is not None:
