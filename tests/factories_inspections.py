@@ -82,7 +82,7 @@ def passing_answer(item: dict[str, Any]) -> dict[str, Any]:
     if kind == "check":
         return {"verdict": "pass"}
     if kind == "measure":
-        limit = item["limit"]["value"]
+        limit = (item.get("limit") or {}).get("value")  # a measure without a limit only records its reading
         value = limit if isinstance(limit, (int, float)) else item["range"]["min"]
         return {"values": [value] * item["readings"]["min_count"], "unit": item["unit"], "verdict": "pass"}
     if kind == "choice":
@@ -94,14 +94,17 @@ def passing_answer(item: dict[str, Any]) -> dict[str, Any]:
     return {"text": "已记录"}
 
 
-def applicable_items(session: Session, inspection_id: str) -> list[dict[str, Any]]:
+def applicable_items(session: Session, inspection_id: str, *, with_answers: bool = False) -> list[dict[str, Any]]:
+    """The items that apply to the inspection; ``with_answers``: over its stored answers, as submission resolves
+    them (a repeatable group then has as many objects as the answers name)."""
     from app.inspections.models import Inspection
 
     inspection = session.get(Inspection, uuid.UUID(inspection_id))
     assert inspection is not None
-    return resolve_checklist(
-        ChecklistSpec.from_doc(inspection.checklist.content), inspection_context(session, inspection)
-    )["items"]
+    context = inspection_context(session, inspection)
+    if with_answers:
+        context["answers"] = {a.item_key: dict(a.data) for a in inspection.answers}
+    return resolve_checklist(ChecklistSpec.from_doc(inspection.checklist.content), context)["items"]
 
 
 def checklist_items(session: Session, key: str) -> list[dict[str, Any]]:

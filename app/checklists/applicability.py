@@ -34,6 +34,7 @@ from typing import Any
 from json_logic import jsonLogic
 
 from app.checklists.conditions import answer_refs, iter_vars
+from app.checklists.groups import condition_answers, expand_checklist
 from app.checklists.scope import covering_parts, item_scope, scope_because, scope_not_here
 from app.checklists.site_kinds import load_site_kinds
 from app.checklists.spec import ChecklistSpec
@@ -51,6 +52,7 @@ HEADER_FIELDS = (
     "effective",
     "sources",
     "sections",
+    "groups",
 )
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -345,6 +347,12 @@ def resolve_checklist(
     params = {p.name: p.default for p in checklist.parameters}
     params.update({k: v for k, v in ctx["params"].items() if v is not None})
     data = {**ctx, "params": params}
+    if checklist.groups:
+        # Repeatable groups: each group's items once per object the answers name (at least ``min``), each object's
+        # conditions reading its own answers (app/checklists/groups.py).
+        checklist = ChecklistSpec.from_doc(expand_checklist(checklist.doc, (ctx.get("answers") or {}).keys()))
+    if "answers" in ctx:
+        data["answers"] = condition_answers(ctx["answers"])
 
     out: dict[str, Any] = {f: checklist.doc[f] for f in HEADER_FIELDS if f in checklist.doc}
     out["parameters"] = params

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from app.checklists.groups import split_key
 from app.checklists.spec import ChecklistSpec
 
 #: JSON Logic operators a checklist condition may use (a subset every JSON Logic port implements).
@@ -48,7 +49,10 @@ def answer_refs(cond: Any) -> list[str]:
     keys: list[str] = []
     for name, relative in iter_vars(cond):
         if not relative and name.startswith("answers."):
-            key = name.split(".")[1] if name.count(".") >= 1 else ""
+            parts = name.split(".")
+            key = parts[1] if len(parts) > 1 else ""
+            if len(parts) > 3 and split_key(".".join(parts[1:4])) is not None:
+                key = ".".join(parts[1:4])  # one object's answer to a group item (app/checklists/groups.py)
             if key and key not in keys:
                 keys.append(key)
     return keys

@@ -122,12 +122,19 @@ def _reading_errors(item: ItemSpec, answer: Mapping[str, Any], errors: list[Fiel
 def _evaluate_measure(
     item: ItemSpec, answer: Mapping[str, Any], params: Mapping[str, Any] | None, errors: list[FieldError]
 ) -> tuple[str, Explanation, float | None]:
-    assert item.unit is not None and item.readings is not None and item.limit is not None  # schema: measure
+    assert item.unit is not None and item.readings is not None  # schema: measure
     key, unit = item.key, item.unit
     unusable = _reading_errors(item, answer, errors)
     if unusable is not None:
         return "incomplete", unusable, None
     values: list[float] = answer["values"]
+    if item.limit is None:
+        # A recorded reading (no limit): it decides which group items apply (e.g. a tank's vapour pressure band,
+        # 003#15(4)) and passes.
+        if errors:
+            return "incomplete", {"zh": "读数不完整或无效", "en": "readings incomplete or invalid"}, None
+        shown = ", ".join(map(_fmt, values))
+        return "pass", {"zh": f"记录读数 {shown} {unit}", "en": f"reading(s) recorded: {shown} {unit}"}, max(values)
     limit = resolve_limit(item.limit, params)
     if limit is None:
         errors.append(

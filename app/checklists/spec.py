@@ -261,6 +261,34 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class GroupSpec:
+    """A repeatable group (``groups`` entry): items checked once per object (machine, tank, vehicle, road).
+    ``label_item``: the group item whose answer names the object; ``min``/``max``: objects per inspection."""
+
+    key: str
+    title: Text
+    items: tuple[ItemSpec, ...]
+    min: int = 0
+    max: int | None = None
+    label_item: str | None = None
+    object_name: Text | None = None
+    section: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> GroupSpec:
+        return cls(
+            key=doc["key"],
+            title=Text.from_doc(doc["title"]),
+            items=tuple(ItemSpec.from_doc(i) for i in doc.get("items") or ()),
+            min=doc.get("min", 0),
+            max=doc.get("max"),
+            label_item=doc.get("label_item"),
+            object_name=_text(doc.get("object_name")),
+            section=doc.get("section"),
+        )
+
+
+@dataclass(frozen=True)
 class ChecklistSpec:
     """One checklist. ``jurisdictions`` is None for "all", else the GB/T 2260 codes it applies in."""
 
@@ -276,6 +304,7 @@ class ChecklistSpec:
     effective_to: str | None = None
     variant: Variant | None = None
     sections: tuple[tuple[str, Text], ...] = ()  # (key, title) in display order
+    groups: tuple[GroupSpec, ...] = ()  # repeatable groups (app/checklists/groups.py)
     doc: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def parameter(self, name: str) -> ParameterSpec | None:
@@ -300,5 +329,6 @@ class ChecklistSpec:
             effective_to=eff.get("to"),
             variant=Variant(family=var["family"], note=_text(var.get("note"))) if var else None,
             sections=tuple((s["key"], Text.from_doc(s["title"])) for s in doc.get("sections") or ()),
+            groups=tuple(GroupSpec.from_doc(g) for g in doc.get("groups") or ()),
             doc=doc,
         )

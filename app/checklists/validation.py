@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from app.checklists.conditions import answer_refs, condition_problems, condition_vocabulary
+from app.checklists.conditions import ANSWER_FIELDS, answer_refs, condition_problems, condition_vocabulary, iter_vars
 from app.checklists.files import DEFAULT_CHECKLISTS_DIR, checklist_files, load_checklist_file, load_schema
+from app.checklists.groups import OBJECT_VAR
 from app.checklists.site_kinds import load_site_kinds, site_kinds_path
 from app.checklists.sources import REF_RE, ref_exists, seed_item_index
 from app.checklists.spec import ChecklistSpec, ItemSpec
@@ -175,6 +176,68 @@ def _section_and_answer_errors(spec: ChecklistSpec, index: int, base: str) -> li
     return errors
 
 
+def _object_ref_errors(item: ItemSpec, earlier: set[str], base: str) -> list[FieldError]:
+    """A group item's condition reads only its own object's answers to group items written before it."""
+    errors: list[FieldError] = []
+    for name, relative in iter_vars(item.applies_when):
+        if relative or not name.startswith(OBJECT_VAR):
+            continue
+        key = name[len(OBJECT_VAR) :].split(".")[0]
+        if key not in earlier:
+            errors.append(
+                _err(
+                    f"{base}.applies_when",
+                    "answer_ref_not_earlier",
+                    f"条件引用的本组检查项 {key} 须写在本项之前",
+                    f"a condition may read only the object's answers to group items written before it ({key} is not)",
+                )
+            )
+    return errors
+
+
+def _group_errors(spec: ChecklistSpec, g: int, base: str) -> list[FieldError]:
+    """A group's key differs from the checklist's item keys, its section is declared, its label item exists."""
+    group = spec.groups[g]
+    errors: list[FieldError] = []
+    if group.key in {i.key for i in spec.items} or group.key in {x.key for x in spec.groups[:g]}:
+        errors.append(
+            _err(f"{base}.key", "duplicate_group_key", f"分组键重复：{group.key}", f"duplicate group key: {group.key}")
+        )
+    if group.section is not None and group.section not in {key for key, _ in spec.sections}:
+        errors.append(
+            _err(
+                f"{base}.section",
+                "unknown_section",
+                f"未声明的分组：{group.section}",
+                f"undeclared section: {group.section}",
+            )
+        )
+    longest = max((len(i.key) for i in group.items), default=0)
+    if len(group.key) + longest + 6 > 100:  # "<group>.<index ≤ 4 digits>.<item>" must fit an answer key (100)
+        errors.append(
+            _err(
+                f"{base}.key",
+                "group_key_too_long",
+                "分组键与检查项键合计过长（对象答案键不得超过100个字符）",
+                "group key plus item key too long (an object's answer key is at most 100 characters)",
+            )
+        )
+    if group.max is not None and group.min > group.max:
+        errors.append(_err(f"{base}.min", "group_bounds", "最少对象数大于最多对象数", "min is above max"))
+    if group.label_item is not None:
+        label = next((i for i in group.items if i.key == group.label_item), None)
+        if label is None or label.kind not in ("text", "code"):
+            errors.append(
+                _err(
+                    f"{base}.label_item",
+                    "label_item_invalid",
+                    f"标签检查项 {group.label_item} 须为本组的文字或编码项",
+                    f"label item {group.label_item} must be a text or code item of the group",
+                )
+            )
+    return errors
+
+
 def _semantic_errors(
     spec: ChecklistSpec,
     where: str,
@@ -191,6 +254,14 @@ def _semantic_errors(
     for param in spec.parameters:
         if param.sources:
             errors += refs.errors(param.sources, f"{where}.parameters.{param.name}.source")
+
+    def item_errors(item: ItemSpec, base: str, names: set[str]) -> list[FieldError]:
+        out = refs.errors(item.sources, f"{base}.source")
+        if item.applies_when is not None:
+            for zh, en in condition_problems(item.applies_when, names, zones, alert_levels):
+                out.append(_err(f"{base}.applies_when", "condition_invalid", zh, en))
+        return out + _value_errors(item, base, params) + _penalty_errors(item, base, penalty_rule_keys)
+
     seen: set[str] = set()
     for i, item in enumerate(spec.items):
         base = f"{where}.items.{i}"
@@ -201,13 +272,39 @@ def _semantic_errors(
                 )
             )
         seen.add(item.key)
-        errors += refs.errors(item.sources, f"{base}.source")
-        if item.applies_when is not None:
-            for zh, en in condition_problems(item.applies_when, vocabulary, zones, alert_levels):
-                errors.append(_err(f"{base}.applies_when", "condition_invalid", zh, en))
-        errors += _value_errors(item, base, params)
-        errors += _penalty_errors(item, base, penalty_rule_keys)
+        errors += item_errors(item, base, vocabulary)
         errors += _section_and_answer_errors(spec, i, base)
+    for g, group in enumerate(spec.groups):
+        gbase = f"{where}.groups.{g}"
+        errors += _group_errors(spec, g, gbase)
+        # A group item reads the site context and its own object's answers (object.<item>[.<field>]).
+        names = vocabulary | {f"{OBJECT_VAR}{i.key}" for i in group.items}
+        names |= {f"{OBJECT_VAR}{i.key}.{f}" for i in group.items for f in ANSWER_FIELDS}
+        names |= {f"{OBJECT_VAR}{i.key}.values.0" for i in group.items if i.kind == "measure"}
+        earlier: set[str] = set()
+        for i, item in enumerate(group.items):
+            base = f"{gbase}.items.{i}"
+            if item.key in earlier:
+                errors.append(
+                    _err(
+                        f"{base}.key",
+                        "duplicate_item_key",
+                        f"检查项键重复：{item.key}",
+                        f"duplicate item key: {item.key}",
+                    )
+                )
+            errors += item_errors(item, base, names)
+            errors += _object_ref_errors(item, earlier, base)
+            if answer_refs(item.applies_when):
+                errors.append(
+                    _err(
+                        f"{base}.applies_when",
+                        "condition_invalid",
+                        "分组检查项的条件只能引用本对象的回答（object.…）",
+                        "a group item's condition reads only its own object's answers (object.…)",
+                    )
+                )
+            earlier.add(item.key)
     if spec.effective_from and spec.effective_to and spec.effective_from > spec.effective_to:
         errors.append(
             _err(

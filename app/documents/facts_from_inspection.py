@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.checklists.groups import ObjectRef, item_doc
 from app.documents.facts import (
     AuthorityFacts,
     BasisFacts,
@@ -56,6 +57,12 @@ def _prompts(inspection: Inspection) -> dict[str, str]:
     for item in content.get("items") or []:
         prompt = item.get("prompt") or {}
         out[str(item.get("key"))] = str(prompt.get("zh") or item.get("key"))
+    for finding in inspection.current_findings:
+        # A repeatable group's item, per object: the object's name before the prompt (app/checklists/groups.py).
+        ref = ObjectRef.from_dict(finding.object_ref)
+        item = item_doc(content, finding.item_key) if ref is not None else None
+        if ref is not None and item is not None:
+            out[finding.item_key] = f"{ref.name()[0]}：{(item.get('prompt') or {}).get('zh') or finding.item_key}"
     return out
 
 

@@ -19,6 +19,7 @@ from app.alerts.measures import is_alert_item_key
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.auth.principal import Principal
+from app.checklists.groups import group_errors, item_doc
 from app.checklists.models import ChecklistVersion
 from app.errors import FieldError, Forbidden, ValidationFailed
 from app.geo.crs import to_wgs84
@@ -134,8 +135,13 @@ def _named_checklist_version(
     if checklist is not None:
         item_keys = {i["key"] for i in checklist.content.get("items", [])}
         for answer_key in payload.get("answers", {}):
-            # Items generated from the site's reduction-list measures are answered like the checklist's own.
-            if answer_key not in item_keys and not is_alert_item_key(answer_key):
+            # Items generated from the site's reduction-list measures are answered like the checklist's own; a
+            # repeatable group's items per object as ``<group>.<index>.<item>`` (app/checklists/groups.py).
+            if (
+                answer_key not in item_keys
+                and not is_alert_item_key(answer_key)
+                and item_doc(checklist.content, answer_key) is None
+            ):
                 errors.append(
                     FieldError(
                         f"answers.{answer_key}",
@@ -144,6 +150,8 @@ def _named_checklist_version(
                         f"the checklist has no item {answer_key}",
                     )
                 )
+        # A draft may have fewer objects than a group's ``min`` (checked at submission), never more than ``max``.
+        errors += [e for e in group_errors(checklist.content, payload.get("answers", {})) if e.code == "group_max"]
     return checklist, errors
 
 

@@ -278,6 +278,9 @@ class Finding(Base):
     answer: Mapped[dict[str, Any]]  # the answer evaluated (with the photo ids used as evidence)
     # A reviewer's waiver of a failed item (amendment id, reason, by, at): the verdict stands, no penalty follows.
     waiver: Mapped[dict[str, Any] | None]
+    # The object of a repeatable group the finding is about ({"group", "index", "label"}; None for the
+    # checklist's own items): app/checklists/groups.py.
+    object_ref: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
     inspection: Mapped[Inspection] = relationship(back_populates="findings")

@@ -172,6 +172,7 @@ def _findings(inspection: Inspection) -> list[dict[str, Any]]:
             "penalty_keys": f.penalty_keys,
             "photo_ids": f.photo_ids,
             "waiver": f.waiver,
+            "object": f.object_ref,
         }
         for f in inspection.current_findings
     ]

@@ -310,6 +310,13 @@ class FindingSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "免予处理 / a reviewer's waiver (amendment_id, reason, by, at): no penalty follows"},
     )
+    object = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "分组对象 / the object of a repeatable group the finding is about: group, index (from 0), "
+            "label (e.g. one machine); null for the checklist's own items"
+        },
+    )
 
 
 class OfficerSchema(ma.Schema):

@@ -17,6 +17,7 @@ from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.checklists.applicability import resolve_checklist
 from app.checklists.evaluation import Evaluation, evaluate_answer, is_unanswered
+from app.checklists.groups import ObjectRef, group_errors, object_ref
 from app.checklists.parameters import checklist_parameters_for
 from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.errors import FieldError, ValidationFailed
@@ -69,6 +70,7 @@ class EvaluatedItem:
     answer: AnswerIn
     evaluation: Evaluation
     evidence: list[str]
+    object_ref: ObjectRef | None = None  # the machine, tank, vehicle or road of a repeatable group
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ def check_against_checklist(
         FieldError("checklist_key", "checklist_not_applicable", reason["zh"], reason["en"])
         for reason in ([] if resolved.get("applies") else resolved.get("reasons_not_applicable", []))
     ]
+    content = inspection.checklist.content
+    # Repeatable groups: objects within min..max, numbered without gaps (app/checklists/groups.py).
+    errors += group_errors(content, answered.keys())
     evaluated = []
     not_answered: list[str] = []
     for item in resolved.get("items", []):
@@ -160,6 +165,7 @@ def check_against_checklist(
                 answer,
                 evaluation,
                 evidence,
+                object_ref(content, answered, item["key"]),
             )
         )
     return ChecklistCheck(
@@ -213,6 +219,7 @@ def record_findings(
                 source_refs=item.source_refs,
                 penalty_keys=item.penalty_keys,
                 answer={**item.answer.data, "photos": item.evidence},
+                object_ref=item.object_ref.to_dict() if item.object_ref is not None else None,
             )
         )
 

@@ -71,7 +71,12 @@ def units(rule: RuleVersion, group: list[FindingInput], recorded: Mapping[str, i
         # the same objects (e.g. "no fire point" failed and "fire points found: 3"), so the largest count
         # reported wins; else the inspection's recorded count (0 included); findings that report no count and
         # no recorded count stand for one object together.
-        reported = [count(f, rule.unit) for f in group if key in f.counts]
+        reported = [count(f, rule.unit) for f in group if key in f.counts and f.object_ref is None]
+        objects = {(f.object_ref.group, f.object_ref.index) for f in group if f.object_ref is not None}
+        if objects:
+            # Repeatable groups: each failing object (machine, vehicle …) is one unit; a count reported by a
+            # site-level finding of the same rule describes the same objects, so the larger number wins.
+            return max([len(objects), *reported])
         if reported:
             return max(reported)
         if recorded is not None and is_int(recorded.get(key)):
@@ -85,7 +90,7 @@ def count_recorded(rule: RuleVersion, group: list[FindingInput], recorded: Mappi
     key = UNIT_COUNT_KEY.get(rule.unit)
     if key is None or key not in OBJECT_COUNT_KEYS:
         return True
-    return any(key in f.counts for f in group) or (recorded is not None and key in recorded)
+    return any(key in f.counts or f.object_ref is not None for f in group) or (recorded is not None and key in recorded)
 
 
 def daily_days(order_date: date, reinspection_date: date) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.queries import order_for_inspection
 from app.checklists.evaluation import passes, resolve_limit
+from app.checklists.groups import ObjectRef, item_doc
 from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
@@ -88,11 +89,10 @@ def inspection_facts(inspection: Inspection) -> tuple[frozenset[str], dict[str, 
     大气污染防治法第一百一十八条第一款) and the objects counted by the inspection's count items that name them
     (checklist ``counts``), failed or passed: a recorded 0 is a count."""
     content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
-    items = {i.get("key"): i for i in content.get("items", [])}
     facts: set[str] = set()
     counted: dict[str, int] = {}
     for f in inspection.current_findings:
-        item = items.get(f.item_key) or {}
+        item = item_doc(content, f.item_key) or {}
         if f.verdict == "fail":
             facts.update(item.get("establishes") or ())
         value = (f.answer or {}).get("count")
@@ -104,7 +104,6 @@ def inspection_facts(inspection: Inspection) -> tuple[frozenset[str], dict[str, 
 
 def penalty_findings(inspection: Inspection) -> list[FindingInput]:
     content = (inspection.checklist.content if inspection.checklist is not None else None) or {}
-    items = {i.get("key"): i for i in content.get("items", [])}
     params = (inspection.site_context or {}).get("parameters")
     out = []
     for f in inspection.current_findings:
@@ -117,9 +116,10 @@ def penalty_findings(inspection: Inspection) -> list[FindingInput]:
                 item_key=f.item_key,
                 penalty_keys=tuple(f.penalty_keys),
                 source_refs=tuple(f.source_refs or ()),
-                counts=_counts(answer, items.get(f.item_key), params),
+                counts=_counts(answer, item_doc(content, f.item_key), params),
                 severity=f.severity or "medium",
                 serious_consequence=bool(answer.get("serious_consequence")),
+                object_ref=ObjectRef.from_dict(f.object_ref),
             )
         )
     return out

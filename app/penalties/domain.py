@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.checklists.groups import ObjectRef
+
 # Level of the supervision team that found the problem (000§五(二)).
 FINDER_LEVELS = ("national", "provincial", "city", "district", "town")
 # Rule kinds that carry an amount of money (the others are measures: orders, seizure, stop work).
@@ -36,6 +38,8 @@ class FindingInput:
     counts: Mapping[str, int] = field(default_factory=dict)
     severity: str = "medium"  # checklist vocabulary: info | low | medium | high | critical
     serious_consequence: bool = False  # 造成严重后果 (Henan Art. 79), decided by the inspector/supervisor
+    # The object of a repeatable group (one machine, tank, vehicle): findings of distinct objects count apart.
+    object_ref: ObjectRef | None = None
 
 
 @dataclass(frozen=True)

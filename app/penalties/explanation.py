@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from app.checklists.groups import ObjectRef
 from app.penalties.amounts import yuan
-from app.penalties.domain import Factor, Payer
+from app.penalties.domain import Factor, FindingInput, Payer
 from app.penalties.rule_spec import AmountSetting, Fixed
 from app.vocabulary import ALERT_ZH
 
@@ -153,6 +154,21 @@ def range_position(lo: int, hi: int, position: int, per_unit: int) -> Sentence:
 
 def capped(cap: int) -> Sentence:
     return f"合计超过上限，按上限 {yuan(cap)} 元计。", f"Total exceeds the cap; capped at {yuan(cap)} yuan."
+
+
+def objects(group: Iterable[FindingInput]) -> Sentence | None:
+    """The objects of repeatable groups the findings concern, each named once (第1台「挖掘机A」…)."""
+    seen: dict[tuple[str, int], ObjectRef] = {}
+    for f in group:
+        if f.object_ref is not None:
+            seen.setdefault((f.object_ref.group, f.object_ref.index), f.object_ref)
+    if not seen:
+        return None
+    names = [seen[k].name() for k in sorted(seen)]
+    return (
+        f"涉及对象（{len(names)}）：" + "、".join(zh for zh, _ in names) + "。",
+        f"Objects concerned ({len(names)}): " + ", ".join(en for _, en in names) + ".",
+    )
 
 
 def counted(units: int, unit: str, per_unit: int, total: int) -> Sentence:

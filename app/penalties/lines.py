@@ -82,6 +82,9 @@ def money_line(
     """A fine or fiscal deduction: blocked (amount to be set), exempt (first offence) or computed."""
     payer = payer_for(rule, ctx)
     sentences, blocking = _preamble(rule, ctx, payer, policy_note, params)
+    named = explanation.objects(group)
+    if named is not None:
+        sentences.append(named)
     units = amounts.units(rule, group, ctx.recorded_counts)
     base = {**_common(rule, group), "payer": payer, "unit": rule.unit, "counted_units": units}
     amount = rule.amount
@@ -224,6 +227,9 @@ def measure_line(
             common["basis"] = tuple(pairs)
             refs = [ref for ref, _ in pairs]
     sentences = [explanation.basis(refs), explanation.measure(rule.title.zh, rule.title.en, units, rule.unit)]
+    named = explanation.objects(group)
+    if named is not None:
+        sentences.append(named)
     blocking: tuple[str, ...] = ()
     if rule.kind == "confiscation" and not amounts.count_recorded(rule, group, ctx.recorded_counts):
         blocking = ("count_not_recorded",)

@@ -68,7 +68,9 @@ SELECT :grain, sf.period, a.id, COALESCE(sf.checklist_key, '*'), COALESCE(sf.sit
  WHERE {keep} AND {nodes}
  GROUP BY GROUPING SETS ((sf.period, a.id, sf.checklist_key, sf.site_kind), (sf.period, a.id));
 INSERT INTO stats_items (grain, period, jurisdiction_id, checklist_key, item_key, findings, failed, na)
-SELECT :grain, sf.period, a.id, sf.checklist_key, fi.item_key, count(*),
+SELECT :grain, sf.period, a.id, sf.checklist_key,
+       -- a repeatable group's findings (machines.3.emission_stage) count under the group item (machines.*.emission_stage)
+       regexp_replace(fi.item_key, '^([a-z][a-z0-9_]*)\\.[0-9]+\\.', '\\1.*.'), count(*),
        count(*) FILTER (WHERE fi.verdict = 'fail'), count(*) FILTER (WHERE fi.verdict = 'na')
 """
     + _ROLLED

@@ -5,7 +5,7 @@ Earlier retries may have left identical copies; the first of each pair is kept a
 same bytes and hash) are removed before the unique index is built.
 
 Revision ID: 0030
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-01 02:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0030'
-down_revision = '0024'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -165,12 +165,12 @@ def test_a_retried_amendment_answers_the_same_diff_and_amends_once(client, sessi
 def test_a_change_of_a_reading_is_re_evaluated_on_the_server(client, session, world, store):  # noqa: ANN001
     card = _upload(client, world.headers["insp_a"])
     overrides = {
-        "years_in_use": {"values": [3], "unit": "a", "verdict": "pass"},
-        "info_card_posted": {"verdict": "pass", "photos": [card]},
+        "machines.0.years_in_use": {"values": [3], "unit": "a", "verdict": "pass"},
+        "machines.0.info_card_posted": {"verdict": "pass", "photos": [card]},
     }
     iid = _submitted(client, session, world, overrides, checklist=NRMM)
     session.rollback()
-    measure = next(i for i in applicable_items(session, iid) if i["key"] == "years_in_use")
+    measure = next(i for i in applicable_items(session, iid) if i["key"] == "machines.0.years_in_use")
     session.rollback()
     worse = measure["range"]["max"]
     values = [worse] * measure["readings"]["min_count"]

@@ -99,19 +99,19 @@ def test_server_verdict_overrides_the_phone_verdict(client, session, tree, store
         checklist=NRMM,
         overrides={
             # 20 years in use, limit ≤ 15: the phone claims "pass".
-            "years_in_use": {"values": [20], "unit": "a", "verdict": "pass"}
+            "machines.0.years_in_use": {"values": [20], "unit": "a", "verdict": "pass"}
         },
-        photos={"info_card_posted": [pid]},
+        photos={"machines.0.info_card_posted": [pid]},
     )
     response = submit(client, world.headers["insp_a"], iid, '"2"')
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["state"] == "submitted" and response.headers["ETag"] == '"3"'
-    finding = next(f for f in body["findings"] if f["item_key"] == "years_in_use")
+    finding = next(f for f in body["findings"] if f["item_key"] == "machines.0.years_in_use")
     assert finding["verdict"] == "fail" and finding["phone_verdict"] == "pass"
     assert finding["checklist_key"] == NRMM and finding["source_refs"]
     assert "20" in finding["explanation"]["en"]
-    info = next(f for f in body["findings"] if f["item_key"] == "info_card_posted")
+    info = next(f for f in body["findings"] if f["item_key"] == "machines.0.info_card_posted")
     assert info["verdict"] == "pass" and info["photo_ids"] == [pid]
 
 

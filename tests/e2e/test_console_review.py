@@ -104,6 +104,8 @@ def test_supervisor_reviews_the_queue_in_the_browser(browser_context: BrowserCon
     expect(item.locator("img.thumb")).to_have_count(2)
     expect(item.locator("img.thumb").first).to_have_attribute("src", re.compile(r"^blob:"))
     expect(item.locator(".flag-far_from_site")).to_have_count(1)
+    # a machine's item (repeatable group, 000#14) is headed by the machine it concerns
+    expect(page.locator("article.item[data-item='machines.0.emission_stage'] h3")).to_contain_text("第1台")
     expect(page.locator("#inspection-map path.site-marker")).to_have_count(1)
     expect(page.locator("#inspection-map path.inspection-marker")).to_have_count(1)
     expect(page.locator("#inspection-map path.photo-marker")).to_have_count(len(sent["far"].photo_ids))

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page
 
 from app.checklists.applicability import normalise_context, resolve_checklist
 from app.checklists.evaluation import evaluate_answer
+from app.checklists.groups import group_errors
 from app.checklists.spec import ChecklistSpec, ItemSpec
 from app.geo.crs import from_wgs84
 from tests.e2e.lossy_proxy import Gunicorn
@@ -48,7 +49,7 @@ def answers_for(item: dict[str, Any]) -> list[dict[str, Any] | None]:
             None,
         ]
     if kind == "measure":
-        lim = item["limit"]["value"]
+        lim = (item.get("limit") or {}).get("value")  # absent: a recorded reading (no limit)
         lim = lim if isinstance(lim, (int, float)) else 1.5
         top = item["range"]["max"]
         n = item["readings"]["min_count"]
@@ -86,7 +87,7 @@ def answers_for(item: dict[str, Any]) -> list[dict[str, Any] | None]:
 def evaluation_cases() -> list[dict[str, Any]]:
     cases = []
     for doc in shipped():
-        for item in doc["items"]:
+        for item in [*doc["items"], *(i for g in doc.get("groups") or [] for i in g["items"])]:
             variants = [item]
             if item["kind"] == "measure" and item["readings"]["combine"] != "mean":
                 variants.append({**copy.deepcopy(item), "readings": {**item["readings"], "combine": "mean"}})
@@ -96,7 +97,7 @@ def evaluation_cases() -> list[dict[str, Any]]:
             if item["kind"] == "text":
                 variants.append({**copy.deepcopy(item), "required": True})
             param_sets: list[dict[str, Any] | None] = [None]
-            if item["kind"] == "measure" and isinstance(item["limit"]["value"], dict):
+            if item["kind"] == "measure" and isinstance((item.get("limit") or {}).get("value"), dict):
                 param_sets = [None, {item["limit"]["value"]["param"]: 1.5}]
             if item["kind"] == "code" and item["format"].get("param"):
                 param_sets = [None, {item["format"]["param"]: "^[A-Z]{2}[0-9]{4,6}$"}]
@@ -184,6 +185,7 @@ def test_items_apply_on_the_phone_as_on_the_server(page: Page) -> None:
             public = {k: v for k, v in normalise_context(ctx).items() if k not in ("params", "alert_rank")}
             cases.append(
                 {
+                    "doc": {"items": doc["items"], "groups": doc.get("groups") or []},
                     "items": doc["items"],
                     "sources": doc.get("sources") or [],
                     "context": public,
@@ -198,7 +200,7 @@ def test_items_apply_on_the_phone_as_on_the_server(page: Page) -> None:
             const m = await import('/app/static/evaluator.js');
             return cases.map((c) => {
                 const data = m.conditionData(c.context, c.params, c.level);
-                return c.items
+                return m.expandChecklist(c.doc).items
                     .filter((i) => m.itemInScope(i, c.sources, c.context) && m.itemApplies(i, data))
                     .map((i) => i.key);
             });
@@ -209,6 +211,87 @@ def test_items_apply_on_the_phone_as_on_the_server(page: Page) -> None:
     assert differing == []
     # the cases exercise conditions both ways
     assert any(len(c["expected"]) < len(c["items"]) for c in cases)
+
+
+def group_answer_sets() -> list[tuple[str, dict[str, Any], str]]:
+    """(checklist file, answers, date): machines and tanks answered in several ways."""
+    tanks = [
+        {"tanks.0.true_vapour_pressure": {"values": [90]}, "tanks.1.true_vapour_pressure": {"values": [30]}},
+        {"tanks.0.true_vapour_pressure": {"values": [76.6]}, "tanks.1.true_vapour_pressure": {"values": [5.1]}},
+        {"tanks.0.label": {"text": "1号罐"}, "tanks.2.true_vapour_pressure": {"values": [5.2]}},
+        {"tanks.0.true_vapour_pressure": {}, "tanks.0.tank_type_high_pressure": {"choice": "other"}},
+        {},
+    ]
+    machines = [
+        {"machines.0.label": {"text": "1号挖掘机"}, "machines.1.emission_stage": {"choice": "china_2"}},
+        {"machines.0.emission_stage": {"choice": "china_4"}, "machines.3.info_card_posted": {"verdict": "fail"}},
+        {"machines.0.years_in_use": {"values": [20], "unit": "a"}, "usage_ledger": {"verdict": "pass"}},
+        {"usage_ledger": {"verdict": "fail"}},
+    ]
+    return [("voc_sealing_erqi_2018", a, "2018-12-01") for a in tanks] + [
+        ("nrmm_labels", a, "2026-11-20") for a in machines
+    ]
+
+
+def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(page: Page) -> None:
+    docs = {
+        yaml.safe_load(p.read_text(encoding="utf-8"))["key"]: yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in CHECKLISTS
+    }
+    cases = []
+    for file_key, answers, day in group_answer_sets():
+        doc = docs["voc_sealing.erqi_2018" if file_key.startswith("voc") else file_key]
+        erqi = file_key.startswith("voc")
+        for zones in ([], ["nrmm_control"]):
+            ctx = {
+                "site": {"kind": doc["site_kinds"][0], "attributes": {}},
+                "zones": zones,
+                "jurisdictions": ["410000", "410100", "410103"] if erqi else ["410000", "410800", "410811"],
+                "date": day,
+                "alert_level": "none",
+            }
+            resolved = resolve_checklist(ChecklistSpec.from_doc(doc), {**ctx, "answers": answers})
+            expected_eval = {
+                i["key"]: python_evaluation(
+                    {"item": i, "answer": answers.get(i["key"]), "params": resolved["parameters"]}
+                )
+                for i in resolved["items"]
+            }
+            public = {k: v for k, v in normalise_context(ctx).items() if k not in ("params", "alert_rank")}
+            cases.append(
+                {
+                    "doc": doc,
+                    "answers": answers,
+                    "context": public,
+                    "params": resolved["parameters"],
+                    "expected": [i["key"] for i in resolved["items"]],
+                    "evaluations": expected_eval,
+                    "group_errors": [e.to_dict() for e in group_errors(doc, answers.keys())],
+                }
+            )
+    got = page.evaluate(
+        """async (cases) => {
+            const m = await import('/app/static/evaluator.js');
+            return cases.map((c) => {
+                const data = m.conditionData(c.context, c.params, 'none', c.answers);
+                const items = m.expandChecklist(c.doc, Object.keys(c.answers)).items
+                    .filter((i) => m.itemInScope(i, c.doc.sources, c.context) && m.itemApplies(i, data));
+                const evaluations = Object.fromEntries(items.map((i) => [i.key, m.evaluateAnswer(i, c.answers[i.key], c.params)]));
+                return { keys: items.map((i) => i.key), evaluations, group_errors: m.groupErrors(c.doc, Object.keys(c.answers)) };
+            });
+        }""",
+        cases,
+    )
+    for case, js in zip(cases, got, strict=True):
+        assert js["keys"] == case["expected"], case["answers"]
+        assert js["evaluations"] == case["evaluations"], case["answers"]
+        assert js["group_errors"] == case["group_errors"], case["answers"]
+    # the cases exercise per-object bands, per-object failures and group bounds
+    keys = {k for c in cases for k in c["expected"]}
+    assert {"tanks.0.tank_type_high_pressure", "tanks.1.tank_type_mid_pressure", "machines.3.info_card_posted"} <= keys
+    assert {"tanks.1.tank_type_high_pressure"}.isdisjoint(cases[0]["expected"])
+    assert any(c["group_errors"] for c in cases)
+    assert any(e["verdict"] == "fail" for c in cases for e in c["evaluations"].values())
 
 
 def test_positions_convert_to_gcj02_on_the_phone_as_on_the_server(page: Page) -> None:

@@ -124,18 +124,17 @@ def test_ldar_applies_from_1000_seal_points_where_its_plans_have_force():
     assert "ldar_done" not in keys(resolve_checklist(cl, ctx("voc_enterprise", at, chain=MENGZHOU, date="2022-06-01")))
 
 
-def test_tank_rule_follows_true_vapour_pressure_bands():
+def test_tank_rule_follows_each_tanks_true_vapour_pressure_band_003_15_4():
     cl = load("voc_sealing_erqi_2018.yaml")
 
     def tank_items(p):
-        r = resolve_checklist(
-            cl, ctx("voc_enterprise", {"tank_true_vapour_pressures_kpa": [p]}, date="2018-12-01", chain=ERQI)
-        )
-        return keys(r) & {"tank_type_high_pressure", "tank_type_mid_pressure"}
+        answers = {"tanks.0.true_vapour_pressure": {"values": [p], "unit": "kPa"}}
+        r = resolve_checklist(cl, {**ctx("voc_enterprise", {}, date="2018-12-01", chain=ERQI), "answers": answers})
+        return keys(r) & {"tanks.0.tank_type_high_pressure", "tanks.0.tank_type_mid_pressure"}
 
-    assert tank_items(76.6) == {"tank_type_high_pressure"}
-    assert tank_items(76.5) == {"tank_type_mid_pressure"}
-    assert tank_items(5.2) == {"tank_type_mid_pressure"}
+    assert tank_items(76.6) == {"tanks.0.tank_type_high_pressure"}
+    assert tank_items(76.5) == {"tanks.0.tank_type_mid_pressure"}
+    assert tank_items(5.2) == {"tanks.0.tank_type_mid_pressure"}
     assert tank_items(5.1) == set()
 
 
@@ -158,7 +157,8 @@ def test_nrmm_control_area_item_only_inside_the_zone():
     cl = load("nrmm_labels.yaml")
     inside = resolve_checklist(cl, ctx("nrmm_yard", {}, zones=["nrmm_control"]))
     outside = resolve_checklist(cl, ctx("nrmm_yard", {}))
-    assert "control_area_class_iii" in keys(inside) and "control_area_class_iii" not in keys(outside)
+    item = "machines.0.control_area_class_iii"  # per machine (repeatable group), the first one served
+    assert item in keys(inside) and item not in keys(outside)
 
 
 def test_wrong_site_kind_gets_nothing():

@@ -12,7 +12,10 @@ PHOTO = "3f1c2a8e-6d0b-4e57-9a1e-2b7c9d4e5f60"
 
 
 def item(file, key):
-    return ItemSpec.from_doc(next(i for i in load_checklist_file(CHECKLISTS / file)["items"] if i["key"] == key))
+    """An item of a shipped checklist, its own or a repeatable group's (by the group item's key)."""
+    doc = load_checklist_file(CHECKLISTS / file)
+    items = [*doc["items"], *(i for g in doc.get("groups") or [] for i in g["items"])]
+    return ItemSpec.from_doc(next(i for i in items if i["key"] == key))
 
 
 ROAD = ("road_dust.yaml", "dust_main_road_shanyang")  # 000#17: 主干道积尘不高于5克/平方米, ≥6 points

@@ -85,10 +85,11 @@ def test_shanyang_machinery_rules_apply_only_in_shanyang_000_14():
     attrs = {"machine_type": "forklift", "rated_load_t": 2}
     shanyang = resolve_checklist(nrmm, ctx("nrmm_yard", SHANYANG, attrs))
     boai = resolve_checklist(nrmm, ctx("nrmm_yard", BOAI, attrs))
-    plan_only = {"emission_stage", "years_in_use", "forklift_electric", "info_card_posted", "usage_ledger"}
+    m = "machines.0."  # per machine (repeatable group): the first machine is served
+    plan_only = {m + "emission_stage", m + "years_in_use", "forklift_electric", m + "info_card_posted", "usage_ledger"}
     assert plan_only <= keys(shanyang)
     assert not plan_only & keys(boai)
-    assert {"emission_test_done", "positioning_device", "emission_test_passed"} <= keys(boai)  # 002#16
+    assert {m + "emission_test_done", m + "positioning_device", m + "emission_test_passed"} <= keys(boai)  # 002#16
     because = next(i for i in shanyang["items"] if i["key"] == "forklift_electric")["scope_because"]
     assert because["zh"] == "适用依据：000#14（山阳区，2022-01-01起）"
     reason = next(i for i in boai["not_applicable"] if i["key"] == "forklift_electric")["reason"]
@@ -120,16 +121,24 @@ def test_gas_boiler_nox_limit_applies_only_after_the_low_nox_retrofit_003_14():
     assert "gas_boiler_nox" not in keys(plain) and "gas_boiler_nox" in keys(done)
 
 
-def test_each_tank_pressure_band_applies_when_any_tank_falls_in_it_003_15_4():
+def test_each_tank_gets_its_own_pressure_band_003_15_4():
     voc = load("voc_sealing_erqi_2018.yaml")
-    r = resolve_checklist(
-        voc, ctx("voc_enterprise", ERQI, {"tank_true_vapour_pressures_kpa": [90, 30]}, date="2018-12-01")
-    )
-    assert {"tank_type_high_pressure", "tank_type_mid_pressure"} <= keys(r)
+    answers = {
+        "tanks.0.true_vapour_pressure": {"values": [90], "unit": "kPa"},
+        "tanks.1.true_vapour_pressure": {"values": [30], "unit": "kPa"},
+    }
+    r = resolve_checklist(voc, {**ctx("voc_enterprise", ERQI, {}, date="2018-12-01"), "answers": answers})
+    # The 90 kPa tank is checked against the ≥ 76.6 band only, the 30 kPa tank against 5.2–76.6 only.
+    assert {"tanks.0.tank_type_high_pressure", "tanks.1.tank_type_mid_pressure"} <= keys(r)
+    assert not {"tanks.0.tank_type_mid_pressure", "tanks.1.tank_type_high_pressure"} & keys(r)
     low = resolve_checklist(
-        voc, ctx("voc_enterprise", ERQI, {"tank_true_vapour_pressures_kpa": [3]}, date="2018-12-01")
+        voc,
+        {
+            **ctx("voc_enterprise", ERQI, {}, date="2018-12-01"),
+            "answers": {"tanks.0.true_vapour_pressure": {"values": [3]}},
+        },
     )
-    assert not {"tank_type_high_pressure", "tank_type_mid_pressure"} & keys(low)
+    assert not {k for k in keys(low) if k.startswith("tanks.0.tank_type_")}
 
 
 # --- item → rule links: the article must punish what the item records

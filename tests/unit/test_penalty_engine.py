@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from app.checklists.groups import ObjectRef
 from app.errors import RuleViolation, ValidationFailed
 from app.penalties.amounts import round_half_up_to_yuan
 from app.penalties.discretion import repeat_count
@@ -108,6 +109,20 @@ def test_fireworks_sale_in_ban_area_gives_50k_fiscal_deduction_and_regulation_36
 
 
 # --- NRMM
+def test_per_machine_units_count_distinct_machines_of_a_group_and_name_them_000_14(rules):
+    keys_ = ("measure.nrmm_seal_and_stop_use",)
+    m1, m2 = ObjectRef("machines", 0, "1号挖掘机", "台", "machine"), ObjectRef("machines", 2, None, "台", "machine")
+    findings = [
+        FindingInput("nrmm_labels", "machines.0.info_card_posted", keys_, ("000#14",), object_ref=m1),
+        FindingInput("nrmm_labels", "machines.0.registration_code", keys_, ("000#14",), object_ref=m1),
+        FindingInput("nrmm_labels", "machines.2.info_card_posted", keys_, ("000#14",), object_ref=m2),
+    ]
+    measure = line(compute_penalties(findings, ctx(), rules), "measure.nrmm_seal_and_stop_use")
+    assert measure.counted_units == 2  # two findings of the first machine are one machine
+    assert "涉及对象（2）：第1台「1号挖掘机」、第3台。" in measure.explanation_zh
+    assert "Objects concerned (2): machine #1 '1号挖掘机', machine #3." in measure.explanation_en
+
+
 def test_nrmm_without_label_is_sealed_and_stopped_with_no_money(rules):
     finding = FindingInput(
         "nrmm", "info_card_posted", ("measure.nrmm_seal_and_stop_use",), ("000#14",), counts={"machines": 2}

@@ -77,6 +77,12 @@ function evaluateMeasure(item, answer, params, errors) {
   const unusable = readingErrors(item, answer, errors);
   if (unusable) return ["incomplete", unusable, null];
   const values = answer.values;
+  if (!item.limit) {
+    // A recorded reading (no limit): it decides which group items apply (a tank's vapour-pressure band) and passes.
+    if (errors.length) return ["incomplete", { zh: "读数不完整或无效", en: "readings incomplete or invalid" }, null];
+    const shown = values.map(fmtG).join(", ");
+    return ["pass", { zh: `记录读数 ${shown} ${unit}`, en: `reading(s) recorded: ${shown} ${unit}` }, Math.max(...values)];
+  }
   const limit = resolveLimit(item.limit, params);
   if (limit === null || limit === undefined) {
     errors.push(err(key, "", "limit_not_configured", "该项限值须由辖区设定，尚未设定", "this item's limit must be set by the jurisdiction and is not set yet"));
@@ -278,7 +284,7 @@ function varsOf(cond, out = []) {
 export function conditionData(context, params, alertLevel, answers) {
   const level = alertLevel || context.alert_level || "none";
   const data = { ...context, alert_level: level, alert_rank: Math.max(0, ALERT_LEVELS.indexOf(level)), params: params || {} };
-  if (answers !== undefined) data.answers = answers;
+  if (answers !== undefined) data.answers = conditionAnswers(answers);
   return data;
 }
 
@@ -319,4 +325,110 @@ export function itemApplies(item, data) {
   if (unset.length) return true;
   if (data.answers === undefined && names.some((n) => n.startsWith("answers."))) return true;
   return pyTruthy(globalThis.jsonLogic.apply(cond, data));
+}
+
+// ------------------------------------------------------------------------------------------ repeatable groups
+// A port of app/checklists/groups.py: a group's items are answered once per object under `<group>.<index>.<item>`;
+// a group item's condition reads its own object's answers as `object.<item>.<field>`.
+
+const OBJECT_KEY = /^([a-z][a-z0-9_]*)\.(0|[1-9][0-9]{0,3})\.([a-z][a-z0-9_]*)$/;
+
+/** {group, index, item} for an object's answer key, or null for a checklist's own item. */
+export function splitKey(key) {
+  const m = OBJECT_KEY.exec(key);
+  return m ? { group: m[1], index: Number(m[2]), item: m[3] } : null;
+}
+
+export function objectKey(group, index, item) {
+  return `${group}.${index}.${item}`;
+}
+
+/** The objects of a group: one past the highest index answered (or `known`, the objects added on the phone
+ *  before any answer), at least `min`, never more than `max`. */
+export function objectCount(group, answerKeys, known = 0) {
+  const indices = answerKeys.map(splitKey).filter((k) => k && k.group === group.key).map((k) => k.index);
+  const n = Math.max(group.min || 0, indices.length ? Math.max(...indices) + 1 : 0, known || 0);
+  return group.max !== undefined && group.max !== null ? Math.min(n, group.max) : n;
+}
+
+function rewrite(cond, group, index) {
+  if (Array.isArray(cond)) return cond.map((c) => rewrite(c, group, index));
+  if (!cond || typeof cond !== "object") return cond;
+  const out = {};
+  for (const [op, args] of Object.entries(cond)) {
+    if (op === "var") {
+      const name = Array.isArray(args) ? args[0] : args;
+      if (typeof name === "string" && name.startsWith("object.")) {
+        const renamed = `answers.${group}.${index}.${name.slice(7)}`;
+        out[op] = Array.isArray(args) ? [renamed, ...args.slice(1)] : renamed;
+        continue;
+      }
+      out[op] = args;
+    } else if (["some", "all", "none"].includes(op) && Array.isArray(args) && args.length === 2) {
+      out[op] = [rewrite(args[0], group, index), args[1]];
+    } else out[op] = rewrite(args, group, index);
+  }
+  return out;
+}
+
+/** One group item as it applies to the object at `index` (groups.object_item). */
+export function objectItem(group, item, index) {
+  const out = JSON.parse(JSON.stringify(item));
+  out.key = objectKey(group.key, index, item.key);
+  out.object = { group: group.key, index, item: item.key, title: group.title };
+  if (group.object_name) out.object.object_name = group.object_name;
+  if (group.section && !item.section) out.section = group.section;
+  if (item.applies_when !== undefined && item.applies_when !== null) out.applies_when = rewrite(item.applies_when, group.key, index);
+  return out;
+}
+
+/** The checklist with each group's items repeated per object (groups.expand_checklist); `known`: objects per
+ *  group added on the phone ({group key: n}). */
+export function expandChecklist(doc, answerKeys = [], known = {}) {
+  const groups = doc.groups || [];
+  if (!groups.length) return { ...doc };
+  const items = [...(doc.items || [])];
+  for (const group of groups) {
+    const n = objectCount(group, answerKeys, known[group.key]);
+    for (let i = 0; i < n; i += 1) for (const item of group.items || []) items.push(objectItem(group, item, i));
+  }
+  return { ...doc, items };
+}
+
+/** Answers as conditions read them: flat, and each object's also nested as answers[group][index][item]. */
+export function conditionAnswers(answers) {
+  const out = { ...answers };
+  for (const [key, answer] of Object.entries(answers || {})) {
+    const ref = splitKey(key);
+    if (!ref) continue;
+    if (!out[ref.group] || typeof out[ref.group] !== "object") out[ref.group] = {};
+    out[ref.group][String(ref.index)] = { ...(out[ref.group][String(ref.index)] || {}), [ref.item]: answer };
+  }
+  return out;
+}
+
+/** The label the inspector gave an object (its group's label_item answer), or null (groups.object_label). */
+export function objectLabel(doc, answers, groupKey, index) {
+  const group = (doc.groups || []).find((g) => g.key === groupKey);
+  if (!group || !group.label_item) return null;
+  const a = (answers || {})[objectKey(groupKey, index, group.label_item)] || {};
+  for (const name of ["text", "code"]) if (typeof a[name] === "string" && a[name].trim()) return a[name].trim().slice(0, 100);
+  return null;
+}
+
+/** group_min / group_max / group_object_missing, as the server reports them at submission (groups.group_errors). */
+export function groupErrors(doc, answerKeys) {
+  const errors = [];
+  for (const group of doc.groups || []) {
+    const indices = [...new Set(answerKeys.map(splitKey).filter((k) => k && k.group === group.key).map((k) => k.index))].sort((a, b) => a - b);
+    const n = indices.length ? indices[indices.length - 1] + 1 : 0;
+    const low = group.min || 0;
+    const t = group.title;
+    if (n < low) errors.push({ path: `answers.${group.key}`, code: "group_min", message_zh: `“${t.zh}”至少须检查 ${low} 个对象，收到 ${n} 个`, message_en: `'${t.en}' needs at least ${low} object(s), got ${n}` });
+    if (group.max !== undefined && group.max !== null && n > group.max) errors.push({ path: `answers.${group.key}`, code: "group_max", message_zh: `“${t.zh}”至多 ${group.max} 个对象，收到 ${n} 个`, message_en: `'${t.en}' allows at most ${group.max} object(s), got ${n}` });
+    for (let i = 0; i < n; i += 1) {
+      if (!indices.includes(i)) errors.push({ path: `answers.${group.key}.${i}`, code: "group_object_missing", message_zh: `“${t.zh}”第 ${i + 1} 个对象没有任何回答（对象须从 0 起连续编号）`, message_en: `'${t.en}' object ${i} has no answers (objects are numbered from 0 without gaps)` });
+    }
+  }
+  return errors;
 }

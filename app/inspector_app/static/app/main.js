@@ -2,7 +2,10 @@
 import * as api from "./api.js";
 import * as db from "./db.js";
 import * as sync from "./sync.js";
-import { ALERT_LEVELS, conditionData, evaluateAnswer, itemApplies, itemInScope, requiredPhotos } from "./evaluator.js";
+import {
+  ALERT_LEVELS, conditionData, evaluateAnswer, expandChecklist, groupErrors, itemApplies, itemInScope, objectCount, objectLabel,
+  requiredPhotos, splitKey,
+} from "./evaluator.js";
 import { distanceM, pointOf, wgs84ToGcj02 } from "./geo.js";
 import { signaturePad } from "./signature.js";
 
@@ -177,6 +180,10 @@ async function itemPrompts() {
   const names = {};
   for (const row of await db.all("checklists")) {
     for (const i of (row.doc && row.doc.items) || []) names[i.key] = i.prompt;
+    for (const g of (row.doc && row.doc.groups) || []) {
+      const noun = g.object_name || { zh: "个", en: "object" };
+      for (const i of g.items || []) names[`${g.key}.*.${i.key}`] = { ...i.prompt, noun };
+    }
     for (const c of (row.resolved && row.resolved.checklists) || []) for (const i of c.items || []) names[i.key] = i.prompt;
   }
   return names;
@@ -197,7 +204,13 @@ function byDeadline(a, b) {
 }
 
 function recheckText(keys, names) {
-  return keys.length ? keys.map((k) => (names[k] ? names[k].zh : k)).join("、") : "整改事项（见责令改正决定）";
+  const named = (k) => {
+    if (names[k]) return names[k].zh;
+    const ref = splitKey(k); // one object of a repeatable group: 第2台：排放阶段
+    const p = ref && names[`${ref.group}.*.${ref.item}`];
+    return p ? `第${ref.index + 1}${p.noun.zh}：${p.zh}` : k;
+  };
+  return keys.length ? keys.map(named).join("、") : "整改事项（见责令改正决定）";
 }
 
 /** Online: keep each task's site and checklists on the phone, so the re-inspection can start offline, and
@@ -436,6 +449,18 @@ async function startInspection(site, row, resolved, task = null) {
 
 // ------------------------------------------------------------------------------------------- inspection
 
+/** The checklist as this inspection has it: each repeatable group's items once per object (answered or added). */
+function expandedDoc(insp) {
+  return expandChecklist(insp.doc, Object.keys(insp.answers || {}), insp.groups || {});
+}
+
+/** Display order, as the server serves it: by section (in the checklist's order), then as written. */
+function bySection(doc, items) {
+  const order = Object.fromEntries(((doc && doc.sections) || []).map((s, i) => [s.key, i]));
+  const rank = (i) => (i.section in order ? order[i.section] : Object.keys(order).length);
+  return items.map((item, n) => [rank(item), n, item]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+}
+
 /** The items that apply now: the checklist's items re-evaluated on the phone for the chosen alert level. */
 function applicableItems(insp) {
   const reasons = Object.fromEntries((insp.resolved_items || []).map((i) => [i.key, i.applies_because]));
@@ -444,7 +469,8 @@ function applicableItems(insp) {
   const inScope = (i) => itemInScope(i, insp.doc.sources, insp.context);
   // The site's heavy-pollution measure items (alert.m<id>) come with the server's resolved checklist only.
   const measures = (insp.resolved_items || []).filter((i) => /^alert\.m[0-9]+$/.test(i.key));
-  return [...insp.doc.items.filter((i) => inScope(i) && itemApplies(i, data)), ...measures].map((i) => ({
+  const own = bySection(insp.doc, expandedDoc(insp).items.filter((i) => inScope(i) && itemApplies(i, data)));
+  return [...own, ...measures].map((i) => ({
     ...i,
     applies_because: reasons[i.key] && insp.alert_level === (insp.context.alert_level || "none") ? reasons[i.key]
       : { zh: `本机按${ALERT_NAMES[insp.alert_level]}判定适用`, en: `applies under ${insp.alert_level} alert (evaluated on the phone)` },
@@ -570,6 +596,78 @@ async function itemCard(insp, item, rerender) {
     h("input", { class: "note", placeholder: "备注 / note", value: answer.note || "", onchange: (e) => update({ ...answer, note: e.target.value }) }));
 }
 
+/** What one object is called with its number and label: 第2台「2号装载机」 / machine #2. */
+function objectName(group, index, label) {
+  const noun = group.object_name || { zh: "个", en: "object" };
+  return {
+    zh: `第${index + 1}${noun.zh}${label ? `「${label}」` : ""}`,
+    en: `${noun.en} #${index + 1}${label ? ` '${label}'` : ""}`,
+  };
+}
+
+/** Remove one object of a group: its answers go, later objects move up one (keys `<group>.<index>.<item>`). */
+async function removeObject(insp, group, index) {
+  const photos = [];
+  await savePatch(insp.id, (cur) => {
+    const answers = {};
+    for (const [key, a] of Object.entries(cur.answers || {})) {
+      const ref = splitKey(key);
+      if (!ref || ref.group !== group.key || ref.index < index) answers[key] = a;
+      else if (ref.index > index) answers[`${ref.group}.${ref.index - 1}.${ref.item}`] = a;
+      else photos.push(...(a.photos || []));
+    }
+    const n = objectCount(group, Object.keys(cur.answers || {}), (cur.groups || {})[group.key]);
+    return { ...cur, answers, groups: { ...(cur.groups || {}), [group.key]: Math.max(0, n - 1) } };
+  });
+  for (const id of photos) {
+    const p = await db.get("photos", id);
+    if (p && !p.uploaded) await db.del("photos", id);
+  }
+}
+
+/** One repeatable group: each object under its own heading (remove), its items, and "add". */
+async function groupBlock(insp, group, items, rerender) {
+  const n = objectCount(group, Object.keys(insp.answers || {}), (insp.groups || {})[group.key]);
+  const noun = group.object_name || { zh: "个", en: "object" };
+  const out = [h("h3", { class: "group-title", "data-test": `group-${group.key}` }, group.title.zh, h("span", { class: "en" }, ` ${group.title.en}`))];
+  for (let i = 0; i < n; i += 1) {
+    const name = objectName(group, i, objectLabel(insp.doc, insp.answers, group.key, i));
+    const mine = items.filter((it) => it.object && it.object.group === group.key && it.object.index === i);
+    out.push(h("div", { class: "object-head", "data-test": "object", "data-group": group.key, "data-index": String(i) },
+      h("h4", {}, name.zh, h("span", { class: "en" }, ` ${name.en}`)),
+      n > (group.min || 0) ? h("button", { type: "button", class: "x", "data-test": "object-remove", "aria-label": `移除${name.zh}`,
+        onclick: async () => { await removeObject(insp, group, i); rerender(); } }, `移除 / Remove`) : null));
+    for (const item of mine) out.push(await itemCard(insp, item, rerender));
+  }
+  if (group.max === undefined || group.max === null || n < group.max) {
+    out.push(h("button", { type: "button", class: "add-object", "data-test": `add-${group.key}`, onclick: async () => {
+      await savePatch(insp.id, (cur) => ({ ...cur, groups: { ...(cur.groups || {}), [group.key]: n + 1 } }));
+      rerender();
+    } }, `＋ 添加一${noun.zh} / Add ${noun.en}`));
+  }
+  return out;
+}
+
+/** The item cards under their section headings (the checklist's ``sections``), each group's objects in its section. */
+async function checklistCards(insp, items, rerender) {
+  const doc = insp.doc || {};
+  const sections = doc.sections || [];
+  const known = new Set(sections.map((s) => s.key));
+  const where = (x) => (known.has(x.section) ? x.section : null);
+  const own = items.filter((i) => !i.object);
+  const out = [];
+  for (const key of [...sections.map((s) => s.key), null]) {
+    const mine = own.filter((i) => where(i) === key);
+    const groups = (doc.groups || []).filter((g) => where(g) === key);
+    if (!mine.length && !groups.length) continue;
+    const title = sections.find((s) => s.key === key);
+    if (title) out.push(h("h2", { class: "section-title", "data-test": "section-heading", "data-section": key }, title.title.zh, h("span", { class: "en" }, ` ${title.title.en}`)));
+    for (const item of mine) out.push(await itemCard(insp, item, rerender));
+    for (const group of groups) out.push(...await groupBlock(insp, group, items, rerender));
+  }
+  return out;
+}
+
 function officersSection(insp, rerender) {
   const kind = h("select", { "aria-label": "证件类型", "data-test": "officer-kind" },
     h("option", { value: "badge" }, "执法证号"), h("option", { value: "user" }, "用户编号"));
@@ -606,8 +704,7 @@ async function inspectionView(id) {
     rerender();
   } }, ALERT_LEVELS.map((l) => h("option", { value: l, selected: l === insp.alert_level }, ALERT_NAMES[l])));
   const review = insp.server && insp.server.review;
-  const cards = [];
-  for (const item of items) cards.push(await itemCard(insp, item, rerender));
+  const cards = await checklistCards(insp, items, rerender);
   view.replaceChildren(
     h("p", {}, h("a", { href: `#/site/${insp.site.id}`, class: "back" }, `‹ ${insp.site.name}`)),
     h("h2", {}, insp.doc && insp.doc.title ? insp.doc.title.zh : insp.checklist.key),
@@ -705,7 +802,12 @@ async function reviewView(id) {
     const d = distanceM([pos.lon, pos.lat], insp.site.point);
     if (d > 500) flags.push(`当前位置距场所 ${fmtDistance(d)}`);
   }
-  const blocking = missingEvidence.length + incomplete.length + (insp.officers.length < MIN_OFFICERS ? 1 : 0);
+  // Repeatable groups: too few or too many objects, as the server checks at submission.
+  const applicableKeys = new Set(items.map((i) => i.key));
+  const sent = Object.keys(insp.answers || {}).filter((k) => applicableKeys.has(k));
+  for (const e of insp.doc ? groupErrors(insp.doc, sent) : []) flags.push(e.message_zh);
+  const groupBlocking = insp.doc ? groupErrors(insp.doc, sent).length : 0;
+  const blocking = missingEvidence.length + incomplete.length + groupBlocking + (insp.officers.length < MIN_OFFICERS ? 1 : 0);
   const link = (x) => h("li", {}, h("a", { href: `#/i/${id}`, onclick: () => setTimeout(() => document.getElementById(`item-${x.item.key}`)?.scrollIntoView(), 50) }, x.item.prompt.zh),
     " ", h("span", { class: "expl" }, x.ev.errors.map((e) => e.message_zh).join("；") || x.ev.explanation.zh));
   const submit = async () => {
@@ -745,8 +847,12 @@ function statusText(i) {
 }
 
 function promptOf(insp, key) {
-  const found = (insp.resolved_items || []).find((x) => x.key === key) || ((insp.doc && insp.doc.items) || []).find((x) => x.key === key);
-  return found ? found.prompt.zh : key;
+  const found = (insp.resolved_items || []).find((x) => x.key === key)
+    || ((insp.doc && expandChecklist(insp.doc, [key]).items) || []).find((x) => x.key === key);
+  if (!found) return key;
+  if (!found.object) return found.prompt.zh;
+  const group = (insp.doc.groups || []).find((g) => g.key === found.object.group) || {};
+  return `${objectName(group, found.object.index, objectLabel(insp.doc, insp.answers, group.key, found.object.index)).zh}：${found.prompt.zh}`;
 }
 
 async function outboxView() {

@@ -318,13 +318,31 @@ export async function render(main, { params, user, banner }) {
     return h("section", { class: "card", id: "add-finding" }, h("h2", {}, t("补充问题", "Add a missed finding")), form);
   }
 
+  /** A repeatable group's item for one object (key `<group>.<index>.<item>`, app/checklists/groups.py), its prompt
+   *  led by the object's name and label (第2台「2号装载机」); an unknown key stays a bare key. */
+  function groupItem(checklist, inspection, findings, key) {
+    const m = /^([a-z][a-z0-9_]*)\.([0-9]+)\.([a-z][a-z0-9_]*)$/.exec(key);
+    const group = m && (checklist.groups || []).find((g) => g.key === m[1]);
+    const spec = group && (group.items || []).find((i) => i.key === m[3]);
+    if (!spec) return { key };
+    const index = Number(m[2]);
+    const labelAnswer = group.label_item ? inspection.answers[`${m[1]}.${index}.${group.label_item}`] : null;
+    const label = findings[key]?.object?.label || (labelAnswer && (labelAnswer.text || labelAnswer.code)) || "";
+    const noun = group.object_name || { zh: "个", en: "object" };
+    const name = {
+      zh: `第${index + 1}${noun.zh}${label ? `「${label}」` : ""}`,
+      en: `${noun.en} #${index + 1}${label ? ` '${label}'` : ""}`,
+    };
+    return { ...spec, key, prompt: { zh: `${name.zh}：${spec.prompt.zh}`, en: `${name.en}: ${spec.prompt.en}` } };
+  }
+
   function itemsSection(inspection, checklist, canDecide) {
     const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
     const photosByItem = {};
     for (const link of inspection.photos) (photosByItem[link.item_key] ||= []).push(link);
     const reviewComments = Object.fromEntries(((inspection.decision || inspection.review || {}).item_comments || []).map((c) => [c.item_key, c.comment]));
     const known = new Set((checklist.items || []).map((i) => i.key));
-    const items = [...(checklist.items || []).filter((i) => i.key in inspection.answers || findings[i.key]), ...Object.keys(inspection.answers).filter((k) => !known.has(k)).map((key) => ({ key }))];
+    const items = [...(checklist.items || []).filter((i) => i.key in inspection.answers || findings[i.key]), ...Object.keys(inspection.answers).filter((k) => !known.has(k)).map((key) => groupItem(checklist, inspection, findings, key))];
     return h(
       "section",
       { class: "card", id: "items" },
