@@ -60,10 +60,14 @@ def seed_user(application: Flask) -> dict[str, str]:
 
 
 def terminate_app_connections(cluster: LocalCluster) -> int:
-    """What an administrator's ``pg_terminate_backend`` does to every connection of the app role."""
+    """What an administrator's ``pg_terminate_backend`` does to every connection of the app role, waiting (up to
+    5 s each) until each backend has exited: the signal alone returns before a busy machine's backend has closed its
+    socket, and a request checking a connection out in that instant meets it alive and dies with its first
+    statement (503) — the race a real administrator's kill can also hit, not the behaviour this models."""
     with cluster.connect() as conn:
         rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE usename = %s AND pid <> pg_backend_pid()",
             (APP_ROLE,),
         ).fetchall()
     return len(rows)
