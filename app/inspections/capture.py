@@ -13,7 +13,8 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.alerts.measures import is_alert_item_key
 from app.audit.services import record_audit
@@ -402,6 +403,19 @@ def put_inspection(
     return PutResult(inspection, False)
 
 
+def _just_inserted(session: Session, inspection_id: uuid.UUID, refs: _Refs) -> Inspection:
+    """The row this transaction has just inserted (so locked by it already): its columns in one SELECT, its
+    collections known to be empty instead of read, its site and checklist the ones just resolved (six
+    statements fewer per create, issue #17; the session's identity map holds objects weakly, so without these
+    references the checklist would be read again at submission)."""
+    inspection = session.scalars(select(Inspection).where(Inspection.id == inspection_id).options(lazyload("*"))).one()
+    for collection in ("officers", "answers", "photo_links", "findings", "amendments"):
+        set_committed_value(inspection, collection, [])
+    set_committed_value(inspection, "site", refs.site)
+    set_committed_value(inspection, "checklist", refs.checklist)
+    return inspection
+
+
 def _create(
     session: Session,
     principal: Principal,
@@ -434,10 +448,11 @@ def _create(
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(Inspection.id)
     ).scalar()
-    inspection = load_for_update(session, inspection_id)
-    assert inspection is not None
     if inserted is None:
+        inspection = load_for_update(session, inspection_id)
+        assert inspection is not None
         return inspection, False
+    inspection = _just_inserted(session, inspection_id, refs)
     _apply_put(inspection, payload, refs)
     session.flush()
     refresh_link_flags(session, inspection, settings=settings)
