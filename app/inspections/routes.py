@@ -16,7 +16,7 @@ from app.inspections.access import get_inspection
 from app.inspections.amendments import AmendmentRequest, amend_inspection
 from app.inspections.capture import put_inspection
 from app.inspections.feed import inspection_feed
-from app.inspections.feed_presenter import feed_columns, present_feed_rows
+from app.inspections.feed_presenter import feed_columns, present_feed_rows, present_inspection_rows
 from app.inspections.models import Inspection
 from app.inspections.presenter import (
     current_state_for,
@@ -158,7 +158,13 @@ class InspectionPutAndSubmit(MethodView):
             wiring().photo_evidence,
         )
         db.session.commit()
-        return _with_etag(result.inspection, 201 if result.created else 200)
+        # Read back from Core rows (feed_presenter): the commit expired the ORM object, and its reload took six
+        # statements and a marshmallow pass (issue #17). Already InspectionSchema's shape.
+        body = present_inspection_rows(current_session(), inspection_id, current_principal())
+        response = current_app.json.response(body)
+        response.status_code = 201 if result.created else 200
+        response.headers["ETag"] = body["etag"]
+        return response
 
 
 @blp.route("/<uuid:inspection_id>/return")
