@@ -13,7 +13,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.alerts.measures import is_alert_item_key
@@ -154,9 +154,21 @@ def _resolve_officers(
     """The officers a PUT names (by user id or badge number), in order, or why each cannot be named."""
     officers: list[User] = []
     errors: list[FieldError] = []
+    # Officers named by id, with their jurisdictions, in one statement (was two per officer, issue #17).
+    ids = [ref["user_id"] for ref in refs if ref["user_id"] is not None]
+    by_id = (
+        {
+            u.id: u
+            for u in session.scalars(
+                select(User).where(User.id.in_(ids)).options(joinedload(User.jurisdictions))
+            ).unique()
+        }
+        if ids
+        else {}
+    )
     for i, ref in enumerate(refs):
         if ref["user_id"] is not None:
-            user = session.get(User, ref["user_id"])
+            user = by_id.get(ref["user_id"])
         else:
             user = session.scalars(select(User).where(User.badge_number == ref["badge_number"])).first()
         if user is None or not user.is_active:
