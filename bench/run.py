@@ -27,6 +27,14 @@ from bench.harness import REPO, Bench, Flow, Result, Server, load, request_flow,
 
 CONNECTIONS = tuple(int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,4,16").split(","))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+# A subset: figures whose name contains one of these (comma-separated), e.g. BENCH_ONLY="list 50,geo locate".
+ONLY = tuple(s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip())
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or any(part in name for part in ONLY)
+
+
 DEMO_USER, COLLEAGUE, DEMO_PASSWORD = "demo.inspector", "demo.inspector2", "lantian-demo-2026"
 CHINA = timezone(timedelta(hours=8))
 
@@ -304,6 +312,8 @@ def scenarios(bench: Bench) -> list[Figure]:
             ),
         ]
         for name, flow, floor_flow, floor_what, ok in pairs:
+            if not wanted(name):
+                continue
             total = 400 if "photo" in name else 3000
             measured = run(name, flow, conns, total=total)
             floor_value = run_floor(floor_flow, conns, total=total).rate if floor_flow else None
@@ -324,6 +334,8 @@ def scenarios(bench: Bench) -> list[Figure]:
                 (200,),
             ),
         ):
+            if not wanted(name):
+                continue
             figures.append(
                 figure(
                     run(name, flow, conns, total=1500),
@@ -341,10 +353,13 @@ def scenarios(bench: Bench) -> list[Figure]:
             ("get one inspection", request_flow(lambda i: ("GET", f"/api/v1/inspections/{one_id}", None, auth))),
             ("GET /api/v1/me", request_flow(lambda i: ("GET", "/api/v1/me", None, auth))),
         ):
+            if not wanted(name):
+                continue
             figures.append(figure(run(name, flow, conns), None, "", (200,)))
             print(line(figures[-1]), flush=True)
-    figures += derivatives_figures(phone_photo)
-    print(line(figures[-1]), flush=True)
+    if wanted("derivatives of a photo"):
+        figures += derivatives_figures(phone_photo)
+        print(line(figures[-1]), flush=True)
     return figures
 
 

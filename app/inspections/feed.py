@@ -18,10 +18,12 @@ short, so in practice the lag is one request's duration.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, cast, exists, literal, or_, select, text, tuple_, update
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import ColumnElement, Row, cast, exists, literal, or_, select, text, tuple_, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import cursors
@@ -56,9 +58,12 @@ def bump_change(session: Session, inspection: Inspection) -> None:
 
 @dataclass(frozen=True)
 class FeedPage:
-    """One page of the sync feed: the inspections in change order and where to continue."""
+    """One page of the sync feed: the inspections in change order and where to continue.
 
-    inspections: list[Inspection]
+    ``inspections`` are Core rows of ``columns`` (given by the caller: what it will show) with ``id``,
+    ``change_xid`` and ``change_seq``, plus the site's ``site_name``, ``site_kind`` and ``jurisdiction_code``."""
+
+    inspections: Sequence[Row[Any]]
     next_cursor: str
     has_more: bool
 
@@ -117,7 +122,12 @@ def _visible_to(principal: Principal) -> ColumnElement[bool]:
 
 
 def inspection_feed(
-    session: Session, principal: Principal, updated_since: str | None, limit: int, settings: Settings
+    session: Session,
+    principal: Principal,
+    updated_since: str | None,
+    limit: int,
+    settings: Settings,
+    columns: Sequence[Any] = (),
 ) -> FeedPage:
     """Inspections the caller may see whose last change is after the cursor, in change order.
 
@@ -128,8 +138,17 @@ def inspection_feed(
     after = decode_cursor(updated_since)
     position = tuple_(Inspection.change_xid, Inspection.change_seq)
     rows = list(
-        session.scalars(
-            select(Inspection)
+        session.execute(
+            select(
+                Inspection.id,
+                Inspection.change_xid,
+                Inspection.change_seq,
+                Inspection.site_id,
+                Site.name.label("site_name"),
+                Site.kind.label("site_kind"),
+                Jurisdiction.code.label("jurisdiction_code"),
+                *columns,
+            )
             .join(Site, Site.id == Inspection.site_id)
             .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
             .where(
@@ -139,9 +158,6 @@ def inspection_feed(
             )
             .order_by(Inspection.change_xid, Inspection.change_seq)
             .limit(limit + 1)
-            # The submission's stored context (site, parameters, applicable items: kilobytes of JSON each) is
-            # not part of a feed item: neither fetched nor decoded for 50 rows.
-            .options(defer(Inspection.site_context))
         )
     )
     has_more = len(rows) > limit

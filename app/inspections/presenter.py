@@ -16,11 +16,9 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.cases.tasks import due_tasks, present_task
 from app.inspections.amending import amendment_photos
 from app.inspections.amendments import AmendmentOutcome, applied_amendments, effective_answers, views
 from app.inspections.evidence import participant_may_view_photo, uploaded_photos, visible_flags
-from app.inspections.feed import FeedPage
 from app.inspections.models import Inspection, InspectionAmendment
 from app.inspections.review_settings import JurisdictionReviewSettings
 from app.inspections.schemas import InspectionSchema
@@ -121,7 +119,7 @@ def _decision(inspection: Inspection) -> dict[str, Any] | None:
     }
 
 
-def _may_see_flags(session: Session, viewer: Principal | None, photo: Photo | None) -> bool:
+def may_see_flags(session: Session, viewer: Principal | None, photo: Photo | None) -> bool:
     """Flags describe the photo (GPS, capture time, editing history): shown to supervisors and admins who may
     view the photo itself (the photos feature's rule plus the evidence grant). A link made before the photo
     arrived may end up naming a photo someone outside the viewer's scope uploaded."""
@@ -147,7 +145,7 @@ def _photo_links(
             "derivatives_state": photos[link.photo_id].derivatives_state if link.photo_id in photos else None,
             "flags": (
                 visible_flags(session, link.flags, viewer)
-                if _may_see_flags(session, viewer, photos.get(link.photo_id))
+                if may_see_flags(session, viewer, photos.get(link.photo_id))
                 else None
             ),
         }
@@ -218,17 +216,6 @@ def present_inspection(
         "created_by": inspection.created_by_id,
         "created_at": inspection.created_at,
         "updated_at": inspection.updated_at,
-    }
-
-
-def present_feed(session: Session, page: FeedPage, viewer: Principal) -> dict[str, Any]:
-    """A feed page as ``viewer`` sees it, with one photo look-up for the page, not one per inspection."""
-    photos = uploaded_photos(session, [link.photo_id for i in page.inspections for link in i.photo_links])
-    return {
-        "items": [present_inspection(session, i, viewer, photos) for i in page.inspections],
-        "next_cursor": page.next_cursor,
-        "has_more": page.has_more,
-        "tasks": [present_task(t) for t in due_tasks(session, viewer)],
     }
 
 

@@ -92,14 +92,16 @@ def server_alert(session: Session, inspection: Inspection) -> InspectionAlert:
     )
 
 
-def inspection_context(session: Session, inspection: Inspection) -> dict[str, Any]:
+def inspection_context(
+    session: Session, inspection: Inspection, alert: InspectionAlert | None = None
+) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
-    the alert level the server finds in force (the phone's claim is only a note) and the jurisdiction's
-    parameter values."""
+    the alert level the server finds in force (the phone's claim is only a note; ``alert``: the caller's
+    ``server_alert``, read once) and the jurisdiction's parameter values."""
     on = inspection.local_date
     ctx = dict(site_context(session, inspection.site, on))
     ctx["date"] = on.isoformat()
-    ctx["alert_level"] = server_alert(session, inspection).level
+    ctx["alert_level"] = (alert if alert is not None else server_alert(session, inspection)).level
     ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
     return ctx
 
@@ -259,8 +261,8 @@ def submit_locked(
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
     target = rules.next_state("submit", inspection.state)
-    context = inspection_context(session, inspection)
     alert = server_alert(session, inspection)
+    context = inspection_context(session, inspection, alert)
     alert_items = items_for(session, inspection.site, alert.level, inspection.local_date).items
     photos = linked_photos(session, inspection)
     check = check_against_checklist(inspection, context, photos, alert_items=alert_items)
@@ -296,8 +298,10 @@ def submit_locked(
         "not_answered_items": check.not_answered_items,
     }
     inspection.version += 1
+    # The new findings joined ``inspection.findings`` (Finding.inspection's back-populates) after the earlier
+    # submissions' ones, and the flush gave them ids from the sequence in that order: the collection is
+    # already what its ``order_by=Finding.id`` reload would read (one statement fewer, issue #17).
     session.flush()
-    session.expire(inspection, ["findings"])
     refresh_link_flags(session, inspection, settings=settings)
     compute_penalties_for_inspection(session, inspection, principal)
     record_audit(

@@ -215,7 +215,8 @@ def _register_original(
     _run_arrival_hook(session, links, photo_id)
     # In this transaction: the row and its derivatives job commit together (never a photo without a job).
     defer_derivatives(session, photo_id)
-    session.refresh(photo)
+    # No refresh here: the entry point commits next, which expires the row, and reads it once to answer (a
+    # refresh before the commit was a statement whose result nobody read, issue #17).
     return PhotoUpload(photo, created=True)
 
 

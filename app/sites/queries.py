@@ -7,7 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, cast, func, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Row,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.types import UserDefinedType
 
@@ -44,6 +58,22 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _zones_json(site_id: ColumnElement[int]) -> ColumnElement[Any]:
+    """The site's zones (``site_zones``) as a JSON array of {code, kind, name_zh, name_en}, by kind then code."""
+    zone = func.json_build_object(
+        literal_column("'code'"), Zone.code, literal_column("'kind'"), Zone.kind,
+        literal_column("'name_zh'"), Zone.name_zh, literal_column("'name_en'"), Zone.name_en,
+    )  # fmt: skip
+    return type_coerce(
+        select(func.json_agg(aggregate_order_by(zone, Zone.kind, Zone.code)))
+        .select_from(SiteZone)
+        .join(Zone, Zone.id == SiteZone.zone_id)
+        .where(SiteZone.site_id == site_id)
+        .scalar_subquery(),
+        JSON,
+    )
+
+
 def search_sites(
     session: Session,
     paths: Sequence[str] | None,
@@ -51,8 +81,10 @@ def search_sites(
     *,
     limit: int,
     after: tuple[float | None, int] | None = None,
-) -> list[tuple[Site, float | None]]:
-    """Sites in scope matching ``flt``: nearest first (then id) with ``near``, else by id.
+) -> list[Row[Any]]:
+    """Sites in scope matching ``flt``: nearest first (then id) with ``near``, else by id, as Core rows of the
+    site's columns, its jurisdiction's (``j_code``, ``j_name_zh``, ``j_name_en``, ``j_level``), ``distance_m``
+    (None without ``near``) and ``zones`` (JSON array, see ``_zones_json``): one statement, no ORM objects.
 
     ``after`` is the keyset position ``(distance_m or None, id)`` of the last row of the previous page.
     Distances are ``ST_Distance`` on geography (spheroid, metres); ``radius_m`` filters with
@@ -84,17 +116,38 @@ def search_sites(
             conds.append(or_(distance > last_d, and_(distance == last_d, Site.id > last_id)))
         else:
             conds.append(Site.id > last_id)
-    stmt = select(Site, distance.label("distance_m")) if distance is not None else select(Site)
-    stmt = (
-        stmt.join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
-        .options(contains_eager(Site.jurisdiction))
+    distance_m = (distance if distance is not None else null()).label("distance_m")
+    page = (
+        select(
+            Site.id,
+            Site.code,
+            Site.kind,
+            Site.name,
+            Site.operator_type,
+            Site.operator_name,
+            Site.operator_credit_code,
+            Site.address,
+            Site.geom,
+            Site.attributes,
+            Site.is_demo,
+            Site.version,
+            Site.created_at,
+            Site.updated_at,
+            Jurisdiction.code.label("j_code"),
+            Jurisdiction.name_zh.label("j_name_zh"),
+            Jurisdiction.name_en.label("j_name_en"),
+            Jurisdiction.level.label("j_level"),
+            distance_m,
+        )  # fmt: skip
+        .join(Jurisdiction, Site.jurisdiction_id == Jurisdiction.id)
         .where(*conds)
-    )  # scope's join also loads site.jurisdiction
-    stmt = stmt.order_by(distance, Site.id) if distance is not None else stmt.order_by(Site.id)
-    rows = session.execute(stmt.limit(limit)).all()
-    if distance is not None:
-        return [(r[0], float(r[1])) for r in rows]
-    return [(r[0], None) for r in rows]
+        .order_by(*((distance, Site.id) if distance is not None else (Site.id,)))
+        .limit(limit)
+        .subquery("page")
+    )
+    # The zones are looked up for the page's rows only (after the limit), not for every match.
+    order = (page.c.distance_m, page.c.id) if distance is not None else (page.c.id,)
+    return list(session.execute(select(page, _zones_json(page.c.id).label("zones")).order_by(*order)))
 
 
 def zones_by_site(session: Session, site_ids: Sequence[int]) -> dict[int, list[Zone]]:

@@ -13,7 +13,7 @@ from app.errors import FieldError, ValidationFailed
 from app.etags import MalformedIfMatch, parse_if_match, version_etag
 from app.extensions import current_session, db
 from app.geo.crs import WGS84, to_wgs84
-from app.sites.queries import SiteFilter, zones_by_site
+from app.sites.queries import SiteFilter
 from app.sites.schemas import (
     SiteCreateSchema,
     SitePageSchema,
@@ -22,6 +22,7 @@ from app.sites.schemas import (
     SiteSchema,
     SiteUpdateSchema,
     site_output,
+    site_row_output,
 )
 from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
 
@@ -55,14 +56,16 @@ class Sites(MethodView):
     @blp.auth()
     @blp.arguments(SiteQueryArgsSchema, location="query")
     @blp.response(200, SitePageSchema)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Any:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
         rows, next_cursor = list_sites(
             current_session(), current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
         )
-        zones = zones_by_site(current_session(), [s.id for s, _ in rows])
         crs = args.get("crs", WGS84)
-        return {"items": [site_output(s, crs, zones.get(s.id, []), d) for s, d in rows], "next_cursor": next_cursor}
+        # Already SitePageSchema's dump (site_row_output); flask-smorest passes a Response through.
+        return current_app.json.response(
+            {"items": [site_row_output(row, crs) for row in rows], "next_cursor": next_cursor}
+        )
 
     @blp.auth("supervisor", "admin")
     @blp.arguments(SiteCreateSchema)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
+from sqlalchemy import Row
 
 from app.geo.fields import Crs, GeoJSONGeometry, NumberList
 from app.sites.models import PARTY_TYPES, Site
@@ -142,4 +144,34 @@ def site_output(site: Site, crs: str, zones: list[Zone], distance_m: float | Non
     }
     if distance_m is not None:
         out["distance_m"] = distance_m
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def site_row_output(row: Row[Any], crs: str) -> dict[str, Any]:
+    """A ``queries.search_sites`` row as ``SiteSchema`` dumps ``site_output`` (same keys, order and values),
+    built without ORM objects or a marshmallow pass per site: a page of sites is the hot path of the phone's
+    "nearby" screen (issue #17)."""
+    out: dict[str, Any] = {
+        "id": row.id,
+        "code": row.code,
+        "kind": row.kind,
+        "name": row.name,
+        "operator": {"type": row.operator_type, "name": row.operator_name, "credit_code": row.operator_credit_code},
+        "address": row.address,
+        "geometry": geometry_geojson(row.geom, crs),
+        "crs": crs,
+        "attributes": dict(row.attributes),
+        "jurisdiction": {"code": row.j_code, "name_zh": row.j_name_zh, "name_en": row.j_name_en, "level": row.j_level},
+        "zones": row.zones or [],
+        "is_demo": row.is_demo,
+        "version": row.version,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+    }
+    if row.distance_m is not None:
+        out["distance_m"] = float(row.distance_m)
     return out

@@ -23,7 +23,7 @@ from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from jsonschema import Draft202012Validator
 from shapely.geometry import mapping, shape
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from app import cursors
@@ -393,16 +393,17 @@ def list_sites(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-) -> tuple[list[tuple[Site, float | None]], str | None]:
-    """One page of sites in scope, and the cursor of the next page (None on the last page)."""
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of sites in scope (``queries.search_sites`` rows), and the cursor of the next page (None on the
+    last page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     after = decode_cursor(flt, cursor) if cursor else None
     rows = search_sites(session, principal.jurisdiction_paths, flt, limit=limit + 1, after=after)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last_site, last_d = rows[-1]
-        next_cursor = encode_cursor(flt, last_d, last_site.id)
+        last = rows[-1]
+        next_cursor = encode_cursor(flt, last.distance_m, last.id)
     return rows, next_cursor
 
 

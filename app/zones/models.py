@@ -31,4 +31,9 @@ class Zone(TimestampMixin, Base):
 
     def in_force(self, on: date) -> bool:
         """Whether the designation applies on ``on`` (open ends are unbounded)."""
-        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on <= self.valid_to)
+        return designation_in_force(self.valid_from, self.valid_to, on)
+
+
+def designation_in_force(valid_from: date | None, valid_to: date | None, on: date) -> bool:
+    """Whether a zone designated for [valid_from, valid_to] applies on ``on`` (open ends are unbounded)."""
+    return (valid_from is None or valid_from <= on) and (valid_to is None or on <= valid_to)

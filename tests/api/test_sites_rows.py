@@ -1,0 +1,94 @@
+"""The sites page and /geo/locate built from Core rows in one statement each (issue #17) answer what the ORM
+and marshmallow path answers: each listed site as GET-one's representation (``SiteSchema`` of
+``site_output``) plus its distance, and locate's chain and zones as the ORM queries of zones.queries find them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from app.demo.seed import DEMO_PASSWORD, load_demo_data
+from app.jurisdictions.models import Jurisdiction
+from app.sites.models import Site
+from app.sites.schemas import SiteSchema, site_output
+from app.sites.services import site_zones
+from app.zones.queries import jurisdictions_covering, point, zones_covering
+from tests.factories import login
+
+CENTRE = (113.25, 35.22)
+
+
+@pytest.fixture()
+def headers(client, session):  # noqa: ANN001, ANN201
+    load_demo_data(session)
+    session.commit()
+    return {"Authorization": "Bearer " + login(client, "demo.inspector", DEMO_PASSWORD)["access_token"]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"near": "113.25,35.22", "radius_m": 3000, "limit": 20},
+        {"near": "113.25,35.22", "limit": 5},
+        {"near": "113.256,35.221", "crs": "gcj02", "limit": 20},
+        {"bbox": "113.0,35.0,113.5,35.5", "limit": 50},
+        {"limit": 200},
+    ],
+)
+def test_each_listed_site_is_its_orm_representation(client, session, headers, query) -> None:  # noqa: ANN001
+    response = client.get("/api/v1/sites", query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert list(body) == ["items", "next_cursor"] and body["items"]
+    crs = query.get("crs", "wgs84")
+    for item in body["items"]:
+        site = session.get(Site, item["id"])
+        assert site is not None
+        expected = SiteSchema().dump(site_output(site, crs, site_zones(session, site), item.get("distance_m")))
+        assert json.dumps(item, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
+        assert ("distance_m" in item) == ("near" in query)
+    assert any(item["zones"] for item in body["items"])  # the comparison covered zones
+
+
+def test_pages_of_nearby_sites_follow_on_without_gaps(client, session, headers) -> None:  # noqa: ANN001
+    everything = client.get("/api/v1/sites", query_string={"near": "113.25,35.22", "limit": 200}, headers=headers)
+    expected = [i["id"] for i in everything.get_json()["items"]]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        query = {"near": "113.25,35.22", "limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/sites", query_string=query, headers=headers).get_json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected and len(seen) > 3
+
+
+@pytest.mark.parametrize("user", ["demo.inspector", "demo.admin"])
+def test_locate_names_the_chain_and_zones_the_orm_queries_find(client, session, headers, user) -> None:  # noqa: ANN001
+    token = login(client, user, DEMO_PASSWORD)["access_token"]
+    response = client.get(
+        "/api/v1/geo/locate",
+        query_string={"lon": CENTRE[0], "lat": CENTRE[1]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    codes = [j["code"] for j in me["jurisdictions"]]
+    paths = list(session.scalars(select(Jurisdiction.path).where(Jurisdiction.code.in_(codes))))
+    assert paths
+    pt = point(*CENTRE)
+    covering = jurisdictions_covering(session, pt, paths)
+    # the leaf is the smallest covering jurisdiction; the chain runs from the highest in scope down to it
+    assert body["jurisdictions"][-1]["code"] == covering[0].code
+    assert [j["code"] for j in body["jurisdictions"]] == sorted(
+        (j["code"] for j in body["jurisdictions"]), key=lambda c: covering[0].path.index(c)
+    )
+    assert [(z["code"], z["kind"]) for z in body["zones"]] == [
+        (z.code, z.kind) for z in zones_covering(session, pt, paths)
+    ]
+    assert body["zones"]  # the comparison covered zones
