@@ -135,7 +135,7 @@ def _collections() -> tuple[Any, Any, Any]:
         f.checklist_version, "checklist_hash", f.checklist_hash, "verdict", f.verdict, "phone_verdict",
         f.phone_verdict, "explanation", f.explanation, "value", f.value, "severity", f.severity, "source_refs",
         f.source_refs, "penalty_keys", f.penalty_keys, "photo_ids",
-        func.coalesce(f.answer["photos"], literal_column("'[]'::jsonb")), "waiver", f.waiver,
+        func.coalesce(f.answer["photos"], literal_column("'[]'::jsonb")), "waiver", f.waiver, "object", f.object_ref,
     )  # fmt: skip
     findings = (
         select(func.json_agg(aggregate_order_by(finding, f.id)))

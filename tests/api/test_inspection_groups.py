@@ -3,6 +3,7 @@ label, code, stage and photos; findings and per-machine fines come per machine (
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -86,6 +87,12 @@ def test_two_machines_one_failing_is_one_finding_for_that_machine_with_its_label
     stage = next(r for r in rows if r["item_key"] == "machines.*.emission_stage")
     assert (stage["findings"], stage["failed"]) == (2, 1)
     assert not [r for r in rows if r["item_key"].startswith("machines.0.")]
+    # The sync feed (built from Core rows) shows each finding's object exactly as GET one does.
+    headers = world.headers["insp_a"]
+    feed = client.get("/api/v1/inspections", query_string={"limit": 100}, headers=headers).get_json()["items"]
+    (item,) = [i for i in feed if i["id"] == iid]
+    one = client.get(f"/api/v1/inspections/{iid}", headers=headers).get_json()
+    assert json.dumps(item, ensure_ascii=False) == json.dumps(one, ensure_ascii=False)
 
 
 def test_per_machine_fine_counts_each_failing_machine_and_names_it(client, session, tree, store):  # noqa: ANN001
