@@ -229,12 +229,24 @@ def drain(env: dict[str, str]) -> None:
     data) mark a few hundred statistics groups and a few thousand inspections, which the server's job worker would
     otherwise recompute while the scenarios run. How long each took is printed: that is the refresh job's work."""
     flask = str(REPO / ".venv" / "bin" / "flask")
+    started = time.perf_counter()
     for command in (("stats", "refresh"), ("review", "refresh")):
-        started = time.perf_counter()
         done = subprocess.run([flask, *command], cwd=REPO, env=env, check=True, capture_output=True, text=True)
         last = done.stdout.strip().splitlines()[-1]
         print(f"{' '.join(command)}: {last} in {time.perf_counter() - started:,.1f} s", flush=True)
-    print(flush=True)
+    # The job worker may hold some groups (the refreshes skip locked ones): wait until nothing is dirty.
+    engine = create_engine(env["DATABASE_OWNER_URL"])
+    with engine.connect() as conn:
+        while True:
+            left = conn.execute(
+                text("SELECT (SELECT count(*) FROM stats_dirty) + (SELECT count(*) FROM review_dirty)")
+            ).scalar_one()
+            conn.rollback()
+            if not left or time.perf_counter() - started > 1800:
+                break
+            time.sleep(5)
+    engine.dispose()
+    print(f"caught up ({left} marks left) after {time.perf_counter() - started:,.0f} s\n", flush=True)
 
 
 def main(argv: list[str]) -> int:
