@@ -423,13 +423,14 @@ def _stored_page(
     *,
     limit: int,
     after: tuple[int, datetime, uuid.UUID] | None,
+    any_dirty: bool,
 ) -> list[QueueRow]:
     """The page among inspections that are not dirty, from their stored facts and score: an index range of
     ``ix_review_risk_order`` filtered by the stored scope, then the names joined for the page's rows only."""
     rr = ReviewRisk
-    inner = select(*ReviewRisk.__table__.c).where(
-        *stored_conditions(paths, flt), rr.state.in_(flt.states), ~_is_dirty(rr.inspection_id)
-    )
+    inner = select(*ReviewRisk.__table__.c).where(*stored_conditions(paths, flt), rr.state.in_(flt.states))
+    if any_dirty:
+        inner = inner.where(~_is_dirty(rr.inspection_id))
     if _needs_inspection_join(flt):
         inner = inner.join(Inspection, Inspection.id == rr.inspection_id).join(Site, Site.id == Inspection.site_id)
     if after is not None:
@@ -469,16 +470,20 @@ def queue_page(
     limit: int,
     after: tuple[int, datetime, uuid.UUID] | None = None,
     stored: bool = False,
+    any_dirty: bool = True,
 ) -> list[QueueRow]:
     """Up to ``limit`` rows by score (highest first), then queued time (oldest first), then id.
 
     ``stored`` (the stored scores were computed with ``settings``: ``risk_store.stored_scores_trusted``): the
     page merges the stored rows of inspections that are not dirty with the dirty ones computed live, so it
-    equals the all-live page whatever the refresh job has caught up with. Otherwise everything is live."""
+    equals the all-live page whatever the refresh job has caught up with. Otherwise everything is live.
+    ``any_dirty`` False (nothing was dirty a moment ago, ``risk_store.any_dirty``): the stored rows alone, without
+    building the live query (an inspection marked since reads as it was just before that write)."""
     if not stored:
         return _live_page(session, paths, flt, settings, limit=limit, after=after, dirty_only=False)
-    rows = _stored_page(session, paths, flt, limit=limit, after=after)
-    rows += _live_page(session, paths, flt, settings, limit=limit, after=after, dirty_only=True)
+    rows = _stored_page(session, paths, flt, limit=limit, after=after, any_dirty=any_dirty)
+    if any_dirty:
+        rows += _live_page(session, paths, flt, settings, limit=limit, after=after, dirty_only=True)
     return sorted(rows, key=_order_key)[:limit]
 
 
@@ -515,6 +520,7 @@ def counts_by_state(
     states: Sequence[str] = (),
     *,
     stored: bool = False,
+    any_dirty: bool = True,
     cap: int = COUNT_CAP,
 ) -> StateCounts:
     """Inspections per state in scope matching every filter but the state. Live: exact. ``stored``: the
@@ -523,7 +529,9 @@ def counts_by_state(
     if not stored:
         return StateCounts(_live_counts(session, paths, flt, dirty_only=False))
     rr = ReviewRisk
-    conds = [*stored_conditions(paths, flt), ~_is_dirty(rr.inspection_id)]
+    conds = [*stored_conditions(paths, flt)]
+    if any_dirty:
+        conds.append(~_is_dirty(rr.inspection_id))
 
     def capped_count(state: str) -> Any:
         rows = select(literal(1)).select_from(rr).where(*conds, rr.state == state)
@@ -532,7 +540,7 @@ def counts_by_state(
         return select(func.count()).select_from(rows.limit(cap + 1).subquery()).scalar_subquery()
 
     clean = session.execute(select(*[capped_count(s).label(s) for s in states])).one()._mapping
-    dirty = _live_counts(session, paths, flt, dirty_only=True)
+    dirty = _live_counts(session, paths, flt, dirty_only=True) if any_dirty else {}
     counts: dict[str, int] = {}
     capped: list[str] = []
     for state in states:

@@ -18,7 +18,7 @@ from app.inspections.rules import STATES
 from app.jurisdictions.services import get_jurisdiction_in_scope
 from app.review.queries import QueueFilter, QueueRow, counts_by_state, queue_page
 from app.review.risk import Assessment, RiskSettings, assess
-from app.review.risk_store import stored_scores_trusted
+from app.review.risk_store import any_dirty, stored_scores_trusted
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -89,9 +89,10 @@ def review_queue(
     paths = principal.jurisdiction_paths
     # Stored scores (app.review.risk_store) when they were computed with these settings, else all live.
     stored = stored_scores_trusted(session, settings)
-    rows = queue_page(session, paths, flt, settings, limit=limit + 1, after=after, stored=stored)
+    dirty = not stored or any_dirty(session)
+    rows = queue_page(session, paths, flt, settings, limit=limit + 1, after=after, stored=stored, any_dirty=dirty)
     next_cursor = _encode_cursor(fingerprint, rows[limit - 1]) if len(rows) > limit else None
-    counts = counts_by_state(session, paths, flt, STATES, stored=stored)
+    counts = counts_by_state(session, paths, flt, STATES, stored=stored, any_dirty=dirty)
     return QueuePage(
         items=[QueueItem(r, assess(r.facts, settings)) for r in rows[:limit]],
         counts=dict.fromkeys(STATES, 0) | counts.counts,

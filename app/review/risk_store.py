@@ -145,6 +145,11 @@ def refresh_dirty(session: Session, settings: RiskSettings, *, batch: int = 2000
     return RefreshResult(inspections=len(ids), photos=photos)
 
 
+def any_dirty(session: Session) -> bool:
+    """Whether any inspection waits for the refresh (else the queue reads stored rows only)."""
+    return bool(session.scalar(text("SELECT EXISTS (SELECT 1 FROM review_dirty)")))
+
+
 def pending_inspections(session: Session) -> int:
     """Inspections whose stored risk waits for the next refresh (computed live meanwhile)."""
     return int(session.scalar(text("SELECT count(*) FROM review_dirty")) or 0)
