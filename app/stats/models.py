@@ -104,7 +104,15 @@ class StatsSites(Base):
     jurisdiction when recomputed; rewritten with the month's other rollups."""
 
     __tablename__ = "stats_sites"
-    __table_args__ = (Index("ix_stats_sites_jurisdiction", "jurisdiction_id", "period"),)
+    __table_args__ = (
+        Index("ix_stats_sites_jurisdiction", "jurisdiction_id", "period"),
+        # Repeat sites over a range of months, index-only.
+        Index(
+            "ix_stats_sites_period",
+            "period",
+            postgresql_include=["site_id", "jurisdiction_id", "failed_inspections", "last_failed_at"],
+        ),
+    )
 
     period: Mapped[date] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True)

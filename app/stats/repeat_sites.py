@@ -112,16 +112,27 @@ def repeat_sites(
             edges.append((end, date_to + timedelta(days=1)))
     if edges:
         parts.append(_live_counts(paths, subtree, edges))
-    counts = union_all(*parts).subquery("counts") if len(parts) > 1 else parts[0].subquery("counts")
-    total = func.sum(counts.c.n).label("failed_inspections")
-    top = (
-        select(counts.c.site_id, total, func.max(counts.c.last).label("last_failed_at"))
-        .group_by(counts.c.site_id)
-        .having(func.sum(counts.c.n) >= literal(min_failed))
-        .order_by(total.desc(), counts.c.site_id)
-        .limit(limit)
-        .subquery("top")
-    )
+    if len(parts) == 1:  # one source: rank its per-site sums directly (one aggregation, not two)
+        single = parts[0].subquery("counts")
+        n = single.c.n
+        top = (
+            select(single.c.site_id, n.label("failed_inspections"), single.c.last.label("last_failed_at"))
+            .where(n >= literal(min_failed))
+            .order_by(n.desc(), single.c.site_id)
+            .limit(limit)
+            .subquery("top")
+        )
+    else:
+        counts = union_all(*parts).subquery("counts")
+        total = func.sum(counts.c.n).label("failed_inspections")
+        top = (
+            select(counts.c.site_id, total, func.max(counts.c.last).label("last_failed_at"))
+            .group_by(counts.c.site_id)
+            .having(func.sum(counts.c.n) >= literal(min_failed))
+            .order_by(total.desc(), counts.c.site_id)
+            .limit(limit)
+            .subquery("top")
+        )
     stmt = (
         select(
             Site.id.label("site_id"),

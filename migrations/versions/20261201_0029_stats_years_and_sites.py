@@ -52,6 +52,9 @@ def upgrade():
         sa.PrimaryKeyConstraint('period', 'site_id', name=op.f('pk_stats_sites')),
     )
     op.create_index('ix_stats_sites_jurisdiction', 'stats_sites', ['jurisdiction_id', 'period'])
+    # Repeat sites over a range of months read (period, site, jurisdiction, count, last) index-only.
+    op.create_index('ix_stats_sites_period', 'stats_sites', ['period'],
+                    postgresql_include=['site_id', 'jurisdiction_id', 'failed_inspections', 'last_failed_at'])
     op.execute("DELETE FROM stats_inspections WHERE grain = 'y'")
     op.execute(YEARS)
     op.execute(SITES)
@@ -64,5 +67,6 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_stats_inspections_totals', table_name='stats_inspections')
     op.execute("DELETE FROM stats_inspections WHERE grain = 'y'")
+    op.drop_index('ix_stats_sites_period', table_name='stats_sites')
     op.drop_index('ix_stats_sites_jurisdiction', table_name='stats_sites')
     op.drop_table('stats_sites')
