@@ -3,6 +3,10 @@
 Set-based: one statement answers a page (facts per inspection as index-served correlated subqueries over the
 filtered inspections, the score as a SQL expression of those facts, keyset order), one more the counts per
 state. ``app.review.risk.assess`` explains the same facts; a unit test keeps the two scores equal.
+
+At scale the same facts and score are stored per inspection (``review_risk``, ``app.review.risk_store``): a
+page is then the stored rows of clean inspections (an index range) merged with the dirty ones computed by the
+live statement above, and the counts are index-only and capped (``COUNT_CAP``).
 """
 
 from __future__ import annotations
