@@ -27,6 +27,7 @@ from app.geo.cli import geo_cli
 from app.jobs.cli import jobs_cli
 from app.penalties.cli import penalties_cli
 from app.photos.cli import photos_cli
+from app.review.cli import review_cli
 from app.stats.cli import stats_cli
 from app.vocabulary import ROLES
 
@@ -106,6 +107,7 @@ def register(app: Flask) -> None:
         photos_cli,
         jobs_cli,
         stats_cli,
+        review_cli,
         exports_cli,
     ):
         app.cli.add_command(group)

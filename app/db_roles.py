@@ -81,6 +81,12 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "stats_inspections": FULL,
     "stats_items": FULL,
     "stats_inspectors": FULL,
+    "stats_sites": FULL,
+    # Stored review-queue risk (migration 0027): derived data, rewritten by the refresh job; dirty marks come and go.
+    "review_risk": FULL,
+    "review_dirty": FULL,
+    "review_dirty_photos": FULL,
+    "review_risk_state": FULL,
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

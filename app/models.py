@@ -11,6 +11,7 @@ from app.jobs import models as job_models  # noqa: F401
 from app.jurisdictions import models as jurisdiction_models  # noqa: F401
 from app.penalties import models as penalty_models  # noqa: F401
 from app.photos import models as photo_models  # noqa: F401
+from app.review import models as review_models  # noqa: F401
 from app.sites import models as site_models  # noqa: F401
 from app.stats import models as stats_models  # noqa: F401
 from app.zones import models as zone_models  # noqa: F401

@@ -32,4 +32,9 @@ def item_output(item: QueueItem) -> dict[str, Any]:
 
 
 def page_output(page: QueuePage) -> dict[str, Any]:
-    return {"items": [item_output(i) for i in page.items], "counts": page.counts, "next_cursor": page.next_cursor}
+    return {
+        "items": [item_output(i) for i in page.items],
+        "counts": page.counts,
+        "counts_capped": list(page.counts_capped),
+        "next_cursor": page.next_cursor,
+    }

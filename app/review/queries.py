@@ -3,6 +3,10 @@
 Set-based: one statement answers a page (facts per inspection as index-served correlated subqueries over the
 filtered inspections, the score as a SQL expression of those facts, keyset order), one more the counts per
 state. ``app.review.risk.assess`` explains the same facts; a unit test keeps the two scores equal.
+
+At scale the same facts and score are stored per inspection (``review_risk``, ``app.review.risk_store``): a
+page is then the stored rows of clean inspections (an index range) merged with the dirty ones computed by the
+live statement above, and the counts are index-only and capped (``COUNT_CAP``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from app.localtime import LOCAL_TZ
 from app.penalties.models import PenaltyComputation, PenaltyLineRow
 from app.penalties.records import MONEY_KINDS
 from app.photos.models import Photo
+from app.review.models import ReviewDirty, ReviewRisk
 from app.review.risk import SCORED_FLAGS, UNSCORED_FLAGS, InspectionFacts, RiskSettings, flag_reason_code
 from app.sites.models import Site
 from app.sites.queries import geography
@@ -87,7 +92,7 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), LOCAL_TZ)
 
 
-def _current_failed() -> Any:
+def current_failed() -> Any:
     return (
         select(Finding.id)
         .where(
@@ -113,15 +118,11 @@ def _total_amount_fen() -> ColumnElement[Any]:
     )
 
 
-def filter_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnElement[bool]]:
-    """Scope and every filter except the state (counts per state use these)."""
-    conds: list[ColumnElement[bool]] = [scope_clause(paths, Jurisdiction.path)]
-    if flt.jurisdiction_path is not None:
-        conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
+def _inspection_conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
+    """The filters on the inspection and site rows themselves (joined in both the live and the stored form)."""
+    conds: list[ColumnElement[bool]] = []
     if flt.checklist is not None:
         conds.append(Inspection.checklist_key == flt.checklist)
-    if flt.site_kind is not None:
-        conds.append(Site.kind == flt.site_kind)
     if flt.site_id is not None:
         conds.append(Inspection.site_id == flt.site_id)
     if flt.inspector_id is not None:
@@ -144,6 +145,17 @@ def filter_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[Col
     if flt.bbox is not None:
         box = func.ST_MakeEnvelope(*flt.bbox, 4326)
         conds.append(or_(func.ST_Intersects(Inspection.location, box), func.ST_Intersects(Site.geom, box)))
+    return conds
+
+
+def filter_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnElement[bool]]:
+    """Scope and every filter except the state (counts per state use these)."""
+    conds: list[ColumnElement[bool]] = [scope_clause(paths, Jurisdiction.path)]
+    if flt.jurisdiction_path is not None:
+        conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
+    if flt.site_kind is not None:
+        conds.append(Site.kind == flt.site_kind)
+    conds += _inspection_conditions(flt)
     if flt.flags:
         conds.append(
             exists().where(
@@ -154,11 +166,36 @@ def filter_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[Col
     if flt.min_amount_fen is not None:
         conds.append(_total_amount_fen() >= flt.min_amount_fen)
     if flt.has_failed is not None:
-        conds.append(_current_failed() if flt.has_failed else ~_current_failed())
+        conds.append(current_failed() if flt.has_failed else ~current_failed())
     return conds
 
 
-def _facts_columns(settings: RiskSettings) -> list[Any]:
+def _needs_inspection_join(flt: QueueFilter) -> bool:
+    return bool(_inspection_conditions(flt))
+
+
+def stored_conditions(paths: Sequence[str] | None, flt: QueueFilter) -> list[ColumnElement[bool]]:
+    """``filter_conditions`` over a stored ``review_risk`` row (equal for an inspection that is not dirty):
+    scope, jurisdiction, site kind, flags, amount and has_failed read from the row; the rest (joined
+    inspection and site) as in the live form."""
+    rr = ReviewRisk
+    conds: list[ColumnElement[bool]] = [scope_clause(paths, rr.jurisdiction_path)]
+    if flt.jurisdiction_path is not None:
+        conds.append(rr.jurisdiction_path.startswith(flt.jurisdiction_path))
+    if flt.site_kind is not None:
+        conds.append(rr.site_kind == flt.site_kind)
+    conds += _inspection_conditions(flt)
+    if flt.flags:
+        # flag_codes holds the code of every flag of every link: "a link carries one of these flags".
+        conds.append(rr.flag_codes.overlap(cast(array(list(flt.flags)), ARRAY(String))))
+    if flt.min_amount_fen is not None:
+        conds.append(rr.total_amount_fen >= flt.min_amount_fen)
+    if flt.has_failed is not None:
+        conds.append(rr.has_failed.is_(flt.has_failed))
+    return conds
+
+
+def facts_columns(settings: RiskSettings) -> list[Any]:
     officer_count = select(func.count()).where(InspectionOfficer.inspection_id == Inspection.id).scalar_subquery()
     link = aliased(InspectionPhotoLink)
     failed_without_photo = (
@@ -260,16 +297,21 @@ def _facts_columns(settings: RiskSettings) -> list[Any]:
     ]
 
 
-def facts_subquery(paths: Sequence[str] | None, flt: QueueFilter, settings: RiskSettings) -> Subquery:
-    """Every inspection in scope matching ``flt`` (state included), with its risk facts."""
-    return (
-        select(*_facts_columns(settings))
+def facts_subquery(
+    paths: Sequence[str] | None, flt: QueueFilter, settings: RiskSettings, *, dirty_only: bool = False
+) -> Subquery:
+    """Every inspection in scope matching ``flt`` (state included), with its risk facts; ``dirty_only``: only
+    those whose stored risk is stale (``review_dirty``)."""
+    stmt = (
+        select(*facts_columns(settings))
         .select_from(Inspection)
         .join(Site, Site.id == Inspection.site_id)
         .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
         .where(*filter_conditions(paths, flt), Inspection.state.in_(flt.states))
-        .subquery("facts")
     )
+    if dirty_only:
+        stmt = stmt.where(Inspection.id.in_(select(ReviewDirty.inspection_id)))
+    return stmt.subquery("facts")
 
 
 def score_sql(facts: Any, settings: RiskSettings) -> ColumnElement[int]:
@@ -326,6 +368,103 @@ def facts_of(row: Any) -> InspectionFacts:
     )
 
 
+def _row(r: Any) -> QueueRow:
+    return QueueRow(
+        inspection_id=r.inspection_id,
+        state=r.state,
+        site_id=r.site_id,
+        site_name=r.site_name,
+        site_kind=r.site_kind,
+        jurisdiction_code=r.jurisdiction_code,
+        jurisdiction_name=r.jurisdiction_name,
+        checklist_key=r.checklist_key,
+        created_by_id=r.created_by_id,
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        submitted_at=r.submitted_at,
+        queued_at=r.queued_at,
+        score=int(r.score),
+        facts=facts_of(r),
+    )
+
+
+def _after(score: Any, queued_at: Any, inspection_id: Any, after: tuple[int, datetime, uuid.UUID]) -> Any:
+    s, t, i = after
+    return or_(
+        score < s,
+        and_(score == s, or_(queued_at > t, and_(queued_at == t, inspection_id > i))),
+    )
+
+
+def _is_dirty(inspection_id: Any) -> ColumnElement[bool]:
+    return exists().where(ReviewDirty.inspection_id == inspection_id)
+
+
+def _live_page(
+    session: Session,
+    paths: Sequence[str] | None,
+    flt: QueueFilter,
+    settings: RiskSettings,
+    *,
+    limit: int,
+    after: tuple[int, datetime, uuid.UUID] | None,
+    dirty_only: bool,
+) -> list[QueueRow]:
+    facts = facts_subquery(paths, flt, settings, dirty_only=dirty_only)
+    score = score_sql(facts, settings).label("score")
+    scored = select(facts, score).subquery("scored")
+    stmt = select(scored)
+    if after is not None:
+        stmt = stmt.where(_after(scored.c.score, scored.c.queued_at, scored.c.inspection_id, after))
+    stmt = stmt.order_by(scored.c.score.desc(), scored.c.queued_at, scored.c.inspection_id).limit(limit)
+    return [_row(r) for r in session.execute(stmt)]
+
+
+def _stored_page(
+    session: Session,
+    paths: Sequence[str] | None,
+    flt: QueueFilter,
+    *,
+    limit: int,
+    after: tuple[int, datetime, uuid.UUID] | None,
+    any_dirty: bool,
+) -> list[QueueRow]:
+    """The page among inspections that are not dirty, from their stored facts and score: an index range of
+    ``ix_review_risk_order`` filtered by the stored scope, then the names joined for the page's rows only."""
+    rr = ReviewRisk
+    inner = select(*ReviewRisk.__table__.c).where(*stored_conditions(paths, flt), rr.state.in_(flt.states))
+    if any_dirty:
+        inner = inner.where(~_is_dirty(rr.inspection_id))
+    if _needs_inspection_join(flt):
+        inner = inner.join(Inspection, Inspection.id == rr.inspection_id).join(Site, Site.id == Inspection.site_id)
+    if after is not None:
+        inner = inner.where(_after(rr.score, rr.queued_at, rr.inspection_id, after))
+    page = inner.order_by(rr.score.desc(), rr.queued_at, rr.inspection_id).limit(limit).subquery("page")
+    stmt = (
+        select(
+            page,
+            Site.id.label("site_id"),
+            Site.name.label("site_name"),
+            Jurisdiction.code.label("jurisdiction_code"),
+            Jurisdiction.name_zh.label("jurisdiction_name"),
+            Inspection.checklist_key.label("checklist_key"),
+            Inspection.created_by_id.label("created_by_id"),
+            Inspection.started_at.label("started_at"),
+            Inspection.ended_at.label("ended_at"),
+            Inspection.submitted_at.label("submitted_at"),
+        )
+        .select_from(page)
+        .join(Inspection, Inspection.id == page.c.inspection_id)
+        .join(Site, Site.id == Inspection.site_id)
+        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+    )
+    return [_row(r) for r in session.execute(stmt)]
+
+
+def _order_key(row: QueueRow) -> tuple[int, datetime, uuid.UUID]:
+    return (-row.score, row.queued_at, row.inspection_id)
+
+
 def queue_page(
     session: Session,
     paths: Sequence[str] | None,
@@ -334,49 +473,38 @@ def queue_page(
     *,
     limit: int,
     after: tuple[int, datetime, uuid.UUID] | None = None,
+    stored: bool = False,
+    any_dirty: bool = True,
 ) -> list[QueueRow]:
-    """Up to ``limit`` rows by score (highest first), then queued time (oldest first), then id."""
-    facts = facts_subquery(paths, flt, settings)
-    score = score_sql(facts, settings).label("score")
-    scored = select(facts, score).subquery("scored")
-    stmt = select(scored)
-    if after is not None:
-        s, t, i = after
-        stmt = stmt.where(
-            or_(
-                scored.c.score < s,
-                and_(
-                    scored.c.score == s,
-                    or_(scored.c.queued_at > t, and_(scored.c.queued_at == t, scored.c.inspection_id > i)),
-                ),
-            )
-        )
-    stmt = stmt.order_by(scored.c.score.desc(), scored.c.queued_at, scored.c.inspection_id).limit(limit)
-    return [
-        QueueRow(
-            inspection_id=r.inspection_id,
-            state=r.state,
-            site_id=r.site_id,
-            site_name=r.site_name,
-            site_kind=r.site_kind,
-            jurisdiction_code=r.jurisdiction_code,
-            jurisdiction_name=r.jurisdiction_name,
-            checklist_key=r.checklist_key,
-            created_by_id=r.created_by_id,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-            submitted_at=r.submitted_at,
-            queued_at=r.queued_at,
-            score=int(r.score),
-            facts=facts_of(r),
-        )
-        for r in session.execute(stmt)
-    ]
+    """Up to ``limit`` rows by score (highest first), then queued time (oldest first), then id.
+
+    ``stored`` (the stored scores were computed with ``settings``: ``risk_store.stored_scores_trusted``): the
+    page merges the stored rows of inspections that are not dirty with the dirty ones computed live, so it
+    equals the all-live page whatever the refresh job has caught up with. Otherwise everything is live.
+    ``any_dirty`` False (nothing was dirty a moment ago, ``risk_store.any_dirty``): the stored rows alone, without
+    building the live query (an inspection marked since reads as it was just before that write)."""
+    if not stored:
+        return _live_page(session, paths, flt, settings, limit=limit, after=after, dirty_only=False)
+    rows = _stored_page(session, paths, flt, limit=limit, after=after, any_dirty=any_dirty)
+    if any_dirty:
+        rows += _live_page(session, paths, flt, settings, limit=limit, after=after, dirty_only=True)
+    return sorted(rows, key=_order_key)[:limit]
 
 
-def counts_by_state(session: Session, paths: Sequence[str] | None, flt: QueueFilter) -> dict[str, int]:
-    """Inspections per state in scope matching every filter but the state."""
-    rows = session.execute(
+#: Above this many inspections in one state, the stored count stops (the console shows "10,000+").
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    counts: dict[str, int]
+    capped: tuple[str, ...] = ()  # states with more than the cap (COUNT_CAP) inspections (counts says the cap)
+
+
+def _live_counts(
+    session: Session, paths: Sequence[str] | None, flt: QueueFilter, *, dirty_only: bool
+) -> dict[str, int]:
+    stmt = (
         select(Inspection.state, func.count())
         .select_from(Inspection)
         .join(Site, Site.id == Inspection.site_id)
@@ -384,4 +512,45 @@ def counts_by_state(session: Session, paths: Sequence[str] | None, flt: QueueFil
         .where(*filter_conditions(paths, flt))
         .group_by(Inspection.state)
     )
-    return {state: int(n) for state, n in rows}
+    if dirty_only:
+        stmt = stmt.where(Inspection.id.in_(select(ReviewDirty.inspection_id)))
+    return {state: int(n) for state, n in session.execute(stmt)}
+
+
+def counts_by_state(
+    session: Session,
+    paths: Sequence[str] | None,
+    flt: QueueFilter,
+    states: Sequence[str] = (),
+    *,
+    stored: bool = False,
+    any_dirty: bool = True,
+    cap: int = COUNT_CAP,
+) -> StateCounts:
+    """Inspections per state in scope matching every filter but the state. Live: exact. ``stored``: the
+    stored rows of inspections that are not dirty, each state counted up to COUNT_CAP + 1 (an index range),
+    plus the dirty ones counted live; a state past ``cap`` is reported as ``cap`` and listed in ``capped``."""
+    if not stored:
+        return StateCounts(_live_counts(session, paths, flt, dirty_only=False))
+    rr = ReviewRisk
+    conds = [*stored_conditions(paths, flt)]
+    if any_dirty:
+        conds.append(~_is_dirty(rr.inspection_id))
+
+    def capped_count(state: str) -> Any:
+        rows = select(literal(1)).select_from(rr).where(*conds, rr.state == state)
+        if _needs_inspection_join(flt):
+            rows = rows.join(Inspection, Inspection.id == rr.inspection_id).join(Site, Site.id == Inspection.site_id)
+        return select(func.count()).select_from(rows.limit(cap + 1).subquery()).scalar_subquery()
+
+    clean = session.execute(select(*[capped_count(s).label(s) for s in states])).one()._mapping
+    dirty = _live_counts(session, paths, flt, dirty_only=True) if any_dirty else {}
+    counts: dict[str, int] = {}
+    capped: list[str] = []
+    for state in states:
+        n = int(clean[state]) + dirty.get(state, 0)
+        if n > cap:
+            n = cap
+            capped.append(state)
+        counts[state] = n
+    return StateCounts(counts, tuple(capped))

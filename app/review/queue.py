@@ -18,6 +18,7 @@ from app.inspections.rules import STATES
 from app.jurisdictions.services import get_jurisdiction_in_scope
 from app.review.queries import QueueFilter, QueueRow, counts_by_state, queue_page
 from app.review.risk import Assessment, RiskSettings, assess
+from app.review.risk_store import any_dirty, stored_scores_trusted
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -34,6 +35,7 @@ class QueuePage:
     items: list[QueueItem]
     counts: dict[str, int]
     next_cursor: str | None
+    counts_capped: tuple[str, ...] = ()  # states whose count stopped at queries.COUNT_CAP ("10,000+")
 
 
 def _fingerprint(flt: QueueFilter, settings: RiskSettings) -> str:
@@ -85,9 +87,15 @@ def review_queue(
     fingerprint = _fingerprint(flt, settings)
     after = _decode_cursor(fingerprint, cursor) if cursor else None
     paths = principal.jurisdiction_paths
-    rows = queue_page(session, paths, flt, settings, limit=limit + 1, after=after)
+    # Stored scores (app.review.risk_store) when they were computed with these settings, else all live.
+    stored = stored_scores_trusted(session, settings)
+    dirty = not stored or any_dirty(session)
+    rows = queue_page(session, paths, flt, settings, limit=limit + 1, after=after, stored=stored, any_dirty=dirty)
     next_cursor = _encode_cursor(fingerprint, rows[limit - 1]) if len(rows) > limit else None
-    counts = dict.fromkeys(STATES, 0) | counts_by_state(session, paths, flt)
+    counts = counts_by_state(session, paths, flt, STATES, stored=stored, any_dirty=dirty)
     return QueuePage(
-        items=[QueueItem(r, assess(r.facts, settings)) for r in rows[:limit]], counts=counts, next_cursor=next_cursor
+        items=[QueueItem(r, assess(r.facts, settings)) for r in rows[:limit]],
+        counts=dict.fromkeys(STATES, 0) | counts.counts,
+        next_cursor=next_cursor,
+        counts_capped=counts.capped,
     )

@@ -108,4 +108,11 @@ class ReviewQueueSchema(ma.Schema):
         values=ma.fields.Integer(),
         metadata={"description": "Inspections per state in scope matching every filter but `state`"},
     )
+    counts_capped = ma.fields.List(
+        ma.fields.String(),
+        metadata={
+            "description": "States with more than 10,000 matching inspections: their count says 10,000 "
+            "(shown as 「10,000+」 / \"10,000+\")"
+        },
+    )
     next_cursor = ma.fields.String(allow_none=True)

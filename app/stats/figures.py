@@ -12,6 +12,7 @@ from typing import Final
 
 MONTH: Final = "m"
 WEEK: Final = "w"
+YEAR: Final = "y"  # stats_inspections only: the sum of a calendar year's month rows
 TIME_ZONE: Final = "Asia/Shanghai"
 CURRENCY: Final = {"unit": "fen", "display_unit": "yuan", "currency": "CNY", "fen_per_yuan": 100}
 
@@ -47,6 +48,27 @@ def choose_window(date_from: date | None, date_to: date | None, *, by: str | Non
     if by != "month" and _week_aligned(date_from, date_to):
         return Window(WEEK, date_from, date_to)
     raise UnalignedRange("month" if by == "month" else "month_or_week")
+
+
+@dataclass(frozen=True)
+class YearSplit:
+    """A month window as whole calendar years [years_from, years_to) read from year rows, and the months
+    before (``[date_from, years_from)``) and after (``[years_to, end)``) read from month rows. A bound of
+    None is open; ``years_from == years_to`` (both set) means no whole year: everything from month rows."""
+
+    years_from: date | None
+    years_to: date | None
+
+
+def year_split(window: Window) -> YearSplit:
+    """Where the whole years of a month window start and end (both None: every year, nothing else)."""
+    lo = window.date_from
+    hi = None if window.date_to is None else window.date_to + timedelta(days=1)  # exclusive; a month start
+    y_from = lo if lo is None or lo.month == 1 else date(lo.year + 1, 1, 1)
+    y_to = hi if hi is None or hi.month == 1 else date(hi.year, 1, 1)
+    if y_from is not None and y_to is not None and y_from >= y_to:
+        return YearSplit(lo or y_to, lo or y_to)
+    return YearSplit(y_from, y_to)
 
 
 def yuan(fen: int) -> str:

@@ -1,6 +1,7 @@
 """Statistics rollups: one row per (grain, period, jurisdiction, dimension), recomputed from the base tables.
 
-``grain`` is ``m`` (calendar month) or ``w`` (ISO week, Monday); ``period`` is its first Asia/Shanghai day.
+``grain`` is ``m`` (calendar month) or ``w`` (ISO week, Monday), and in stats_inspections also ``y`` (calendar
+year: the sum of its month rows); ``period`` is its first Asia/Shanghai day.
 ``jurisdiction_id`` is the site's own (smallest) jurisdiction: any level is a roll-up over the tree by path.
 Rows are derived data, rewritten by ``app.stats.rollup`` only; ``stats_dirty`` lists the groups to redo.
 """
@@ -14,7 +15,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
-GRAINS = ("m", "w")
+GRAINS = ("m", "w", "y")  # 'y': stats_inspections only, the sums of a year's month rows
+TOTAL_MEASURES = (
+    "inspections",
+    "passed",
+    "approved",
+    "rejected",
+    "findings",
+    "failed_findings",
+    "fiscal_deduction_fen",
+    "statutory_fine_fen",
+    "blocked_lines",
+)
 
 
 class StatsDirty(Base):
@@ -29,7 +41,18 @@ class StatsDirty(Base):
 
 class StatsInspections(Base):
     __tablename__ = "stats_inspections"
-    __table_args__ = (Index("ix_stats_inspections_jurisdiction", "jurisdiction_id", "grain", "period"),)
+    __table_args__ = (
+        Index("ix_stats_inspections_jurisdiction", "jurisdiction_id", "grain", "period"),
+        # The totals across checklists and kinds per jurisdiction, index-only (by=jurisdiction at any level).
+        Index(
+            "ix_stats_inspections_totals",
+            "jurisdiction_id",
+            "grain",
+            "period",
+            postgresql_where=text("checklist_key = '*' AND site_kind = '*'"),
+            postgresql_include=list(TOTAL_MEASURES),
+        ),
+    )
 
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period: Mapped[date] = mapped_column(primary_key=True)
@@ -74,3 +97,25 @@ class StatsInspectors(Base):
     failed_findings: Mapped[int] = mapped_column(Integer)
     fiscal_deduction_fen: Mapped[int] = mapped_column(BigInteger)
     statutory_fine_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatsSites(Base):
+    """Inspections with a failed current finding per site and month (repeat offenders), in the site's
+    jurisdiction when recomputed; rewritten with the month's other rollups."""
+
+    __tablename__ = "stats_sites"
+    __table_args__ = (
+        Index("ix_stats_sites_jurisdiction", "jurisdiction_id", "period"),
+        # Repeat sites over a range of months, index-only.
+        Index(
+            "ix_stats_sites_period",
+            "period",
+            postgresql_include=["site_id", "jurisdiction_id", "failed_inspections", "last_failed_at"],
+        ),
+    )
+
+    period: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(Integer)
+    failed_inspections: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime]

@@ -25,7 +25,7 @@ _FACTS = """
 DROP TABLE IF EXISTS stats_facts;
 CREATE TEMP TABLE stats_facts ON COMMIT DROP AS
 SELECT i.id, i.checklist_key, s.kind AS site_kind, s.jurisdiction_id, i.created_by_id, i.submission_count,
-       i.state, d.day,
+       i.state, d.day, i.site_id, COALESCE(i.started_at, i.submitted_at, i.created_at) AS moment,
        COALESCE(f.findings, 0) AS findings, COALESCE(f.failed, 0) AS failed,
        COALESCE(p.fiscal, 0) AS fiscal, COALESCE(p.fine, 0) AS fine, COALESCE(p.blocked, 0) AS blocked
   FROM inspections i
@@ -89,6 +89,32 @@ SELECT :grain, sf.period, a.id, sf.created_by_id, count(*),
 )
 
 _TABLES = ("stats_inspections", "stats_items", "stats_inspectors")
+
+# Sites found failing, per month (repeat offenders, app/stats/repeat_sites.py): inspections with a failed current
+# finding and the last one's moment, per site and month, in the site's jurisdiction (a site's count is not a sum
+# of jurisdiction figures, so it is kept per site).
+_SITES = """
+INSERT INTO stats_sites (period, site_id, jurisdiction_id, failed_inspections, last_failed_at)
+SELECT date_trunc('month', sf.day)::date, sf.site_id, sf.jurisdiction_id, count(*), max(sf.moment)
+  FROM stats_facts sf
+ WHERE sf.failed > 0 AND {where}
+ GROUP BY 1, 2, 3
+"""
+
+# Year rows (grain 'y', stats_inspections only): the sums of a calendar year's month rows, so a question over
+# years (by jurisdiction at township level over every year: 2,512 townships) reads a few rows per jurisdiction
+# instead of one per month (app/stats/queries.py reads months only for the partial years at either end).
+_MEASURES = (
+    "inspections, passed, approved, rejected, findings, failed_findings, fiscal_deduction_fen, statutory_fine_fen,"
+    " blocked_lines"
+)
+_YEARS = (
+    f"INSERT INTO stats_inspections (grain, period, jurisdiction_id, checklist_key, site_kind, {_MEASURES})"
+    " SELECT 'y', date_trunc('year', period)::date, jurisdiction_id, checklist_key, site_kind, "
+    + ", ".join(f"sum({m.strip()})" for m in _MEASURES.split(","))
+    + " FROM stats_inspections WHERE grain = 'm' AND {where}"
+    " GROUP BY date_trunc('year', period)::date, jurisdiction_id, checklist_key, site_kind"
+)
 
 
 @dataclass(frozen=True)
@@ -156,7 +182,29 @@ def recompute_month(session: Session, jurisdiction_ids: list[int], month: date) 
     _run(session, _FACTS.format(where=where), params)
     _insert(session, "m", "day >= :m_lo AND day < :m_hi", "a.id = ANY(:nodes)", params)
     _insert(session, "w", "true", "a.id = ANY(:nodes)", params)
+    session.execute(
+        text(
+            "DELETE FROM stats_sites WHERE period = :m_lo AND jurisdiction_id IN (SELECT id FROM jurisdictions"
+            " WHERE path LIKE ANY(SELECT unnest(CAST(:tops AS text[])) || '%'))"
+        ),
+        params,
+    )
+    session.execute(text(_SITES.format(where="sf.day >= :m_lo AND sf.day < :m_hi")), params)
     session.execute(text("DROP TABLE stats_facts"))
+    recompute_year(session, nodes, month)
+
+
+def recompute_year(session: Session, nodes: list[int], month: date) -> None:
+    """Rewrite the year rows of ``month``'s year for these jurisdictions from their (current) month rows."""
+    year = month.replace(month=1, day=1)
+    params: dict[str, object] = {"nodes": nodes, "y_lo": year, "y_hi": year.replace(year=year.year + 1)}
+    session.execute(
+        text("DELETE FROM stats_inspections WHERE grain = 'y' AND period = :y_lo AND jurisdiction_id = ANY(:nodes)"),
+        params,
+    )
+    session.execute(
+        text(_YEARS.format(where="period >= :y_lo AND period < :y_hi AND jurisdiction_id = ANY(:nodes)")), params
+    )
 
 
 def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
@@ -178,12 +226,14 @@ def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
 
 def rebuild_all(session: Session) -> None:
     """Recompute every rollup from the base tables (after a bulk load; the caller commits)."""
-    for table in (*_TABLES, "stats_dirty"):
+    for table in (*_TABLES, "stats_sites", "stats_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
     _run(session, _FACTS.format(where="true"), {})
     _insert(session, "m", "true", "true", {})
     _insert(session, "w", "true", "true", {})
+    session.execute(text(_SITES.format(where="true")))
     session.execute(text("DROP TABLE stats_facts"))
+    session.execute(text(_YEARS.format(where="true")))
 
 
 def pending_groups(session: Session) -> int:

@@ -75,7 +75,12 @@ class PeriodSchema(ma.Schema):
 
 
 class FreshnessSchema(ma.Schema):
-    source = ma.fields.String(metadata={"description": "rollup (refreshed every minute) | live"})
+    source = ma.fields.String(
+        metadata={
+            "description": "rollup (refreshed every minute) | live | rollup+live (repeat sites: whole months from the rollup, "
+            "the days of a partial month live)"
+        }
+    )
     max_staleness_seconds = ma.fields.Integer()
     pending_groups = ma.fields.Integer(metadata={"description": "Changed groups waiting for the next refresh"})
 

@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEntry
 from app.inspections.models import Finding, InspectionAmendment
+from app.review.risk_store import pending_inspections, refresh_dirty, stored_scores_trusted
+from app.wiring import wiring
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_inspections import (
     NRMM,
@@ -336,3 +338,63 @@ def test_the_review_queue_counts_the_reviewers_evidence_as_a_photo(client, sessi
     queue = client.get("/api/v1/review/queue", headers=world.headers["sup_sy"]).get_json()
     [item] = [i for i in queue["items"] if i["id"] == iid]
     assert "failed_item_without_photo" in [r["code"] for r in item["risk"]["reasons"]]
+
+
+def test_an_amendment_shows_in_the_stored_review_risk(client, session, world, store):  # noqa: ANN001
+    """The queue's stored risk (app/review/risk_store.py) after a reviewer's amendment: the amended inspection is
+    dirty, so the queue computes it live at once, and the refresh stores the same."""
+    iid = _submitted(client, session, world)
+    settings = wiring(client.application).risk_settings
+
+    def refresh() -> None:
+        while not refresh_dirty(session, settings).done:
+            session.commit()
+        session.commit()
+        assert pending_inspections(session) == 0 and stored_scores_trusted(session, settings)
+
+    def codes() -> list[str]:
+        queue = client.get("/api/v1/review/queue", headers=world.headers["sup_sy"]).get_json()
+        [item] = [i for i in queue["items"] if i["id"] == iid]
+        return [r["code"] for r in item["risk"]["reasons"]]
+
+    refresh()
+    before = codes()
+    assert "failed_item_without_photo" not in before
+    item_key = next(i["key"] for i in applicable_items(session, iid) if i["kind"] == "check" and not i.get("evidence"))
+    session.rollback()
+    change = {"id": new_id(), "item_key": item_key, "kind": "change", "answer": {"verdict": "fail"}, "reason": "复核"}
+    assert _amend(client, world.headers["sup_sy"], iid, change).status_code == 200
+    assert pending_inspections(session) >= 1
+    assert "failed_item_without_photo" in codes()  # dirty: computed live
+    refresh()
+    assert "failed_item_without_photo" in codes()  # stored
+    stored = session.execute(
+        text("SELECT failed_without_photo, has_failed FROM review_risk WHERE inspection_id = :i"), {"i": iid}
+    ).one()
+    assert stored.failed_without_photo >= 1 and stored.has_failed
+
+
+def test_a_submission_shows_in_the_stored_review_queue_at_once(client, session, world, store):  # noqa: ANN001
+    """Stored risk trusted and nothing dirty, then an inspection is submitted: it is in the queue at once (dirty,
+    computed live) and, after the refresh, the same from its stored row."""
+    settings = wiring(client.application).risk_settings
+    while not refresh_dirty(session, settings).done:
+        session.commit()
+    session.commit()
+    assert stored_scores_trusted(session, settings)
+    iid = _submitted(client, session, world)
+
+    def item() -> dict[str, Any]:
+        queue = client.get("/api/v1/review/queue", headers=world.headers["sup_sy"]).get_json()
+        [found] = [i for i in queue["items"] if i["id"] == iid]
+        return {"risk": found["risk"], "submitted": queue["counts"]["submitted"]}
+
+    live = item()
+    while not refresh_dirty(session, settings).done:
+        session.commit()
+    session.commit()
+    assert pending_inspections(session) == 0
+    assert item() == live
+    assert session.execute(text("SELECT state FROM review_risk WHERE inspection_id = :i"), {"i": iid}).scalar_one() == (
+        "submitted"
+    )

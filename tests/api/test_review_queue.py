@@ -9,10 +9,15 @@ from datetime import timedelta
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
+from sqlalchemy import text, update
 
 from app.inspections.models import Finding, Inspection, InspectionOfficer, InspectionPhotoLink
+from app.inspections.rules import STATES
 from app.penalties.computation import compute_penalties_for_inspection
 from app.photos.models import Photo
+from app.review.queries import QueueFilter, counts_by_state
+from app.review.risk_store import pending_inspections, refresh_dirty, stored_scores_trusted
+from app.wiring import wiring
 from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_catalogue import install_shipped_penalty_rules
 from tests.factories_penalties import (
@@ -84,8 +89,27 @@ def _submit(session, insp: Inspection, failed: list[FailedItem]) -> None:  # noq
     session.expire(insp, ["findings"])
 
 
-@pytest.fixture()
-def world(session, tree, client):  # noqa: ANN001, ANN201
+def _refresh_stored(session, client) -> None:  # noqa: ANN001
+    """What the refresh_review_risk job does, until nothing is dirty."""
+    settings = wiring(client.application).risk_settings
+    while not refresh_dirty(session, settings).done:
+        session.commit()
+    session.commit()
+    assert pending_inspections(session) == 0 and stored_scores_trusted(session, settings)
+
+
+def _touch(session, *inspections: Inspection) -> None:  # noqa: ANN001
+    """A no-op update: the trigger marks the inspection dirty (its stored risk is no longer trusted)."""
+    session.execute(
+        update(Inspection).where(Inspection.id.in_([i.id for i in inspections])).values(state=Inspection.state)
+    )
+    session.commit()
+
+
+# Every test below runs three ways: all live (nothing stored yet, as right after the upgrade), all stored (the
+# refresh job caught up) and mixed (stored, then four inspections dirty again, computed live beside the others).
+@pytest.fixture(params=["live", "stored", "mixed"])
+def world(request, session, tree, client):  # noqa: ANN001, ANN201
     """Eight 山阳区 inspections, each with one risk signal (F, A, C, H, B, D, E) or none (G), one 博爱县 (Z)
     and one returned (R)."""
     make_penalty_world(session)
@@ -147,6 +171,10 @@ def world(session, tree, client):  # noqa: ANN001, ANN201
     made["R"] = make_inspection(session, site, [], started_at=STARTED + timedelta(days=9), state="returned")
     compute_penalties_for_inspection(session, e)
     session.commit()
+    if request.param != "live":
+        _refresh_stored(session, client)
+    if request.param == "mixed":
+        _touch(session, made["F"], made["C"], made["B"], made["R"])
     tokens = {u: bearer(issue_tokens(session, u)) for u in ("insp.one", "sup.sy", "sup.ba", "admin.prov")}
     return {"i": made, "h": tokens, "users": {"ins1": ins1.id, "ins3": ins3.id}, "site": site, "other": other_site}
 
@@ -279,3 +307,85 @@ def test_bad_filters_are_422_problems(client, world, query):
     r = client.get(f"{URL}?{query}", headers=world["h"]["sup.sy"])
     assert r.status_code == 422, (query, r.get_json())
     assert r.mimetype == "application/problem+json"
+
+
+# --- The stored risk (app/review/risk_store.py) stays exact as inspections change ---------------------------------
+
+
+def _decide(client, session, world, insp: Inspection, action: str, body: dict) -> None:  # noqa: ANN001
+    """The supervisor's decision through the API (the recorded transition, audited)."""
+    session.refresh(insp)
+    response = client.post(
+        f"/api/v1/inspections/{insp.id}/{action}",
+        json=body,
+        headers={**world["h"]["sup.sy"], "If-Match": f'"{insp.version}"'},
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def _risk_of(client, world, name: str, headers=None) -> dict:  # noqa: ANN001
+    body = client.get(URL + "?limit=200&state=submitted,returned", headers=headers or world["h"]["sup.sy"]).get_json()
+    return {n: i["risk"] for n, i in zip(_names(world, body), body["items"], strict=True)}[name]
+
+
+@pytest.mark.parametrize("world", ["stored"], indirect=True)
+def test_a_change_shows_at_once_and_after_the_refresh(client, session, world):
+    """Stored, then C (too few officers) is returned and gets a second officer: the queue shows it immediately
+    (C is dirty, computed live) and the same after the refresh job stored it."""
+    _refresh_stored(session, client)
+    assert [r["code"] for r in _risk_of(client, world, "C")["reasons"]] == ["too_few_officers"]
+    c = world["i"]["C"]
+    _decide(client, session, world, c, "return", {"comment": "补充执法人员 / add the second officer"})
+    _refresh_stored(session, client)
+    session.add(InspectionOfficer(inspection_id=c.id, user_id=world["users"]["ins3"], position=1))
+    session.commit()
+    assert pending_inspections(session) >= 1
+    assert _risk_of(client, world, "C") == {"score": 0, "reasons": []}
+    _refresh_stored(session, client)
+    assert _risk_of(client, world, "C") == {"score": 0, "reasons": []}
+    # the stored row is what the live query computes
+    stored = session.execute(
+        text("SELECT officer_count, score FROM review_risk WHERE inspection_id = :i"), {"i": c.id}
+    ).one()
+    assert tuple(stored) == (2, 0)
+
+
+@pytest.mark.parametrize("world", ["stored"], indirect=True)
+def test_a_state_change_moves_the_inspection_between_pages_and_counts(client, session, world):
+    _refresh_stored(session, client)
+    f = world["i"]["F"]
+    _decide(client, session, world, f, "approve", {})
+    body = client.get(URL, headers=world["h"]["sup.sy"]).get_json()
+    assert "F" not in _names(world, body) and body["counts"]["submitted"] == 7 and body["counts"]["approved"] == 1
+    approved = client.get(URL + "?state=approved&has_failed=true", headers=world["h"]["sup.sy"]).get_json()
+    assert _names(world, approved) == ["F"]
+    _refresh_stored(session, client)
+    again = client.get(URL + "?state=approved&has_failed=true", headers=world["h"]["sup.sy"]).get_json()
+    assert again["items"] == approved["items"] and again["counts"] == approved["counts"]
+
+
+@pytest.mark.parametrize("world", ["stored"], indirect=True)
+def test_a_photo_reused_later_marks_the_earlier_inspection_through_the_refresh(client, session, world):
+    """E's photo is its own. The same bytes are then linked to a new inspection elsewhere: the refresh expands
+    the photo to every inspection linking the same bytes, and E (stored, untouched) gets ``reused_photo``."""
+    _refresh_stored(session, client)
+    assert [r["code"] for r in _risk_of(client, world, "E")["reasons"]] == ["high_amount"]
+    elsewhere = make_inspection(session, world["other"], [], started_at=STARTED + timedelta(days=20), state="draft")
+    copy = _photo(session, world["users"]["ins1"], b"dust")
+    _link(session, elsewhere, "hoarding", copy.id)
+    session.commit()
+    _refresh_stored(session, client)
+    assert [r["code"] for r in _risk_of(client, world, "E")["reasons"]] == ["reused_photo", "high_amount"]
+
+
+@pytest.mark.parametrize("world", ["stored"], indirect=True)
+def test_counts_past_the_cap_say_so(client, session, world):
+    """counts_by_state stops counting a state at the cap (an index range) and lists it as capped."""
+    _refresh_stored(session, client)
+    paths = ("/410000/",)
+    exact = counts_by_state(session, paths, QueueFilter(), STATES, stored=True)
+    assert exact.counts["submitted"] == 9 and exact.capped == ()
+    capped = counts_by_state(session, paths, QueueFilter(), STATES, stored=True, cap=5)
+    assert capped.counts["submitted"] == 5 and capped.counts["returned"] == 1 and capped.capped == ("submitted",)
+    live = client.get(URL + "?jurisdiction=410800", headers=world["h"]["admin.prov"]).get_json()
+    assert live["counts"]["submitted"] == 9 and live["counts_capped"] == []

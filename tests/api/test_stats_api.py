@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -140,3 +141,111 @@ def test_a_range_that_is_neither_months_nor_weeks_is_refused(client, session, ge
 
 def test_inspectors_may_not_read_statistics(client, session, generated) -> None:
     assert _get(client, session, "insp.boai", "/api/v1/stats/inspections").status_code == 403
+
+
+# --- Year rows and the per-site rollup (migration 0029) reconcile with what they summarise -----------------------
+
+# Year rows differing from the sum of their year's month rows (must be none).
+YEARS_MISMATCH = """
+SELECT count(*) FROM (
+  SELECT jurisdiction_id, date_trunc('year', period)::date AS y, checklist_key, site_kind, sum(inspections) AS n,
+         sum(passed) AS p, sum(failed_findings) AS ff, sum(fiscal_deduction_fen) AS f, sum(statutory_fine_fen) AS s
+    FROM stats_inspections WHERE grain = 'm' GROUP BY 1, 2, 3, 4) m
+FULL JOIN (
+  SELECT jurisdiction_id, period AS y, checklist_key, site_kind, inspections AS n, passed AS p,
+         failed_findings AS ff, fiscal_deduction_fen AS f, statutory_fine_fen AS s
+    FROM stats_inspections WHERE grain = 'y') y USING (jurisdiction_id, y, checklist_key, site_kind)
+ WHERE (m.n, m.p, m.ff, m.f, m.s) IS DISTINCT FROM (y.n, y.p, y.ff, y.f, y.s)
+"""
+# stats_sites rows differing from the base tables: per site and month, inspections out of draft with a failed
+# finding of their current submission, and the last one's moment (must be none).
+SITES_MISMATCH = """
+SELECT count(*) FROM (
+  SELECT date_trunc('month', lantian_local_day(COALESCE(i.started_at, i.submitted_at, i.created_at)))::date AS period,
+         i.site_id, s.jurisdiction_id, count(*) AS n, max(COALESCE(i.started_at, i.submitted_at, i.created_at)) AS last
+    FROM inspections i JOIN sites s ON s.id = i.site_id
+   WHERE i.state <> 'draft' AND EXISTS (SELECT 1 FROM findings f WHERE f.inspection_id = i.id
+                                           AND f.submission_no = i.submission_count AND f.verdict = 'fail')
+   GROUP BY 1, 2, 3) b
+FULL JOIN stats_sites r USING (period, site_id)
+ WHERE (b.jurisdiction_id, b.n, b.last) IS DISTINCT FROM (r.jurisdiction_id, r.failed_inspections, r.last_failed_at)
+"""
+# Repeat sites straight from the base tables over [from, to) (Asia/Shanghai days), in a subtree.
+BASE_REPEAT = """
+SELECT i.site_id, count(*) FROM inspections i JOIN sites s ON s.id = i.site_id
+  JOIN jurisdictions j ON j.id = s.jurisdiction_id
+ WHERE i.state <> 'draft' AND j.path LIKE :prefix || '%'
+   AND lantian_local_day(COALESCE(i.started_at, i.submitted_at, i.created_at)) >= :lo
+   AND lantian_local_day(COALESCE(i.started_at, i.submitted_at, i.created_at)) < :hi
+   AND EXISTS (SELECT 1 FROM findings f WHERE f.inspection_id = i.id AND f.submission_no = i.submission_count
+                  AND f.verdict = 'fail')
+ GROUP BY i.site_id
+"""
+
+
+def _mismatches(session) -> tuple[int, int]:  # noqa: ANN001
+    return session.execute(text(YEARS_MISMATCH)).scalar_one(), session.execute(text(SITES_MISMATCH)).scalar_one()
+
+
+def test_year_rows_and_site_rows_equal_what_they_summarise(session, generated) -> None:
+    assert session.execute(text("SELECT count(*) FROM stats_inspections WHERE grain = 'y'")).scalar_one() > 0
+    assert session.execute(text("SELECT count(*) FROM stats_sites")).scalar_one() > 0
+    assert _mismatches(session) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "window",
+    ["", "&date_from=2024-03-01&date_to=2026-10-31", "&date_from=2025-01-01&date_to=2025-12-31",
+     "&date_from=2025-02-01&date_to=2025-11-30", "&date_from=2024-01-01&date_to=2025-06-30"],
+)  # fmt: skip
+def test_whole_years_read_from_year_rows_equal_the_months(client, session, generated, window) -> None:
+    """by=jurisdiction and by=total read whole years from year rows, the partial years from months; by=month
+    reads months only: the same totals, township by township summed."""
+    townships = _get(client, session, "sup.henan", f"/api/v1/stats/inspections?by=jurisdiction&level=township{window}")
+    months = _get(client, session, "sup.henan", f"/api/v1/stats/inspections?by=month{window}")
+    assert townships.status_code == 200 and months.status_code == 200
+    t_rows, m_rows = townships.get_json()["rows"], months.get_json()["rows"]
+    assert m_rows
+    for field in ("inspections", "passed", "approved", "failed_findings", "fiscal_deduction_fen", "statutory_fine_fen"):
+        assert sum(r[field] for r in t_rows) == sum(r[field] for r in m_rows) == townships.get_json()["totals"][field]
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [("2025-01-01", "2025-06-30"), ("2025-01-15", "2025-06-10"), ("2025-03-05", "2025-03-20"), ("2024-12-01", "2024-12-31")],
+)  # fmt: skip
+def test_repeat_sites_equal_the_base_tables(client, session, generated, lo, hi) -> None:
+    """Whole months from stats_sites, the days of partial months live: the same counts as the base tables."""
+    url = f"/api/v1/stats/repeat-sites?min_failed=1&limit=500&date_from={lo}&date_to={hi}"
+    body = _get(client, session, "sup.henan", url).get_json()
+    got = {r["site_id"]: r["failed_inspections"] for r in body["rows"]}
+    hi_excl = (date.fromisoformat(hi) + timedelta(days=1)).isoformat()
+    base = dict(session.execute(text(BASE_REPEAT), {"prefix": "/410000/", "lo": lo, "hi": hi_excl}).tuples().all())
+    assert got and got == base
+    counts = [r["failed_inspections"] for r in body["rows"]]
+    assert counts == sorted(counts, reverse=True)
+    boai = _get(client, session, "sup.boai", url).get_json()["rows"]
+    assert boai and all(r["jurisdiction_code"].startswith("410822") for r in boai)
+
+
+def test_rollups_stay_equal_after_a_moved_site(client, session, generated) -> None:
+    """A site moved to 博爱县 marks every month of its inspections dirty (trigger of 0017); until the refresh its
+    per-site rows still name the old county, after it year rows and site rows equal what they summarise (the
+    county totals read from year rows are checked against the base tables in the moved-site test above)."""
+    site = session.execute(
+        text(
+            "SELECT site_id FROM stats_sites r JOIN jurisdictions j ON j.id = r.jurisdiction_id"
+            " WHERE j.path NOT LIKE '/410000/410800/410822/%' ORDER BY site_id LIMIT 1"
+        )
+    ).scalar_one()
+    boai = session.execute(text("SELECT id FROM jurisdictions WHERE code = '410822'")).scalar_one()
+    session.execute(text("UPDATE sites SET jurisdiction_id = :j WHERE id = :s"), {"j": boai, "s": site})
+    session.commit()
+    assert _mismatches(session)[1] > 0  # stale until the refresh
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    assert _mismatches(session) == (0, 0)
+    assert session.execute(
+        text("SELECT DISTINCT jurisdiction_id FROM stats_sites WHERE site_id = :s"), {"s": site}
+    ).scalars().all() == [boai]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.maplayers.tiles import tile_bounds_wgs84, tile_etag, valid_tile
-from app.stats.figures import MONTH, WEEK, UnalignedRange, choose_window, rate, yuan
+from app.stats.figures import MONTH, WEEK, UnalignedRange, Window, YearSplit, choose_window, rate, year_split, yuan
 
 
 def test_whole_months_are_answered_by_the_monthly_rollup() -> None:
@@ -52,3 +52,20 @@ def test_tile_bounds_and_validity() -> None:
     assert 113.0 < x1 < 113.25 < x2 < 113.6 and 35.1 < y1 < 35.22 < y2 < 35.5
     assert valid_tile(3, 7, 7) and not valid_tile(3, 8, 0) and not valid_tile(23, 0, 0) and not valid_tile(1, -1, 0)
     assert tile_etag("a", 1) == tile_etag("a", 1) != tile_etag("a", 2)
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to", "expected"),
+    [
+        (None, None, YearSplit(None, None)),  # every year from year rows
+        (date(2024, 1, 1), date(2025, 12, 31), YearSplit(date(2024, 1, 1), date(2026, 1, 1))),
+        (date(2024, 3, 1), date(2026, 10, 31), YearSplit(date(2025, 1, 1), date(2026, 1, 1))),
+        (date(2024, 3, 1), None, YearSplit(date(2025, 1, 1), None)),
+        (None, date(2025, 6, 30), YearSplit(None, date(2025, 1, 1))),
+        # no whole year: an empty year range at date_from, every month after it
+        (date(2025, 2, 1), date(2025, 11, 30), YearSplit(date(2025, 2, 1), date(2025, 2, 1))),
+        (date(2025, 2, 1), date(2026, 3, 31), YearSplit(date(2025, 2, 1), date(2025, 2, 1))),
+    ],
+)
+def test_a_month_window_splits_into_whole_years_and_the_months_around_them(date_from, date_to, expected) -> None:
+    assert year_split(Window(MONTH, date_from, date_to)) == expected

@@ -80,7 +80,8 @@ export async function render(main, { banner }) {
     h("section", { class: "page queue-page" }, h("h1", {}, t("审核队列", "Review queue")), counts, form, list, more),
   );
 
-  function renderCounts(byState) {
+  // capped: states with more than 10,000 matching inspections (the server stops counting there): "10000+".
+  function renderCounts(byState, capped = []) {
     clear(counts);
     for (const state of Object.keys(STATE_NAMES)) {
       const on = filters.state.includes(state);
@@ -98,7 +99,7 @@ export async function render(main, { banner }) {
               load();
             },
           },
-          `${stateName(state)} ${byState?.[state] ?? 0}`,
+          `${stateName(state)} ${byState?.[state] ?? 0}${capped.includes(state) ? "+" : ""}`,
         ),
       );
     }
@@ -149,7 +150,7 @@ export async function render(main, { banner }) {
       items = append ? items.concat(page.items) : page.items;
       if (!append) selected = 0;
       nextCursor = page.next_cursor;
-      renderCounts(page.counts);
+      renderCounts(page.counts, page.counts_capped || []);
       paint();
     } catch (exc) {
       banner(exc instanceof ApiError ? pick(exc.problem, "message_zh", "message_en") : String(exc), "error");
