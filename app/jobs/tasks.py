@@ -6,6 +6,8 @@ import logging
 
 import procrastinate
 from procrastinate import JobContext
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from app.jobs.queue import queue
 
@@ -20,7 +22,16 @@ async def retry_stalled(app: procrastinate.App, stalled_after_seconds: float) ->
     stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_seconds))
     for job in stalled:
         log.warning("job %s (%s) stalled on a dead worker: back in the queue", job.id, job.task_name)
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            # A job with a queueing lock (the periodic ones) whose twin was queued while it hung: the twin does the
+            # same work, so this one ends failed (kept, visible in the jobs page) instead of stopping every worker
+            # that starts with this retry.
+            log.warning(
+                "job %s (%s): its queueing lock is taken by a waiting twin: ended failed", job.id, job.task_name
+            )
+            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
     return len(stalled)
 
 

@@ -255,3 +255,35 @@ def test_the_worker_knows_every_task_the_application_defers():
     code = "from app.jobs.worker import run_worker; from app.jobs.queue import queue; print(*sorted(queue.tasks))"
     known = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert {MAKE_DERIVATIVES, EXPIRE_STALE_PARTIALS, "retry_stalled_jobs"} <= set(known)
+
+
+def test_a_stalled_periodic_job_whose_twin_is_queued_ends_failed_and_the_worker_runs_on(
+    app, session, store, monkeypatch
+):
+    # A worker died mid-job (the expiry job stays "doing"); the periodic deferrer queued its next run meanwhile,
+    # which holds the same queueing lock. Putting the dead one back would violate the lock: it ends failed, the
+    # twin runs, and the worker that found it starts normally (it used to crash at start, every time).
+    from app.jobs.worker import run_worker
+
+    lock = EXPIRE_STALE_PARTIALS
+    insert = text(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args)"
+        " VALUES ('default', :task, :lock, CAST(:args AS jsonb)) RETURNING id"
+    )
+    stalled_id = session.scalar(insert, {"task": lock, "lock": lock, "args": '{"timestamp": 1}'})
+    worker_id = session.scalar(text("SELECT procrastinate_register_worker_v1()"))
+    fetched = session.execute(
+        text("SELECT id FROM procrastinate_fetch_job_v2(NULL, :worker)"), {"worker": worker_id}
+    ).scalar_one()
+    assert fetched == stalled_id
+    session.execute(
+        text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' WHERE id = :id"),
+        {"id": worker_id},
+    )
+    twin_id = session.scalar(insert, {"task": lock, "lock": lock, "args": '{"timestamp": 2}'})
+    session.commit()
+
+    monkeypatch.setitem(app.config, "JOBS_STALLED_AFTER_SECONDS", 1)
+    run_worker(app, once=True, concurrency=1)
+    statuses = {row.id: row.status for row in _jobs(session, EXPIRE_STALE_PARTIALS)}
+    assert (statuses[stalled_id], statuses[twin_id]) == ("failed", "succeeded")  # (and the deferrer's own run)
