@@ -30,6 +30,8 @@ from app.errors import PROBLEM_TYPE_PREFIX
 
 WORKER_USER = "www-data"
 ERRORS_URI = "/_front_errors/"
+# How long an export may take to produce (no row cap; an XLSX sends nothing until its workbook is closed).
+EXPORT_READ_TIMEOUT = "1800s"
 
 # The errors nginx answers itself, as the app's problems (app/api.py): status -> (code, title_zh, title_en,
 # message_zh, message_en), with the codes the app gives the same statuses (400, 404, 413, 500); 404 only for
@@ -247,6 +249,23 @@ http {{
         server_name _;
 
 {error_pages}
+
+        # Exports have no row cap: a CSV streams for as long as it has rows, and an XLSX sends nothing until its
+        # workbook is closed (about 3 minutes for 1 M inspections, bench/README.md) — past the 90 s below. They
+        # pass through unbuffered (memory and disk flat here too) and may take up to {EXPORT_READ_TIMEOUT}.
+        location ^~ /api/v1/exports/ {{
+            proxy_pass http://lantian_app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $lantian_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_request_buffering on;
+            proxy_buffering off;
+            proxy_connect_timeout 5s;
+            proxy_send_timeout 90s;
+            proxy_read_timeout {EXPORT_READ_TIMEOUT};
+        }}
 
         location / {{
             proxy_pass http://lantian_app;

@@ -282,3 +282,19 @@ def test_photo_of_the_largest_size_and_a_resumable_upload_pass_the_front(front: 
     # the app saw the client's address as the front reported it, not one the client claimed
     ips = set(session.execute(text("SELECT DISTINCT ip FROM audit_log WHERE request_id IS NOT NULL")).scalars())
     assert ips == {LOOPBACK}
+
+
+def test_an_export_passes_the_front_unbuffered_with_its_own_read_timeout(front: Front, session, tree) -> None:  # noqa: ANN001
+    # No row cap: an XLSX sends nothing until its workbook is closed (minutes at 1 M rows), so exports have their
+    # own location; nginx accepts it and the workbook arrives whole.
+    make_user(session, "front.supervisor", "supervisor", ["410811"])
+    session.commit()
+    auth = {"Authorization": f"Bearer {_login(front, 'front.supervisor')}"}
+    status, _, body = _request(front, "GET", "/api/v1/exports/inspections.xlsx", headers=auth)
+    assert status == 200 and body.startswith(b"PK")
+    status, _, body = _request(front, "GET", "/api/v1/exports/inspections.csv", headers=auth)
+    assert status == 200 and body.startswith("\ufeff".encode())
+    config = front.nginx.config_path.read_text(encoding="utf-8")
+    exports = config[config.index("location ^~ /api/v1/exports/") :]
+    exports = exports[: exports.index("}")]
+    assert "proxy_buffering off;" in exports and "proxy_read_timeout 1800s;" in exports
