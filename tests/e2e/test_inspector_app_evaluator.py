@@ -239,11 +239,16 @@ def group_answer_sets() -> list[tuple[str, dict[str, Any], str]]:
         [("voc_sealing_erqi_2018", a, "2018-12-01") for a in tanks]
         + [("nrmm_labels", a, "2026-11-20") for a in machines]
         + [("construction_dust.henan", a, "2026-11-20") for a in vehicles]
+        # Erqi (003#23) checks only sealed transport per truck (no licence item)
+        + [("construction_dust.erqi_2018", vehicles[i], "2018-12-01") for i in (0, 2, 3)]
     )
 
 
 #: Site attributes per checklist of ``group_answer_sets`` (a muck-hauling site and one that hauls none).
-GROUP_SITES: dict[str, list[dict[str, Any]]] = {"construction_dust.henan": [{"hauls_muck": True}, {}]}
+GROUP_SITES: dict[str, list[dict[str, Any]]] = {
+    "construction_dust.henan": [{"hauls_muck": True}, {}],
+    "construction_dust.erqi_2018": [{"hauls_muck": True}, {}],
+}
 
 
 def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(page: Page) -> None:
@@ -254,7 +259,7 @@ def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(
     cases = []
     for file_key, answers, day in group_answer_sets():
         doc = docs["voc_sealing.erqi_2018" if file_key.startswith("voc") else file_key]
-        erqi = file_key.startswith("voc")
+        erqi = "erqi" in file_key
         for zones, attributes in itertools.product(([], ["nrmm_control"]), GROUP_SITES.get(file_key, [{}])):
             ctx = {
                 "site": {"kind": doc["site_kinds"][0], "attributes": attributes},

@@ -40,7 +40,11 @@ def test_erqi_dust_checklist_has_the_eight_measures_of_003_23():
         "video_monitoring",
         "nrmm_fuel_and_machinery_compliant",
     }
-    items = {i["key"]: i for i in doc["items"]}
+    # muck trucks are checked one by one (group ``vehicles``, v3): Art. 116 counts vehicles
+    (vehicles,) = doc["groups"]
+    assert (vehicles["key"], vehicles["label_item"], vehicles["section"]) == ("vehicles", "plate", "vehicles")
+    assert "muck_sealed_transport" not in {i["key"] for i in doc["items"]}
+    items = {i["key"]: i for i in [*doc["items"], *vehicles["items"]]}
     assert eight <= set(items)
     assert all("003#23" in items[k]["source"] for k in eight)
 
