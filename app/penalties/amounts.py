@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TypeGuard
 
+from app.checklists.groups import split_key
 from app.errors import FieldError, ValidationFailed
 from app.penalties.domain import OBJECT_COUNT_KEYS, UNIT_COUNT_KEY, FindingInput
 from app.penalties.rule_spec import RuleVersion
@@ -58,6 +59,12 @@ def count(finding: FindingInput, unit: str) -> int:
     return value
 
 
+def _group_item(item_key: str) -> str:
+    """``vehicles.1.muck_sealed_transport`` → ``vehicles.*.muck_sealed_transport`` (a site item: unchanged)."""
+    key = split_key(item_key)
+    return f"{key.group}.*.{key.item}" if key is not None else item_key
+
+
 def units(rule: RuleVersion, group: list[FindingInput], recorded: Mapping[str, int] | None = None) -> int:
     """Units counted for one rule over the findings that cite it (stacking mode and unit of the rule).
 
@@ -82,6 +89,12 @@ def units(rule: RuleVersion, group: list[FindingInput], recorded: Mapping[str, i
         if recorded is not None and is_int(recorded.get(key)):
             return int(recorded[key])
         return 1
+    if key == "failed_measures":
+        # 000§五(二) stacks the deduction per failed dust measure of one site ("多项控尘措施不到位的予以叠加扣缴"):
+        # the objects of a repeatable group failing the same item (two unsealed muck trucks) are one measure.
+        site_level = sum(count(f, rule.unit) for f in group if f.object_ref is None)
+        measures = {(f.checklist_key, _group_item(f.item_key)) for f in group if f.object_ref is not None}
+        return site_level + len(measures)
     return sum(count(f, rule.unit) for f in group)
 
 

@@ -21,6 +21,7 @@ from tests.factories_checklists import (
     edit_checklist,
     make_site,
     make_zone,
+    shipped_version,
     sync,
 )
 
@@ -106,7 +107,7 @@ def test_checklist_answers_200_with_a_new_etag_after_its_file_changes(client, he
     old_etag = client.get(f"/api/v1/checklists/{DUST}", headers=headers).headers["ETag"]
 
     def revise(doc: dict) -> None:
-        doc["version"] = "3"
+        doc["version"] = f"{shipped_version(DUST)}-revised"
         doc["items"][0]["prompt"]["zh"] += "（修订）"
 
     new_doc = edit_checklist(root, DUST, revise)
@@ -122,16 +123,19 @@ def test_old_version_stays_readable_and_is_immutable_cached(client, headers, ses
     root = catalogue_copy(tmp_path)
     old_doc = load_checklist_file(checklist_path(root, DUST))
     sync(session, root)
-    edit_checklist(root, DUST, lambda d: d.update(version="3", description={"zh": "二版", "en": "v2"}))
+    edit_checklist(
+        root, DUST, lambda d: d.update(version=f"{old_doc['version']}-revised", description={"zh": "二版", "en": "v2"})
+    )
     sync(session, root)
 
-    response = client.get(f"/api/v1/checklists/{DUST}/versions/2", headers=headers)
+    response = client.get(f"/api/v1/checklists/{DUST}/versions/{old_doc['version']}", headers=headers)
     assert response.status_code == 200
     assert json.loads(response.data) == old_doc
     assert response.headers["ETag"] == _etag(content_hash(old_doc))
     assert "immutable" in response.headers["Cache-Control"]
     again = client.get(
-        f"/api/v1/checklists/{DUST}/versions/2", headers={**headers, "If-None-Match": response.headers["ETag"]}
+        f"/api/v1/checklists/{DUST}/versions/{old_doc['version']}",
+        headers={**headers, "If-None-Match": response.headers["ETag"]},
     )
     assert again.status_code == 304
 
@@ -227,7 +231,7 @@ def test_large_site_in_built_up_area_gets_video_and_two_prohibitions(
     }
     assert "6000" in video["applies_because"]["zh"]
     assert dust["parameters"]["monitoring_min_floor_area_m2"] == 5000
-    assert dust["content_hash"] and dust["version"] == "2"
+    assert dust["content_hash"] and dust["version"] == shipped_version(DUST)
 
 
 def test_small_site_outside_built_up_area_gets_neither(client, headers, session, monitoring_threshold) -> None:

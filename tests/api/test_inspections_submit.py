@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from app.inspections.models import Inspection
+from tests.factories_checklists import shipped_version
 from tests.factories_inspections import (
     DUST,
     NRMM,
@@ -130,7 +131,7 @@ def test_failed_item_with_evidence_becomes_a_failed_finding_with_penalty_keys(cl
     assert hoarding["verdict"] == "fail"
     assert "fiscal.dust_measure_failed" in hoarding["penalty_keys"]
     assert hoarding["source_refs"] == ["002#18", "000§五(二)"]
-    assert hoarding["checklist_version"] == "2" and len(hoarding["checklist_hash"]) == 64
+    assert hoarding["checklist_version"] == shipped_version(DUST) and len(hoarding["checklist_hash"]) == 64
 
 
 def test_resubmitting_an_unchanged_inspection_is_a_no_op(client, session, tree):  # noqa: ANN001

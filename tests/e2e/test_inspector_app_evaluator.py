@@ -228,9 +228,27 @@ def group_answer_sets() -> list[tuple[str, dict[str, Any], str]]:
         {"machines.0.years_in_use": {"values": [20], "unit": "a"}, "usage_ledger": {"verdict": "pass"}},
         {"usage_ledger": {"verdict": "fail"}},
     ]
-    return [("voc_sealing_erqi_2018", a, "2018-12-01") for a in tanks] + [
-        ("nrmm_labels", a, "2026-11-20") for a in machines
+    # construction_dust.henan v3: muck trucks per vehicle (大气污染防治法第一百一十六条), on a site hauling muck or not
+    vehicles = [
+        {"vehicles.0.plate": {"text": "豫H12345"}, "vehicles.1.muck_sealed_transport": {"verdict": "fail"}},
+        {"vehicles.0.muck_truck_licensed": {"verdict": "fail", "photos": [PHOTO]}, "vehicles.2.plate": {"text": "x"}},
+        {"vehicles.200.plate": {"text": "第201辆"}},
+        {"hoarding": {"verdict": "pass"}},
     ]
+    return (
+        [("voc_sealing_erqi_2018", a, "2018-12-01") for a in tanks]
+        + [("nrmm_labels", a, "2026-11-20") for a in machines]
+        + [("construction_dust.henan", a, "2026-11-20") for a in vehicles]
+        # Erqi (003#23) checks only sealed transport per truck (no licence item)
+        + [("construction_dust.erqi_2018", vehicles[i], "2018-12-01") for i in (0, 2, 3)]
+    )
+
+
+#: Site attributes per checklist of ``group_answer_sets`` (a muck-hauling site and one that hauls none).
+GROUP_SITES: dict[str, list[dict[str, Any]]] = {
+    "construction_dust.henan": [{"hauls_muck": True}, {}],
+    "construction_dust.erqi_2018": [{"hauls_muck": True}, {}],
+}
 
 
 def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(page: Page) -> None:
@@ -241,10 +259,10 @@ def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(
     cases = []
     for file_key, answers, day in group_answer_sets():
         doc = docs["voc_sealing.erqi_2018" if file_key.startswith("voc") else file_key]
-        erqi = file_key.startswith("voc")
-        for zones in ([], ["nrmm_control"]):
+        erqi = "erqi" in file_key
+        for zones, attributes in itertools.product(([], ["nrmm_control"]), GROUP_SITES.get(file_key, [{}])):
             ctx = {
-                "site": {"kind": doc["site_kinds"][0], "attributes": {}},
+                "site": {"kind": doc["site_kinds"][0], "attributes": attributes},
                 "zones": zones,
                 "jurisdictions": ["410000", "410100", "410103"] if erqi else ["410000", "410800", "410811"],
                 "date": day,
@@ -289,6 +307,10 @@ def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(
     # the cases exercise per-object bands, per-object failures and group bounds
     keys = {k for c in cases for k in c["expected"]}
     assert {"tanks.0.tank_type_high_pressure", "tanks.1.tank_type_mid_pressure", "machines.3.info_card_posted"} <= keys
+    assert {"vehicles.1.muck_sealed_transport", "vehicles.2.muck_truck_licensed", "vehicles.0.plate"} <= keys
+    assert not [
+        k for c in cases if not c["context"]["site"]["attributes"] for k in c["expected"] if k[:9] == "vehicles."
+    ]
     assert {"tanks.1.tank_type_high_pressure"}.isdisjoint(cases[0]["expected"])
     assert any(c["group_errors"] for c in cases)
     assert any(e["verdict"] == "fail" for c in cases for e in c["evaluations"].values())

@@ -20,6 +20,7 @@ from app.penalties.rules import load_rules
 SHANYANG = ("410000", "410800", "410811", "410811001")
 JIAODONG = JurisdictionRef("410811001", "焦东街道办事处")
 BUILDER = Party("焦作某建筑工程有限公司", "91410811MA44XXXXXX")
+DUST_HENAN = "construction_dust.henan"
 DUST_KEYS = ("fiscal.dust_measure_failed", "fine.air_law_115_construction_dust", "fine.henan_76_construction_dust")
 
 
@@ -388,3 +389,28 @@ def test_every_line_explains_itself_in_both_languages(rules):
     for l in result.lines:
         assert l.explanation_zh and l.explanation_en and l.basis
         assert l.to_dict()["rule_hash"] == l.rule_hash
+
+
+# --- muck trucks (construction_dust.henan group ``vehicles``)
+def test_unsealed_trucks_are_fined_per_vehicle_but_one_failed_dust_measure_000_5_2(rules):
+    """大气污染防治法第一百一十六条 counts vehicles; 000§五(二) stacks the fiscal deduction per failed measure
+    ("多项控尘措施不到位的予以叠加扣缴"), and two unsealed trucks fail the same measure."""
+    keys_ = ("fiscal.dust_measure_failed", "fine.air_law_116_bulk_vehicle")
+    v1, v3 = (
+        ObjectRef("vehicles", 0, "豫H12345", "辆", "vehicle"),
+        ObjectRef("vehicles", 2, "豫H34567", "辆", "vehicle"),
+    )
+    findings = [
+        FindingInput(
+            DUST_HENAN, "vehicles.0.muck_sealed_transport", keys_, ("002#18",), severity="high", object_ref=v1
+        ),
+        FindingInput(
+            DUST_HENAN, "vehicles.2.muck_sealed_transport", keys_, ("002#18",), severity="high", object_ref=v3
+        ),
+        FindingInput(DUST_HENAN, "hoarding", DUST_KEYS, ("002#18",), severity="high"),
+    ]
+    result = compute_penalties(findings, ctx(), rules)
+    assert line(result, "fine.air_law_116_bulk_vehicle").counted_units == 2
+    fiscal = line(result, "fiscal.dust_measure_failed")
+    assert fiscal.counted_units == 2  # hoarding + sealed transport, not hoarding + two trucks
+    assert fiscal.amount_fen == 2 * 10_000_000
