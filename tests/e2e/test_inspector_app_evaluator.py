@@ -227,6 +227,7 @@ def group_answer_sets() -> list[tuple[str, dict[str, Any], str]]:
         {"machines.0.emission_stage": {"choice": "china_4"}, "machines.3.info_card_posted": {"verdict": "fail"}},
         {"machines.0.years_in_use": {"values": [20], "unit": "a"}, "usage_ledger": {"verdict": "pass"}},
         {"usage_ledger": {"verdict": "fail"}},
+        {"machines.0.label": {"text": "1号"}, "machines.0.no_such_item": {"verdict": "fail"}},  # unknown_item
     ]
     # construction_dust.henan v3: muck trucks per vehicle (大气污染防治法第一百一十六条), on a site hauling muck or not
     vehicles = [
@@ -239,8 +240,8 @@ def group_answer_sets() -> list[tuple[str, dict[str, Any], str]]:
         [("voc_sealing_erqi_2018", a, "2018-12-01") for a in tanks]
         + [("nrmm_labels", a, "2026-11-20") for a in machines]
         + [("construction_dust.henan", a, "2026-11-20") for a in vehicles]
-        # Erqi (003#23) checks only sealed transport per truck (no licence item)
-        + [("construction_dust.erqi_2018", vehicles[i], "2018-12-01") for i in (0, 2, 3)]
+        # Erqi (003#23) checks only sealed transport per truck: a licence answer is an unknown item there
+        + [("construction_dust.erqi_2018", a, "2018-12-01") for a in vehicles]
     )
 
 
@@ -313,6 +314,7 @@ def test_repeatable_groups_expand_apply_and_judge_on_the_phone_as_on_the_server(
     ]
     assert {"tanks.1.tank_type_high_pressure"}.isdisjoint(cases[0]["expected"])
     assert any(c["group_errors"] for c in cases)
+    assert any(e["code"] == "unknown_item" for c in cases for e in c["group_errors"])
     assert any(e["verdict"] == "fail" for c in cases for e in c["evaluations"].values())
 
 

@@ -419,6 +419,16 @@ export function objectLabel(doc, answers, groupKey, index) {
 /** group_min / group_max / group_object_missing, as the server reports them at submission (groups.group_errors). */
 export function groupErrors(doc, answerKeys) {
   const errors = [];
+  // Answers only to items a group has (the server's unknown_item, app/checklists/groups.py).
+  const groups = new Map((doc.groups || []).map((g) => [g.key, g]));
+  for (const key of answerKeys) {
+    const ref = splitKey(key);
+    if (!ref) continue;
+    const group = groups.get(ref.group);
+    if (!group || !(group.items || []).some((i) => i.key === ref.item)) {
+      errors.push({ path: `answers.${key}`, code: "unknown_item", message_zh: `检查表中没有此检查项：${key}`, message_en: `the checklist has no item ${key}` });
+    }
+  }
   for (const group of doc.groups || []) {
     const indices = [...new Set(answerKeys.map(splitKey).filter((k) => k && k.group === group.key).map((k) => k.index))].sort((a, b) => a - b);
     const n = indices.length ? indices[indices.length - 1] + 1 : 0;
