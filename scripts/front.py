@@ -250,41 +250,35 @@ http {{
 
 {error_pages}
 
+        # Every location below passes to gunicorn the same way (inherited: none sets its own headers).
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $lantian_host;
+        # Replaced, not appended to: the app takes the first address (TRUST_PROXY_HEADERS=1), and a
+        # client must not choose it.
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_request_buffering on;
+        proxy_connect_timeout 5s;
+        # Above gunicorn's 60 s worker timeout: gunicorn ends a stuck request first.
+        proxy_send_timeout 90s;
+
         # Exports have no row cap: a CSV streams for as long as it has rows, and an XLSX sends nothing until its
         # workbook is closed (about 3 minutes for 1 M inspections, bench/README.md) — past the 90 s below. They
         # pass through unbuffered (memory and disk flat here too) and may take up to {EXPORT_READ_TIMEOUT}.
         location ^~ /api/v1/exports/ {{
             proxy_pass http://lantian_app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $lantian_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_request_buffering on;
             proxy_buffering off;
-            proxy_connect_timeout 5s;
-            proxy_send_timeout 90s;
             proxy_read_timeout {EXPORT_READ_TIMEOUT};
         }}
 
         location / {{
             proxy_pass http://lantian_app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $lantian_host;
-            # Replaced, not appended to: the app takes the first address (TRUST_PROXY_HEADERS=1), and a
-            # client must not choose it.
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
             # Whole requests go to gunicorn, whole answers come back before the client reads them.
-            proxy_request_buffering on;
             proxy_buffering on;
             proxy_buffer_size 16k;
             proxy_buffers 32 16k;
             proxy_busy_buffers_size 64k;
-            proxy_connect_timeout 5s;
-            # Above gunicorn's 60 s worker timeout: gunicorn ends a stuck request first.
-            proxy_send_timeout 90s;
             proxy_read_timeout 90s;
         }}
 
