@@ -73,7 +73,8 @@ class AppError(Exception):
         }
         if self.errors:
             body["errors"] = [e.to_dict() for e in self.errors]
-        body.update(self.extra)
+        # Extension members never replace the problem's own (RFC 9457: ``status`` is the HTTP status).
+        body.update({key: value for key, value in self.extra.items() if key not in body})
         return body
 
 

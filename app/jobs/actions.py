@@ -25,7 +25,7 @@ def _wrong_status(job: JobRow, action_zh: str, action_en: str, allowed: str) -> 
         f"任务 {job.id} 当前状态为 {job.status}，只有 {allowed} 状态的任务可以{action_zh}。",
         f"Job {job.id} is {job.status}; only {allowed} jobs can be {action_en}.",
         code="job_wrong_status",
-        extra={"status": job.status},
+        extra={"job_status": job.status},
     )
 
 

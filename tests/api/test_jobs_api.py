@@ -88,13 +88,14 @@ def test_retrying_a_failed_photo_job_queues_it_and_reopens_the_photo(app, client
 
     again = client.post(f"/api/v1/jobs/{jobs['failed']}/retry", headers=admin, json={"reason": "again"})
     assert again.status_code == 409 and again.get_json()["code"] == "job_wrong_status"
+    assert again.get_json()["status"] == 409 and again.get_json()["job_status"] != "failed"
     assert again.content_type == "application/problem+json"
 
 
 def test_cancelling_a_queued_job_and_refusing_a_failed_one(client, session, jobs) -> None:  # noqa: ANN001
     admin = _admin(session, "admin.hn", ["410000"])
     refused = client.post(f"/api/v1/jobs/{jobs['failed']}/cancel", headers=admin, json={"reason": "不需要"})
-    assert refused.status_code == 409 and refused.get_json()["status"] == "failed"
+    assert refused.status_code == 409 and refused.get_json()["job_status"] == "failed"
     response = client.post(f"/api/v1/jobs/{jobs['queued']}/cancel", headers=admin, json={"reason": "维护期间暂停"})
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
     assert job_status(session, jobs["queued"]) == "cancelled"
