@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
 from app.cases.actions import transition_case
 from app.cases.fiscal import list_fiscal_deductions, step_fiscal_deduction
+from app.cases.listing import CaseFilter, list_cases
 from app.cases.models import Case
 from app.cases.orders import issue_order
 from app.cases.overdue import overdue_items
@@ -44,8 +44,6 @@ from app.cases.settings import effective_case_settings, get_case_settings, put_c
 from app.cases.tasks import due_tasks, present_task
 from app.cases.timeline import case_timeline
 from app.extensions import current_session, db
-from app.jurisdictions.models import Jurisdiction
-from app.jurisdictions.queries import scope_clause
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases", description="案件 / Enforcement cases")
 tasks_blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="任务 / Re-inspection tasks")
@@ -70,17 +68,11 @@ class Cases(MethodView):
     @blp.arguments(CaseListArgsSchema, location="query")
     @blp.response(200, CaseListSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Cases in the caller's jurisdictions, newest first (ID numbers masked)."""
-        stmt = (
-            select(Case)
-            .join(Jurisdiction, Jurisdiction.id == Case.jurisdiction_id)
-            .where(scope_clause(current_principal().jurisdiction_paths))
-            .order_by(Case.id.desc())
-            .limit(500)
-        )
-        if args.get("stage"):
-            stmt = stmt.where(Case.stage == args["stage"])
-        return {"items": [present_case_summary(c) for c in current_session().scalars(stmt)]}
+        """Cases in the caller's jurisdictions, newest first, in pages (ID numbers masked); by stage, site or the
+        inspection a case includes."""
+        flt = CaseFilter(stage=args.get("stage"), site_id=args.get("site_id"), inspection_id=args.get("inspection_id"))
+        page = list_cases(current_session(), current_principal(), flt, cursor=args.get("cursor"), limit=args["limit"])
+        return {"items": [present_case_summary(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
 @blp.route("/overdue")

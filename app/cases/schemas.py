@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.cases.deadlines import CALENDAR, WORKING
+from app.cases.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.cases.transitions import STAGES, TRANSITIONS
 
 MAX_FEN = 2**62
@@ -33,6 +34,16 @@ class Strict(ma.Schema):
 # ------------------------------------------------------------------------------------------------ inputs
 class CaseListArgsSchema(Strict):
     stage = fields.String(validate=validate.OneOf(STAGES))
+    site_id = fields.Integer(validate=validate.Range(min=1), metadata={"description": "Cases of this site"})
+    inspection_id = fields.UUID(metadata={"description": "The case this inspection belongs to (at most one)"})
+    limit = fields.Integer(
+        load_default=DEFAULT_PAGE_SIZE,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": f"Page size, 1–{MAX_PAGE_SIZE}"},
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=500), metadata={"description": "Opaque cursor from next_cursor"}
+    )
 
 
 class TransitionSchema(Strict):
@@ -189,6 +200,7 @@ class CaseSchema(CaseSummarySchema):
 
 class CaseListSchema(ma.Schema):
     items = fields.List(fields.Nested(CaseSummarySchema))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page"})
 
 
 class TimelineEntrySchema(ma.Schema):

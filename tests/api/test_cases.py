@@ -487,3 +487,44 @@ def test_admins_configure_but_do_not_act_on_orders_parties_or_deductions(client,
     ):
         response = client.open(url, method=method, json=body, headers=admin)
         assert response.status_code == 403 and response.get_json()["code"] == "case_wrong_role", url
+
+
+# --------------------------------------------------------------------------------------------- listing
+def test_cases_list_in_pages_newest_first_with_filters_and_scope(client, session, world) -> None:  # noqa: ANN001
+    first = _inspection(session, world)
+    _approve(client, world, first)
+    inspections = [first]
+    for n in (2, 3):
+        site = make_construction_site(session, name=f"第{n}工地")
+        session.commit()
+        inspection = make_inspection(
+            session, site, dust_failures("hoarding"), started_at=SEPT_1, created_by=world.users["insp"]
+        )
+        compute_penalties_for_inspection(session, inspection)
+        session.commit()
+        _approve(client, world, inspection)
+        inspections.append(inspection)
+    case_ids = [_case_id(session, i) for i in inspections]
+    assert len(set(case_ids)) == 3
+
+    page1 = _ok(client.get("/api/v1/cases?limit=2", headers=world.headers["sup"]))
+    assert [c["id"] for c in page1["items"]] == sorted(case_ids, reverse=True)[:2]
+    assert page1["next_cursor"]
+    page2 = _ok(client.get(f"/api/v1/cases?limit=2&cursor={page1['next_cursor']}", headers=world.headers["sup"]))
+    assert [c["id"] for c in page2["items"]] == [min(case_ids)] and page2["next_cursor"] is None
+
+    by_inspection = _ok(client.get(f"/api/v1/cases?inspection_id={inspections[1].id}", headers=world.headers["sup"]))
+    assert [c["id"] for c in by_inspection["items"]] == [case_ids[1]]
+    by_site = _ok(client.get(f"/api/v1/cases?site_id={world.site_id}", headers=world.headers["sup"]))
+    assert [c["id"] for c in by_site["items"]] == [case_ids[0]]
+
+    # A cursor belongs to its query: reused with another filter it is refused, not silently misapplied.
+    wrong = client.get(f"/api/v1/cases?stage=filing&cursor={page1['next_cursor']}", headers=world.headers["sup"])
+    assert wrong.status_code == 422 and wrong.mimetype == "application/problem+json"
+    assert wrong.get_json()["code"] == "invalid_cursor"
+    garbage = client.get("/api/v1/cases?cursor=%%%", headers=world.headers["sup"])
+    assert garbage.status_code == 422 and garbage.get_json()["code"] == "invalid_cursor"
+    too_many = client.get("/api/v1/cases?limit=201", headers=world.headers["sup"])
+    assert too_many.status_code == 422 and too_many.mimetype == "application/problem+json"
+    other = _ok(client.get(f"/api/v1/cases?inspection_id={inspections[1].id}", headers=world.headers["sup_ba"]))
+    assert other["items"] == [] and other["next_cursor"] is None

@@ -115,6 +115,7 @@ def test_supervisor_amends_approves_and_runs_the_case_in_the_browser(
     # The list of cases, filtered by stage.
     page.click("a[href='#/cases']")
     expect(page.locator(f"#case-list .case-item[data-id='{case_id}']")).to_have_count(1)
+    expect(page.locator("#case-more")).to_be_hidden()  # one page: no "load more"
     page.click("#stage-filter [data-stage=closed]")
     expect(page.locator("#case-list li.empty")).to_have_count(1)
     page.click("#stage-filter [data-stage=filing]")

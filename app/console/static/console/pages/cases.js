@@ -1,4 +1,5 @@
-// The supervisors' cases: newest first, filtered by stage (GET /api/v1/cases?stage=), each opening its page.
+// The supervisors' cases: newest first, filtered by stage (GET /api/v1/cases?stage=), each opening its page;
+// further pages on demand (next_cursor).
 import { get } from "../api.js";
 import { clear, formatTime, h } from "../dom.js";
 import { t } from "../i18n.js";
@@ -47,21 +48,11 @@ export async function render(main, { banner }) {
     }
   }
 
-  async function load() {
-    paintChips();
-    let body;
-    try {
-      body = await get("/api/v1/cases", stage ? { stage } : undefined);
-    } catch (exc) {
-      banner(problemText(exc), "error");
-      return;
-    }
-    clear(list);
-    if (!body.items.length) {
-      list.append(h("li", { class: "empty" }, t("没有案件。", "No cases.")));
-      return;
-    }
-    for (const c of body.items) {
+  const more = h("button", { type: "button", id: "case-more", hidden: true }, t("加载更多", "Load more"));
+  let nextCursor = null;
+
+  function paint(items) {
+    for (const c of items) {
       list.append(
         h(
           "li",
@@ -78,7 +69,43 @@ export async function render(main, { banner }) {
     }
   }
 
-  main.append(h("section", { class: "page" }, h("h1", {}, t("案件", "Cases")), chips, list));
+  async function fetchPage(cursor) {
+    const query = {};
+    if (stage) query.stage = stage;
+    if (cursor) query.cursor = cursor;
+    try {
+      return await get("/api/v1/cases", Object.keys(query).length ? query : undefined);
+    } catch (exc) {
+      banner(problemText(exc), "error");
+      return null;
+    }
+  }
+
+  async function load() {
+    paintChips();
+    const body = await fetchPage(null);
+    if (!body) return;
+    clear(list);
+    nextCursor = body.next_cursor;
+    more.hidden = !nextCursor;
+    if (!body.items.length) {
+      list.append(h("li", { class: "empty" }, t("没有案件。", "No cases.")));
+      return;
+    }
+    paint(body.items);
+  }
+
+  more.onclick = async () => {
+    more.disabled = true;
+    const body = await fetchPage(nextCursor);
+    more.disabled = false;
+    if (!body) return;
+    nextCursor = body.next_cursor;
+    more.hidden = !nextCursor;
+    paint(body.items);
+  };
+
+  main.append(h("section", { class: "page" }, h("h1", {}, t("案件", "Cases")), chips, list, more));
   await load();
   return null;
 }

@@ -40,16 +40,12 @@ function answerText(answer) {
   return parts.join(" · ") || "—";
 }
 
-// The case an approved inspection belongs to, found through the public cases API: the cases of its site, then
-// the one whose inspections include it (a site has few cases).
+// The case an approved inspection belongs to (an inspection joins at most one), through the public cases API.
 async function caseOf(inspection) {
   if (inspection.state !== "approved") return null;
   try {
-    const { items } = await get("/api/v1/cases");
-    for (const summary of items.filter((c) => c.site.id === inspection.site.id).slice(0, 10)) {
-      const c = await get(`/api/v1/cases/${summary.id}`);
-      if (c.inspections.some((i) => i.inspection_id === inspection.id)) return c;
-    }
+    const { items } = await get("/api/v1/cases", { inspection_id: inspection.id });
+    if (items.length) return await get(`/api/v1/cases/${items[0].id}`);
   } catch {
     /* an inspector or a caller without cases: no link */
   }
