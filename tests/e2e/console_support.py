@@ -84,10 +84,18 @@ class Sent:
 
 
 def submit_inspection(
-    phone: Phone, demo: dict[str, Any], site_code: str, checklist_key: str, *, far_photo: bool, seed: int
+    phone: Phone,
+    demo: dict[str, Any],
+    site_code: str,
+    checklist_key: str,
+    *,
+    far_photo: bool,
+    seed: int,
+    extra_answers: dict[str, Any] | None = None,
 ) -> Sent:
     """One inspection through the API as the phone sends it: one failed item with two photos (the second taken
-    ~2 km away when ``far_photo``), every other item passing, then submitted."""
+    ~2 km away when ``far_photo``), every other item passing, then submitted. ``extra_answers`` adds answers the
+    resolved item list does not name (a repeatable group's objects, ``<group>.<index>.<item>``)."""
     started = datetime.now(LOCAL).replace(microsecond=0) - timedelta(hours=1)
     site_id = demo["sites"][site_code]
     lon, lat = demo["lonlat"][site_code]
@@ -121,6 +129,7 @@ def submit_inspection(
     )
     evidence = [photo(0.0002, 0.0001), photo(0.02, 0.01) if far_photo else photo(0.0003, 0.0002)]
     answers[fail["key"]] = {"verdict": "fail", "note": "现场发现问题 / problem found on site", "photos": evidence}
+    answers.update(extra_answers or {})
     for pid, data in photos.items():
         put = phone.request(
             "PUT",

@@ -41,7 +41,14 @@ def world(session, app: Flask, server: Gunicorn) -> dict[str, Any]:  # noqa: ANN
     demo = load_demo(session)
     phone = Phone(server.port)
     phone.login("demo.inspector", PASSWORD)
-    sent = submit_inspection(phone, demo, "DEMO-CS-001", "construction_dust.henan", far_photo=False, seed=51)
+    truck = {  # one muck truck (the site hauls muck), passing
+        "vehicles.0.plate": {"text": "豫H12345"},
+        "vehicles.0.muck_sealed_transport": {"verdict": "pass"},
+        "vehicles.0.muck_truck_licensed": {"verdict": "pass"},
+    }
+    sent = submit_inspection(
+        phone, demo, "DEMO-CS-001", "construction_dust.henan", far_photo=False, seed=51, extra_answers=truck
+    )
     worker = threading.Thread(target=lambda: drain_worker(app))  # thumbnails, as `make run`'s worker makes them
     worker.start()
     worker.join(timeout=120)
@@ -72,6 +79,10 @@ def test_supervisor_adds_a_missed_finding_and_corrects_the_party(
     # The item the inspector passed can be chosen; the one already failed cannot.
     form = page.locator("#finding-form")
     assert form.locator(f"#finding-item option[value='{sent.failed_item}']").count() == 0
+    # A group object's item is offered too, named by its object (第1辆「豫H12345」).
+    expect(form.locator("#finding-item option[value='vehicles.0.muck_sealed_transport']")).to_contain_text(
+        "第1辆「豫H12345」"
+    )
     page.select_option("#finding-item", MISSED)
     page.fill("#finding-note", "南侧土方约200平方米未覆盖")
     page.fill("#finding-reason", "复核照片发现未覆盖")

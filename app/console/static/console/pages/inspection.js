@@ -236,7 +236,8 @@ export async function render(main, { params, user, banner }) {
   // fields follow the item's kind; the server evaluates it and must find it failing, then recomputes the money.
   function addFindingSection(inspection, checklist) {
     const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
-    const candidates = (checklist.items || []).filter((i) => (i.key in inspection.answers || findings[i.key]) && !(findings[i.key]?.verdict === "fail" && !findings[i.key]?.waiver));
+    // A repeatable group's items count per object (第2台's emission stage is its own item), as the items list shows them.
+    const candidates = shownItems(inspection, checklist, findings).filter((i) => !(findings[i.key]?.verdict === "fail" && !findings[i.key]?.waiver));
     if (!candidates.length) return null;
     const amendmentId = uuid4();
     const itemSelect = h("select", { name: "item_key", id: "finding-item", required: true }, candidates.map((i) => h("option", { value: i.key, dataset: { kind: i.kind } }, `${pick(i.prompt) || i.key} (${i.key})`)));
@@ -332,13 +333,21 @@ export async function render(main, { params, user, banner }) {
     return { ...spec, key, prompt: { zh: `${name.zh}：${spec.prompt.zh}`, en: `${name.en}: ${spec.prompt.en}` } };
   }
 
+  /** The items an inspection answered or has findings on: the checklist's own, then each group object's. */
+  function shownItems(inspection, checklist, findings) {
+    const known = new Set((checklist.items || []).map((i) => i.key));
+    return [
+      ...(checklist.items || []).filter((i) => i.key in inspection.answers || findings[i.key]),
+      ...Object.keys(inspection.answers).filter((k) => !known.has(k)).map((key) => groupItem(checklist, inspection, findings, key)),
+    ];
+  }
+
   function itemsSection(inspection, checklist, canDecide) {
     const findings = Object.fromEntries(inspection.findings.map((f) => [f.item_key, f]));
     const photosByItem = {};
     for (const link of inspection.photos) (photosByItem[link.item_key] ||= []).push(link);
     const reviewComments = Object.fromEntries(((inspection.decision || inspection.review || {}).item_comments || []).map((c) => [c.item_key, c.comment]));
-    const known = new Set((checklist.items || []).map((i) => i.key));
-    const items = [...(checklist.items || []).filter((i) => i.key in inspection.answers || findings[i.key]), ...Object.keys(inspection.answers).filter((k) => !known.has(k)).map((key) => groupItem(checklist, inspection, findings, key))];
+    const items = shownItems(inspection, checklist, findings);
     return h(
       "section",
       { class: "card", id: "items" },
