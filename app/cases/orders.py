@@ -20,8 +20,9 @@ from app.cases.changes import add_event, begin_change, finish_change
 from app.cases.models import Case, CorrectionOrder
 from app.cases.queries import get_case, order_for_inspection
 from app.cases.transitions import REOPEN_FOR_DAILY_PENALTY, require_acting_role
+from app.checklists.groups import object_identity
 from app.errors import Conflict, FieldError, ValidationFailed
-from app.inspections.models import Inspection
+from app.inspections.models import Finding, Inspection
 from app.localtime import today_local
 from app.penalties.records import current_computation
 
@@ -102,6 +103,10 @@ def order_summary(order: CorrectionOrder) -> dict[str, Any]:
     }
 
 
+def _identity(finding: Finding) -> str:
+    return object_identity(finding.item_key, (finding.object_ref or {}).get("label"))
+
+
 def record_reinspection_outcome(
     session: Session, principal: Principal, case: Case, reinspection: Inspection
 ) -> CorrectionOrder | None:
@@ -115,8 +120,15 @@ def record_reinspection_outcome(
     order = order_for_inspection(session, reinspection.reinspection_of_id)
     if order is None or order.status != "open":
         return None
-    failing = {f.item_key for f in reinspection.current_findings if f.verdict == "fail"}
-    refused = bool(failing & set(order.item_keys)) if order.item_keys else bool(failing)
+    # The ordered items, matched with the re-inspection's by what they are about: a machine (truck, tank) by its
+    # label, whatever order the re-inspection listed the objects in (app.checklists.groups.object_identity).
+    failing = {_identity(f) for f in reinspection.current_findings if f.verdict == "fail"}
+    if order.item_keys:
+        earlier = session.get(Inspection, order.inspection_id)
+        identities = {f.item_key: _identity(f) for f in (earlier.current_findings if earlier else [])}
+        refused = bool(failing & {identities.get(k, k) for k in order.item_keys})
+    else:
+        refused = bool(failing)
     order.status = "refused" if refused else "complied"
     order.reinspection_id = reinspection.id
     order.outcome_on = reinspection.local_date

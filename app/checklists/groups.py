@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -216,6 +217,19 @@ def object_ref(doc: Mapping[str, Any], answers: Mapping[str, Any], key: str) -> 
         str(noun.get("zh") or "个"),
         str(noun.get("en") or "object"),
     )
+
+
+def object_identity(key: str, label: str | None) -> str:
+    """What a finding is about from one inspection to the next: a checklist item's own key, or for a group object
+    its group, its label and the item. The index is only the order an inspector listed the objects in on that
+    visit; a re-inspection that lists the same machines (trucks, tanks) in another order still names the same
+    machine by its registration code (plate, tank number). Labels compare without case, spaces or full-width
+    forms (豫H 12345 = 豫h12345). An object without a label has only its index to go by."""
+    ref = split_key(key)
+    normal = "".join(unicodedata.normalize("NFKC", label or "").split()).upper()
+    if ref is None or not normal:
+        return key
+    return f"{ref.group}[{normal}].{ref.item}"
 
 
 def _err(path: str, code: str, zh: str, en: str) -> FieldError:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.queries import order_for_inspection
 from app.checklists.evaluation import passes, resolve_limit
-from app.checklists.groups import ObjectRef, item_doc
+from app.checklists.groups import ObjectRef, item_doc, object_identity
 from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
@@ -202,25 +202,37 @@ def reinspection_facts(session: Session, inspection: Inspection, findings: list[
         return Reinspection(earlier_id, note="earlier inspection not usable (other site or not submitted/approved)")
     computation = current_computation(session, earlier.id)
     lines: list[PenaltyLineRow] = list(computation.lines) if computation is not None else []
-    earlier_failed = {f.item_key for f in earlier.current_findings if f.verdict == "fail"}
+    # Items are matched across the two visits by what they are about (a group object by its label, not by the
+    # order it was listed in: app.checklists.groups.object_identity).
+    earlier_failed = {
+        object_identity(f.item_key, (f.object_ref or {}).get("label")): f.item_key
+        for f in earlier.current_findings
+        if f.verdict == "fail"
+    }
     order = order_for_inspection(session, earlier.id)
     if order is not None:
         order_date, order_id = order.decided_on, order.id
         source = "recorded order to correct: its decision date"
-        ordered = set(order.item_keys) & earlier_failed if order.item_keys else earlier_failed
+        named = set(order.item_keys or ())
+        ordered = {i for i, key in earlier_failed.items() if not named or key in named}
     elif any(l.kind in ORDER_KINDS for l in lines):
-        order_date, order_id, ordered = earlier.local_date, None, earlier_failed
+        order_date, order_id, ordered = earlier.local_date, None, set(earlier_failed)
         source = "no order recorded: the earlier inspection's own date (Asia/Shanghai)"
     else:
         return Reinspection(earlier_id, note="the earlier inspection gave no order to correct")
-    continuing = frozenset(ordered & {f.item_key for f in findings})
+    now_failing = {
+        object_identity(f.item_key, f.object_ref.label if f.object_ref else None): f.item_key for f in findings
+    }
+    again_ids = ordered & now_failing.keys()
+    continuing = frozenset(now_failing[i] for i in again_ids)  # this inspection's keys, as the engine reads them
     if not continuing:
         return Reinspection(
             earlier_id, note="no item ordered to be corrected fails again", order_date_source=source, order_id=order_id
         )
+    continuing_earlier = {earlier_failed[i] for i in again_ids}  # the same items under the earlier visit's keys
     prior: dict[str, int] = {}
     for line in lines:
-        if line.kind != "statutory_fine" or line.status != "computed" or not set(line.item_keys) & continuing:
+        if line.kind != "statutory_fine" or line.status != "computed" or not set(line.item_keys) & continuing_earlier:
             continue
         original = line.base_amount_fen if line.daily_days is not None else line.amount_fen
         if original:

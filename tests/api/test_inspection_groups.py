@@ -180,3 +180,69 @@ def test_an_inspection_on_a_version_before_groups_keeps_its_flat_items(client, s
     assert inspection["checklist"]["version"] == "3-flat"
     failed = [f for f in inspection["findings"] if f["verdict"] == "fail"]
     assert [(f["item_key"], f["object"]) for f in failed] == [("emission_stage", None)]
+
+
+def _approve(client, world, iid: str) -> None:  # noqa: ANN001
+    version = client.get(f"/api/v1/inspections/{iid}", headers=world.headers["sup_sy"]).headers["ETag"]
+    response = client.post(
+        f"/api/v1/inspections/{iid}/approve", json={}, headers={**world.headers["sup_sy"], "If-Match": version}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def _ordered_case(session, client, world, photo: str) -> tuple[str, int]:  # noqa: ANN001
+    """2号装载机 (listed second) is China II (000#14); the case records an order to correct it."""
+    iid, answers = _machines(session, client, world, 2, photo)
+    answers["machines.1.emission_stage"] = {"choice": "china_2", "photos": [photo]}
+    assert _put_and_submit(client, world, iid, answers).status_code == 200
+    _approve(client, world, iid)
+    (case,) = client.get(f"/api/v1/cases?inspection_id={iid}", headers=world.headers["sup_sy"]).get_json()["items"]
+    order = client.post(
+        f"/api/v1/cases/{case['id']}/orders",
+        json={"decided_on": "2026-11-20", "deadline": "2026-11-25"},
+        headers={**world.headers["sup_sy"], "If-Match": f'"{case["version"]}"'},
+    )
+    assert order.status_code == 200, order.get_json()
+    assert order.get_json()["orders"][0]["item_keys"] == ["machines.1.emission_stage"]
+    return iid, case["id"]
+
+
+def _reinspect(session, client, world, earlier: str, labels: list[str], failing: int, photo: str) -> str:  # noqa: ANN001
+    """A re-inspection listing machines by ``labels`` (in that order), the one at ``failing`` still China II."""
+    iid, answers = _machines(session, client, world, len(labels), photo)
+    for m, label in enumerate(labels):
+        answers[f"machines.{m}.label"] = {"text": label}
+    answers[f"machines.{failing}.emission_stage"] = {"choice": "china_2", "photos": [photo]}
+    later = {"started_at": "2026-11-27T09:00:00+08:00", "ended_at": "2026-11-27T10:00:00+08:00"}
+    body = put_body(world, checklist=NRMM, answers=answers, reinspection_of=earlier, **later)
+    response = put(client, world.headers["insp_a"], iid, body, '"1"')
+    assert response.status_code == 200, response.get_json()
+    assert submit(client, world.headers["insp_a"], iid, '"2"').status_code == 200
+    _approve(client, world, iid)
+    return iid
+
+
+def test_a_reinspection_matches_the_ordered_machine_by_its_label_not_its_place_in_the_list(
+    client, session, tree, store
+) -> None:  # noqa: ANN001
+    world = make_world(session, client)
+    photo = _upload(client, world.headers["insp_a"])
+    earlier, case_id = _ordered_case(session, client, world, photo)
+    # Listed first this time, 2号装载机 is still China II: the order was not obeyed (拒不改正), although the
+    # machine listed second (1号挖掘机, key machines.1.*) passes.
+    again = _reinspect(session, client, world, earlier, ["2号装载机", "1号挖掘机"], 0, photo)
+    case = client.get(f"/api/v1/cases/{case_id}", headers=world.headers["sup_sy"]).get_json()
+    assert case["orders"][0]["status"] == "refused" and case["orders"][0]["reinspection_id"] == again
+    context = client.get(f"/api/v1/inspections/{again}/penalties", headers=world.headers["sup_sy"]).get_json()
+    assert context["computation"]["context"]["reinspection"]["continuing_items"] == ["machines.0.emission_stage"]
+
+
+def test_another_machine_failing_in_the_ordered_machines_place_is_not_a_refusal(client, session, tree, store) -> None:  # noqa: ANN001
+    world = make_world(session, client)
+    photo = _upload(client, world.headers["insp_a"])
+    earlier, case_id = _ordered_case(session, client, world, photo)
+    # 2号装载机 was replaced (now listed first, China IV); a newly arrived 3号压路机, listed second, is China II: a
+    # new violation, not the ordered one continuing.
+    _reinspect(session, client, world, earlier, ["2号装载机", "3号压路机"], 1, photo)
+    case = client.get(f"/api/v1/cases/{case_id}", headers=world.headers["sup_sy"]).get_json()
+    assert case["orders"][0]["status"] == "complied"

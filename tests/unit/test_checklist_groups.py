@@ -14,6 +14,7 @@ from app.checklists.groups import (
     expand_checklist,
     group_errors,
     item_doc,
+    object_identity,
     object_ref,
     split_key,
 )
@@ -105,3 +106,15 @@ def test_the_catalogue_checks_a_groups_label_item_and_object_conditions():
     assert ("t.groups.0.items.3.applies_when", "answer_ref_not_earlier") in found
     stage["applies_when"] = {"==": [{"var": "object.nonexistent.verdict"}, "pass"]}
     assert ("t.groups.0.items.3.applies_when", "condition_invalid") in _validate(doc)
+
+
+def test_an_object_is_the_same_object_by_its_label_whatever_its_place_in_the_list() -> None:
+    assert object_identity("machines.1.emission_stage", "豫H 12345") == object_identity(
+        "machines.0.emission_stage", "豫ｈ12345"
+    )  # spaces, case and full-width forms do not matter
+    assert object_identity("machines.0.emission_stage", "A") != object_identity("machines.0.emission_stage", "B")
+    assert object_identity("machines.0.emission_stage", "A") != object_identity("machines.0.label", "A")
+    # without a label the index is all there is; a checklist's own item is its key
+    assert object_identity("machines.0.emission_stage", None) == "machines.0.emission_stage"
+    assert object_identity("machines.0.emission_stage", "  ") == "machines.0.emission_stage"
+    assert object_identity("hoarding", "anything") == "hoarding"
