@@ -26,8 +26,9 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={
             datetime: DateTime(timezone=True),
-            dict[str, Any]: JSONB,
-            list[Any]: JSONB,
+            # None is stored as SQL NULL, not JSON 'null': "no waiver" must be IS NULL to SQL as it is to Python.
+            dict[str, Any]: JSONB(none_as_null=True),
+            list[Any]: JSONB(none_as_null=True),
             uuid.UUID: UUID(as_uuid=True),
         },
     )

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.cases.queries import order_for_inspection
 from app.checklists.evaluation import passes, resolve_limit
-from app.checklists.groups import ObjectRef, item_doc, object_identity
+from app.checklists.groups import ObjectRef, item_doc, object_identity, split_key
 from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
@@ -125,28 +125,40 @@ def penalty_findings(inspection: Inspection) -> list[FindingInput]:
     return out
 
 
+def _violation_kind(item_key: str) -> str:
+    """A group object's item counts as one kind of violation whichever object failed it (``machines.*.
+    emission_stage``): the party at the site repeats the violation with any of its machines."""
+    ref = split_key(item_key)
+    return f"{ref.group}.*.{ref.item}" if ref is not None else item_key
+
+
 def _prior_failure_dates(session: Session, inspection: Inspection, item_keys: set[str]) -> dict[str, list[date]]:
-    """Dates of earlier submitted/approved inspections of the same site that failed the same item."""
+    """Per item key: dates of earlier submitted/approved inspections of the same site that failed the same kind of
+    violation (an earlier inspection counts once however many of its objects failed it)."""
     if not item_keys:
         return {}
+    kinds = {_violation_kind(k) for k in item_keys}
+    own = sorted(k for k in kinds if "*" not in k)
+    groups = sorted({k.split(".", 1)[0] for k in kinds if "*" in k})
     rows = session.execute(
-        select(Finding.item_key, Inspection)
+        select(Finding.item_key, Inspection.id, Inspection)
         .join(Inspection, Inspection.id == Finding.inspection_id)
         .where(
             Inspection.site_id == inspection.site_id,
             Inspection.id != inspection.id,
             Inspection.state.in_(COUNTED_STATES),
             Finding.verdict == "fail",
-            Finding.waiver.is_(None),
+            # No waiver: SQL NULL, or JSON null in rows written before None was stored as NULL (app/db.py).
+            func.coalesce(func.jsonb_typeof(Finding.waiver), "null") == "null",
             Finding.submission_no == Inspection.submission_count,
             Finding.revision == Inspection.findings_revision,
-            Finding.item_key.in_(sorted(item_keys)),
+            or_(Finding.item_key.in_(own), *(Finding.item_key.startswith(f"{g}.", autoescape=True) for g in groups)),
         )
     ).all()
-    out: dict[str, list[date]] = {}
-    for item_key, earlier in rows:
-        out.setdefault(item_key, []).append(earlier.local_date)
-    return out
+    by_kind: dict[str, dict[Any, date]] = {}
+    for item_key, earlier_id, earlier in rows:
+        by_kind.setdefault(_violation_kind(item_key), {})[earlier_id] = earlier.local_date
+    return {k: list(by_kind[kind].values()) for k in item_keys if (kind := _violation_kind(k)) in by_kind}
 
 
 # Lines of these kinds are orders (责令改正 / 责令停工整治 / 责令停止使用、封存停用): a later re-inspection

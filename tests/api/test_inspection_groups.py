@@ -246,3 +246,38 @@ def test_another_machine_failing_in_the_ordered_machines_place_is_not_a_refusal(
     _reinspect(session, client, world, earlier, ["2号装载机", "3号压路机"], 1, photo)
     case = client.get(f"/api/v1/cases/{case_id}", headers=world.headers["sup_sy"]).get_json()
     assert case["orders"][0]["status"] == "complied"
+
+
+def _trucks(session, client, world, plates: list[str], unsealed: int, photo: str, when: dict[str, str]) -> str:  # noqa: ANN001
+    """A construction-site inspection listing muck trucks by plate, the one at ``unsealed`` not sealed (Art. 116),
+    everything else passing; submitted."""
+    iid = new_id()
+    draft = {f"vehicles.{v}.plate": {"text": plate} for v, plate in enumerate(plates)}
+    assert put(client, world.headers["insp_a"], iid, put_body(world, answers=draft, **when)).status_code == 201
+    answers: dict[str, Any] = {}
+    for item in applicable_items(session, iid, with_answers=True):
+        answer = passing_answer(item)
+        if (item.get("evidence") or {}).get("always"):
+            answer["photos"] = [photo]
+        answers[item["key"]] = answer
+    session.rollback()
+    answers.update(draft)
+    answers[f"vehicles.{unsealed}.muck_sealed_transport"] = {"verdict": "fail", "photos": [photo]}
+    response = put(client, world.headers["insp_a"], iid, put_body(world, answers=answers, **when), '"1"')
+    assert response.status_code == 200, response.get_json()
+    assert submit(client, world.headers["insp_a"], iid, '"2"').status_code == 200
+    return iid
+
+
+def test_any_truck_failing_the_same_item_again_is_a_repeat_offence_of_the_site(client, session, tree, store) -> None:  # noqa: ANN001
+    world = make_world(session, client, attributes={"floor_area_m2": 3000, "hauls_muck": True})
+    photo = _upload(client, world.headers["insp_a"])
+    _trucks(session, client, world, ["豫H11111", "豫H22222"], 1, photo, {})
+    # A week later another truck, listed first, is not sealed: the party at the site repeats the violation
+    # (the discretion's repeat factor), whichever truck it is this time.
+    week = {"started_at": "2026-11-27T09:00:00+08:00", "ended_at": "2026-11-27T10:00:00+08:00"}
+    later = _trucks(session, client, world, ["豫H33333"], 0, photo, week)
+    body = client.get(f"/api/v1/inspections/{later}/penalties", headers=world.headers["sup_sy"]).get_json()
+    fine = next(line for line in body["lines"] if line["rule_key"] == "fine.air_law_116_bulk_vehicle")
+    repeat = [f for f in fine["factors"] if f["name"] == "repeat_offence"]
+    assert repeat and repeat[0]["level"].startswith("1 prior"), fine["factors"]
