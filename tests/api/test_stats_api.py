@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.stats.rollup import refresh_dirty
+from app.stats.rollup import ROLLUPS, rebuild_all, refresh_dirty
 from tests.factories import bearer, issue_tokens
 from tests.factories_bulk import load_generated
 
@@ -249,3 +249,59 @@ def test_rollups_stay_equal_after_a_moved_site(client, session, generated) -> No
     assert session.execute(
         text("SELECT DISTINCT jurisdiction_id FROM stats_sites WHERE site_id = :s"), {"s": site}
     ).scalars().all() == [boai]
+
+
+# --- A refresh recomputes only the dirty jurisdictions' own facts and sums the rest: the same rows as a rebuild --
+
+
+def _snapshot(session) -> dict[str, set[tuple[Any, ...]]]:  # noqa: ANN001
+    return {
+        table: set(session.execute(text(f"SELECT * FROM {table}")).tuples().all())  # noqa: S608
+        for table in (*(r.table for r in ROLLUPS), "stats_sites")
+    }
+
+
+def test_a_refresh_writes_the_rows_a_full_rebuild_writes(session, generated) -> None:
+    """A site moved from another county into 博爱县 and a case closed mark a few (jurisdiction, month) groups (and
+    the same months of 焦作 and 河南省 by hand); the refresh reads only those jurisdictions' own facts and derives every
+    ancestor's row from its children's rows. Every rollup row then equals what ``rebuild_all`` writes."""
+    before = _snapshot(session)
+    site = session.execute(
+        text(
+            "SELECT s.id FROM sites s JOIN jurisdictions j ON j.id = s.jurisdiction_id"
+            " WHERE j.path NOT LIKE '/410000/410800/410822/%' AND j.level = 'township'"
+            " AND EXISTS (SELECT 1 FROM inspections i WHERE i.site_id = s.id AND i.state <> 'draft')"
+            " ORDER BY s.id LIMIT 1"
+        )
+    ).scalar_one()
+    township = session.execute(
+        text("SELECT id FROM jurisdictions WHERE path LIKE '/410000/410800/410822/%' AND level = 'township' LIMIT 1")
+    ).scalar_one()
+    session.execute(text("UPDATE sites SET jurisdiction_id = :j WHERE id = :s"), {"j": township, "s": site})
+    session.execute(
+        text(
+            "UPDATE cases SET stage = 'closed', closed_on = current_date, close_reason = 'test'"
+            " WHERE id = (SELECT min(id) FROM cases WHERE stage <> 'closed')"
+        )
+    )
+    session.execute(
+        text(
+            # groups of a city and of the province itself marked too (nothing of theirs changed)
+            "INSERT INTO stats_dirty (jurisdiction_id, month) SELECT j.id, m.month FROM jurisdictions j,"
+            " (SELECT DISTINCT month FROM stats_dirty) m WHERE j.code IN ('410000', '410800') ON CONFLICT DO NOTHING"
+        )
+    )
+    session.commit()
+    dirty = session.execute(text("SELECT count(*) FROM stats_dirty")).scalar_one()
+    assert dirty > 0
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    refreshed = _snapshot(session)
+    rebuild_all(session)
+    session.commit()
+    rebuilt = _snapshot(session)
+    assert refreshed != before  # the changes reached the rollups
+    for table, rows in rebuilt.items():
+        assert rows, table
+        assert refreshed[table] == rows, (table, len(refreshed[table] - rows), len(rows - refreshed[table]))
