@@ -285,6 +285,8 @@ def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
         by_month.setdefault(month, []).append(jurisdiction_id)
     for month in sorted(by_month):
         recompute_month(session, sorted(by_month[month]), month)
+    if keys:
+        advance_version(session)
     return RefreshResult(groups=len(keys))
 
 
@@ -302,6 +304,21 @@ def rebuild_all(session: Session) -> None:
     for r in ROLLUPS:
         if r.years:
             session.execute(text(_years_sql(r, "true")))
+    advance_version(session)
+
+
+def advance_version(session: Session) -> None:
+    """Every finished answer cached for an older version is stale (app/stats/answer_cache.py). A sequence never
+    rolls back: a refresh that fails still advances it, which only costs a recomputed answer."""
+    session.execute(text("SELECT nextval('stats_rollup_version')"))
+
+
+def rollup_state(session: Session) -> tuple[int, int]:
+    """(rollup version, groups waiting for the next refresh): what a cached answer depends on."""
+    version, pending = session.execute(
+        text("SELECT last_value, (SELECT count(*) FROM stats_dirty) FROM stats_rollup_version")
+    ).one()
+    return int(version), int(pending)
 
 
 def pending_groups(session: Session) -> int:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.stats.rollup import ROLLUPS, rebuild_all, refresh_dirty
-from tests.factories import bearer, issue_tokens
+from tests.factories import bearer, issue_tokens, make_user
 from tests.factories_bulk import load_generated
 
 # The sums a statistic must equal: current penalty lines of inspections out of draft, straight from the base tables.
@@ -305,3 +305,60 @@ def test_a_refresh_writes_the_rows_a_full_rebuild_writes(session, generated) -> 
     for table, rows in rebuilt.items():
         assert rows, table
         assert refreshed[table] == rows, (table, len(refreshed[table] - rows), len(rows - refreshed[table]))
+
+
+# --- Finished answers: strong ETag from the rollup version and scope, 304, per-scope cache -----------------------
+
+TOWNSHIPS = "/api/v1/stats/inspections?by=jurisdiction&level=township"
+
+
+def test_a_repeated_question_is_answered_304_until_a_refresh_changes_the_figures(client, session, generated) -> None:
+    tokens = bearer(issue_tokens(session, "sup.henan"))
+    first = client.get(TOWNSHIPS, headers=tokens)
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache"
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith('W/')
+    again = client.get(TOWNSHIPS, headers={**tokens, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    cached = client.get(TOWNSHIPS, headers=tokens)
+    assert (cached.status_code, cached.headers["ETag"], cached.get_json()) == (200, etag, first.get_json())
+    # another question, another tag
+    assert client.get(TOWNSHIPS.replace("township", "county"), headers=tokens).headers["ETag"] != etag
+    # a change marks groups dirty (the answer says so: another tag), the refresh rewrites them (another again)
+    site = session.execute(
+        text(
+            "SELECT s.id FROM sites s JOIN jurisdictions j ON j.id = s.jurisdiction_id WHERE j.code <> '410822'"
+            " AND EXISTS (SELECT 1 FROM inspections i WHERE i.site_id = s.id AND i.state <> 'draft') LIMIT 1"
+        )
+    ).scalar_one()
+    boai = session.execute(text("SELECT id FROM jurisdictions WHERE code = '410822'")).scalar_one()
+    session.execute(text("UPDATE sites SET jurisdiction_id = :j WHERE id = :s"), {"j": boai, "s": site})
+    session.commit()
+    pending = client.get(TOWNSHIPS, headers={**tokens, "If-None-Match": etag})
+    assert pending.status_code == 200 and pending.get_json()["freshness"]["pending_groups"] > 0
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    fresh = client.get(TOWNSHIPS, headers={**tokens, "If-None-Match": pending.headers["ETag"]})
+    assert fresh.status_code == 200 and fresh.headers["ETag"] not in (etag, pending.headers["ETag"])
+    assert fresh.get_json()["freshness"]["pending_groups"] == 0
+    assert fresh.get_json()["rows"] != first.get_json()["rows"]
+
+
+@pytest.mark.parametrize("path", ["/inspections?by=jurisdiction&level=township", "/cases?by=total", "/items"])
+def test_a_boai_supervisor_never_gets_shanyangs_cached_answer(client, session, generated, path) -> None:
+    make_user(session, "sup.shanyang", "supervisor", ["410811"])
+    session.commit()
+    url = f"/api/v1/stats{path}"
+    shanyang = _get(client, session, "sup.shanyang", url)
+    assert shanyang.status_code == 200 and shanyang.get_json()["scope"]["jurisdictions"] == ["410811"]
+    boai_tokens = bearer(issue_tokens(session, "sup.boai"))
+    # the same question, even naming 山阳区's tag, is 博爱县's own answer
+    boai = client.get(url, headers={**boai_tokens, "If-None-Match": shanyang.headers["ETag"]})
+    assert boai.status_code == 200 and boai.headers["ETag"] != shanyang.headers["ETag"]
+    body = boai.get_json()
+    assert body["scope"]["jurisdictions"] == ["410822"]
+    if "jurisdiction" in path:
+        assert body["rows"] and all(r["key"].startswith("410822") for r in body["rows"])
+        assert all(r["key"].startswith("410811") for r in shanyang.get_json()["rows"])
+    assert body != shanyang.get_json()
