@@ -168,47 +168,60 @@ def case_rollup_rows(
         return {}
     # The rows of each anchor's subtree, or of the jurisdictions at ``level`` below it, named by their code at
     # ``level`` (an anchor below ``level`` counts under its ancestor there, as ``case_rows`` groups the path).
+    # The jurisdictions at ``level`` below a shallow anchor (2,512 townships in a province) are joined, not
+    # listed: an index-only range over the period's rows (ix_stats_cases_grain, migration 0035) and a hash join.
     key_of: dict[int, str] = {}
+    shallow: list[str] = []
     if by == "jurisdiction":
         part = LEVEL_RANK[level] + 1
         for a in found:
             if LEVEL_RANK[a.level] >= LEVEL_RANK[level]:
                 key_of[a.id] = a.path.strip("/").split("/")[part - 1]
-        shallow = [a for a in found if LEVEL_RANK[a.level] < LEVEL_RANK[level]]
-        if shallow:
-            below = session.execute(
-                select(Jurisdiction.id, Jurisdiction.code).where(
-                    Jurisdiction.level == level, or_(*[Jurisdiction.path.startswith(a.path) for a in shallow])
-                )
-            )
-            key_of.update(dict(below.tuples().all()))
+            else:
+                shallow.append(a.path)
     anchor_ids = [a.id for a in found]
 
     def read(t: Any, measures: list[Any], extra: list[ColumnElement[bool]]) -> dict[str, dict[str, int]]:
         if by != "month" and flt.window.grain == MONTH:
-            conds = period_conds_with_years(t, flt)
+            conds = [*period_conds_with_years(t, flt), *extra]
         else:
-            conds = period_conds(t, flt)
-        ids = list(key_of) if by == "jurisdiction" else anchor_ids
-        group: Any = t.period if by == "month" else t.jurisdiction_id
-        stmt = (
-            select(group.label("g"), *measures)
-            .where(*conds, *extra, t.jurisdiction_id == any_(bindparam("ids", ids, type_=ARRAY(Integer))))
-            .group_by(group)
-        )
-        out: dict[str, dict[str, int]] = {}
-        for row in session.execute(stmt):
-            data = row._mapping
+            conds = [*period_conds(t, flt), *extra]
+        stmts: list[Any] = []
+        if by == "jurisdiction":
+            if key_of:
+                ids = bindparam("ids", list(key_of), type_=ARRAY(Integer))
+                stmts.append(
+                    select(t.jurisdiction_id.label("g"), *measures)
+                    .where(*conds, t.jurisdiction_id == any_(ids))
+                    .group_by(t.jurisdiction_id)
+                )
+            if shallow:
+                j = Jurisdiction
+                stmts.append(
+                    select(j.code.label("g"), *measures)
+                    .select_from(t)
+                    .join(j, j.id == t.jurisdiction_id)
+                    .where(*conds, j.level == level, or_(*[j.path.startswith(p) for p in shallow]))
+                    .group_by(j.code)
+                )
+        else:
+            ids = bindparam("ids", anchor_ids, type_=ARRAY(Integer))
+            stmt = select(*measures).where(*conds, t.jurisdiction_id == any_(ids))
             if by == "month":
-                key = data["g"].isoformat()
-            elif by == "jurisdiction":
-                key = key_of[data["g"]]
+                stmt = stmt.add_columns(t.period.label("g")).group_by(t.period)
             else:
-                key = "all"
-            acc = out.setdefault(key, {})
-            for name, value in data.items():
-                if name != "g":
-                    acc[name] = acc.get(name, 0) + int(value)
+                stmt = stmt.add_columns(literal("all").label("g"))
+            stmts.append(stmt)
+        out: dict[str, dict[str, int]] = {}
+        for stmt in stmts:
+            for row in session.execute(stmt):
+                data = row._mapping
+                g = data["g"]
+                key = g.isoformat() if by == "month" else key_of[g] if isinstance(g, int) else str(g)
+                acc = out.setdefault(key, {})
+                for name, value in data.items():
+                    if name != "g":
+                        acc[name] = acc.get(name, 0) + int(value)
         return out
 
     s = StatsCases

@@ -147,6 +147,10 @@ class StatsCases(Base):
     as they stand now, their orders to correct, and the fiscal deductions proposed in the period (000§五(二))."""
 
     __tablename__ = "stats_cases"
+    # A period's rows for every jurisdiction, index-only (by jurisdiction at township level for a province).
+    __table_args__ = (
+        Index("ix_stats_cases_grain", "grain", "period", postgresql_include=["jurisdiction_id", *CASE_MEASURES]),
+    )
 
     jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
@@ -174,6 +178,14 @@ class StatsCaseDeadlines(Base):
     deadline): how many are overdue depends on the day asked (app/cases/overdue.py), so they are counted then."""
 
     __tablename__ = "stats_case_deadlines"
+    __table_args__ = (
+        Index(
+            "ix_stats_case_deadlines_grain",
+            "grain",
+            "period",
+            postgresql_include=["jurisdiction_id", "deadline", "open_orders"],
+        ),
+    )
 
     jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)

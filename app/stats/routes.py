@@ -16,7 +16,7 @@ from app.stats.cases import case_statistics
 from app.stats.envelope import StatsRequest
 from app.stats.inspectors import inspector_statistics
 from app.stats.items import item_statistics
-from app.stats.repeat_sites import repeat_sites
+from app.stats.repeat_sites import repeat_sites, rollup_only
 from app.stats.schemas import (
     CaseStatsArgsSchema,
     CaseStatsSchema,
@@ -104,18 +104,26 @@ class RepeatSites(MethodView):
     @blp.auth("supervisor", "admin")
     @blp.arguments(RepeatSitesArgsSchema, location="query")
     @blp.response(200, RepeatSitesSchema)
+    @blp.alt_response(304, description=_NOT_MODIFIED)
     @blp.problem(404, _NOT_FOUND)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response | dict[str, Any]:
         """Sites found failing most often (top N)."""
-        return repeat_sites(
-            current_session(),
-            current_principal(),
-            date_from=args.get("date_from"),
-            date_to=args.get("date_to"),
-            jurisdiction=args.get("jurisdiction"),
-            min_failed=args["min_failed"],
-            limit=args["limit"],
-        )
+
+        def compute() -> dict[str, Any]:
+            return repeat_sites(
+                current_session(),
+                current_principal(),
+                date_from=args.get("date_from"),
+                date_to=args.get("date_to"),
+                jurisdiction=args.get("jurisdiction"),
+                min_failed=args["min_failed"],
+                limit=args["limit"],
+            )
+
+        # Days of a partial month are read live: such an answer is not kept (it changes without a refresh).
+        if rollup_only(args.get("date_from"), args.get("date_to")):
+            return cached_answer("repeat-sites", args, RepeatSitesSchema(), compute)
+        return compute()
 
 
 @blp.route("/cases")

@@ -362,3 +362,16 @@ def test_a_boai_supervisor_never_gets_shanyangs_cached_answer(client, session, g
         assert body["rows"] and all(r["key"].startswith("410822") for r in body["rows"])
         assert all(r["key"].startswith("410811") for r in shanyang.get_json()["rows"])
     assert body != shanyang.get_json()
+
+
+def test_repeat_sites_are_kept_for_whole_months_only(client, session, generated) -> None:
+    """Whole months come from stats_sites alone (a tag, then 304); a partial month's days are read live, so
+    that answer has no tag and is built every time."""
+    tokens = bearer(issue_tokens(session, "sup.henan"))
+    whole = "/api/v1/stats/repeat-sites?date_from=2025-01-01&date_to=2025-06-30"
+    first = client.get(whole, headers=tokens)
+    assert first.status_code == 200 and first.get_json()["freshness"]["source"] == "rollup"
+    assert client.get(whole, headers={**tokens, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    partial = client.get("/api/v1/stats/repeat-sites?date_from=2025-01-15&date_to=2025-06-30", headers=tokens)
+    assert partial.status_code == 200 and "ETag" not in partial.headers
+    assert partial.get_json()["freshness"]["source"] == "rollup+live"
