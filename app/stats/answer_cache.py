@@ -46,6 +46,7 @@ class AnswerCache:
         self._entries: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
 
     def get(self, key: str) -> tuple[bytes, bytes] | None:
         with self._lock:
@@ -65,6 +66,25 @@ class AnswerCache:
             while self._size > self.max_bytes:
                 _, (before, after) = self._entries.popitem(last=False)
                 self._size -= len(before) + len(after)
+
+    def get_or_build(self, key: str, build: Callable[[], tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+        """The kept bytes, else built once: threads asking for the same key meanwhile wait for that build
+        instead of building it too (eight connections asking the province's townships at once build it once
+        per process, not eight times on two cores)."""
+        body = self.get(key)
+        if body is not None:
+            return body
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            body = self.get(key)
+            if body is None:
+                body = build()
+                self.put(key, body)
+        with self._lock:
+            if self._building.get(key) is building:
+                del self._building[key]
+        return body
 
 
 _CACHE = AnswerCache(MAX_BYTES)
@@ -107,9 +127,5 @@ def cached_answer(name: str, args: Mapping[str, Any], schema: Schema, compute: C
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    body = _CACHE.get(key)
-    if body is None:
-        body = _built(schema, compute)
-        _CACHE.put(key, body)
-    before, after = body
+    before, after = _CACHE.get_or_build(key, lambda: _built(schema, compute))
     return Response(before + str(pending).encode() + after, status=200, mimetype="application/json", headers=headers)
