@@ -245,8 +245,12 @@ def recompute_month(session: Session, jurisdiction_ids: list[int], month: date) 
         parents = [i for i, d in affected if d == depth]
         for r in ROLLUPS:
             session.execute(text(_children_sql(r)), {**params, "parents": parents})
+    # A site's rows go wherever they were recorded (a moved site's old jurisdiction may not be marked).
     session.execute(
-        text("DELETE FROM stats_sites WHERE period = :m_lo AND jurisdiction_id = ANY(:nodes)"),
+        text(
+            "DELETE FROM stats_sites WHERE period = :m_lo AND (jurisdiction_id = ANY(:nodes)"
+            " OR site_id IN (SELECT id FROM sites WHERE jurisdiction_id = ANY(:nodes)))"
+        ),
         params,
     )
     session.execute(text(_SITES.format(where="sf.day >= :m_lo AND sf.day < :m_hi")), params)

@@ -375,3 +375,32 @@ def test_repeat_sites_are_kept_for_whole_months_only(client, session, generated)
     partial = client.get("/api/v1/stats/repeat-sites?date_from=2025-01-15&date_to=2025-06-30", headers=tokens)
     assert partial.status_code == 200 and "ETag" not in partial.headers
     assert partial.get_json()["freshness"]["source"] == "rollup+live"
+
+
+def test_a_site_row_recorded_under_an_unmarked_jurisdiction_is_rewritten(session, generated) -> None:
+    """A per-site row naming a jurisdiction that is not marked (marks lost by hand, as once on the bench data):
+    the refresh of the site's own jurisdiction and month rewrites it rather than failing on the duplicate."""
+    period, site, own = session.execute(
+        text(
+            "SELECT r.period, r.site_id, s.jurisdiction_id FROM stats_sites r JOIN sites s ON s.id = r.site_id"
+            " WHERE r.jurisdiction_id = s.jurisdiction_id ORDER BY r.site_id LIMIT 1"
+        )
+    ).one()
+    elsewhere = session.execute(
+        text(
+            "SELECT o.id FROM jurisdictions o, jurisdictions j WHERE j.id = :j AND o.level = 'county'"
+            " AND j.path NOT LIKE o.path || '%' LIMIT 1"
+        ),
+        {"j": own},
+    ).scalar_one()
+    session.execute(
+        text("UPDATE stats_sites SET jurisdiction_id = :o WHERE period = :p AND site_id = :s"),
+        {"o": elsewhere, "p": period, "s": site},
+    )
+    session.execute(text("INSERT INTO stats_dirty (jurisdiction_id, month) VALUES (:j, :p)"), {"j": own, "p": period})
+    session.commit()
+    assert _mismatches(session)[1] == 1
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    assert _mismatches(session) == (0, 0)
