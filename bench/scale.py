@@ -111,6 +111,7 @@ def scenarios(server: Server) -> None:
     for who, token in who_list:
         auth = {"Authorization": f"Bearer {token}"}
         urls = [
+            "/api/v1/me",  # the floor: a token check and one small read, what any answer costs at this load
             "/api/v1/stats/inspections?by=total",
             "/api/v1/stats/inspections?by=jurisdiction&level=county",
             "/api/v1/stats/inspections?by=jurisdiction&level=township",
