@@ -320,7 +320,11 @@ def advance_version(session: Session) -> None:
 def rollup_state(session: Session) -> tuple[int, int]:
     """(rollup version, groups waiting for the next refresh): what a cached answer depends on."""
     version, pending = session.execute(
-        text("SELECT last_value, (SELECT count(*) FROM stats_dirty) FROM stats_rollup_version")
+        # last_value reads 1 both before and after the first nextval: is_called tells them apart.
+        text(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END, (SELECT count(*) FROM stats_dirty)"
+            " FROM stats_rollup_version"
+        )
     ).one()
     return int(version), int(pending)
 
