@@ -82,6 +82,8 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "stats_items": FULL,
     "stats_inspectors": FULL,
     "stats_sites": FULL,
+    "stats_cases": FULL,
+    "stats_case_deadlines": FULL,
     # Stored review-queue risk (migration 0027): derived data, rewritten by the refresh job; dirty marks come and go.
     "review_risk": FULL,
     "review_dirty": FULL,

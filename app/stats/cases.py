@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.cases.transitions import OPEN_STAGES
 from app.localtime import today_local
-from app.stats.case_queries import ALL_MEASURES, case_rows, jurisdiction_names
+from app.stats.case_queries import ALL_MEASURES, case_rollup_rows, jurisdiction_names
 from app.stats.envelope import StatsRequest, build_filter, numbers_meta, with_money
 from app.stats.figures import MONTH
+from app.stats.rollup import MAX_STALENESS_SECONDS, pending_groups
 
 CASE_DIMENSIONS = ("total", "jurisdiction", "month")
 _REMAINDER = ("（未细分到该级）", "(not subdivided to this level)")
@@ -32,13 +33,11 @@ def case_statistics(
     session: Session, principal: Principal, req: StatsRequest, *, by: str, level: str, today: date | None = None
 ) -> dict[str, Any]:
     """Case figures per ``by`` key; a row holds the cases opened in the period (Asia/Shanghai dates), as they
-    stand ``today``. The range follows the statistics' rule (whole months or ISO weeks) so that the case figures
+    stand ``today`` (from the rollups: as of the last refresh, at most about a minute ago). The range follows the statistics' rule (whole months or ISO weeks) so that the case figures
     line up with the inspection figures of the same request."""
     today = today or today_local()
     flt = build_filter(session, principal, req, by="month" if by == "month" else None)
-    found = case_rows(
-        session, principal.jurisdiction_paths, flt.jurisdiction_path, flt.window, by=by, level=level, today=today
-    )
+    found = case_rollup_rows(session, principal.jurisdiction_paths, flt, by=by, level=level, today=today)
     names = jurisdiction_names(session, [k for k in found if k]) if by == "jurisdiction" else {}
     keys = sorted(found, key=lambda k: (k == "", k))  # the remainder row last
     totals = {m: sum(v[m] for v in found.values()) for m in ALL_MEASURES}
@@ -49,7 +48,11 @@ def case_statistics(
             "date_from": flt.window.date_from,
             "date_to": flt.window.date_to,
         },
-        "freshness": {"source": "live", "max_staleness_seconds": 0, "pending_groups": 0},
+        "freshness": {
+            "source": "rollup",
+            "max_staleness_seconds": MAX_STALENESS_SECONDS,
+            "pending_groups": pending_groups(session),
+        },
         "as_of": today,
         "by": by,
         "level": level if by == "jurisdiction" else None,

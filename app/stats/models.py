@@ -28,6 +28,27 @@ TOTAL_MEASURES = (
     "blocked_lines",
 )
 
+# stats_cases: cases opened in the period as they stand now (app/stats/case_rollup.py); open_<stage> per open stage
+# of app/cases/transitions.OPEN_STAGES.
+CASE_MEASURES = (
+    "cases",
+    "open_cases",
+    "closed_cases",
+    "open_filing",
+    "open_investigation",
+    "open_notice",
+    "open_decision",
+    "open_execution",
+    "statutory_fine_proposed_fen",
+    "statutory_fine_decided_fen",
+    "statutory_fine_paid_fen",
+    "orders",
+    "fiscal_deductions",
+    "fiscal_deduction_proposed_fen",
+    "fiscal_deduction_notified_fen",
+    "fiscal_deduction_settled_fen",
+)
+
 
 class StatsDirty(Base):
     """A (jurisdiction, month) whose figures changed since the last refresh (written by triggers, 0017)."""
@@ -119,3 +140,55 @@ class StatsSites(Base):
     jurisdiction_id: Mapped[int] = mapped_column(Integer)
     failed_inspections: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime]
+
+
+class StatsCases(Base):
+    """Enforcement cases per (grain, period, jurisdiction subtree): the cases opened in the period (Asia/Shanghai)
+    as they stand now, their orders to correct, and the fiscal deductions proposed in the period (000§五(二))."""
+
+    __tablename__ = "stats_cases"
+    # A period's rows for every jurisdiction, index-only (by jurisdiction at township level for a province).
+    __table_args__ = (
+        Index("ix_stats_cases_grain", "grain", "period", postgresql_include=["jurisdiction_id", *CASE_MEASURES]),
+    )
+
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    open_cases: Mapped[int] = mapped_column(Integer)
+    closed_cases: Mapped[int] = mapped_column(Integer)
+    open_filing: Mapped[int] = mapped_column(Integer)
+    open_investigation: Mapped[int] = mapped_column(Integer)
+    open_notice: Mapped[int] = mapped_column(Integer)
+    open_decision: Mapped[int] = mapped_column(Integer)
+    open_execution: Mapped[int] = mapped_column(Integer)
+    statutory_fine_proposed_fen: Mapped[int] = mapped_column(BigInteger)
+    statutory_fine_decided_fen: Mapped[int] = mapped_column(BigInteger)
+    statutory_fine_paid_fen: Mapped[int] = mapped_column(BigInteger)
+    orders: Mapped[int] = mapped_column(Integer)
+    fiscal_deductions: Mapped[int] = mapped_column(Integer)
+    fiscal_deduction_proposed_fen: Mapped[int] = mapped_column(BigInteger)
+    fiscal_deduction_notified_fen: Mapped[int] = mapped_column(BigInteger)
+    fiscal_deduction_settled_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatsCaseDeadlines(Base):
+    """Open orders to correct of open cases per (grain, period the case was opened, jurisdiction subtree,
+    deadline): how many are overdue depends on the day asked (app/cases/overdue.py), so they are counted then."""
+
+    __tablename__ = "stats_case_deadlines"
+    __table_args__ = (
+        Index(
+            "ix_stats_case_deadlines_grain",
+            "grain",
+            "period",
+            postgresql_include=["jurisdiction_id", "deadline", "open_orders"],
+        ),
+    )
+
+    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    deadline: Mapped[date] = mapped_column(primary_key=True)
+    open_orders: Mapped[int] = mapped_column(Integer)

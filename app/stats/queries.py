@@ -53,7 +53,7 @@ def anchors(session: Session, paths: Sequence[str] | None, flt: StatsFilter) -> 
     return [Anchor(*r) for r in rows]
 
 
-def _period(table: Any, flt: StatsFilter) -> list[Any]:
+def period_conds(table: Any, flt: StatsFilter) -> list[Any]:
     conds: list[Any] = [table.grain == flt.window.grain]
     if flt.window.date_from is not None:
         conds.append(table.period >= flt.window.date_from)
@@ -62,7 +62,7 @@ def _period(table: Any, flt: StatsFilter) -> list[Any]:
     return conds
 
 
-def _period_with_years(t: Any, flt: StatsFilter) -> list[Any]:
+def period_conds_with_years(t: Any, flt: StatsFilter) -> list[Any]:
     """``_period`` over stats_inspections for a month window read as whole years (year rows) plus the months
     of the partial years at either end: the same sums from a twelfth of the rows."""
     split = year_split(flt.window)
@@ -114,9 +114,9 @@ def inspection_rows(
         return [], {}
     detailed = by in ("checklist", "site_kind") or flt.checklist is not None or flt.site_kind is not None
     if flt.window.grain == MONTH and by not in ("month", "week"):
-        conds = _period_with_years(t, flt)
+        conds = period_conds_with_years(t, flt)
     else:
-        conds = _period(t, flt)
+        conds = period_conds(t, flt)
     if detailed:
         conds += [t.checklist_key != ALL]
         if flt.checklist is not None:
@@ -184,7 +184,7 @@ def item_rows(session: Session, paths: Sequence[str] | None, flt: StatsFilter, *
             failed,
             _sum(t.na).label("na"),
         )
-        .where(*_period(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]), *checklist)
+        .where(*period_conds(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]), *checklist)
         .group_by(t.checklist_key, t.item_key)
         .order_by(failed.desc(), t.checklist_key, t.item_key)
         .limit(limit)
@@ -207,7 +207,7 @@ def inspector_rows(
             _sum(t.fiscal_deduction_fen).label("fiscal_deduction_fen"),
             _sum(t.statutory_fine_fen).label("statutory_fine_fen"),
         )
-        .where(*_period(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]))
+        .where(*period_conds(t, flt), t.jurisdiction_id.in_([a.id for a in anchors(session, paths, flt)]))
         .group_by(t.inspector_id)
         .order_by(counted.desc(), t.inspector_id)
         .limit(limit)

@@ -38,6 +38,15 @@ def whole_months(date_from: date | None, date_to: date | None) -> tuple[date | N
     return start, end
 
 
+def rollup_only(date_from: date | None, date_to: date | None) -> bool:
+    """Whether the range is answered from ``stats_sites`` alone (whole months or no dates: no day read live),
+    so the answer changes only with the rollups (app/stats/answer_cache.py may keep it)."""
+    start, end = whole_months(date_from, date_to)
+    if start is not None and end is not None and start >= end:
+        return False
+    return (date_from is None or date_from == start) and (date_to is None or date_to + timedelta(days=1) == end)
+
+
 def _live_counts(paths: Sequence[str] | None, subtree: str | None, ranges: list[tuple[date, date]]) -> Any:
     """Per site, from the base tables: failed inspections whose date lies in one of the [from, to) ``ranges``."""
     moment = func.coalesce(Inspection.started_at, Inspection.submitted_at, Inspection.created_at)

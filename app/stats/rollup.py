@@ -19,6 +19,9 @@ from datetime import date, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from app.stats.case_rollup import CASE_FACTS, CASE_INSERTS, case_facts_where
+from app.stats.models import CASE_MEASURES, TOTAL_MEASURES
+
 MAX_STALENESS_SECONDS = 60  # the refresh job's cron period: every minute
 
 _FACTS = """
@@ -47,11 +50,17 @@ SELECT i.id, i.checklist_key, s.kind AS site_kind, s.jurisdiction_id, i.created_
 # a jurisdiction's whole subtree, so any level is read from its own rows, never summed over the tree at query time.
 # stats_inspections also gets a '*'/'*' row per jurisdiction and period (GROUPING SETS): the totals across
 # checklists and kinds that most questions ask for, a few rows per jurisdiction and month.
+# A full rebuild counts each fact in every ancestor at once (_ROLLED); a refresh writes the facts of the affected
+# jurisdictions' own sites only (_OWN) and adds their children's rows afterwards (``_add_children``).
 _ROLLED = """
-  FROM (SELECT f.*, date_trunc(:trunc, f.day)::date AS period FROM stats_facts f) sf
+  FROM (SELECT f.*, date_trunc(:trunc, f.day)::date AS period FROM {facts} f) sf
   JOIN jurisdictions j ON j.id = sf.jurisdiction_id
   CROSS JOIN LATERAL unnest(string_to_array(trim(BOTH '/' FROM j.path), '/')) AS anc(code)
   JOIN jurisdictions a ON a.code = anc.code
+"""
+_OWN = """
+  FROM (SELECT f.*, date_trunc(:trunc, f.day)::date AS period FROM {facts} f) sf
+  CROSS JOIN LATERAL (SELECT sf.jurisdiction_id AS id) AS a
 """
 
 _INSERTS = (
@@ -63,7 +72,7 @@ SELECT :grain, sf.period, a.id, COALESCE(sf.checklist_key, '*'), COALESCE(sf.sit
        count(*) FILTER (WHERE sf.state = 'rejected'), sum(sf.findings), sum(sf.failed), sum(sf.fiscal), sum(sf.fine),
        sum(sf.blocked)
 """
-    + _ROLLED
+    + "{rolled}"
     + """
  WHERE {keep} AND {nodes}
  GROUP BY GROUPING SETS ((sf.period, a.id, sf.checklist_key, sf.site_kind), (sf.period, a.id));
@@ -73,7 +82,7 @@ SELECT :grain, sf.period, a.id, sf.checklist_key,
        regexp_replace(fi.item_key, '^([a-z][a-z0-9_]*)\\.[0-9]+\\.', '\\1.*.'), count(*),
        count(*) FILTER (WHERE fi.verdict = 'fail'), count(*) FILTER (WHERE fi.verdict = 'na')
 """
-    + _ROLLED
+    + "{rolled}"
     + """
   JOIN findings fi ON fi.inspection_id = sf.id AND fi.submission_no = sf.submission_count
  WHERE {keep} AND {nodes} GROUP BY 2, 3, 4, 5;
@@ -82,7 +91,7 @@ INSERT INTO stats_inspectors (grain, period, jurisdiction_id, inspector_id, insp
 SELECT :grain, sf.period, a.id, sf.created_by_id, count(*),
        count(*) FILTER (WHERE sf.failed = 0), sum(sf.failed), sum(sf.fiscal), sum(sf.fine)
 """
-    + _ROLLED
+    + "{rolled}"
     + """
  WHERE {keep} AND {nodes} GROUP BY 2, 3, 4;
 """
@@ -101,20 +110,64 @@ SELECT date_trunc('month', sf.day)::date, sf.site_id, sf.jurisdiction_id, count(
  GROUP BY 1, 2, 3
 """
 
-# Year rows (grain 'y', stats_inspections only): the sums of a calendar year's month rows, so a question over
-# years (by jurisdiction at township level over every year: 2,512 townships) reads a few rows per jurisdiction
-# instead of one per month (app/stats/queries.py reads months only for the partial years at either end).
-_MEASURES = (
-    "inspections, passed, approved, rejected, findings, failed_findings, fiscal_deduction_fen, statutory_fine_fen,"
-    " blocked_lines"
+
+@dataclass(frozen=True)
+class Rollup:
+    """A rollup table: its key columns besides (grain, period, jurisdiction_id), its additive measures, and
+    whether it keeps year rows (the sums of a year's month rows)."""
+
+    table: str
+    keys: tuple[str, ...]
+    measures: tuple[str, ...]
+    years: bool
+
+
+ROLLUPS = (
+    Rollup("stats_inspections", ("checklist_key", "site_kind"), TOTAL_MEASURES, True),
+    Rollup("stats_items", ("checklist_key", "item_key"), ("findings", "failed", "na"), False),
+    Rollup(
+        "stats_inspectors",
+        ("inspector_id",),
+        ("inspections", "passed", "failed_findings", "fiscal_deduction_fen", "statutory_fine_fen"),
+        False,
+    ),
+    Rollup("stats_cases", (), CASE_MEASURES, True),
+    Rollup("stats_case_deadlines", ("deadline",), ("open_orders",), True),
 )
-_YEARS = (
-    f"INSERT INTO stats_inspections (grain, period, jurisdiction_id, checklist_key, site_kind, {_MEASURES})"
-    " SELECT 'y', date_trunc('year', period)::date, jurisdiction_id, checklist_key, site_kind, "
-    + ", ".join(f"sum({m.strip()})" for m in _MEASURES.split(","))
-    + " FROM stats_inspections WHERE grain = 'm' AND {where}"
-    " GROUP BY date_trunc('year', period)::date, jurisdiction_id, checklist_key, site_kind"
-)
+
+
+def _years_sql(r: Rollup, where: str) -> str:
+    """Year rows (grain 'y'): the sums of a calendar year's month rows, so a question over years (by jurisdiction
+    at township level over every year: 2,512 townships) reads a few rows per jurisdiction instead of one per
+    month (app/stats/queries.py reads months only for the partial years at either end)."""
+    cols = ", ".join((*r.keys, *r.measures))
+    keys = "".join(f", {k}" for k in r.keys)
+    sums = ", ".join(f"sum({m})" for m in r.measures)
+    return (
+        f"INSERT INTO {r.table} (grain, period, jurisdiction_id, {cols})"
+        f" SELECT 'y', date_trunc('year', period)::date, jurisdiction_id{keys}, {sums}"
+        f" FROM {r.table} WHERE grain = 'm' AND {where}"
+        f" GROUP BY date_trunc('year', period)::date, jurisdiction_id{keys}"
+    )
+
+
+def _children_sql(r: Rollup) -> str:
+    """Add the rows of the children of ``:parents`` to the parents' rows (the month and its weeks): a parent's
+    row holds its own sites' figures plus its children's subtrees."""
+    cols = ", ".join(("grain", "period", "jurisdiction_id", *r.keys, *r.measures))
+    keys = "".join(f", t.{k}" for k in r.keys)
+    sums = ", ".join(f"sum(t.{m})" for m in r.measures)
+    conflict = ", ".join(("grain", "period", "jurisdiction_id", *r.keys))
+    update = ", ".join(f"{m} = {r.table}.{m} + EXCLUDED.{m}" for m in r.measures)
+    return (
+        f"INSERT INTO {r.table} ({cols})"
+        f" SELECT t.grain, t.period, j.parent_id{keys}, {sums}"
+        f" FROM {r.table} t JOIN jurisdictions j ON j.id = t.jurisdiction_id"
+        " WHERE j.parent_id = ANY(:parents) AND ((t.grain = 'm' AND t.period = :m_lo)"
+        " OR (t.grain = 'w' AND t.period >= :w_lo AND t.period < :w_hi))"
+        f" GROUP BY t.grain, t.period, j.parent_id{keys}"
+        f" ON CONFLICT ({conflict}) DO UPDATE SET {update}"
+    )
 
 
 @dataclass(frozen=True)
@@ -140,14 +193,19 @@ def _run(session: Session, sql: str, params: dict[str, object]) -> None:
             session.execute(text(statement), params)
 
 
-def _insert(session: Session, grain: str, keep: str, nodes: str, params: dict[str, object]) -> None:
+def _insert(session: Session, grain: str, keep: str, *, own: bool, params: dict[str, object]) -> None:
+    """Insert the ``grain`` rows of the facts kept by ``keep``: in every ancestor (a rebuild) or in each fact's
+    own jurisdiction only (``own``: a refresh, which adds the children's rows afterwards)."""
     trunc = "month" if grain == "m" else "week"
-    sql = _INSERTS.format(keep=keep.replace("day", "sf.day"), nodes=nodes)
+    frm = _OWN if own else _ROLLED
+    keep = keep.replace("day", "sf.day")
+    sql = _INSERTS.format(keep=keep, nodes="true", rolled=frm.format(facts="stats_facts"))
+    sql += ";" + CASE_INSERTS.format(keep=keep, rolled=frm.format(facts="stats_case_facts"))
     _run(session, sql, {"grain": grain, "trunc": trunc, **params})
 
 
-def _ancestors_or_self(session: Session, jurisdiction_ids: list[int]) -> tuple[list[int], list[str]]:
-    """(ids of the jurisdictions and all their ancestors, paths of the topmost of them)."""
+def _affected(session: Session, jurisdiction_ids: list[int]) -> list[tuple[int, int]]:
+    """(id, depth) of the jurisdictions and all their ancestors, deepest first."""
     rows = session.execute(
         text(
             "SELECT DISTINCT a.id, a.path FROM jurisdictions j"
@@ -156,41 +214,48 @@ def _ancestors_or_self(session: Session, jurisdiction_ids: list[int]) -> tuple[l
         ),
         {"ids": jurisdiction_ids},
     ).all()
-    paths = sorted(p for _, p in rows)
-    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-    return [i for i, _ in rows], tops
+    return sorted(((i, p.count("/")) for i, p in rows), key=lambda r: (-r[1], r[0]))
 
 
 def recompute_month(session: Session, jurisdiction_ids: list[int], month: date) -> None:
-    """Rewrite the month row and the overlapping week rows of these jurisdictions and all their ancestors."""
+    """Rewrite the month row and the overlapping week rows of these jurisdictions and all their ancestors.
+
+    Only the facts of these jurisdictions' own sites (cases, deductions) are read from the base tables; each
+    ancestor's row is its own facts plus the sum of its children's rows, written deepest level first, so a
+    change in one township reads that township's month and a few rows per level above it (a test checks the
+    result equals a full rebuild)."""
     end = next_month(month)
     w_lo, w_hi = week_start(month), week_start(end - timedelta(days=1)) + timedelta(days=7)
-    nodes, tops = _ancestors_or_self(session, jurisdiction_ids)
-    params: dict[str, object] = {"nodes": nodes, "tops": tops, "m_lo": month, "m_hi": end, "w_lo": w_lo, "w_hi": w_hi}
-    for table in _TABLES:
+    affected = _affected(session, jurisdiction_ids)
+    nodes = [i for i, _ in affected]
+    params: dict[str, object] = {"nodes": nodes, "m_lo": month, "m_hi": end, "w_lo": w_lo, "w_hi": w_hi}
+    for r in ROLLUPS:
         session.execute(
             text(
-                f"DELETE FROM {table} WHERE jurisdiction_id = ANY(:nodes) AND ((grain = 'm' AND period = :m_lo)"
+                f"DELETE FROM {r.table} WHERE jurisdiction_id = ANY(:nodes) AND ((grain = 'm' AND period = :m_lo)"
                 " OR (grain = 'w' AND period >= :w_lo AND period < :w_hi))"
             ),
             params,
         )
-    where = (
-        "s.jurisdiction_id IN (SELECT id FROM jurisdictions WHERE path LIKE ANY(SELECT unnest(CAST(:tops AS text[]))"
-        " || '%')) AND d.day >= :w_lo AND d.day < :w_hi"
-    )
-    _run(session, _FACTS.format(where=where), params)
-    _insert(session, "m", "day >= :m_lo AND day < :m_hi", "a.id = ANY(:nodes)", params)
-    _insert(session, "w", "true", "a.id = ANY(:nodes)", params)
+    _run(session, _FACTS.format(where="s.jurisdiction_id = ANY(:nodes) AND d.day >= :w_lo AND d.day < :w_hi"), params)
+    _run(session, CASE_FACTS.format(**case_facts_where("ANY(:nodes)", "w_lo", "w_hi")), params)
+    _insert(session, "m", "day >= :m_lo AND day < :m_hi", own=True, params=params)
+    _insert(session, "w", "true", own=True, params=params)
+    for depth in sorted({d for _, d in affected}, reverse=True):
+        parents = [i for i, d in affected if d == depth]
+        for r in ROLLUPS:
+            session.execute(text(_children_sql(r)), {**params, "parents": parents})
+    # A site's rows go wherever they were recorded (a moved site's old jurisdiction may not be marked).
     session.execute(
         text(
-            "DELETE FROM stats_sites WHERE period = :m_lo AND jurisdiction_id IN (SELECT id FROM jurisdictions"
-            " WHERE path LIKE ANY(SELECT unnest(CAST(:tops AS text[])) || '%'))"
+            "DELETE FROM stats_sites WHERE period = :m_lo AND (jurisdiction_id = ANY(:nodes)"
+            " OR site_id IN (SELECT id FROM sites WHERE jurisdiction_id = ANY(:nodes)))"
         ),
         params,
     )
     session.execute(text(_SITES.format(where="sf.day >= :m_lo AND sf.day < :m_hi")), params)
     session.execute(text("DROP TABLE stats_facts"))
+    session.execute(text("DROP TABLE stats_case_facts"))
     recompute_year(session, nodes, month)
 
 
@@ -198,13 +263,16 @@ def recompute_year(session: Session, nodes: list[int], month: date) -> None:
     """Rewrite the year rows of ``month``'s year for these jurisdictions from their (current) month rows."""
     year = month.replace(month=1, day=1)
     params: dict[str, object] = {"nodes": nodes, "y_lo": year, "y_hi": year.replace(year=year.year + 1)}
-    session.execute(
-        text("DELETE FROM stats_inspections WHERE grain = 'y' AND period = :y_lo AND jurisdiction_id = ANY(:nodes)"),
-        params,
-    )
-    session.execute(
-        text(_YEARS.format(where="period >= :y_lo AND period < :y_hi AND jurisdiction_id = ANY(:nodes)")), params
-    )
+    for r in ROLLUPS:
+        if not r.years:
+            continue
+        session.execute(
+            text(f"DELETE FROM {r.table} WHERE grain = 'y' AND period = :y_lo AND jurisdiction_id = ANY(:nodes)"),
+            params,
+        )
+        session.execute(
+            text(_years_sql(r, "period >= :y_lo AND period < :y_hi AND jurisdiction_id = ANY(:nodes)")), params
+        )
 
 
 def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
@@ -221,19 +289,44 @@ def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
         by_month.setdefault(month, []).append(jurisdiction_id)
     for month in sorted(by_month):
         recompute_month(session, sorted(by_month[month]), month)
+    if keys:
+        advance_version(session)
     return RefreshResult(groups=len(keys))
 
 
 def rebuild_all(session: Session) -> None:
     """Recompute every rollup from the base tables (after a bulk load; the caller commits)."""
-    for table in (*_TABLES, "stats_sites", "stats_dirty"):
+    for table in (*(r.table for r in ROLLUPS), "stats_sites", "stats_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
     _run(session, _FACTS.format(where="true"), {})
-    _insert(session, "m", "true", "true", {})
-    _insert(session, "w", "true", "true", {})
+    _run(session, CASE_FACTS.format(**case_facts_where(None, None, None)), {})
+    _insert(session, "m", "true", own=False, params={})
+    _insert(session, "w", "true", own=False, params={})
     session.execute(text(_SITES.format(where="true")))
     session.execute(text("DROP TABLE stats_facts"))
-    session.execute(text(_YEARS.format(where="true")))
+    session.execute(text("DROP TABLE stats_case_facts"))
+    for r in ROLLUPS:
+        if r.years:
+            session.execute(text(_years_sql(r, "true")))
+    advance_version(session)
+
+
+def advance_version(session: Session) -> None:
+    """Every finished answer cached for an older version is stale (app/stats/answer_cache.py). A sequence never
+    rolls back: a refresh that fails still advances it, which only costs a recomputed answer."""
+    session.execute(text("SELECT nextval('stats_rollup_version')"))
+
+
+def rollup_state(session: Session) -> tuple[int, int]:
+    """(rollup version, groups waiting for the next refresh): what a cached answer depends on."""
+    version, pending = session.execute(
+        # last_value reads 1 both before and after the first nextval: is_called tells them apart.
+        text(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END, (SELECT count(*) FROM stats_dirty)"
+            " FROM stats_rollup_version"
+        )
+    ).one()
+    return int(version), int(pending)
 
 
 def pending_groups(session: Session) -> int:

@@ -3,11 +3,17 @@ equal the supervisors' overdue list, scope and the aligned-range rule."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from app.auth.principal import Principal
+from app.localtime import today_local
+from app.stats.case_queries import case_rows
+from app.stats.envelope import StatsRequest, build_filter
+from app.stats.rollup import refresh_dirty
 from tests.factories import bearer, issue_tokens
 from tests.factories_bulk import load_generated
 
@@ -32,6 +38,8 @@ SELECT count(*), COALESCE(sum(f.amount_fen), 0),
   FROM fiscal_deductions f JOIN jurisdictions j ON j.id = f.subdistrict_id
  WHERE j.path LIKE :prefix || '%'
 """
+
+SCOPES = {"sup.henan": "/410000/", "sup.boai": "/410000/410800/410822/"}  # tests/factories_bulk.py's users
 
 
 @pytest.fixture()
@@ -96,7 +104,7 @@ def test_province_totals_equal_the_sum_of_the_cases_amounts(client, session, gen
     assert fiscal > notified > settled > 0
     assert body["rows"] == [{**totals, "key": "all"}]
     assert body["time_zone"] == "Asia/Shanghai" and body["currency"]["unit"] == "fen"
-    assert body["freshness"]["source"] == "live" and body["scope"]["jurisdictions"] == ["410000"]
+    assert body["freshness"]["source"] == "rollup" and body["scope"]["jurisdictions"] == ["410000"]
 
 
 def test_overdue_orders_are_the_correction_items_of_the_overdue_list(client, session, generated) -> None:
@@ -148,3 +156,94 @@ def test_an_unaligned_range_is_refused(client, session, generated) -> None:
 def test_inspectors_get_no_case_statistics(client, session, generated) -> None:
     response = _get(client, session, "insp.boai", "/api/v1/stats/cases")
     assert response.status_code == 403
+
+
+# --- The rollups (stats_cases, stats_case_deadlines; migration 0031) equal the live computation ----------------
+
+
+def _live(session, username: str, *, by: str, level: str, date_from=None, date_to=None, jurisdiction=None):  # noqa: ANN001, ANN201
+    """What the endpoint answered before the rollups: ``case_rows`` over the base tables."""
+    principal = Principal(0, username, "supervisor", (SCOPES[username],))
+    req = StatsRequest(
+        date_from=date.fromisoformat(date_from) if date_from else None,
+        date_to=date.fromisoformat(date_to) if date_to else None,
+        jurisdiction=jurisdiction,
+    )
+    flt = build_filter(session, principal, req, by="month" if by == "month" else None)
+    return case_rows(
+        session, principal.jurisdiction_paths, flt.jurisdiction_path, flt.window, by=by, level=level,
+        today=today_local(),
+    )  # fmt: skip
+
+
+def _answered(body: dict[str, Any]) -> dict[str, dict[str, int]]:
+    out = {}
+    for row in body["rows"]:
+        figures = {k: v for k, v in row.items() if isinstance(v, int)}
+        figures.update({f"open_{s}": n for s, n in row["open_by_stage"].items()})
+        out[row["key"]] = figures
+    return out
+
+
+@pytest.mark.parametrize(
+    ("username", "query"),
+    [
+        ("sup.henan", "by=total"),
+        ("sup.henan", "by=jurisdiction&level=city"),
+        ("sup.henan", "by=jurisdiction&level=township"),
+        ("sup.henan", "by=month"),
+        ("sup.henan", "by=jurisdiction&level=county&date_from=2024-03-01&date_to=2025-06-30"),
+        ("sup.henan", "by=total&date_from=2025-01-01&date_to=2025-12-31"),
+        ("sup.henan", "by=month&date_from=2025-02-01&date_to=2025-11-30"),
+        ("sup.henan", "by=total&date_from=2025-03-03&date_to=2025-05-25"),  # ISO weeks
+        ("sup.henan", "by=jurisdiction&level=township&jurisdiction=410822"),
+        ("sup.boai", "by=jurisdiction&level=township"),
+        ("sup.boai", "by=jurisdiction&level=city"),
+        ("sup.boai", "by=month&date_from=2024-01-01&date_to=2026-10-31"),
+    ],
+)
+def test_the_rollup_answers_what_the_base_tables_do(client, session, generated, username, query) -> None:
+    body = _ok(_get(client, session, username, f"/api/v1/stats/cases?{query}"))
+    args = dict(p.split("=") for p in query.split("&"))
+    live = _live(
+        session, username, by=args["by"], level=args.get("level", "county"), date_from=args.get("date_from"),
+        date_to=args.get("date_to"), jurisdiction=args.get("jurisdiction"),
+    )  # fmt: skip
+    got = _answered(body)
+    assert got and sum(r["cases"] for r in got.values()) > 0
+    assert set(got) == set(live)
+    for key, figures in live.items():
+        assert {m: got[key][m] for m in figures} == figures, key
+
+
+def test_a_case_change_reaches_the_rollup_at_the_next_refresh(client, session, generated) -> None:
+    """A case closed and its open order complied with: marked dirty by the triggers of 0031 in the writer's
+    transaction, stale until the refresh (pending_groups says so), then equal to the base tables."""
+    case_id = session.execute(
+        text(
+            "SELECT c.id FROM cases c JOIN jurisdictions j ON j.id = c.jurisdiction_id"
+            " WHERE c.stage <> 'closed' AND EXISTS (SELECT 1 FROM correction_orders o WHERE o.case_id = c.id AND"
+            " o.status = 'open') ORDER BY c.id LIMIT 1"
+        )
+    ).scalar_one()
+    before = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases"))["totals"]
+    session.execute(
+        text("UPDATE cases SET stage = 'closed', closed_on = current_date, close_reason = 'test' WHERE id = :i"),
+        {"i": case_id},
+    )
+    session.execute(text("UPDATE correction_orders SET status = 'complied' WHERE case_id = :i"), {"i": case_id})
+    session.commit()
+    stale = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases"))
+    assert stale["freshness"]["pending_groups"] > 0
+    assert stale["totals"]["closed_cases"] == before["closed_cases"]
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    after = _ok(_get(client, session, "sup.henan", "/api/v1/stats/cases"))
+    assert after["freshness"]["pending_groups"] == 0
+    assert after["totals"]["closed_cases"] == before["closed_cases"] + 1
+    assert after["totals"]["open_cases"] == before["open_cases"] - 1
+    live = _live(session, "sup.henan", by="total", level="county")["all"]
+    assert {m: after["totals"][m] for m in live if m in after["totals"]} == {
+        m: v for m, v in live.items() if m in after["totals"]
+    }
