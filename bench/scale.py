@@ -108,6 +108,10 @@ def scenarios(server: Server) -> None:
     province = server.login("demo.admin", "lantian-demo-2026")  # 河南省
     # BENCH_WHO=province measures the province only (the county figures first, then the province's, fit a session).
     who_list = [w for w in (("county", county), ("province", province)) if os.environ.get("BENCH_WHO", w[0]) == w[0]]
+    # BENCH_ONLY=stats (statistics and review queue), layers (GeoJSON and tiles) or exports: one part only.
+    only = os.environ.get("BENCH_ONLY")
+    if only in ("layers", "exports"):
+        who_list = []
     for who, token in who_list:
         auth = {"Authorization": f"Bearer {token}"}
         urls = [
@@ -141,9 +145,16 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
-    if os.environ.get("BENCH_ONLY") == "stats":  # statistics and review queue only
+    if only == "stats":
         return
     auth = {"Authorization": f"Bearer {province}"}
+    if only != "exports":
+        layers(server, auth, county)
+    if only != "layers":
+        exports(server, auth)
+
+
+def layers(server: Server, auth: dict[str, str], county: str) -> None:
     # GeoJSON around 焦作 (a few km across, then a whole county) and tiles.
     for name, bbox in (("5 km", "113.20,35.20,113.26,35.25"), ("county", "112.9,35.0,113.5,35.4")):
         for layer in ("sites", "inspections", "findings"):
@@ -199,9 +210,14 @@ def scenarios(server: Server) -> None:
         ),
         flush=True,
     )
-    # Exports: every inspection (no row cap), streamed; rows/s and the worker's peak RSS.
+
+
+def exports(server: Server, auth: dict[str, str]) -> None:
+    """Every inspection (no row cap), streamed; rows/s and the worker's peak RSS. BENCH_EXPORTS picks some
+    (e.g. ``inspections.xlsx``)."""
     pids = worker_pids(server)
-    for kind, fmt in (("inspections", "csv"), ("findings", "csv"), ("inspections", "xlsx")):
+    chosen = os.environ.get("BENCH_EXPORTS", "inspections.csv,findings.csv,inspections.xlsx").split(",")
+    for kind, fmt in (name.split(".") for name in chosen):
         url = f"/api/v1/exports/{kind}.{fmt}?state=draft,submitted,returned,approved,rejected"
         conn = server.connection()
         conn.timeout = 3600

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import JSON, Select, Text, and_, cast, func, literal, literal_column, select
+from sqlalchemy import JSON, Integer, Select, Text, and_, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.localtime import LOCAL_TZ
+from app.maplayers.models import MapSite, MapSiteCount
 from app.maplayers.tiles import CRS_MARGIN_DEG
 from app.review.queries import QueueFilter, filter_conditions
 from app.sites.models import Site
@@ -97,6 +98,7 @@ def layer_rows(
             and_(
                 Finding.inspection_id == Inspection.id,
                 Finding.submission_no == Inspection.submission_count,
+                Finding.revision == Inspection.findings_revision,
                 Finding.verdict == "fail",
             ),
         )
@@ -156,6 +158,128 @@ def tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int
     mvt = func.ST_AsMVT(literal_column("t"), literal(layer, Text), extent, literal("geom", Text))
     stmt = select(func.coalesce(mvt, literal_column("''::bytea"))).select_from(rows_t)
     return bytes(session.execute(stmt).scalar_one())
+
+
+LOW_ZOOM_EXTENT = 256  # below zoom 12 features are merged per pixel of a 256-pixel tile
+WEB_MERCATOR_WIDTH = 40_075_016.685578488  # metres: the width of zoom 0's one tile
+
+
+def site_counts_live(
+    layer: str, paths: Sequence[str] | None, flt: QueueFilter, box: tuple[float, float, float, float]
+) -> Select[Any]:
+    """(geom (the site's, WGS-84), n) per site within ``box``: its inspections (or their failed findings of the
+    current submission and revision) matching every filter, from the base tables. The live form of the rollup
+    (``rollup_counts``): the same counts, for filters the rollup cannot answer."""
+    conds = [*filter_conditions(paths, replace(flt, bbox=None)), Inspection.state.in_(flt.states)]
+    conds.append(_in_box(Site.geom, box))
+    stmt = (
+        select(Site.geom.label("geom"))
+        .select_from(Inspection)
+        .join(Site, Site.id == Inspection.site_id)
+        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+        .where(*conds)
+        .group_by(Site.id)
+    )
+    if layer == "inspections":
+        return stmt.add_columns(func.count().label("n"))
+    return stmt.add_columns(func.count(Finding.id).label("n")).join(
+        Finding,
+        and_(
+            Finding.inspection_id == Inspection.id,
+            Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
+            Finding.verdict == "fail",
+        ),
+    )
+
+
+def rollup_counts(
+    layer: str, paths: Sequence[str] | None, flt: QueueFilter, z: int, x: int, y: int, crs: str
+) -> Select[Any]:
+    """(p (the site's point in ``crs``, web-mercator), n) per site in tile z/x/y, from the rollup (0032): sites
+    for the sites layer; inspections or failed findings matching the states, checklist, kind, jurisdiction and
+    scope otherwise (app/maplayers/aggregation.py says when it answers)."""
+    point = getattr(MapSite, f"p_{crs}")
+    # A point up to half a pixel outside is drawn on the tile's edge (ST_AsMVTGeom rounds before it clips):
+    # selected with a pixel's margin, as the live query's wider box selects it.
+    margin = func.ST_Expand(func.ST_TileEnvelope(z, x, y), WEB_MERCATOR_WIDTH / 2**z / LOW_ZOOM_EXTENT)
+    conds: list[Any] = [
+        point.op("&&")(margin),
+        scope_clause(paths, Jurisdiction.path),
+    ]
+    if flt.jurisdiction_path is not None:
+        conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
+    if flt.site_kind is not None:
+        conds.append(MapSite.kind == flt.site_kind)
+    base = (
+        select(point.label("p"))
+        .select_from(MapSite)
+        .join(Jurisdiction, Jurisdiction.id == MapSite.jurisdiction_id)
+        .where(*conds)
+    )
+    if layer == "sites":
+        return base.add_columns(literal(1).label("n"))
+    measure = MapSiteCount.inspections if layer == "inspections" else MapSiteCount.failed_findings
+    count_conds: list[Any] = [MapSiteCount.state.in_(flt.states)]
+    if flt.checklist is not None:
+        count_conds.append(MapSiteCount.checklist_key == flt.checklist)
+    n = func.sum(measure)
+    return (
+        base.add_columns(n.label("n"))
+        .join(MapSiteCount, MapSiteCount.site_id == MapSite.site_id)
+        .where(*count_conds)
+        .group_by(MapSite.site_id)
+        .having(n > 0)
+    )
+
+
+def count_tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int, *, placed: Any) -> bytes:
+    """An MVT of per-site counts merged per pixel: each feature has ``count`` (the sum of ``n``) and ``sites``.
+    ``placed(sub)`` is the web-mercator point of a row of ``rows``."""
+    sub = rows.subquery("r")
+    inner = select(
+        func.ST_AsMVTGeom(placed(sub), func.ST_TileEnvelope(z, x, y), LOW_ZOOM_EXTENT, 0, True).label("geom"),
+        sub.c.n,
+    ).subquery("g")
+    rows_t = (
+        select(
+            inner.c.geom,
+            cast(func.sum(inner.c.n), Integer).label("count"),
+            cast(func.count(), Integer).label("sites"),
+        )
+        .where(inner.c.geom.is_not(None))
+        .group_by(inner.c.geom)
+        .subquery("t")
+    )
+    mvt = func.ST_AsMVT(literal_column("t"), literal(layer, Text), LOW_ZOOM_EXTENT, literal("geom", Text))
+    stmt = select(func.coalesce(mvt, literal_column("''::bytea"))).select_from(rows_t)
+    return bytes(session.execute(stmt).scalar_one())
+
+
+def rollup_tile(
+    session: Session, layer: str, paths: Sequence[str] | None, flt: QueueFilter, z: int, x: int, y: int, crs: str
+) -> bytes:
+    return count_tile(
+        session, rollup_counts(layer, paths, flt, z, x, y, crs), layer, z, x, y, placed=lambda sub: sub.c.p
+    )
+
+
+def live_count_tile(
+    session: Session,
+    layer: str,
+    paths: Sequence[str] | None,
+    flt: QueueFilter,
+    z: int,
+    x: int,
+    y: int,
+    crs: str,
+    box: tuple[float, float, float, float],
+) -> bytes:
+    def placed(sub: Any) -> Any:
+        point = func.lantian_to_crs(func.ST_PointOnSurface(sub.c.geom), literal(crs, Text))
+        return func.ST_Transform(point, 3857)
+
+    return count_tile(session, site_counts_live(layer, paths, flt, box), layer, z, x, y, placed=placed)
 
 
 def tile_box(z: int, x: int, y: int, bounds: tuple[float, float, float, float], crs: str) -> tuple[float, ...]:

@@ -85,7 +85,7 @@ class LayerTile(MethodView):
             jurisdiction_code=args.get("jurisdiction"),
         )
         # private: tiles are scoped to the caller; no-cache: revalidate (cheap 304) rather than show stale data.
-        headers = {"ETag": result.etag, "Cache-Control": "private, no-cache"}
+        headers = {"ETag": result.etag, "Cache-Control": "private, no-cache", "X-Tile-Source": result.source}
         if result.body is None:
             return Response(status=304, headers=headers)
         return Response(result.body, mimetype=MVT_MIMETYPE, headers=headers)
