@@ -200,13 +200,9 @@ def rollup_counts(
     for the sites layer; inspections or failed findings matching the states, checklist, kind, jurisdiction and
     scope otherwise (app/maplayers/aggregation.py says when it answers)."""
     point = getattr(MapSite, f"p_{crs}")
-    # A point up to half a pixel outside is drawn on the tile's edge (ST_AsMVTGeom rounds before it clips):
-    # selected with a pixel's margin, as the live query's wider box selects it.
+    # A point up to half a pixel outside is drawn on the tile's edge: selected with a pixel's margin.
     margin = func.ST_Expand(func.ST_TileEnvelope(z, x, y), WEB_MERCATOR_WIDTH / 2**z / LOW_ZOOM_EXTENT)
-    conds: list[Any] = [
-        point.op("&&")(margin),
-        scope_clause(paths, Jurisdiction.path),
-    ]
+    conds: list[Any] = [point.op("&&")(margin), scope_clause(paths, Jurisdiction.path)]
     if flt.jurisdiction_path is not None:
         conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
     if flt.site_kind is not None:
@@ -220,35 +216,39 @@ def rollup_counts(
     if layer == "sites":
         return base.add_columns(literal(1).label("n"))
     measure = MapSiteCount.inspections if layer == "inspections" else MapSiteCount.failed_findings
-    count_conds: list[Any] = [MapSiteCount.state.in_(flt.states)]
+    count_conds: list[Any] = [MapSiteCount.site_id == MapSite.site_id, MapSiteCount.state.in_(flt.states)]
     if flt.checklist is not None:
         count_conds.append(MapSiteCount.checklist_key == flt.checklist)
-    n = func.sum(measure)
-    return (
-        base.add_columns(n.label("n"))
-        .join(MapSiteCount, MapSiteCount.site_id == MapSite.site_id)
-        .where(*count_conds)
-        .group_by(MapSite.site_id)
-        .having(n > 0)
-    )
+    # Per site found by the GiST probe, its few count rows by primary key (a correlated sum: never a scan of
+    # every site's counts, whatever the planner thinks of random reads).
+    n = select(func.sum(measure)).where(*count_conds).scalar_subquery()
+    counted = base.add_columns(n.label("n")).subquery("counted")
+    return select(counted.c.p, counted.c.n).where(counted.c.n > 0)
 
 
 def count_tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int, *, placed: Any) -> bytes:
     """An MVT of per-site counts merged per pixel: each feature has ``count`` (the sum of ``n``) and ``sites``.
-    ``placed(sub)`` is the web-mercator point of a row of ``rows``."""
+    ``placed(sub)`` is the web-mercator point of a row of ``rows``. The pixel is computed as ST_AsMVTGeom does
+    (scale to the 256-pixel tile, y down, round; kept within [0, 256]) but as two integers, so rows are grouped
+    by numbers rather than by geometries."""
     sub = rows.subquery("r")
+    size = WEB_MERCATOR_WIDTH / 2**z
+    left, top = -WEB_MERCATOR_WIDTH / 2 + x * size, WEB_MERCATOR_WIDTH / 2 - y * size
+    scale = LOW_ZOOM_EXTENT / size
+    point = placed(sub)
     inner = select(
-        func.ST_AsMVTGeom(placed(sub), func.ST_TileEnvelope(z, x, y), LOW_ZOOM_EXTENT, 0, True).label("geom"),
+        func.round((func.ST_X(point) - left) * scale).label("px"),
+        func.round((top - func.ST_Y(point)) * scale).label("py"),
         sub.c.n,
     ).subquery("g")
     rows_t = (
         select(
-            inner.c.geom,
+            func.ST_MakePoint(inner.c.px, inner.c.py).label("geom"),
             cast(func.sum(inner.c.n), Integer).label("count"),
             cast(func.count(), Integer).label("sites"),
         )
-        .where(inner.c.geom.is_not(None))
-        .group_by(inner.c.geom)
+        .where(inner.c.px.between(0, LOW_ZOOM_EXTENT), inner.c.py.between(0, LOW_ZOOM_EXTENT))
+        .group_by(inner.c.px, inner.c.py)
         .subquery("t")
     )
     mvt = func.ST_AsMVT(literal_column("t"), literal(layer, Text), LOW_ZOOM_EXTENT, literal("geom", Text))

@@ -71,7 +71,13 @@ class LayerTile(MethodView):
     @tiles_blp.binary_content(200, MVT_MIMETYPE, "Mapbox vector tile (empty body: nothing there)")
     @tiles_blp.problem(404, "瓦片不存在或行政区划不在辖区内 / No such tile, or jurisdiction outside your scope")
     def get(self, args: dict[str, Any], layer: str, z: int, x: int, y: int) -> Response:
-        """One vector tile of a layer (ETag; 304 when unchanged)."""
+        """One vector tile of a layer (ETag; 304 when unchanged).
+
+        Below zoom 12 features are merged per pixel (`count`, `sites`); inspections and findings are counts per
+        site at the site's point. Filtered by `state`, `checklist`, `site_kind` and `jurisdiction` only, such a
+        tile is read from a rollup at most about a minute behind (header `X-Tile-Source: rollup`); any other
+        filter computes it live from the base tables (`X-Tile-Source: live`).
+        """
         result = vector_tile(
             current_session(),
             current_principal(),
