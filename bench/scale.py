@@ -108,9 +108,9 @@ def scenarios(server: Server) -> None:
     province = server.login("demo.admin", "lantian-demo-2026")  # 河南省
     # BENCH_WHO=province measures the province only (the county figures first, then the province's, fit a session).
     who_list = [w for w in (("county", county), ("province", province)) if os.environ.get("BENCH_WHO", w[0]) == w[0]]
-    # BENCH_ONLY=stats (statistics and review queue), layers (GeoJSON and tiles) or exports: one part only.
-    only = os.environ.get("BENCH_ONLY")
-    if only in ("layers", "exports"):
+    # BENCH_ONLY=stats (statistics and review queue), layers (GeoJSON and tiles), exports, or a comma list.
+    only = set(os.environ.get("BENCH_ONLY", "stats,layers,exports").split(","))
+    if "stats" not in only:
         who_list = []
     for who, token in who_list:
         auth = {"Authorization": f"Bearer {token}"}
@@ -145,12 +145,10 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
-    if only == "stats":
-        return
     auth = {"Authorization": f"Bearer {province}"}
-    if only != "exports":
+    if "layers" in only:
         layers(server, auth, county)
-    if only != "layers":
+    if "exports" in only:
         exports(server, auth)
 
 

@@ -19,7 +19,9 @@ def _point() -> Geometry:
 
 
 class MapSite(Base):
-    """A site's point (ST_PointOnSurface) in WGS-84, GCJ-02 and BD-09, projected to web-mercator."""
+    """A site's point (ST_PointOnSurface) in WGS-84, GCJ-02 and BD-09, projected to web-mercator, its
+    jurisdiction's path (scope) and its totals per state (the sums of its ``map_site_counts`` rows): a low-zoom
+    tile without a checklist filter is one GiST probe of this table."""
 
     __tablename__ = "map_sites"
     __table_args__ = (
@@ -30,10 +32,21 @@ class MapSite(Base):
 
     site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jurisdiction_id: Mapped[int] = mapped_column(Integer)
+    jurisdiction_path: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     p_wgs84: Mapped[WKBElement] = mapped_column(_point())
     p_gcj02: Mapped[WKBElement] = mapped_column(_point())
     p_bd09: Mapped[WKBElement] = mapped_column(_point())
+    inspections_draft: Mapped[int] = mapped_column(Integer)
+    inspections_submitted: Mapped[int] = mapped_column(Integer)
+    inspections_returned: Mapped[int] = mapped_column(Integer)
+    inspections_approved: Mapped[int] = mapped_column(Integer)
+    inspections_rejected: Mapped[int] = mapped_column(Integer)
+    failed_draft: Mapped[int] = mapped_column(Integer)
+    failed_submitted: Mapped[int] = mapped_column(Integer)
+    failed_returned: Mapped[int] = mapped_column(Integer)
+    failed_approved: Mapped[int] = mapped_column(Integer)
+    failed_rejected: Mapped[int] = mapped_column(Integer)
 
 
 class MapSiteCount(Base):

@@ -202,27 +202,30 @@ def rollup_counts(
     point = getattr(MapSite, f"p_{crs}")
     # A point up to half a pixel outside is drawn on the tile's edge: selected with a pixel's margin.
     margin = func.ST_Expand(func.ST_TileEnvelope(z, x, y), WEB_MERCATOR_WIDTH / 2**z / LOW_ZOOM_EXTENT)
-    conds: list[Any] = [point.op("&&")(margin), scope_clause(paths, Jurisdiction.path)]
+    conds: list[Any] = [point.op("&&")(margin), scope_clause(paths, MapSite.jurisdiction_path)]
     if flt.jurisdiction_path is not None:
-        conds.append(Jurisdiction.path.startswith(flt.jurisdiction_path))
+        conds.append(MapSite.jurisdiction_path.startswith(flt.jurisdiction_path))
     if flt.site_kind is not None:
         conds.append(MapSite.kind == flt.site_kind)
-    base = (
-        select(point.label("p"))
-        .select_from(MapSite)
-        .join(Jurisdiction, Jurisdiction.id == MapSite.jurisdiction_id)
-        .where(*conds)
-    )
     if layer == "sites":
-        return base.add_columns(literal(1).label("n"))
-    measure = MapSiteCount.inspections if layer == "inspections" else MapSiteCount.failed_findings
-    count_conds: list[Any] = [MapSiteCount.site_id == MapSite.site_id, MapSiteCount.state.in_(flt.states)]
-    if flt.checklist is not None:
-        count_conds.append(MapSiteCount.checklist_key == flt.checklist)
-    # Per site found by the GiST probe, its few count rows by primary key (a correlated sum: never a scan of
-    # every site's counts, whatever the planner thinks of random reads).
-    n = select(func.sum(measure)).where(*count_conds).scalar_subquery()
-    counted = base.add_columns(n.label("n")).subquery("counted")
+        return select(point.label("p"), literal(1).label("n")).where(*conds)
+    prefix = "inspections" if layer == "inspections" else "failed"
+    if flt.checklist is None:
+        # The site row's totals of the chosen states: one GiST probe, no join.
+        n: Any = sum((getattr(MapSite, f"{prefix}_{state}") for state in sorted(set(flt.states))), literal(0))
+    else:
+        measure = MapSiteCount.inspections if layer == "inspections" else MapSiteCount.failed_findings
+        # Per site found by the GiST probe, its few count rows by primary key.
+        n = (
+            select(func.coalesce(func.sum(measure), 0))
+            .where(
+                MapSiteCount.site_id == MapSite.site_id,
+                MapSiteCount.state.in_(flt.states),
+                MapSiteCount.checklist_key == flt.checklist,
+            )
+            .scalar_subquery()
+        )
+    counted = select(point.label("p"), n.label("n")).where(*conds).subquery("counted")
     return select(counted.c.p, counted.c.n).where(counted.c.n > 0)
 
 

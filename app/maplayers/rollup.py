@@ -18,14 +18,10 @@ from sqlalchemy.orm import Session
 
 MAX_STALENESS_SECONDS = 60  # the refresh job's cron period: every minute
 
-# {where} selects sites (s) or inspections (i); the migration's backfill is the same with every site.
-SITES = """
-INSERT INTO map_sites (site_id, jurisdiction_id, kind, p_wgs84, p_gcj02, p_bd09)
-SELECT s.id, s.jurisdiction_id, s.kind, ST_Transform(p.p, 3857), ST_Transform(lantian_to_crs(p.p, 'gcj02'), 3857),
-       ST_Transform(lantian_to_crs(p.p, 'bd09'), 3857)
-  FROM sites s CROSS JOIN LATERAL (SELECT ST_PointOnSurface(s.geom) AS p) p
- WHERE {where}
-"""
+STATES = ("draft", "submitted", "returned", "approved", "rejected")  # inspections.state (ck_inspections_state)
+TOTALS = [f"inspections_{st}" for st in STATES] + [f"failed_{st}" for st in STATES]
+
+# {where} selects inspections (i) or sites (s); the migration's backfill is the same with every site.
 # Failed findings as the findings layer counts them: the inspection's current submission and revision.
 COUNTS = """
 INSERT INTO map_site_counts (site_id, state, checklist_key, inspections, failed_findings)
@@ -37,6 +33,21 @@ SELECT i.site_id, i.state, i.checklist_key, count(*), COALESCE(sum(f.n), 0)
  WHERE {where}
  GROUP BY i.site_id, i.state, i.checklist_key
 """
+# Then per site: its point in each system, its jurisdiction's path, and its totals per state from the counts.
+SITES = (
+    "INSERT INTO map_sites (site_id, jurisdiction_id, jurisdiction_path, kind, p_wgs84, p_gcj02, p_bd09, "
+    + ", ".join(TOTALS)
+    + ") SELECT s.id, s.jurisdiction_id, j.path, s.kind, ST_Transform(p.p, 3857),"
+    " ST_Transform(lantian_to_crs(p.p, 'gcj02'), 3857), ST_Transform(lantian_to_crs(p.p, 'bd09'), 3857), "
+    + ", ".join(f"COALESCE(c.{t}, 0)" for t in TOTALS)
+    + " FROM sites s JOIN jurisdictions j ON j.id = s.jurisdiction_id"
+    " CROSS JOIN LATERAL (SELECT ST_PointOnSurface(s.geom) AS p) p"
+    " LEFT JOIN (SELECT site_id, "
+    + ", ".join(f"sum(inspections) FILTER (WHERE state = '{st}') AS inspections_{st}" for st in STATES)
+    + ", "
+    + ", ".join(f"sum(failed_findings) FILTER (WHERE state = '{st}') AS failed_{st}" for st in STATES)
+    + " FROM map_site_counts WHERE {counts_where} GROUP BY site_id) c ON c.site_id = s.id WHERE {where}"
+)
 
 
 def refresh_dirty(session: Session, *, batch: int = 2000) -> int:
@@ -58,10 +69,10 @@ def refresh_dirty(session: Session, *, batch: int = 2000) -> int:
 
 def recompute_sites(session: Session, ids: Sequence[int]) -> None:
     params = {"ids": list(ids)}
-    session.execute(text("DELETE FROM map_sites WHERE site_id = ANY(:ids)"), params)
-    session.execute(text(SITES.format(where="s.id = ANY(:ids)")), params)
     session.execute(text("DELETE FROM map_site_counts WHERE site_id = ANY(:ids)"), params)
     session.execute(text(COUNTS.format(where="i.site_id = ANY(:ids)")), params)
+    session.execute(text("DELETE FROM map_sites WHERE site_id = ANY(:ids)"), params)
+    session.execute(text(SITES.format(where="s.id = ANY(:ids)", counts_where="site_id = ANY(:ids)")), params)
     _bump(session)
 
 
@@ -69,8 +80,8 @@ def rebuild_all(session: Session) -> None:
     """Recompute the whole rollup from the base tables (after a bulk load; the caller commits)."""
     for table in ("map_sites", "map_site_counts", "map_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
-    session.execute(text(SITES.format(where="true")))
     session.execute(text(COUNTS.format(where="true")))
+    session.execute(text(SITES.format(where="true", counts_where="true")))
     _bump(session)
 
 

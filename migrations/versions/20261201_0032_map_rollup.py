@@ -6,8 +6,8 @@ Revises: 0029
 Create Date: 2026-12-01 05:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from geoalchemy2 import Geometry
 
 # revision identifiers, used by Alembic.
@@ -76,9 +76,21 @@ END;
 $$;
 CREATE TRIGGER map_mark_site AFTER INSERT OR DELETE OR UPDATE OF geom, kind, jurisdiction_id ON sites
     FOR EACH ROW EXECUTE FUNCTION map_mark_site();
+
+-- A jurisdiction moved (its path rewritten, app/jurisdictions/services.py): its sites carry the path.
+CREATE FUNCTION map_mark_jurisdiction() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO map_dirty (site_id) SELECT id FROM sites WHERE jurisdiction_id = NEW.id ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER map_mark_jurisdiction AFTER UPDATE OF path ON jurisdictions
+    FOR EACH ROW WHEN (OLD.path IS DISTINCT FROM NEW.path) EXECUTE FUNCTION map_mark_jurisdiction();
 """
 
 DROP_FUNCTIONS = """
+DROP TRIGGER IF EXISTS map_mark_jurisdiction ON jurisdictions;
+DROP FUNCTION IF EXISTS map_mark_jurisdiction();
 DROP TRIGGER IF EXISTS map_mark_site ON sites;
 DROP TRIGGER IF EXISTS map_mark_findings_delete ON findings;
 DROP TRIGGER IF EXISTS map_mark_findings_update ON findings;
@@ -91,14 +103,10 @@ DROP FUNCTION IF EXISTS map_mark_findings_new();
 DROP FUNCTION IF EXISTS map_mark_inspection();
 """
 
-# The same statements as app/maplayers/rollup.py (SITES, COUNTS) over every site: the backfill, so an upgraded
-# database draws its low-zoom tiles at once.
-SITES = """
-INSERT INTO map_sites (site_id, jurisdiction_id, kind, p_wgs84, p_gcj02, p_bd09)
-SELECT s.id, s.jurisdiction_id, s.kind, ST_Transform(p.p, 3857), ST_Transform(lantian_to_crs(p.p, 'gcj02'), 3857),
-       ST_Transform(lantian_to_crs(p.p, 'bd09'), 3857)
-  FROM sites s CROSS JOIN LATERAL (SELECT ST_PointOnSurface(s.geom) AS p) p
-"""
+# The same statements as app/maplayers/rollup.py (COUNTS, then SITES) over every site: the backfill, so an
+# upgraded database draws its low-zoom tiles at once.
+STATES = ("draft", "submitted", "returned", "approved", "rejected")
+TOTALS = [f"inspections_{st}" for st in STATES] + [f"failed_{st}" for st in STATES]
 COUNTS = """
 INSERT INTO map_site_counts (site_id, state, checklist_key, inspections, failed_findings)
 SELECT i.site_id, i.state, i.checklist_key, count(*), COALESCE(sum(f.n), 0)
@@ -108,6 +116,19 @@ SELECT i.site_id, i.state, i.checklist_key, count(*), COALESCE(sum(f.n), 0)
          ON f.inspection_id = i.id AND f.submission_no = i.submission_count AND f.revision = i.findings_revision
  GROUP BY i.site_id, i.state, i.checklist_key
 """
+SITES = (
+    "INSERT INTO map_sites (site_id, jurisdiction_id, jurisdiction_path, kind, p_wgs84, p_gcj02, p_bd09, "
+    + ", ".join(TOTALS) + ")"
+    " SELECT s.id, s.jurisdiction_id, j.path, s.kind, ST_Transform(p.p, 3857),"
+    " ST_Transform(lantian_to_crs(p.p, 'gcj02'), 3857), ST_Transform(lantian_to_crs(p.p, 'bd09'), 3857), "
+    + ", ".join(f"COALESCE(c.{t}, 0)" for t in TOTALS)
+    + " FROM sites s JOIN jurisdictions j ON j.id = s.jurisdiction_id"
+    " CROSS JOIN LATERAL (SELECT ST_PointOnSurface(s.geom) AS p) p"
+    " LEFT JOIN (SELECT site_id, "
+    + ", ".join(f"sum(inspections) FILTER (WHERE state = '{st}') AS inspections_{st}" for st in STATES) + ", "
+    + ", ".join(f"sum(failed_findings) FILTER (WHERE state = '{st}') AS failed_{st}" for st in STATES)
+    + " FROM map_site_counts GROUP BY site_id) c ON c.site_id = s.id"
+)
 
 
 def upgrade():
@@ -115,10 +136,12 @@ def upgrade():
         'map_sites',
         sa.Column('site_id', sa.Integer(), nullable=False),
         sa.Column('jurisdiction_id', sa.Integer(), nullable=False),
+        sa.Column('jurisdiction_path', sa.String(length=200), nullable=False),
         sa.Column('kind', sa.String(length=32), nullable=False),
         sa.Column('p_wgs84', Geometry(geometry_type='POINT', srid=3857, spatial_index=False), nullable=False),
         sa.Column('p_gcj02', Geometry(geometry_type='POINT', srid=3857, spatial_index=False), nullable=False),
         sa.Column('p_bd09', Geometry(geometry_type='POINT', srid=3857, spatial_index=False), nullable=False),
+        *[sa.Column(total, sa.Integer(), nullable=False) for total in TOTALS],
         sa.PrimaryKeyConstraint('site_id', name=op.f('pk_map_sites')),
     )
     for crs in ('wgs84', 'gcj02', 'bd09'):
@@ -147,8 +170,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_map_rollup_state')),
     )
     op.execute("INSERT INTO map_rollup_state (version) VALUES (1)")
-    op.execute(SITES)
     op.execute(COUNTS)
+    op.execute(SITES)
     op.execute("ANALYZE map_sites")
     op.execute("ANALYZE map_site_counts")
     op.execute(FUNCTIONS)
