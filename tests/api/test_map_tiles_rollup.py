@@ -184,3 +184,25 @@ def test_an_empty_tile_and_a_tile_outside_the_scope_are_empty(client, session, g
         response = _get(client, session, "sup.boai", f"/api/v1/tiles/{layer}/11/{x // 2}/{y // 2}.mvt?state=approved")
         assert response.status_code == 200
         assert all(f[2] >= 1 for f in _features(response.get_data(), layer))
+
+
+def test_a_site_given_another_kind_moves_between_kind_filters_after_the_refresh(client, session, generated) -> None:
+    site_id, kind = session.execute(
+        text(
+            "SELECT s.id, s.kind FROM sites s JOIN inspections i ON i.site_id = s.id JOIN jurisdictions j"
+            " ON j.id = s.jurisdiction_id WHERE j.code LIKE '410822%' AND i.state = 'approved'"
+            " ORDER BY s.id LIMIT 1"
+        )
+    ).one()
+    other = session.scalar(text("SELECT kind FROM sites WHERE kind <> :k ORDER BY id LIMIT 1"), {"k": kind})
+    x, y = _tile_of(session, "410822", 7)
+    url = f"/api/v1/tiles/sites/7/{x}/{y}.mvt?site_kind={other}"
+    before = sum(f[2] for f in _features(_get(client, session, "sup.henan", url).get_data(), "sites"))
+    session.execute(text("UPDATE sites SET kind = :k WHERE id = :id"), {"k": other, "id": site_id})
+    session.commit()
+    assert pending_sites(session) == 1
+    while refresh_dirty(session):
+        session.commit()
+    after = _get(client, session, "sup.henan", url)
+    assert after.headers["X-Tile-Source"] == "rollup"
+    assert sum(f[2] for f in _features(after.get_data(), "sites")) == before + 1
