@@ -121,10 +121,13 @@ def point_lookup_plans(session: Session) -> None:
     default random_page_cost (4, for spinning disks) the planner hashes all 100,000 sites (a sequential scan,
     in parallel) rather than probing 2,000 of them by primary key: 2-3 times slower at 1 M inspections, where
     the tables are in memory (EXPLAIN of a county's inspections: ≈ 150 → 65 ms under load). Parallel workers
-    on two shared cores add start-up cost for statements this size. SET LOCAL ends with the request's
+    on two shared cores add start-up cost for statements this size. set_config(…, true) ends with the request's
     transaction."""
-    session.execute(text("SET LOCAL random_page_cost = 1.1"))
-    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    session.execute(
+        text(
+            "SELECT set_config('random_page_cost', '1.1', true), set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+    )
 
 
 def feature_collection(session: Session, rows: Select[Any], crs: str, limit: int) -> tuple[str, int, bool]:
