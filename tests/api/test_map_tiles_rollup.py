@@ -206,3 +206,25 @@ def test_a_site_given_another_kind_moves_between_kind_filters_after_the_refresh(
     after = _get(client, session, "sup.henan", url)
     assert after.headers["X-Tile-Source"] == "rollup"
     assert sum(f[2] for f in _features(after.get_data(), "sites")) == before + 1
+
+
+def test_a_moved_jurisdiction_marks_its_sites_and_scope_follows_after_the_refresh(client, session, generated) -> None:
+    x, y = _tile_of(session, "410822", 8)
+    url = f"/api/v1/tiles/inspections/8/{x}/{y}.mvt?state=approved"
+    before = _features(_get(client, session, "sup.boai", url).get_data(), "inspections")
+    assert before
+    # 博爱县 moved directly under the province (what app/jurisdictions/services.py does to a subtree's paths)
+    old = session.scalar(text("SELECT path FROM jurisdictions WHERE code = '410822'"))
+    session.execute(
+        text(
+            "UPDATE jurisdictions SET path = '/410000/410822/' || substr(path, length(:old) + 1) WHERE path LIKE :old || '%'"
+        ),
+        {"old": old},
+    )
+    session.commit()
+    assert pending_sites(session) > 0
+    while refresh_dirty(session):
+        session.commit()
+    moved = _get(client, session, "sup.boai", url)
+    assert _features(moved.get_data(), "inspections") == before
+    assert before == _features(_get(client, session, "sup.boai", url + LIVE).get_data(), "inspections")
