@@ -25,6 +25,7 @@ from app.exports.cli import exports_cli
 from app.extensions import current_session, db
 from app.geo.cli import geo_cli
 from app.jobs.cli import jobs_cli
+from app.maplayers.cli import map_cli
 from app.penalties.cli import penalties_cli
 from app.photos.cli import photos_cli
 from app.review.cli import review_cli
@@ -109,5 +110,6 @@ def register(app: Flask) -> None:
         stats_cli,
         review_cli,
         exports_cli,
+        map_cli,
     ):
         app.cli.add_command(group)

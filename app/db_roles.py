@@ -89,6 +89,11 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "review_dirty": FULL,
     "review_dirty_photos": FULL,
     "review_risk_state": FULL,
+    # Low-zoom map tiles' rollup (migration 0032): derived data, rewritten by the refresh job.
+    "map_sites": FULL,
+    "map_site_counts": FULL,
+    "map_dirty": FULL,
+    "map_rollup_state": FULL,
 }
 
 # Tables in the schema that are not ours (PostGIS's, owned by the superuser): left as PostGIS grants them.

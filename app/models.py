@@ -9,6 +9,7 @@ from app.documents import models as document_models  # noqa: F401
 from app.inspections import models as inspection_models  # noqa: F401
 from app.jobs import models as job_models  # noqa: F401
 from app.jurisdictions import models as jurisdiction_models  # noqa: F401
+from app.maplayers import models as maplayer_models  # noqa: F401
 from app.penalties import models as penalty_models  # noqa: F401
 from app.photos import models as photo_models  # noqa: F401
 from app.review import models as review_models  # noqa: F401

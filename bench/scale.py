@@ -108,6 +108,10 @@ def scenarios(server: Server) -> None:
     province = server.login("demo.admin", "lantian-demo-2026")  # 河南省
     # BENCH_WHO=province measures the province only (the county figures first, then the province's, fit a session).
     who_list = [w for w in (("county", county), ("province", province)) if os.environ.get("BENCH_WHO", w[0]) == w[0]]
+    # BENCH_ONLY=stats (statistics and review queue), layers (GeoJSON and tiles), exports, or a comma list.
+    only = set(os.environ.get("BENCH_ONLY", "stats,layers,exports").split(","))
+    if "stats" not in only:
+        who_list = []
     for who, token in who_list:
         auth = {"Authorization": f"Bearer {token}"}
         urls = [
@@ -161,9 +165,14 @@ def scenarios(server: Server) -> None:
                     ),
                     flush=True,
                 )
-    if os.environ.get("BENCH_ONLY") == "stats":  # statistics and review queue only
-        return
     auth = {"Authorization": f"Bearer {province}"}
+    if "layers" in only:
+        layers(server, auth, county)
+    if "exports" in only:
+        exports(server, auth)
+
+
+def layers(server: Server, auth: dict[str, str], county: str) -> None:
     # GeoJSON around 焦作 (a few km across, then a whole county) and tiles.
     for name, bbox in (("5 km", "113.20,35.20,113.26,35.25"), ("county", "112.9,35.0,113.5,35.4")):
         for layer in ("sites", "inspections", "findings"):
@@ -194,6 +203,20 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
+    county_auth = {"Authorization": f"Bearer {county}"}
+    for z, x, y in tiles[:2]:  # 博爱县's supervisor: the same low-zoom tiles, scoped to the county
+        url = f"/api/v1/tiles/inspections/{z}/{x}/{y}.mvt?state=approved"
+        print(
+            line(
+                load(
+                    server,
+                    f"[county] GET tile inspections z{z}",
+                    request_flow(lambda i, u=url: ("GET", u, None, county_auth)),
+                    total=100,
+                )
+            ),
+            flush=True,
+        )
     empty = "/api/v1/tiles/inspections/12/100/100.mvt"
     print(
         line(
@@ -219,9 +242,14 @@ def scenarios(server: Server) -> None:
         ),
         flush=True,
     )
-    # Exports: every inspection (no row cap), streamed; rows/s and the worker's peak RSS.
+
+
+def exports(server: Server, auth: dict[str, str]) -> None:
+    """Every inspection (no row cap), streamed; rows/s and the worker's peak RSS. BENCH_EXPORTS picks some
+    (e.g. ``inspections.xlsx``)."""
     pids = worker_pids(server)
-    for kind, fmt in (("inspections", "csv"), ("findings", "csv"), ("inspections", "xlsx")):
+    chosen = os.environ.get("BENCH_EXPORTS", "inspections.csv,findings.csv,inspections.xlsx").split(",")
+    for kind, fmt in (name.split(".") for name in chosen):
         url = f"/api/v1/exports/{kind}.{fmt}?state=draft,submitted,returned,approved,rejected"
         conn = server.connection()
         conn.timeout = 3600
@@ -250,7 +278,7 @@ def drain(env: dict[str, str]) -> None:
     otherwise recompute while the scenarios run. How long each took is printed: that is the refresh job's work."""
     flask = str(REPO / ".venv" / "bin" / "flask")
     started = time.perf_counter()
-    for command in (("stats", "refresh"), ("review", "refresh")):
+    for command in (("stats", "refresh"), ("review", "refresh"), ("map", "refresh")):
         done = subprocess.run([flask, *command], cwd=REPO, env=env, check=True, capture_output=True, text=True)
         last = done.stdout.strip().splitlines()[-1]
         print(f"{' '.join(command)}: {last} in {time.perf_counter() - started:,.1f} s", flush=True)
@@ -259,7 +287,10 @@ def drain(env: dict[str, str]) -> None:
     with engine.connect() as conn:
         while True:
             left = conn.execute(
-                text("SELECT (SELECT count(*) FROM stats_dirty) + (SELECT count(*) FROM review_dirty)")
+                text(
+                    "SELECT (SELECT count(*) FROM stats_dirty) + (SELECT count(*) FROM review_dirty)"
+                    " + (SELECT count(*) FROM map_dirty)"
+                )
             ).scalar_one()
             conn.rollback()
             if not left or time.perf_counter() - started > 1800:

@@ -11,8 +11,16 @@ from types import ModuleType
 
 from app.documents import tasks as document_tasks
 from app.jobs import tasks as queue_upkeep
+from app.maplayers import tasks as map_tasks
 from app.photos import tasks as photo_tasks
 from app.review import tasks as review_tasks
 from app.stats import tasks as stats_tasks
 
-TASK_MODULES: tuple[ModuleType, ...] = (queue_upkeep, photo_tasks, document_tasks, stats_tasks, review_tasks)
+TASK_MODULES: tuple[ModuleType, ...] = (
+    queue_upkeep,
+    photo_tasks,
+    document_tasks,
+    stats_tasks,
+    review_tasks,
+    map_tasks,
+)

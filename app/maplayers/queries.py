@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import JSON, Select, Text, and_, cast, func, literal, literal_column, select
+from sqlalchemy import JSON, Integer, Select, Text, and_, cast, func, literal, literal_column, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 from app.localtime import LOCAL_TZ
+from app.maplayers.models import MapSite, MapSiteCount
 from app.maplayers.tiles import CRS_MARGIN_DEG
 from app.review.queries import QueueFilter, filter_conditions
 from app.sites.models import Site
@@ -97,6 +98,7 @@ def layer_rows(
             and_(
                 Finding.inspection_id == Inspection.id,
                 Finding.submission_no == Inspection.submission_count,
+                Finding.revision == Inspection.findings_revision,
                 Finding.verdict == "fail",
             ),
         )
@@ -112,8 +114,25 @@ def _obj(*pairs: Any) -> Any:
     return func.json_build_object(*args)
 
 
+def point_lookup_plans(session: Session) -> None:
+    """For this transaction: price index probes as the cached reads they are and plan without parallel workers.
+
+    A layer's rows are a few thousand inspections found by the GiST index, each joined to its site. With the
+    default random_page_cost (4, for spinning disks) the planner hashes all 100,000 sites (a sequential scan,
+    in parallel) rather than probing 2,000 of them by primary key: 2-3 times slower at 1 M inspections, where
+    the tables are in memory (EXPLAIN of a county's inspections: ≈ 150 → 65 ms under load). Parallel workers
+    on two shared cores add start-up cost for statements this size. set_config(…, true) ends with the request's
+    transaction."""
+    session.execute(
+        text(
+            "SELECT set_config('random_page_cost', '1.1', true), set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+    )
+
+
 def feature_collection(session: Session, rows: Select[Any], crs: str, limit: int) -> tuple[str, int, bool]:
     """(FeatureCollection text, feature count, truncated) built by PostgreSQL; at most ``limit`` features."""
+    point_lookup_plans(session)
     sub = rows.limit(limit + 1).subquery("r")
     numbered = select(sub, func.row_number().over().label("n")).subquery("numbered")
     geometry = cast(func.ST_AsGeoJSON(func.lantian_to_crs(numbered.c.geom, literal(crs, Text)), 7), JSON)
@@ -131,6 +150,7 @@ def feature_collection(session: Session, rows: Select[Any], crs: str, limit: int
 def tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int, crs: str) -> bytes:
     """The layer's MVT for tile z/x/y (empty bytes when nothing is there). Below zoom 12, points that fall in
     the same tile pixel (of 256) are merged into one feature with a ``count``."""
+    point_lookup_plans(session)
     sub = rows.order_by(None).subquery("r")
     envelope = func.ST_TileEnvelope(z, x, y)
     placed = func.ST_Transform(func.lantian_to_crs(func.ST_PointOnSurface(sub.c.geom), literal(crs, Text)), 3857)
@@ -156,6 +176,131 @@ def tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int
     mvt = func.ST_AsMVT(literal_column("t"), literal(layer, Text), extent, literal("geom", Text))
     stmt = select(func.coalesce(mvt, literal_column("''::bytea"))).select_from(rows_t)
     return bytes(session.execute(stmt).scalar_one())
+
+
+LOW_ZOOM_EXTENT = 256  # below zoom 12 features are merged per pixel of a 256-pixel tile
+WEB_MERCATOR_WIDTH = 40_075_016.685578488  # metres: the width of zoom 0's one tile
+
+
+def site_counts_live(
+    layer: str, paths: Sequence[str] | None, flt: QueueFilter, box: tuple[float, float, float, float]
+) -> Select[Any]:
+    """(geom (the site's, WGS-84), n) per site within ``box``: its inspections (or their failed findings of the
+    current submission and revision) matching every filter, from the base tables. The live form of the rollup
+    (``rollup_counts``): the same counts, for filters the rollup cannot answer."""
+    conds = [*filter_conditions(paths, replace(flt, bbox=None)), Inspection.state.in_(flt.states)]
+    conds.append(_in_box(Site.geom, box))
+    stmt = (
+        select(Site.geom.label("geom"))
+        .select_from(Inspection)
+        .join(Site, Site.id == Inspection.site_id)
+        .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
+        .where(*conds)
+        .group_by(Site.id)
+    )
+    if layer == "inspections":
+        return stmt.add_columns(func.count().label("n"))
+    return stmt.add_columns(func.count(Finding.id).label("n")).join(
+        Finding,
+        and_(
+            Finding.inspection_id == Inspection.id,
+            Finding.submission_no == Inspection.submission_count,
+            Finding.revision == Inspection.findings_revision,
+            Finding.verdict == "fail",
+        ),
+    )
+
+
+def rollup_counts(
+    layer: str, paths: Sequence[str] | None, flt: QueueFilter, z: int, x: int, y: int, crs: str
+) -> Select[Any]:
+    """(p (the site's point in ``crs``, web-mercator), n) per site in tile z/x/y, from the rollup (0032): sites
+    for the sites layer; inspections or failed findings matching the states, checklist, kind, jurisdiction and
+    scope otherwise (app/maplayers/aggregation.py says when it answers)."""
+    point = getattr(MapSite, f"p_{crs}")
+    # A point up to half a pixel outside is drawn on the tile's edge: selected with a pixel's margin.
+    margin = func.ST_Expand(func.ST_TileEnvelope(z, x, y), WEB_MERCATOR_WIDTH / 2**z / LOW_ZOOM_EXTENT)
+    conds: list[Any] = [point.op("&&")(margin), scope_clause(paths, MapSite.jurisdiction_path)]
+    if flt.jurisdiction_path is not None:
+        conds.append(MapSite.jurisdiction_path.startswith(flt.jurisdiction_path))
+    if flt.site_kind is not None:
+        conds.append(MapSite.kind == flt.site_kind)
+    if layer == "sites":
+        return select(point.label("p"), literal(1).label("n")).where(*conds)
+    prefix = "inspections" if layer == "inspections" else "failed"
+    if flt.checklist is None:
+        # The site row's totals of the chosen states: one GiST probe, no join.
+        n: Any = sum((getattr(MapSite, f"{prefix}_{state}") for state in sorted(set(flt.states))), literal(0))
+    else:
+        measure = MapSiteCount.inspections if layer == "inspections" else MapSiteCount.failed_findings
+        # Per site found by the GiST probe, its few count rows by primary key.
+        n = (
+            select(func.coalesce(func.sum(measure), 0))
+            .where(
+                MapSiteCount.site_id == MapSite.site_id,
+                MapSiteCount.state.in_(flt.states),
+                MapSiteCount.checklist_key == flt.checklist,
+            )
+            .scalar_subquery()
+        )
+    counted = select(point.label("p"), n.label("n")).where(*conds).subquery("counted")
+    return select(counted.c.p, counted.c.n).where(counted.c.n > 0)
+
+
+def count_tile(session: Session, rows: Select[Any], layer: str, z: int, x: int, y: int, *, placed: Any) -> bytes:
+    """An MVT of per-site counts merged per pixel: each feature has ``count`` (the sum of ``n``) and ``sites``.
+    ``placed(sub)`` is the web-mercator point of a row of ``rows``. The pixel is computed as ST_AsMVTGeom does
+    (scale to the 256-pixel tile, y down, round; kept within [0, 256]) but as two integers, so rows are grouped
+    by numbers rather than by geometries."""
+    sub = rows.subquery("r")
+    size = WEB_MERCATOR_WIDTH / 2**z
+    left, top = -WEB_MERCATOR_WIDTH / 2 + x * size, WEB_MERCATOR_WIDTH / 2 - y * size
+    scale = LOW_ZOOM_EXTENT / size
+    point = placed(sub)
+    inner = select(
+        func.round((func.ST_X(point) - left) * scale).label("px"),
+        func.round((top - func.ST_Y(point)) * scale).label("py"),
+        sub.c.n,
+    ).subquery("g")
+    rows_t = (
+        select(
+            func.ST_MakePoint(inner.c.px, inner.c.py).label("geom"),
+            cast(func.sum(inner.c.n), Integer).label("count"),
+            cast(func.count(), Integer).label("sites"),
+        )
+        .where(inner.c.px.between(0, LOW_ZOOM_EXTENT), inner.c.py.between(0, LOW_ZOOM_EXTENT))
+        .group_by(inner.c.px, inner.c.py)
+        .subquery("t")
+    )
+    mvt = func.ST_AsMVT(literal_column("t"), literal(layer, Text), LOW_ZOOM_EXTENT, literal("geom", Text))
+    stmt = select(func.coalesce(mvt, literal_column("''::bytea"))).select_from(rows_t)
+    return bytes(session.execute(stmt).scalar_one())
+
+
+def rollup_tile(
+    session: Session, layer: str, paths: Sequence[str] | None, flt: QueueFilter, z: int, x: int, y: int, crs: str
+) -> bytes:
+    return count_tile(
+        session, rollup_counts(layer, paths, flt, z, x, y, crs), layer, z, x, y, placed=lambda sub: sub.c.p
+    )
+
+
+def live_count_tile(
+    session: Session,
+    layer: str,
+    paths: Sequence[str] | None,
+    flt: QueueFilter,
+    z: int,
+    x: int,
+    y: int,
+    crs: str,
+    box: tuple[float, float, float, float],
+) -> bytes:
+    def placed(sub: Any) -> Any:
+        point = func.lantian_to_crs(func.ST_PointOnSurface(sub.c.geom), literal(crs, Text))
+        return func.ST_Transform(point, 3857)
+
+    return count_tile(session, site_counts_live(layer, paths, flt, box), layer, z, x, y, placed=placed)
 
 
 def tile_box(z: int, x: int, y: int, bounds: tuple[float, float, float, float], crs: str) -> tuple[float, ...]:

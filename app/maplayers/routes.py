@@ -71,7 +71,13 @@ class LayerTile(MethodView):
     @tiles_blp.binary_content(200, MVT_MIMETYPE, "Mapbox vector tile (empty body: nothing there)")
     @tiles_blp.problem(404, "瓦片不存在或行政区划不在辖区内 / No such tile, or jurisdiction outside your scope")
     def get(self, args: dict[str, Any], layer: str, z: int, x: int, y: int) -> Response:
-        """One vector tile of a layer (ETag; 304 when unchanged)."""
+        """One vector tile of a layer (ETag; 304 when unchanged).
+
+        Below zoom 12 features are merged per pixel (`count`, `sites`); inspections and findings are counts per
+        site at the site's point. Filtered by `state`, `checklist`, `site_kind` and `jurisdiction` only, such a
+        tile is read from a rollup at most about a minute behind (header `X-Tile-Source: rollup`); any other
+        filter computes it live from the base tables (`X-Tile-Source: live`).
+        """
         result = vector_tile(
             current_session(),
             current_principal(),
@@ -85,7 +91,7 @@ class LayerTile(MethodView):
             jurisdiction_code=args.get("jurisdiction"),
         )
         # private: tiles are scoped to the caller; no-cache: revalidate (cheap 304) rather than show stale data.
-        headers = {"ETag": result.etag, "Cache-Control": "private, no-cache"}
+        headers = {"ETag": result.etag, "Cache-Control": "private, no-cache", "X-Tile-Source": result.source}
         if result.body is None:
             return Response(status=304, headers=headers)
         return Response(result.body, mimetype=MVT_MIMETYPE, headers=headers)

@@ -3,6 +3,11 @@
 Inspections and findings: the ETag is derived from the layer, tile, filter, crs and the newest inspection change
 number, so a revalidation answers 304 without building the tile. Sites: the ETag is the tile content's hash.
 Tiles outside every one of the caller's jurisdictions are simply empty (scope is a filter, not a 404).
+
+Below zoom 12 (app/maplayers/aggregation.py): inspections and failed findings are counts per site, drawn from
+the rollup (app/maplayers/rollup.py, at most about a minute behind; the ETag is the rollup's version) when it
+answers the filters exactly, else from the base tables; the sites layer is the rollup's site points. An empty
+tile costs one index probe.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.errors import NotFound
 from app.jurisdictions.services import get_jurisdiction_in_scope
-from app.maplayers.queries import check_layer, data_version, layer_rows, tile, tile_box
+from app.maplayers.aggregation import counts_per_site, rollup_answers
+from app.maplayers.queries import check_layer, data_version, layer_rows, live_count_tile, rollup_tile, tile, tile_box
+from app.maplayers.rollup import rollup_version
 from app.maplayers.tiles import tile_bounds_wgs84, tile_etag, valid_tile
 from app.review.queries import QueueFilter
 
@@ -24,6 +31,7 @@ from app.review.queries import QueueFilter
 class Tile:
     etag: str
     body: bytes | None  # None: the caller's copy is current (304)
+    source: str = "live"  # "rollup": drawn from the low-zoom rollup
 
 
 def vector_tile(
@@ -45,24 +53,29 @@ def vector_tile(
         raise NotFound("瓦片不存在", "No such tile", code="tile_not_found")
     if jurisdiction_code is not None:
         flt = replace(flt, jurisdiction_path=get_jurisdiction_in_scope(session, jurisdiction_code, principal).path)
-    key = (layer, z, x, y, crs, sorted(principal.jurisdiction_paths), sorted(asdict(flt).items()))
+    paths = principal.jurisdiction_paths
+    key = (layer, z, x, y, crs, "*" if paths is None else sorted(paths), sorted(asdict(flt).items()))
+    if rollup_answers(layer, z, flt) and layer != "sites":
+        etag = tile_etag(*key, "rollup", rollup_version(session))
+        if if_none_match is not None and etag in if_none_match:
+            return Tile(etag, None, "rollup")
+        return Tile(etag, rollup_tile(session, layer, paths, flt, z, x, y, crs), "rollup")
     version = data_version(session, layer)
     if version is not None:
         etag = tile_etag(*key, version)
         if if_none_match is not None and etag in if_none_match:
             return Tile(etag, None)
     box = tile_box(z, x, y, tile_bounds_wgs84(z, x, y), crs)
-    body = tile(
-        session,
-        layer_rows(layer, principal.jurisdiction_paths, flt, (box[0], box[1], box[2], box[3])),
-        layer,
-        z,
-        x,
-        y,
-        crs,
-    )
+    wgs_box = (box[0], box[1], box[2], box[3])
+    source = "live"
+    if layer == "sites" and rollup_answers(layer, z, flt):
+        body, source = rollup_tile(session, layer, paths, flt, z, x, y, crs), "rollup"
+    elif counts_per_site(layer, z):
+        body = live_count_tile(session, layer, paths, flt, z, x, y, crs, wgs_box)
+    else:
+        body = tile(session, layer_rows(layer, paths, flt, wgs_box), layer, z, x, y, crs)
     if version is None:
         etag = tile_etag(*key, hashlib.sha256(body).hexdigest())
         if if_none_match is not None and etag in if_none_match:
-            return Tile(etag, None)
-    return Tile(etag, body)
+            return Tile(etag, None, source)
+    return Tile(etag, body, source)

@@ -21,6 +21,7 @@ const TASKS = {
   expire_stale_partials: ["清理过期上传", "Expire stale uploads"],
   retry_stalled_jobs: ["恢复中断任务", "Retry stalled jobs"],
   refresh_statistics: ["刷新统计", "Refresh statistics"],
+  refresh_map_layers: ["刷新地图汇总", "Refresh map rollup"],
 };
 
 function stateName(status) {
