@@ -95,7 +95,8 @@ class ChangeListener:
 
 def change_listener_from_config(config: Mapping[str, Any]) -> ChangeListener | None:
     """A listener on the application's own database, when any in-process cache is switched on."""
-    if float(config.get("AUTH_SESSION_CACHE_SECONDS", 0)) <= 0 and float(config.get("CHECKLIST_CACHE_SECONDS", 0)) <= 0:
+    names = ("AUTH_SESSION_CACHE_SECONDS", "CHECKLIST_CACHE_SECONDS", "PENALTY_CACHE_SECONDS")
+    if all(float(config.get(name, 0)) <= 0 for name in names):
         return None
     url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
     return ChangeListener(url.render_as_string(hide_password=False))

@@ -41,6 +41,7 @@ from app.jobs.routes import blp as jobs_blp
 from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.maplayers.routes import blp as map_layers_blp
 from app.maplayers.routes import tiles_blp as map_tiles_blp
+from app.penalties.catalogue_cache import penalty_cache_from_config
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
@@ -136,7 +137,7 @@ def register_extensions(app: Flask) -> None:
 def register_services(app: Flask) -> None:
     """Settings and adapters handed to services as parameters, and how features answer each other."""
     inspection_settings = InspectionSettings.from_config(app.config)
-    listener = change_listener_from_config(app.config)  # one LISTEN connection per process for both caches
+    listener = change_listener_from_config(app.config)  # one LISTEN connection per process for every cache
     app.extensions[EXTENSION_KEY] = Wiring(
         photo_store=photo_store_from_config(app.config),
         # Photos are evidence in inspections: the photos feature asks the inspections feature for a photo's
@@ -152,6 +153,7 @@ def register_services(app: Flask) -> None:
         risk_settings=risk_settings(app.config, inspection_settings),
         session_cache=session_cache_from_config(app.config, listener),
         checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
+        penalty_cache=penalty_cache_from_config(app.config, listener),
     )
 
 

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from app.auth.session_cache import SessionCache
 from app.checklists.hash_cache import CurrentHashCache
 from app.inspections.settings import Settings as InspectionSettings
+from app.notified_cache import NotifiedCache
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
 from app.review.risk import RiskSettings
@@ -30,6 +31,9 @@ class Wiring:
     session_cache: SessionCache | None = None
     # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.
     checklist_hashes: CurrentHashCache | None = None
+    # Current penalty rules and merged penalty settings per process (None when PENALTY_CACHE_SECONDS is 0):
+    # app/penalties/catalogue_cache.py.
+    penalty_cache: NotifiedCache | None = None
 
 
 def wiring(app: Flask | None = None) -> Wiring:

@@ -127,6 +127,7 @@ class InspectionSubmit(MethodView):
             request.headers.get("If-Match"),
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
+            wiring().penalty_cache,
         )
         db.session.commit()
         return _with_etag(inspection)
@@ -156,6 +157,7 @@ class InspectionPutAndSubmit(MethodView):
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
             wiring().photo_evidence,
+            wiring().penalty_cache,
         )
         db.session.commit()
         # Read back from Core rows (feed_presenter): the commit expired the ORM object, and its reload took six

@@ -16,6 +16,7 @@ from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
+from app.notified_cache import NotifiedCache
 from app.penalties.amounts import is_int
 from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
 from app.penalties.domain import OBJECT_COUNT_KEYS, FindingInput, JurisdictionRef, Party, PenaltyContext
@@ -234,6 +235,7 @@ def build_penalty_context(
     findings: list[FindingInput],
     factors: dict[str, Any] | None,
     again: Reinspection | None,
+    cache: NotifiedCache | None = None,
 ) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
     re-inspection facts (``again``, from ``reinspection_facts``) and the discretion factors a supervisor set."""
@@ -243,7 +245,7 @@ def build_penalty_context(
     sub = _responsible_subdistrict(session, site)
     if sub is not None and sub.code not in chain:
         chain.append(sub.code)
-    settings = effective_penalty_settings(session, chain)
+    settings = effective_penalty_settings(session, chain, cache)
     window = int(settings.discretion.get("repeat_window_days", DEFAULT_DISCRETION["repeat_window_days"]))
     prior = _prior_failure_dates(session, inspection, {f.item_key for f in findings})
     repeats = {k: n for k, dates in prior.items() if (n := repeat_count(dates, on_date, window))}

@@ -4,13 +4,19 @@ safe to retry; fewer SQL statements than the two-step path (counted with SQLAlch
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from app.audit.models import AuditEntry
+from app.auth.session_cache import SessionCache
+from app.change_notices import ChangeListener
 from app.extensions import db
+from app.notified_cache import NotifiedCache
+from app.penalties.catalogue_cache import CHANNEL as PENALTY_CHANNEL
+from app.wiring import wiring
 from tests.factories_inspections import applicable_items, make_world, new_id, passing_answer, put, put_body, submit
 
 
@@ -114,7 +120,21 @@ def test_a_draft_is_updated_and_submitted_with_if_match(client, session, tree): 
     assert response.get_json()["state"] == "submitted"
 
 
-def test_one_request_makes_fewer_statements_than_put_then_submit(client, session, tree):  # noqa: ANN001
+@pytest.fixture()
+def production_caches(app, database_url: str) -> Iterator[None]:  # noqa: ANN001
+    """The per-process caches production runs with (app/config.py: on by default, off in TestConfig), each
+    following its NOTIFY channel through one listener, as create_app wires them."""
+    listener = ChangeListener(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    wired = wiring(app)
+    saved = (wired.session_cache, wired.penalty_cache)
+    wired.session_cache = SessionCache(ttl=60, listener=listener)
+    wired.penalty_cache = NotifiedCache(PENALTY_CHANNEL, ttl=60, listener=listener)
+    assert listener.wait_listening(10)
+    yield
+    wired.session_cache, wired.penalty_cache = saved
+
+
+def test_one_request_makes_fewer_statements_than_put_then_submit(client, session, tree, production_caches):  # noqa: ANN001
     world = make_world(session, client)
     answers = _passing_answers(client, session, world)
     body = put_body(world, answers=answers)
@@ -137,5 +157,8 @@ def test_one_request_makes_fewer_statements_than_put_then_submit(client, session
     # Issue #17: 44 before (the create re-read its new row with five empty collections, the alert declarations
     # were read twice, the findings and the checklist version were read back, the answer reloaded the
     # inspection and its five collections through the ORM after the commit, each officer named by id took two
-    # statements), 32 now.
-    assert one_request <= 32, one_request
+    # statements), 32 next; now a new inspection is judged in memory and written once (one INSERT per table,
+    # submitted, with its feed position; the audit rows together), its officers read in one statement, its
+    # penalty computation neither looked for nor read back, and the session, the current penalty rules and the
+    # merged penalty settings come from the per-process caches production runs with: 18.
+    assert one_request <= 18, one_request

@@ -1,0 +1,105 @@
+"""The penalty rules and merged settings kept per process are read once, and forgotten on every process as soon
+as an administrator's change commits (NOTIFY lantian_penalties, migration 0033; app/penalties/catalogue_cache.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from app.change_notices import ChangeListener
+from app.extensions import db
+from app.jurisdictions.models import Jurisdiction
+from app.notified_cache import NotifiedCache
+from app.penalties.catalogue import stored_rules, sync_penalty_rules
+from app.penalties.catalogue_cache import CHANNEL
+from app.penalties.models import JurisdictionPenaltySettings, PenaltyRuleVersion
+from app.penalties.rules import DEFAULT_RULES_DIR
+from app.penalties.settings import effective_penalty_settings
+
+
+@pytest.fixture()
+def cache(database_url: str) -> NotifiedCache:
+    listener = ChangeListener(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    penalties = NotifiedCache(CHANNEL, ttl=60, listener=listener)
+    assert listener.wait_listening(10)
+    return penalties
+
+
+def _statements_during(fn: Callable[[], Any]) -> int:
+    count = 0
+
+    def counter(*_args: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return count
+
+
+def _kept_within(seconds: float, read: Callable[[], Any]) -> bool:
+    """A read made once the notifications of earlier commits have arrived is kept: the next costs nothing."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        read()
+        if _statements_during(read) == 0:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _forgotten_within(seconds: float, cache: NotifiedCache, key: tuple[str, ...]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cache.get(key) is None:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_settings_are_read_once_and_a_change_is_seen_by_the_next_read(
+    app_ctx, session: Session, tree, cache: NotifiedCache
+) -> None:
+    chain = ["410000", "410800", "410811"]
+    assert effective_penalty_settings(session, chain, cache).policy == {}
+    assert _kept_within(2.0, lambda: effective_penalty_settings(session, chain, cache))
+    session.commit()
+    # An administrator elsewhere sets the city's policy: only the database is shared.
+    with Session(db.engine) as admin:
+        city = admin.scalar(select(Jurisdiction).where(Jurisdiction.code == "410800"))
+        assert city is not None
+        admin.add(JurisdictionPenaltySettings(jurisdiction_id=city.id, policy={"some_choice": "b"}, updated_by="t"))
+        admin.commit()
+    assert _forgotten_within(2.0, cache, ("settings", *chain)), "the notification did not reach the cache (TTL 60 s)"
+    assert effective_penalty_settings(session, chain, cache).policy == {"some_choice": "b"}
+
+
+def test_rules_are_parsed_once_and_a_sync_is_seen_by_the_next_read(app_ctx, session: Session, cache: NotifiedCache):  # noqa: ANN201
+    sync_penalty_rules(session, DEFAULT_RULES_DIR)
+    session.commit()
+    assert _kept_within(2.0, lambda: stored_rules(session, cache))  # after the sync's own notification
+    first = stored_rules(session, cache)
+    assert stored_rules(session, cache) is first
+    with Session(db.engine) as admin:  # a rule version stops being current
+        admin.execute(
+            update(PenaltyRuleVersion).where(PenaltyRuleVersion.id == first[0].row_id).values(is_current=False)
+        )
+        admin.commit()
+    assert _forgotten_within(2.0, cache, ("stored_rules",))
+    assert first[0].row_id not in {r.row_id for r in stored_rules(session, cache)}
+
+
+def test_without_its_listener_the_cache_keeps_nothing(app_ctx, session: Session, tree) -> None:
+    listener = ChangeListener("postgresql://nobody@127.0.0.1:1/none")  # never connects
+    lost = NotifiedCache(CHANNEL, ttl=60, listener=listener)
+    chain = ["410000"]
+    effective_penalty_settings(session, chain, lost)
+    assert _statements_during(lambda: effective_penalty_settings(session, chain, lost)) == 1
