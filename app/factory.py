@@ -21,6 +21,7 @@ from app.cases.routes import fiscal_blp, tasks_blp
 from app.change_notices import change_listener_from_config
 from app.checklists.hash_cache import checklist_hash_cache_from_config
 from app.checklists.routes import blp as checklists_blp
+from app.checklists.versions import checklist_versions_cache_from_config
 from app.config import Config
 from app.console.routes import register_console
 from app.console.session_routes import blp as browser_session_blp
@@ -153,6 +154,7 @@ def register_services(app: Flask) -> None:
         risk_settings=risk_settings(app.config, inspection_settings),
         session_cache=session_cache_from_config(app.config, listener),
         checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
+        checklist_versions=checklist_versions_cache_from_config(app.config, listener),
         penalty_cache=penalty_cache_from_config(app.config, listener),
     )
 

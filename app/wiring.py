@@ -31,6 +31,9 @@ class Wiring:
     session_cache: SessionCache | None = None
     # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.
     checklist_hashes: CurrentHashCache | None = None
+    # Checklist versions named by version or hash, per process (None when CHECKLIST_CACHE_SECONDS is 0):
+    # app/checklists/versions.py named_checklist_version.
+    checklist_versions: NotifiedCache | None = None
     # Current penalty rules and merged penalty settings per process (None when PENALTY_CACHE_SECONDS is 0):
     # app/penalties/catalogue_cache.py.
     penalty_cache: NotifiedCache | None = None

@@ -22,6 +22,7 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.checklists.groups import group_errors, item_doc
 from app.checklists.models import ChecklistVersion
+from app.checklists.versions import named_checklist_version
 from app.errors import FieldError, Forbidden, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
@@ -38,6 +39,7 @@ from app.inspections.models import (
 )
 from app.inspections.settings import Settings
 from app.inspections.versions import ShowCurrent, stale_version
+from app.notified_cache import NotifiedCache
 from app.photos.access import get_visible_photo
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.models import Photo
@@ -49,6 +51,9 @@ from app.vocabulary import SUPERVISING_ROLES
 class PutResult:
     inspection: Inspection
     created: bool
+    # Created by this request without a photo link (so without links and amendments): the one-request
+    # create-and-submit's own path (app/inspections/put_and_submit.py).
+    created_without_photos: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,17 +116,14 @@ def _reinspection_errors(
 
 
 def _named_checklist_version(
-    session: Session, payload: dict[str, Any], site: Site | None
+    session: Session, payload: dict[str, Any], site: Site | None, checklists: NotifiedCache | None
 ) -> tuple[ChecklistVersion | None, list[FieldError]]:
     """The checklist version a PUT names, or why it does not fit the site or the answers sent."""
     errors: list[FieldError] = []
     key = payload["checklist_key"]
-    stmt = select(ChecklistVersion).where(ChecklistVersion.key == key)
-    if payload.get("checklist_hash"):
-        stmt = stmt.where(ChecklistVersion.content_hash == payload["checklist_hash"])
-    if payload.get("checklist_version"):
-        stmt = stmt.where(ChecklistVersion.version == payload["checklist_version"])
-    checklist = session.scalars(stmt).first()
+    checklist = named_checklist_version(
+        session, key, payload.get("checklist_version"), payload.get("checklist_hash"), checklists
+    )
     if checklist is None:
         errors.append(
             FieldError(
@@ -222,6 +224,7 @@ def _resolve_refs(
     payload: dict[str, Any],
     settings: Settings,
     inspection_id: uuid.UUID | None = None,
+    checklists: NotifiedCache | None = None,
 ) -> _Refs:
     """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
     errors: list[FieldError] = []
@@ -232,7 +235,7 @@ def _resolve_refs(
                 "site_id", "site_not_found", "场所不存在或不在您的辖区内", "site not found in your jurisdictions"
             )
         )
-    checklist, checklist_errors = _named_checklist_version(session, payload, site)
+    checklist, checklist_errors = _named_checklist_version(session, payload, site, checklists)
     errors += checklist_errors
     officers, officer_errors = _resolve_officers(session, payload["officers"], site)
     errors += officer_errors
@@ -376,6 +379,7 @@ def put_inspection(
     settings: Settings,
     show_current: ShowCurrent,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> PutResult:
     """Create or update a draft (or returned) inspection from the phone; idempotent.
 
@@ -390,7 +394,7 @@ def put_inspection(
     """
     inspection = load_for_update(session, inspection_id)
     return put_locked(
-        session, principal, inspection_id, inspection, payload, if_match, settings, show_current, evidence
+        session, principal, inspection_id, inspection, payload, if_match, settings, show_current, evidence, checklists
     )
 
 
@@ -404,12 +408,15 @@ def put_locked(
     settings: Settings,
     show_current: ShowCurrent,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> PutResult:
     """``put_inspection`` for the row this transaction has just looked for under ``FOR UPDATE`` (None: no such
     row yet)."""
     body_hash = rules.canonical_hash(payload)
     if inspection is None:
-        inspection, created = _create(session, principal, inspection_id, payload, body_hash, settings, evidence)
+        inspection, created = _create(
+            session, principal, inspection_id, payload, body_hash, settings, evidence, checklists
+        )
         if created:
             return PutResult(inspection, True)
 
@@ -434,7 +441,7 @@ def put_locked(
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
     rules.next_state("edit", inspection.state)
-    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
     _refuse_unviewable_photos(session, principal, inspection, payload, evidence)
     before = _audit_after(inspection)
     _apply_put(inspection, payload, refs)
@@ -471,9 +478,10 @@ def _create(
     body_hash: str,
     settings: Settings,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> tuple[Inspection, bool]:
     """Insert the inspection unless a concurrent PUT did; the row, locked, and whether this call created it."""
-    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
     _refuse_unviewable_photos(session, principal, None, payload, evidence)
     inserted = session.execute(
         pg_insert(Inspection)
@@ -515,11 +523,12 @@ def new_draft(
     payload: dict[str, Any],
     settings: Settings,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> Inspection:
     """The draft a PUT of an unknown id creates, built in memory only (in no session: nothing is written, and
     its collections are known to be empty instead of read). The same checks as the PUT's create: every problem
     with the named site, checklist, officers and earlier inspection at once (422), unviewable photos (404)."""
-    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
     _refuse_unviewable_photos(session, principal, None, payload, evidence)
     inspection = Inspection(
         id=inspection_id,

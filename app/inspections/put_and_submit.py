@@ -41,6 +41,7 @@ def put_and_submit(
     show_current: ShowCurrent,
     evidence: EvidenceLinks,
     penalty_cache: NotifiedCache | None = None,
+    checklists: NotifiedCache | None = None,
 ) -> PutResult:
     """PUT ``payload`` (create, or update with ``if_match``), then submit at the version the PUT left.
 
@@ -49,11 +50,15 @@ def put_and_submit(
     """
     inspection = load_for_update(session, inspection_id)
     if inspection is None and not _links_photos(payload):
-        created = _create_submitted(session, principal, inspection_id, payload, settings, evidence, penalty_cache)
+        created = _create_submitted(
+            session, principal, inspection_id, payload, settings, evidence, penalty_cache, checklists
+        )
         if created is not None:
-            return PutResult(created, True)
+            return PutResult(created, True, created_without_photos=True)
         inspection = load_for_update(session, inspection_id)  # a concurrent request created it first
-    put = put_locked(session, principal, inspection_id, inspection, payload, if_match, settings, show_current, evidence)
+    put = put_locked(
+        session, principal, inspection_id, inspection, payload, if_match, settings, show_current, evidence, checklists
+    )
     # The version the PUT left; on a replay the inspection is already submitted at it, which submit answers
     # as its own retry (no change).
     version = f'"{put.inspection.version}"'
@@ -76,11 +81,12 @@ def _create_submitted(
     settings: Settings,
     evidence: EvidenceLinks,
     penalty_cache: NotifiedCache | None,
+    checklists: NotifiedCache | None,
 ) -> Inspection | None:
     """Create the inspection already submitted: the PUT's draft and the submission applied in memory (every
     check of both, in the same order: 422 and 404 before anything is written), then written once. None when a
     concurrent request created the id meanwhile (nothing written: the caller takes the existing row's path)."""
-    inspection = new_draft(session, principal, inspection_id, payload, settings, evidence)
+    inspection = new_draft(session, principal, inspection_id, payload, settings, evidence, checklists)
     created = created_audit_after(inspection)
     if not is_participant(principal, inspection):
         raise inspection_not_found()

@@ -1,5 +1,7 @@
-"""The penalty rules and merged settings kept per process are read once, and forgotten on every process as soon
-as an administrator's change commits (NOTIFY lantian_penalties, migration 0033; app/penalties/catalogue_cache.py)."""
+"""Reference data kept per process for the create-and-submit request (issue #17) is read once, and forgotten on
+every process as soon as a change commits: the penalty rules and merged settings (NOTIFY lantian_penalties,
+migration 0033; app/penalties/catalogue_cache.py) and the checklist versions a PUT names (NOTIFY
+lantian_checklists, migration 0024; app/checklists/versions.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.change_notices import ChangeListener
+from app.checklists.hash_cache import CHANNEL as CHECKLIST_CHANNEL
+from app.checklists.models import ChecklistVersion
+from app.checklists.versions import named_checklist_version
 from app.extensions import db
 from app.jurisdictions.models import Jurisdiction
 from app.notified_cache import NotifiedCache
@@ -103,3 +108,33 @@ def test_without_its_listener_the_cache_keeps_nothing(app_ctx, session: Session,
     chain = ["410000"]
     effective_penalty_settings(session, chain, lost)
     assert _statements_during(lambda: effective_penalty_settings(session, chain, lost)) == 1
+
+
+def test_a_named_checklist_version_is_read_once_and_forgotten_when_the_catalogue_changes(
+    app_ctx, session: Session, database_url: str
+) -> None:
+    from tests.factories_catalogue import install_shipped_checklists
+
+    listener = ChangeListener(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    versions = NotifiedCache(CHECKLIST_CHANNEL, ttl=60, listener=listener)
+    assert listener.wait_listening(10)
+    install_shipped_checklists(session)
+    session.commit()
+    row = session.scalars(select(ChecklistVersion).where(ChecklistVersion.is_current.is_(True))).first()
+    assert row is not None
+    key, version, row_id = row.key, row.version, row.id
+
+    def read() -> ChecklistVersion | None:
+        return named_checklist_version(session, key, version, None, versions)
+
+    assert _kept_within(2.0, read)
+    session.expunge_all()  # the next request's session: a persistent copy, attributes loaded, no round trip
+    kept = read()
+    assert kept is not None and kept in session and kept.id == row_id and kept.content["items"]
+    # The catalogue sync makes another version current: the trigger notifies, every process forgets it.
+    session.execute(update(ChecklistVersion).where(ChecklistVersion.id == row_id).values(is_current=False))
+    session.commit()
+    assert _forgotten_within(2.0, versions, ("named", key, version, None))
+    session.expunge_all()
+    again = read()
+    assert again is not None and again.is_current is False
