@@ -96,7 +96,7 @@ class ChangeListener:
 
 def change_listener_from_config(config: Mapping[str, Any]) -> ChangeListener | None:
     """A listener on the application's own database, when any in-process cache is switched on."""
-    names = ("AUTH_SESSION_CACHE_SECONDS", "CHECKLIST_CACHE_SECONDS", "PENALTY_CACHE_SECONDS")
+    names = ("AUTH_SESSION_CACHE_SECONDS", "CHECKLIST_CACHE_SECONDS", "REFERENCE_CACHE_SECONDS")
     if all(float(config.get(name, 0)) <= 0 for name in names):
         return None
     url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")

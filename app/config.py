@@ -149,9 +149,9 @@ class Config:
         # fallback bound (app/checklists/hash_cache.py). 0: every revalidation reads the hash.
         self.CHECKLIST_CACHE_SECONDS = _int("CHECKLIST_CACHE_SECONDS", 10)
         # The current penalty rules and the jurisdictions' merged penalty settings kept per process, emptied by
-        # NOTIFY when either changes; the TTL is the fallback bound (app/penalties/catalogue_cache.py).
+        # NOTIFY when either changes; the TTL is the fallback bound (app/reference_cache.py).
         # 0: every submission reads them.
-        self.PENALTY_CACHE_SECONDS = _int("PENALTY_CACHE_SECONDS", 10)
+        self.REFERENCE_CACHE_SECONDS = _int("REFERENCE_CACHE_SECONDS", 10)
         self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
@@ -237,6 +237,6 @@ class TestConfig(Config):
         # In-process tests log out and expect the next request refused at once: no cache unless a test asks.
         self.AUTH_SESSION_CACHE_SECONDS = 0
         self.CHECKLIST_CACHE_SECONDS = 0
-        self.PENALTY_CACHE_SECONDS = 0
+        self.REFERENCE_CACHE_SECONDS = 0
         self.DATA_DIR = data_dir_path
         self.PHOTO_ROOT = str(Path(data_dir_path) / "photos")

@@ -42,11 +42,11 @@ from app.jobs.routes import blp as jobs_blp
 from app.jurisdictions.routes import blp as jurisdictions_blp
 from app.maplayers.routes import blp as map_layers_blp
 from app.maplayers.routes import tiles_blp as map_tiles_blp
-from app.penalties.catalogue_cache import penalty_cache_from_config
 from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
+from app.reference_cache import reference_cache_from_config
 from app.review.routes import blp as review_blp
 from app.review.settings import risk_settings
 from app.security_headers import register_security_headers
@@ -155,7 +155,7 @@ def register_services(app: Flask) -> None:
         session_cache=session_cache_from_config(app.config, listener),
         checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
         checklist_versions=checklist_versions_cache_from_config(app.config, listener),
-        penalty_cache=penalty_cache_from_config(app.config, listener),
+        reference_cache=reference_cache_from_config(app.config, listener),
     )
 
 

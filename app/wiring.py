@@ -34,9 +34,9 @@ class Wiring:
     # Checklist versions named by version or hash, per process (None when CHECKLIST_CACHE_SECONDS is 0):
     # app/checklists/versions.py named_checklist_version.
     checklist_versions: NotifiedCache | None = None
-    # Current penalty rules and merged penalty settings per process (None when PENALTY_CACHE_SECONDS is 0):
-    # app/penalties/catalogue_cache.py.
-    penalty_cache: NotifiedCache | None = None
+    # Current penalty rules and merged penalty settings per process (None when REFERENCE_CACHE_SECONDS is 0):
+    # app/reference_cache.py.
+    reference_cache: NotifiedCache | None = None
 
 
 def wiring(app: Flask | None = None) -> Wiring:

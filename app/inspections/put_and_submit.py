@@ -40,7 +40,7 @@ def put_and_submit(
     settings: Settings,
     show_current: ShowCurrent,
     evidence: EvidenceLinks,
-    penalty_cache: NotifiedCache | None = None,
+    reference_cache: NotifiedCache | None = None,
     checklists: NotifiedCache | None = None,
 ) -> PutResult:
     """PUT ``payload`` (create, or update with ``if_match``), then submit at the version the PUT left.
@@ -51,7 +51,7 @@ def put_and_submit(
     inspection = load_for_update(session, inspection_id)
     if inspection is None and not _links_photos(payload):
         created = _create_submitted(
-            session, principal, inspection_id, payload, settings, evidence, penalty_cache, checklists
+            session, principal, inspection_id, payload, settings, evidence, reference_cache, checklists
         )
         if created is not None:
             return PutResult(created, True, created_without_photos=True)
@@ -65,7 +65,7 @@ def put_and_submit(
     if not is_participant(principal, put.inspection):
         raise inspection_not_found()  # as submit answers anyone who is not one of its officers
     # put_locked returned the row locked FOR UPDATE with its collections: no second lock and load.
-    submitted = submit_locked(session, principal, put.inspection, version, settings, show_current, penalty_cache)
+    submitted = submit_locked(session, principal, put.inspection, version, settings, show_current, reference_cache)
     return PutResult(submitted, put.created)
 
 
@@ -80,7 +80,7 @@ def _create_submitted(
     payload: dict[str, Any],
     settings: Settings,
     evidence: EvidenceLinks,
-    penalty_cache: NotifiedCache | None,
+    reference_cache: NotifiedCache | None,
     checklists: NotifiedCache | None,
 ) -> Inspection | None:
     """Create the inspection already submitted: the PUT's draft and the submission applied in memory (every
@@ -90,10 +90,10 @@ def _create_submitted(
     created = created_audit_after(inspection)
     if not is_participant(principal, inspection):
         raise inspection_not_found()
-    before, _findings = apply_submission(session, principal, inspection, inspection.version, settings)
+    before, _findings = apply_submission(session, principal, inspection, inspection.version, settings, reference_cache)
     if not insert_new(session, inspection):
         return None
-    penalties = store_submission_penalties(session, inspection, principal, created_now=True, cache=penalty_cache)
+    penalties = store_submission_penalties(session, inspection, principal, created_now=True, cache=reference_cache)
     # The three audit rows of the two steps, in their order, written in one INSERT at the commit.
     record_audit(session, "inspection.create", "inspection", inspection.id, after=created)
     record_penalty_audit(session, inspection, penalties)

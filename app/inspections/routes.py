@@ -128,7 +128,7 @@ class InspectionSubmit(MethodView):
             request.headers.get("If-Match"),
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
-            wiring().penalty_cache,
+            wiring().reference_cache,
         )
         db.session.commit()
         return _with_etag(inspection)
@@ -158,7 +158,7 @@ class InspectionPutAndSubmit(MethodView):
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
             wiring().photo_evidence,
-            wiring().penalty_cache,
+            wiring().reference_cache,
             wiring().checklist_versions,
         )
         db.session.commit()

@@ -94,16 +94,18 @@ def server_alert(session: Session, inspection: Inspection) -> InspectionAlert:
 
 
 def inspection_context(
-    session: Session, inspection: Inspection, alert: InspectionAlert | None = None
+    session: Session, inspection: Inspection, alert: InspectionAlert | None = None, cache: NotifiedCache | None = None
 ) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
     the alert level the server finds in force (the phone's claim is only a note; ``alert``: the caller's
     ``server_alert``, read once) and the jurisdiction's parameter values."""
     on = inspection.local_date
-    ctx = dict(site_context(session, inspection.site, on))
+    ctx = dict(site_context(session, inspection.site, on, cache))
     ctx["date"] = on.isoformat()
     ctx["alert_level"] = (alert if alert is not None else server_alert(session, inspection)).level
-    ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
+    ctx["params"] = checklist_parameters_for(
+        session, list(ctx.get("jurisdictions") or []), inspection.checklist_key, cache
+    )
     return ctx
 
 
@@ -243,7 +245,7 @@ def submit_inspection(
     if_match: str | None,
     settings: Settings,
     show_current: ShowCurrent,
-    penalty_cache: NotifiedCache | None = None,
+    reference_cache: NotifiedCache | None = None,
 ) -> Inspection:
     """Validate, re-evaluate on the server, create findings and call the penalty engine — one transaction.
 
@@ -253,7 +255,7 @@ def submit_inspection(
     inspection = load_for_update(session, inspection_id)
     if inspection is None or not is_participant(principal, inspection):
         raise inspection_not_found()
-    return submit_locked(session, principal, inspection, if_match, settings, show_current, penalty_cache)
+    return submit_locked(session, principal, inspection, if_match, settings, show_current, reference_cache)
 
 
 def submit_locked(
@@ -263,7 +265,7 @@ def submit_locked(
     if_match: str | None,
     settings: Settings,
     show_current: ShowCurrent,
-    penalty_cache: NotifiedCache | None = None,
+    reference_cache: NotifiedCache | None = None,
 ) -> Inspection:
     """``submit_inspection`` for an inspection this transaction already holds ``FOR UPDATE`` (loaded with its
     collections) and whose caller is one of its officers — the one-request create-and-submit path."""
@@ -272,14 +274,14 @@ def submit_locked(
         return inspection
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
-    before, findings = apply_submission(session, principal, inspection, sent_version, settings)
+    before, findings = apply_submission(session, principal, inspection, sent_version, settings, reference_cache)
     session.add_all(findings)
     # The new findings joined ``inspection.findings`` (Finding.inspection's back-populates) after the earlier
     # submissions' ones, and the flush gave them ids from the sequence in that order: the collection is
     # already what its ``order_by=Finding.id`` reload would read (one statement fewer, issue #17).
     session.flush()
     refresh_link_flags(session, inspection, settings=settings)
-    stored = store_submission_penalties(session, inspection, principal, cache=penalty_cache)
+    stored = store_submission_penalties(session, inspection, principal, cache=reference_cache)
     record_penalty_audit(session, inspection, stored)
     record_submit_audit(session, inspection, before)
     bump_change(session, inspection)
@@ -303,7 +305,12 @@ def record_submit_audit(session: Session, inspection: Inspection, before: dict[s
 
 
 def apply_submission(
-    session: Session, principal: Principal, inspection: Inspection, sent_version: int, settings: Settings
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    sent_version: int,
+    settings: Settings,
+    reference: NotifiedCache | None = None,
 ) -> tuple[dict[str, Any], list[Finding]]:
     """Check ``inspection`` against its checklist as it applies on the day and, when complete, apply the
     submission to it (state, version, the context it was judged in): the audit's ``before`` and the new findings,
@@ -312,7 +319,7 @@ def apply_submission(
     and the one-request create-and-submit (whose inspection is not in the session yet)."""
     target = rules.next_state("submit", inspection.state)
     alert = server_alert(session, inspection)
-    context = inspection_context(session, inspection, alert)
+    context = inspection_context(session, inspection, alert, reference)
     alert_items = items_for(session, inspection.site, alert.level, inspection.local_date).items
     photos = linked_photos(session, inspection)
     check = check_against_checklist(inspection, context, photos, alert_items=alert_items)

@@ -139,7 +139,7 @@ def stored_rules(session: Session, cache: NotifiedCache | None = None) -> list[R
 
     When nothing has been synced yet (a fresh database that skipped `flask penalties sync`), the shipped files
     are synced first, in the caller's transaction, so every computed line cites a stored version. ``cache``
-    (app/penalties/catalogue_cache.py) keeps the typed rules between requests; rules synced by this very
+    (app/reference_cache.py) keeps the typed rules between requests; rules synced by this very
     transaction are not kept (it may still roll back).
     """
     if cache is not None:

@@ -176,7 +176,7 @@ def store_submission_penalties(
 
     ``created_now``: the inspection's row was inserted by this transaction, so no computation can refer to it yet
     (``penalty_computations.inspection_id`` references it) and none is looked for. ``cache``: the rules and
-    settings remembered per process (app/penalties/catalogue_cache.py).
+    settings remembered per process (app/reference_cache.py).
     """
     previous = None if created_now else current_computation(session, inspection.id)
     run = _run_engine(session, inspection, previous, None, cache)

@@ -38,7 +38,7 @@ def effective_penalty_settings(
 ) -> EffectiveSettings:
     """Merge settings from the root down the chain: the nearest jurisdiction that sets a value wins.
 
-    ``cache`` (app/penalties/catalogue_cache.py) keeps the merged settings of a chain between requests."""
+    ``cache`` (app/reference_cache.py) keeps the merged settings of a chain between requests."""
     codes = list(chain)
     if cache is None:
         return _merged_settings(session, codes)

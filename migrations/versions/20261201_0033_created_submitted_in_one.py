@@ -1,6 +1,6 @@
 """An inspection created and submitted in one request is written once: its officers, answers and photo links may
-be inserted after its row when this very transaction created it; app servers are told when the penalty catalogue or
-a jurisdiction's penalty settings change (NOTIFY lantian_penalties), so their caches forget them (issue #17)
+be inserted after its row when this very transaction created it; app servers are told when the reference data a
+submission reads changes (NOTIFY lantian_reference), so their caches forget it (issue #17)
 
 Revision ID: 0033
 Revises: 0029
@@ -86,35 +86,41 @@ $$;
 """
 
 
-# app/penalties/catalogue_cache.py keeps the current rules and each chain's merged settings per process; any change
-# to what they are read from empties it on every app server once the writer commits. Statement-level: a sync of the
-# whole catalogue is one notification (PostgreSQL also folds equal notifications of one transaction into one).
-NOTIFY = """
-CREATE FUNCTION lantian_notify_penalty_change() RETURNS trigger LANGUAGE plpgsql AS $$
+# app/reference_cache.py keeps the current penalty rules, each chain's merged penalty settings and checklist
+# parameters, and each site's zones and responsible sub-district per process; any change to what they are read from
+# empties it on every app server once the writer commits. Statement-level: a sync of the whole catalogue is one
+# notification (PostgreSQL also folds equal notifications of one transaction into one).
+REFERENCE_TABLES = (
+    "penalty_rule_versions",
+    "jurisdiction_penalty_settings",
+    "checklist_parameter_values",
+    "jurisdictions",
+    "sites",
+    "site_zones",
+    "zones",
+)
+NOTIFY_FUNCTION = """
+CREATE FUNCTION lantian_notify_reference_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('lantian_penalties', TG_TABLE_NAME);
+    PERFORM pg_notify('lantian_reference', TG_TABLE_NAME);
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER penalty_rule_versions_notify_change AFTER INSERT OR UPDATE OR DELETE ON penalty_rule_versions
-    FOR EACH STATEMENT EXECUTE FUNCTION lantian_notify_penalty_change();
-CREATE TRIGGER jurisdiction_penalty_settings_notify_change
-    AFTER INSERT OR UPDATE OR DELETE ON jurisdiction_penalty_settings
-    FOR EACH STATEMENT EXECUTE FUNCTION lantian_notify_penalty_change();
--- Settings are merged by jurisdiction code down the chain.
-CREATE TRIGGER jurisdictions_notify_penalty_change AFTER UPDATE OF code, path OR DELETE ON jurisdictions
-    FOR EACH STATEMENT EXECUTE FUNCTION lantian_notify_penalty_change();
 """
 
 
 def upgrade():
     op.execute(GUARD)
-    op.execute(NOTIFY)
+    op.execute(NOTIFY_FUNCTION)
+    for table in REFERENCE_TABLES:
+        op.execute(
+            f"CREATE TRIGGER {table}_notify_reference AFTER INSERT OR UPDATE OR DELETE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION lantian_notify_reference_change()"
+        )
 
 
 def downgrade():
-    op.execute("DROP TRIGGER jurisdictions_notify_penalty_change ON jurisdictions")
-    op.execute("DROP TRIGGER jurisdiction_penalty_settings_notify_change ON jurisdiction_penalty_settings")
-    op.execute("DROP TRIGGER penalty_rule_versions_notify_change ON penalty_rule_versions")
-    op.execute("DROP FUNCTION lantian_notify_penalty_change()")
+    for table in REFERENCE_TABLES:
+        op.execute(f"DROP TRIGGER {table}_notify_reference ON {table}")
+    op.execute("DROP FUNCTION lantian_notify_reference_change()")
     op.execute(GUARD_0010)

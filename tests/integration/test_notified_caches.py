@@ -1,6 +1,6 @@
 """Reference data kept per process for the create-and-submit request (issue #17) is read once, and forgotten on
-every process as soon as a change commits: the penalty rules and merged settings (NOTIFY lantian_penalties,
-migration 0033; app/penalties/catalogue_cache.py) and the checklist versions a PUT names (NOTIFY
+every process as soon as a change commits: the penalty rules and merged settings (NOTIFY lantian_reference,
+migration 0033; app/reference_cache.py) and the checklist versions a PUT names (NOTIFY
 lantian_checklists, migration 0024; app/checklists/versions.py)."""
 
 from __future__ import annotations
@@ -9,22 +9,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+import psycopg.sql
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from app.change_notices import ChangeListener
 from app.checklists.hash_cache import CHANNEL as CHECKLIST_CHANNEL
-from app.checklists.models import ChecklistVersion
+from app.checklists.models import ChecklistParameterValue, ChecklistVersion
+from app.checklists.parameters import checklist_parameters_for
 from app.checklists.versions import named_checklist_version
 from app.extensions import db
 from app.jurisdictions.models import Jurisdiction
 from app.notified_cache import NotifiedCache
 from app.penalties.catalogue import stored_rules, sync_penalty_rules
-from app.penalties.catalogue_cache import CHANNEL
 from app.penalties.models import JurisdictionPenaltySettings, PenaltyRuleVersion
 from app.penalties.rules import DEFAULT_RULES_DIR
 from app.penalties.settings import effective_penalty_settings
+from app.reference_cache import CHANNEL
 
 
 @pytest.fixture()
@@ -138,3 +141,45 @@ def test_a_named_checklist_version_is_read_once_and_forgotten_when_the_catalogue
     session.expunge_all()
     again = read()
     assert again is not None and again.is_current is False
+
+
+def test_checklist_parameters_are_read_once_and_a_jurisdictions_new_value_is_seen(
+    app_ctx, session: Session, tree, cache: NotifiedCache
+) -> None:
+    chain = ["410000", "410800", "410811"]
+
+    def read() -> dict[str, Any]:
+        return checklist_parameters_for(session, chain, "some_checklist", cache)
+
+    assert read() == {}
+    assert _kept_within(2.0, read)
+    with Session(db.engine) as admin:  # the city sets a parameter elsewhere
+        city = admin.scalar(select(Jurisdiction).where(Jurisdiction.code == "410800"))
+        assert city is not None
+        admin.add(ChecklistParameterValue(jurisdiction_id=city.id, checklist_key="some_checklist", name="n", value=3))
+        admin.commit()
+    assert _forgotten_within(2.0, cache, ("parameters", "some_checklist", *chain))
+    assert read() == {"n": 3}
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "penalty_rule_versions",
+        "jurisdiction_penalty_settings",
+        "checklist_parameter_values",
+        "jurisdictions",
+        "sites",
+        "site_zones",
+        "zones",
+    ],
+)
+def test_a_write_to_any_table_the_reference_cache_reads_empties_it(
+    app_ctx, owner_database_url: str, cache: NotifiedCache, table: str
+) -> None:
+    cache.put(("zones", 1), (), cache.generation())
+    assert cache.get(("zones", 1)) == ()
+    # Statement-level triggers (migration 0033): even a statement that changes no row notifies.
+    with psycopg.connect(owner_database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("DELETE FROM {} WHERE false").format(psycopg.sql.Identifier(table)))
+    assert _forgotten_within(2.0, cache, ("zones", 1))
