@@ -148,9 +148,9 @@ class Config:
         # Current checklist hashes kept per process, forgotten by NOTIFY when the catalogue changes; the TTL is the
         # fallback bound (app/checklists/hash_cache.py). 0: every revalidation reads the hash.
         self.CHECKLIST_CACHE_SECONDS = _int("CHECKLIST_CACHE_SECONDS", 10)
-        # The current penalty rules and the jurisdictions' merged penalty settings kept per process, emptied by
-        # NOTIFY when either changes; the TTL is the fallback bound (app/reference_cache.py).
-        # 0: every submission reads them.
+        # Reference data every submission reads (penalty rules and settings, checklist parameters, a site's zones
+        # and responsible sub-district) kept per process, emptied by NOTIFY when any of it changes; the TTL is
+        # the fallback bound (app/reference_cache.py). 0: every submission reads them.
         self.REFERENCE_CACHE_SECONDS = _int("REFERENCE_CACHE_SECONDS", 10)
         self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)

@@ -1,7 +1,7 @@
 """A per-process cache of values read from the database, emptied by a PostgreSQL notification.
 
-For reference data that every request of a hot path reads and that changes rarely (the penalty catalogue and the
-jurisdictions' penalty settings: app/reference_cache.py). A trigger sends ``NOTIFY <channel>`` in the
+For reference data that every request of a hot path reads and that changes rarely (app/reference_cache.py; the
+checklist versions a PUT names, app/checklists/versions.py). A trigger sends ``NOTIFY <channel>`` in the
 writer's transaction; the process's change listener (app/change_notices.py) delivers it once the writer commits
 and the whole cache is emptied (these values are few and cheap to read again). As with the session and checklist
 caches, entries are kept only while the listener is connected, and each for at most ``ttl`` seconds: the
@@ -73,3 +73,9 @@ class NotifiedCache:
         with self._lock:
             self._generation += 1
             self._entries.clear()
+
+    def forget(self, key: Hashable) -> None:
+        """Forget one entry (a subclass whose notifications name the key they concern)."""
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(key, None)

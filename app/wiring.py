@@ -34,7 +34,7 @@ class Wiring:
     # Checklist versions named by version or hash, per process (None when CHECKLIST_CACHE_SECONDS is 0):
     # app/checklists/versions.py named_checklist_version.
     checklist_versions: NotifiedCache | None = None
-    # Current penalty rules and merged penalty settings per process (None when REFERENCE_CACHE_SECONDS is 0):
+    # Reference data submissions read, per process (None when REFERENCE_CACHE_SECONDS is 0):
     # app/reference_cache.py.
     reference_cache: NotifiedCache | None = None
 
