@@ -4,6 +4,7 @@ safe to retry; fewer SQL statements than the two-step path (counted with SQLAlch
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -166,3 +167,28 @@ def test_one_request_makes_fewer_statements_than_put_then_submit(client, session
     # sub-district) come from the per-process caches production runs with (app/reference_cache.py); the answer
     # is one statement (a new inspection has no photo links nor amendments): 11, within the goal of 12.
     assert one_request <= 12, one_request
+
+
+def test_the_same_request_five_times_in_parallel_creates_and_submits_once(app, client, session, tree):  # noqa: ANN001
+    world = make_world(session, client)
+    body = put_body(world, answers=_passing_answers(client, session, world))
+    iid = new_id()
+    statuses: list[int] = []
+    barrier = threading.Barrier(5)
+
+    def send() -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(_one_shot(own, world.headers["insp_a"], iid, body).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # One request wrote the inspection; the others waited on its primary key, then answered it as a retry.
+    assert sorted(statuses) == [200, 200, 200, 200, 201]
+    shown = client.get(f"/api/v1/inspections/{iid}", headers=world.headers["insp_a"]).get_json()
+    assert shown["state"] == "submitted" and shown["submission_count"] == 1 and shown["version"] == 2
+    actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == iid)).all()
+    assert sorted(actions) == ["inspection.create", "inspection.submit", "penalty.compute"]
