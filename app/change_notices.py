@@ -38,14 +38,15 @@ class ChangeListener:
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
-        self._subscribers: dict[str, Subscriber] = {}
+        self._subscribers: dict[str, list[Subscriber]] = {}
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._connected = threading.Event()
 
     def subscribe(self, channel: str, subscriber: Subscriber) -> None:
-        """Before the first request: ``subscriber`` receives the payloads of ``channel``."""
-        self._subscribers[channel] = subscriber
+        """Before the first request: ``subscriber`` receives the payloads of ``channel`` (with any other
+        subscriber of that channel)."""
+        self._subscribers.setdefault(channel, []).append(subscriber)
 
     def ensure_started(self) -> None:
         """Start this process's listener thread unless it runs already (cheap: called on every cache read)."""
@@ -66,8 +67,9 @@ class ChangeListener:
         return self._connected.wait(timeout)
 
     def _tell_all(self, *, listening: bool) -> None:
-        for subscriber in self._subscribers.values():
-            subscriber.set_listening(listening)
+        for subscribers in self._subscribers.values():
+            for subscriber in subscribers:
+                subscriber.set_listening(listening)
 
     def _listen_forever(self) -> None:
         backoff = 0.5
@@ -81,8 +83,7 @@ class ChangeListener:
                     backoff = 0.5
                     while True:
                         for note in conn.notifies(timeout=30.0):
-                            subscriber = self._subscribers.get(note.channel)
-                            if subscriber is not None:
+                            for subscriber in self._subscribers.get(note.channel, ()):
                                 subscriber.handle_notification(note.payload)
                         conn.execute("SELECT 1")  # a quiet link is checked, so a dead one is noticed
             except Exception:  # any failure: stop caching everywhere, then reconnect
@@ -95,7 +96,8 @@ class ChangeListener:
 
 def change_listener_from_config(config: Mapping[str, Any]) -> ChangeListener | None:
     """A listener on the application's own database, when any in-process cache is switched on."""
-    if float(config.get("AUTH_SESSION_CACHE_SECONDS", 0)) <= 0 and float(config.get("CHECKLIST_CACHE_SECONDS", 0)) <= 0:
+    names = ("AUTH_SESSION_CACHE_SECONDS", "CHECKLIST_CACHE_SECONDS", "REFERENCE_CACHE_SECONDS")
+    if all(float(config.get(name, 0)) <= 0 for name in names):
         return None
     url = make_url(config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
     return ChangeListener(url.render_as_string(hide_password=False))

@@ -148,6 +148,10 @@ class Config:
         # Current checklist hashes kept per process, forgotten by NOTIFY when the catalogue changes; the TTL is the
         # fallback bound (app/checklists/hash_cache.py). 0: every revalidation reads the hash.
         self.CHECKLIST_CACHE_SECONDS = _int("CHECKLIST_CACHE_SECONDS", 10)
+        # Reference data every submission reads (penalty rules and settings, checklist parameters, a site's zones
+        # and responsible sub-district) kept per process, emptied by NOTIFY when any of it changes; the TTL is
+        # the fallback bound (app/reference_cache.py). 0: every submission reads them.
+        self.REFERENCE_CACHE_SECONDS = _int("REFERENCE_CACHE_SECONDS", 10)
         self.ACCESS_TOKEN_TTL_SECONDS = min(_int("ACCESS_TOKEN_TTL_SECONDS", 900), 900)
         self.REFRESH_TOKEN_TTL_SECONDS = _int("REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600)
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
@@ -233,5 +237,6 @@ class TestConfig(Config):
         # In-process tests log out and expect the next request refused at once: no cache unless a test asks.
         self.AUTH_SESSION_CACHE_SECONDS = 0
         self.CHECKLIST_CACHE_SECONDS = 0
+        self.REFERENCE_CACHE_SECONDS = 0
         self.DATA_DIR = data_dir_path
         self.PHOTO_ROOT = str(Path(data_dir_path) / "photos")

@@ -21,6 +21,7 @@ from app.cases.routes import fiscal_blp, tasks_blp
 from app.change_notices import change_listener_from_config
 from app.checklists.hash_cache import checklist_hash_cache_from_config
 from app.checklists.routes import blp as checklists_blp
+from app.checklists.versions import checklist_versions_cache_from_config
 from app.config import Config
 from app.console.routes import register_console
 from app.console.session_routes import blp as browser_session_blp
@@ -45,6 +46,7 @@ from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
+from app.reference_cache import reference_cache_from_config
 from app.review.routes import blp as review_blp
 from app.review.settings import risk_settings
 from app.security_headers import register_security_headers
@@ -136,7 +138,7 @@ def register_extensions(app: Flask) -> None:
 def register_services(app: Flask) -> None:
     """Settings and adapters handed to services as parameters, and how features answer each other."""
     inspection_settings = InspectionSettings.from_config(app.config)
-    listener = change_listener_from_config(app.config)  # one LISTEN connection per process for both caches
+    listener = change_listener_from_config(app.config)  # one LISTEN connection per process for every cache
     app.extensions[EXTENSION_KEY] = Wiring(
         photo_store=photo_store_from_config(app.config),
         # Photos are evidence in inspections: the photos feature asks the inspections feature for a photo's
@@ -152,6 +154,8 @@ def register_services(app: Flask) -> None:
         risk_settings=risk_settings(app.config, inspection_settings),
         session_cache=session_cache_from_config(app.config, listener),
         checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
+        checklist_versions=checklist_versions_cache_from_config(app.config, listener),
+        reference_cache=reference_cache_from_config(app.config, listener),
     )
 
 

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from app.auth.session_cache import SessionCache
 from app.checklists.hash_cache import CurrentHashCache
 from app.inspections.settings import Settings as InspectionSettings
+from app.notified_cache import NotifiedCache
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
 from app.review.risk import RiskSettings
@@ -30,6 +31,12 @@ class Wiring:
     session_cache: SessionCache | None = None
     # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.
     checklist_hashes: CurrentHashCache | None = None
+    # Checklist versions named by version or hash, per process (None when CHECKLIST_CACHE_SECONDS is 0):
+    # app/checklists/versions.py named_checklist_version.
+    checklist_versions: NotifiedCache | None = None
+    # Reference data submissions read, per process (None when REFERENCE_CACHE_SECONDS is 0):
+    # app/reference_cache.py.
+    reference_cache: NotifiedCache | None = None
 
 
 def wiring(app: Flask | None = None) -> Wiring:

@@ -5,6 +5,7 @@ The most specific jurisdiction in a site's chain wins (a county overrides its ci
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from app.checklists.versions import get_current_checklist
 from app.errors import FieldError, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import get_jurisdiction_by_code
+from app.notified_cache import NotifiedCache
 
 
 def set_checklist_parameter(
@@ -142,6 +144,17 @@ def checklist_parameters_by_key(
     return out
 
 
-def checklist_parameters_for(session: Session, jurisdiction_codes: list[str], checklist_key: str) -> dict[str, Any]:
-    """Parameter values set along a jurisdiction chain; the most specific jurisdiction (longest path) wins."""
-    return checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
+def checklist_parameters_for(
+    session: Session, jurisdiction_codes: list[str], checklist_key: str, cache: NotifiedCache | None = None
+) -> dict[str, Any]:
+    """Parameter values set along a jurisdiction chain; the most specific jurisdiction (longest path) wins.
+    ``cache``: kept per process (app/reference_cache.py); each caller gets its own copy."""
+    if cache is None:
+        return checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
+    key = ("parameters", checklist_key, *jurisdiction_codes)
+    cached: dict[str, Any] | None = cache.get(key)
+    if cached is None:
+        generation = cache.generation()
+        cached = checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
+        cache.put(key, cached, generation)
+    return copy.deepcopy(cached)

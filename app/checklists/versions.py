@@ -6,14 +6,17 @@ Rows are immutable (DB trigger, migration 0003); old versions stay readable fore
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 
-from app.checklists.hash_cache import CurrentHashCache
+from app.change_notices import ChangeListener
+from app.checklists.hash_cache import CHANNEL, CurrentHashCache
 from app.checklists.models import ChecklistVersion
 from app.errors import NotFound
+from app.notified_cache import NotifiedCache
 
 
 def checklist_not_found(key: str, version: str | None = None) -> NotFound:
@@ -39,6 +42,46 @@ def current_hash(session: Session, key: str, cache: CurrentHashCache | None = No
     if cache is not None and digest is not None:
         cache.put(key, digest, generation)
     return digest
+
+
+def named_checklist_version(
+    session: Session, key: str, version: str | None, digest: str | None, cache: NotifiedCache | None = None
+) -> ChecklistVersion | None:
+    """The version of ``key`` a PUT names by version and/or content hash (the first of ``key`` when it names
+    neither). ``cache`` (``checklist_versions_cache_from_config``): a version named by version or hash is one
+    immutable row (unique (key, version) and content hash; migration 0003), kept per process with its parsed
+    content and handed to each session as a persistent object without a round trip; forgotten on the catalogue's
+    NOTIFY like the current hashes (app/checklists/hash_cache.py), so a flip of ``is_current`` is seen too."""
+    stmt = select(ChecklistVersion).where(ChecklistVersion.key == key)
+    if digest:
+        stmt = stmt.where(ChecklistVersion.content_hash == digest)
+    if version:
+        stmt = stmt.where(ChecklistVersion.version == version)
+    if cache is None or not (version or digest):
+        return session.scalars(stmt).first()
+    cache_key = ("named", key, version or None, digest or None)
+    values: dict[str, Any] | None = cache.get(cache_key)
+    if values is not None:
+        kept = ChecklistVersion(**values)
+        make_transient_to_detached(kept)
+        return session.merge(kept, load=False)
+    generation = cache.generation()
+    row = session.scalars(stmt).first()
+    if row is not None:
+        cache.put(
+            cache_key, {a.key: getattr(row, a.key) for a in class_mapper(ChecklistVersion).column_attrs}, generation
+        )
+    return row
+
+
+def checklist_versions_cache_from_config(
+    config: Mapping[str, Any], listener: ChangeListener | None
+) -> NotifiedCache | None:
+    """Named checklist versions per process (None when ``CHECKLIST_CACHE_SECONDS`` is 0 or nothing listens)."""
+    ttl = float(config.get("CHECKLIST_CACHE_SECONDS", 0))
+    if ttl <= 0 or listener is None:
+        return None
+    return NotifiedCache(CHANNEL, ttl, listener=listener)
 
 
 def version_hash(session: Session, key: str, version: str) -> str | None:

@@ -11,9 +11,9 @@ from typing import Any
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
+from sqlalchemy import insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, class_mapper, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.alerts.measures import is_alert_item_key
@@ -22,15 +22,24 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.checklists.groups import group_errors, item_doc
 from app.checklists.models import ChecklistVersion
+from app.checklists.versions import named_checklist_version
 from app.errors import FieldError, Forbidden, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
 from app.inspections.access import can_see, inspection_not_found, is_participant, load_for_update
 from app.inspections.evidence import refresh_link_flags
 from app.inspections.feed import bump_change
-from app.inspections.models import CHANGE_SEQ, Inspection, InspectionAnswer, InspectionOfficer, InspectionPhotoLink
+from app.inspections.models import (
+    CHANGE_SEQ,
+    Finding,
+    Inspection,
+    InspectionAnswer,
+    InspectionOfficer,
+    InspectionPhotoLink,
+)
 from app.inspections.settings import Settings
 from app.inspections.versions import ShowCurrent, stale_version
+from app.notified_cache import NotifiedCache
 from app.photos.access import get_visible_photo
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.models import Photo
@@ -42,6 +51,9 @@ from app.vocabulary import SUPERVISING_ROLES
 class PutResult:
     inspection: Inspection
     created: bool
+    # Created by this request without a photo link (so without links and amendments): the one-request
+    # create-and-submit's own path (app/inspections/put_and_submit.py).
+    created_without_photos: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,17 +116,14 @@ def _reinspection_errors(
 
 
 def _named_checklist_version(
-    session: Session, payload: dict[str, Any], site: Site | None
+    session: Session, payload: dict[str, Any], site: Site | None, checklists: NotifiedCache | None
 ) -> tuple[ChecklistVersion | None, list[FieldError]]:
     """The checklist version a PUT names, or why it does not fit the site or the answers sent."""
     errors: list[FieldError] = []
     key = payload["checklist_key"]
-    stmt = select(ChecklistVersion).where(ChecklistVersion.key == key)
-    if payload.get("checklist_hash"):
-        stmt = stmt.where(ChecklistVersion.content_hash == payload["checklist_hash"])
-    if payload.get("checklist_version"):
-        stmt = stmt.where(ChecklistVersion.version == payload["checklist_version"])
-    checklist = session.scalars(stmt).first()
+    checklist = named_checklist_version(
+        session, key, payload.get("checklist_version"), payload.get("checklist_hash"), checklists
+    )
     if checklist is None:
         errors.append(
             FieldError(
@@ -162,23 +171,25 @@ def _resolve_officers(
     """The officers a PUT names (by user id or badge number), in order, or why each cannot be named."""
     officers: list[User] = []
     errors: list[FieldError] = []
-    # Officers named by id, with their jurisdictions, in one statement (was two per officer, issue #17).
+    # Every officer named, by id or by badge number, with their jurisdictions, in one statement (was two per
+    # officer, issue #17).
     ids = [ref["user_id"] for ref in refs if ref["user_id"] is not None]
-    by_id = (
-        {
-            u.id: u
-            for u in session.scalars(
-                select(User).where(User.id.in_(ids)).options(joinedload(User.jurisdictions))
+    badges = [ref["badge_number"] for ref in refs if ref["user_id"] is None]
+    found = (
+        list(
+            session.scalars(
+                select(User)
+                .where(or_(User.id.in_(ids), User.badge_number.in_(badges)))
+                .options(joinedload(User.jurisdictions))
             ).unique()
-        }
-        if ids
-        else {}
+        )
+        if refs
+        else []
     )
+    by_id = {u.id: u for u in found}
+    by_badge = {u.badge_number: u for u in sorted(found, key=lambda u: u.id, reverse=True) if u.badge_number}
     for i, ref in enumerate(refs):
-        if ref["user_id"] is not None:
-            user = by_id.get(ref["user_id"])
-        else:
-            user = session.scalars(select(User).where(User.badge_number == ref["badge_number"])).first()
+        user = by_id.get(ref["user_id"]) if ref["user_id"] is not None else by_badge.get(ref["badge_number"])
         if user is None or not user.is_active:
             what = ref["user_id"] if ref["user_id"] is not None else ref["badge_number"]
             errors.append(
@@ -213,6 +224,7 @@ def _resolve_refs(
     payload: dict[str, Any],
     settings: Settings,
     inspection_id: uuid.UUID | None = None,
+    checklists: NotifiedCache | None = None,
 ) -> _Refs:
     """Site, checklist version and officers named by a PUT; every problem listed at once (422)."""
     errors: list[FieldError] = []
@@ -223,7 +235,7 @@ def _resolve_refs(
                 "site_id", "site_not_found", "场所不存在或不在您的辖区内", "site not found in your jurisdictions"
             )
         )
-    checklist, checklist_errors = _named_checklist_version(session, payload, site)
+    checklist, checklist_errors = _named_checklist_version(session, payload, site, checklists)
     errors += checklist_errors
     officers, officer_errors = _resolve_officers(session, payload["officers"], site)
     errors += officer_errors
@@ -367,6 +379,7 @@ def put_inspection(
     settings: Settings,
     show_current: ShowCurrent,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> PutResult:
     """Create or update a draft (or returned) inspection from the phone; idempotent.
 
@@ -379,10 +392,31 @@ def put_inspection(
     - a new link to an existing photo the caller may not view (``evidence``: the photos feature's view
       grant) is the photo endpoint's 404, nothing else said.
     """
-    body_hash = rules.canonical_hash(payload)
     inspection = load_for_update(session, inspection_id)
+    return put_locked(
+        session, principal, inspection_id, inspection, payload, if_match, settings, show_current, evidence, checklists
+    )
+
+
+def put_locked(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    inspection: Inspection | None,
+    payload: dict[str, Any],
+    if_match: str | None,
+    settings: Settings,
+    show_current: ShowCurrent,
+    evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
+) -> PutResult:
+    """``put_inspection`` for the row this transaction has just looked for under ``FOR UPDATE`` (None: no such
+    row yet)."""
+    body_hash = rules.canonical_hash(payload)
     if inspection is None:
-        inspection, created = _create(session, principal, inspection_id, payload, body_hash, settings, evidence)
+        inspection, created = _create(
+            session, principal, inspection_id, payload, body_hash, settings, evidence, checklists
+        )
         if created:
             return PutResult(inspection, True)
 
@@ -407,7 +441,7 @@ def put_inspection(
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
     rules.next_state("edit", inspection.state)
-    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
     _refuse_unviewable_photos(session, principal, inspection, payload, evidence)
     before = _audit_after(inspection)
     _apply_put(inspection, payload, refs)
@@ -444,9 +478,10 @@ def _create(
     body_hash: str,
     settings: Settings,
     evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
 ) -> tuple[Inspection, bool]:
     """Insert the inspection unless a concurrent PUT did; the row, locked, and whether this call created it."""
-    refs = _resolve_refs(session, principal, payload, settings, inspection_id)
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
     _refuse_unviewable_photos(session, principal, None, payload, evidence)
     inserted = session.execute(
         pg_insert(Inspection)
@@ -479,3 +514,80 @@ def _create(
     record_audit(session, "inspection.create", "inspection", inspection.id, after=_audit_after(inspection))
     bump_change(session, inspection)
     return inspection, True
+
+
+def new_draft(
+    session: Session,
+    principal: Principal,
+    inspection_id: uuid.UUID,
+    payload: dict[str, Any],
+    settings: Settings,
+    evidence: EvidenceLinks,
+    checklists: NotifiedCache | None = None,
+) -> Inspection:
+    """The draft a PUT of an unknown id creates, built in memory only (in no session: nothing is written, and
+    its collections are known to be empty instead of read). The same checks as the PUT's create: every problem
+    with the named site, checklist, officers and earlier inspection at once (422), unviewable photos (404)."""
+    refs = _resolve_refs(session, principal, payload, settings, inspection_id, checklists)
+    _refuse_unviewable_photos(session, principal, None, payload, evidence)
+    inspection = Inspection(
+        id=inspection_id,
+        state=rules.DRAFT,
+        version=1,
+        created_by_id=principal.user_id,
+        last_put_hash=rules.canonical_hash(payload),
+        last_put_version=1,
+        submission_count=0,
+        findings_revision=0,
+        checklist=refs.checklist,
+    )
+    _apply_put(inspection, payload, refs)
+    return inspection
+
+
+def created_audit_after(inspection: Inspection) -> dict[str, Any]:
+    """What the ``inspection.create`` audit row records of a new draft."""
+    return _audit_after(inspection)
+
+
+def _column_values(row: object) -> dict[str, Any]:
+    """The column attributes set on a row built in memory (an unset one takes the table's default)."""
+    return {a.key: row.__dict__[a.key] for a in class_mapper(type(row)).column_attrs if a.key in row.__dict__}
+
+
+def insert_new(session: Session, inspection: Inspection) -> bool:
+    """Write an inspection built in memory (``new_draft``, perhaps submitted since) with its officers, answers,
+    photo links and findings: one INSERT per table, its feed position taken in the inspection's own INSERT
+    (app/inspections/feed.py: this transaction's id and a new sequence value). False, with nothing written,
+    when a concurrent request created the id first (the INSERT waits for it on the primary key).
+
+    The evidence guards of migration 0033 let a row created in this very transaction be inserted submitted,
+    its answers and officers after it."""
+    values = {
+        **_column_values(inspection),
+        "change_seq": CHANGE_SEQ.next_value(),
+        "change_xid": text("pg_current_xact_id()"),
+    }
+    written = session.execute(
+        pg_insert(Inspection)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Inspection.created_at, Inspection.updated_at, Inspection.change_seq, Inspection.change_xid)
+    ).first()
+    if written is None:
+        return False
+    inspection.created_at, inspection.updated_at, inspection.change_seq, inspection.change_xid = written
+    children: list[tuple[type[Any], list[Any]]] = [
+        (InspectionOfficer, list(inspection.officers)),
+        (InspectionAnswer, list(inspection.answers)),
+        (InspectionPhotoLink, list(inspection.photo_links)),
+        (Finding, list(inspection.findings)),
+    ]
+    for model, rows in children:
+        if rows:
+            # render_nulls: rows whose unset values differ still go in one INSERT
+            session.execute(
+                insert(model).execution_options(render_nulls=True),
+                [{**_column_values(row), "inspection_id": inspection.id} for row in rows],
+            )
+    return True

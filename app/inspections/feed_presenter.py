@@ -159,10 +159,19 @@ class _PageRows:
     """Everything the page shows beside the inspections' own columns, in three statements."""
 
     def __init__(
-        self, session: Session, ids: list[uuid.UUID], aggregated: dict[uuid.UUID, Row[Any]] | None = None
+        self,
+        session: Session,
+        ids: list[uuid.UUID],
+        aggregated: dict[uuid.UUID, Row[Any]] | None = None,
+        *,
+        without_links_or_amendments: bool = False,
     ) -> None:
         link, m = InspectionPhotoLink, InspectionAmendment
         self.aggregated = aggregated if aggregated is not None else _aggregated(session, ids)
+        if without_links_or_amendments:
+            self.links: dict[uuid.UUID, list[Row[Any]]] = {}
+            self.amendments: dict[uuid.UUID, list[Row[Any]]] = {}
+            return
         self.links = _grouped(
             session.execute(
                 select(
@@ -415,11 +424,18 @@ def present_feed_rows(session: Session, page: FeedPage, viewer: Principal) -> di
     }
 
 
-def present_inspection_rows(session: Session, inspection_id: uuid.UUID, viewer: Principal) -> dict[str, Any]:
+def present_inspection_rows(
+    session: Session, inspection_id: uuid.UUID, viewer: Principal, *, created_without_photos: bool = False
+) -> dict[str, Any]:
     """One inspection as ``viewer`` sees it, JSON-ready (what ``InspectionSchema`` dumps of
     ``presenter.present_inspection``), in three statements: its columns, site and collections; its photo
     links; its amendments. For answers right after a commit, which expires every attribute and collection of
-    the ORM object: reading them back through the ORM took six statements and a marshmallow pass."""
+    the ORM object: reading them back through the ORM took six statements and a marshmallow pass.
+
+    ``created_without_photos``: the inspection was created by this request with no photo link, so it has no
+    links and no amendments (a reviewer amends a submitted inspection later): one statement. The rest is still
+    read back rather than built from the request: it is the database's rendering GET shows (JSONB key order,
+    the collation's item order, timestamps in the session's time zone), which a copy could only imitate."""
     row = session.execute(
         select(
             Inspection.site_id,
@@ -433,6 +449,6 @@ def present_inspection_rows(session: Session, inspection_id: uuid.UUID, viewer: 
         .join(Jurisdiction, Jurisdiction.id == Site.jurisdiction_id)
         .where(Inspection.id == inspection_id)
     ).one()
-    rows = _PageRows(session, [inspection_id], {inspection_id: row})
+    rows = _PageRows(session, [inspection_id], {inspection_id: row}, without_links_or_amendments=created_without_photos)
     flags = _Flags(session, viewer, rows.links.get(inspection_id, []))
     return _item(row, rows, flags)

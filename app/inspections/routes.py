@@ -104,6 +104,7 @@ class InspectionById(MethodView):
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
             wiring().photo_evidence,
+            wiring().checklist_versions,
         )
         db.session.commit()
         return _with_etag(result.inspection, 201 if result.created else 200)
@@ -127,6 +128,7 @@ class InspectionSubmit(MethodView):
             request.headers.get("If-Match"),
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
+            wiring().reference_cache,
         )
         db.session.commit()
         return _with_etag(inspection)
@@ -156,11 +158,18 @@ class InspectionPutAndSubmit(MethodView):
             wiring().inspection_settings,
             current_state_for(current_session(), current_principal()),
             wiring().photo_evidence,
+            wiring().reference_cache,
+            wiring().checklist_versions,
         )
         db.session.commit()
         # Read back from Core rows (feed_presenter): the commit expired the ORM object, and its reload took six
         # statements and a marshmallow pass (issue #17). Already InspectionSchema's shape.
-        body = present_inspection_rows(current_session(), inspection_id, current_principal())
+        body = present_inspection_rows(
+            current_session(),
+            inspection_id,
+            current_principal(),
+            created_without_photos=result.created_without_photos,
+        )
         response = current_app.json.response(body)
         response.status_code = 201 if result.created else 200
         response.headers["ETag"] = body["etag"]

@@ -28,7 +28,8 @@ from app.inspections.feed import bump_change
 from app.inspections.models import Finding, Inspection, InspectionAnswer
 from app.inspections.settings import Settings
 from app.inspections.versions import ShowCurrent, stale_version
-from app.penalties.computation import compute_penalties_for_inspection
+from app.notified_cache import NotifiedCache
+from app.penalties.computation import record_penalty_audit, store_submission_penalties
 from app.photos.models import Photo
 from app.sites.services import site_context
 
@@ -93,16 +94,18 @@ def server_alert(session: Session, inspection: Inspection) -> InspectionAlert:
 
 
 def inspection_context(
-    session: Session, inspection: Inspection, alert: InspectionAlert | None = None
+    session: Session, inspection: Inspection, alert: InspectionAlert | None = None, cache: NotifiedCache | None = None
 ) -> dict[str, Any]:
     """Checklist context at inspection time: the site (zones in force on the inspection date), the date,
     the alert level the server finds in force (the phone's claim is only a note; ``alert``: the caller's
     ``server_alert``, read once) and the jurisdiction's parameter values."""
     on = inspection.local_date
-    ctx = dict(site_context(session, inspection.site, on))
+    ctx = dict(site_context(session, inspection.site, on, cache))
     ctx["date"] = on.isoformat()
     ctx["alert_level"] = (alert if alert is not None else server_alert(session, inspection)).level
-    ctx["params"] = checklist_parameters_for(session, list(ctx.get("jurisdictions") or []), inspection.checklist_key)
+    ctx["params"] = checklist_parameters_for(
+        session, list(ctx.get("jurisdictions") or []), inspection.checklist_key, cache
+    )
     return ctx
 
 
@@ -195,15 +198,16 @@ def _submission_errors(
     return rules.sorted_errors(errors)
 
 
-def record_findings(
-    session: Session, inspection: Inspection, check: ChecklistCheck, waivers: Mapping[str, dict[str, Any]] | None = None
-) -> None:
+def new_findings(
+    inspection: Inspection, check: ChecklistCheck, waivers: Mapping[str, dict[str, Any]] | None = None
+) -> list[Finding]:
     """The findings of the current submission and findings revision (``waivers``: item key -> the reviewer's
-    waiver, amendments only)."""
+    waiver, amendments only), joined to ``inspection.findings`` but not added to any session."""
+    findings = []
     for item in check.evaluated:
         evaluation = item.evaluation
         verdict = rules.finding_verdict(evaluation.verdict, evaluation.not_applicable)
-        session.add(
+        findings.append(
             Finding(
                 inspection=inspection,
                 submission_no=inspection.submission_count,
@@ -224,6 +228,14 @@ def record_findings(
                 object_ref=item.object_ref.to_dict() if item.object_ref is not None else None,
             )
         )
+    return findings
+
+
+def record_findings(
+    session: Session, inspection: Inspection, check: ChecklistCheck, waivers: Mapping[str, dict[str, Any]] | None = None
+) -> None:
+    """``new_findings``, added to the session."""
+    session.add_all(new_findings(inspection, check, waivers))
 
 
 def submit_inspection(
@@ -233,6 +245,7 @@ def submit_inspection(
     if_match: str | None,
     settings: Settings,
     show_current: ShowCurrent,
+    reference_cache: NotifiedCache | None = None,
 ) -> Inspection:
     """Validate, re-evaluate on the server, create findings and call the penalty engine — one transaction.
 
@@ -242,7 +255,7 @@ def submit_inspection(
     inspection = load_for_update(session, inspection_id)
     if inspection is None or not is_participant(principal, inspection):
         raise inspection_not_found()
-    return submit_locked(session, principal, inspection, if_match, settings, show_current)
+    return submit_locked(session, principal, inspection, if_match, settings, show_current, reference_cache)
 
 
 def submit_locked(
@@ -252,6 +265,7 @@ def submit_locked(
     if_match: str | None,
     settings: Settings,
     show_current: ShowCurrent,
+    reference_cache: NotifiedCache | None = None,
 ) -> Inspection:
     """``submit_inspection`` for an inspection this transaction already holds ``FOR UPDATE`` (loaded with its
     collections) and whose caller is one of its officers — the one-request create-and-submit path."""
@@ -260,9 +274,52 @@ def submit_locked(
         return inspection
     if sent_version != inspection.version:
         raise stale_version(inspection, sent_version, show_current)
+    before, findings = apply_submission(session, principal, inspection, sent_version, settings, reference_cache)
+    session.add_all(findings)
+    # The new findings joined ``inspection.findings`` (Finding.inspection's back-populates) after the earlier
+    # submissions' ones, and the flush gave them ids from the sequence in that order: the collection is
+    # already what its ``order_by=Finding.id`` reload would read (one statement fewer, issue #17).
+    session.flush()
+    refresh_link_flags(session, inspection, settings=settings)
+    stored = store_submission_penalties(session, inspection, principal, cache=reference_cache)
+    record_penalty_audit(session, inspection, stored)
+    record_submit_audit(session, inspection, before)
+    bump_change(session, inspection)
+    return inspection
+
+
+def record_submit_audit(session: Session, inspection: Inspection, before: dict[str, Any]) -> None:
+    record_audit(
+        session,
+        "inspection.submit",
+        "inspection",
+        inspection.id,
+        before=before,
+        after={
+            "state": inspection.state,
+            "version": inspection.version,
+            "submission": inspection.submission_count,
+            "findings": {f.item_key: f.verdict for f in inspection.current_findings},
+        },
+    )
+
+
+def apply_submission(
+    session: Session,
+    principal: Principal,
+    inspection: Inspection,
+    sent_version: int,
+    settings: Settings,
+    reference: NotifiedCache | None = None,
+) -> tuple[dict[str, Any], list[Finding]]:
+    """Check ``inspection`` against its checklist as it applies on the day and, when complete, apply the
+    submission to it (state, version, the context it was judged in): the audit's ``before`` and the new findings,
+    not yet added to any session. Reads only (alerts, zones, parameters, reduction lists, photos); raises
+    ``ValidationFailed`` (422 ``inspection_incomplete``) listing every problem. Shared by the two-step submission
+    and the one-request create-and-submit (whose inspection is not in the session yet)."""
     target = rules.next_state("submit", inspection.state)
     alert = server_alert(session, inspection)
-    context = inspection_context(session, inspection, alert)
+    context = inspection_context(session, inspection, alert, reference)
     alert_items = items_for(session, inspection.site, alert.level, inspection.local_date).items
     photos = linked_photos(session, inspection)
     check = check_against_checklist(inspection, context, photos, alert_items=alert_items)
@@ -278,7 +335,7 @@ def submit_locked(
     before = {"state": inspection.state, "version": inspection.version}
     inspection.submission_count += 1
     inspection.findings_revision = 0  # a new submission starts without amendments
-    record_findings(session, inspection, check)
+    findings = new_findings(inspection, check)
     inspection.state = target
     inspection.submitted_at = datetime.now(UTC)
     inspection.submitted_by_id = principal.user_id
@@ -298,24 +355,4 @@ def submit_locked(
         "not_answered_items": check.not_answered_items,
     }
     inspection.version += 1
-    # The new findings joined ``inspection.findings`` (Finding.inspection's back-populates) after the earlier
-    # submissions' ones, and the flush gave them ids from the sequence in that order: the collection is
-    # already what its ``order_by=Finding.id`` reload would read (one statement fewer, issue #17).
-    session.flush()
-    refresh_link_flags(session, inspection, settings=settings)
-    compute_penalties_for_inspection(session, inspection, principal)
-    record_audit(
-        session,
-        "inspection.submit",
-        "inspection",
-        inspection.id,
-        before=before,
-        after={
-            "state": inspection.state,
-            "version": inspection.version,
-            "submission": inspection.submission_count,
-            "findings": {f.item_key: f.verdict for f in inspection.current_findings},
-        },
-    )
-    bump_change(session, inspection)
-    return inspection
+    return before, findings

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import record_audit
 from app.errors import FieldError
+from app.notified_cache import NotifiedCache
 from app.penalties.models import PenaltyRuleVersion
 from app.penalties.rule_spec import RuleVersion
 from app.penalties.rules import DEFAULT_RULES_DIR, load_rules, validate_rules
@@ -133,19 +134,33 @@ def _row_rule(row: PenaltyRuleVersion) -> RuleVersion:
     return RuleVersion.from_doc(row.content, source_file=row.source_file, rule_hash=row.rule_hash, row_id=row.id)
 
 
-def stored_rules(session: Session) -> list[RuleVersion]:
+def stored_rules(session: Session, cache: NotifiedCache | None = None) -> list[RuleVersion]:
     """The current rule versions (every version of every key), typed once, as the engine takes them.
 
     When nothing has been synced yet (a fresh database that skipped `flask penalties sync`), the shipped files
-    are synced first, in the caller's transaction, so every computed line cites a stored version.
+    are synced first, in the caller's transaction, so every computed line cites a stored version. ``cache``
+    (app/reference_cache.py) keeps the typed rules between requests; rules synced by this very
+    transaction are not kept (it may still roll back).
     """
+    if cache is not None:
+        cached: list[RuleVersion] | None = cache.get(_RULES_KEY)
+        if cached is not None:
+            return cached
+        generation = cache.generation()
     current = (
         select(PenaltyRuleVersion)
         .where(PenaltyRuleVersion.is_current.is_(True))
         .order_by(PenaltyRuleVersion.key, PenaltyRuleVersion.effective_from)
     )
     rows = list(session.scalars(current))
-    if not rows:
+    synced = not rows
+    if synced:
         sync_penalty_rules(session, DEFAULT_RULES_DIR)
         rows = list(session.scalars(current))
-    return [_row_rule(r) for r in rows]
+    rules = [_row_rule(r) for r in rows]
+    if cache is not None and not synced:
+        cache.put(_RULES_KEY, rules, generation)
+    return rules
+
+
+_RULES_KEY = ("stored_rules",)

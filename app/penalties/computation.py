@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
 from app.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
 from app.inspections.access import get_inspection, load_for_update
 from app.inspections.models import Inspection
+from app.notified_cache import NotifiedCache
 from app.penalties.carry import CarriedOverride, CurrentOverride, UnfitOverride, plan_carry
 from app.penalties.catalogue import stored_rules
 from app.penalties.context import (
@@ -69,14 +71,18 @@ class _EngineRun:
 
 
 def _run_engine(
-    session: Session, inspection: Inspection, previous: PenaltyComputation | None, factors: dict[str, Any] | None
+    session: Session,
+    inspection: Inspection,
+    previous: PenaltyComputation | None,
+    factors: dict[str, Any] | None,
+    cache: NotifiedCache | None = None,
 ) -> _EngineRun:
     findings = penalty_findings(inspection)
     if factors is None and previous is not None:
         factors = previous.discretion_factors  # a supervisor's factors stay until changed on purpose
     reinspection = reinspection_facts(session, inspection, findings)  # None unless inspection.reinspection_of_id
-    ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection)
-    rules, used_settings = apply_amount_settings(stored_rules(session), settings)
+    ctx, settings = build_penalty_context(session, inspection, findings, factors, reinspection, cache)
+    rules, used_settings = apply_amount_settings(stored_rules(session, cache), settings)
     result = compute_penalties(findings, ctx, rules)
     lines = tuple(
         note_amount_setting(line, used_settings[line.rule_key]) if line.rule_key in used_settings else line
@@ -119,6 +125,7 @@ def _store(
         discretion_factors=dict(run.factors) if run.factors else None,
     )
     session.add(computation)
+    rows = []
     for position, line in enumerate(run.lines if lines is None else lines):
         row = row_from_line(
             line, position, computation, run.row_ids[line.rule_hash], run.used_settings.get(line.rule_key)
@@ -126,32 +133,66 @@ def _store(
         if overrides and position in overrides:
             row.override = overrides[position]
         session.add(row)
+        rows.append(row)
+    # INSERT … RETURNING gives the new rows their ids and server defaults (computed_at); the lines are the rows
+    # just written, in position order: nothing to read back (issue #17).
     session.flush()
-    session.refresh(computation)
+    set_committed_value(computation, "lines", rows)
     return computation
 
 
 def compute_penalties_for_inspection(
     session: Session, inspection: Inspection, by: Principal | None = None
 ) -> list[PenaltyLineRow]:
-    """The submit hook: compute and store the penalty lines of a (just submitted) inspection.
+    """The submit hook: compute and store the penalty lines of a (just submitted) inspection, audited.
 
     Runs the pure engine with the rules in force on the inspection date (Asia/Shanghai), the jurisdiction's
     policy and admin-set amounts, the sub-district that contains the site (000§五(二)) and the site's operator
     as violator. The stored lines are the record: later rule file changes do not alter them. Flushes only.
     """
-    previous = current_computation(session, inspection.id)
-    run = _run_engine(session, inspection, previous, None)
+    stored = store_submission_penalties(session, inspection, by)
+    record_penalty_audit(session, inspection, stored)
+    return list(stored.computation.lines)
+
+
+@dataclass(frozen=True)
+class StoredPenalties:
+    """A submission's new current computation and the one it superseded (None: the first)."""
+
+    previous: PenaltyComputation | None
+    computation: PenaltyComputation
+
+
+def store_submission_penalties(
+    session: Session,
+    inspection: Inspection,
+    by: Principal | None = None,
+    *,
+    created_now: bool = False,
+    cache: NotifiedCache | None = None,
+) -> StoredPenalties:
+    """``compute_penalties_for_inspection`` without its audit row (the caller records it with
+    ``record_penalty_audit``, so one request's audit rows are written together).
+
+    ``created_now``: the inspection's row was inserted by this transaction, so no computation can refer to it yet
+    (``penalty_computations.inspection_id`` references it) and none is looked for. ``cache``: the rules and
+    settings remembered per process (app/reference_cache.py).
+    """
+    previous = None if created_now else current_computation(session, inspection.id)
+    run = _run_engine(session, inspection, previous, None, cache)
     computation = _store(session, inspection, previous, run, trigger="submit", reason=None, by=by)
+    return StoredPenalties(previous, computation)
+
+
+def record_penalty_audit(session: Session, inspection: Inspection, stored: StoredPenalties) -> None:
     record_audit(
         session,
         "penalty.compute",
         "inspection",
         inspection.id,
-        before=lines_summary(previous),
-        after=lines_summary(computation),
+        before=lines_summary(stored.previous),
+        after=lines_summary(stored.computation),
     )
-    return list(computation.lines)
 
 
 def _check_factors(factors: dict[str, Any]) -> list[FieldError]:

@@ -14,8 +14,8 @@ from app.checklists.evaluation import passes, resolve_limit
 from app.checklists.groups import ObjectRef, item_doc, object_identity, split_key
 from app.checklists.spec import Limit
 from app.inspections.models import Finding, Inspection
-from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
+from app.notified_cache import NotifiedCache
 from app.penalties.amounts import is_int
 from app.penalties.discretion import DEFAULT_DISCRETION, repeat_count
 from app.penalties.domain import OBJECT_COUNT_KEYS, FindingInput, JurisdictionRef, Party, PenaltyContext
@@ -24,18 +24,19 @@ from app.penalties.records import current_computation
 from app.penalties.rule_spec import AmountSetting, RuleVersion, ToBeSet
 from app.penalties.settings import EffectiveSettings, effective_penalty_settings
 from app.sites.models import Site
-from app.sites.services import responsible_subdistrict
+from app.sites.services import responsible_subdistrict_ref
 
 # Earlier inspections whose failed items count as prior offences and can be re-inspected.
 COUNTED_STATES = ("submitted", "approved")
 
 
-def _responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None:
+def _responsible_subdistrict(session: Session, site: Site, cache: NotifiedCache | None) -> JurisdictionRef | None:
     # 000§五(二): fiscal deductions are charged to the sub-district whose polygon contains the site.
-    found = responsible_subdistrict(session, site)
+    found = responsible_subdistrict_ref(session, site, cache)
     if found is None and site.jurisdiction is not None and site.jurisdiction.level == "township":
-        return site.jurisdiction  # no township boundaries imported: the site's own (township) jurisdiction
-    return found
+        # no township boundaries imported: the site's own (township) jurisdiction
+        return JurisdictionRef(site.jurisdiction.code, site.jurisdiction.name_zh)
+    return JurisdictionRef(*found) if found is not None else None
 
 
 def _violator(site: Site) -> Party:
@@ -258,16 +259,17 @@ def build_penalty_context(
     findings: list[FindingInput],
     factors: dict[str, Any] | None,
     again: Reinspection | None,
+    cache: NotifiedCache | None = None,
 ) -> tuple[PenaltyContext, EffectiveSettings]:
     """The engine's context for an inspection: date, chain, payers, alert, repeats, jurisdiction policy,
     re-inspection facts (``again``, from ``reinspection_facts``) and the discretion factors a supervisor set."""
     site = inspection.site
     on_date = inspection.local_date
     chain = chain_codes(site.jurisdiction.path)
-    sub = _responsible_subdistrict(session, site)
+    sub = _responsible_subdistrict(session, site, cache)
     if sub is not None and sub.code not in chain:
         chain.append(sub.code)
-    settings = effective_penalty_settings(session, chain)
+    settings = effective_penalty_settings(session, chain, cache)
     window = int(settings.discretion.get("repeat_window_days", DEFAULT_DISCRETION["repeat_window_days"]))
     prior = _prior_failure_dates(session, inspection, {f.item_key for f in findings})
     repeats = {k: n for k, dates in prior.items() if (n := repeat_count(dates, on_date, window))}
@@ -279,7 +281,7 @@ def build_penalty_context(
     ctx = PenaltyContext(
         inspection_date=on_date,
         jurisdiction_chain=tuple(chain),
-        responsible_subdistrict=JurisdictionRef(sub.code, sub.name_zh) if sub else None,
+        responsible_subdistrict=sub,
         violator=_violator(site),
         # The server's level (app.alerts), never the phone's claim: money depends on it (003#3, 003#38).
         alert_level=inspection.alert_level_in_force or "none",

@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.errors import FieldError, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes, get_jurisdiction_in_scope
+from app.notified_cache import NotifiedCache
 from app.penalties.amounts import is_int
 from app.penalties.catalogue import stored_rules
 from app.penalties.discretion import DEFAULT_DISCRETION
@@ -32,9 +33,26 @@ class EffectiveSettings:
     sources: dict[str, str]  # "policy.<setting>" / "discretion.<name>" / "amounts.<key>" -> jurisdiction code
 
 
-def effective_penalty_settings(session: Session, chain: Iterable[str]) -> EffectiveSettings:
-    """Merge settings from the root down the chain: the nearest jurisdiction that sets a value wins."""
+def effective_penalty_settings(
+    session: Session, chain: Iterable[str], cache: NotifiedCache | None = None
+) -> EffectiveSettings:
+    """Merge settings from the root down the chain: the nearest jurisdiction that sets a value wins.
+
+    ``cache`` (app/reference_cache.py) keeps the merged settings of a chain between requests."""
     codes = list(chain)
+    if cache is None:
+        return _merged_settings(session, codes)
+    key = ("settings", *codes)
+    cached: EffectiveSettings | None = cache.get(key)
+    if cached is not None:
+        return cached
+    generation = cache.generation()
+    merged = _merged_settings(session, codes)
+    cache.put(key, merged, generation)
+    return merged
+
+
+def _merged_settings(session: Session, codes: list[str]) -> EffectiveSettings:
     rows = dict(
         session.execute(
             select(Jurisdiction.code, JurisdictionPenaltySettings)

@@ -37,10 +37,11 @@ from app.geo.crs import WGS84, parse_crs, transform_geometry
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
 from app.localtime import today_local
+from app.notified_cache import NotifiedCache
 from app.sites.credit_code import credit_code_error, normalize_credit_code
 from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
 from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
-from app.zones.models import Zone
+from app.zones.models import Zone, designation_in_force
 from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
 
 DEFAULT_PAGE_SIZE = 50
@@ -413,19 +414,52 @@ def site_zones(session: Session, site: Site, on: date | None = None) -> list[Zon
     return [z for z in zones if on is None or z.in_force(on)]
 
 
-def site_context(session: Session, site: Site, on: date | None = None) -> dict[str, Any]:
+def _zone_kinds_in_force(session: Session, site: Site, on: date, cache: NotifiedCache | None) -> set[str]:
+    """The kinds of the zones the site lies in that are in force on ``on``; with ``cache`` (app/reference_cache.py)
+    each zone's kind and designation period are kept per site."""
+    if cache is None:
+        return {z.kind for z in site_zones(session, site, on)}
+    key = ("zones", site.id)
+    spans: tuple[tuple[str, date | None, date | None], ...] | None = cache.get(key)
+    if spans is None:
+        generation = cache.generation()
+        spans = tuple((z.kind, z.valid_from, z.valid_to) for z in site_zones(session, site))
+        cache.put(key, spans, generation)
+    return {kind for kind, valid_from, valid_to in spans if designation_in_force(valid_from, valid_to, on)}
+
+
+def site_context(
+    session: Session, site: Site, on: date | None = None, cache: NotifiedCache | None = None
+) -> dict[str, Any]:
     """What checklist applicability needs about a site (zones in force on ``on``, default today).
 
     ``{"site": {"kind", "attributes"}, "zones": [zone kinds, sorted, unique],
     "jurisdictions": [chain codes root → leaf]}``
     """
     on = on or today_local()
-    kinds = sorted({z.kind for z in site_zones(session, site, on)})
+    kinds = sorted(_zone_kinds_in_force(session, site, on, cache))
     return {
         "site": {"kind": site.kind, "attributes": dict(site.attributes or {})},
         "zones": kinds,
         "jurisdictions": chain_codes(site.jurisdiction.path),
     }
+
+
+def responsible_subdistrict_ref(
+    session: Session, site: Site, cache: NotifiedCache | None = None
+) -> tuple[str, str] | None:
+    """``responsible_subdistrict``'s code and Chinese name, kept per site in ``cache`` (app/reference_cache.py)."""
+    if cache is None:
+        found = responsible_subdistrict(session, site)
+        return (found.code, found.name_zh) if found is not None else None
+    key = ("subdistrict", site.id)
+    cached: tuple[str, str] | tuple[()] | None = cache.get(key)
+    if cached is None:
+        generation = cache.generation()
+        found = responsible_subdistrict(session, site)
+        cached = (found.code, found.name_zh) if found is not None else ()
+        cache.put(key, cached, generation)
+    return cached if cached else None
 
 
 def responsible_subdistrict(session: Session, site: Site) -> Jurisdiction | None:
