@@ -3,7 +3,7 @@ be inserted after its row when this very transaction created it; app servers are
 submission reads changes (NOTIFY lantian_reference), so their caches forget it (issue #17)
 
 Revision ID: 0033
-Revises: 0029
+Revises: 0032
 Create Date: 2026-12-01 06:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0033'
-down_revision = '0029'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 
