@@ -15,6 +15,7 @@ from app.checklists.hash_cache import CurrentHashCache
 from app.inspections.settings import Settings as InspectionSettings
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
+from app.read_only import ReadOnlyDatabase
 from app.review.risk import RiskSettings
 
 EXTENSION_KEY = "lantian"
@@ -26,6 +27,8 @@ class Wiring:
     photo_evidence: EvidenceLinks
     inspection_settings: InspectionSettings
     risk_settings: RiskSettings
+    # The read-only autocommit pool for one-statement reads (no BEGIN/ROLLBACK round trips): app/read_only.py.
+    reads: ReadOnlyDatabase
     # Valid sessions per process (None when AUTH_SESSION_CACHE_SECONDS is 0): app/auth/session_cache.py.
     session_cache: SessionCache | None = None
     # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.
