@@ -4,7 +4,7 @@ libpq's own protocol trace (``PQtrace``, through psycopg's ``pgconn.trace``) rec
 sends to the server; it is switched on for every connection either pool hands out during a request. With the
 session and checklist caches warm (as in production, where both are kept current by NOTIFY):
 
-- nearby sites and /geo/locate send their one statement and nothing else: no BEGIN before, no ROLLBACK after
+- nearby sites, /geo/locate and /me send their one statement and nothing else: no BEGIN before, no ROLLBACK after
   (app/read_only.py: autocommit, read-only connections);
 - an authenticated checklist 304 sends nothing at all;
 - a read through the session (the jurisdiction tree) does send BEGIN and ROLLBACK: the trace sees them when
@@ -41,6 +41,7 @@ from tests.factories_catalogue import install_shipped_checklists
 
 NEAR = "/api/v1/sites?near=113.25,35.22&radius_m=3000&limit=20"
 LOCATE = "/api/v1/geo/locate?lon=113.25&lat=35.22"
+ME = "/api/v1/me"
 
 
 class WireTrace:
@@ -120,7 +121,7 @@ def _transaction_control(commands: list[str]) -> list[str]:
     return [c for c in commands if c.split()[0].upper() in ("BEGIN", "ROLLBACK", "COMMIT", "START")]
 
 
-@pytest.mark.parametrize("url", [NEAR, LOCATE])
+@pytest.mark.parametrize("url", [NEAR, LOCATE, ME])
 def test_one_statement_reads_send_no_begin_and_no_rollback(
     client: FlaskClient, app: Flask, headers: dict[str, str], tmp_path: Path, url: str
 ) -> None:
