@@ -92,7 +92,7 @@ class SiteRow(NamedTuple):
     operator_name: str | None
     operator_credit_code: str | None
     address: str | None
-    geom_wkb: bytes  # ST_AsBinary of the stored WGS-84 geometry
+    geometry: dict[str, Any]  # the stored (WGS-84) geometry as GeoJSON, see _GEOJSON_DIGITS
     attributes: dict[str, Any]
     is_demo: bool
     version: int
@@ -107,6 +107,11 @@ class SiteRow(NamedTuple):
 
 
 _SRID: ColumnElement[Any] = literal_column(str(SRID))  # part of the statement's text, not a parameter
+# GeoJSON made by PostGIS, parsed by psycopg (no Shapely object and no JSON round trip per site). 15 decimals: PostGIS
+# (≥ 3.1) writes the shortest text that reads back as the same double, as Python's repr does, and a longitude
+# or latitude (≥ 1° in magnitude here) never needs more than 15 decimals for it: the same numbers as
+# ``services.geometry_geojson`` (tests/api/test_sites_rows.py compares them).
+_GEOJSON_DIGITS: ColumnElement[Any] = literal_column("15")
 
 
 @dataclass(frozen=True)
@@ -168,7 +173,7 @@ def _search_statement(shape: _Shape) -> read_only.ReadStatement:
             Site.operator_name,
             Site.operator_credit_code,
             Site.address,
-            func.ST_AsBinary(Site.geom).label("geom_wkb"),
+            cast(func.ST_AsGeoJSON(Site.geom, _GEOJSON_DIGITS), JSON).label("geometry"),
             Site.attributes,
             Site.is_demo,
             Site.version,

@@ -55,7 +55,8 @@ def _if_match() -> int | None:
 @blp.route("")
 class Sites(MethodView):
     @blp.auth()
-    @blp.arguments(SiteQueryArgsSchema, location="query")
+    # An instance, not the class: webargs would build a new schema for every request (issue #17).
+    @blp.arguments(SiteQueryArgsSchema(), location="query")
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""

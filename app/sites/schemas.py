@@ -7,10 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 
+from app.geo.crs import WGS84, transform_geometry
 from app.geo.fields import Crs, GeoJSONGeometry, NumberList
 from app.sites.models import PARTY_TYPES, Site
 from app.sites.queries import SiteRow
-from app.sites.services import geometry_geojson, wkb_geojson
+from app.sites.services import geometry_geojson
 from app.zones.models import Zone
 
 
@@ -162,7 +163,7 @@ def site_row_output(row: SiteRow, crs: str) -> dict[str, Any]:
         "name": row.name,
         "operator": {"type": row.operator_type, "name": row.operator_name, "credit_code": row.operator_credit_code},
         "address": row.address,
-        "geometry": wkb_geojson(row.geom_wkb, crs),
+        "geometry": row.geometry if crs == WGS84 else transform_geometry(row.geometry, WGS84, crs),
         "crs": crs,
         "attributes": dict(row.attributes),
         "jurisdiction": {"code": row.j_code, "name_zh": row.j_name_zh, "name_en": row.j_name_en, "level": row.j_level},

@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import shapely.wkb
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from jsonschema import Draft202012Validator
@@ -205,12 +204,6 @@ def _locate(
 def geometry_geojson(geom: WKBElement, crs: str = WGS84) -> dict[str, Any]:
     """GeoJSON of a stored (WGS-84) geometry, converted to ``crs``."""
     gj = json.loads(json.dumps(mapping(to_shape(geom))))  # tuples -> lists
-    return transform_geometry(gj, WGS84, crs) if crs != WGS84 else gj
-
-
-def wkb_geojson(wkb: bytes, crs: str = WGS84) -> dict[str, Any]:
-    """GeoJSON of a stored (WGS-84) geometry given as WKB (``ST_AsBinary``), converted to ``crs``."""
-    gj = json.loads(json.dumps(mapping(shapely.wkb.loads(wkb))))  # tuples -> lists
     return transform_geometry(gj, WGS84, crs) if crs != WGS84 else gj
 
 
