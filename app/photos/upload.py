@@ -1,9 +1,8 @@
 """Uploads: the idempotent PUT by content hash and the resumable upload. Services never commit.
 
-Upload order: the body received (in memory; the checks read it whole anyway) → at the same time, in two
-threads: the store writes it (temp file, fsync, link under its hash, fsync dir) while hashing, and the
-image checks read its metadata without decoding (plus a decode proof when the file looks truncated, and for a
-JPEG that ends properly a proof that its scan data is complete) → hash verified and checks passed → ``INSERT … ON
+Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
+hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
+truncated, and for a JPEG that ends properly a proof that its scan data is complete) → ``INSERT … ON
 CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
 and answers. Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
 a derivative is requested first). A crash between the store write and the commit leaves an original without a row,
@@ -12,12 +11,8 @@ which ``gc.find_orphans`` reports.
 
 from __future__ import annotations
 
-import io
 import logging
-import threading
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -34,7 +29,6 @@ from app.photos import processing
 from app.photos.derivatives import PERMANENT_DERIVATIVE_ERRORS, original_source
 from app.photos.errors import UploadQuotaExceeded
 from app.photos.evidence_links import EvidenceLinks
-from app.photos.files import CHUNK_SIZE, too_large
 from app.photos.metadata import OriginalInfo
 from app.photos.models import Photo
 from app.photos.storage import PhotoStore, StoredOriginal, complete_partial
@@ -154,64 +148,19 @@ def put_photo(
     Same id + same hash → the existing photo (``created=False``, no audit, body not read).
     Same id + other hash → 409 ``photo_id_conflict``. Otherwise the body is streamed to the
     store (413 over ``max_bytes``, 422 ``checksum_mismatch``), its real format and metadata
-    read (422 ``unsupported_image_format`` / ``image_too_many_pixels`` / ``image_undecodable`` /
-    ``image_truncated``) and one row inserted; concurrent PUTs of the same id end with one row.
-
-    The image checks run on the received bytes in a thread of their own while the store makes them durable
-    (issue #17: the 1/8-scale decode of ``verify_complete`` was 56 % of a photo PUT; Pillow's decoder and
-    fsync both release the GIL). Both finish before the answer, so a refused image is still refused while the
-    phone has it, and its original removed.
+    read (422 ``unsupported_image_format`` / ``image_too_many_pixels`` / ``image_undecodable``)
+    and one row inserted; concurrent PUTs of the same id end with one row.
     """
     sha256 = sha256.lower()
     existing = session.get(Photo, photo_id)
     if existing is not None:
         return _existing(existing, principal, sha256)
 
-    data = read_body(body, max_bytes)
-    checks = _in_background(_checked_info, data, max_pixels)
-    try:
-        stored = store.store_stream(io.BytesIO(data), sha256, max_bytes)
-    finally:
-        checks.exception()  # always wait: a refused store write must not leave a decode running unobserved
-    return _register_original(session, store, principal, photo_id, stored, links, checks)
-
-
-def read_body(body: IO[bytes], max_bytes: int | None) -> bytes:
-    """The whole request body (413 ``payload_too_large`` as soon as it passes ``max_bytes``). The checks read
-    the whole file into memory in any case (``processing.verify_complete``)."""
-    parts, size = [], 0
-    while chunk := body.read(CHUNK_SIZE):
-        size += len(chunk)
-        if max_bytes is not None and size > max_bytes:
-            raise too_large(max_bytes)
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _checked_info(source: processing.Source, max_pixels: int) -> OriginalInfo:
-    """The image's metadata, once it is shown to be whole: refuse a broken file while the phone still has it
-    (a retry may fix it)."""
-    info = processing.inspect_original(source, max_pixels=max_pixels)
-    if info.suspect_truncated:
-        processing.verify_decodes(source, max_pixels=max_pixels)
-    else:
-        # A JPEG cut short and closed with an end marker would otherwise be kept with a grey band.
-        processing.verify_complete(source, max_pixels=max_pixels)
-    return info
-
-
-def _in_background(fn: Callable[..., OriginalInfo], *args: Any) -> Future[OriginalInfo]:
-    """Run ``fn(*args)`` in a new thread (it touches neither Flask nor the session); its result or error."""
-    future: Future[OriginalInfo] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to the request thread, which re-raises it
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="photo-checks", daemon=True).start()
-    return future
+    # The image checks run after the durable write, on the stored file. Running them on the received bytes
+    # beside the write (Pillow's decoder and fsync both release the GIL) was measured slower on the 2-core
+    # bench machine (bench/README.md, 2026-12-01): the decode is the cost, and fsync of 3 MB is short there.
+    stored = store.store_stream(body, sha256, max_bytes)
+    return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
 
 
 def _register_original(
@@ -220,13 +169,20 @@ def _register_original(
     principal: Principal,
     photo_id: uuid.UUID,
     stored: StoredOriginal,
+    max_pixels: int,
     links: EvidenceLinks,
-    checks: Future[OriginalInfo],
 ) -> PhotoUpload:
-    """The original is durable and its hash verified: take its checked metadata, insert the row."""
+    """The original is durable and its hash verified: read its metadata, insert the row."""
     sha256 = stored.sha256
     try:
-        info = checks.result()
+        source = original_source(store, sha256)
+        info = processing.inspect_original(source, max_pixels=max_pixels)
+        if info.suspect_truncated:
+            # Refuse a broken file while the phone still has it (a retry may fix it).
+            processing.verify_decodes(source, max_pixels=max_pixels)
+        else:
+            # A JPEG cut short and closed with an end marker would otherwise be kept with a grey band.
+            processing.verify_complete(source, max_pixels=max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS:
         # Includes any unexpected decoder failure (processing reports those as image_undecodable):
         # a clean 422 and nothing left behind, never a 500 the phone retries forever.
@@ -234,7 +190,7 @@ def _register_original(
         raise
 
     values = _row_values(photo_id, principal, sha256, stored.size, info)
-    # The new row comes back whole from the INSERT (RETURNING): no second statement to read it.
+    # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
     photo = session.scalars(
         insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo)
     ).one_or_none()
@@ -350,9 +306,4 @@ def append_photo_chunk(
     if not complete:
         return new_offset, None
     stored = complete_partial(store, upload_id, sha256, max_bytes)
-    checks: Future[OriginalInfo] = Future()
-    try:  # the original is already durable (each chunk was): nothing to overlap the checks with
-        checks.set_result(_checked_info(original_source(store, sha256), max_pixels))
-    except BaseException as exc:  # noqa: BLE001 - re-raised by _register_original, after removing the original
-        checks.set_exception(exc)
-    return stored.size, _register_original(session, store, principal, photo_id, stored, links, checks)
+    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
