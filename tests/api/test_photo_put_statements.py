@@ -1,5 +1,5 @@
 """A photo PUT reads nothing its own data already gives (issue #17, goal 4): the new row comes back from its
-INSERT (RETURNING), so no statement reads the photo between the INSERT and the COMMIT; and the image checks,
+INSERT (RETURNING), so no statement reads the photo between the INSERT and the COMMIT; and the image checks
 still refuse a JPEG cut short while nothing of it is kept."""
 
 from __future__ import annotations
