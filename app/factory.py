@@ -46,6 +46,7 @@ from app.penalties.routes import blp as penalties_blp
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.routes import blp as photos_blp
 from app.photos.stores import photo_store_from_config
+from app.read_only import ReadOnlyDatabase
 from app.reference_cache import reference_cache_from_config
 from app.review.routes import blp as review_blp
 from app.review.settings import risk_settings
@@ -152,6 +153,9 @@ def register_services(app: Flask) -> None:
         ),
         inspection_settings=inspection_settings,
         risk_settings=risk_settings(app.config, inspection_settings),
+        reads=ReadOnlyDatabase.from_config(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})
+        ),
         session_cache=session_cache_from_config(app.config, listener),
         checklist_hashes=checklist_hash_cache_from_config(app.config, listener),
         checklist_versions=checklist_versions_cache_from_config(app.config, listener),

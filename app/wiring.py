@@ -16,6 +16,7 @@ from app.inspections.settings import Settings as InspectionSettings
 from app.notified_cache import NotifiedCache
 from app.photos.evidence_links import EvidenceLinks
 from app.photos.storage import PhotoStore
+from app.read_only import ReadOnlyDatabase
 from app.review.risk import RiskSettings
 
 EXTENSION_KEY = "lantian"
@@ -27,6 +28,8 @@ class Wiring:
     photo_evidence: EvidenceLinks
     inspection_settings: InspectionSettings
     risk_settings: RiskSettings
+    # The read-only autocommit pool for one-statement reads (no BEGIN/ROLLBACK round trips): app/read_only.py.
+    reads: ReadOnlyDatabase
     # Valid sessions per process (None when AUTH_SESSION_CACHE_SECONDS is 0): app/auth/session_cache.py.
     session_cache: SessionCache | None = None
     # Current checklist hashes per process (None when CHECKLIST_CACHE_SECONDS is 0): app/checklists/hash_cache.py.

@@ -9,6 +9,7 @@ from flask.views import MethodView
 
 from app.auth import services
 from app.auth.authz import current_principal
+from app.auth.me import current_user
 from app.auth.models import User
 from app.auth.schemas import (
     RefreshRequestSchema,
@@ -21,6 +22,7 @@ from app.auth.schemas import (
 from app.blueprint import Blueprint
 from app.extensions import current_session, db
 from app.http import client_ip
+from app.wiring import wiring
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与用户 / Authentication and users")
 
@@ -64,9 +66,10 @@ def logout() -> None:
 @blp.route("/me", methods=["GET"])
 @blp.auth()
 @blp.response(200, UserSchema)
-def me() -> User | None:
+def me() -> dict[str, Any]:
     """The logged-in user, with role and jurisdictions."""
-    return db.session.get(User, current_principal().user_id)
+    # One statement on the read-only pool: no BEGIN/ROLLBACK round trips (app/read_only.py).
+    return current_user(wiring().reads, current_principal().user_id)
 
 
 @blp.route("/users")

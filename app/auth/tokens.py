@@ -6,8 +6,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -31,13 +33,37 @@ def issue_access_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(secret: str, token: str) -> dict:
+# Access tokens already verified by this process: (secret, token) → claims. A phone sends the same token with
+# every request for up to ACCESS_TOKEN_TTL_SECONDS; verifying its signature and parsing it again each time
+# was ~5 % of an authenticated 304 (issue #17). Only a token whose signature checked out is kept, under the
+# exact string that was checked; expiry is still checked on every use. Bounded: emptied when full.
+_VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 4096
+
+
+def _expired() -> Unauthorized:
+    return Unauthorized("访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired")
+
+
+def decode_access_token(secret: str, token: str) -> dict[str, Any]:
+    known = _VERIFIED.get((secret, token))
+    if known is not None:
+        if known["exp"] <= time.time():  # PyJWT's test (no leeway)
+            _VERIFIED.pop((secret, token), None)
+            raise _expired()
+        return known
+    claims = _verify_access_token(secret, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[(secret, token)] = claims
+    return claims
+
+
+def _verify_access_token(secret: str, token: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
-        raise Unauthorized(
-            "访问令牌已过期，请刷新。", "Access token expired; refresh it.", code="token_expired"
-        ) from None
+        raise _expired() from None
     except jwt.PyJWTError:
         raise Unauthorized("访问令牌无效。", "Access token invalid.", code="token_invalid") from None
     if claims.get("typ") != "access":

@@ -17,6 +17,7 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import jurisdictions_in_scope
 from app.jurisdictions.schemas import JurisdictionExportArgsSchema, JurisdictionSchema, LocateArgsSchema, LocateSchema
 from app.jurisdictions.services import get_jurisdiction_by_code
+from app.wiring import wiring
 
 blp = Blueprint("jurisdictions", __name__, url_prefix="/api/v1/jurisdictions", description="行政区划 / Jurisdictions")
 
@@ -60,9 +61,11 @@ class JurisdictionsGeoJSON(MethodView):
 @map_blp.route("/locate")
 class Locate(MethodView):
     @map_blp.auth()
-    @map_blp.arguments(LocateArgsSchema, location="query")
+    # An instance, not the class: webargs would build a new schema for every request (issue #17).
+    @map_blp.arguments(LocateArgsSchema(), location="query")
     @map_blp.response(200, LocateSchema)
     @map_blp.alt_response(404, description="不在辖区内 / Outside the caller's jurisdictions")
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Jurisdiction chain (root first) and zones containing a point (edges count)."""
-        return locate(current_session(), args["lon"], args["lat"], args["crs"], current_principal().jurisdiction_paths)
+        # One statement on the read-only pool: no BEGIN/ROLLBACK round trips (app/read_only.py).
+        return locate(wiring().reads, args["lon"], args["lat"], args["crs"], current_principal().jurisdiction_paths)

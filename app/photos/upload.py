@@ -156,6 +156,9 @@ def put_photo(
     if existing is not None:
         return _existing(existing, principal, sha256)
 
+    # The image checks run after the durable write, on the stored file. Running them on the received bytes
+    # beside the write (Pillow's decoder and fsync both release the GIL) was measured slower on the 2-core
+    # bench machine (bench/README.md, 2026-12-01): the decode is the cost, and fsync of 3 MB is short there.
     stored = store.store_stream(body, sha256, max_bytes)
     return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
 
@@ -187,18 +190,17 @@ def _register_original(
         raise
 
     values = _row_values(photo_id, principal, sha256, stored.size, info)
-    inserted = session.execute(
-        insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo.id)
-    ).scalar_one_or_none()
-    if inserted is None:
+    # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
+    photo = session.scalars(
+        insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo)
+    ).one_or_none()
+    if photo is None:
         # A parallel PUT of the same id committed first (ON CONFLICT waited for it).
         session.expire_all()
         winner = session.get(Photo, photo_id)
         if winner is None:  # pragma: no cover - the conflicting row cannot vanish (no DELETE)
             raise Conflict(code="photo_id_conflict")
         return _existing(winner, principal, sha256)
-    photo = session.get(Photo, photo_id)
-    assert photo is not None
     record_audit(
         session,
         "photo.create",

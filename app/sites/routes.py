@@ -25,6 +25,7 @@ from app.sites.schemas import (
     site_row_output,
 )
 from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
+from app.wiring import wiring
 
 blp = Blueprint("sites", __name__, url_prefix="/api/v1/sites", description="场所登记 / Sites registry")
 
@@ -54,12 +55,14 @@ def _if_match() -> int | None:
 @blp.route("")
 class Sites(MethodView):
     @blp.auth()
-    @blp.arguments(SiteQueryArgsSchema, location="query")
+    # An instance, not the class: webargs would build a new schema for every request (issue #17).
+    @blp.arguments(SiteQueryArgsSchema(), location="query")
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
+        # One statement on the read-only pool: no BEGIN/ROLLBACK round trips (app/read_only.py).
         rows, next_cursor = list_sites(
-            current_session(), current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
+            wiring().reads, current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
         )
         crs = args.get("crs", WGS84)
         # Already SitePageSchema's dump (site_row_output); flask-smorest passes a Response through.

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Row
 
+from app.geo.crs import WGS84, transform_geometry
 from app.geo.fields import Crs, GeoJSONGeometry, NumberList
 from app.sites.models import PARTY_TYPES, Site
+from app.sites.queries import SiteRow
 from app.sites.services import geometry_geojson
 from app.zones.models import Zone
 
@@ -151,7 +152,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def site_row_output(row: Row[Any], crs: str) -> dict[str, Any]:
+def site_row_output(row: SiteRow, crs: str) -> dict[str, Any]:
     """A ``queries.search_sites`` row as ``SiteSchema`` dumps ``site_output`` (same keys, order and values),
     built without ORM objects or a marshmallow pass per site: a page of sites is the hot path of the phone's
     "nearby" screen (issue #17)."""
@@ -162,7 +163,7 @@ def site_row_output(row: Row[Any], crs: str) -> dict[str, Any]:
         "name": row.name,
         "operator": {"type": row.operator_type, "name": row.operator_name, "credit_code": row.operator_credit_code},
         "address": row.address,
-        "geometry": geometry_geojson(row.geom, crs),
+        "geometry": row.geometry if crs == WGS84 else transform_geometry(row.geometry, WGS84, crs),
         "crs": crs,
         "attributes": dict(row.attributes),
         "jurisdiction": {"code": row.j_code, "name_zh": row.j_name_zh, "name_en": row.j_name_en, "level": row.j_level},

@@ -23,7 +23,7 @@ from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape, to_shape
 from jsonschema import Draft202012Validator
 from shapely.geometry import mapping, shape
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import cursors
@@ -38,9 +38,10 @@ from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
 from app.localtime import today_local
 from app.notified_cache import NotifiedCache
+from app.read_only import ReadOnlyDatabase
 from app.sites.credit_code import credit_code_error, normalize_credit_code
 from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
-from app.sites.queries import SiteFilter, search_sites, site_in_scope, zones_by_site
+from app.sites.queries import SiteFilter, SiteRow, search_sites, site_in_scope, zones_by_site
 from app.zones.models import Zone, designation_in_force
 from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
 
@@ -388,18 +389,18 @@ def decode_cursor(flt: SiteFilter, cursor: str) -> tuple[float | None, int]:
 
 
 def list_sites(
-    session: Session,
+    reads: ReadOnlyDatabase,
     principal: Principal,
     flt: SiteFilter,
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-) -> tuple[list[Row[Any]], str | None]:
-    """One page of sites in scope (``queries.search_sites`` rows), and the cursor of the next page (None on the
-    last page)."""
+) -> tuple[list[SiteRow], str | None]:
+    """One page of sites in scope (``queries.search_sites`` rows: one statement on the read-only pool), and the
+    cursor of the next page (None on the last page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     after = decode_cursor(flt, cursor) if cursor else None
-    rows = search_sites(session, principal.jurisdiction_paths, flt, limit=limit + 1, after=after)
+    rows = search_sites(reads, principal.jurisdiction_paths, flt, limit=limit + 1, after=after)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -13,7 +13,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.test import TestResponse
 
+from app.auth.session_cache import SessionCache
 from app.extensions import db
+from app.wiring import wiring
 from scripts.localpg import LocalCluster
 from tests.factories import PASSWORD, bearer
 from tests.outage_cluster import USERNAME, dedicated_cluster, migrated_app, seed_user, terminate_app_connections
@@ -212,3 +214,24 @@ def test_the_session_teardown_never_raises_while_the_database_is_stopped(
         context.pop()
     database.start()
     assert_serving(outage_app.test_client(), tokens)
+
+
+def test_a_one_statement_read_on_the_read_only_pool_is_503_problem_and_recovers(
+    outage_app: Flask, tokens: dict[str, str], database: LocalCluster
+) -> None:
+    """GET /me with its session known to the process cache reaches PostgreSQL only through the read-only pool
+    (app/read_only.py): an outage there is the same 503 problem, and the pool serves again once it is back."""
+    wired = wiring(outage_app)
+    saved = wired.session_cache
+    cache = SessionCache(ttl=60)
+    cache.set_listening(True)
+    wired.session_cache = cache
+    try:
+        client = outage_app.test_client()
+        assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200  # session now cached
+        database.stop()
+        assert_unavailable(client.get("/api/v1/me", headers=bearer(tokens)), "me from the read-only pool")
+        database.start()
+        assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200
+    finally:
+        wired.session_cache = saved

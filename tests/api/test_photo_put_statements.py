@@ -1,0 +1,67 @@
+"""A photo PUT reads nothing its own data already gives (issue #17, goal 4): the new row comes back from its
+INSERT (RETURNING), so no statement reads the photo between the INSERT and the COMMIT; and the image checks
+still refuse a JPEG cut short while nothing of it is kept."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.extensions import db
+from app.photos.models import Photo
+from tests.factories import bearer, issue_tokens, make_user
+from tests.factories_photos import new_id, photo_bytes, put_photo, stored_originals, temporary_photo_store
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture()
+def store(app, tmp_path):  # noqa: ANN001, ANN201
+    with temporary_photo_store(app, tmp_path / "photos") as s:
+        yield s
+
+
+@pytest.fixture()
+def inspector(client, session, tree):  # noqa: ANN001, ANN201
+    make_user(session, "li.si", "inspector", ["410811"])
+    session.commit()
+    return bearer(issue_tokens(session, "li.si"))
+
+
+def test_the_new_row_is_not_read_again_before_the_commit(app, client, store, inspector) -> None:  # noqa: ANN001
+    sent: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(sql.split()))
+
+    def commit(_conn) -> None:  # noqa: ANN001
+        sent.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = put_photo(client, inspector, new_id(), photo_bytes("derived__gps_fractional_seconds.jpg"))
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    inserted = next(i for i, s in enumerate(sent) if s.startswith("INSERT INTO photos"))
+    committed = sent.index("COMMIT", inserted)
+    reads_of_the_photo = [s for s in sent[inserted + 1 : committed] if re.match(r"SELECT .* FROM photos\b", s)]
+    assert reads_of_the_photo == [], reads_of_the_photo
+    assert "RETURNING" in sent[inserted]
+
+
+def test_a_jpeg_cut_short_is_still_refused_and_nothing_kept(client, session, store, inspector) -> None:  # noqa: ANN001
+    whole = photo_bytes("derived__gps_fractional_seconds.jpg")
+    cut = whole[: len(whole) // 2] + b"\xff\xd9"  # cut inside the scan data, closed with an end marker
+    response = put_photo(client, inspector, new_id(), cut)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["code"] == "image_truncated"
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert stored_originals(store) == []
