@@ -24,6 +24,7 @@ from pathlib import Path
 from scripts.localpg import LocalCluster
 
 REPO = Path(__file__).resolve().parent.parent
+SERVER_LOG = REPO / "var" / "bench" / "lantian-server.log"
 
 
 def free_port() -> int:
@@ -143,9 +144,11 @@ def stack_lantian(stack: list[Callable[[], None]], env: dict[str, str], data_dir
     from scripts.run_server import Supervised, start_serving
 
     lantian_env = dict(env, PORT=str(free_port()))
-    front, server = start_serving(
-        lantian_env, data_dir, access_log="/dev/null", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    # The server's own log (errors with their traceback) is kept: a 5xx seen by the bench must be explainable.
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    log = SERVER_LOG.open("wb")
+    front, server = start_serving(lantian_env, data_dir, access_log="/dev/null", stdout=log, stderr=log)
+    stack.append(log.close)
     stack.append(lambda: _stop(front, server))
     worker = Supervised([str(REPO / ".venv" / "bin" / "flask"), "jobs", "worker"], env=env)
     worker.start()

@@ -276,7 +276,16 @@ def scenarios(bench: Bench) -> list[Figure]:
     near = "/api/v1/sites?near=113.25,35.22&radius_m=3000&limit=20"
     locate = "/api/v1/geo/locate?lon=113.25&lat=35.22"
     # The inspection scenarios need a template and something to list; a BENCH_ONLY subset without them skips both.
-    inspections_wanted = any(wanted(part) for part in ("create + ", "list 50", "get one"))
+    inspections_wanted = any(
+        wanted(name)
+        for name in (
+            "create + submit, n answers",
+            "create + submit in one request, n answers",
+            "create + photo n KiB + submit",
+            "list 50 inspections (sync feed)",
+            "get one inspection",
+        )
+    )
     template = inspection_template(lantian, auth) if inspections_wanted else Inspection({}, 0)
     # ≈ 340 KB (the peer's photo) and ≈ 3 MB (a 12-megapixel phone photo).
     small_photo, phone_photo = jpeg(1200, 900, 12, 85), jpeg(4000, 3000, 10, 88)
