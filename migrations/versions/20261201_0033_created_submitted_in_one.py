@@ -85,6 +85,21 @@ END;
 $$;
 """
 
+# What lets the creating transaction insert its records is the row's created_at = now(): it must never be set
+# again, or an UPDATE of an earlier inspection's created_at (the lifecycle trigger does not look at it) would open
+# its records to insertion in the updating transaction.
+CREATED_AT_FIXED = """
+CREATE FUNCTION inspections_created_at_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'inspections: created_at is set once, at creation: UPDATE refused'
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+CREATE TRIGGER inspections_created_at_fixed BEFORE UPDATE ON inspections
+    FOR EACH ROW WHEN (NEW.created_at IS DISTINCT FROM OLD.created_at)
+    EXECUTE FUNCTION inspections_created_at_fixed();
+"""
+
 
 # app/reference_cache.py keeps the current penalty rules, each chain's merged penalty settings and checklist
 # parameters, and each site's zones and responsible sub-district per process; any change to what they are read from
@@ -110,6 +125,7 @@ $$;
 
 
 def upgrade():
+    op.execute(CREATED_AT_FIXED)
     op.execute(GUARD)
     op.execute(NOTIFY_FUNCTION)
     for table in REFERENCE_TABLES:
@@ -124,3 +140,5 @@ def downgrade():
         op.execute(f"DROP TRIGGER {table}_notify_reference ON {table}")
     op.execute("DROP FUNCTION lantian_notify_reference_change()")
     op.execute(GUARD_0010)
+    op.execute("DROP TRIGGER inspections_created_at_fixed ON inspections")
+    op.execute("DROP FUNCTION inspections_created_at_fixed()")

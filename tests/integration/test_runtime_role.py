@@ -235,6 +235,21 @@ def test_records_of_a_submitted_inspection_cannot_be_changed(session, world) -> 
     session.commit()
 
 
+def test_a_submitted_inspections_records_stay_closed_to_a_transaction_that_rewrites_its_creation(
+    session, world
+) -> None:  # noqa: ANN001
+    # The creating transaction may insert a submitted inspection's records (created_at = now()): setting an older
+    # inspection's created_at to now() is refused, so its records cannot be opened that way.
+    ident = {"id": world["inspection"]}
+    assert "created_at" in refused(session, "UPDATE inspections SET created_at = now() WHERE id = :id", ident)
+    assert "evidence" in refused(
+        session,
+        "INSERT INTO inspection_officers (inspection_id, user_id, position) "
+        "SELECT :id, created_by_id, 9 FROM inspections WHERE id = :id",
+        ident,
+    )
+
+
 def test_a_submitted_inspection_does_not_go_back_without_a_recorded_return(session, world) -> None:  # noqa: ANN001
     params = {"id": world["inspection"], "by": world["supervisor"]}
     refused(session, "UPDATE inspections SET state = 'draft' WHERE id = :id", params)
