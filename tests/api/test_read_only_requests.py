@@ -131,10 +131,12 @@ def test_one_statement_reads_send_no_begin_and_no_rollback(
         again = client.get(url, headers=headers)
     assert again.status_code == 200
     assert again.get_json() == first.get_json()
+    # A statement psycopg prepared earlier in this process (after five runs on one connection) is sent as Bind
+    # only, without its text: the SQL seen is one SELECT, or none when it was prepared before.
     commands = wire.commands()
-    assert len(commands) == 1 and commands[0].upper().startswith("SELECT"), commands
+    assert len(commands) <= 1 and all(c.upper().startswith("SELECT") for c in commands), commands
     assert _transaction_control(commands) == []
-    # Nothing else on the wire either (e.g. a Sync of its own): one extended-protocol exchange.
+    # Nothing else on the wire (no BEGIN or ROLLBACK, no Sync of its own): one extended-protocol exchange.
     assert [m.split()[0] for m in wire.sent()] in (
         ["Parse", "Bind", "Describe", "Execute", "Sync"],
         ["Bind", "Describe", "Execute", "Sync"],  # psycopg prepared it on an earlier run
