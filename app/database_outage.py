@@ -1,4 +1,5 @@
-"""While PostgreSQL cannot be reached: 503 problem+json with Retry-After, and a teardown that never raises.
+"""While PostgreSQL cannot be reached, or a transaction lost a deadlock: 503 problem+json with Retry-After, and a
+teardown that never raises.
 
 Recovery needs nothing from the app. Every checkout of a pooled connection looks at its socket first
 (app/db_liveness.py, no round trip); a connection the server closed invalidates the whole pool and is replaced
@@ -61,6 +62,32 @@ def is_database_unavailable(error: BaseException) -> bool:
     return False
 
 
+# The transaction was chosen as a deadlock's victim or could not be serialised: it was rolled back whole, so
+# nothing was saved and the same request (idempotent by its ids) may simply be sent again.
+_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+class TransactionConflict(AppError):
+    """Another request changed the same records at the same moment; nothing was saved."""
+
+    status = 503
+    code = "transaction_conflict"
+    title_zh = "与同时进行的操作冲突"
+    title_en = "Conflict with a concurrent change"
+
+
+def is_transaction_conflict(error: BaseException) -> bool:
+    return isinstance(error, sa_exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICT_SQLSTATES
+
+
+def transaction_conflict() -> TransactionConflict:
+    return TransactionConflict(
+        "与同时进行的其他操作冲突，本次未保存任何内容，请重试。",
+        "This request collided with a concurrent change and nothing was saved; send it again.",
+        extra={"_headers": {"Retry-After": "1"}},
+    )
+
+
 def database_unavailable(retry_after_seconds: int) -> DatabaseUnavailable:
     """The problem a client sees while the database is down, telling it when to try again."""
     return DatabaseUnavailable(
@@ -112,6 +139,14 @@ def register_database_outage_handling(app: Flask) -> None:
     @app.errorhandler(sa_exc.InterfaceError)
     @app.errorhandler(sa_exc.TimeoutError)
     def _unavailable(error: Exception) -> Response:
+        if is_transaction_conflict(error):
+            log.warning(
+                "transaction conflict, rolled back: %s",
+                type(error).__name__,
+                extra={"error": str(getattr(error, "orig", None) or error).strip()[:500]},
+            )
+            discard_session()
+            return render_app_error(transaction_conflict())
         if not is_database_unavailable(error):
             # Registered on these classes only to pick out outages; anything else stays a 500.
             return api.handle_unexpected(error)

@@ -289,7 +289,7 @@ def drain(env: dict[str, str]) -> None:
             left = conn.execute(
                 text(
                     "SELECT (SELECT count(*) FROM stats_dirty) + (SELECT count(*) FROM review_dirty)"
-                    " + (SELECT count(*) FROM map_dirty)"
+                    " + (SELECT count(DISTINCT site_id) FROM map_dirty)"
                 )
             ).scalar_one()
             conn.rollback()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Identity, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -63,11 +63,13 @@ class MapSiteCount(Base):
 
 
 class MapDirty(Base):
-    """A site whose counts or point changed since the last refresh (written by triggers, 0032)."""
+    """A mark that a site's counts or point changed since the last refresh (written by triggers, 0032). Appended,
+    duplicates allowed (0036): a marking writer never waits for another one that marked the same site."""
 
     __tablename__ = "map_dirty"
 
-    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer, index=True)
     marked_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
 

@@ -53,13 +53,17 @@ SITES = (
 def refresh_dirty(session: Session, *, batch: int = 2000) -> int:
     """Recompute up to ``batch`` dirty sites → how many (the caller commits). Sites another refresh holds are
     skipped."""
-    ids = list(
-        session.scalars(
-            text(
-                "DELETE FROM map_dirty WHERE site_id IN (SELECT site_id FROM map_dirty ORDER BY marked_at LIMIT :n"
-                " FOR UPDATE SKIP LOCKED) RETURNING site_id"
-            ),
-            {"n": batch},
+    # Marks are appended (a site may be marked many times); each site read is recomputed once. A mark committed
+    # after this statement's snapshot stays for the next run.
+    ids = sorted(
+        set(
+            session.scalars(
+                text(
+                    "DELETE FROM map_dirty WHERE site_id IN (SELECT site_id FROM map_dirty ORDER BY id LIMIT :n"
+                    " FOR UPDATE SKIP LOCKED) RETURNING site_id"
+                ),
+                {"n": batch},
+            )
         )
     )
     if ids:
@@ -100,4 +104,4 @@ def rollup_version(session: Session) -> int:
 
 def pending_sites(session: Session) -> int:
     """Sites waiting for the next refresh (0: every aggregated tile is current)."""
-    return int(session.scalar(text("SELECT count(*) FROM map_dirty")) or 0)
+    return int(session.scalar(text("SELECT count(DISTINCT site_id) FROM map_dirty")) or 0)
