@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 
+from app.errors import FieldError, ValidationFailed
+
 
 class MalformedCursor(ValueError):
     """The cursor was not made by ``encode_cursor``."""
@@ -24,3 +26,13 @@ def decode_cursor(cursor: str) -> str:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise MalformedCursor(cursor) from exc
+
+
+def invalid_cursor() -> ValidationFailed:
+    """What every listing answers to a cursor it did not make, or made for other filters (422 ``invalid_cursor``)."""
+    return ValidationFailed(
+        "翻页游标无效或与查询条件不符",
+        "Invalid cursor, or a cursor from a different query",
+        errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
+        code="invalid_cursor",
+    )

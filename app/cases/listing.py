@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from app import cursors
 from app.auth.principal import Principal
 from app.cases.models import Case, CaseInspection
-from app.errors import FieldError, ValidationFailed
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.queries import scope_clause
 
@@ -35,15 +34,6 @@ class CasePage:
     next_cursor: str | None
 
 
-def _invalid_cursor() -> ValidationFailed:
-    return ValidationFailed(
-        "翻页游标无效或与查询条件不符",
-        "Invalid cursor, or a cursor from a different query",
-        errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
-        code="invalid_cursor",
-    )
-
-
 def _encode(flt: CaseFilter, last_id: int) -> str:
     return cursors.encode_cursor(f"{flt.fingerprint()}#{last_id}")
 
@@ -55,7 +45,7 @@ def _decode(flt: CaseFilter, cursor: str) -> int:
             raise ValueError("cursor belongs to another query")
         return int(last_id)
     except ValueError as exc:  # MalformedCursor is a ValueError
-        raise _invalid_cursor() from exc
+        raise cursors.invalid_cursor() from exc
 
 
 def list_cases(

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app import cursors
 from app.auth.principal import Principal
-from app.errors import FieldError, ValidationFailed
 from app.inspections.rules import STATES
 from app.jurisdictions.services import get_jurisdiction_in_scope
 from app.review.queries import QueueFilter, QueueRow, counts_by_state, queue_page
@@ -61,12 +60,7 @@ def _decode_cursor(fingerprint: str, cursor: str) -> tuple[int, datetime, uuid.U
             raise ValueError("malformed cursor")
         return raw["s"], at, uuid.UUID(raw["id"])
     except (cursors.MalformedCursor, ValueError, KeyError, TypeError):
-        raise ValidationFailed(
-            "游标无效，或来自不同的查询条件",
-            "Invalid cursor, or a cursor from a different query",
-            errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
-            code="invalid_cursor",
-        ) from None
+        raise cursors.invalid_cursor() from None
 
 
 def review_queue(

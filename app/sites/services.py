@@ -380,12 +380,7 @@ def decode_cursor(flt: SiteFilter, cursor: str) -> tuple[float | None, int]:
             raise ValueError("cursor belongs to another query")
         return (float(raw["d"]) if raw["d"] is not None else None), int(raw["id"])
     except (ValueError, KeyError, TypeError) as exc:  # MalformedCursor and JSONDecodeError are ValueErrors
-        raise ValidationFailed(
-            "翻页游标无效或与查询条件不符",
-            "Invalid cursor, or a cursor from a different query",
-            errors=[FieldError("cursor", "invalid_cursor", "游标无效", "Invalid cursor")],
-            code="invalid_cursor",
-        ) from exc
+        raise cursors.invalid_cursor() from exc
 
 
 def list_sites(
