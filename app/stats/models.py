@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, text
+from sqlalchemy import BigInteger, Identity, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -51,12 +51,15 @@ CASE_MEASURES = (
 
 
 class StatsDirty(Base):
-    """A (jurisdiction, month) whose figures changed since the last refresh (written by triggers, 0017)."""
+    """A mark that a (jurisdiction, month)'s figures changed since the last refresh (written by triggers, 0017).
+    Appended, duplicates allowed (0037): a marking writer never waits for another that marked the same group."""
 
     __tablename__ = "stats_dirty"
+    __table_args__ = (Index("ix_stats_dirty_group", "jurisdiction_id", "month"),)
 
-    jurisdiction_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    month: Mapped[date] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    jurisdiction_id: Mapped[int] = mapped_column(Integer)
+    month: Mapped[date]
     marked_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
 

@@ -276,14 +276,18 @@ def recompute_year(session: Session, nodes: list[int], month: date) -> None:
 
 
 def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
-    """Recompute up to ``batch`` dirty groups (the caller commits). Groups another refresh holds are skipped."""
-    keys = session.execute(
-        text(
-            "DELETE FROM stats_dirty WHERE (jurisdiction_id, month) IN (SELECT jurisdiction_id, month FROM stats_dirty"
-            " ORDER BY marked_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING jurisdiction_id, month"
-        ),
-        {"n": batch},
-    ).all()
+    """Recompute the groups of the oldest ``batch`` marks (the caller commits). Marks another refresh holds are
+    skipped."""
+    # Marks are appended (0037): every mark of a taken group goes, however often it was marked.
+    keys = set(
+        session.execute(
+            text(
+                "DELETE FROM stats_dirty WHERE (jurisdiction_id, month) IN (SELECT jurisdiction_id, month"
+                " FROM stats_dirty ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING jurisdiction_id, month"
+            ),
+            {"n": batch},
+        ).tuples()
+    )
     by_month: dict[date, list[int]] = {}
     for jurisdiction_id, month in keys:
         by_month.setdefault(month, []).append(jurisdiction_id)
@@ -322,7 +326,8 @@ def rollup_state(session: Session) -> tuple[int, int]:
     version, pending = session.execute(
         # last_value reads 1 both before and after the first nextval: is_called tells them apart.
         text(
-            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END, (SELECT count(*) FROM stats_dirty)"
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END,"
+            " (SELECT count(*) FROM (SELECT DISTINCT jurisdiction_id, month FROM stats_dirty) AS g)"
             " FROM stats_rollup_version"
         )
     ).one()
@@ -331,4 +336,5 @@ def rollup_state(session: Session) -> tuple[int, int]:
 
 def pending_groups(session: Session) -> int:
     """Groups waiting for the next refresh (0: every figure is current)."""
-    return int(session.scalar(text("SELECT count(*) FROM stats_dirty")) or 0)
+    groups = "SELECT count(*) FROM (SELECT DISTINCT jurisdiction_id, month FROM stats_dirty) AS g"
+    return int(session.scalar(text(groups)) or 0)
