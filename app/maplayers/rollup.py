@@ -98,8 +98,14 @@ def _bump(session: Session) -> None:
     )
 
 
-def rollup_version(session: Session) -> int:
-    return int(session.scalar(text("SELECT version FROM map_rollup_state")) or 0)
+def rollup_version(session: Session) -> str:
+    """What a rollup tile's ETag and kept bytes depend on. With the time of the refresh that set it: a version
+    number alone can come round again with other figures (a database restored from an older backup, then
+    refreshed), and a process would keep serving the tile it built for the first."""
+    row = session.execute(
+        text("SELECT version, (extract(epoch FROM refreshed_at) * 1e6)::bigint FROM map_rollup_state")
+    ).first()
+    return "0" if row is None else f"{row[0]}.{row[1]}"
 
 
 def pending_sites(session: Session) -> int:

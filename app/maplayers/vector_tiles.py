@@ -1,13 +1,15 @@
 """Use case: one vector tile (MVT) of a map layer, with an ETag decided before the tile is built where it can be.
 
 Inspections and findings: the ETag is derived from the layer, tile, filter, crs and the newest inspection change
-number, so a revalidation answers 304 without building the tile. Sites: the ETag is the tile content's hash.
+number, so a revalidation answers 304 without building the tile. Sites at zoom 12 and above: the ETag is the
+tile content's hash.
 Tiles outside every one of the caller's jurisdictions are simply empty (scope is a filter, not a 404).
 
 Below zoom 12 (app/maplayers/aggregation.py): inspections and failed findings are counts per site, drawn from
 the rollup (app/maplayers/rollup.py, at most about a minute behind; the ETag is the rollup's version) when it
-answers the filters exactly, else from the base tables; the sites layer is the rollup's site points. An empty
-tile costs one index probe.
+answers the filters exactly, else from the base tables; the sites layer is the rollup's site points. A rollup
+tile's ETag is the rollup's version with the tile's key, and its bytes are kept per process until the version
+moves (app/kept_bytes.py). An empty tile costs one index probe.
 """
 
 from __future__ import annotations
@@ -20,11 +22,16 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.errors import NotFound
 from app.jurisdictions.services import get_jurisdiction_in_scope
+from app.kept_bytes import KeptBytes
 from app.maplayers.aggregation import counts_per_site, rollup_answers
 from app.maplayers.queries import check_layer, data_version, layer_rows, live_count_tile, rollup_tile, tile, tile_box
 from app.maplayers.rollup import rollup_version
 from app.maplayers.tiles import tile_bounds_wgs84, tile_etag, valid_tile
 from app.review.queries import QueueFilter
+
+# A z8 tile over a city is ~80 KB built from thousands of rollup rows; every supervisor's map opens on the
+# same few. 32 MiB per worker holds a few hundred.
+_KEPT_TILES: KeptBytes[bytes] = KeptBytes(32 << 20, len)
 
 
 @dataclass(frozen=True)
@@ -55,11 +62,14 @@ def vector_tile(
         flt = replace(flt, jurisdiction_path=get_jurisdiction_in_scope(session, jurisdiction_code, principal).path)
     paths = principal.jurisdiction_paths
     key = (layer, z, x, y, crs, "*" if paths is None else sorted(paths), sorted(asdict(flt).items()))
-    if rollup_answers(layer, z, flt) and layer != "sites":
+    if rollup_answers(layer, z, flt):
+        # The tag names everything the tile depends on (the rollup's version, scope, filters, tile, crs), so the
+        # bytes built for it stay right until the next refresh moves the version: build once, then keep.
         etag = tile_etag(*key, "rollup", rollup_version(session))
         if if_none_match is not None and etag in if_none_match:
             return Tile(etag, None, "rollup")
-        return Tile(etag, rollup_tile(session, layer, paths, flt, z, x, y, crs), "rollup")
+        body = _KEPT_TILES.get_or_build(etag, lambda: rollup_tile(session, layer, paths, flt, z, x, y, crs))
+        return Tile(etag, body, "rollup")
     version = data_version(session, layer)
     if version is not None:
         etag = tile_etag(*key, version)
@@ -67,15 +77,12 @@ def vector_tile(
             return Tile(etag, None)
     box = tile_box(z, x, y, tile_bounds_wgs84(z, x, y), crs)
     wgs_box = (box[0], box[1], box[2], box[3])
-    source = "live"
-    if layer == "sites" and rollup_answers(layer, z, flt):
-        body, source = rollup_tile(session, layer, paths, flt, z, x, y, crs), "rollup"
-    elif counts_per_site(layer, z):
+    if counts_per_site(layer, z):
         body = live_count_tile(session, layer, paths, flt, z, x, y, crs, wgs_box)
     else:
         body = tile(session, layer_rows(layer, paths, flt, wgs_box), layer, z, x, y, crs)
     if version is None:
         etag = tile_etag(*key, hashlib.sha256(body).hexdigest())
         if if_none_match is not None and etag in if_none_match:
-            return Tile(etag, None, source)
-    return Tile(etag, body, source)
+            return Tile(etag, None)
+    return Tile(etag, body)

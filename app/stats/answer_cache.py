@@ -10,7 +10,7 @@ no marshmallow): by jurisdiction at township level for a province is 2,512 rows 
 build, and is built once per rollup version and scope. The pending groups change with every submission while
 the figures change only at a refresh, so the bytes are kept per rollup version with the pending count left
 open and filled in per request (a busy hour's submissions do not throw the built answer away). Entries are
-evicted least recently used past ``MAX_BYTES`` per process. Names (jurisdictions, inspectors) in a cached answer
+evicted least recently used past ``MAX_BYTES`` per process (app/kept_bytes.py). Names (jurisdictions, inspectors) in a cached answer
 follow at the next refresh.
 """
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -30,6 +28,7 @@ from marshmallow import Schema
 
 from app.auth.authz import current_principal
 from app.extensions import current_session
+from app.kept_bytes import KeptBytes
 from app.localtime import today_local
 from app.stats.rollup import rollup_state
 
@@ -37,57 +36,16 @@ MAX_BYTES = 64 << 20
 CACHE_CONTROL = "private, no-cache"  # behind auth; may be kept but revalidated on every use (a 304)
 
 
-class AnswerCache:
-    """Key → JSON bytes around the open pending count (before, after), least recently used first out past
-    ``max_bytes`` (thread-safe)."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-        self._building: dict[str, threading.Lock] = {}
-
-    def get(self, key: str) -> tuple[bytes, bytes] | None:
-        with self._lock:
-            body = self._entries.get(key)
-            if body is not None:
-                self._entries.move_to_end(key)
-            return body
-
-    def put(self, key: str, body: tuple[bytes, bytes]) -> None:
-        size = len(body[0]) + len(body[1])
-        if size > self.max_bytes:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            self._size += size - (len(old[0]) + len(old[1]) if old is not None else 0)
-            self._entries[key] = body
-            while self._size > self.max_bytes:
-                _, (before, after) = self._entries.popitem(last=False)
-                self._size -= len(before) + len(after)
-
-    def get_or_build(self, key: str, build: Callable[[], tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
-        """The kept bytes, else built once: threads asking for the same key meanwhile wait for that build
-        instead of building it too (eight connections asking the province's townships at once build it once
-        per process, not eight times on two cores)."""
-        body = self.get(key)
-        if body is not None:
-            return body
-        with self._lock:
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            body = self.get(key)
-            if body is None:
-                body = build()
-                self.put(key, body)
-        with self._lock:
-            if self._building.get(key) is building:
-                del self._building[key]
-        return body
+def _pair_size(body: tuple[bytes, bytes]) -> int:
+    return len(body[0]) + len(body[1])
 
 
-_CACHE = AnswerCache(MAX_BYTES)
+def answer_cache(max_bytes: int) -> KeptBytes[tuple[bytes, bytes]]:
+    """Key → JSON bytes around the open pending count (before, after)."""
+    return KeptBytes(max_bytes, _pair_size)
+
+
+_CACHE = answer_cache(MAX_BYTES)
 _OPEN = -7_192_837_465  # stands for the pending count in a kept body (no figure is ever this negative)
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import mapbox_vector_tile
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from app.extensions import db
 from app.jobs.queue import queue
 from app.maplayers.rollup import MAX_STALENESS_SECONDS, pending_sites, rebuild_all, refresh_dirty
 from app.maplayers.tasks import REFRESH_MAP_LAYERS
@@ -228,3 +229,29 @@ def test_a_moved_jurisdiction_marks_its_sites_and_scope_follows_after_the_refres
     moved = _get(client, session, "sup.boai", url)
     assert _features(moved.get_data(), "inspections") == before
     assert before == _features(_get(client, session, "sup.boai", url + LIVE).get_data(), "inspections")
+
+
+def test_a_rollup_tile_is_built_once_and_then_served_from_the_kept_bytes(client, session, generated, app) -> None:  # noqa: ANN001
+    x, y = _tile_of(session, "410822", 8)
+    url = f"/api/v1/tiles/findings/8/{x}/{y}.mvt?state=approved,submitted"
+    first = _get(client, session, "sup.henan", url)
+    assert first.status_code == 200 and first.headers["X-Tile-Source"] == "rollup" and first.get_data()
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    headers = bearer(issue_tokens(session, "sup.henan"))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = client.get(url, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert sent and not [s for s in sent if "ST_AsMVT" in s]  # the rollup's version read, no tile built
+    # 博爱县's supervisor asks the same tile: other scope, other bytes (never the province's kept ones)
+    county = _get(client, session, "sup.boai", url)
+    assert county.headers["ETag"] != first.headers["ETag"]
+    assert sum(f[2] for f in _features(county.get_data(), "findings")) < sum(
+        f[2] for f in _features(first.get_data(), "findings")
+    )

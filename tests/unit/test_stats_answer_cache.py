@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-from app.stats.answer_cache import AnswerCache, answer_etag
+from app.stats.answer_cache import answer_cache, answer_etag
 
 
 def test_the_least_recently_used_answer_goes_first_past_the_bound() -> None:
-    cache = AnswerCache(max_bytes=10)
+    cache = answer_cache(10)
     cache.put("a", (b"aaa", b"a"))
     cache.put("b", (b"bbb", b"b"))
     assert cache.get("a") == (b"aaa", b"a")  # a is now the most recent
@@ -21,7 +21,7 @@ def test_the_least_recently_used_answer_goes_first_past_the_bound() -> None:
 
 
 def test_concurrent_askers_of_one_key_wait_for_a_single_build() -> None:
-    cache = AnswerCache(max_bytes=1 << 20)
+    cache = answer_cache(1 << 20)
     builds = []
     go = threading.Barrier(6)
 
