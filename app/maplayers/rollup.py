@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 MAX_STALENESS_SECONDS = 60  # the refresh job's cron period: every minute
+_REFRESH_LOCK = 7_301_702  # arbitrary: pg_advisory_xact_lock key of the map rollup's refresh
 
 STATES = ("draft", "submitted", "returned", "approved", "rejected")  # inspections.state (ck_inspections_state)
 TOTALS = [f"inspections_{st}" for st in STATES] + [f"failed_{st}" for st in STATES]
@@ -51,8 +52,10 @@ SITES = (
 
 
 def refresh_dirty(session: Session, *, batch: int = 2000) -> int:
-    """Recompute up to ``batch`` dirty sites → how many (the caller commits). Sites another refresh holds are
-    skipped."""
+    """Recompute up to ``batch`` dirty sites → how many (the caller commits)."""
+    # One refresh at a time (the job, `flask map refresh`, a rebuild): with appended marks two could take one site
+    # and write its rows twice. The other waits for this batch's commit, then finds what is left.
+    lock_refresh(session)
     # Marks are appended (a site may be marked many times); each site read is recomputed once. A mark committed
     # after this statement's snapshot stays for the next run.
     ids = sorted(
@@ -80,8 +83,14 @@ def recompute_sites(session: Session, ids: Sequence[int]) -> None:
     _bump(session)
 
 
+def lock_refresh(session: Session) -> None:
+    """Wait for any other refresh or rebuild of the map rollup to commit (held until this transaction ends)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFRESH_LOCK})
+
+
 def rebuild_all(session: Session) -> None:
     """Recompute the whole rollup from the base tables (after a bulk load; the caller commits)."""
+    lock_refresh(session)
     for table in ("map_sites", "map_site_counts", "map_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
     session.execute(text(COUNTS.format(where="true")))

@@ -23,6 +23,7 @@ from app.stats.case_rollup import CASE_FACTS, CASE_INSERTS, case_facts_where
 from app.stats.models import CASE_MEASURES, TOTAL_MEASURES
 
 MAX_STALENESS_SECONDS = 60  # the refresh job's cron period: every minute
+_REFRESH_LOCK = 7_301_701  # arbitrary: pg_advisory_xact_lock key of the statistics refresh
 
 _FACTS = """
 DROP TABLE IF EXISTS stats_facts;
@@ -276,8 +277,11 @@ def recompute_year(session: Session, nodes: list[int], month: date) -> None:
 
 
 def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
-    """Recompute the groups of the oldest ``batch`` marks (the caller commits). Marks another refresh holds are
-    skipped."""
+    """Recompute the groups of the oldest ``batch`` marks (the caller commits)."""
+    # One refresh at a time (the job, `flask stats refresh`, a rebuild): two refreshes of different groups of one
+    # month both rewrite the ancestors' rows, and with appended marks (0037) two could even take one group. The
+    # other waits for this batch's commit, then finds what is left.
+    lock_refresh(session)
     # Marks are appended (0037): every mark of a taken group goes, however often it was marked.
     keys = set(
         session.execute(
@@ -298,8 +302,14 @@ def refresh_dirty(session: Session, *, batch: int = 500) -> RefreshResult:
     return RefreshResult(groups=len(keys))
 
 
+def lock_refresh(session: Session) -> None:
+    """Wait for any other refresh or rebuild of these rollups to commit (held until this transaction ends)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _REFRESH_LOCK})
+
+
 def rebuild_all(session: Session) -> None:
     """Recompute every rollup from the base tables (after a bulk load; the caller commits)."""
+    lock_refresh(session)
     for table in (*(r.table for r in ROLLUPS), "stats_sites", "stats_dirty"):
         session.execute(text(f"DELETE FROM {table}"))
     _run(session, _FACTS.format(where="true"), {})

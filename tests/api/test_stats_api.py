@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -404,3 +405,54 @@ def test_a_site_row_recorded_under_an_unmarked_jurisdiction_is_rewritten(session
         session.commit()
     session.commit()
     assert _mismatches(session) == (0, 0)
+
+
+def test_two_refreshes_at_once_take_turns_and_write_the_rows_a_rebuild_writes(app, session, generated) -> None:  # noqa: ANN001
+    """The job and `flask stats refresh` may run together. Two townships of one county marked for one month: the
+    first refresh takes one, the second the other; both rewrite the county's and its ancestors' rows for that
+    month. Without the refresh lock the second either failed on the first's rows (duplicate key, seen under
+    bench-scale) or left the ancestors' rows wrong (this test, on the old code)."""
+    from app.extensions import db  # noqa: PLC0415
+
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    first, second, month = session.execute(
+        text(
+            "SELECT min(s.jurisdiction_id), max(s.jurisdiction_id), date_trunc('month', lantian_local_day("
+            "COALESCE(i.started_at, i.submitted_at, i.created_at)))::date AS m"
+            " FROM inspections i JOIN sites s ON s.id = i.site_id JOIN jurisdictions j ON j.id = s.jurisdiction_id"
+            " WHERE i.state <> 'draft' AND j.level = 'township' GROUP BY j.parent_id, m"
+            " HAVING count(DISTINCT s.jurisdiction_id) > 1 ORDER BY m LIMIT 1"
+        )
+    ).one()
+    for jurisdiction in (first, second):
+        session.execute(
+            text("INSERT INTO stats_dirty (jurisdiction_id, month) VALUES (:j, :m)"), {"j": jurisdiction, "m": month}
+        )
+    session.commit()
+    assert refresh_dirty(session, batch=1).groups == 1  # the first township's month, not committed yet
+
+    failures: list[BaseException] = []
+
+    def other_refresh() -> None:
+        with app.app_context():
+            try:
+                assert refresh_dirty(db.session).groups == 1
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 — reported by the test below
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=other_refresh)
+    thread.start()
+    thread.join(timeout=1.0)  # it waits for this refresh…
+    assert thread.is_alive()
+    session.commit()  # …until this one commits
+    thread.join(timeout=60)
+    assert not failures, failures
+    refreshed = _snapshot(session)
+    rebuild_all(session)
+    session.commit()
+    assert _snapshot(session) == refreshed
