@@ -4,8 +4,8 @@ photo rows (no bytes), loaded with COPY (never ORM inserts), seeded and reproduc
 ``python -m bench.generate --database-url URL [--scale henan|small] [--seed 2026]`` (the owner's URL: the load
 disables the user triggers of the tables it fills for its transaction, which only the owner may do; the
 evidence guards exist for the application's writes, not for a synthetic bulk load). It needs the checklist and
-penalty catalogues synced (``flask checklists sync``, ``flask penalties sync``) and ends with a full statistics
-rebuild. A progress bar shows rows, rate and ETA.
+penalty catalogues synced (``flask checklists sync``, ``flask penalties sync``) and ends with full rebuilds of the
+statistics and map rollups. A progress bar shows rows, rate and ETA.
 
 The shape, at ``henan`` scale: 18 cities, 157 counties (焦作's real ten among them), about 2,450 sub-districts
 (townships), 100,000 sites, 1,000,000 inspections over the three years before ``--until``, about 3.4 M findings,
@@ -41,7 +41,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.auth.passwords import hash_password
-from app.stats.rollup import rebuild_all
+from app.maplayers import rollup as map_rollup
+from app.stats import rollup as stats_rollup
 
 PASSWORD = "lantian-bench-2026"
 UTC = UTC
@@ -571,7 +572,10 @@ def generate(
     for table in tables:
         conn.execute(text(f"ANALYZE {table}"))
     with bar.task("statistics rollups", 1) as tick:
-        rebuild_all(Session(bind=conn))
+        stats_rollup.rebuild_all(Session(bind=conn))
+        tick(1)
+    with bar.task("map rollup (low-zoom tiles)", 1) as tick:
+        map_rollup.rebuild_all(Session(bind=conn))
         tick(1)
     counts.seconds = time.perf_counter() - started
     return counts
