@@ -8,8 +8,8 @@ Tiles outside every one of the caller's jurisdictions are simply empty (scope is
 Below zoom 12 (app/maplayers/aggregation.py): inspections and failed findings are counts per site, drawn from
 the rollup (app/maplayers/rollup.py, at most about a minute behind; the ETag is the rollup's version) when it
 answers the filters exactly, else from the base tables; the sites layer is the rollup's site points. A rollup
-tile's ETag is the rollup's version with the tile's key, and its bytes are kept per process until the version
-moves (app/kept_bytes.py). An empty tile costs one index probe.
+tile's ETag is the rollup's version with the tile's key. Tiles tagged by a version (the rollup's, or the newest
+inspection change) keep their bytes per process until it moves (app/kept_bytes.py). An empty tile costs one index probe.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from app.maplayers.tiles import tile_bounds_wgs84, tile_etag, valid_tile
 from app.review.queries import QueueFilter
 
 # A z8 tile over a city is ~80 KB built from thousands of rollup rows; every supervisor's map opens on the
-# same few. 32 MiB per worker holds a few hundred.
+# same few. 32 MiB per worker holds a few hundred (a tile's key is its tag: version, scope, filters, tile, crs).
 _KEPT_TILES: KeptBytes[bytes] = KeptBytes(32 << 20, len)
 
 
@@ -71,18 +71,22 @@ def vector_tile(
         body = _KEPT_TILES.get_or_build(etag, lambda: rollup_tile(session, layer, paths, flt, z, x, y, crs))
         return Tile(etag, body, "rollup")
     version = data_version(session, layer)
+
+    def build() -> bytes:
+        box = tile_box(z, x, y, tile_bounds_wgs84(z, x, y), crs)
+        wgs_box = (box[0], box[1], box[2], box[3])
+        if counts_per_site(layer, z):
+            return live_count_tile(session, layer, paths, flt, z, x, y, crs, wgs_box)
+        return tile(session, layer_rows(layer, paths, flt, wgs_box), layer, z, x, y, crs)
+
     if version is not None:
+        # Tagged by the newest inspection change: the bytes built for the tag stay right until the next change.
         etag = tile_etag(*key, version)
         if if_none_match is not None and etag in if_none_match:
             return Tile(etag, None)
-    box = tile_box(z, x, y, tile_bounds_wgs84(z, x, y), crs)
-    wgs_box = (box[0], box[1], box[2], box[3])
-    if counts_per_site(layer, z):
-        body = live_count_tile(session, layer, paths, flt, z, x, y, crs, wgs_box)
-    else:
-        body = tile(session, layer_rows(layer, paths, flt, wgs_box), layer, z, x, y, crs)
-    if version is None:
-        etag = tile_etag(*key, hashlib.sha256(body).hexdigest())
-        if if_none_match is not None and etag in if_none_match:
-            return Tile(etag, None)
+        return Tile(etag, _KEPT_TILES.get_or_build(etag, build))
+    body = build()
+    etag = tile_etag(*key, hashlib.sha256(body).hexdigest())
+    if if_none_match is not None and etag in if_none_match:
+        return Tile(etag, None)
     return Tile(etag, body)

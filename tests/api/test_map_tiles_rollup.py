@@ -255,3 +255,36 @@ def test_a_rollup_tile_is_built_once_and_then_served_from_the_kept_bytes(client,
     assert sum(f[2] for f in _features(county.get_data(), "findings")) < sum(
         f[2] for f in _features(first.get_data(), "findings")
     )
+
+
+def test_a_kept_live_tile_is_rebuilt_after_the_next_inspection_change(client, session, generated) -> None:  # noqa: ANN001
+    # Close up, inspections are drawn one by one where the phone stood (else at the site).
+    inspection, lon, lat = session.execute(
+        text(
+            "SELECT i.id, ST_X(p), ST_Y(p) FROM inspections i JOIN sites s ON s.id = i.site_id"
+            " JOIN jurisdictions j ON j.id = s.jurisdiction_id"
+            " CROSS JOIN LATERAL (SELECT COALESCE(i.location, ST_PointOnSurface(s.geom)) AS p) AS x"
+            " WHERE i.state = 'submitted' AND j.code LIKE '410822%' ORDER BY i.id LIMIT 1"
+        )
+    ).one()
+    n = 2**12
+    x, y = int((lon + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    url = f"/api/v1/tiles/inspections/12/{x}/{y}.mvt?state=approved"
+
+    def drawn(body: bytes) -> int:
+        return len(mapbox_vector_tile.decode(body)["inspections"]["features"]) if body else 0
+
+    before = _get(client, session, "sup.henan", url)
+    assert before.headers["X-Tile-Source"] == "live"
+    assert _get(client, session, "sup.henan", url).get_data() == before.get_data()  # kept: the same bytes
+    session.execute(
+        text(
+            "UPDATE inspections SET state = 'approved', decision = 'approve', decided_at = now(),"
+            " change_seq = nextval('inspection_change_seq') WHERE id = :id"
+        ),
+        {"id": inspection},
+    )
+    session.commit()
+    after = _get(client, session, "sup.henan", url)
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert drawn(after.get_data()) == drawn(before.get_data()) + 1
