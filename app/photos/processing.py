@@ -1,21 +1,30 @@
 """Image processing: the ONLY module that imports PIL / pillow_heif (STYLE §4).
 
-Three entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
+Entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
 
 - ``inspect_original``  — no pixel decode (≈ 0.02–0.1 ms): real format sniffed from the
   bytes through an allow-list, size, pixel limit, EXIF time/GPS/make/model/software,
   orientation, and a *structural* truncation hint. Safe to run before answering an
   upload (acknowledge once durable, hash verified, metadata read).
+- ``verify_jpeg_not_cut_short`` — no pixel decode (a walk over the JPEG's markers, ≈ 1–3 ms for
+  3 MB): the bytes reach the first image's end marker (``app.photos.jpeg_structure``). The upload
+  path runs it on every JPEG.
 - ``verify_decodes``    — decodes the pixels (JPEG at 1/8 scale, still reads every
   entropy-coded byte) to prove the file is not truncated/corrupt. ≈ 45–75 ms for 12 MP.
-  The upload path calls it synchronously only when ``OriginalInfo.suspect_truncated``.
+  The upload path calls it synchronously only for a PNG or WebP with ``suspect_truncated``.
+- ``verify_complete``   — a JPEG's scan data reaches its end marker (a scan cut and closed with an
+  end marker decodes with a grey band, without any error). A decode: the derivatives job runs it.
 - ``make_derivatives`` / ``make_watermarked`` — the expensive part, meant for a worker
   after the response; both fully decode and therefore also confirm decodability
   (truncated → ``image_undecodable``).
 
-Why no truncation proof in ``inspect_original``: decoding is the cost (PERFORMANCE.md),
-and a file whose client hash matches but whose data is cut was already broken on the
-phone; retrying would not help. The phone learns it from the derivative state.
+Where the upload and the job split the work on a JPEG: the upload refuses bytes that stop before the
+end marker (cut short in transfer or while the phone wrote the file; the phone still has the photo, so
+a retry can help) from the structure alone. Whatever only a decode finds — a scan cut and then closed
+with an end marker, a corrupt marker inside the scan — is found by the derivatives job, which records
+``derivatives_state = failed`` with ``image_truncated`` / ``image_undecodable``; the phone learns it
+from the photo's derivative state. Entropy-coded data that is merely wrong (flipped bits) decodes to
+wrong pixels with libjpeg's warnings only; neither check finds that.
 
 Never set ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` anywhere in the process: it
 would make truncated images decode silently (a unit test guards the default).
@@ -26,6 +35,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import mmap
 import os
 import statistics
 import struct
@@ -38,6 +48,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFont, ImageOps, Un
 
 from app.errors import AppError
 from app.photos.errors import ImageTooManyPixels, ImageTruncated, ImageUndecodable, UnsupportedImageFormat
+from app.photos.jpeg_structure import first_image_is_whole
 from app.photos.metadata import (
     GPS_MALFORMED,
     GpsFix,
@@ -76,6 +87,7 @@ __all__ = [
     "perceptual_hash",
     "verify_complete",
     "verify_decodes",
+    "verify_jpeg_not_cut_short",
 ]
 
 try:  # HEIC via pillow-heif (pinned in requirements.txt)
@@ -460,6 +472,25 @@ def verify_decodes(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> None
         fp.close()
 
 
+def verify_jpeg_not_cut_short(source: Source) -> None:
+    """A JPEG whose bytes stop before its first image's end marker → ``ImageUndecodable``, without
+    decoding (``app.photos.jpeg_structure``). A file is mapped, not read: no copy of its bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        whole = first_image_is_whole(bytes(source))
+    else:
+        with open(source, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                whole = False
+            else:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    whole = first_image_is_whole(mapped)
+    if not whole:
+        raise ImageUndecodable(
+            "图片数据不完整（JPEG 在结束标记前中断），请重新上传原始文件",
+            "The image data is incomplete (the JPEG stops before its end marker); upload the original file again",
+        )
+
+
 def _decode_jpeg_scan(data: bytes, max_pixels: int, scale: int) -> Image.Image:
     im = _open(io.BytesIO(data), max_pixels)
     try:
@@ -486,8 +517,8 @@ def verify_complete(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Non
     the second decode runs only when the last block is the zero-filled grey (a real photo rarely
     ends on exactly 128/128/128). A progressive JPEG is decoded twice at full size (its later scans
     only refine detail, which 1/8 scale never shows); phones seldom write them. Limits: a file that
-    does not end in FF D9 (trailers, later MPO frames) is left to ``verify_decodes``, and a
-    progressive JPEG missing whole scans (each one complete) is not detectable without its plan.
+    does not end in FF D9 (trailers, later MPO frames) is left to the full decode of the derivatives,
+    and a progressive JPEG missing whole scans (each one complete) is not detectable without its plan.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
