@@ -5,7 +5,10 @@ one or more scans (an SOS header, then entropy-coded data), and the end marker (
 data every FF byte is followed by 00 (byte stuffing) or by a restart marker (FF D0–D7), so the first other
 marker after a scan is a real one: the end marker, or the next segment of a progressive or multi-scan JPEG.
 
-The first image of the file is whole when that walk reaches its end marker. Nothing after it is looked at:
+The first image of the file is whole when that walk reaches its end marker. A sequential JPEG whose first
+scan holds every component (what phones write) has no other scan, so its end marker is the first FF D9 after
+that scan's header: any FF D9 there will do, found from the end of the file (``rfind``) in microseconds
+instead of reading the whole scan. Nothing after the end marker is looked at:
 phones append trailers (Samsung), second images (MPF / MPO) or zero padding there. The EXIF thumbnail's own
 end marker sits inside APP1, a segment skipped by its length, so it is never taken for the image's.
 
@@ -24,6 +27,9 @@ __all__ = ["first_image_is_whole"]
 _SOI = b"\xff\xd8"
 _EOI = 0xD9
 _SOS = 0xDA
+# Start-of-frame markers of the sequential DCT processes (baseline, extended, arithmetic): one scan per component.
+_SEQUENTIAL_SOF = frozenset({0xC0, 0xC1, 0xC9})
+_ANY_SOF = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)})
 # Markers without a length: TEM and the restart markers RST0–RST7.
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 # The first marker after entropy-coded data: FF followed by neither 00 (stuffing), RSTn nor FF (fill byte; the
@@ -38,7 +44,7 @@ def first_image_is_whole(data: bytes | mmap.mmap) -> bool:
     size = len(data)
     if bytes(data[:2]) != _SOI:
         return False
-    pos, scanned = 2, False
+    pos, scanned, frame_components, sequential = 2, False, 0, False
     while True:
         # Bytes before a marker that are not FF are skipped, as libjpeg and Pillow skip them (with a warning).
         pos = data.find(b"\xff", pos)
@@ -59,8 +65,13 @@ def first_image_is_whole(data: bytes | mmap.mmap) -> bool:
         length = (data[pos] << 8) | data[pos + 1]  # includes its own two bytes
         if length < 2 or pos + length > size:
             return False
-        pos += length
+        segment, pos = pos, pos + length
+        if marker in _ANY_SOF and length >= 8:
+            frame_components, sequential = data[segment + 7], marker in _SEQUENTIAL_SOF
         if marker == _SOS:
+            if not scanned and sequential and length >= 3 and data[segment + 2] == frame_components:
+                # The only scan: entropy-coded data never holds FF D9 (stuffing), so one after it is the end marker.
+                return data.rfind(b"\xff\xd9", pos) >= 0
             scanned = True
             found = _MARKER_AFTER_SCAN.search(data, pos)
             if found is None:

@@ -99,6 +99,18 @@ def test_progressive_jpegs_are_walked_scan_by_scan() -> None:
     for at in scans[1:]:  # cut between two scans: earlier scans whole, the image is not
         assert not first_image_is_whole(data[:at])
         assert not first_image_is_whole(data[: at + 6])
+    assert not first_image_is_whole(data[: (scans[-1] + len(data)) // 2])  # inside the last scan
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_a_sequential_jpeg_is_judged_by_its_only_scan(mode: str) -> None:
+    """One scan holds every component (grey: one, colour: three): an FF D9 after it is the end marker."""
+    buf = io.BytesIO()
+    Image.effect_noise((320, 240), 40).convert(mode).save(buf, "JPEG", quality=90)
+    data = buf.getvalue()
+    assert first_image_is_whole(data)
+    assert first_image_is_whole(data + b"\x00" * 100 + b"\xff\xd9")
+    assert not first_image_is_whole(data[: (_first_scan_data(data) + len(data)) // 2])
 
 
 def test_restart_markers_inside_the_scan_are_not_its_end() -> None:
