@@ -76,11 +76,8 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
             if phash is None:  # made before hashes were kept
                 phash = processing.perceptual_hash(original_source(store, photo.sha256), max_pixels)
             return done[0], done[1], phash
-    source = original_source(store, photo.sha256)
-    # The upload judged a JPEG by its structure only: a scan cut and closed with an end marker decodes without
-    # an error (a grey band), so it is refused here, before a derivative shows it (image_truncated).
-    processing.verify_complete(source, max_pixels=max_pixels)
-    result = processing.make_derivatives(source, max_pixels=max_pixels)
+    # make_derivatives also refuses a JPEG scan cut and closed with an end marker (image_truncated).
+    result = processing.make_derivatives(original_source(store, photo.sha256), max_pixels=max_pixels)
     store.put_derivative(photo.sha256, THUMBNAIL, result.thumbnail)
     store.put_derivative(photo.sha256, DISPLAY, result.display)  # last: its presence means "both done"
     return result.display_size[0], result.display_size[1], result.phash

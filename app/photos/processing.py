@@ -13,7 +13,8 @@ Entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
   entropy-coded byte) to prove the file is not truncated/corrupt. ≈ 45–75 ms for 12 MP.
   The upload path calls it synchronously only for a PNG or WebP with ``suspect_truncated``.
 - ``verify_complete``   — a JPEG's scan data reaches its end marker (a scan cut and closed with an
-  end marker decodes with a grey band, without any error). A decode: the derivatives job runs it.
+  end marker decodes with a grey band, without any error). Decodes again: ``make_derivatives`` runs it
+  only when its own decode ends on the zero-fill grey (or the JPEG is progressive).
 - ``make_derivatives`` / ``make_watermarked`` — the expensive part, meant for a worker
   after the response; both fully decode and therefore also confirm decodability
   (truncated → ``image_undecodable``).
@@ -391,11 +392,23 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
+def _scan_may_be_cut(im: Image.Image) -> bool:
+    """After a JPEG's decode: could its scan have been cut and closed with an end marker? Then libjpeg filled
+    the missing blocks with zeros, so the last pixel is the zero-DC grey (at 1/4 scale and up, fancy
+    upsampling mixes only samples of that last block). A progressive JPEG cannot be told this way."""
+    if im.format != "JPEG":
+        return False
+    if im.info.get("progressive") or im.info.get("progression"):
+        return True
+    return im.crop((im.width - 1, im.height - 1, im.width, im.height)).convert("RGB").getpixel((0, 0)) == _ZERO_DC_RGB
+
+
 def _decode_oriented(
     source: Source, box: int, max_pixels: int, draft_min_fraction: float = DRAFT_MIN_FRACTION
-) -> tuple[Image.Image, int | None, bytes | None]:
+) -> tuple[Image.Image, int | None, bytes | None, bool]:
     """Open, draft (JPEG) so that the decoded image still covers ``box`` after rotation,
-    decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft)."""
+    decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft).
+    The last item: the scan may have been cut (``_scan_may_be_cut``; ``verify_complete`` decides)."""
     fp = _as_file(source)
     try:
         im = _open(fp, max_pixels)
@@ -408,6 +421,7 @@ def _decode_oriented(
                 # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 when that still covers the request
                 im.draft("RGB", (max(1, int(fw * draft_min_fraction)), max(1, int(fh * draft_min_fraction))))
             im.load()
+            may_be_cut = _scan_may_be_cut(im)
             if im.format != "HEIF" and orientation and orientation != 1:
                 im = ImageOps.exif_transpose(im)
             else:
@@ -422,7 +436,7 @@ def _decode_oriented(
             raise _too_many(None, max_pixels) from exc
     finally:
         fp.close()
-    return _to_rgb(im), orientation, icc if isinstance(icc, bytes) else None
+    return _to_rgb(im), orientation, icc if isinstance(icc, bytes) else None, may_be_cut
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -557,8 +571,13 @@ def make_derivatives(
 ) -> Derivatives:
     """Orientation-corrected display JPEG (≤ display_max px; a JPEG may come out down to
     ``draft_min_fraction`` of it, see DRAFT_MIN_FRACTION) and thumbnail (≤ thumb_max px),
-    both without EXIF/GPS. Fully decodes, so it also confirms decodability."""
-    im, orientation, icc = _decode_oriented(source, display_max, max_pixels, draft_min_fraction)
+    both without EXIF/GPS. Fully decodes, so it also confirms decodability; a JPEG whose decoded last
+    block is the zero-fill grey (or any progressive one) also goes through ``verify_complete``."""
+    im, orientation, icc, may_be_cut = _decode_oriented(source, display_max, max_pixels, draft_min_fraction)
+    if may_be_cut:
+        # The upload judged a JPEG by its structure only: a scan cut and closed with an end marker decodes
+        # without an error (a grey band) and is refused here, before any derivative shows it.
+        verify_complete(source, max_pixels=max_pixels)
     display = im if max(im.size) <= display_max else im.resize(_fit(im.size, display_max), Image.Resampling.LANCZOS)
     thumb = display.resize(_fit(display.size, thumb_max), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return Derivatives(
@@ -604,7 +623,7 @@ def _phash(im: Image.Image) -> int:
 
 def perceptual_hash(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     """The 64-bit perceptual hash of an image (orientation applied), as a signed 64-bit integer."""
-    im, _, _ = _decode_oriented(source, DISPLAY_MAX_PX, max_pixels)
+    im, _, _, _ = _decode_oriented(source, DISPLAY_MAX_PX, max_pixels)
     return _phash(im)
 
 
@@ -657,7 +676,7 @@ def make_watermarked(
     (time, coordinates, site, officers), so the band never hides evidence.
     ``font_path`` defaults to WenQuanYi Micro Hei; if no CJK font loads we fall back to
     Pillow's default font and log a warning. No EXIF/GPS in the output."""
-    im, _, icc = _decode_oriented(source, max_px, max_pixels)
+    im, _, icc, _ = _decode_oriented(source, max_px, max_pixels)
     if max(im.size) > max_px:
         im = im.resize(_fit(im.size, max_px), Image.Resampling.LANCZOS)
     width = im.size[0]
