@@ -76,6 +76,7 @@ def _make_and_store(session: Session, store: PhotoStore, photo: Photo, max_pixel
             if phash is None:  # made before hashes were kept
                 phash = processing.perceptual_hash(original_source(store, photo.sha256), max_pixels)
             return done[0], done[1], phash
+    # make_derivatives also refuses a JPEG scan cut and closed with an end marker (image_truncated).
     result = processing.make_derivatives(original_source(store, photo.sha256), max_pixels=max_pixels)
     store.put_derivative(photo.sha256, THUMBNAIL, result.thumbnail)
     store.put_derivative(photo.sha256, DISPLAY, result.display)  # last: its presence means "both done"

@@ -12,9 +12,10 @@ Status choices:
 - ``image_too_many_pixels`` → 422 (decompression bomb).
 - ``image_undecodable`` → 422 (truncated / corrupt data; Pillow cannot decode it, or the decoder
   failed in any unexpected way: the bytes will not get better by sending them again).
-- ``image_truncated`` → 422 (a JPEG whose scan data stops short before its end marker: it would
-  decode with a grey band; refused so incomplete evidence never enters the record, and the phone,
-  which still holds the photo, is told to send the file again).
+- ``image_truncated`` → 422 (a JPEG whose scan data stops short and is then closed with an end
+  marker: it would decode with a grey band. Only a decode finds it, so the derivatives job reports
+  it as the photo's ``derivatives.error_code`` and makes no derivative of it; a JPEG whose bytes simply
+  stop before the end marker is refused at upload as ``image_undecodable``, from its structure).
 - ``upload_quota_exceeded`` → 429 (too many open resumable uploads for this user, or too many bytes
   parked in them; the body names the ``limit``, its value and the current usage; finishing or
   expiring partials frees it, hence 429 and not 413: the photo itself is within the size limit).

@@ -1,21 +1,31 @@
 """Image processing: the ONLY module that imports PIL / pillow_heif (STYLE §4).
 
-Three entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
+Entry points, by cost (figures: the team's PERFORMANCE.md notes and the report):
 
 - ``inspect_original``  — no pixel decode (≈ 0.02–0.1 ms): real format sniffed from the
   bytes through an allow-list, size, pixel limit, EXIF time/GPS/make/model/software,
   orientation, and a *structural* truncation hint. Safe to run before answering an
   upload (acknowledge once durable, hash verified, metadata read).
+- ``verify_jpeg_not_cut_short`` — no pixel decode (a walk over the JPEG's markers, ≈ 1–3 ms for
+  3 MB): the bytes reach the first image's end marker (``app.photos.jpeg_structure``). The upload
+  path runs it on every JPEG.
 - ``verify_decodes``    — decodes the pixels (JPEG at 1/8 scale, still reads every
   entropy-coded byte) to prove the file is not truncated/corrupt. ≈ 45–75 ms for 12 MP.
-  The upload path calls it synchronously only when ``OriginalInfo.suspect_truncated``.
+  The upload path calls it synchronously only for a PNG or WebP with ``suspect_truncated``.
+- ``verify_complete``   — a JPEG's scan data reaches its end marker (a scan cut and closed with an
+  end marker decodes with a grey band, without any error). Decodes again: ``make_derivatives`` runs it
+  only when its own decode ends on the zero-fill grey (or the JPEG is progressive).
 - ``make_derivatives`` / ``make_watermarked`` — the expensive part, meant for a worker
   after the response; both fully decode and therefore also confirm decodability
   (truncated → ``image_undecodable``).
 
-Why no truncation proof in ``inspect_original``: decoding is the cost (PERFORMANCE.md),
-and a file whose client hash matches but whose data is cut was already broken on the
-phone; retrying would not help. The phone learns it from the derivative state.
+Where the upload and the job split the work on a JPEG: the upload refuses bytes that stop before the
+end marker (cut short in transfer or while the phone wrote the file; the phone still has the photo, so
+a retry can help) from the structure alone. Whatever only a decode finds — a scan cut and then closed
+with an end marker, a corrupt marker inside the scan — is found by the derivatives job, which records
+``derivatives_state = failed`` with ``image_truncated`` / ``image_undecodable``; the phone learns it
+from the photo's derivative state. Entropy-coded data that is merely wrong (flipped bits) decodes to
+wrong pixels with libjpeg's warnings only; neither check finds that.
 
 Never set ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` anywhere in the process: it
 would make truncated images decode silently (a unit test guards the default).
@@ -26,6 +36,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import mmap
 import os
 import statistics
 import struct
@@ -38,6 +49,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageFont, ImageOps, Un
 
 from app.errors import AppError
 from app.photos.errors import ImageTooManyPixels, ImageTruncated, ImageUndecodable, UnsupportedImageFormat
+from app.photos.jpeg_structure import first_image_is_whole
 from app.photos.metadata import (
     GPS_MALFORMED,
     GpsFix,
@@ -76,6 +88,7 @@ __all__ = [
     "perceptual_hash",
     "verify_complete",
     "verify_decodes",
+    "verify_jpeg_not_cut_short",
 ]
 
 try:  # HEIC via pillow-heif (pinned in requirements.txt)
@@ -379,11 +392,23 @@ def _fit(size: tuple[int, int], box: int) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
+def _scan_may_be_cut(im: Image.Image) -> bool:
+    """After a JPEG's decode: could its scan have been cut and closed with an end marker? Then libjpeg filled
+    the missing blocks with zeros, so the last pixel is the zero-DC grey (at 1/4 scale and up, fancy
+    upsampling mixes only samples of that last block). A progressive JPEG cannot be told this way."""
+    if im.format != "JPEG":
+        return False
+    if im.info.get("progressive") or im.info.get("progression"):
+        return True
+    return im.crop((im.width - 1, im.height - 1, im.width, im.height)).convert("RGB").getpixel((0, 0)) == _ZERO_DC_RGB
+
+
 def _decode_oriented(
     source: Source, box: int, max_pixels: int, draft_min_fraction: float = DRAFT_MIN_FRACTION
-) -> tuple[Image.Image, int | None, bytes | None]:
+) -> tuple[Image.Image, int | None, bytes | None, bool]:
     """Open, draft (JPEG) so that the decoded image still covers ``box`` after rotation,
-    decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft)."""
+    decode, then exif_transpose at that reduced size (PERFORMANCE.md: transpose after draft).
+    The last item: the scan may have been cut (``_scan_may_be_cut``; ``verify_complete`` decides)."""
     fp = _as_file(source)
     try:
         im = _open(fp, max_pixels)
@@ -396,6 +421,7 @@ def _decode_oriented(
                 # DCT scaling: libjpeg decodes at 1/2, 1/4 or 1/8 when that still covers the request
                 im.draft("RGB", (max(1, int(fw * draft_min_fraction)), max(1, int(fh * draft_min_fraction))))
             im.load()
+            may_be_cut = _scan_may_be_cut(im)
             if im.format != "HEIF" and orientation and orientation != 1:
                 im = ImageOps.exif_transpose(im)
             else:
@@ -410,7 +436,7 @@ def _decode_oriented(
             raise _too_many(None, max_pixels) from exc
     finally:
         fp.close()
-    return _to_rgb(im), orientation, icc if isinstance(icc, bytes) else None
+    return _to_rgb(im), orientation, icc if isinstance(icc, bytes) else None, may_be_cut
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -460,6 +486,25 @@ def verify_decodes(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> None
         fp.close()
 
 
+def verify_jpeg_not_cut_short(source: Source) -> None:
+    """A JPEG whose bytes stop before its first image's end marker → ``ImageUndecodable``, without
+    decoding (``app.photos.jpeg_structure``). A file is mapped, not read: no copy of its bytes."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        whole = first_image_is_whole(bytes(source))
+    else:
+        with open(source, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                whole = False
+            else:
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    whole = first_image_is_whole(mapped)
+    if not whole:
+        raise ImageUndecodable(
+            "图片数据不完整（JPEG 在结束标记前中断），请重新上传原始文件",
+            "The image data is incomplete (the JPEG stops before its end marker); upload the original file again",
+        )
+
+
 def _decode_jpeg_scan(data: bytes, max_pixels: int, scale: int) -> Image.Image:
     im = _open(io.BytesIO(data), max_pixels)
     try:
@@ -486,8 +531,8 @@ def verify_complete(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> Non
     the second decode runs only when the last block is the zero-filled grey (a real photo rarely
     ends on exactly 128/128/128). A progressive JPEG is decoded twice at full size (its later scans
     only refine detail, which 1/8 scale never shows); phones seldom write them. Limits: a file that
-    does not end in FF D9 (trailers, later MPO frames) is left to ``verify_decodes``, and a
-    progressive JPEG missing whole scans (each one complete) is not detectable without its plan.
+    does not end in FF D9 (trailers, later MPO frames) is left to the full decode of the derivatives,
+    and a progressive JPEG missing whole scans (each one complete) is not detectable without its plan.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -526,8 +571,13 @@ def make_derivatives(
 ) -> Derivatives:
     """Orientation-corrected display JPEG (≤ display_max px; a JPEG may come out down to
     ``draft_min_fraction`` of it, see DRAFT_MIN_FRACTION) and thumbnail (≤ thumb_max px),
-    both without EXIF/GPS. Fully decodes, so it also confirms decodability."""
-    im, orientation, icc = _decode_oriented(source, display_max, max_pixels, draft_min_fraction)
+    both without EXIF/GPS. Fully decodes, so it also confirms decodability; a JPEG whose decoded last
+    block is the zero-fill grey (or any progressive one) also goes through ``verify_complete``."""
+    im, orientation, icc, may_be_cut = _decode_oriented(source, display_max, max_pixels, draft_min_fraction)
+    if may_be_cut:
+        # The upload judged a JPEG by its structure only: a scan cut and closed with an end marker decodes
+        # without an error (a grey band) and is refused here, before any derivative shows it.
+        verify_complete(source, max_pixels=max_pixels)
     display = im if max(im.size) <= display_max else im.resize(_fit(im.size, display_max), Image.Resampling.LANCZOS)
     thumb = display.resize(_fit(display.size, thumb_max), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return Derivatives(
@@ -573,7 +623,7 @@ def _phash(im: Image.Image) -> int:
 
 def perceptual_hash(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
     """The 64-bit perceptual hash of an image (orientation applied), as a signed 64-bit integer."""
-    im, _, _ = _decode_oriented(source, DISPLAY_MAX_PX, max_pixels)
+    im, _, _, _ = _decode_oriented(source, DISPLAY_MAX_PX, max_pixels)
     return _phash(im)
 
 
@@ -626,7 +676,7 @@ def make_watermarked(
     (time, coordinates, site, officers), so the band never hides evidence.
     ``font_path`` defaults to WenQuanYi Micro Hei; if no CJK font loads we fall back to
     Pillow's default font and log a warning. No EXIF/GPS in the output."""
-    im, _, icc = _decode_oriented(source, max_px, max_pixels)
+    im, _, icc, _ = _decode_oriented(source, max_px, max_pixels)
     if max(im.size) > max_px:
         im = im.resize(_fit(im.size, max_px), Image.Resampling.LANCZOS)
     width = im.size[0]

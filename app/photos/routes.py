@@ -187,9 +187,14 @@ class PhotoById(MethodView):
             max_pixels=_max_pixels(),
             links=_links(),
         )
+        # The answer is read in this transaction: the row as its INSERT returned it and the evidence flags the
+        # arrival hook just set. Detached, the commit does not expire it, so nothing is read again after the
+        # commit (that was a new transaction with two SELECTs per upload, issue #17).
+        out = _out(result.photo)
+        db.session.expunge(result.photo)
         db.session.commit()
         headers = {"Location": f"/api/v1/photos/{photo_id}", "ETag": f'"{result.photo.sha256}"'}
-        return _out(result.photo), (201 if result.created else 200), headers
+        return out, (201 if result.created else 200), headers
 
     @blp.auth()
     @blp.response(200, PhotoSchema)

@@ -1,10 +1,11 @@
 """Uploads: the idempotent PUT by content hash and the resumable upload. Services never commit.
 
 Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
-hashing → hash verified → metadata read without decoding (plus a decode proof when the file looks
-truncated, and for a JPEG that ends properly a proof that its scan data is complete) → ``INSERT … ON
-CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
-and answers. Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
+hashing → hash verified → metadata read without decoding (plus, for a JPEG, a walk over its markers that
+refuses bytes stopping before the end marker; for a PNG or WebP that looks truncated, a decode) → ``INSERT …
+ON CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
+and answers. What only a decode finds in a JPEG (a scan cut and closed with an end marker, corrupt markers
+inside the scan) is the job's: the photo's derivatives end ``failed`` (``processing`` module doc). Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
 a derivative is requested first). A crash between the store write and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
 """
@@ -177,12 +178,12 @@ def _register_original(
     try:
         source = original_source(store, sha256)
         info = processing.inspect_original(source, max_pixels=max_pixels)
-        if info.suspect_truncated:
-            # Refuse a broken file while the phone still has it (a retry may fix it).
+        # Refuse a file cut short while the phone still has it (a retry may fix it). A JPEG is judged by its
+        # structure: decoding it here was most of the PUT's time (bench/README.md, "Photo PUT: ...").
+        if info.format == "JPEG":
+            processing.verify_jpeg_not_cut_short(source)
+        elif info.suspect_truncated:
             processing.verify_decodes(source, max_pixels=max_pixels)
-        else:
-            # A JPEG cut short and closed with an end marker would otherwise be kept with a grey band.
-            processing.verify_complete(source, max_pixels=max_pixels)
     except PERMANENT_DERIVATIVE_ERRORS:
         # Includes any unexpected decoder failure (processing reports those as image_undecodable):
         # a clean 422 and nothing left behind, never a 500 the phone retries forever.

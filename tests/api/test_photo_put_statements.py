@@ -56,12 +56,40 @@ def test_the_new_row_is_not_read_again_before_the_commit(app, client, store, ins
     assert "RETURNING" in sent[inserted]
 
 
+def test_the_answer_needs_no_statement_after_the_commit(app, client, store, inspector) -> None:  # noqa: ANN001
+    """The answer is made from the row the INSERT returned and the flags read in the same transaction: the
+    commit is the request's last statement (no new transaction to read the photo and its links again)."""
+    sent: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(sql.split()))
+
+    def commit(_conn) -> None:  # noqa: ANN001
+        sent.append("COMMIT")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    pid = new_id()
+    try:
+        created = put_photo(client, inspector, pid, photo_bytes("derived__gps_fractional_seconds.jpg"))
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert sent[-1] == "COMMIT", sent[sent.index("COMMIT") :]
+    body = created.get_json()
+    assert body["id"] == pid and body["derivatives"]["state"] == "pending" and body["created_at"]
+    assert client.get(f"/api/v1/photos/{pid}", headers=inspector).get_json() == body  # the same answer as a read
+
+
 def test_a_jpeg_cut_short_is_still_refused_and_nothing_kept(client, session, store, inspector) -> None:  # noqa: ANN001
     whole = photo_bytes("derived__gps_fractional_seconds.jpg")
-    cut = whole[: len(whole) // 2] + b"\xff\xd9"  # cut inside the scan data, closed with an end marker
+    cut = whole[: len(whole) // 2]  # cut inside the scan data
     response = put_photo(client, inspector, new_id(), cut)
     assert response.status_code == 422, response.get_data(as_text=True)
-    assert response.get_json()["code"] == "image_truncated"
+    assert response.get_json()["code"] == "image_undecodable"
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Photo)) == 0
     assert stored_originals(store) == []

@@ -192,15 +192,65 @@ def test_truncated_jpeg_is_refused_at_upload(client, session, store, inspector):
     assert stored_originals(store) == []
 
 
-def test_jpeg_cut_short_and_closed_with_an_end_marker_is_refused_as_truncated(client, session, store, inspector):
+def _noise_jpeg() -> bytes:
     buf = io.BytesIO()
     Image.effect_noise((640, 480), 40).convert("RGB").save(buf, "JPEG", quality=90)
-    data = buf.getvalue()
-    cut = data[: len(data) // 2] + b"\xff\xd9"  # scan data cut, then an end marker: decodes with a grey band
-    body = _problem(put_photo(client, inspector, new_id(), cut), 422, "image_truncated")
-    assert "upload" in body["message_en"]
+    return buf.getvalue()
+
+
+def _derivative_failure(app, client, store, inspector, data: bytes) -> dict:
+    """PUT ``data`` (accepted: its structure is whole), run the worker → the photo's derivatives as the API tells."""
+    pid = new_id()
+    response = put_photo(client, inspector, pid, data)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert drain_worker(app, store) == 1
+    display = client.get(f"/api/v1/photos/{pid}/display", headers=inspector)
+    assert _problem(display, 422, "derivative_unavailable")
+    return client.get(f"/api/v1/photos/{pid}", headers=inspector).get_json()["derivatives"]
+
+
+@pytest.mark.parametrize("name", ["recurser__Landscape_1.jpg", "drew__jpg__Nikon_D5000.jpg", GPS_JPEG])
+def test_a_jpeg_cut_short_is_refused_at_upload_wherever_it_was_cut(client, session, store, inspector, name):
+    data = photo_bytes(name)
+    scan = data.index(b"\xff\xda")
+    cuts = {scan + 14, (scan + len(data)) // 2, len(data) - 2, len(data) - 1}  # after the headers, mid-scan, the end
+    thumbnail_end = data.index(b"\xff\xd9") + 2
+    if thumbnail_end < scan:  # right after the EXIF thumbnail's end marker, inside APP1
+        cuts.add(thumbnail_end)
+    for at in sorted(cuts):
+        _problem(put_photo(client, inspector, new_id(), data[:at]), 422, "image_undecodable")
     assert _count(session, Photo) == 0
     assert stored_originals(store) == []
+
+
+def test_a_jpeg_with_data_after_its_end_marker_is_accepted(client, store, inspector):
+    data = photo_bytes("recurser__Landscape_1.jpg") + b"\x00\x00SEFH" + b"\xff\xd8\xff\xd9" + b"\x00" * 1000
+    assert put_photo(client, inspector, new_id(), data).status_code == 201
+
+
+def test_a_png_cut_short_keeps_being_refused_by_a_decode(client, store, inspector):
+    buf = io.BytesIO()
+    Image.effect_noise((200, 150), 40).convert("RGB").save(buf, "PNG")
+    data = buf.getvalue()
+    _problem(put_photo(client, inspector, new_id(), data[: len(data) * 2 // 3]), 422, "image_undecodable")
+    assert stored_originals(store) == []
+
+
+def test_jpeg_cut_short_and_closed_with_an_end_marker_fails_its_derivatives_as_truncated(app, client, store, inspector):
+    data = _noise_jpeg()
+    cut = data[: len(data) // 2] + b"\xff\xd9"  # scan data cut, then an end marker: decodes with a grey band
+    derivatives = _derivative_failure(app, client, store, inspector, cut)
+    assert (derivatives["state"], derivatives["error_code"]) == ("failed", "image_truncated")
+
+
+def test_a_whole_jpeg_with_a_corrupt_marker_in_its_scan_fails_its_derivatives(app, client, store, inspector):
+    data = bytearray(_noise_jpeg())
+    at = len(data) // 2
+    while data[at - 1] == 0xFF:  # do not split a stuffed FF 00
+        at += 1
+    data[at : at + 6] = b"\xff\xc4\x00\x04\xff\xff"  # a Huffman table segment inside the scan, and a bogus one
+    derivatives = _derivative_failure(app, client, store, inspector, bytes(data))
+    assert (derivatives["state"], derivatives["error_code"]) == ("failed", "image_undecodable")
 
 
 def _mpo(first, second, size=(120, 90)) -> bytes:

@@ -280,6 +280,26 @@ def test_jpeg_cut_inside_its_scan_and_closed_with_an_end_marker_is_truncated(opt
     assert exc.value.code == "image_truncated" and exc.value.status == 422
 
 
+def _large_jpeg() -> bytes:
+    """4200×3000: make_derivatives decodes it at 1/2 scale (DCT scaling), where fancy upsampling is on."""
+    buf = io.BytesIO()
+    Image.linear_gradient("L").resize((4200, 3000)).convert("RGB").save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "make", [_noise_jpeg, lambda: _noise_jpeg(progressive=True), _large_jpeg], ids=["baseline", "progressive", "large"]
+)
+def test_derivatives_refuse_a_jpeg_cut_inside_its_scan_and_closed_with_an_end_marker(make):
+    """The upload judges a JPEG by its structure only; this is the decode that finds the grey band."""
+    data = make()
+    for at in (len(data) // 3, len(data) * 2 // 3, len(data) - 200):
+        with pytest.raises(ImageTruncated) as exc:
+            make_derivatives(data[:at] + b"\xff\xd9")
+        assert exc.value.code == "image_truncated"
+    make_derivatives(data)
+
+
 @pytest.mark.parametrize("options", [{}, {"progressive": True}], ids=["baseline", "progressive"])
 def test_complete_jpegs_pass_the_scan_check(options):
     verify_complete(_noise_jpeg(**options))
