@@ -93,6 +93,8 @@ def _drain_unread_body(response: Response) -> None:
     is still sending; the phone then sees a reset instead of the answer and retries forever.
     A body larger than the configured limit is not drained: the connection is closed instead.
     """
+    if not request.environ.get("CONTENT_LENGTH"):  # no body declared (every GET): skip parsing the headers
+        return
     length = request.content_length
     if not length:
         return
