@@ -6,6 +6,7 @@ and error rendering), never back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -42,7 +43,11 @@ class Blueprint(SmorestBlueprint):
         if response is None and int(status_code) >= 400:
             kwargs.setdefault("schema", ProblemSchema)
             kwargs.setdefault("content_type", PROBLEM_MIMETYPE)
-        return super().alt_response(status_code, response, **kwargs)
+        return _documentation_only(super().alt_response(status_code, response, **kwargs))
+
+    def doc(self, **kwargs: Any) -> Any:
+        """flask-smorest's ``doc``: documentation only, no call layer (see ``_documentation_only``)."""
+        return _documentation_only(SmorestBlueprint.doc(**kwargs))
 
     def binary_content(self, status: int, content_type: str | tuple[str, ...], description: str) -> Any:
         """Document a response whose body is bytes (a photo, a GeoJSON file), not a JSON schema."""
@@ -68,3 +73,21 @@ class Blueprint(SmorestBlueprint):
             return view
 
         return decorator
+
+
+def _documentation_only(declare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A flask-smorest decorator that only documents (``doc``, ``alt_response``), without its call layer.
+
+    flask-smorest wraps the view in a function whose only work is ``current_app.ensure_sync(view)(...)`` and
+    hangs the documentation on that wrapper. With the auth decorator's two problem responses, its ``doc`` and
+    an endpoint's own alternatives, a request went through 4–6 such layers (issue #17: fixed cost on every
+    request). The documentation is moved onto the view itself, which is returned unwrapped: the OpenAPI
+    document is unchanged (tests/api/test_openapi_contract.py) and the view is called directly.
+    """
+
+    def decorator(view: Any) -> Any:
+        documented = declare(view)
+        view._apidoc = documented._apidoc
+        return view
+
+    return decorator

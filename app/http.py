@@ -69,18 +69,20 @@ def register_request_hooks(app: Flask) -> None:
         request_id = getattr(g, "request_id", None) or new_request_id()
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        principal = getattr(g, "principal", None)
-        access_log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
-                "user": principal.username if principal else None,
-            },
-        )
+        # The line's fields are gathered only when it will be written (LOG_LEVEL above INFO: never).
+        if access_log.isEnabledFor(logging.INFO):
+            principal = getattr(g, "principal", None)
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - getattr(g, "started", time.perf_counter())) * 1000, 1),
+                    "user": principal.username if principal else None,
+                },
+            )
         return response
 
 
@@ -91,6 +93,8 @@ def _drain_unread_body(response: Response) -> None:
     is still sending; the phone then sees a reset instead of the answer and retries forever.
     A body larger than the configured limit is not drained: the connection is closed instead.
     """
+    if not request.environ.get("CONTENT_LENGTH"):  # no body declared (every GET): skip parsing the headers
+        return
     length = request.content_length
     if not length:
         return

@@ -44,6 +44,6 @@ class Wiring:
 
 def wiring(app: Flask | None = None) -> Wiring:
     """The current application's wiring (or ``app``'s, outside an app context)."""
-    extensions = (app or current_app).extensions
+    extensions = (app if app is not None else current_app).extensions
     result: Wiring = extensions[EXTENSION_KEY]
     return result

@@ -30,6 +30,11 @@ def checklist_not_found(key: str, version: str | None = None) -> NotFound:
     )
 
 
+def known_current_hash(key: str, cache: CurrentHashCache | None) -> str | None:
+    """The current content hash of ``key`` when the process's cache holds it, else None: no database."""
+    return cache.get(key) if cache is not None else None
+
+
 def current_hash(session: Session, key: str, cache: CurrentHashCache | None = None) -> str | None:
     """Content hash of the current version of ``key`` (reads only the hash column, for ETag checks), from the
     process's cache when it holds it (app/checklists/hash_cache.py)."""

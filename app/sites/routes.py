@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from app.auth.authz import current_principal
@@ -22,7 +22,7 @@ from app.sites.schemas import (
     SiteSchema,
     SiteUpdateSchema,
     site_output,
-    site_row_output,
+    site_page_json,
 )
 from app.sites.services import create_site, get_site, list_sites, site_zones, update_site
 from app.wiring import wiring
@@ -64,11 +64,9 @@ class Sites(MethodView):
         rows, next_cursor = list_sites(
             wiring().reads, current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
         )
-        crs = args.get("crs", WGS84)
-        # Already SitePageSchema's dump (site_row_output); flask-smorest passes a Response through.
-        return current_app.json.response(
-            {"items": [site_row_output(row, crs) for row in rows], "next_cursor": next_cursor}
-        )
+        # Already SitePageSchema's dump, as JSON (site_page_json); flask-smorest passes a Response through.
+        body = site_page_json([row.item_json for row in rows], next_cursor, args.get("crs", WGS84))
+        return Response(body, mimetype="application/json")
 
     @blp.auth("supervisor", "admin")
     @blp.arguments(SiteCreateSchema)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import marshmallow as ma
@@ -10,7 +11,6 @@ import marshmallow as ma
 from app.geo.crs import WGS84, transform_geometry
 from app.geo.fields import Crs, GeoJSONGeometry, NumberList
 from app.sites.models import PARTY_TYPES, Site
-from app.sites.queries import SiteRow
 from app.sites.services import geometry_geojson
 from app.zones.models import Zone
 
@@ -148,31 +148,18 @@ def site_output(site: Site, crs: str, zones: list[Zone], distance_m: float | Non
     return out
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+def site_page_json(items: Sequence[str], next_cursor: str | None, crs: str) -> bytes:
+    """``SitePageSchema``'s dump as JSON bytes, from the items PostgreSQL wrote (``queries._item_json``, each
+    ``SiteSchema``'s dump of ``site_output`` in WGS-84). In WGS-84 they are passed through as they are: no
+    decoding or encoding per site (issue #17); in another ``crs`` each item's geometry is converted here, by the
+    same transforms as everywhere else (app/geo/crs.py)."""
+    if crs != WGS84:
+        items = [_item_in_crs(item, crs) for item in items]
+    return ('{"items":[' + ",".join(items) + '],"next_cursor":' + json.dumps(next_cursor) + "}").encode()
 
 
-def site_row_output(row: SiteRow, crs: str) -> dict[str, Any]:
-    """A ``queries.search_sites`` row as ``SiteSchema`` dumps ``site_output`` (same keys, order and values),
-    built without ORM objects or a marshmallow pass per site: a page of sites is the hot path of the phone's
-    "nearby" screen (issue #17)."""
-    out: dict[str, Any] = {
-        "id": row.id,
-        "code": row.code,
-        "kind": row.kind,
-        "name": row.name,
-        "operator": {"type": row.operator_type, "name": row.operator_name, "credit_code": row.operator_credit_code},
-        "address": row.address,
-        "geometry": row.geometry if crs == WGS84 else transform_geometry(row.geometry, WGS84, crs),
-        "crs": crs,
-        "attributes": dict(row.attributes),
-        "jurisdiction": {"code": row.j_code, "name_zh": row.j_name_zh, "name_en": row.j_name_en, "level": row.j_level},
-        "zones": row.zones or [],
-        "is_demo": row.is_demo,
-        "version": row.version,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
-    }
-    if row.distance_m is not None:
-        out["distance_m"] = float(row.distance_m)
-    return out
+def _item_in_crs(item: str, crs: str) -> str:
+    out = json.loads(item)
+    out["geometry"] = transform_geometry(out["geometry"], WGS84, crs)
+    out["crs"] = crs
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))

@@ -41,7 +41,7 @@ from app.notified_cache import NotifiedCache
 from app.read_only import ReadOnlyDatabase
 from app.sites.credit_code import credit_code_error, normalize_credit_code
 from app.sites.models import LINE_KINDS, PARTY_TYPES, Site
-from app.sites.queries import SiteFilter, SiteRow, search_sites, site_in_scope, zones_by_site
+from app.sites.queries import SiteFilter, SiteItemRow, search_sites, site_in_scope, zones_by_site
 from app.zones.models import Zone, designation_in_force
 from app.zones.queries import rederive_site_zones, smallest_jurisdiction_covering
 
@@ -390,9 +390,9 @@ def list_sites(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
-) -> tuple[list[SiteRow], str | None]:
-    """One page of sites in scope (``queries.search_sites`` rows: one statement on the read-only pool), and the
-    cursor of the next page (None on the last page)."""
+) -> tuple[list[SiteItemRow], str | None]:
+    """One page of sites in scope (``queries.search_sites`` rows, each item's JSON made by PostgreSQL: one
+    statement on the read-only pool), and the cursor of the next page (None on the last page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     after = decode_cursor(flt, cursor) if cursor else None
     rows = search_sites(reads, principal.jurisdiction_paths, flt, limit=limit + 1, after=after)

@@ -6,7 +6,7 @@ session and checklist caches warm (as in production, where both are kept current
 
 - nearby sites, /geo/locate and /me send their one statement and nothing else: no BEGIN before, no ROLLBACK after
   (app/read_only.py: autocommit, read-only connections);
-- an authenticated checklist 304 sends nothing at all;
+- an authenticated checklist 304 sends nothing at all, and opens no SQLAlchemy session;
 - a read through the session (the jurisdiction tree) does send BEGIN and ROLLBACK: the trace sees them when
   they happen, so the assertions above can fail.
 
@@ -175,6 +175,33 @@ def test_an_authenticated_checklist_304_with_warm_caches_sends_nothing(
                 event.remove(engine, "before_cursor_execute", count)
     assert answer.status_code == 304
     assert (statements, wire.checkouts, wire.sent()) == (0, 0, [])
+
+
+def test_an_authenticated_checklist_304_with_warm_caches_opens_no_session(
+    client: FlaskClient, app: Flask, headers: dict[str, str]
+) -> None:
+    """Building and closing an unused Session was ~10 % of the 304 (issue #17): none is made at all."""
+    key = client.get("/api/v1/checklists", headers=headers).get_json()[0]["key"]
+    etag = client.get(f"/api/v1/checklists/{key}", headers=headers).headers["ETag"]
+    registry = db.session.registry
+    make_session = registry.createfunc
+    made = 0
+
+    def counting() -> Any:
+        nonlocal made
+        made += 1
+        return make_session()
+
+    registry.createfunc = counting
+    try:
+        control = client.get("/api/v1/jurisdictions", headers=headers)
+        made_by_control = made
+        answer = client.get(f"/api/v1/checklists/{key}", headers=headers | {"If-None-Match": etag})
+    finally:
+        registry.createfunc = make_session
+    assert control.status_code == 200 and made_by_control == 1  # the count sees a session when one is made
+    assert answer.status_code == 304
+    assert made == made_by_control
 
 
 def test_the_read_only_pool_refuses_to_compile_a_write() -> None:

@@ -5,11 +5,13 @@ and marshmallow path answers: each listed site as GET-one's representation (``Si
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from app.demo.seed import DEMO_PASSWORD, load_demo_data
+from app.geo.crs import from_wgs84 as to_crs
 from app.jurisdictions.models import Jurisdiction
 from app.sites.models import Site
 from app.sites.schemas import SiteSchema, site_output
@@ -50,6 +52,45 @@ def test_each_listed_site_is_its_orm_representation(client, session, headers, qu
         assert json.dumps(item, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
         assert ("distance_m" in item) == ("near" in query)
     assert any(item["zones"] for item in body["items"])  # the comparison covered zones
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02"])
+def test_an_item_with_awkward_values_is_its_orm_representation(client, session, headers, crs) -> None:  # noqa: ANN001
+    """The item PostgreSQL writes (app/sites/queries.py ``_item_json``) against Python's dump of the ORM site:
+    escapes, non-ASCII, nulls, JSONB numbers, a zero distance, whole-second and fractional timestamps."""
+    site_id, lon, lat = session.execute(
+        select(Site.id, func.ST_X(Site.geom), func.ST_Y(Site.geom))
+        .where(func.GeometryType(Site.geom) == "POINT")
+        .order_by(Site.id)
+        .limit(1)
+    ).one()
+    session.execute(
+        update(Site)
+        .where(Site.id == site_id)
+        .values(
+            name='引号 "quoted" \\ back\nslash\ttab\x01 \u2028 🌫',
+            code=None,
+            address=None,
+            operator_credit_code=None,
+            attributes={"z": 1.5, "a": [1e-05, 100, 0.1, 'é"\\\n\x1f'], "n": None, "big": 1e20, "t": True, "o": {}},
+            created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            updated_at=datetime(2026, 1, 2, 3, 4, 5, 100, tzinfo=UTC),
+        )
+    )
+    session.commit()
+    session.expire_all()
+    near = ",".join(repr(v) for v in (to_crs(lon, lat, crs) if crs != "wgs84" else (lon, lat)))
+    response = client.get("/api/v1/sites", query_string={"near": near, "crs": crs, "limit": 3}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    items = response.get_json()["items"]
+    assert items[0]["id"] == site_id
+    if crs == "wgs84":
+        assert items[0]["distance_m"] == 0.0 and isinstance(items[0]["distance_m"], float)
+    for item in items:
+        site = session.get(Site, item["id"])
+        assert site is not None
+        expected = SiteSchema().dump(site_output(site, crs, site_zones(session, site), item["distance_m"]))
+        assert json.dumps(item, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
 
 
 def test_pages_of_nearby_sites_follow_on_without_gaps(client, session, headers) -> None:  # noqa: ANN001
