@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from functools import partial
 from inspect import iscoroutinefunction
@@ -72,13 +73,13 @@ class LantianFlask(Flask):
     Flask asks ``inspect.iscoroutinefunction`` about every hook, view and flask-smorest wrapper it calls: 14
     times per authenticated request, ~7 % of a checklist 304 in process (issue #17). Whether a function is a
     coroutine function never changes, so it is asked once per function (a bound method by its function:
-    MethodView binds a new one per request). The set of functions is the app's routes, hooks and error
-    handlers: bounded.
+    MethodView binds a new one per request). Weakly keyed: a callable made per request (an
+    ``after_this_request`` closure) is forgotten with it, so the table holds only what is alive.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._is_coroutine: dict[Callable[..., Any], bool] = {}
+        self._is_coroutine: weakref.WeakKeyDictionary[Callable[..., Any], bool] = weakref.WeakKeyDictionary()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         key = getattr(func, "__func__", func)
@@ -86,7 +87,7 @@ class LantianFlask(Flask):
             is_coroutine = self._is_coroutine.get(key)
             if is_coroutine is None:
                 is_coroutine = self._is_coroutine[key] = iscoroutinefunction(func)
-        except TypeError:  # an unhashable callable: ask every time, as Flask does
+        except TypeError:  # unhashable or not weakly referable: ask every time, as Flask does
             return super().ensure_sync(func)
         return self.async_to_sync(func) if is_coroutine else func
 

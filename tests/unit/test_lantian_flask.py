@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask.views import MethodView
 
 from app.factory import LantianFlask
@@ -53,3 +55,18 @@ def test_an_unhashable_callable_is_asked_every_time() -> None:
     app = _app()
     func = Unhashable()
     assert app.ensure_sync(func) is func
+
+
+def test_a_callable_made_per_request_is_not_kept_after_it_is_gone() -> None:
+    app = _app()
+
+    def make() -> object:
+        def after(response: object) -> object:  # like an after_this_request closure
+            return response
+
+        return after
+
+    for _ in range(100):
+        app.ensure_sync(make())
+    gc.collect()
+    assert len(app._is_coroutine) == 0
