@@ -584,10 +584,12 @@ def insert_new(session: Session, inspection: Inspection) -> bool:
         (Finding, list(inspection.findings)),
     ]
     for model, rows in children:
-        if rows:
-            # render_nulls: rows whose unset values differ still go in one INSERT
-            session.execute(
-                insert(model).execution_options(render_nulls=True),
-                [{**_column_values(row), "inspection_id": inspection.id} for row in rows],
-            )
+        # One multi-row INSERT … VALUES per set of columns (in practice one per table): the server runs one
+        # statement, so statement-level triggers fire once, not once per row as an executemany makes them.
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            values = {**_column_values(row), "inspection_id": inspection.id}
+            by_columns.setdefault(tuple(sorted(values)), []).append(values)
+        for same in by_columns.values():
+            session.execute(insert(model).values(same))
     return True
