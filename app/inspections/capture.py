@@ -583,13 +583,17 @@ def insert_new(session: Session, inspection: Inspection) -> bool:
         (InspectionPhotoLink, list(inspection.photo_links)),
         (Finding, list(inspection.findings)),
     ]
+    connection = session.connection()
     for model, rows in children:
         # One multi-row INSERT … VALUES per set of columns (in practice one per table): the server runs one
-        # statement, so statement-level triggers fire once, not once per row as an executemany makes them.
+        # statement, so statement-level triggers fire once, not once per row as a plain executemany makes them.
+        # RETURNING makes SQLAlchemy batch the rows itself ("insertmanyvalues") from one cached compilation;
+        # Core, not the ORM's bulk path: the rows are already plain values (no Python per row beyond that).
+        table = model.__table__
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             values = {**_column_values(row), "inspection_id": inspection.id}
             by_columns.setdefault(tuple(sorted(values)), []).append(values)
         for same in by_columns.values():
-            session.execute(insert(model).values(same))
+            connection.execute(insert(table).returning(*table.primary_key.columns), same)
     return True
