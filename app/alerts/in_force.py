@@ -4,7 +4,7 @@ its measures become (decisions in ``levels`` and ``measures``; this module loads
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.alerts.levels import AlertRecord, InForce, LevelChange, changes_during, highest_during, level_in_force
 from app.alerts.measures import EntrySpec, MeasureSpec, alert_items
-from app.alerts.models import Alert, ReductionEntry, ReductionList
+from app.alerts.models import Alert, ReductionEntry, ReductionList, ReductionMeasure
 from app.jurisdictions.models import Jurisdiction
 from app.jurisdictions.services import chain_codes
 from app.localtime import LOCAL_TZ, local_date
+from app.notified_cache import NotifiedCache
 from app.sites.models import Site
 
 
@@ -28,6 +29,20 @@ def alert_records(session: Session, chain: Sequence[str]) -> list[AlertRecord]:
         .where(Jurisdiction.code.in_(list(chain)))
     ).all()
     return [AlertRecord(a.id, code, a.level, a.starts_at, a.ends_at, a.supersedes_id) for a, code in rows]
+
+
+def cached_alert_records(session: Session, chain: Sequence[str], cache: NotifiedCache | None) -> list[AlertRecord]:
+    """``alert_records``, kept per chain in ``cache`` (app/reference_cache.py: a declaration, change or withdrawal
+    empties it, migration 0038); the level at a moment is still decided from them per request."""
+    if cache is None:
+        return alert_records(session, chain)
+    key = ("alerts", *chain)
+    cached: tuple[AlertRecord, ...] | None = cache.get(key)
+    if cached is None:
+        generation = cache.generation()
+        cached = tuple(alert_records(session, chain))
+        cache.put(key, cached, generation)
+    return list(cached)
 
 
 def level_at(session: Session, site: Site, moment: datetime) -> InForce:
@@ -45,11 +60,13 @@ class InspectionAlert:
     changes: tuple[LevelChange, ...] = ()
 
 
-def inspection_alert(session: Session, site: Site, started: datetime, ended: datetime | None) -> InspectionAlert:
+def inspection_alert(
+    session: Session, site: Site, started: datetime, ended: datetime | None, cache: NotifiedCache | None = None
+) -> InspectionAlert:
     """The level in force when the inspection began governs it: a firm is notified of a new level within
     three hours (003#34), so an upgrade mid-inspection is recorded but does not change what was checked."""
     chain = chain_codes(site.jurisdiction.path)
-    records = alert_records(session, chain)
+    records = cached_alert_records(session, chain, cache)
     now = level_in_force(records, chain, started)
     changes = tuple(changes_during(records, chain, started, ended)) if ended is not None and ended > started else ()
     return InspectionAlert(now.level, now.alert_ids, changes)
@@ -65,24 +82,6 @@ def highest_level_on(session: Session, site: Site, day: date) -> str:
     chain = chain_codes(site.jurisdiction.path)
     start, end = day_bounds(day)
     return highest_during(alert_records(session, chain), chain, start, end)
-
-
-def lists_in_force(session: Session, chain: Sequence[str], on: date) -> list[ReductionList]:
-    """Per jurisdiction of ``chain``, the newest list version effective on ``on`` (versioned like checklists)."""
-    rows = session.scalars(
-        select(ReductionList)
-        .join(Jurisdiction, Jurisdiction.id == ReductionList.jurisdiction_id)
-        .where(
-            Jurisdiction.code.in_(list(chain)),
-            ReductionList.effective_from <= on,
-            or_(ReductionList.effective_to.is_(None), ReductionList.effective_to >= on),
-        )
-        .order_by(ReductionList.jurisdiction_id, ReductionList.effective_from.desc(), ReductionList.id.desc())
-    ).all()
-    newest: dict[int, ReductionList] = {}
-    for row in rows:
-        newest.setdefault(row.jurisdiction_id, row)
-    return list(newest.values())
 
 
 def entry_spec(entry: ReductionEntry) -> EntrySpec:
@@ -104,16 +103,76 @@ def entry_spec(entry: ReductionEntry) -> EntrySpec:
 
 
 def site_entries(session: Session, site: Site, on: date) -> list[EntrySpec]:
-    """The site's entries on the list versions in force on ``on`` (a city and a district list may both name it)."""
-    lists = lists_in_force(session, chain_codes(site.jurisdiction.path), on)
-    if not lists:
-        return []
-    entries = session.scalars(
-        select(ReductionEntry).where(
-            ReductionEntry.site_id == site.id, ReductionEntry.list_id.in_([lst.id for lst in lists])
+    """The site's entries on the list versions in force on ``on`` (a city and a district list may both name it).
+
+    Per jurisdiction of the site's chain the newest list version effective on ``on`` (versioned like checklists),
+    then only this site's entries on those versions and their measures: one statement, whatever the size of the
+    lists (loading the lists as ORM objects read every entry of every list, issue #17)."""
+    chain = chain_codes(site.jurisdiction.path)
+    in_force = (
+        select(ReductionList)
+        .join(Jurisdiction, Jurisdiction.id == ReductionList.jurisdiction_id)
+        .where(
+            Jurisdiction.code.in_(list(chain)),
+            ReductionList.effective_from <= on,
+            or_(ReductionList.effective_to.is_(None), ReductionList.effective_to >= on),
         )
+        .order_by(ReductionList.jurisdiction_id, ReductionList.effective_from.desc(), ReductionList.id.desc())
+        .distinct(ReductionList.jurisdiction_id)
+        .subquery()
+    )
+    e, m = ReductionEntry, ReductionMeasure
+    rows = session.execute(
+        select(
+            e.id,
+            e.grade,
+            e.industry,
+            e.low_voc_substituted,
+            in_force.c.title,
+            in_force.c.version,
+            in_force.c.doc_ref,
+            in_force.c.illustrative,
+            m.id.label("measure_id"),
+            m.trigger,
+            m.kind,
+            m.source,
+            m.target,
+            m.percent,
+            m.starts_on,
+            m.ends_on,
+        )
+        .join(e, e.list_id == in_force.c.id)
+        .outerjoin(m, m.entry_id == e.id)
+        .where(e.site_id == site.id)
+        .order_by(in_force.c.jurisdiction_id, e.id, m.id)
     ).all()
-    return [entry_spec(e) for e in entries]
+    entries: dict[int, EntrySpec] = {}
+    measures: dict[int, list[MeasureSpec]] = {}
+    for r in rows:
+        if r.id not in entries:
+            entries[r.id] = EntrySpec(
+                site.id, r.grade, r.industry, r.low_voc_substituted, r.title, r.version, r.doc_ref, r.illustrative, ()
+            )
+            measures[r.id] = []
+        if r.measure_id is not None:
+            measures[r.id].append(
+                MeasureSpec(r.measure_id, r.trigger, r.kind, r.source, r.target, r.percent, r.starts_on, r.ends_on)
+            )
+    return [replace(spec, measures=tuple(measures[entry_id])) for entry_id, spec in entries.items()]
+
+
+def cached_site_entries(session: Session, site: Site, on: date, cache: NotifiedCache | None) -> list[EntrySpec]:
+    """``site_entries``, kept per site and day in ``cache`` (app/reference_cache.py: any write to the lists, their
+    entries or measures empties it, migration 0038)."""
+    if cache is None:
+        return site_entries(session, site, on)
+    key = ("reduction_entries", site.id, on)
+    cached: tuple[EntrySpec, ...] | None = cache.get(key)
+    if cached is None:
+        generation = cache.generation()
+        cached = tuple(site_entries(session, site, on))
+        cache.put(key, cached, generation)
+    return list(cached)
 
 
 @dataclass(frozen=True)
@@ -123,10 +182,17 @@ class SiteAlertItems:
     alert_ids: tuple[int, ...] = ()
 
 
-def items_for(session: Session, site: Site, level: str, on: date, alert_ids: tuple[int, ...] = ()) -> SiteAlertItems:
+def items_for(
+    session: Session,
+    site: Site,
+    level: str,
+    on: date,
+    alert_ids: tuple[int, ...] = (),
+    cache: NotifiedCache | None = None,
+) -> SiteAlertItems:
     """The checklist items of the site's listed measures at ``level`` and of any staggered period on ``on``."""
     items: list[dict[str, Any]] = []
-    for spec in site_entries(session, site, on):
+    for spec in cached_site_entries(session, site, on, cache):
         items += alert_items(spec, level, on)
     return SiteAlertItems(level, items, alert_ids)
 

@@ -3,6 +3,7 @@ earlier inspection it names resolved (every problem listed at once)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import insert, or_, select, text
+from sqlalchemy import TextualSelect, bindparam, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, class_mapper, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -555,6 +556,24 @@ def _column_values(row: object) -> dict[str, Any]:
     return {a.key: row.__dict__[a.key] for a in class_mapper(type(row)).column_attrs if a.key in row.__dict__}
 
 
+@functools.cache
+def _insert_new_inspection(columns: tuple[str, ...]) -> TextualSelect:
+    """``INSERT … ON CONFLICT (id) DO NOTHING RETURNING …`` of these columns, with the feed position, as text
+    with typed parameters: SQLAlchemy caches the compilation of a text statement, never of the PostgreSQL
+    ``insert()`` (its class opts out of the statement cache: compiled anew on every request, issue #17)."""
+    table = Inspection.__table__
+    returned = [table.c[c] for c in ("created_at", "updated_at", "change_seq", "change_xid")]
+    return (
+        text(
+            f"INSERT INTO inspections ({', '.join(columns)}, change_seq, change_xid)"
+            f" VALUES ({', '.join(':' + c for c in columns)}, nextval('{CHANGE_SEQ.name}'), pg_current_xact_id())"
+            f" ON CONFLICT (id) DO NOTHING RETURNING {', '.join(c.name for c in returned)}"
+        )
+        .bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+        .columns(*returned)
+    )
+
+
 def insert_new(session: Session, inspection: Inspection) -> bool:
     """Write an inspection built in memory (``new_draft``, perhaps submitted since) with its officers, answers,
     photo links and findings: one INSERT per table, its feed position taken in the inspection's own INSERT
@@ -563,17 +582,8 @@ def insert_new(session: Session, inspection: Inspection) -> bool:
 
     The evidence guards of migration 0033 let a row created in this very transaction be inserted submitted,
     its answers and officers after it."""
-    values = {
-        **_column_values(inspection),
-        "change_seq": CHANGE_SEQ.next_value(),
-        "change_xid": text("pg_current_xact_id()"),
-    }
-    written = session.execute(
-        pg_insert(Inspection)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Inspection.created_at, Inspection.updated_at, Inspection.change_seq, Inspection.change_xid)
-    ).first()
+    values = _column_values(inspection)
+    written = session.connection().execute(_insert_new_inspection(tuple(values)), values).first()
     if written is None:
         return False
     inspection.created_at, inspection.updated_at, inspection.change_seq, inspection.change_xid = written
@@ -583,11 +593,17 @@ def insert_new(session: Session, inspection: Inspection) -> bool:
         (InspectionPhotoLink, list(inspection.photo_links)),
         (Finding, list(inspection.findings)),
     ]
+    connection = session.connection()
     for model, rows in children:
-        if rows:
-            # render_nulls: rows whose unset values differ still go in one INSERT
-            session.execute(
-                insert(model).execution_options(render_nulls=True),
-                [{**_column_values(row), "inspection_id": inspection.id} for row in rows],
-            )
+        # One multi-row INSERT … VALUES per set of columns (in practice one per table): the server runs one
+        # statement, so statement-level triggers fire once, not once per row as a plain executemany makes them.
+        # RETURNING makes SQLAlchemy batch the rows itself ("insertmanyvalues") from one cached compilation;
+        # Core, not the ORM's bulk path: the rows are already plain values (no Python per row beyond that).
+        table = model.__table__
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            values = {**_column_values(row), "inspection_id": inspection.id}
+            by_columns.setdefault(tuple(sorted(values)), []).append(values)
+        for same in by_columns.values():
+            connection.execute(insert(table).returning(*table.primary_key.columns), same)
     return True

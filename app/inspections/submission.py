@@ -86,10 +86,10 @@ class ChecklistCheck:
     not_answered_items: list[str] = field(default_factory=list)  # optional items left empty: no finding
 
 
-def server_alert(session: Session, inspection: Inspection) -> InspectionAlert:
+def server_alert(session: Session, inspection: Inspection, cache: NotifiedCache | None = None) -> InspectionAlert:
     """The alert level declared for the site's jurisdictions when the inspection began (app.alerts)."""
     return inspection_alert(
-        session, inspection.site, inspection.started_at or inspection.created_at, inspection.ended_at
+        session, inspection.site, inspection.started_at or inspection.created_at, inspection.ended_at, cache
     )
 
 
@@ -318,9 +318,9 @@ def apply_submission(
     ``ValidationFailed`` (422 ``inspection_incomplete``) listing every problem. Shared by the two-step submission
     and the one-request create-and-submit (whose inspection is not in the session yet)."""
     target = rules.next_state("submit", inspection.state)
-    alert = server_alert(session, inspection)
+    alert = server_alert(session, inspection, reference)
     context = inspection_context(session, inspection, alert, reference)
-    alert_items = items_for(session, inspection.site, alert.level, inspection.local_date).items
+    alert_items = items_for(session, inspection.site, alert.level, inspection.local_date, cache=reference).items
     photos = linked_photos(session, inspection)
     check = check_against_checklist(inspection, context, photos, alert_items=alert_items)
     errors = _submission_errors(inspection, check, photos, settings)

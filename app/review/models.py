@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     SmallInteger,
@@ -69,20 +70,24 @@ class ReviewRisk(Base):
 
 
 class ReviewDirty(Base):
-    """An inspection whose stored risk is stale (written by triggers in the writer's transaction)."""
+    """A mark that an inspection's stored risk is stale (written by triggers in the writer's transaction).
+    Appended, duplicates allowed (0038): a marking writer never waits for the refresh job nor another writer."""
 
     __tablename__ = "review_dirty"
 
-    inspection_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(index=True)
     marked_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
 
 class ReviewDirtyPhoto(Base):
-    """A photo linked, unlinked or re-hashed: the inspections linking the same or a similar photo are stale."""
+    """A photo linked, unlinked or re-hashed: the inspections linking the same or a similar photo are stale.
+    Appended like ``ReviewDirty``."""
 
     __tablename__ = "review_dirty_photos"
 
-    photo_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(index=True)
     marked_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
 
 

@@ -93,13 +93,16 @@ def recompute(session: Session, inspection_ids: Sequence[uuid.UUID], settings: R
 
 def _expand_photos(session: Session, settings: RiskSettings, batch: int) -> int:
     """Dirty photos → every inspection linking the same bytes or a near-duplicate (marked dirty)."""
-    photo_ids = session.scalars(
-        text(
-            "DELETE FROM review_dirty_photos WHERE photo_id IN (SELECT photo_id FROM review_dirty_photos"
-            " ORDER BY marked_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING photo_id"
-        ),
-        {"n": batch},
-    ).all()
+    # Marks are appended (0038): one photo may come back several times.
+    photo_ids = _unique(
+        session.scalars(
+            text(
+                "DELETE FROM review_dirty_photos WHERE photo_id IN (SELECT photo_id FROM review_dirty_photos"
+                " ORDER BY marked_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING photo_id"
+            ),
+            {"n": batch},
+        ).all()
+    )
     if photo_ids:
         session.execute(
             text(
@@ -110,7 +113,6 @@ def _expand_photos(session: Session, settings: RiskSettings, batch: int) -> int:
                 " SELECT l.inspection_id FROM photos p JOIN photos o ON o.phash IS NOT NULL"
                 "   AND bit_count(CAST(p.phash # o.phash AS bit(64))) <= :bits"
                 "   JOIN inspection_photo_links l ON l.photo_id = o.id WHERE p.id = ANY(:ids) AND p.phash IS NOT NULL"
-                " ON CONFLICT DO NOTHING"
             ),
             {"ids": list(photo_ids), "bits": settings.near_duplicate_max_bits},
         )
@@ -124,9 +126,7 @@ def refresh_dirty(session: Session, settings: RiskSettings, *, batch: int = 2000
     fingerprint = settings_fingerprint(settings)
     scored_with = session.scalar(select(ReviewRiskState.scored_with).where(ReviewRiskState.id == 1).with_for_update())
     if scored_with != fingerprint:
-        session.execute(
-            text("INSERT INTO review_dirty (inspection_id) SELECT id FROM inspections ON CONFLICT DO NOTHING")
-        )
+        session.execute(text("INSERT INTO review_dirty (inspection_id) SELECT id FROM inspections"))
         session.execute(text("DELETE FROM review_dirty_photos"))  # every inspection is recomputed anyway
         upsert = pg_insert(ReviewRiskState).values(id=1, scored_with=fingerprint)
         session.execute(
@@ -134,15 +134,21 @@ def refresh_dirty(session: Session, settings: RiskSettings, *, batch: int = 2000
         )
         return RefreshResult(inspections=0, marked_all=True)
     photos = _expand_photos(session, settings, batch)
-    ids = session.scalars(
-        text(
-            "DELETE FROM review_dirty WHERE inspection_id IN (SELECT inspection_id FROM review_dirty"
-            " ORDER BY marked_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING inspection_id"
-        ),
-        {"n": batch},
-    ).all()
-    recompute(session, list(ids), settings)
+    ids = _unique(
+        session.scalars(
+            text(
+                "DELETE FROM review_dirty WHERE inspection_id IN (SELECT inspection_id FROM review_dirty"
+                " ORDER BY marked_at LIMIT :n FOR UPDATE SKIP LOCKED) RETURNING inspection_id"
+            ),
+            {"n": batch},
+        ).all()
+    )
+    recompute(session, ids, settings)
     return RefreshResult(inspections=len(ids), photos=photos)
+
+
+def _unique(ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    return list(dict.fromkeys(ids))
 
 
 def any_dirty(session: Session) -> bool:
@@ -152,4 +158,4 @@ def any_dirty(session: Session) -> bool:
 
 def pending_inspections(session: Session) -> int:
     """Inspections whose stored risk waits for the next refresh (computed live meanwhile)."""
-    return int(session.scalar(text("SELECT count(*) FROM review_dirty")) or 0)
+    return int(session.scalar(text("SELECT count(DISTINCT inspection_id) FROM review_dirty")) or 0)

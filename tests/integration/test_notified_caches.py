@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -15,6 +16,8 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from app.alerts.in_force import cached_alert_records
+from app.alerts.models import Alert
 from app.change_notices import ChangeListener
 from app.checklists.hash_cache import CHANNEL as CHECKLIST_CHANNEL
 from app.checklists.models import ChecklistParameterValue, ChecklistVersion
@@ -28,6 +31,7 @@ from app.penalties.models import JurisdictionPenaltySettings, PenaltyRuleVersion
 from app.penalties.rules import DEFAULT_RULES_DIR
 from app.penalties.settings import effective_penalty_settings
 from app.reference_cache import CHANNEL
+from tests.factories import make_user
 
 
 @pytest.fixture()
@@ -162,6 +166,36 @@ def test_checklist_parameters_are_read_once_and_a_jurisdictions_new_value_is_see
     assert read() == {"n": 3}
 
 
+def test_alert_declarations_are_read_once_and_a_new_declaration_is_seen(
+    app_ctx, session: Session, tree, cache: NotifiedCache
+) -> None:
+    chain = ["410000", "410800", "410811"]
+    admin_user = make_user(session, "alert.admin", "admin", ["410800"])
+    session.commit()
+
+    def read() -> list[Any]:
+        return cached_alert_records(session, chain, cache)
+
+    assert read() == []
+    assert _kept_within(2.0, read)
+    with Session(db.engine) as admin:  # the city declares an alert elsewhere
+        city = admin.scalar(select(Jurisdiction).where(Jurisdiction.code == "410800"))
+        assert city is not None
+        admin.add(
+            Alert(
+                jurisdiction_id=city.id,
+                level="orange",
+                starts_at=datetime(2026, 12, 1, tzinfo=UTC),
+                issuer="焦作市重污染天气应急指挥部",
+                doc_ref="焦重污染〔2026〕1号",
+                created_by_id=admin_user.id,
+            )
+        )
+        admin.commit()
+    assert _forgotten_within(2.0, cache, ("alerts", *chain))
+    assert [(r.jurisdiction_code, r.level) for r in read()] == [("410800", "orange")]
+
+
 @pytest.mark.parametrize(
     "table",
     [
@@ -172,6 +206,10 @@ def test_checklist_parameters_are_read_once_and_a_jurisdictions_new_value_is_see
         "sites",
         "site_zones",
         "zones",
+        "alerts",
+        "reduction_lists",
+        "reduction_entries",
+        "reduction_measures",
     ],
 )
 def test_a_write_to_any_table_the_reference_cache_reads_empties_it(
