@@ -112,6 +112,21 @@ def scenarios(server: Server) -> None:
     only = set(os.environ.get("BENCH_ONLY", "stats,layers,exports").split(","))
     if "stats" not in only:
         who_list = []
+    # Warm-up, not measured: every gunicorn thread opens its database connections (the session's pool, the
+    # read-only pool) and its caches on its first requests; without this the first lines' p95 carried it.
+    warm = [{"Authorization": f"Bearer {token}"} for token in (county, province)]
+    print(
+        line(
+            load(
+                server,
+                "warm-up: GET /api/v1/me (not a figure)",
+                request_flow(lambda i: ("GET", "/api/v1/me", None, warm[i % 2])),
+                total=800,
+                max_seconds=30,
+            )
+        ),
+        flush=True,
+    )
     for who, token in who_list:
         auth = {"Authorization": f"Bearer {token}"}
         urls = [
