@@ -84,6 +84,7 @@ RUNTIME_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "stats_sites": FULL,
     "stats_cases": FULL,
     "stats_case_deadlines": FULL,
+    "stats_answers": FULL,  # built answers shared by the workers (0039): a cache, deleted by the refresh
     # Stored review-queue risk (migration 0027): derived data, rewritten by the refresh job; dirty marks come and go.
     "review_risk": FULL,
     "review_dirty": FULL,

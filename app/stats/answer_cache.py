@@ -1,4 +1,4 @@
-"""Finished statistics answers: cached per process and revalidated with a strong ETag.
+"""Finished statistics answers: kept per process and shared between processes, revalidated with a strong ETag.
 
 An answer depends on the rollups' state (their version, advanced by every refresh that rewrote a group and by a
 rebuild: app/stats/rollup.py, and the groups still pending, which the answer reports), on the caller's scope
@@ -7,11 +7,12 @@ day (case stages and overdue orders are "as of" it). The ETag is an HMAC of exac
 key, so a client cannot forge a tag for an answer it was never given; ``If-None-Match`` with it costs one small
 query and no serialisation (304). A 200 for a tag already built is the stored bytes (no SQL beyond the state,
 no marshmallow): by jurisdiction at township level for a province is 2,512 rows and about 1 MiB of JSON to
-build, and is built once per rollup version and scope. The pending groups change with every submission while
-the figures change only at a refresh, so the bytes are kept per rollup version with the pending count left
-open and filled in per request (a busy hour's submissions do not throw the built answer away). Entries are
-evicted least recently used past ``MAX_BYTES`` per process (app/kept_bytes.py). Names (jurisdictions, inspectors) in a cached answer
-follow at the next refresh.
+build. It is built once per rollup version and scope, by the first worker or app server asked: the bytes go to
+``stats_answers`` (migration 0039), where the others read them instead of building again. The pending groups
+change with every submission while the figures change only at a refresh, so the bytes are kept per rollup
+version with the pending count left open and filled in per request (a busy hour's submissions do not throw the
+built answer away). Each process keeps what it used, least recently used out past ``MAX_BYTES``
+(app/kept_bytes.py). Names (jurisdictions, inspectors) in a kept answer follow at the next refresh.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from typing import Any
 
 from flask import Response, current_app, request
 from marshmallow import Schema
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.auth.authz import current_principal
 from app.extensions import current_session
 from app.kept_bytes import KeptBytes
 from app.localtime import today_local
+from app.stats.models import StatsAnswer
 from app.stats.rollup import rollup_state
 
 MAX_BYTES = 64 << 20
@@ -66,6 +70,24 @@ def _built(schema: Schema, compute: Callable[[], Any]) -> tuple[bytes, bytes]:
     return before, after
 
 
+def _shared(key: str, version: int, build: Callable[[], tuple[bytes, bytes]]) -> tuple[bytes, bytes]:
+    """The answer another worker or app server already built for ``key`` (migration 0039), else built here and
+    stored for them. The insert is committed at once: it is a cache fill, not part of anything the request
+    changes (a GET changes nothing else), so it is not audited; two builders at once keep the first."""
+    session = current_session()
+    row = session.execute(select(StatsAnswer.before, StatsAnswer.after).where(StatsAnswer.key == key)).first()
+    if row is not None:
+        return bytes(row.before), bytes(row.after)
+    before, after = build()
+    session.execute(
+        pg_insert(StatsAnswer)
+        .values(key=key, rollup_version=version, before=before, after=after)
+        .on_conflict_do_nothing(index_elements=[StatsAnswer.key])
+    )
+    session.commit()
+    return before, after
+
+
 def cached_answer(name: str, args: Mapping[str, Any], schema: Schema, compute: Callable[[], Any]) -> Response:
     """304 when ``If-None-Match`` names the current answer's tag; else its bytes, built at most once per rollup
     version (and scope, query, day), with the current pending count."""
@@ -85,5 +107,5 @@ def cached_answer(name: str, args: Mapping[str, Any], schema: Schema, compute: C
     headers = {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
-    before, after = _CACHE.get_or_build(key, lambda: _built(schema, compute))
+    before, after = _CACHE.get_or_build(key, lambda: _shared(key, version, lambda: _built(schema, compute)))
     return Response(before + str(pending).encode() + after, status=200, mimetype="application/json", headers=headers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Identity, Index, Integer, String, text
+from sqlalchemy import BigInteger, Identity, Index, Integer, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -195,3 +195,16 @@ class StatsCaseDeadlines(Base):
     period: Mapped[date] = mapped_column(primary_key=True)
     deadline: Mapped[date] = mapped_column(primary_key=True)
     open_orders: Mapped[int] = mapped_column(Integer)
+
+
+class StatsAnswer(Base):
+    """A built statistics answer (JSON around the open pending count), shared by every worker and app server
+    (migration 0039, app/stats/answer_cache.py); rows of older rollup versions go at the next refresh."""
+
+    __tablename__ = "stats_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rollup_version: Mapped[int] = mapped_column(BigInteger, index=True)
+    before: Mapped[bytes] = mapped_column(LargeBinary)
+    after: Mapped[bytes] = mapped_column(LargeBinary)
+    built_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

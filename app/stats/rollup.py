@@ -329,6 +329,14 @@ def advance_version(session: Session) -> None:
     """Every finished answer cached for an older version is stale (app/stats/answer_cache.py). A sequence never
     rolls back: a refresh that fails still advances it, which only costs a recomputed answer."""
     session.execute(text("SELECT nextval('stats_rollup_version')"))
+    # Built answers of older versions are never asked for again (their tag names the version); a day-old one
+    # belongs to another day's "as of" figures.
+    session.execute(
+        text(
+            "DELETE FROM stats_answers WHERE rollup_version < currval('stats_rollup_version')"
+            " OR built_at < now() - interval '1 day'"
+        )
+    )
 
 
 def rollup_state(session: Session) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.stats.rollup import ROLLUPS, rebuild_all, refresh_dirty
 from tests.factories import bearer, issue_tokens, make_user
@@ -456,3 +456,46 @@ def test_two_refreshes_at_once_take_turns_and_write_the_rows_a_rebuild_writes(ap
     rebuild_all(session)
     session.commit()
     assert _snapshot(session) == refreshed
+
+
+def test_an_answer_built_by_one_worker_is_read_not_rebuilt_by_another(client, session, generated, monkeypatch) -> None:  # noqa: ANN001
+    """Every gunicorn worker (and app server) kept its own built answers, so each built the province's largest
+    ones again (bench/README.md: the second worker's build made the p95). The first builder stores the bytes."""
+    from app.extensions import db  # noqa: PLC0415
+    from app.stats import answer_cache  # noqa: PLC0415
+
+    make_user(session, "sup.all", "supervisor", ["410000"])
+    session.commit()
+    url = "/api/v1/stats/inspections?by=jurisdiction&level=township"
+    first = _get(client, session, "sup.all", url)
+    assert first.status_code == 200
+    assert session.execute(text("SELECT count(*) FROM stats_answers")).scalar_one() == 1
+
+    monkeypatch.setattr(answer_cache, "_CACHE", answer_cache.answer_cache(1 << 20))  # another worker: nothing kept
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        sent.append(statement)
+
+    headers = bearer(issue_tokens(session, "sup.all"))
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        again = client.get(url, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert any("stats_answers" in s for s in sent)
+    assert not [s for s in sent if "stats_inspections" in s]  # read, not built again
+
+    # A refresh that moves the version drops the stored answers of older versions.
+    session.execute(
+        text(
+            "INSERT INTO stats_dirty (jurisdiction_id, month) SELECT id, date '2026-01-01' FROM"
+            " jurisdictions WHERE code = '410000'"
+        )
+    )
+    session.commit()
+    while refresh_dirty(session).groups:
+        session.commit()
+    session.commit()
+    assert session.execute(text("SELECT count(*) FROM stats_answers")).scalar_one() == 0
