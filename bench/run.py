@@ -208,6 +208,17 @@ def jpeg(width: int, height: int, noise: float, quality: int) -> bytes:
 # -- in-process floors -------------------------------------------------------------------------------------
 
 
+def distinct_photos(photo: bytes, count: int, *, first: int = 0) -> list[tuple[bytes, str]]:
+    """``count`` copies of a JPEG that differ only in a comment segment (COM) after the start marker, each with
+    its sha256: the same image, never the same bytes."""
+    copies = []
+    for n in range(first, first + count):
+        comment = f"lantian bench photo {n}".encode()
+        data = photo[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + photo[2:]
+        copies.append((data, hashlib.sha256(data).hexdigest()))
+    return copies
+
+
 def derivatives_figures(photo: bytes, rounds: int = 15) -> list[Figure]:
     """Lantian's derivatives of a phone photo beside Pillow's draft + two thumbnails of the same bytes."""
     from PIL import Image
@@ -289,14 +300,16 @@ def scenarios(bench: Bench) -> list[Figure]:
     template = inspection_template(lantian, auth) if inspections_wanted else Inspection({}, 0)
     # ≈ 340 KB (the peer's photo) and ≈ 3 MB (a 12-megapixel phone photo).
     small_photo, phone_photo = jpeg(1200, 900, 12, 85), jpeg(4000, 3000, 10, 88)
-    photo_headers = auth | {"Content-Type": "image/jpeg", "X-Content-SHA256": hashlib.sha256(phone_photo).hexdigest()}
     one_id = None
     if inspections_wanted:
         for _ in range(60):  # something to list: 60 submitted inspections
             create_and_submit(auth, template, explain=True)(lantian.connection(), 0)
         one_id = json.loads(lantian.request("GET", "/api/v1/inspections?limit=1", headers=auth)[2])["items"][0]["id"]
 
-    for conns in CONNECTIONS:
+    for round_no, conns in enumerate(CONNECTIONS):
+        # Every PUT carries a photo the server has not seen (a phone sends new photos; the same bytes again would
+        # take the store's already-stored path, which re-reads the original); the floor gets the same bytes.
+        photos = distinct_photos(phone_photo, 400, first=round_no * 400) if wanted("photo PUT") else []
         pairs: list[tuple[str, Flow, Flow | None, str, tuple[int, ...]]] = [
             (
                 "checklist 304, authenticated",
@@ -321,8 +334,17 @@ def scenarios(bench: Bench) -> list[Figure]:
             ),
             (
                 f"photo PUT, {len(phone_photo) // 1024} KiB",
-                request_flow(lambda i: ("PUT", f"/api/v1/photos/{uuid.uuid4()}", phone_photo, photo_headers)),
-                request_flow(lambda i: ("PUT", "/floor/upload", phone_photo, {"Content-Type": "image/jpeg"})),
+                request_flow(
+                    lambda i, p=photos: (
+                        "PUT",
+                        f"/api/v1/photos/{uuid.uuid4()}",
+                        p[i % len(p)][0],
+                        auth | {"Content-Type": "image/jpeg", "X-Content-SHA256": p[i % len(p)][1]},
+                    )
+                ),
+                request_flow(
+                    lambda i, p=photos: ("PUT", "/floor/upload", p[i % len(p)][0], {"Content-Type": "image/jpeg"})
+                ),
                 "raw upload + sha256 + fsync",
                 (200, 201),
             ),
