@@ -62,6 +62,15 @@ class NotifiedCache:
             if self._listening and generation == self._generation:
                 self._entries[key] = (value, self._clock() + self.ttl)
 
+    def get_or_load(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        """The kept value, else ``load()``'s, kept unless a notification arrived while it was read."""
+        value = self.get(key)
+        if value is None:
+            generation = self.generation()
+            value = load()
+            self.put(key, value, generation)
+        return value
+
     def set_listening(self, listening: bool) -> None:
         with self._lock:
             self._generation += 1

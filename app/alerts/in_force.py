@@ -36,12 +36,9 @@ def cached_alert_records(session: Session, chain: Sequence[str], cache: Notified
     empties it, migration 0038); the level at a moment is still decided from them per request."""
     if cache is None:
         return alert_records(session, chain)
-    key = ("alerts", *chain)
-    cached: tuple[AlertRecord, ...] | None = cache.get(key)
-    if cached is None:
-        generation = cache.generation()
-        cached = tuple(alert_records(session, chain))
-        cache.put(key, cached, generation)
+    cached: tuple[AlertRecord, ...] = cache.get_or_load(
+        ("alerts", *chain), lambda: tuple(alert_records(session, chain))
+    )
     return list(cached)
 
 
@@ -166,12 +163,9 @@ def cached_site_entries(session: Session, site: Site, on: date, cache: NotifiedC
     entries or measures empties it, migration 0038)."""
     if cache is None:
         return site_entries(session, site, on)
-    key = ("reduction_entries", site.id, on)
-    cached: tuple[EntrySpec, ...] | None = cache.get(key)
-    if cached is None:
-        generation = cache.generation()
-        cached = tuple(site_entries(session, site, on))
-        cache.put(key, cached, generation)
+    cached: tuple[EntrySpec, ...] = cache.get_or_load(
+        ("reduction_entries", site.id, on), lambda: tuple(site_entries(session, site, on))
+    )
     return list(cached)
 
 

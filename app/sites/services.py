@@ -415,12 +415,9 @@ def _zone_kinds_in_force(session: Session, site: Site, on: date, cache: Notified
     each zone's kind and designation period are kept per site."""
     if cache is None:
         return {z.kind for z in site_zones(session, site, on)}
-    key = ("zones", site.id)
-    spans: tuple[tuple[str, date | None, date | None], ...] | None = cache.get(key)
-    if spans is None:
-        generation = cache.generation()
-        spans = tuple((z.kind, z.valid_from, z.valid_to) for z in site_zones(session, site))
-        cache.put(key, spans, generation)
+    spans: tuple[tuple[str, date | None, date | None], ...] = cache.get_or_load(
+        ("zones", site.id), lambda: tuple((z.kind, z.valid_from, z.valid_to) for z in site_zones(session, site))
+    )
     return {kind for kind, valid_from, valid_to in spans if designation_in_force(valid_from, valid_to, on)}
 
 
@@ -448,13 +445,12 @@ def responsible_subdistrict_ref(
     if cache is None:
         found = responsible_subdistrict(session, site)
         return (found.code, found.name_zh) if found is not None else None
-    key = ("subdistrict", site.id)
-    cached: tuple[str, str] | tuple[()] | None = cache.get(key)
-    if cached is None:
-        generation = cache.generation()
+
+    def load() -> tuple[str, str] | tuple[()]:
         found = responsible_subdistrict(session, site)
-        cached = (found.code, found.name_zh) if found is not None else ()
-        cache.put(key, cached, generation)
+        return (found.code, found.name_zh) if found is not None else ()
+
+    cached: tuple[str, str] | tuple[()] = cache.get_or_load(("subdistrict", site.id), load)
     return cached if cached else None
 
 
