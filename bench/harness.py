@@ -5,6 +5,7 @@ Nothing here asserts speed; it measures and prints. Traffic goes to 127.0.0.1 on
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -215,13 +216,16 @@ Flow = Callable[[http.client.HTTPConnection, int], int]
 
 
 def request_flow(make_request: Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]) -> Flow:
-    """One request per iteration, as ``make_request(i)`` describes it; the flow returns its status."""
+    """One request per iteration, as ``make_request(i)`` describes it; the flow returns its status. A gzipped
+    answer is decompressed, as the browser or phone that asked for it would (its cost is the client's)."""
 
     def flow(conn: http.client.HTTPConnection, i: int) -> int:
         method, path, body, headers = make_request(i)
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
-        resp.read()
+        data = resp.read()
+        if resp.getheader("Content-Encoding") == "gzip":
+            gzip.decompress(data)
         return resp.status
 
     return flow

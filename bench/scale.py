@@ -128,7 +128,9 @@ def scenarios(server: Server) -> None:
         flush=True,
     )
     for who, token in who_list:
-        auth = {"Authorization": f"Bearer {token}"}
+        # Accept-Encoding as every browser and phone HTTP stack sends it; the client decompresses what it gets
+        # (bench/harness.py request_flow), so its cost is in the figure.
+        auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
         urls = [
             "/api/v1/me",  # the floor: a token check and one small read, what any answer costs at this load
             "/api/v1/stats/inspections?by=total",
@@ -167,6 +169,19 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
+            if "level=township" in url and "inspections" in url:
+                plain = {k: v for k, v in auth.items() if k != "Accept-Encoding"}
+                print(
+                    line(
+                        load(
+                            server,
+                            f"[{who}] GET {url} (no gzip)",
+                            request_flow(lambda i, u=url, a=plain: ("GET", u, None, a)),
+                            total=200,
+                        )
+                    ),
+                    flush=True,
+                )
             if "ETag" in headers and "level=township" in url:
                 tagged = auth | {"If-None-Match": headers["ETag"]}
                 print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 from datetime import date, timedelta
 from typing import Any
@@ -344,6 +345,26 @@ def test_a_repeated_question_is_answered_304_until_a_refresh_changes_the_figures
     assert fresh.status_code == 200 and fresh.headers["ETag"] not in (etag, pending.headers["ETag"])
     assert fresh.get_json()["freshness"]["pending_groups"] == 0
     assert fresh.get_json()["rows"] != first.get_json()["rows"]
+
+
+def test_a_client_that_accepts_gzip_gets_the_same_answer_gzipped_under_its_own_tag(client, session, generated) -> None:  # noqa: ANN001
+    """Browsers and phones send Accept-Encoding: gzip; the province's townships are 1 MiB of JSON otherwise."""
+    tokens = bearer(issue_tokens(session, "sup.henan"))
+    plain = client.get(TOWNSHIPS, headers=tokens)
+    packed = client.get(TOWNSHIPS, headers={**tokens, "Accept-Encoding": "br, gzip;q=0.8"})
+    assert "Content-Encoding" not in plain.headers
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Vary"] == plain.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) * 3 < len(plain.get_data())
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    # either tag revalidates, whichever coding the cache holds
+    for tag in (plain.headers["ETag"], packed.headers["ETag"]):
+        for coding in ("gzip", "identity"):
+            again = client.get(TOWNSHIPS, headers={**tokens, "Accept-Encoding": coding, "If-None-Match": tag})
+            assert again.status_code == 304, (tag, coding)
+    refused = client.get(TOWNSHIPS, headers={**tokens, "Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers and refused.get_data() == plain.get_data()
 
 
 @pytest.mark.parametrize("path", ["/inspections?by=jurisdiction&level=township", "/cases?by=total", "/items"])
