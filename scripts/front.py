@@ -272,6 +272,17 @@ http {{
             proxy_read_timeout {EXPORT_READ_TIMEOUT};
         }}
 
+        # A statistics answer can be 1 MiB (the province's 2,512 townships as plain JSON): held in memory whole
+        # instead of half of it going through a temporary file on every request, as past the 512 KiB below.
+        location ^~ /api/v1/stats/ {{
+            proxy_pass http://lantian_app;
+            proxy_buffering on;
+            proxy_buffer_size 16k;
+            proxy_buffers 128 16k;
+            proxy_busy_buffers_size 64k;
+            proxy_read_timeout 90s;
+        }}
+
         location / {{
             proxy_pass http://lantian_app;
             # Whole requests go to gunicorn, whole answers come back before the client reads them.
