@@ -152,9 +152,7 @@ def checklist_parameters_for(
     if cache is None:
         return checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
     key = ("parameters", checklist_key, *jurisdiction_codes)
-    cached: dict[str, Any] | None = cache.get(key)
-    if cached is None:
-        generation = cache.generation()
-        cached = checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
-        cache.put(key, cached, generation)
+    cached: dict[str, Any] = cache.get_or_load(
+        key, lambda: checklist_parameters_by_key(session, jurisdiction_codes, [checklist_key])[checklist_key]
+    )
     return copy.deepcopy(cached)

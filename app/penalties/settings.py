@@ -42,13 +42,7 @@ def effective_penalty_settings(
     codes = list(chain)
     if cache is None:
         return _merged_settings(session, codes)
-    key = ("settings", *codes)
-    cached: EffectiveSettings | None = cache.get(key)
-    if cached is not None:
-        return cached
-    generation = cache.generation()
-    merged = _merged_settings(session, codes)
-    cache.put(key, merged, generation)
+    merged: EffectiveSettings = cache.get_or_load(("settings", *codes), lambda: _merged_settings(session, codes))
     return merged
 
 
