@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts.localpg import LocalCluster
@@ -39,6 +39,8 @@ class Server:
     port: int
     env: dict[str, str]
     pid: int = 0  # gunicorn's master (its workers are its children)
+    # Where the CPU goes: part ("app", "jobs", "front", "database") → the process whose tree it is.
+    parts: Callable[[], dict[str, int]] = lambda: {}
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -127,7 +129,16 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
             stdout=subprocess.DEVNULL,
         )
         stack.append(lambda: _stop(floor_front, floor_server))
-        bench = Bench(lantian, Server(floor_front.port, floor_env), env, data_dir)
+        floor_nginx = base / "floor-serving" / "front" / "nginx.pid"
+        database = postmaster_pid(env["DATABASE_URL"])
+
+        def floor_parts() -> dict[str, int]:
+            found = {"app": floor_server.pid, "database": database}
+            if floor_nginx.exists():
+                found["front"] = int(floor_nginx.read_text().split()[0])
+            return {part: pid for part, pid in found.items() if pid}
+
+        bench = Bench(lantian, Server(floor_front.port, floor_env, floor_server.pid, floor_parts), env, data_dir)
         for s in (bench.lantian, bench.floor):
             _wait_ready(s)
         yield bench
@@ -154,7 +165,63 @@ def stack_lantian(stack: list[Callable[[], None]], env: dict[str, str], data_dir
     worker = Supervised([str(REPO / ".venv" / "bin" / "flask"), "jobs", "worker"], env=env)
     worker.start()
     stack.append(lambda: (worker.stop(), worker.join()))
-    return Server(front.port, lantian_env, server.pid)
+    database = postmaster_pid(env["DATABASE_URL"])
+    front_pid = data_dir / "front" / "nginx.pid"
+
+    def parts() -> dict[str, int]:
+        found = {"app": server.pid, "jobs": worker.process.pid if worker.process else 0, "database": database}
+        if front_pid.exists():
+            found["front"] = int(front_pid.read_text().split()[0])
+        return {part: pid for part, pid in found.items() if pid}
+
+    return Server(front.port, lantian_env, server.pid, parts)
+
+
+def postmaster_pid(database_url: str) -> int:
+    """The local PostgreSQL's postmaster (the parent of a backend), or 0 when the server is not on this machine."""
+    import psycopg  # noqa: PLC0415 — only the bench's CPU accounting needs it here
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        parent = _process_table()[0].get(backend, 0)  # while the backend lives
+    try:
+        local = Path(f"/proc/{parent}/comm").read_text().strip() == "postgres"
+    except OSError:
+        local = False
+    return parent if local else 0
+
+
+def _process_table() -> tuple[dict[int, int], dict[int, float]]:
+    """Every process's parent, and the CPU seconds it and its reaped children used (utime + stime + cutime +
+    cstime: a backend or a worker that exited is counted in its parent)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = sum(int(f) for f in fields[11:15]) / tick
+    return parents, cpu
+
+
+def cpu_seconds(parts: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each part's process tree, and by this process (the client)."""
+    parents, cpu = _process_table()
+    root_of = {pid: part for part, pid in parts.items()}
+    used = dict.fromkeys(parts, 0.0)
+    for pid, seconds in cpu.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor not in root_of:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor in root_of:
+            used[root_of[ancestor]] += seconds
+    mine = os.times()
+    used["client"] = mine.user + mine.system
+    return used
 
 
 @contextmanager
@@ -198,6 +265,9 @@ class Result:
     seconds: float
     latencies_ms: list[float]
     statuses: dict[int, int]
+    # CPU milliseconds per request by part (app, jobs, front, database, client): all on the same cores, so their
+    # sum bounds the rate the machine can reach (cores × 1000 / sum).
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -271,10 +341,17 @@ def load(
                 statuses[status] = statuses.get(status, 0) + 1
         conn.close()
 
+    parts = server.parts()
+    cpu_before = cpu_seconds(parts)
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return Result(name, concurrency, len(latencies), time.perf_counter() - started, latencies, statuses)
+    seconds = time.perf_counter() - started
+    cpu_after = cpu_seconds(parts)
+    per_request = {
+        part: round((cpu_after[part] - cpu_before[part]) * 1000 / max(len(latencies), 1), 2) for part in cpu_after
+    }
+    return Result(name, concurrency, len(latencies), seconds, latencies, statuses, per_request)

@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -55,13 +55,16 @@ class Figure:
     floor: float | None
     floor_what: str
     errors: int
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by part (bench/harness.py cpu_seconds)
+    floor_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float | None:
         return self.value / self.floor if self.floor else None
 
 
-def figure(result: Result, floor: float | None, floor_what: str, ok: tuple[int, ...]) -> Figure:
+def figure(result: Result, floor: float | Result | None, floor_what: str, ok: tuple[int, ...]) -> Figure:
+    """``floor``: the floor measured in the same run (its CPU is reported too), or a quoted figure."""
     errors = sum(n for status, n in result.statuses.items() if status not in ok)
     return Figure(
         result.name,
@@ -70,9 +73,11 @@ def figure(result: Result, floor: float | None, floor_what: str, ok: tuple[int, 
         "req/s",
         result.p50,
         result.percentile(0.95),
-        floor,
+        floor.rate if isinstance(floor, Result) else floor,
         floor_what,
         errors,
+        result.cpu_ms,
+        floor.cpu_ms if isinstance(floor, Result) else {},
     )
 
 
@@ -354,8 +359,8 @@ def scenarios(bench: Bench) -> list[Figure]:
                 continue
             total = 400 if "photo" in name else 3000
             measured = run(name, flow, conns, total=total)
-            floor_value = run_floor(floor_flow, conns, total=total).rate if floor_flow else None
-            figures.append(figure(measured, floor_value, floor_what, ok))
+            floor_result = run_floor(floor_flow, conns, total=total) if floor_flow else None
+            figures.append(figure(measured, floor_result, floor_what, ok))
             print(line(figures[-1]), flush=True)
         for name, flow, peer, ok in (
             (f"create + submit, {template.answers} answers", create_and_submit(auth, template), PEER_SUBMIT, (200,)),
@@ -410,10 +415,23 @@ def line(f: Figure) -> str:
     floor = f"{f.floor:10.1f}" if f.floor else f"{'—':>10s}"
     ratio = f"{f.ratio:6.2f}" if f.ratio else f"{'—':>6s}"
     errors = f"  ({f.errors} errors)" if f.errors else ""
+    cpu = "".join(
+        f"\n{'':6s}{who} CPU ms/request: {cpu_line(parts)}"
+        for who, parts in (("lantian", f.cpu_ms), ("floor", f.floor_cpu_ms))
+        if parts
+    )
     return (
         f"{f.figure:44s} {f.connections:4d} {f.value:10.1f} {floor} {ratio} {f.p50_ms:8.2f} {f.p95_ms:8.2f}  "
-        f"{f.floor_what}{errors}"
+        f"{f.floor_what}{errors}{cpu}"
     )
+
+
+def cpu_line(parts: dict[str, float]) -> str:
+    """Each part's CPU per request, their sum, and the rate that sum allows on this machine's cores."""
+    total = sum(parts.values())
+    cores = os.cpu_count() or 1
+    ceiling = f" → at most {cores * 1000 / total:,.0f}/s on {cores} cores" if total else ""
+    return ", ".join(f"{part} {ms:.2f}" for part, ms in parts.items()) + f" = {total:.2f}{ceiling}"
 
 
 def main() -> int:
