@@ -4,6 +4,7 @@ earlier inspection it names resolved (every problem listed at once)."""
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from typing import Any
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import TextualSelect, bindparam, insert, or_, select, text
+from sqlalchemy import TextClause, TextualSelect, bindparam, or_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, class_mapper, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -24,6 +26,7 @@ from app.auth.principal import Principal
 from app.checklists.groups import group_errors, item_doc
 from app.checklists.models import ChecklistVersion
 from app.checklists.versions import named_checklist_version
+from app.db import Base
 from app.errors import FieldError, Forbidden, ValidationFailed
 from app.geo.crs import to_wgs84
 from app.inspections import rules
@@ -595,15 +598,34 @@ def insert_new(session: Session, inspection: Inspection) -> bool:
     ]
     connection = session.connection()
     for model, rows in children:
-        # One multi-row INSERT … VALUES per set of columns (in practice one per table): the server runs one
-        # statement, so statement-level triggers fire once, not once per row as a plain executemany makes them.
-        # RETURNING makes SQLAlchemy batch the rows itself ("insertmanyvalues") from one cached compilation;
-        # Core, not the ORM's bulk path: the rows are already plain values (no Python per row beyond that).
-        table = model.__table__
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             values = {**_column_values(row), "inspection_id": inspection.id}
             by_columns.setdefault(tuple(sorted(values)), []).append(values)
-        for same in by_columns.values():
-            connection.execute(insert(table).returning(*table.primary_key.columns), same)
+        for columns, same in by_columns.items():
+            connection.execute(_insert_rows(model.__table__.name, columns), {"rows": json.dumps(same, default=_json)})
     return True
+
+
+def _json(value: object) -> str:
+    if isinstance(value, uuid.UUID | datetime):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value this insert knows")
+
+
+@functools.cache
+def _insert_rows(table_name: str, columns: tuple[str, ...]) -> TextClause:
+    """``INSERT … SELECT … FROM jsonb_to_recordset(:rows)``: every row of a table in one statement with one
+    parameter. The server runs one statement (statement-level triggers fire once, not once per row as an
+    executemany makes them), and its text is the same whatever the number of rows, so psycopg converts it once
+    and PostgreSQL prepares it; a multi-row ``VALUES`` of a submission's findings has more parameters than psycopg
+    keeps converted (50) and was parsed anew on every request. A JSON null is SQL NULL, as the models' JSONB
+    columns store None."""
+    table = Base.metadata.tables[table_name]
+    dialect = postgresql.dialect()
+    quote = dialect.identifier_preparer.quote
+    types = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
+    names = ", ".join(quote(c) for c in columns)
+    return text(
+        f"INSERT INTO {table_name} ({names}) SELECT {names} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({types})"
+    )
