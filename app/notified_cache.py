@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
-from typing import Any
+from collections.abc import Callable, Collection, Hashable, Mapping
+from typing import Any, TypeVar
 
 from app.change_notices import ChangeListener
+
+K = TypeVar("K", bound=Hashable)
 
 
 class NotifiedCache:
@@ -70,6 +72,28 @@ class NotifiedCache:
             value = load()
             self.put(key, value, generation)
         return value
+
+    def get_or_load_many(self, keys: Collection[K], load: Callable[[list[K]], Mapping[K, Any]]) -> dict[K, Any]:
+        """``get_or_load`` for several keys under one lock: ``load`` gets the keys not kept (only when there are
+        some) and must return a value for each of them; those are kept unless a notification arrived meanwhile."""
+        if self._listener is not None:
+            self._listener.ensure_started()
+        found: dict[K, Any] = {}
+        with self._lock:
+            now, generation = self._clock(), self._generation
+            for key in keys:
+                entry = self._entries.get(key) if self._listening else None
+                if entry is not None and entry[1] > now:
+                    found[key] = entry[0]
+        missing = [key for key in keys if key not in found]
+        if missing:
+            loaded = load(missing)
+            with self._lock:
+                if self._listening and generation == self._generation:
+                    expires_at = self._clock() + self.ttl
+                    self._entries.update((key, (loaded[key], expires_at)) for key in missing)
+            found.update((key, loaded[key]) for key in missing)
+        return found
 
     def set_listening(self, listening: bool) -> None:
         with self._lock:

@@ -15,7 +15,8 @@ notification is lost.
 Keys (a tuple whose first member names the kind): ``("stored_rules",)``, ``("settings", *chain)``,
 ``("parameters", checklist_key, *chain)``, ``("zones", site_id)``, ``("subdistrict", site_id)``,
 ``("alerts", *chain)`` (the declarations; the level at a moment is still decided per request),
-``("reduction_entries", site_id, day)``.
+``("reduction_entries", site_id, day)``; and for the nearby-sites page, ``("zones_json", site_id)``: the site's
+zones as the page item writes them (app/sites/queries.py ``search_sites``).
 """
 
 from __future__ import annotations

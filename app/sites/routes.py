@@ -60,9 +60,16 @@ class Sites(MethodView):
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Sites in the caller's jurisdictions: nearest first with `near`, else by id; cursor pages."""
-        # One statement on the read-only pool: no BEGIN/ROLLBACK round trips (app/read_only.py).
+        # One statement on the read-only pool: no BEGIN/ROLLBACK round trips (app/read_only.py); the sites'
+        # zones from the reference cache.
+        wired = wiring()
         rows, next_cursor = list_sites(
-            wiring().reads, current_principal(), _filter(args), cursor=args.get("cursor"), limit=args["limit"]
+            wired.reads,
+            current_principal(),
+            _filter(args),
+            cursor=args.get("cursor"),
+            limit=args["limit"],
+            cache=wired.reference_cache,
         )
         # Already SitePageSchema's dump, as JSON (site_page_json); flask-smorest passes a Response through.
         body = site_page_json([row.item_json for row in rows], next_cursor, args.get("crs", WGS84))

@@ -390,12 +390,14 @@ def list_sites(
     *,
     cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
+    cache: NotifiedCache | None = None,
 ) -> tuple[list[SiteItemRow], str | None]:
     """One page of sites in scope (``queries.search_sites`` rows, each item's JSON made by PostgreSQL: one
-    statement on the read-only pool), and the cursor of the next page (None on the last page)."""
+    statement on the read-only pool; the zones from ``cache``, app/reference_cache.py, when given), and the
+    cursor of the next page (None on the last page)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     after = decode_cursor(flt, cursor) if cursor else None
-    rows = search_sites(reads, principal.jurisdiction_paths, flt, limit=limit + 1, after=after)
+    rows = search_sites(reads, principal.jurisdiction_paths, flt, limit=limit + 1, after=after, zones_cache=cache)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
