@@ -7,7 +7,7 @@ read it without importing Flask.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -31,4 +31,14 @@ def set_request_info(info: RequestInfo) -> None:
 
 
 def set_actor(actor_id: int | None, username: str | None) -> None:
-    _current.set(replace(_current.get(), actor_id=actor_id, actor_username=username))
+    # Every field named: ``dataclasses.replace`` was ~1 % of an authenticated 304 (issue #17).
+    info = _current.get()
+    _current.set(
+        RequestInfo(
+            request_id=info.request_id,
+            ip=info.ip,
+            user_agent=info.user_agent,
+            actor_id=actor_id,
+            actor_username=username,
+        )
+    )

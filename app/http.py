@@ -7,9 +7,11 @@ import random
 import re
 import sys
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import NullSession, SessionInterface, SessionMixin
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.exc import DataError
 
@@ -32,19 +34,28 @@ def new_request_id() -> str:
 
 
 def client_ip() -> str:
-    if current_app.config.get("TRUST_PROXY_HEADERS") and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:64]
-    return (request.remote_addr or "unknown")[:64]
+    return _client_ip(request.environ, bool(current_app.config.get("TRUST_PROXY_HEADERS")))
+
+
+def _client_ip(environ: Mapping[str, Any], trust_proxy_headers: bool) -> str:
+    # Read from the WSGI environ: what ``request.headers`` and ``remote_addr`` return, without their layers.
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR") if trust_proxy_headers else None
+    if forwarded:
+        return str(forwarded).split(",")[0].strip()[:64]
+    return str(environ.get("REMOTE_ADDR") or "unknown")[:64]
 
 
 class NoFlaskSession(SessionInterface):
     """Lantian keeps no Flask session: the API authenticates by bearer token and the browser's refresh cookie is
     set by hand (app/console/session_routes.py). Flask's default cookie session still built a signing
     serializer for every request (~2 % of an authenticated 304, issue #17). A write to ``flask.session`` now
-    fails loudly (``NullSession``) instead of setting a cookie nobody reads."""
+    fails loudly (``NullSession``) instead of setting a cookie nobody reads. Every write to a ``NullSession``
+    raises, so one empty instance serves every request instead of a new one each time."""
+
+    _null = NullSession()
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
-        return self.make_null_session(app)
+        return self._null
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         return None
@@ -56,19 +67,20 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _begin() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID_OK.match(incoming) else new_request_id()
+        # Runs on every request (issue #17): the headers are read from the environ, the config from ``app``.
+        environ = request.environ
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID_OK.match(incoming) else new_request_id()
+        g.request_id = request_id
         g.started = time.perf_counter()
-        set_request_info(
-            RequestInfo(request_id=g.request_id, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
-        )
+        ip = _client_ip(environ, bool(app.config.get("TRUST_PROXY_HEADERS")))
+        set_request_info(RequestInfo(request_id=request_id, ip=ip, user_agent=environ.get("HTTP_USER_AGENT")))
 
     @app.after_request
     def _finish(response: Response) -> Response:
         _drain_unread_body(response)
         request_id = getattr(g, "request_id", None) or new_request_id()
         response.headers["X-Request-ID"] = request_id
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # The line's fields are gathered only when it will be written (LOG_LEVEL above INFO: never).
         if access_log.isEnabledFor(logging.INFO):
             principal = getattr(g, "principal", None)

@@ -7,7 +7,7 @@
   (``private, max-age=PHOTO_CACHE_MAX_AGE_SECONDS``), Swagger UI's static files.
 - ``Content-Security-Policy``: the API's answers are data, never pages, so by default nothing may load,
   run or frame them. The docs page (``app.docs_ui``) sets its own, narrower-than-needed policy.
-- ``X-Content-Type-Options: nosniff`` is set by ``app.http`` on every response.
+- ``X-Content-Type-Options: nosniff`` on every response.
 - No ``Server`` header comes from the app. gunicorn writes its own (``Server: gunicorn``, no version; it
   cannot be turned off without patching gunicorn); the nginx front does not pass it on and, with
   ``server_tokens off``, names no version either.
@@ -24,12 +24,20 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-act
 
 
 def register_security_headers(app: Flask) -> None:
-    """Default caching and CSP on every response that does not set its own."""
+    """Default caching, CSP and nosniff on every response that does not set its own; no ``Server``."""
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        if "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = NO_STORE
-        response.headers.setdefault("Content-Security-Policy", API_CSP)
-        response.headers.pop("Server", None)
+        # One pass over the names: werkzeug's ``in``/``setdefault``/``pop`` raise and catch an exception for
+        # every absent header, which was most of this hook's cost on a 304 (issue #17).
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        if "cache-control" not in present:
+            headers.add("Cache-Control", NO_STORE)
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", API_CSP)
+        if "x-content-type-options" not in present:
+            headers.add("X-Content-Type-Options", "nosniff")
+        if "server" in present:
+            headers.remove("Server")
         return response

@@ -239,7 +239,9 @@ def known_principal(secret: str, token: str, cache: SessionCache | None) -> Prin
     if cache is None:
         return None
     claims = decode_access_token(secret, token)
-    known = cache.get(str(_session_id(claims)))
+    # The cache's keys are canonical UUID strings, as issued: a claim equal to one needs no parsing (issue #17).
+    sid = claims["sid"]
+    known = (cache.get(sid) if isinstance(sid, str) else None) or cache.get(str(_session_id(claims)))
     if known is not None and str(known.user_id) == claims["sub"]:
         return known
     return None

@@ -17,10 +17,12 @@ serialises in the steady state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
+from werkzeug.http import parse_accept_header, parse_etags
 
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
@@ -59,19 +61,33 @@ IMMUTABLE = "private, max-age=31536000, immutable"
 GZIP_SUFFIX = "-gzip"
 
 
+@lru_cache(maxsize=64)
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """Parsed once per distinct header value: a phone sends the same one with every request (issue #17)."""
+    return parse_accept_header(accept_encoding)["gzip"] > 0
+
+
 def _wants_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
+    accept_encoding = request.environ.get("HTTP_ACCEPT_ENCODING")
+    return bool(accept_encoding) and _accepts_gzip(accept_encoding)
 
 
 def _matches(digest: str) -> bool:
-    tags = request.if_none_match
-    return bool(tags) and (tags.contains_weak(digest) or tags.contains_weak(digest + GZIP_SUFFIX))
+    header = request.environ.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    # The usual revalidation names exactly the one tag we sent: a string comparison, no parsing.
+    if header == f'"{digest}"' or header == f'"{digest}{GZIP_SUFFIX}"':
+        return True
+    tags = parse_etags(header)
+    return tags.contains_weak(digest) or tags.contains_weak(digest + GZIP_SUFFIX)
 
 
 def _headers(resp: Response, digest: str, gz: bool, cache_control: str) -> Response:
-    resp.headers["ETag"] = f'"{digest}{GZIP_SUFFIX if gz else ""}"'
-    resp.headers["Cache-Control"] = cache_control
-    resp.headers["Vary"] = "Accept-Encoding"
+    headers = resp.headers  # a new response: ``add``, not ``[]=``, which first looks for one to replace
+    headers.add("ETag", f'"{digest}{GZIP_SUFFIX if gz else ""}"')
+    headers.add("Cache-Control", cache_control)
+    headers.add("Vary", "Accept-Encoding")
     return resp
 
 
@@ -87,7 +103,7 @@ def conditional_json(
     encoded = body()
     resp = Response(encoded.gzipped if gz else encoded.raw, status=200, mimetype="application/json")
     if gz:
-        resp.headers["Content-Encoding"] = "gzip"
+        resp.headers.add("Content-Encoding", "gzip")
     return _headers(resp, digest, gz, cache_control)
 
 

@@ -101,6 +101,58 @@ def test_checklist_answers_304_to_its_own_etag(client, headers, synced) -> None:
     assert response.headers["ETag"] == etag
 
 
+@pytest.mark.parametrize(
+    "if_none_match",
+    [
+        "{etag}",
+        "{gzip_etag}",
+        "W/{etag}",
+        '"some-other-tag", {etag}',
+        '"some-other-tag",{gzip_etag}',
+        "*",
+    ],
+)
+def test_checklist_answers_304_to_every_form_of_if_none_match_naming_it(client, headers, synced, if_none_match) -> None:
+    etag = client.get(f"/api/v1/checklists/{DUST}", headers=headers).headers["ETag"]
+    header = if_none_match.format(etag=etag, gzip_etag=etag[:-1] + '-gzip"')
+    response = client.get(f"/api/v1/checklists/{DUST}", headers={**headers, "If-None-Match": header})
+    assert response.status_code == 304, header
+    assert response.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("if_none_match", ['"some-other-tag"', '"{bare}-gzip-not"', "W/"])
+def test_checklist_answers_200_when_if_none_match_names_another_tag(client, headers, synced, if_none_match) -> None:
+    etag = client.get(f"/api/v1/checklists/{DUST}", headers=headers).headers["ETag"]
+    header = if_none_match.format(bare=etag.strip('"'))
+    response = client.get(f"/api/v1/checklists/{DUST}", headers={**headers, "If-None-Match": header})
+    assert response.status_code == 200, header
+    assert json.loads(response.data)["key"] == DUST
+
+
+def test_checklist_304_carries_the_validators_and_every_security_header(client, headers, synced) -> None:
+    etag = client.get(f"/api/v1/checklists/{DUST}", headers=headers).headers["ETag"]
+    response = client.get(
+        f"/api/v1/checklists/{DUST}", headers={**headers, "If-None-Match": etag, "X-Request-ID": "phone-req-0001"}
+    )
+    assert response.status_code == 304
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Request-ID"] == "phone-req-0001"
+    assert "Server" not in response.headers
+    for name in ("ETag", "Cache-Control", "Vary", "Content-Security-Policy", "X-Content-Type-Options"):
+        assert len(response.headers.getlist(name)) == 1, name
+
+
+def test_gzip_choice_follows_each_requests_accept_encoding(client, headers, synced) -> None:
+    # Alternating values: the per-value parse is remembered, never one request's answer for another's.
+    for accept, zipped in (("gzip", True), ("gzip;q=0", False), ("gzip", True), ("identity", False), ("*", True)):
+        response = client.get(f"/api/v1/checklists/{DUST}", headers={**headers, "Accept-Encoding": accept})
+        assert (response.headers.get("Content-Encoding") == "gzip") is zipped, accept
+        assert response.headers["ETag"].endswith('-gzip"') is zipped, accept
+
+
 def test_checklist_answers_200_with_a_new_etag_after_its_file_changes(client, headers, session, tmp_path) -> None:
     root = catalogue_copy(tmp_path)
     sync(session, root)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
+import pytest
+
 from app.auth.principal import Principal
+from app.auth.services import known_principal
 from app.auth.session_cache import SessionCache
+from app.errors import Unauthorized
 
 
 class FakeClock:
@@ -66,3 +73,33 @@ def test_an_unreadable_payload_forgets_everything() -> None:
     cache.put(_principal(1, "s1"), cache.generation())
     cache.handle_notification("not-a-user-id")
     assert cache.get("s1") is None
+
+
+# -- known_principal: the cache in front of the database (app/auth/services.py) -----------------------
+
+
+TOKEN_SECRET = "unit-test-secret-0123456789-0123456789"
+SID = "0b6f1f8e-3d1c-4c55-9a43-7d2f6c1e9a10"
+
+
+def _token_for(sid: str, user_id: int = 1) -> str:
+    now = int(time.time())
+    claims = {"sub": str(user_id), "sid": sid, "role": "inspector", "typ": "access", "iat": now, "exp": now + 900}
+    return jwt.encode(claims, TOKEN_SECRET, algorithm="HS256")
+
+
+def test_known_principal_serves_a_cached_session_however_its_id_is_spelled() -> None:
+    cache = _listening_cache(FakeClock())
+    cache.put(_principal(1, SID), cache.generation())
+    for spelled in (SID, SID.upper(), SID.replace("-", ""), "{" + SID + "}"):
+        assert known_principal(TOKEN_SECRET, _token_for(spelled), cache) == _principal(1, SID), spelled
+
+
+def test_known_principal_refuses_another_users_token_and_a_malformed_session_id() -> None:
+    cache = _listening_cache(FakeClock())
+    cache.put(_principal(1, SID), cache.generation())
+    assert known_principal(TOKEN_SECRET, _token_for(SID, user_id=2), cache) is None
+    assert known_principal(TOKEN_SECRET, _token_for("0b6f1f8e-3d1c-4c55-9a43-7d2f6c1e9a11"), cache) is None
+    with pytest.raises(Unauthorized) as refused:
+        known_principal(TOKEN_SECRET, _token_for("not-a-session-id"), cache)
+    assert refused.value.code == "token_invalid"
