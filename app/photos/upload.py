@@ -12,6 +12,7 @@ which ``gc.find_orphans`` reports.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from typing import IO, Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
@@ -40,7 +41,11 @@ log = logging.getLogger(__name__)
 __all__ = ["PartialQuota", "PhotoUpload", "append_photo_chunk", "put_photo", "resumable_offset"]
 
 
-def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> None:
+def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> bool:
+    """Run the evidence feature's arrival hook when evidence names the photo already → whether it does."""
+    # Most photos arrive before any inspection names them: one question, and no savepoint, no hook (issue #17).
+    if not links.linked(session, photo_id):
+        return False
     # Never refuse an upload because the hook failed: it runs in a savepoint; a failure is logged and its
     # work is redone later (submission recomputes every link's flags).
     try:
@@ -48,12 +53,15 @@ def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUI
             links.on_arrival(session, photo_id)
     except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
         log.exception("photo %s: arrival hook failed", photo_id)
+    return True
 
 
 @dataclass(frozen=True)
 class PhotoUpload:
     photo: Photo
     created: bool  # False: an idempotent repeat of an earlier PUT
+    # False: a new photo no evidence names yet, so it has no evidence flags (nothing to read to answer).
+    linked: bool = True
 
 
 def _uuid_taken(photo: Photo, sha256: str) -> Conflict:
@@ -121,6 +129,23 @@ def _row_values(
         "exif_problem": _clip(info.exif_problem, 32),
         "derivatives_state": "pending",
     }
+
+
+@functools.cache
+def _insert_new_photo(columns: tuple[str, ...]) -> ExecutableReturnsRows:
+    """``INSERT … ON CONFLICT (id) DO NOTHING RETURNING`` the whole row, as text with typed parameters:
+    SQLAlchemy caches the compilation of a text statement, never of the PostgreSQL ``insert()`` (its class
+    opts out of the statement cache: it was compiled anew on every upload, ~2 ms of CPU, issue #17)."""
+    table = Photo.__table__
+    returned = list(table.columns)
+    return select(Photo).from_statement(
+        text(
+            f"INSERT INTO photos ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            f" ON CONFLICT (id) DO NOTHING RETURNING {', '.join(c.name for c in returned)}"
+        )
+        .bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+        .columns(*returned)
+    )
 
 
 def _discard_refused(session: Session, store: PhotoStore, sha256: str, created: bool) -> None:
@@ -192,9 +217,7 @@ def _register_original(
 
     values = _row_values(photo_id, principal, sha256, stored.size, info)
     # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
-    photo = session.scalars(
-        insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo)
-    ).one_or_none()
+    photo = session.scalars(_insert_new_photo(tuple(values)), values).one_or_none()
     if photo is None:
         # A parallel PUT of the same id committed first (ON CONFLICT waited for it).
         session.expire_all()
@@ -215,12 +238,12 @@ def _register_original(
             "original_was_new": stored.created,
         },
     )
-    _run_arrival_hook(session, links, photo_id)
+    linked = _run_arrival_hook(session, links, photo_id)
     # In this transaction: the row and its derivatives job commit together (never a photo without a job).
     defer_derivatives(session, photo_id)
-    # No refresh here: the entry point commits next, which expires the row, and reads it once to answer (a
-    # refresh before the commit was a statement whose result nobody read, issue #17).
-    return PhotoUpload(photo, created=True)
+    # No refresh here: the entry point answers with the row the INSERT returned (a refresh before the commit
+    # was a statement whose result nobody read, issue #17).
+    return PhotoUpload(photo, created=True, linked=linked)
 
 
 # --------------------------------------------------------------------------- resumable upload

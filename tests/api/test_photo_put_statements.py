@@ -84,6 +84,60 @@ def test_the_answer_needs_no_statement_after_the_commit(app, client, store, insp
     assert client.get(f"/api/v1/photos/{pid}", headers=inspector).get_json() == body  # the same answer as a read
 
 
+def _statements_of_a_put(app, client, inspector) -> list[str]:  # noqa: ANN001
+    sent: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:  # noqa: ANN001
+        sent.append(" ".join(sql.split()))
+
+    def savepoint(_conn, _name) -> None:  # noqa: ANN001
+        sent.append("SAVEPOINT")
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "savepoint", savepoint)
+    try:
+        response = put_photo(client, inspector, new_id(), photo_bytes("derived__gps_fractional_seconds.jpg"))
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "savepoint", savepoint)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["flags"] == []
+    return sent
+
+
+def test_a_photo_no_evidence_names_yet_costs_one_question_to_the_evidence_feature(
+    app, client, store, inspector
+) -> None:  # noqa: ANN001
+    """Most photos arrive before the inspection that names them: one EXISTS, no savepoint for the arrival hook
+    and no read of links (there are none) to answer."""
+    sent = _statements_of_a_put(app, client, inspector)
+    assert "SAVEPOINT" not in sent
+    about_links = [s for s in sent if "inspection_photo_links" in s]
+    assert len(about_links) == 1 and about_links[0].startswith("SELECT EXISTS"), about_links
+
+
+def test_the_insert_of_a_photo_is_compiled_once(app, client, store, inspector) -> None:  # noqa: ANN001
+    """The INSERT … ON CONFLICT is a statement SQLAlchemy caches: a second upload reuses its compilation (the
+    PostgreSQL ``insert()`` construct opts out of the cache and was compiled on every upload)."""
+    with app.app_context():
+        engine = db.engine
+    compiled: list[object] = []  # the objects themselves: an id() could be reused once the first is freed
+
+    def before(_conn, _cursor, sql, _params, context, _many) -> None:  # noqa: ANN001
+        if sql.lstrip().startswith("INSERT INTO photos"):
+            compiled.append(context.compiled)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        _statements_of_a_put(app, client, inspector)
+        _statements_of_a_put(app, client, inspector)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert len(compiled) == 2 and compiled[0] is compiled[1]
+
+
 def test_a_jpeg_cut_short_is_still_refused_and_nothing_kept(client, session, store, inspector) -> None:  # noqa: ANN001
     whole = photo_bytes("derived__gps_fractional_seconds.jpg")
     cut = whole[: len(whole) // 2]  # cut inside the scan data
