@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import uuid
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -19,6 +20,7 @@ from app.photos.errors import ChecksumMismatch, PayloadTooLarge
 
 __all__ = [
     "CHUNK_SIZE",
+    "BackgroundFsync",
     "TEMP_PREFIX",
     "Readable",
     "check_name",
@@ -73,6 +75,37 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class BackgroundFsync:
+    """fsync a written file on another thread (``os.fsync`` releases the GIL) while the caller goes on, e.g.
+    reading the same file from the page cache; ``wait`` joins and raises what the fsync raised."""
+
+    def __init__(self, path: Path) -> None:
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            # Any descriptor of the file will do: fsync flushes the file, not what this descriptor wrote.
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        """Join; the fsync's error, if any, is raised here."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        """Join without raising (the block is ending anyway, perhaps with its own error)."""
+        self._thread.join()
 
 
 def ensure_dir(path: Path) -> None:

@@ -1,12 +1,14 @@
 """Uploads: the idempotent PUT by content hash and the resumable upload. Services never commit.
 
-Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
-hashing → hash verified → metadata read without decoding (plus, for a JPEG, a walk over its markers that
-refuses bytes stopping before the end marker; for a PNG or WebP that looks truncated, a decode) → ``INSERT …
-ON CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
-and answers. What only a decode finds in a JPEG (a scan cut and closed with an end marker, corrupt markers
-inside the scan) is the job's: the photo's derivatives end ``failed`` (``processing`` module doc). Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
-a derivative is requested first). A crash between the store write and the commit leaves an original without a row,
+Upload order (PUT): stream the body to a temp file in the store while hashing → hash verified → the file's
+fsync started on another thread → metadata read without decoding (plus, for a JPEG, a walk over its markers
+that refuses bytes stopping before the end marker; for a PNG or WebP that looks truncated, a decode) → ``INSERT
+… ON CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the original
+published (fsync joined, link under its hash, fsync dir) → the caller commits and answers. Refused bytes are
+never published. What only a decode finds in a JPEG (a scan cut and closed with an end marker, corrupt markers
+inside the scan) is the job's: the photo's derivatives end ``failed`` (``processing`` module doc). Derivatives
+come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when a derivative is requested
+first). A crash between the publish and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -182,40 +185,42 @@ def put_photo(
     if existing is not None:
         return _existing(existing, principal, sha256)
 
-    # The image checks run after the durable write, on the stored file. Running them on the received bytes
-    # beside the write (Pillow's decoder and fsync both release the GIL) was measured slower on the 2-core
-    # bench machine (bench/README.md, 2026-12-01): the decode is the cost, and fsync of 3 MB is short there.
-    stored = store.store_stream(body, sha256, max_bytes)
-    return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+    # The image checks read the received file while another thread fsyncs it (fsync releases the GIL), and the
+    # row is written meanwhile: the PUT waits for the disk once, at publish, instead of before all of that.
+    # Refused bytes are never published. (Decoding beside the write was measured slower, bench/README.md,
+    # 2026-12-01: the decode was the cost; a JPEG is no longer decoded here.)
+    with store.receive(body, sha256, max_bytes) as received:
+        info = _checked_image(received.path, max_pixels)
+        return _register_original(
+            session, principal, photo_id, received.sha256, received.size, info, received.publish, links
+        )
+
+
+def _checked_image(source: processing.Source, max_pixels: int) -> OriginalInfo:
+    """The image's metadata, or a 422 for what a phone should not send as evidence."""
+    info = processing.inspect_original(source, max_pixels=max_pixels)
+    # Refuse a file cut short while the phone still has it (a retry may fix it). A JPEG is judged by its
+    # structure: decoding it here was most of the PUT's time (bench/README.md, "Photo PUT: ...").
+    if info.format == "JPEG":
+        processing.verify_jpeg_not_cut_short(source)
+    elif info.suspect_truncated:
+        processing.verify_decodes(source, max_pixels=max_pixels)
+    return info
 
 
 def _register_original(
     session: Session,
-    store: PhotoStore,
     principal: Principal,
     photo_id: uuid.UUID,
-    stored: StoredOriginal,
-    max_pixels: int,
+    sha256: str,
+    size: int,
+    info: OriginalInfo,
+    publish: Callable[[], StoredOriginal],
     links: EvidenceLinks,
 ) -> PhotoUpload:
-    """The original is durable and its hash verified: read its metadata, insert the row."""
-    sha256 = stored.sha256
-    try:
-        source = original_source(store, sha256)
-        info = processing.inspect_original(source, max_pixels=max_pixels)
-        # Refuse a file cut short while the phone still has it (a retry may fix it). A JPEG is judged by its
-        # structure: decoding it here was most of the PUT's time (bench/README.md, "Photo PUT: ...").
-        if info.format == "JPEG":
-            processing.verify_jpeg_not_cut_short(source)
-        elif info.suspect_truncated:
-            processing.verify_decodes(source, max_pixels=max_pixels)
-    except PERMANENT_DERIVATIVE_ERRORS:
-        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
-        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
-        _discard_refused(session, store, sha256, stored.created)
-        raise
-
-    values = _row_values(photo_id, principal, sha256, stored.size, info)
+    """The bytes are verified and accepted: insert the row, then ``publish`` the original (durable before the
+    caller commits; not published when a parallel PUT of the same id won)."""
+    values = _row_values(photo_id, principal, sha256, size, info)
     # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
     photo = session.scalars(_insert_new_photo(tuple(values)), values).one_or_none()
     if photo is None:
@@ -225,6 +230,10 @@ def _register_original(
         if winner is None:  # pragma: no cover - the conflicting row cannot vanish (no DELETE)
             raise Conflict(code="photo_id_conflict")
         return _existing(winner, principal, sha256)
+    linked = _run_arrival_hook(session, links, photo_id)
+    # In this transaction: the row and its derivatives job commit together (never a photo without a job).
+    defer_derivatives(session, photo_id)
+    stored = publish()  # last: the statements above ran while the bytes went to disk
     record_audit(
         session,
         "photo.create",
@@ -232,15 +241,12 @@ def _register_original(
         photo_id,
         after={
             "sha256": sha256,
-            "size_bytes": stored.size,
+            "size_bytes": size,
             "uploader_id": principal.user_id,
             "format": info.format,
             "original_was_new": stored.created,
         },
     )
-    linked = _run_arrival_hook(session, links, photo_id)
-    # In this transaction: the row and its derivatives job commit together (never a photo without a job).
-    defer_derivatives(session, photo_id)
     # No refresh here: the entry point answers with the row the INSERT returned (a refresh before the commit
     # was a statement whose result nobody read, issue #17).
     return PhotoUpload(photo, created=True, linked=linked)
@@ -330,4 +336,13 @@ def append_photo_chunk(
     if not complete:
         return new_offset, None
     stored = complete_partial(store, upload_id, sha256, max_bytes)
-    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+    try:
+        info = _checked_image(original_source(store, stored.sha256), max_pixels)
+    except PERMANENT_DERIVATIVE_ERRORS:
+        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
+        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
+        _discard_refused(session, store, stored.sha256, stored.created)
+        raise
+    return stored.size, _register_original(
+        session, principal, photo_id, stored.sha256, stored.size, info, lambda: stored, links
+    )

@@ -17,6 +17,7 @@ import pytest
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
+from app.photos.files import BackgroundFsync
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, complete_partial
 from tests.photo_samples import photo_bytes, photo_path
 
@@ -71,6 +72,26 @@ def test_parallel_identical_uploads_store_one_copy_and_one_creation(store):
     assert errors == []
     assert sum(r.created for r in results) == 1
     assert all_files(store.root) == [store.original_path(PHOTO_SHA)]
+
+
+def test_a_received_upload_is_readable_unpublished_and_leaves_nothing_unless_published(store):
+    with store.receive(io.BytesIO(PHOTO), PHOTO_SHA, max_bytes=None) as received:
+        assert (received.sha256, received.size) == (PHOTO_SHA, len(PHOTO))
+        assert received.path.read_bytes() == PHOTO  # the caller inspects it while it goes to disk
+        assert not store.original_exists(PHOTO_SHA)
+    assert all_files(store.root) == [] and not store.original_exists(PHOTO_SHA)
+
+    with store.receive(io.BytesIO(PHOTO), PHOTO_SHA, max_bytes=None) as received:
+        stored = received.publish()
+    assert (stored.sha256, stored.size, stored.created) == (PHOTO_SHA, len(PHOTO), True)
+    assert all_files(store.root) == [store.original_path(PHOTO_SHA)] and store.read_original(PHOTO_SHA) == PHOTO
+
+
+def test_a_background_fsync_that_fails_fails_the_wait_not_the_join(tmp_path):
+    flushing = BackgroundFsync(tmp_path / "vanished")
+    flushing.join()
+    with pytest.raises(FileNotFoundError):
+        flushing.wait()
 
 
 def test_hash_mismatch_is_rejected_and_leaves_nothing(store):
