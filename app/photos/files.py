@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -153,7 +154,15 @@ def receive_verified(
     store, so refused or mismatched bytes never get past a local temp file."""
     h = hashlib.sha256()
     size = 0
-    with open(tmp, "xb") as out:
+
+    def take(chunk: bytes) -> None:
+        h.update(chunk)
+        out.write(chunk)
+
+    # Hashing and writing a chunk (both release the GIL) run on another thread while the next chunk is read
+    # from the client; one chunk at a time in flight, in order. The pool is shut down before the file closes.
+    with open(tmp, "xb") as out, ThreadPoolExecutor(max_workers=1, thread_name_prefix="receive") as pool:
+        pending: Future[None] | None = None
         while True:
             chunk = stream.read(CHUNK_SIZE)
             if not chunk:
@@ -161,8 +170,11 @@ def receive_verified(
             size += len(chunk)
             if max_bytes is not None and size > max_bytes:
                 raise too_large(max_bytes)
-            h.update(chunk)
-            out.write(chunk)
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(take, chunk)
+        if pending is not None:
+            pending.result()
         out.flush()
         if fsync:
             os.fsync(out.fileno())

@@ -17,7 +17,7 @@ import pytest
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
-from app.photos.files import BackgroundFsync
+from app.photos.files import CHUNK_SIZE, BackgroundFsync
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, complete_partial
 from tests.photo_samples import photo_bytes, photo_path
 
@@ -100,6 +100,26 @@ def test_hash_mismatch_is_rejected_and_leaves_nothing(store):
         store.store_stream(io.BytesIO(PHOTO), wrong, max_bytes=None)
     assert exc.value.code == "checksum_mismatch" and exc.value.status == 422
     assert exc.value.extra["actual_sha256"] == PHOTO_SHA
+    assert all_files(store.root) == []
+
+
+def test_a_body_of_several_chunks_is_hashed_and_written_in_order(store):
+    data = bytes(range(256)) * (CHUNK_SIZE * 3 // 256) + b"tail"  # three chunks and a bit, hashed off-thread
+    sha = hashlib.sha256(data).hexdigest()
+    assert store.store_stream(io.BytesIO(data), sha, max_bytes=None).size == len(data)
+    assert store.read_original(sha) == data
+
+
+def test_a_connection_lost_after_some_chunks_leaves_nothing(store):
+    class LostAfterTwoChunks(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            if self.tell() >= 2 * CHUNK_SIZE:
+                raise OSError("connection reset")
+            return super().read(n)
+
+    data = os.urandom(3 * CHUNK_SIZE)
+    with pytest.raises(OSError, match="connection reset"):
+        store.store_stream(LostAfterTwoChunks(data), hashlib.sha256(data).hexdigest(), max_bytes=None)
     assert all_files(store.root) == []
 
 
