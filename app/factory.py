@@ -171,11 +171,12 @@ def register_services(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = Wiring(
         photo_store=photo_store_from_config(app.config),
         # Photos are evidence in inspections: the photos feature asks the inspections feature for a photo's
-        # evidence flags, what to do when a linked photo arrives, who else may view it and what its notice
+        # evidence flags, whether an arriving photo is linked already and what to do then, who else may view it and what its notice
         # copy names.
         photo_evidence=EvidenceLinks(
             flags=inspection_evidence.flags_for_photo,
             on_arrival=partial(inspection_evidence.refresh_flags_for_photo, settings=inspection_settings),
+            linked=inspection_evidence.photo_is_linked,
             may_view=inspection_evidence.participant_may_view_photo,
             notice_context=inspection_evidence.watermark_context_for_photo,
         ),

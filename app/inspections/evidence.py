@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import cast, func, select
+from sqlalchemy import cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -172,6 +172,12 @@ def flags_for_photo(session: Session, photo: Photo, principal: Principal | None)
         for flag in visible_flags(session, link.flags, principal) or []:
             out.append({**flag, "inspection_id": str(link.inspection_id), "item_key": link.item_key})
     return out
+
+
+def photo_is_linked(session: Session, photo_id: uuid.UUID) -> bool:
+    """Whether any inspection already names this photo id as evidence (asked by an upload before its arrival
+    hook: most photos arrive before the inspection that names them)."""
+    return bool(session.scalar(select(exists().where(InspectionPhotoLink.photo_id == photo_id))))
 
 
 def refresh_flags_for_photo(session: Session, photo_id: uuid.UUID, *, settings: Settings) -> int:

@@ -30,13 +30,16 @@ class WatermarkContext:
 
 @dataclass(frozen=True)
 class EvidenceLinks:
-    """The four questions photos ask of the evidence feature."""
+    """The five questions photos ask of the evidence feature."""
 
     # Evidence flags of the photo's links as the viewer may see them (None: internal use, nothing hidden).
     flags: Callable[[Session, Photo, Principal | None], list[dict[str, Any]]]
     # Runs in the upload's transaction right after a new photo row is inserted (e.g. flags of links made
     # before the photo arrived), so the row and what this writes commit together.
     on_arrival: Callable[[Session, uuid.UUID], Any]
+    # Whether any evidence already names this photo id (links made before the photo arrived). An upload asks
+    # first: when nothing does, the arrival hook has nothing to do and the new photo has no flags to show.
+    linked: Callable[[Session, uuid.UUID], bool]
     # Widens viewing beyond uploader + supervising scope (e.g. the officers of the photo's inspection).
     may_view: Callable[[Session, Principal, Photo], bool]
     # Site, address and officers for the notice copy; None when the photo is in no inspection.
@@ -51,6 +54,10 @@ def _nothing_on_arrival(session: Session, photo_id: uuid.UUID) -> None:
     return None
 
 
+def _never_linked(session: Session, photo_id: uuid.UUID) -> bool:
+    return False
+
+
 def _no_one_else(session: Session, principal: Principal, photo: Photo) -> bool:
     return False
 
@@ -61,5 +68,9 @@ def _no_context(session: Session, photo: Photo) -> WatermarkContext | None:
 
 # Photos used as evidence nowhere: for tools and tests that handle photos alone.
 NO_EVIDENCE_LINKS = EvidenceLinks(
-    flags=_no_flags, on_arrival=_nothing_on_arrival, may_view=_no_one_else, notice_context=_no_context
+    flags=_no_flags,
+    on_arrival=_nothing_on_arrival,
+    linked=_never_linked,
+    may_view=_no_one_else,
+    notice_context=_no_context,
 )

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, BinaryIO
 
@@ -19,6 +21,7 @@ from app.photos.errors import ChecksumMismatch, PayloadTooLarge
 
 __all__ = [
     "CHUNK_SIZE",
+    "BackgroundFsync",
     "TEMP_PREFIX",
     "Readable",
     "check_name",
@@ -75,6 +78,37 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class BackgroundFsync:
+    """fsync a written file on another thread (``os.fsync`` releases the GIL) while the caller goes on, e.g.
+    reading the same file from the page cache; ``wait`` joins and raises what the fsync raised."""
+
+    def __init__(self, path: Path) -> None:
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="fsync", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            # Any descriptor of the file will do: fsync flushes the file, not what this descriptor wrote.
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        """Join; the fsync's error, if any, is raised here."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+    def join(self) -> None:
+        """Join without raising (the block is ending anyway, perhaps with its own error)."""
+        self._thread.join()
+
+
 def ensure_dir(path: Path) -> None:
     """mkdir -p, fsyncing each parent that gained an entry (new dirs must be durable too)."""
     missing: list[Path] = []
@@ -120,7 +154,15 @@ def receive_verified(
     store, so refused or mismatched bytes never get past a local temp file."""
     h = hashlib.sha256()
     size = 0
-    with open(tmp, "xb") as out:
+
+    def take(chunk: bytes) -> None:
+        h.update(chunk)
+        out.write(chunk)
+
+    # Hashing and writing a chunk (both release the GIL) run on another thread while the next chunk is read
+    # from the client; one chunk at a time in flight, in order. The pool is shut down before the file closes.
+    with open(tmp, "xb") as out, ThreadPoolExecutor(max_workers=1, thread_name_prefix="receive") as pool:
+        pending: Future[None] | None = None
         while True:
             chunk = stream.read(CHUNK_SIZE)
             if not chunk:
@@ -128,8 +170,11 @@ def receive_verified(
             size += len(chunk)
             if max_bytes is not None and size > max_bytes:
                 raise too_large(max_bytes)
-            h.update(chunk)
-            out.write(chunk)
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(take, chunk)
+        if pending is not None:
+            pending.result()
         out.flush()
         if fsync:
             os.fsync(out.fileno())

@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
@@ -57,7 +58,7 @@ from app.photos.files import (
     sha256_of,
 )
 from app.photos.spool import LocalSpool
-from app.photos.storage import StoredOriginal
+from app.photos.storage import ReceivedOriginal, StoredOriginal
 
 __all__ = ["S3PhotoStore", "s3_client"]
 
@@ -145,13 +146,19 @@ class S3PhotoStore:
 
     # ------------------------------------------------------------------ originals
 
-    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
-        """Receive into a local temp file while hashing (413 / 422 ``checksum_mismatch`` there,
-        nothing uploaded), then upload it write-once under its hash."""
+    @contextmanager
+    def receive(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> Iterator[ReceivedOriginal]:
+        """Receive into a local temp file while hashing (413 / 422 ``checksum_mismatch`` there, nothing
+        uploaded); ``publish`` uploads it write-once under its hash. The block may read the local file."""
         expected = check_sha(expected_sha256)
         # No fsync: the bucket is where durability comes from; a crash just leaves a temp file.
         with self.spool.received(stream, expected, max_bytes, fsync=False) as (tmp, size):
-            return self.put_verified_file(tmp, expected, size)
+            yield ReceivedOriginal(expected, size, tmp, lambda: self.put_verified_file(tmp, expected, size))
+
+    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
+        """Receive (``receive``), then upload write-once under its hash."""
+        with self.receive(stream, expected_sha256, max_bytes) as received:
+            return received.publish()
 
     def put_original(self, sha256: str, data: Readable) -> StoredOriginal:
         """Write-once put: bytes must hash to ``sha256``; existing identical bytes → no-op."""

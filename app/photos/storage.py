@@ -17,7 +17,9 @@ Durability recipe (so "file and row never disagree after a crash"): write a temp
 destination directory, fsync it, publish it under its final name, fsync the directory — and only
 then let the caller commit its row. Originals are published with ``os.link`` (fails if the name
 exists: no overwrite even under a race between two identical uploads) followed by unlinking the temp
-name; derivatives with ``os.replace``.
+name; derivatives with ``os.replace``. An upload's temp file is fsynced on another thread while the
+caller inspects it and writes its row (``receive``); ``ReceivedOriginal.publish`` waits for that fsync
+before the link, and the caller publishes before it commits.
 
 A crash before the publish leaves only a ``.tmp-*`` file (``LocalSpool.iter_temp_leftovers``); a
 crash after the publish but before the DB commit leaves an original without a row, which
@@ -30,7 +32,8 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO, Protocol, runtime_checkable
@@ -39,6 +42,7 @@ from app.photos.errors import StoredOriginalCorrupt
 from app.photos.files import (
     SHA_RE,
     TEMP_PREFIX,
+    BackgroundFsync,
     Readable,
     check_name,
     check_sha,
@@ -55,6 +59,7 @@ __all__ = [
     "FilesystemPhotoStore",
     "LocalPathStore",
     "PhotoStore",
+    "ReceivedOriginal",
     "StoredOriginal",
     "complete_partial",
     "sha256_of",
@@ -68,10 +73,25 @@ class StoredOriginal:
     created: bool  # False when the same bytes were already stored (idempotent retry)
 
 
+@dataclass(frozen=True)
+class ReceivedOriginal:
+    """An upload received and its hash verified, on local disk but not yet in the store: ``path`` may be read
+    (to inspect the image) until the block that received it ends; ``publish`` puts it in the store."""
+
+    sha256: str
+    size: int
+    path: Path
+    publish: Callable[[], StoredOriginal]
+
+
 class PhotoStore(Protocol):
     """What services need from photo storage: originals (write-once, verified) and derivatives."""
 
     spool: LocalSpool  # where uploads to this store are staged (temp files, resumable partials)
+
+    def receive(
+        self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None
+    ) -> AbstractContextManager[ReceivedOriginal]: ...
 
     def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal: ...
 
@@ -144,21 +164,36 @@ class FilesystemPhotoStore:
 
     # ------------------------------------------------------------------ originals
 
-    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
-        """Stream an upload to a temp file while hashing and counting; publish it under its
-        hash only when the hash matches. Over ``max_bytes`` → ``payload_too_large`` (413),
-        wrong hash → ``checksum_mismatch`` (422); in both cases nothing is left behind.
-        The same bytes again → ``created=False`` (retries never produce a second copy)."""
+    @contextmanager
+    def receive(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> Iterator[ReceivedOriginal]:
+        """Stream an upload to a temp file while hashing and counting. Over ``max_bytes`` →
+        ``payload_too_large`` (413), wrong hash → ``checksum_mismatch`` (422). The verified file is fsynced on
+        another thread while the block reads it; ``publish`` waits for that fsync, then links the file under
+        its hash and fsyncs the folder. Unpublished, nothing is left behind when the block ends."""
         expected = check_sha(expected_sha256)
         final = self.original_path(expected)
         ensure_dir(final.parent)
         tmp = temp_path(final.parent)  # in the destination folder: the link below cannot cross devices
         try:
-            size = receive_verified(stream, tmp, expected, max_bytes)
-            created = self._publish_original(tmp, final, expected)
+            size = receive_verified(stream, tmp, expected, max_bytes, fsync=False)
+            flushing = BackgroundFsync(tmp)
+            try:
+
+                def publish() -> StoredOriginal:
+                    flushing.wait()  # the bytes are durable before they get their name
+                    return StoredOriginal(expected, size, self._publish_original(tmp, final, expected))
+
+                yield ReceivedOriginal(expected, size, tmp, publish)
+            finally:
+                flushing.join()  # never leave the fsync running past the temp file
         finally:
             tmp.unlink(missing_ok=True)
-        return StoredOriginal(expected, size, created)
+
+    def store_stream(self, stream: IO[bytes], expected_sha256: str, max_bytes: int | None) -> StoredOriginal:
+        """Receive an upload (``receive``) and publish it under its hash at once. The same bytes again →
+        ``created=False`` (retries never produce a second copy)."""
+        with self.receive(stream, expected_sha256, max_bytes) as received:
+            return received.publish()
 
     def put_original(self, sha256: str, data: Readable) -> StoredOriginal:
         """Write-once put: bytes must hash to ``sha256``; existing identical bytes → no-op."""

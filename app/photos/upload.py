@@ -1,27 +1,31 @@
 """Uploads: the idempotent PUT by content hash and the resumable upload. Services never commit.
 
-Upload order: stream the body to the store (temp file, fsync, link under its hash, fsync dir) while
-hashing → hash verified → metadata read without decoding (plus, for a JPEG, a walk over its markers that
-refuses bytes stopping before the end marker; for a PNG or WebP that looks truncated, a decode) → ``INSERT …
-ON CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the caller commits
-and answers. What only a decode finds in a JPEG (a scan cut and closed with an end marker, corrupt markers
-inside the scan) is the job's: the photo's derivatives end ``failed`` (``processing`` module doc). Derivatives come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when
-a derivative is requested first). A crash between the store write and the commit leaves an original without a row,
+Upload order (PUT): stream the body to a temp file in the store while hashing → hash verified → the file's
+fsync started on another thread → metadata read without decoding (plus, for a JPEG, a walk over its markers
+that refuses bytes stopping before the end marker; for a PNG or WebP that looks truncated, a decode) → ``INSERT
+… ON CONFLICT DO NOTHING`` + a ``make_derivatives`` job deferred in the same transaction → the original
+published (fsync joined, link under its hash, fsync dir) → the caller commits and answers. Refused bytes are
+never published. What only a decode finds in a JPEG (a scan cut and closed with an end marker, corrupt markers
+inside the scan) is the job's: the photo's derivatives end ``failed`` (``processing`` module doc). Derivatives
+come later (the job, run by ``flask jobs worker``, or ``ensure_derivatives`` when a derivative is requested
+first). A crash between the publish and the commit leaves an original without a row,
 which ``gc.find_orphans`` reports.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ExecutableReturnsRows
 
 from app.audit.services import record_audit
 from app.auth.principal import Principal
@@ -40,7 +44,11 @@ log = logging.getLogger(__name__)
 __all__ = ["PartialQuota", "PhotoUpload", "append_photo_chunk", "put_photo", "resumable_offset"]
 
 
-def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> None:
+def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> bool:
+    """Run the evidence feature's arrival hook when evidence names the photo already → whether it does."""
+    # Most photos arrive before any inspection names them: one question, and no savepoint, no hook (issue #17).
+    if not links.linked(session, photo_id):
+        return False
     # Never refuse an upload because the hook failed: it runs in a savepoint; a failure is logged and its
     # work is redone later (submission recomputes every link's flags).
     try:
@@ -48,12 +56,15 @@ def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUI
             links.on_arrival(session, photo_id)
     except Exception:  # noqa: BLE001 - the original is evidence: keep it whatever the hook does
         log.exception("photo %s: arrival hook failed", photo_id)
+    return True
 
 
 @dataclass(frozen=True)
 class PhotoUpload:
     photo: Photo
     created: bool  # False: an idempotent repeat of an earlier PUT
+    # False: a new photo no evidence names yet, so it has no evidence flags (nothing to read to answer).
+    linked: bool = True
 
 
 def _uuid_taken(photo: Photo, sha256: str) -> Conflict:
@@ -123,6 +134,23 @@ def _row_values(
     }
 
 
+@functools.cache
+def _insert_new_photo(columns: tuple[str, ...]) -> ExecutableReturnsRows:
+    """``INSERT … ON CONFLICT (id) DO NOTHING RETURNING`` the whole row, as text with typed parameters:
+    SQLAlchemy caches the compilation of a text statement, never of the PostgreSQL ``insert()`` (its class
+    opts out of the statement cache: it was compiled anew on every upload, ~2 ms of CPU, issue #17)."""
+    table = Photo.__table__
+    returned = list(table.columns)
+    return select(Photo).from_statement(
+        text(
+            f"INSERT INTO photos ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            f" ON CONFLICT (id) DO NOTHING RETURNING {', '.join(c.name for c in returned)}"
+        )
+        .bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
+        .columns(*returned)
+    )
+
+
 def _discard_refused(session: Session, store: PhotoStore, sha256: str, created: bool) -> None:
     """Refused bytes are not evidence: remove the original we just published, unless a row
     already uses it (a limit lowered since) or it was there before this request."""
@@ -157,44 +185,44 @@ def put_photo(
     if existing is not None:
         return _existing(existing, principal, sha256)
 
-    # The image checks run after the durable write, on the stored file. Running them on the received bytes
-    # beside the write (Pillow's decoder and fsync both release the GIL) was measured slower on the 2-core
-    # bench machine (bench/README.md, 2026-12-01): the decode is the cost, and fsync of 3 MB is short there.
-    stored = store.store_stream(body, sha256, max_bytes)
-    return _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+    # The image checks read the received file while another thread fsyncs it (fsync releases the GIL), and the
+    # row is written meanwhile: the PUT waits for the disk once, at publish, instead of before all of that.
+    # Refused bytes are never published. (Decoding beside the write was measured slower, bench/README.md,
+    # 2026-12-01: the decode was the cost; a JPEG is no longer decoded here.)
+    with store.receive(body, sha256, max_bytes) as received:
+        info = _checked_image(received.path, max_pixels)
+        return _register_original(
+            session, principal, photo_id, received.sha256, received.size, info, received.publish, links
+        )
+
+
+def _checked_image(source: processing.Source, max_pixels: int) -> OriginalInfo:
+    """The image's metadata, or a 422 for what a phone should not send as evidence."""
+    info = processing.inspect_original(source, max_pixels=max_pixels)
+    # Refuse a file cut short while the phone still has it (a retry may fix it). A JPEG is judged by its
+    # structure: decoding it here was most of the PUT's time (bench/README.md, "Photo PUT: ...").
+    if info.format == "JPEG":
+        processing.verify_jpeg_not_cut_short(source)
+    elif info.suspect_truncated:
+        processing.verify_decodes(source, max_pixels=max_pixels)
+    return info
 
 
 def _register_original(
     session: Session,
-    store: PhotoStore,
     principal: Principal,
     photo_id: uuid.UUID,
-    stored: StoredOriginal,
-    max_pixels: int,
+    sha256: str,
+    size: int,
+    info: OriginalInfo,
+    publish: Callable[[], StoredOriginal],
     links: EvidenceLinks,
 ) -> PhotoUpload:
-    """The original is durable and its hash verified: read its metadata, insert the row."""
-    sha256 = stored.sha256
-    try:
-        source = original_source(store, sha256)
-        info = processing.inspect_original(source, max_pixels=max_pixels)
-        # Refuse a file cut short while the phone still has it (a retry may fix it). A JPEG is judged by its
-        # structure: decoding it here was most of the PUT's time (bench/README.md, "Photo PUT: ...").
-        if info.format == "JPEG":
-            processing.verify_jpeg_not_cut_short(source)
-        elif info.suspect_truncated:
-            processing.verify_decodes(source, max_pixels=max_pixels)
-    except PERMANENT_DERIVATIVE_ERRORS:
-        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
-        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
-        _discard_refused(session, store, sha256, stored.created)
-        raise
-
-    values = _row_values(photo_id, principal, sha256, stored.size, info)
+    """The bytes are verified and accepted: insert the row, then ``publish`` the original (durable before the
+    caller commits; not published when a parallel PUT of the same id won)."""
+    values = _row_values(photo_id, principal, sha256, size, info)
     # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
-    photo = session.scalars(
-        insert(Photo).values(**values).on_conflict_do_nothing(index_elements=[Photo.id]).returning(Photo)
-    ).one_or_none()
+    photo = session.scalars(_insert_new_photo(tuple(values)), values).one_or_none()
     if photo is None:
         # A parallel PUT of the same id committed first (ON CONFLICT waited for it).
         session.expire_all()
@@ -202,6 +230,10 @@ def _register_original(
         if winner is None:  # pragma: no cover - the conflicting row cannot vanish (no DELETE)
             raise Conflict(code="photo_id_conflict")
         return _existing(winner, principal, sha256)
+    linked = _run_arrival_hook(session, links, photo_id)
+    # In this transaction: the row and its derivatives job commit together (never a photo without a job).
+    defer_derivatives(session, photo_id)
+    stored = publish()  # last: the statements above ran while the bytes went to disk
     record_audit(
         session,
         "photo.create",
@@ -209,18 +241,15 @@ def _register_original(
         photo_id,
         after={
             "sha256": sha256,
-            "size_bytes": stored.size,
+            "size_bytes": size,
             "uploader_id": principal.user_id,
             "format": info.format,
             "original_was_new": stored.created,
         },
     )
-    _run_arrival_hook(session, links, photo_id)
-    # In this transaction: the row and its derivatives job commit together (never a photo without a job).
-    defer_derivatives(session, photo_id)
-    # No refresh here: the entry point commits next, which expires the row, and reads it once to answer (a
-    # refresh before the commit was a statement whose result nobody read, issue #17).
-    return PhotoUpload(photo, created=True)
+    # No refresh here: the entry point answers with the row the INSERT returned (a refresh before the commit
+    # was a statement whose result nobody read, issue #17).
+    return PhotoUpload(photo, created=True, linked=linked)
 
 
 # --------------------------------------------------------------------------- resumable upload
@@ -307,4 +336,13 @@ def append_photo_chunk(
     if not complete:
         return new_offset, None
     stored = complete_partial(store, upload_id, sha256, max_bytes)
-    return stored.size, _register_original(session, store, principal, photo_id, stored, max_pixels, links)
+    try:
+        info = _checked_image(original_source(store, stored.sha256), max_pixels)
+    except PERMANENT_DERIVATIVE_ERRORS:
+        # Includes any unexpected decoder failure (processing reports those as image_undecodable):
+        # a clean 422 and nothing left behind, never a 500 the phone retries forever.
+        _discard_refused(session, store, stored.sha256, stored.created)
+        raise
+    return stored.size, _register_original(
+        session, principal, photo_id, stored.sha256, stored.size, info, lambda: stored, links
+    )

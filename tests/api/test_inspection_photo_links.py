@@ -53,6 +53,17 @@ def test_photo_uploaded_after_the_link_gets_its_flags(client, world, store):  # 
     assert "time_outside_window" in {f["code"] for f in photo["flags"]}
 
 
+def test_the_put_answer_of_a_photo_linked_before_it_arrived_shows_its_flags(client, world, store):  # noqa: ANN001
+    """An upload asks whether evidence names the photo already; when it does, the answer carries the flags
+    the arrival hook just computed, as a read of the photo does."""
+    pid = new_id()
+    draft_with_photo(client, world, pid)
+    created = put_photo(client, world.headers["insp_a"], pid, photo_bytes(GPS_PHOTO))
+    assert created.status_code == 201, created.get_json()
+    assert {"time_outside_window", "far_from_site"} <= {f["code"] for f in created.get_json()["flags"]}
+    assert created.get_json() == client.get(f"/api/v1/photos/{pid}", headers=world.headers["insp_a"]).get_json()
+
+
 def test_linked_photo_is_visible_to_the_inspections_officers_and_its_jurisdictions_supervisors(
     client, session, world, store
 ):  # noqa: ANN001

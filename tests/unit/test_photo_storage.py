@@ -17,6 +17,7 @@ import pytest
 
 from app.errors import ValidationFailed
 from app.photos.errors import ChecksumMismatch, PayloadTooLarge, StoredOriginalCorrupt, UploadOffsetMismatch
+from app.photos.files import CHUNK_SIZE, BackgroundFsync
 from app.photos.storage import FilesystemPhotoStore, PhotoStore, complete_partial
 from tests.photo_samples import photo_bytes, photo_path
 
@@ -73,12 +74,52 @@ def test_parallel_identical_uploads_store_one_copy_and_one_creation(store):
     assert all_files(store.root) == [store.original_path(PHOTO_SHA)]
 
 
+def test_a_received_upload_is_readable_unpublished_and_leaves_nothing_unless_published(store):
+    with store.receive(io.BytesIO(PHOTO), PHOTO_SHA, max_bytes=None) as received:
+        assert (received.sha256, received.size) == (PHOTO_SHA, len(PHOTO))
+        assert received.path.read_bytes() == PHOTO  # the caller inspects it while it goes to disk
+        assert not store.original_exists(PHOTO_SHA)
+    assert all_files(store.root) == [] and not store.original_exists(PHOTO_SHA)
+
+    with store.receive(io.BytesIO(PHOTO), PHOTO_SHA, max_bytes=None) as received:
+        stored = received.publish()
+    assert (stored.sha256, stored.size, stored.created) == (PHOTO_SHA, len(PHOTO), True)
+    assert all_files(store.root) == [store.original_path(PHOTO_SHA)] and store.read_original(PHOTO_SHA) == PHOTO
+
+
+def test_a_background_fsync_that_fails_fails_the_wait_not_the_join(tmp_path):
+    flushing = BackgroundFsync(tmp_path / "vanished")
+    flushing.join()
+    with pytest.raises(FileNotFoundError):
+        flushing.wait()
+
+
 def test_hash_mismatch_is_rejected_and_leaves_nothing(store):
     wrong = hashlib.sha256(b"something else").hexdigest()
     with pytest.raises(ChecksumMismatch) as exc:
         store.store_stream(io.BytesIO(PHOTO), wrong, max_bytes=None)
     assert exc.value.code == "checksum_mismatch" and exc.value.status == 422
     assert exc.value.extra["actual_sha256"] == PHOTO_SHA
+    assert all_files(store.root) == []
+
+
+def test_a_body_of_several_chunks_is_hashed_and_written_in_order(store):
+    data = bytes(range(256)) * (CHUNK_SIZE * 3 // 256) + b"tail"  # three chunks and a bit, hashed off-thread
+    sha = hashlib.sha256(data).hexdigest()
+    assert store.store_stream(io.BytesIO(data), sha, max_bytes=None).size == len(data)
+    assert store.read_original(sha) == data
+
+
+def test_a_connection_lost_after_some_chunks_leaves_nothing(store):
+    class LostAfterTwoChunks(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            if self.tell() >= 2 * CHUNK_SIZE:
+                raise OSError("connection reset")
+            return super().read(n)
+
+    data = os.urandom(3 * CHUNK_SIZE)
+    with pytest.raises(OSError, match="connection reset"):
+        store.store_stream(LostAfterTwoChunks(data), hashlib.sha256(data).hexdigest(), max_bytes=None)
     assert all_files(store.root) == []
 
 
