@@ -84,7 +84,7 @@ class Bench:
 
 
 @contextmanager
-def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
+def running_bench() -> Iterator[Bench]:
     """A throwaway PostGIS cluster (or DATABASE_URL), migrations as the owner, the boot commands of ``make run``,
     then Lantian served exactly as ``make run`` serves it, and the floors (bench/floors.py) through the same
     front and gunicorn configuration on another port."""
@@ -98,7 +98,6 @@ def running_bench(web_concurrency: str = "2") -> Iterator[Bench]:
         LANTIAN_DATA_DIR=str(data_dir),
         LOG_LEVEL="WARNING",
         LOGIN_MAX_FAILURES_PER_IP="100000",
-        WEB_CONCURRENCY=web_concurrency,
     )
     cluster = None
     if not env.get("DATABASE_URL"):
