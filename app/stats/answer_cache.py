@@ -16,9 +16,9 @@ built answer away). Each process keeps what it used, least recently used out pas
 
 A client that accepts gzip (every browser and phone HTTP stack does) gets the answer gzipped, compressed once per
 process for each tag (the pending count is part of it) and kept like the plain bytes: the province's townships
-are 1 MiB of JSON and about a tenth of that gzipped, and on a 2-core machine moving the megabyte through the
-front to many clients at once was what set that answer's p95. The gzipped answer has its own strong ETag (the
-tag plus ``-gzip``, RFC 9110 §8.8.3, as the checklists do) and either tag revalidates.
+are 1 MiB of JSON and about a tenth of that gzipped, which matters on a phone's network (on the bench's loopback,
+where the client decompresses on the server's own cores, it does not: bench/README.md). The gzipped answer has
+its own strong ETag (the tag plus ``-gzip``, RFC 9110 §8.8.3, as the checklists do) and either tag revalidates.
 """
 
 from __future__ import annotations
