@@ -21,8 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scripts.localpg import LocalCluster
+
+if TYPE_CHECKING:
+    from scripts.run_server import Supervised
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_LOG = REPO / "var" / "bench" / "lantian-server.log"
@@ -128,15 +132,7 @@ def running_bench() -> Iterator[Bench]:
             stdout=subprocess.DEVNULL,
         )
         stack.append(lambda: _stop(floor_front, floor_server))
-        floor_nginx = base / "floor-serving" / "front" / "nginx.pid"
-        database = postmaster_pid(env["DATABASE_URL"])
-
-        def floor_parts() -> dict[str, int]:
-            found = {"app": floor_server.pid, "database": database}
-            if floor_nginx.exists():
-                found["front"] = int(floor_nginx.read_text().split()[0])
-            return {part: pid for part, pid in found.items() if pid}
-
+        floor_parts = cpu_parts(floor_server.pid, base / "floor-serving", postmaster_pid(env["DATABASE_URL"]))
         bench = Bench(lantian, Server(floor_front.port, floor_env, floor_server.pid, floor_parts), env, data_dir)
         for s in (bench.lantian, bench.floor):
             _wait_ready(s)
@@ -164,16 +160,26 @@ def stack_lantian(stack: list[Callable[[], None]], env: dict[str, str], data_dir
     worker = Supervised([str(REPO / ".venv" / "bin" / "flask"), "jobs", "worker"], env=env)
     worker.start()
     stack.append(lambda: (worker.stop(), worker.join()))
-    database = postmaster_pid(env["DATABASE_URL"])
+    parts = cpu_parts(server.pid, data_dir, postmaster_pid(env["DATABASE_URL"]), worker)
+    return Server(front.port, lantian_env, server.pid, parts)
+
+
+def cpu_parts(
+    app_pid: int, data_dir: Path, database_pid: int, worker: Supervised | None = None
+) -> Callable[[], dict[str, int]]:
+    """The parts whose CPU a figure reports: gunicorn (``app_pid``), the job worker (restarted: asked each time),
+    PostgreSQL and the nginx front that ``start_serving`` put under ``data_dir``."""
     front_pid = data_dir / "front" / "nginx.pid"
 
     def parts() -> dict[str, int]:
-        found = {"app": server.pid, "jobs": worker.process.pid if worker.process else 0, "database": database}
+        found = {"app": app_pid, "database": database_pid}
+        if worker is not None and worker.process is not None:
+            found["jobs"] = worker.process.pid
         if front_pid.exists():
             found["front"] = int(front_pid.read_text().split()[0])
         return {part: pid for part, pid in found.items() if pid}
 
-    return Server(front.port, lantian_env, server.pid, parts)
+    return parts
 
 
 def postmaster_pid(database_url: str) -> int:
