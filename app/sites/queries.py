@@ -206,14 +206,17 @@ def _search_statement(shape: _Shape) -> read_only.ReadStatement:
     )
 
 
-# Each site's zones as the page item writes them, for sites whose zones the reference cache does not hold yet;
-# a site in no zone has no row.
-_ZONES_JSON = read_only.ReadStatement.compile(
-    select(SiteZone.site_id, cast(_zones_agg(), Text))
-    .join(Zone, Zone.id == SiteZone.zone_id)
-    .where(SiteZone.site_id == any_(bindparam("ids", type_=ARRAY(Integer))))
-    .group_by(SiteZone.site_id)
-)
+@cache
+def _zones_json_statement() -> read_only.ReadStatement:
+    """Each site's zones as the page item writes them, for sites whose zones the reference cache does not hold
+    yet; a site in no zone has no row. Compiled on first use, not at import: compiling configures the mappers,
+    and this module is imported (by the job worker) before every model is."""
+    return read_only.ReadStatement.compile(
+        select(SiteZone.site_id, cast(_zones_agg(), Text))
+        .join(Zone, Zone.id == SiteZone.zone_id)
+        .where(SiteZone.site_id == any_(bindparam("ids", type_=ARRAY(Integer))))
+        .group_by(SiteZone.site_id)
+    )
 
 
 def _lit(sql: str) -> ColumnElement[Any]:
@@ -345,7 +348,7 @@ def search_sites(
 
 def _load_zones_json(reads: read_only.ReadOnlyDatabase, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
     """The zones (JSON text) of the sites ``("zones_json", site_id)`` names: ``[]`` for a site in none."""
-    found: dict[int, str] = dict(reads.all(_ZONES_JSON, {"ids": [site_id for _, site_id in keys]}))
+    found: dict[int, str] = dict(reads.all(_zones_json_statement(), {"ids": [site_id for _, site_id in keys]}))
     return {key: found.get(key[1], "[]") for key in keys}
 
 
