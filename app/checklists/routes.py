@@ -17,12 +17,11 @@ serialises in the steady state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from werkzeug.http import parse_accept_header, parse_etags
+from werkzeug.http import parse_etags
 
 from app.auth.authz import current_principal
 from app.blueprint import Blueprint
@@ -47,6 +46,7 @@ from app.checklists.versions import (
     list_current_checklists,
     version_hash,
 )
+from app.content_coding import GZIP_SUFFIX, coded_etag, wants_gzip
 from app.errors import NotFound
 from app.extensions import current_session, db
 from app.sites.services import get_site
@@ -58,18 +58,6 @@ blp = Blueprint(
 
 REVALIDATE = "private, no-cache"
 IMMUTABLE = "private, max-age=31536000, immutable"
-GZIP_SUFFIX = "-gzip"
-
-
-@lru_cache(maxsize=64)
-def _accepts_gzip(accept_encoding: str) -> bool:
-    """Parsed once per distinct header value: a phone sends the same one with every request (issue #17)."""
-    return parse_accept_header(accept_encoding)["gzip"] > 0
-
-
-def _wants_gzip() -> bool:
-    accept_encoding = request.environ.get("HTTP_ACCEPT_ENCODING")
-    return bool(accept_encoding) and _accepts_gzip(accept_encoding)
 
 
 def _matches(digest: str) -> bool:
@@ -77,7 +65,7 @@ def _matches(digest: str) -> bool:
     if not header:
         return False
     # The usual revalidation names exactly the one tag we sent: a string comparison, no parsing.
-    if header == f'"{digest}"' or header == f'"{digest}{GZIP_SUFFIX}"':
+    if header in (coded_etag(digest, False), coded_etag(digest, True)):
         return True
     tags = parse_etags(header)
     return tags.contains_weak(digest) or tags.contains_weak(digest + GZIP_SUFFIX)
@@ -85,7 +73,7 @@ def _matches(digest: str) -> bool:
 
 def _headers(resp: Response, digest: str, gz: bool, cache_control: str) -> Response:
     headers = resp.headers  # a new response: ``add``, not ``[]=``, which first looks for one to replace
-    headers.add("ETag", f'"{digest}{GZIP_SUFFIX if gz else ""}"')
+    headers.add("ETag", coded_etag(digest, gz))
     headers.add("Cache-Control", cache_control)
     headers.add("Vary", "Accept-Encoding")
     return resp
@@ -97,7 +85,7 @@ def conditional_json(
     """304 when ``If-None-Match`` names ``digest``; else the (cached) body, gzipped when accepted."""
     if digest is None:
         raise missing()
-    gz = _wants_gzip()
+    gz = wants_gzip()
     if _matches(digest):
         return _headers(Response(status=304), digest, gz, cache_control)
     encoded = body()

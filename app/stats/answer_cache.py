@@ -37,6 +37,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.auth.authz import current_principal
+from app.content_coding import GZIP_SUFFIX, coded_etag, wants_gzip
 from app.extensions import current_session
 from app.kept_bytes import KeptBytes
 from app.localtime import today_local
@@ -45,7 +46,6 @@ from app.stats.rollup import rollup_state
 
 MAX_BYTES = 64 << 20
 CACHE_CONTROL = "private, no-cache"  # behind auth; may be kept but revalidated on every use (a 304)
-GZIP_SUFFIX = "-gzip"
 GZIP_LEVEL = 6  # built once per tag: the smaller body is worth more than the few milliseconds of a faster level
 
 
@@ -114,9 +114,9 @@ def cached_answer(name: str, args: Mapping[str, Any], schema: Schema, compute: C
     secret = str(current_app.config["SECRET_KEY"]).encode()
     key = answer_etag(secret, parts)
     etag = answer_etag(secret, [key, pending])
-    gzipped = request.accept_encodings["gzip"] > 0
+    gzipped = wants_gzip()
     headers = {
-        "ETag": f'"{etag}{GZIP_SUFFIX if gzipped else ""}"',
+        "ETag": coded_etag(etag, gzipped),
         "Cache-Control": CACHE_CONTROL,
         "Vary": "Accept-Encoding",
     }
