@@ -64,6 +64,8 @@ _OPEN = -7_192_837_465  # stands for the pending count in a kept body (no figure
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list):  # repeated query parameters (keys): their order changes nothing in the answer
+        return sorted(value)
     return value.isoformat() if isinstance(value, date) else value
 
 

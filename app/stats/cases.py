@@ -15,9 +15,11 @@ from app.localtime import today_local
 from app.stats.case_queries import ALL_MEASURES, case_rollup_rows, jurisdiction_names
 from app.stats.envelope import StatsRequest, build_filter, numbers_meta, with_money
 from app.stats.figures import MONTH
+from app.stats.paging import FIRST_PAGE, RowPage, page_meta, page_of, sort_choices
 from app.stats.rollup import MAX_STALENESS_SECONDS, pending_groups
 
 CASE_DIMENSIONS = ("total", "jurisdiction", "month")
+CASE_SORTS = sort_choices(ALL_MEASURES)
 _REMAINDER = ("（未细分到该级）", "(not subdivided to this level)")
 
 
@@ -30,7 +32,14 @@ def _figures(key: str, values: dict[str, int], names: dict[str, tuple[str, str |
 
 
 def case_statistics(
-    session: Session, principal: Principal, req: StatsRequest, *, by: str, level: str, today: date | None = None
+    session: Session,
+    principal: Principal,
+    req: StatsRequest,
+    *,
+    by: str,
+    level: str,
+    today: date | None = None,
+    page: RowPage = FIRST_PAGE,
 ) -> dict[str, Any]:
     """Case figures per ``by`` key; a row holds the cases opened in the period (Asia/Shanghai dates), as they
     stand ``today`` (from the rollups: as of the last refresh, at most about a minute ago). The range follows the statistics' rule (whole months or ISO weeks) so that the case figures
@@ -38,9 +47,9 @@ def case_statistics(
     today = today or today_local()
     flt = build_filter(session, principal, req, by="month" if by == "month" else None)
     found = case_rollup_rows(session, principal.jurisdiction_paths, flt, by=by, level=level, today=today)
-    names = jurisdiction_names(session, [k for k in found if k]) if by == "jurisdiction" else {}
-    keys = sorted(found, key=lambda k: (k == "", k))  # the remainder row last
     totals = {m: sum(v[m] for v in found.values()) for m in ALL_MEASURES}
+    shown, total_rows = page_of([{"key": k, **values} for k, values in found.items()], page)
+    names = jurisdiction_names(session, [r["key"] for r in shown if r["key"]]) if by == "jurisdiction" else {}
     return {
         **numbers_meta(principal, req.jurisdiction),
         "period": {
@@ -54,8 +63,9 @@ def case_statistics(
             "pending_groups": pending_groups(session),
         },
         "as_of": today,
+        "page": page_meta(page, total_rows),
         "by": by,
         "level": level if by == "jurisdiction" else None,
-        "rows": [_figures(k, found[k], names) for k in keys],
+        "rows": [_figures(r["key"], found[r["key"]], names) for r in shown],
         "totals": _figures("all", totals, {}),
     }

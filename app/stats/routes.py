@@ -16,6 +16,7 @@ from app.stats.cases import case_statistics
 from app.stats.envelope import StatsRequest
 from app.stats.inspectors import inspector_statistics
 from app.stats.items import item_statistics
+from app.stats.paging import RowPage
 from app.stats.repeat_sites import repeat_sites, rollup_only
 from app.stats.schemas import (
     CaseStatsArgsSchema,
@@ -36,6 +37,13 @@ _NOT_FOUND = "行政区划不存在或不在辖区内 / Jurisdiction not found i
 _NOT_MODIFIED = "未改变 / Not modified (If-None-Match: the figures, scope and query are unchanged)"
 
 
+def _page(args: dict[str, Any]) -> RowPage:
+    keys = args.get("keys")
+    return RowPage(
+        sort=args["sort"], offset=args["offset"], limit=args["limit"], keys=None if keys is None else frozenset(keys)
+    )
+
+
 def _request(args: dict[str, Any]) -> StatsRequest:
     return StatsRequest(
         date_from=args.get("date_from"),
@@ -54,13 +62,19 @@ class InspectionStats(MethodView):
     @blp.alt_response(304, description=_NOT_MODIFIED)
     @blp.problem(404, _NOT_FOUND)
     def get(self, args: dict[str, Any]) -> Response:
-        """Inspections, pass rate, findings, deductions and fines by jurisdiction, checklist, kind, month or week."""
+        """Inspections, pass rate, findings, deductions and fines by jurisdiction, checklist, kind, month or week:
+        a page of the rows (``sort``, ``offset``, ``limit``, ``keys``), the totals of all of them."""
         return cached_answer(
             "inspections",
             args,
             InspectionStatsSchema(),
             lambda: inspection_statistics(
-                current_session(), current_principal(), _request(args), by=args["by"], level=args["level"]
+                current_session(),
+                current_principal(),
+                _request(args),
+                by=args["by"],
+                level=args["level"],
+                page=_page(args),
             ),
         )
 
@@ -141,5 +155,7 @@ class CaseStats(MethodView):
             "cases",
             args,
             CaseStatsSchema(),
-            lambda: case_statistics(current_session(), current_principal(), req, by=args["by"], level=args["level"]),
+            lambda: case_statistics(
+                current_session(), current_principal(), req, by=args["by"], level=args["level"], page=_page(args)
+            ),
         )

@@ -6,8 +6,9 @@ from typing import Any
 
 import marshmallow as ma
 
-from app.stats.by_dimension import DIMENSIONS
-from app.stats.cases import CASE_DIMENSIONS
+from app.stats.by_dimension import DIMENSIONS, INSPECTION_SORTS
+from app.stats.cases import CASE_DIMENSIONS, CASE_SORTS
+from app.stats.paging import DEFAULT_LIMIT, MAX_KEYS, MAX_LIMIT
 from app.stats.queries import LEVEL_RANK
 
 _CODE = ma.validate.Regexp(r"^[0-9]{6,12}$")
@@ -30,7 +31,34 @@ class StatsRangeArgsSchema(ma.Schema):
             raise ma.ValidationError("date_from is after date_to.", field_name="date_from")
 
 
-class StatsArgsSchema(StatsRangeArgsSchema):
+class _RowPageArgs(ma.Schema):
+    """A page of the rows (the totals stay those of every row): the province's 2,512 sub-districts are asked for
+    a page at a time."""
+
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))
+    limit = ma.fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=ma.validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Rows per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"},
+    )
+    keys = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:-]{0,100}$")),
+        validate=ma.validate.Length(min=1, max=MAX_KEYS),
+        metadata={
+            "description": f"Only the rows with these keys (repeat the parameter, at most {MAX_KEYS}; empty: the "
+            "remainder row): e.g. the case figures of the sub-districts on one page of the inspection figures"
+        },
+    )
+
+
+class StatsArgsSchema(StatsRangeArgsSchema, _RowPageArgs):
+    sort = ma.fields.String(
+        load_default="key",
+        validate=ma.validate.OneOf(INSPECTION_SORTS),
+        metadata={
+            "description": "key or a figure, '-' first for descending (e.g. -failed_findings, pass_rate); ties by key"
+        },
+    )
     by = ma.fields.String(load_default="total", validate=ma.validate.OneOf(DIMENSIONS))
     level = ma.fields.String(
         load_default="county",
@@ -114,7 +142,15 @@ class InspectionFiguresSchema(_Money):
     blocked_lines = ma.fields.Integer(metadata={"description": "Penalty lines whose amount is still to be set"})
 
 
+class RowPageSchema(ma.Schema):
+    sort = ma.fields.String()
+    offset = ma.fields.Integer()
+    limit = ma.fields.Integer()
+    total_rows = ma.fields.Integer(metadata={"description": "Rows of the whole answer (after `keys`)"})
+
+
 class InspectionStatsSchema(_Envelope):
+    page = ma.fields.Nested(RowPageSchema)
     by = ma.fields.String()
     level = ma.fields.String(allow_none=True)
     rows = ma.fields.List(ma.fields.Nested(InspectionFiguresSchema))
@@ -162,7 +198,12 @@ class RepeatSitesSchema(_Envelope):
     rows = ma.fields.List(ma.fields.Nested(RepeatSiteSchema))
 
 
-class CaseStatsArgsSchema(StatsRangeArgsSchema):
+class CaseStatsArgsSchema(StatsRangeArgsSchema, _RowPageArgs):
+    sort = ma.fields.String(
+        load_default="key",
+        validate=ma.validate.OneOf(CASE_SORTS),
+        metadata={"description": "key or a figure, '-' first for descending (e.g. -overdue_orders); ties by key"},
+    )
     by = ma.fields.String(load_default="total", validate=ma.validate.OneOf(CASE_DIMENSIONS))
     level = ma.fields.String(
         load_default="county",
@@ -204,6 +245,7 @@ class CaseFiguresSchema(ma.Schema):
 
 class CaseStatsSchema(_Envelope):
     as_of = ma.fields.Date(metadata={"description": "The Asia/Shanghai date stages and overdue orders are as of"})
+    page = ma.fields.Nested(RowPageSchema)
     by = ma.fields.String()
     level = ma.fields.String(allow_none=True)
     rows = ma.fields.List(ma.fields.Nested(CaseFiguresSchema))

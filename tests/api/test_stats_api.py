@@ -520,3 +520,61 @@ def test_an_answer_built_by_one_worker_is_read_not_rebuilt_by_another(client, se
         session.commit()
     session.commit()
     assert session.execute(text("SELECT count(*) FROM stats_answers")).scalar_one() == 0
+
+
+# --- A page of the rows: the province's 2,512 sub-districts are read a page at a time -------------------------
+
+
+def test_pages_of_townships_add_up_to_the_whole_answer_and_the_totals_stay_whole(client, session, generated) -> None:
+    url = "/api/v1/stats/inspections?by=jurisdiction&level=township&sort=-failed_findings"
+    whole = _get(client, session, "sup.henan", url).get_json()
+    assert whole["page"] == {"sort": "-failed_findings", "offset": 0, "limit": 500, "total_rows": len(whole["rows"])}
+    assert len(whole["rows"]) > 10
+    failed = [r["failed_findings"] for r in whole["rows"] if r["key"]]
+    assert failed == sorted(failed, reverse=True)
+    pages = []
+    for offset in range(0, len(whole["rows"]), 7):
+        body = _get(client, session, "sup.henan", f"{url}&offset={offset}&limit=7").get_json()
+        assert body["page"]["total_rows"] == len(whole["rows"]) and len(body["rows"]) <= 7
+        assert body["totals"] == whole["totals"]  # the totals are those of every row, never of the page
+        pages += body["rows"]
+    assert pages == whole["rows"]
+    for field in ("inspections", "passed", "fiscal_deduction_fen", "statutory_fine_fen"):
+        assert sum(r[field] for r in pages) == whole["totals"][field]
+    beyond = _get(client, session, "sup.henan", f"{url}&offset={len(pages)}").get_json()
+    assert beyond["rows"] == [] and beyond["page"]["total_rows"] == len(pages)
+
+
+def test_lowest_pass_rate_first_and_the_keys_asked_for(client, session, generated) -> None:
+    base = "/api/v1/stats/inspections?by=jurisdiction&level=township"
+    worst = _get(client, session, "sup.henan", f"{base}&sort=pass_rate&limit=5").get_json()["rows"]
+    everyone = _get(client, session, "sup.henan", base).get_json()["rows"]
+    rates = sorted(r["passed"] / r["inspections"] for r in everyone if r["key"] and r["inspections"])
+    assert [r["passed"] / r["inspections"] for r in worst] == rates[:5]
+    keys = [worst[0]["key"], worst[3]["key"]]
+    chosen = _get(client, session, "sup.henan", f"{base}&keys={keys[0]}&keys={keys[1]}").get_json()
+    assert sorted(r["key"] for r in chosen["rows"]) == sorted(keys) and chosen["page"]["total_rows"] == 2
+    # 博爱县's supervisor asking for 山阳区's sub-districts by key gets nothing of them
+    shanyang = next(r["key"] for r in everyone if r["key"].startswith("410811"))
+    boai = _get(client, session, "sup.boai", f"{base}&keys={shanyang}").get_json()
+    assert boai["rows"] == [] and boai["page"]["total_rows"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("offset=-1", "offset"),
+        ("sort=name_zh", "sort"),
+        ("sort=--inspections", "sort"),
+        ("keys=" + "&keys=".join(str(410000000 + i) for i in range(201)), "keys"),
+        ("keys=%3Cscript%3E", "keys"),
+    ],
+)
+def test_a_bad_page_is_refused_with_the_field_named(client, session, generated, query: str, field: str) -> None:
+    response = _get(client, session, "sup.henan", f"/api/v1/stats/inspections?by=jurisdiction&{query}")
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == "validation_failed" and body["message_zh"] and body["message_en"]
+    assert field in str(body)

@@ -247,3 +247,21 @@ def test_a_case_change_reaches_the_rollup_at_the_next_refresh(client, session, g
     assert {m: after["totals"][m] for m in live if m in after["totals"]} == {
         m: v for m, v in live.items() if m in after["totals"]
     }
+
+
+def test_the_case_figures_of_one_page_of_townships(client, session, generated) -> None:
+    base = "/api/v1/stats/cases?by=jurisdiction&level=township"
+    whole = _ok(_get(client, session, "sup.henan", base))
+    overdue = _ok(_get(client, session, "sup.henan", f"{base}&sort=-overdue_orders&limit=3"))
+    assert overdue["page"] == {"sort": "-overdue_orders", "offset": 0, "limit": 3, "total_rows": len(whole["rows"])}
+    assert [r["overdue_orders"] for r in overdue["rows"]] == sorted(
+        (r["overdue_orders"] for r in whole["rows"] if r["key"]), reverse=True
+    )[:3]
+    assert overdue["totals"] == whole["totals"]
+    # the console asks for the case figures of the sub-districts on its page of inspection figures
+    keys = [r["key"] for r in whole["rows"][1:4]]
+    chosen = _ok(_get(client, session, "sup.henan", base + "".join(f"&keys={k}" for k in keys)))
+    assert chosen["rows"] == whole["rows"][1:4]
+    assert all(r["name_zh"] for r in chosen["rows"])
+    refused = _get(client, session, "sup.henan", f"{base}&sort=-pass_rate")  # no pass rate among case figures
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
