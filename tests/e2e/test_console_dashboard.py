@@ -84,12 +84,43 @@ def test_supervisor_sees_the_apis_figures_and_downloads_a_csv(
     expect(page.locator("#fig-overdue")).to_have_text(str(cases["overdue_orders"]))
     expect(page.locator("#fig-pass-rate")).to_have_text(f"{float(total['pass_rate']) * 100:.1f}%")
 
-    # One table row per sub-district the API answers, with its inspections.
+    # One table row per sub-district the API answers (one page of 50, most failed findings first), with its
+    # inspections and the case figures of the same sub-district.
     rows = page.locator("#table-jurisdiction tbody tr")
+    assert len(by_township) <= 50
     expect(rows).to_have_count(len(by_township))
+    expect(page.locator("#places-range")).to_have_text(f"第 1–{len(by_township)} 条，共 {len(by_township)} 条")
     busiest = max(by_township, key=lambda r: r["inspections"])
     row = rows.filter(has_text=busiest["name_zh"])
     expect(row.locator("td").first).to_have_text(str(busiest["inspections"]))
+    worst = _stats(server, token, "inspections", by="jurisdiction", level="township", sort="-failed_findings", **period)
+    expect(rows.first.locator("th")).to_have_text(worst["rows"][0]["name_zh"])
+    case_of = {
+        r["key"]: r for r in _stats(server, token, "cases", by="jurisdiction", level="township", **period)["rows"]
+    }
+    first_cases = case_of.get(worst["rows"][0]["key"], {})
+    expect(rows.first.locator("td").nth(5)).to_have_text(str(first_cases.get("open_cases", 0)))
+    expect(rows.first.locator("td").nth(8)).to_have_text(str(first_cases.get("overdue_orders", 0)))
+
+    # Pages of 20, lowest pass rate first: the API's pages, turned with the pager.
+    page.select_option("#places-sort", "pass_rate")
+    page.select_option("#places-size", "20")
+    lowest = _stats(server, token, "inspections", by="jurisdiction", level="township", sort="pass_rate", **period)
+    expect(page.locator("#places-range")).to_have_text(f"第 1–20 条，共 {len(lowest['rows'])} 条")
+    expect(rows).to_have_count(20)
+    expect(rows.first.locator("th")).to_have_text(lowest["rows"][0]["name_zh"])
+    expect(page.locator("#places-prev")).to_be_disabled()
+    page.click("#places-next")
+    rest = lowest["rows"][20:]
+    expect(rows).to_have_count(len(rest))
+    expect(page.locator("#places-range")).to_have_text(f"第 21–{len(lowest['rows'])} 条，共 {len(lowest['rows'])} 条")
+    expect(rows.first.locator("th")).to_have_text(rest[0]["name_zh"] or "（未细分到该级）")
+    expect(page.locator("#places-next")).to_be_disabled()
+    page.click("#places-prev")
+    expect(rows).to_have_count(20)
+    page.select_option("#places-sort", "-failed_findings")
+    page.select_option("#places-size", "50")
+    expect(rows).to_have_count(len(by_township))
 
     # The charts are inline SVG (no library): the paid bars add up to the fines paid.
     assert page.evaluate("document.querySelector('#chart-money').namespaceURI") == "http://www.w3.org/2000/svg"

@@ -1,7 +1,8 @@
 // 统计看板 / Dashboard: the statistics API's figures for the caller's scope over whole months (the API answers
 // whole months or ISO weeks only: GET /api/v1/stats/* → 422 unaligned_range otherwise), as tables by
 // sub-district, checklist, item and month, bar charts drawn as inline SVG (no chart library), and exports
-// downloaded with the bearer token as a blob.
+// downloaded with the bearer token as a blob. The table by sub-district is read a page at a time (a province has
+// 2,512 of them), in the order chosen, with the case figures of the same sub-districts asked for by key.
 import { ApiError, get, request } from "../api.js";
 import { h, svg } from "../dom.js";
 import { pick, t } from "../i18n.js";
@@ -19,6 +20,15 @@ const EXPORTS = [
   ["penalty-lines", "处罚明细", "Penalty lines"],
 ];
 const DECIDED = ["submitted", "returned", "approved", "rejected"].join(",");
+// Orders of the table by jurisdiction: the API's `sort` values (GET /api/v1/stats/inspections).
+const PLACE_SORTS = [
+  ["-failed_findings", "问题项最多", "Most failed findings"],
+  ["pass_rate", "合格率最低", "Lowest pass rate"],
+  ["-inspections", "检查最多", "Most inspections"],
+  ["-statutory_fine_fen", "拟罚款最多", "Highest fines proposed"],
+  ["key", "按辖区代码", "By code"],
+];
+const PAGE_SIZES = [20, 50, 100];
 
 function shanghaiMonth(offset = 0) {
   // The current Asia/Shanghai month, shifted by ``offset`` months, as YYYY-MM.
@@ -133,6 +143,28 @@ export async function render(main, { banner }) {
     h("option", { value: "county" }, t("区县", "County")),
   );
   const body = h("div", { id: "dashboard-body" }, h("p", { class: "empty" }, t("加载中…", "Loading…")));
+  const placeSort = h("select", { id: "places-sort" }, PLACE_SORTS.map(([value, zh, en]) => h("option", { value }, t(zh, en))));
+  const pageSize = h("select", { id: "places-size" }, PAGE_SIZES.map((n) => h("option", { value: String(n) }, t(`每页 ${n} 条`, `${n} per page`))));
+  pageSize.value = "50";
+  const placesTable = h("div", { id: "places-table" });
+  const placesRange = h("span", { class: "meta", id: "places-range" });
+  const prev = h("button", { type: "button", id: "places-prev", disabled: true }, t("上一页", "Previous"));
+  const next = h("button", { type: "button", id: "places-next", disabled: true }, t("下一页", "Next"));
+  const places = h(
+    "section",
+    { id: "places" },
+    h("h2", {}, t("按辖区", "By jurisdiction")),
+    h(
+      "div",
+      { class: "filters inline" },
+      h("label", { class: "field" }, t("排序", "Order"), placeSort),
+      h("label", { class: "field" }, t("每页", "Page size"), pageSize),
+    ),
+    placesTable,
+    h("div", { class: "filters inline pager" }, prev, placesRange, next),
+  );
+  let offset = 0;
+  let placesAsked = 0; // an older page's answer arriving after a newer request is dropped
   const exports = h(
     "div",
     { class: "exports" },
@@ -172,26 +204,55 @@ export async function render(main, { banner }) {
       return;
     }
     const range = currentRange();
-    const lv = level.value;
     body.replaceChildren(h("p", { class: "empty" }, t("加载中…", "Loading…")));
     try {
-      const [total, byPlace, byChecklist, byMonth, items, cases, casesByPlace, casesByMonth] = await Promise.all([
+      const [total, byChecklist, byMonth, items, cases, casesByMonth] = await Promise.all([
         get("/api/v1/stats/inspections", { ...range, by: "total" }),
-        get("/api/v1/stats/inspections", { ...range, by: "jurisdiction", level: lv }),
         get("/api/v1/stats/inspections", { ...range, by: "checklist" }),
         get("/api/v1/stats/inspections", { ...range, by: "month" }),
         get("/api/v1/stats/items", { ...range, limit: 20 }),
         get("/api/v1/stats/cases", { ...range, by: "total" }),
-        get("/api/v1/stats/cases", { ...range, by: "jurisdiction", level: lv }),
         get("/api/v1/stats/cases", { ...range, by: "month" }),
       ]);
-      body.replaceChildren(view(total, byPlace, byChecklist, byMonth, items, cases, casesByPlace, casesByMonth));
+      body.replaceChildren(view(total, byChecklist, byMonth, items, cases, casesByMonth, places));
+      offset = 0;
+      await loadPlaces();
     } catch (exc) {
       body.replaceChildren();
       banner(exc instanceof ApiError ? pick(exc.problem, "message_zh", "message_en") : String(exc), "error");
     }
   }
 
+  // One page of the table by jurisdiction: the inspection figures in the order chosen, then the case figures of
+  // exactly those jurisdictions (`keys`; the empty key is the remainder row).
+  async function loadPlaces() {
+    const asked = ++placesAsked;
+    const range = currentRange();
+    const lv = level.value;
+    const limit = Number(pageSize.value);
+    const byPlace = await get("/api/v1/stats/inspections", { ...range, by: "jurisdiction", level: lv, sort: placeSort.value, offset, limit });
+    const keys = byPlace.rows.map((r) => r.key);
+    const casesByPlace = keys.length
+      ? await get("/api/v1/stats/cases", [...Object.entries({ ...range, by: "jurisdiction", level: lv, limit }), ...keys.map((k) => ["keys", k])])
+      : { rows: [] };
+    if (asked !== placesAsked) return;
+    placesTable.replaceChildren(placesView(byPlace, casesByPlace));
+    const all = byPlace.page.total_rows;
+    const last = offset + byPlace.rows.length;
+    placesRange.textContent = all ? t(`第 ${offset + 1}–${last} 条，共 ${all} 条`, `${offset + 1}–${last} of ${all}`) : "";
+    prev.disabled = offset === 0;
+    next.disabled = last >= all;
+  }
+
+  function turn(to) {
+    offset = Math.max(0, to);
+    loadPlaces().catch((exc) => banner(exc instanceof ApiError ? pick(exc.problem, "message_zh", "message_en") : String(exc), "error"));
+  }
+
+  prev.addEventListener("click", () => turn(offset - Number(pageSize.value)));
+  next.addEventListener("click", () => turn(offset + Number(pageSize.value)));
+  placeSort.addEventListener("change", () => turn(0));
+  pageSize.addEventListener("change", () => turn(0));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     load();
@@ -199,11 +260,22 @@ export async function render(main, { banner }) {
   await load();
 }
 
-function view(total, byPlace, byChecklist, byMonth, items, cases, casesByPlace, casesByMonth) {
-  const tot = total.totals || {};
-  const ct = cases.totals || {};
+function placesView(byPlace, casesByPlace) {
   const name = (r) => (r.key ? pick({ zh: r.name_zh, en: r.name_en }) || r.key : t("（未细分到该级）", "(not subdivided)"));
   const caseOf = Object.fromEntries(casesByPlace.rows.map((r) => [r.key, r]));
+  return table(
+    "table-jurisdiction",
+    [t("辖区", "Jurisdiction"), t("检查", "Inspections"), t("合格率", "Pass rate"), t("问题项", "Failed findings"), t("拟罚款", "Fines proposed"), t("拟扣缴", "Deductions proposed"), t("未结案件", "Open cases"), t("决定罚款", "Decided"), t("已缴", "Paid"), t("逾期", "Overdue")],
+    byPlace.rows.map((r) => {
+      const c = caseOf[r.key] || {};
+      return [name(r), String(r.inspections), percent(r.pass_rate), String(r.failed_findings), yuanText(r.statutory_fine_yuan), yuanText(r.fiscal_deduction_yuan), String(c.open_cases ?? 0), yuanText(c.statutory_fine_decided_yuan ?? "0.00"), yuanText(c.statutory_fine_paid_yuan ?? "0.00"), String(c.overdue_orders ?? 0)];
+    }),
+  );
+}
+
+function view(total, byChecklist, byMonth, items, cases, casesByMonth, places) {
+  const tot = total.totals || {};
+  const ct = cases.totals || {};
   const caseMonth = Object.fromEntries(casesByMonth.rows.map((r) => [r.key, r]));
   const months = [...new Set([...byMonth.rows.map((r) => r.key), ...casesByMonth.rows.map((r) => r.key)])].sort();
   const inspMonth = Object.fromEntries(byMonth.rows.map((r) => [r.key, r]));
@@ -264,15 +336,7 @@ function view(total, byPlace, byChecklist, byMonth, items, cases, casesByPlace, 
         asYuan,
       ),
     ),
-    h("h2", {}, t("按辖区", "By jurisdiction")),
-    table(
-      "table-jurisdiction",
-      [t("辖区", "Jurisdiction"), t("检查", "Inspections"), t("合格率", "Pass rate"), t("问题项", "Failed findings"), t("拟罚款", "Fines proposed"), t("拟扣缴", "Deductions proposed"), t("未结案件", "Open cases"), t("决定罚款", "Decided"), t("已缴", "Paid"), t("逾期", "Overdue")],
-      byPlace.rows.map((r) => {
-        const c = caseOf[r.key] || {};
-        return [name(r), String(r.inspections), percent(r.pass_rate), String(r.failed_findings), yuanText(r.statutory_fine_yuan), yuanText(r.fiscal_deduction_yuan), String(c.open_cases ?? 0), yuanText(c.statutory_fine_decided_yuan ?? "0.00"), yuanText(c.statutory_fine_paid_yuan ?? "0.00"), String(c.overdue_orders ?? 0)];
-      }),
-    ),
+    places,
     h("h2", {}, t("按检查表", "By checklist")),
     table(
       "table-checklist",
