@@ -9,6 +9,7 @@ server worker's peak RSS. Figures only: nothing here asserts speed.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -135,10 +136,10 @@ def scenarios(server: Server) -> None:
             "/api/v1/me",  # the floor: a token check and one small read, what any answer costs at this load
             "/api/v1/stats/inspections?by=total",
             "/api/v1/stats/inspections?by=jurisdiction&level=county",
-            # The province's 2,512 sub-districts are read a page at a time (app/stats/paging.py): the default
-            # page (500), the largest (1,000), and the console's page (50, most failed findings first).
+            # The province's 2,512 sub-districts are read a page at a time (app/stats/paging.py): the first page
+            # (500, the largest), a page further on, and the console's page (50, most failed findings first).
             "/api/v1/stats/inspections?by=jurisdiction&level=township",
-            "/api/v1/stats/inspections?by=jurisdiction&level=township&limit=1000&offset=1000",
+            "/api/v1/stats/inspections?by=jurisdiction&level=township&offset=1000",
             "/api/v1/stats/inspections?by=jurisdiction&level=township&sort=-failed_findings&limit=50",
             "/api/v1/stats/inspections?by=checklist",
             "/api/v1/stats/inspections?by=site_kind",
@@ -183,7 +184,7 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
-            largest = url.endswith(("level=township&limit=1000&offset=1000", "cases?by=jurisdiction&level=township"))
+            largest = url.endswith("?by=jurisdiction&level=township")
             if largest and "inspections" in url:
                 # As a browser or phone asks (Accept-Encoding: gzip): a tenth of the bytes, but here the client
                 # decompresses each answer (bench/harness.py request_flow) on the server's two cores.
@@ -192,6 +193,15 @@ def scenarios(server: Server) -> None:
                 # like the plain answer's first read above.
                 others = load(server, "", request_flow(lambda i, u=url, a=packed: ("GET", u, None, a)), total=40)
                 print(f"{'  first 40 gzipped (each worker compresses once)':62s} p95 {others.percentile(0.95):7.1f} ms")
+                _, _, packed_body = server.request("GET", url, headers=packed)
+                started = time.perf_counter()
+                for _ in range(50):
+                    plain_size = len(gzip.decompress(packed_body))
+                unpack_ms = (time.perf_counter() - started) * 1000 / 50
+                print(
+                    f"{'  the client decompresses each answer':62s} {len(packed_body):,} → {plain_size:,} bytes, "
+                    f"{unpack_ms:.2f} ms of its CPU (on the server's cores)"
+                )
                 print(
                     line(
                         load(

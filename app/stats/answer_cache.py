@@ -7,16 +7,16 @@ day (case stages and overdue orders are "as of" it). The ETag is an HMAC of exac
 key, so a client cannot forge a tag for an answer it was never given; ``If-None-Match`` with it costs one small
 query and no serialisation (304). A 200 for a tag already built is the stored bytes (no SQL beyond the state,
 no marshmallow): by jurisdiction at township level a province has 2,512 rows to read and sort for each page
-(app/stats/paging.py). It is built once per rollup version and scope, by the first worker or app server asked: the bytes go to
-``stats_answers`` (migration 0039), where the others read them instead of building again. The pending groups
-change with every submission while the figures change only at a refresh, so the bytes are kept per rollup
-version with the pending count left open and filled in per request (a busy hour's submissions do not throw the
-built answer away). Each process keeps what it used, least recently used out past ``MAX_BYTES``
+(app/stats/paging.py). It is built once per rollup version and scope, by the first worker or app server asked:
+the bytes go to ``stats_answers`` (migration 0039), where the others read them instead of building again. The
+pending groups change with every submission while the figures change only at a refresh, so the bytes are kept per
+rollup version with the pending count left open and filled in per request (a busy hour's submissions do not throw
+the built answer away). Each process keeps what it used, least recently used out past ``MAX_BYTES``
 (app/kept_bytes.py). Names (jurisdictions, inspectors) in a kept answer follow at the next refresh.
 
 A client that accepts gzip (every browser and phone HTTP stack does) gets the answer gzipped, compressed once per
-process for each tag (the pending count is part of it) and kept like the plain bytes: the province's townships
-are 200 KiB of JSON a page (1 MiB all of them) and about a tenth of that gzipped, which matters on a phone's network (on the bench's loopback,
+process for each tag (the pending count is part of it) and kept like the plain bytes: a page of 500 townships is
+about 200 KiB of JSON and a tenth of that gzipped, which matters on a phone's network (on the bench's loopback,
 where the client decompresses on the server's own cores, it does not: bench/README.md). The gzipped answer has
 its own strong ETag (the tag plus ``-gzip``, RFC 9110 §8.8.3, as the checklists do) and either tag revalidates.
 """

@@ -39,7 +39,7 @@ class _RowPageArgs(ma.Schema):
     limit = ma.fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=ma.validate.Range(min=1, max=MAX_LIMIT),
-        metadata={"description": f"Rows per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})"},
+        metadata={"description": f"Rows per page (at most {MAX_LIMIT}, the default)"},
     )
     keys = ma.fields.List(
         ma.fields.String(validate=ma.validate.Regexp(r"^[A-Za-z0-9_.:-]{0,100}$")),

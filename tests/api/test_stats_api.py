@@ -564,7 +564,7 @@ def test_lowest_pass_rate_first_and_the_keys_asked_for(client, session, generate
     ("query", "field"),
     [
         ("limit=0", "limit"),
-        ("limit=1001", "limit"),
+        ("limit=501", "limit"),
         ("offset=-1", "offset"),
         ("sort=name_zh", "sort"),
         ("sort=--inspections", "sort"),
