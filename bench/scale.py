@@ -184,8 +184,8 @@ def scenarios(server: Server) -> None:
                 ),
                 flush=True,
             )
-            largest = url.endswith("?by=jurisdiction&level=township")
-            if largest and "inspections" in url:
+            first_township_page = url.endswith("?by=jurisdiction&level=township")
+            if first_township_page and "inspections" in url:
                 # As a browser or phone asks (Accept-Encoding: gzip): a tenth of the bytes, but here the client
                 # decompresses each answer (bench/harness.py request_flow) on the server's two cores.
                 packed = auth | {"Accept-Encoding": "gzip"}
@@ -213,7 +213,7 @@ def scenarios(server: Server) -> None:
                     ),
                     flush=True,
                 )
-            if "ETag" in headers and largest:
+            if "ETag" in headers and first_township_page:
                 tagged = auth | {"If-None-Match": headers["ETag"]}
                 print(
                     line(
