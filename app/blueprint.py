@@ -80,7 +80,7 @@ def _documentation_only(declare: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
     flask-smorest wraps the view in a function whose only work is ``current_app.ensure_sync(view)(...)`` and
     hangs the documentation on that wrapper. With the auth decorator's two problem responses, its ``doc`` and
-    an endpoint's own alternatives, a request went through 4–6 such layers (issue #17: fixed cost on every
+    an endpoint's own alternatives, a request went through 4–6 such layers (fixed cost on every
     request). The documentation is moved onto the view itself, which is returned unwrapped: the OpenAPI
     document is unchanged (tests/api/test_openapi_contract.py) and the view is called directly.
     """

@@ -14,7 +14,7 @@ GZIP_SUFFIX = "-gzip"
 
 @lru_cache(maxsize=64)
 def _accepts_gzip(accept_encoding: str) -> bool:
-    """Parsed once per distinct header value: a phone sends the same one with every request (issue #17)."""
+    """Parsed once per distinct header value: a phone sends the same one with every request."""
     return parse_accept_header(accept_encoding)["gzip"] > 0
 
 

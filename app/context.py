@@ -31,7 +31,7 @@ def set_request_info(info: RequestInfo) -> None:
 
 
 def set_actor(actor_id: int | None, username: str | None) -> None:
-    # Every field named: ``dataclasses.replace`` was ~1 % of an authenticated 304 (issue #17).
+    # Every field named: ``dataclasses.replace`` was ~1 % of an authenticated 304.
     info = _current.get()
     _current.set(
         RequestInfo(

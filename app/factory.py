@@ -71,7 +71,7 @@ class LantianFlask(Flask):
     """Flask, with ``ensure_sync``'s answer remembered per function.
 
     Flask asks ``inspect.iscoroutinefunction`` about every hook, view and flask-smorest wrapper it calls: 14
-    times per authenticated request, ~7 % of a checklist 304 in process (issue #17). Whether a function is a
+    times per authenticated request, ~7 % of a checklist 304 in process. Whether a function is a
     coroutine function never changes, so it is asked once per function (a bound method by its function:
     MethodView binds a new one per request). Weakly keyed: a callable made per request (an
     ``after_this_request`` closure) is forgotten with it, so the table holds only what is alive.

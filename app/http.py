@@ -29,7 +29,7 @@ access_log = logging.getLogger("lantian.access")
 def new_request_id() -> str:
     """32 random hex digits, like a UUID4's: from the process's PRNG (reseeded in each forked worker), not the
     OS's random source: a request id needs to be unique, not secret, and ``uuid4()``'s system call was ~6 % of an
-    authenticated 304 (issue #17)."""
+    authenticated 304."""
     return f"{random.getrandbits(128):032x}"
 
 
@@ -48,7 +48,7 @@ def _client_ip(environ: Mapping[str, Any], trust_proxy_headers: bool) -> str:
 class NoFlaskSession(SessionInterface):
     """Lantian keeps no Flask session: the API authenticates by bearer token and the browser's refresh cookie is
     set by hand (app/console/session_routes.py). Flask's default cookie session still built a signing
-    serializer for every request (~2 % of an authenticated 304, issue #17). A write to ``flask.session`` now
+    serializer for every request (~2 % of an authenticated 304). A write to ``flask.session`` now
     fails loudly (``NullSession``) instead of setting a cookie nobody reads. Every write to a ``NullSession``
     raises, so one empty instance serves every request instead of a new one each time."""
 
@@ -67,7 +67,7 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _begin() -> None:
-        # Runs on every request (issue #17): the headers are read from the environ, the config from ``app``.
+        # Runs on every request: the headers are read from the environ, the config from ``app``.
         environ = request.environ
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID_OK.match(incoming) else new_request_id()

@@ -1,4 +1,4 @@
-"""One-statement reads without a transaction: no ``BEGIN`` before, no ``ROLLBACK`` after (issue #17, goal 2).
+"""One-statement reads without a transaction: no ``BEGIN`` before, no ``ROLLBACK`` after.
 
 A request through the ORM session pays two round trips around its statement: psycopg sends ``BEGIN`` before the
 first statement, and the session's teardown sends ``ROLLBACK`` (py-spy: 14 % + 5 % of a nearby-sites request).

@@ -1,4 +1,4 @@
-"""Reference data the create-and-submit request reads, remembered per process (issue #17).
+"""Reference data the create-and-submit request reads, remembered per process.
 
 Every submission judges the inspection with the site's zones, checklist parameters, the alerts declared for its
 jurisdictions and its reduction-list entries, and runs the penalty engine with every current rule version (parsed

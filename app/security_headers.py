@@ -29,7 +29,7 @@ def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         # One pass over the names: werkzeug's ``in``/``setdefault``/``pop`` raise and catch an exception for
-        # every absent header, which was most of this hook's cost on a 304 (issue #17).
+        # every absent header, which was most of this hook's cost on a 304.
         headers = response.headers
         present = {name.lower() for name, _ in headers}
         if "cache-control" not in present:

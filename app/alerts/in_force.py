@@ -104,7 +104,7 @@ def site_entries(session: Session, site: Site, on: date) -> list[EntrySpec]:
 
     Per jurisdiction of the site's chain the newest list version effective on ``on`` (versioned like checklists),
     then only this site's entries on those versions and their measures: one statement, whatever the size of the
-    lists (loading the lists as ORM objects read every entry of every list, issue #17)."""
+    lists (loading the lists as ORM objects read every entry of every list)."""
     chain = chain_codes(site.jurisdiction.path)
     in_force = (
         select(ReductionList)

@@ -38,7 +38,7 @@ def require(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             secret, token, cache = current_app.config["SECRET_KEY"], _bearer_token(), wiring().session_cache
-            # A session this process knows needs no database: no SQLAlchemy Session is even opened (issue #17).
+            # A session this process knows needs no database: no SQLAlchemy Session is even opened.
             principal = known_principal(secret, token, cache) or authenticate(current_session(), secret, token, cache)
             set_actor(principal.user_id, principal.username)
             g.principal = principal

@@ -233,13 +233,13 @@ def _session_id(claims: Mapping[str, Any]) -> uuid.UUID:
 
 def known_principal(secret: str, token: str, cache: SessionCache | None) -> Principal | None:
     """The Principal of a valid ``token`` whose session this process's cache holds, else None; never touches
-    the database, so an entry point can skip even opening a session (issue #17: building and closing an unused
+    the database, so an entry point can skip even opening a session (building and closing an unused
     SQLAlchemy Session was ~10 % of an authenticated 304). Invalid or expired tokens raise as in
     ``authenticate``."""
     if cache is None:
         return None
     claims = decode_access_token(secret, token)
-    # The cache's keys are canonical UUID strings, as issued: a claim equal to one needs no parsing (issue #17).
+    # The cache's keys are canonical UUID strings, as issued: a claim equal to one needs no parsing.
     sid = claims["sid"]
     known = (cache.get(sid) if isinstance(sid, str) else None) or cache.get(str(_session_id(claims)))
     if known is not None and str(known.user_id) == claims["sub"]:

@@ -35,7 +35,7 @@ def issue_access_token(
 
 # Access tokens already verified by this process: (secret, token) → claims. A phone sends the same token with
 # every request for up to ACCESS_TOKEN_TTL_SECONDS; verifying its signature and parsing it again each time
-# was ~5 % of an authenticated 304 (issue #17). Only a token whose signature checked out is kept, under the
+# was ~5 % of an authenticated 304. Only a token whose signature checked out is kept, under the
 # exact string that was checked; expiry is still checked on every use. Bounded: emptied when full.
 _VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
 _VERIFIED_MAX = 4096

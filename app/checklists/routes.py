@@ -119,7 +119,7 @@ class ChecklistCurrent(MethodView):
     def get(self, key: str) -> Response:
         """The current version of a checklist, exactly as in its file (ETag = content hash)."""
         hashes = wiring().checklist_hashes
-        # A hash this process knows needs no database: no SQLAlchemy Session is even opened (issue #17).
+        # A hash this process knows needs no database: no SQLAlchemy Session is even opened.
         digest = known_current_hash(key, hashes) or current_hash(current_session(), key, hashes)
         return conditional_json(
             digest, lambda: encoded_checklist(current_session(), digest or ""), REVALIDATE, _no_checklist(key)

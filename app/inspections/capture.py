@@ -176,7 +176,7 @@ def _resolve_officers(
     officers: list[User] = []
     errors: list[FieldError] = []
     # Every officer named, by id or by badge number, with their jurisdictions, in one statement (was two per
-    # officer, issue #17).
+    # officer).
     ids = [ref["user_id"] for ref in refs if ref["user_id"] is not None]
     badges = [ref["badge_number"] for ref in refs if ref["user_id"] is None]
     found = (
@@ -464,7 +464,7 @@ def put_locked(
 def _just_inserted(session: Session, inspection_id: uuid.UUID, refs: _Refs) -> Inspection:
     """The row this transaction has just inserted (so locked by it already): its columns in one SELECT, its
     collections known to be empty instead of read, its site and checklist the ones just resolved (six
-    statements fewer per create, issue #17; the session's identity map holds objects weakly, so without these
+    statements fewer per create; the session's identity map holds objects weakly, so without these
     references the checklist would be read again at submission)."""
     inspection = session.scalars(select(Inspection).where(Inspection.id == inspection_id).options(lazyload("*"))).one()
     for collection in ("officers", "answers", "photo_links", "findings", "amendments"):
@@ -563,7 +563,7 @@ def _column_values(row: object) -> dict[str, Any]:
 def _insert_new_inspection(columns: tuple[str, ...]) -> TextualSelect:
     """``INSERT … ON CONFLICT (id) DO NOTHING RETURNING …`` of these columns, with the feed position, as text
     with typed parameters: SQLAlchemy caches the compilation of a text statement, never of the PostgreSQL
-    ``insert()`` (its class opts out of the statement cache: compiled anew on every request, issue #17)."""
+    ``insert()`` (its class opts out of the statement cache: compiled anew on every request)."""
     table = Inspection.__table__
     returned = [table.c[c] for c in ("created_at", "updated_at", "change_seq", "change_xid")]
     return (

@@ -1,6 +1,6 @@
 """A sync-feed page built from Core rows: each item the same JSON as ``InspectionSchema`` dumps of
 ``presenter.present_inspection`` (what GET /inspections/{id} answers), without hydrating ORM objects or running
-marshmallow per nested object (issue #17: ~1,300 objects and their dumps for 50 inspections).
+marshmallow per nested object (~1,300 objects and their dumps for 50 inspections).
 
 Three SELECTs for the page's inspections: officers, answers and current findings aggregated to one JSON value
 each per inspection by PostgreSQL; photo links with the photos' arrival state; amendments, each ordered as the ORM relationships order them, then plain values in the key

@@ -6,7 +6,7 @@ use cases run in order, so every rule of each holds (idempotent create, If-Match
 re-evaluation, findings, penalties, audit) — and all or nothing: a submission refused (422) creates nothing.
 
 A new inspection (the common case) is built and judged in memory first, then written once: one INSERT per table,
-the inspection already submitted with its feed position, and its audit rows together (issue #17). An inspection
+the inspection already submitted with its feed position, and its audit rows together. An inspection
 that exists, or one linking photos (whose evidence flags are computed from the stored links), takes the PUT's
 path and then the submission's, as two requests would.
 """

@@ -163,7 +163,7 @@ class InspectionPutAndSubmit(MethodView):
         )
         db.session.commit()
         # Read back from Core rows (feed_presenter): the commit expired the ORM object, and its reload took six
-        # statements and a marshmallow pass (issue #17). Already InspectionSchema's shape.
+        # statements and a marshmallow pass. Already InspectionSchema's shape.
         body = present_inspection_rows(
             current_session(),
             inspection_id,

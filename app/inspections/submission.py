@@ -278,7 +278,7 @@ def submit_locked(
     session.add_all(findings)
     # The new findings joined ``inspection.findings`` (Finding.inspection's back-populates) after the earlier
     # submissions' ones, and the flush gave them ids from the sequence in that order: the collection is
-    # already what its ``order_by=Finding.id`` reload would read (one statement fewer, issue #17).
+    # already what its ``order_by=Finding.id`` reload would read (one statement fewer).
     session.flush()
     refresh_link_flags(session, inspection, settings=settings)
     stored = store_submission_penalties(session, inspection, principal, cache=reference_cache)

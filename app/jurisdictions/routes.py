@@ -61,7 +61,7 @@ class JurisdictionsGeoJSON(MethodView):
 @map_blp.route("/locate")
 class Locate(MethodView):
     @map_blp.auth()
-    # An instance, not the class: webargs would build a new schema for every request (issue #17).
+    # An instance, not the class: webargs would build a new schema for every request.
     @map_blp.arguments(LocateArgsSchema(), location="query")
     @map_blp.response(200, LocateSchema)
     @map_blp.alt_response(404, description="不在辖区内 / Outside the caller's jurisdictions")

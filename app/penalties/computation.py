@@ -135,7 +135,7 @@ def _store(
         session.add(row)
         rows.append(row)
     # INSERT … RETURNING gives the new rows their ids and server defaults (computed_at); the lines are the rows
-    # just written, in position order: nothing to read back (issue #17).
+    # just written, in position order: nothing to read back.
     session.flush()
     set_committed_value(computation, "lines", rows)
     return computation

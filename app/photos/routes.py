@@ -190,7 +190,7 @@ class PhotoById(MethodView):
         # The answer is read in this transaction: the row as its INSERT returned it and the evidence flags the
         # arrival hook just set (none to read when no evidence names the new photo). Detached, the commit does
         # not expire it, so nothing is read again after the commit (that was a new transaction with two
-        # SELECTs per upload, issue #17).
+        # SELECTs per upload).
         out = _out(result.photo) if result.linked else PhotoOut(result.photo, [])
         db.session.expunge(result.photo)
         db.session.commit()

@@ -46,7 +46,7 @@ __all__ = ["PartialQuota", "PhotoUpload", "append_photo_chunk", "put_photo", "re
 
 def _run_arrival_hook(session: Session, links: EvidenceLinks, photo_id: uuid.UUID) -> bool:
     """Run the evidence feature's arrival hook when evidence names the photo already → whether it does."""
-    # Most photos arrive before any inspection names them: one question, and no savepoint, no hook (issue #17).
+    # Most photos arrive before any inspection names them: one question, and no savepoint, no hook.
     if not links.linked(session, photo_id):
         return False
     # Never refuse an upload because the hook failed: it runs in a savepoint; a failure is logged and its
@@ -138,7 +138,7 @@ def _row_values(
 def _insert_new_photo(columns: tuple[str, ...]) -> ExecutableReturnsRows:
     """``INSERT … ON CONFLICT (id) DO NOTHING RETURNING`` the whole row, as text with typed parameters:
     SQLAlchemy caches the compilation of a text statement, never of the PostgreSQL ``insert()`` (its class
-    opts out of the statement cache: it was compiled anew on every upload, ~2 ms of CPU, issue #17)."""
+    opts out of the statement cache: it was compiled anew on every upload, ~2 ms of CPU)."""
     table = Photo.__table__
     returned = list(table.columns)
     return select(Photo).from_statement(
@@ -221,7 +221,7 @@ def _register_original(
     """The bytes are verified and accepted: insert the row, then ``publish`` the original (durable before the
     caller commits; not published when a parallel PUT of the same id won)."""
     values = _row_values(photo_id, principal, sha256, size, info)
-    # The new row comes back whole from the INSERT (RETURNING): no second statement to read it (issue #17).
+    # The new row comes back whole from the INSERT (RETURNING): no second statement to read it.
     photo = session.scalars(_insert_new_photo(tuple(values)), values).one_or_none()
     if photo is None:
         # A parallel PUT of the same id committed first (ON CONFLICT waited for it).
@@ -248,7 +248,7 @@ def _register_original(
         },
     )
     # No refresh here: the entry point answers with the row the INSERT returned (a refresh before the commit
-    # was a statement whose result nobody read, issue #17).
+    # was a statement whose result nobody read).
     return PhotoUpload(photo, created=True, linked=linked)
 
 

@@ -129,7 +129,7 @@ class _Shape:
 
 @cache
 def _search_statement(shape: _Shape) -> read_only.ReadStatement:
-    """The site search for ``shape``, built and compiled once with bound parameters (issue #17, goal 3): a
+    """The site search for ``shape``, built and compiled once with bound parameters: a
     request only binds its values. At most 2 × 2 × 2 × 2 × 2 × 2 × 3 shapes."""
     conds: list[ColumnElement[bool]] = []
     if shape.scoped:
@@ -241,7 +241,7 @@ def _float_json(value: ColumnElement[Any]) -> ColumnElement[Any]:
 def _item_json(page: Any, *, near: bool) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """The page item of one site as PostgreSQL's ``json``: ``SiteSchema``'s keys, in its order, with the values
     ``site_output`` dumps (tests/api/test_sites_rows.py compares them). Building it here saves decoding three
-    JSON values per row and encoding the page again in Python (issue #17: ~20 % of a nearby-sites request).
+    JSON values per row and encoding the page again in Python (~20 % of a nearby-sites request).
 
     Two objects, the keys before ``zones`` and those after it: ``join_item`` puts the zones between them, from
     the statement or from the reference cache (``search_sites``)."""
@@ -294,7 +294,7 @@ def search_sites(
     one statement, so one snapshot).
 
     With ``zones_cache`` (the reference cache, app/reference_cache.py: emptied when sites, site_zones or zones
-    change) each site's zones come from it instead of a sub-select per row (issue #17: ~0.5 ms of PostgreSQL
+    change) each site's zones come from it instead of a sub-select per row (~0.5 ms of PostgreSQL
     per page of 20, more than the rest of the statement); those it does not hold yet are read in one more
     statement and kept. They are then as fresh as every other cached reference datum: up to the notification's
     delivery, at worst the cache's TTL.

@@ -55,7 +55,7 @@ def _if_match() -> int | None:
 @blp.route("")
 class Sites(MethodView):
     @blp.auth()
-    # An instance, not the class: webargs would build a new schema for every request (issue #17).
+    # An instance, not the class: webargs would build a new schema for every request.
     @blp.arguments(SiteQueryArgsSchema(), location="query")
     @blp.response(200, SitePageSchema)
     def get(self, args: dict[str, Any]) -> Any:

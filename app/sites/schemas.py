@@ -151,7 +151,7 @@ def site_output(site: Site, crs: str, zones: list[Zone], distance_m: float | Non
 def site_page_json(items: Sequence[str], next_cursor: str | None, crs: str) -> bytes:
     """``SitePageSchema``'s dump as JSON bytes, from the items PostgreSQL wrote (``queries._item_json``, each
     ``SiteSchema``'s dump of ``site_output`` in WGS-84). In WGS-84 they are passed through as they are: no
-    decoding or encoding per site (issue #17); in another ``crs`` each item's geometry is converted here, by the
+    decoding or encoding per site; in another ``crs`` each item's geometry is converted here, by the
     same transforms as everywhere else (app/geo/crs.py)."""
     if crs != WGS84:
         items = [_item_in_crs(item, crs) for item in items]

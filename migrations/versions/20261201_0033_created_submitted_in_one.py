@@ -1,6 +1,6 @@
 """An inspection created and submitted in one request is written once: its officers, answers and photo links may
 be inserted after its row when this very transaction created it; app servers are told when the reference data a
-submission reads changes (NOTIFY lantian_reference), so their caches forget it (issue #17)
+submission reads changes (NOTIFY lantian_reference), so their caches forget it
 
 Revision ID: 0033
 Revises: 0032

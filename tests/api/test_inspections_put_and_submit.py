@@ -157,7 +157,7 @@ def test_one_request_makes_fewer_statements_than_put_then_submit(client, session
     one_request = _statements(one_shot)
     print(f"[statements] PUT + submit: {two_steps}; one request: {one_request}; {len(answers)} answers")
     assert one_request < two_steps
-    # Issue #17: 44 before (the create re-read its new row with five empty collections, the alert declarations
+    # 44 before (the create re-read its new row with five empty collections, the alert declarations
     # were read twice, the findings and the checklist version were read back, the answer reloaded the
     # inspection and its five collections through the ORM after the commit, each officer named by id took two
     # statements), 32 next; now a new inspection is judged in memory and written once (one INSERT per table,

@@ -1,4 +1,4 @@
-"""A photo PUT reads nothing its own data already gives (issue #17, goal 4): the new row comes back from its
+"""A photo PUT reads nothing its own data already gives: the new row comes back from its
 INSERT (RETURNING), so no statement reads the photo between the INSERT and the COMMIT; and the image checks
 still refuse a JPEG cut short while nothing of it is kept."""
 

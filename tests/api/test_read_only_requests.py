@@ -1,4 +1,4 @@
-"""Read-only requests send PostgreSQL no BEGIN and no ROLLBACK (issue #17, goal 2), observed on the wire.
+"""Read-only requests send PostgreSQL no BEGIN and no ROLLBACK, observed on the wire.
 
 libpq's own protocol trace (``PQtrace``, through psycopg's ``pgconn.trace``) records every message a connection
 sends to the server; it is switched on for every connection either pool hands out during a request. With the
@@ -180,7 +180,7 @@ def test_an_authenticated_checklist_304_with_warm_caches_sends_nothing(
 def test_an_authenticated_checklist_304_with_warm_caches_opens_no_session(
     client: FlaskClient, app: Flask, headers: dict[str, str]
 ) -> None:
-    """Building and closing an unused Session was ~10 % of the 304 (issue #17): none is made at all."""
+    """Building and closing an unused Session was ~10 % of the 304: none is made at all."""
     key = client.get("/api/v1/checklists", headers=headers).get_json()[0]["key"]
     etag = client.get(f"/api/v1/checklists/{key}", headers=headers).headers["ETag"]
     registry = db.session.registry

@@ -1,4 +1,4 @@
-"""The sites page and /geo/locate built from Core rows in one statement each (issue #17) answer what the ORM
+"""The sites page and /geo/locate built from Core rows in one statement each answer what the ORM
 and marshmallow path answers: each listed site as GET-one's representation (``SiteSchema`` of
 ``site_output``) plus its distance, and locate's chain and zones as the ORM queries of zones.queries find them.
 The page's zones may come from the reference cache production runs with (app/reference_cache.py): the same
@@ -198,7 +198,7 @@ def _statements_on_reads(app: Flask, fn: Callable[[], object]) -> list[str]:
 
 
 def test_with_the_zones_kept_a_page_is_one_statement_without_zones(app, client, headers, reference_cache) -> None:  # noqa: ANN001
-    """The zones sub-select was ~0.5 ms of PostgreSQL per page of 20 (issue #17): with the zones kept per
+    """The zones sub-select was ~0.5 ms of PostgreSQL per page of 20: with the zones kept per
     process, the page's one statement does not read them."""
     url = "/api/v1/sites?near=113.25,35.22&radius_m=3000&limit=20"
     first = _statements_on_reads(app, lambda: client.get(url, headers=headers))

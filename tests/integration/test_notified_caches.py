@@ -1,4 +1,4 @@
-"""Reference data kept per process for the create-and-submit request (issue #17) is read once, and forgotten on
+"""Reference data kept per process for the create-and-submit request is read once, and forgotten on
 every process as soon as a change commits: the penalty rules and merged settings (NOTIFY lantian_reference,
 migration 0033; app/reference_cache.py) and the checklist versions a PUT names (NOTIFY
 lantian_checklists, migration 0024; app/checklists/versions.py)."""

@@ -1,4 +1,4 @@
-"""A verified access token is kept by the process (issue #17) without weakening the checks: expiry is still
+"""A verified access token is kept by the process without weakening the checks: expiry is still
 checked on every use, and only the exact string whose signature was verified is known."""
 
 from __future__ import annotations
