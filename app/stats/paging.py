@@ -55,8 +55,9 @@ def _ordered(rows: Sequence[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     ordered = sorted(places, key=lambda r: str(r["key"]))
     if name != "key":
         # Stable sorts: by key first, then by the value; rows without a value (no inspections) go last either way.
-        measured = [(m, r) for r in ordered if (m := _measure(r, name)) is not None]
-        unknown = [r for r in ordered if _measure(r, name) is None]
+        pairs = [(_measure(r, name), r) for r in ordered]
+        measured = [(m, r) for m, r in pairs if m is not None]
+        unknown = [r for m, r in pairs if m is None]
         measured.sort(key=lambda pair: pair[0], reverse=descending)
         ordered = [r for _, r in measured] + unknown
     elif descending:

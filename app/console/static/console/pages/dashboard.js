@@ -205,6 +205,9 @@ export async function render(main, { banner }) {
     }
     const range = currentRange();
     body.replaceChildren(h("p", { class: "empty" }, t("加载中…", "Loading…")));
+    // The previous query's page must not show beside the new figures while this one's page loads.
+    placesTable.replaceChildren(h("p", { class: "empty" }, t("加载中…", "Loading…")));
+    placesRange.textContent = "";
     try {
       const [total, byChecklist, byMonth, items, cases, casesByMonth] = await Promise.all([
         get("/api/v1/stats/inspections", { ...range, by: "total" }),
