@@ -175,7 +175,21 @@ def test_supervisor_reviews_the_queue_in_the_browser(browser_context: BrowserCon
 
     # Click-through: a site's popup lists its inspections, each opens the inspection.
     page.set_viewport_size(LAPTOP)
-    page.locator("#overview-map path.has-inspections").first.click(force=True)
+    page.wait_for_timeout(300)  # Leaflet re-fits on resize
+    # A real click on a marker with inspections that no other marker covers: a forced click at the first one's
+    # centre could land on a neighbour drawn over it (or on where it was before the re-fit) and open its popup.
+    point = page.evaluate(
+        """() => {
+          for (const el of document.querySelectorAll('#overview-map path.has-inspections')) {
+            const r = el.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (document.elementFromPoint(x, y) === el) return [x, y];
+          }
+          return null;
+        }"""
+    )
+    assert point is not None, "every marker with inspections is covered by another"
+    page.mouse.click(*point)
     page.locator(".leaflet-popup a.popup-inspection").first.click()
     page.wait_for_url(re.compile(r"#/inspections/[0-9a-f-]{36}$"))
     page.wait_for_selector("#inspection-state")
